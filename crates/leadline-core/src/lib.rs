@@ -1,0 +1,9 @@
+//! leadline's core: domain rows, metric math and the [`Store`](store::Store) trait.
+//!
+//! Nothing here performs I/O or knows about SQL, HTTP or the command line; metric functions take
+//! plain slices of rows and return plain results so that each definition can be tested alone.
+
+pub mod activity;
+pub mod model;
+pub mod pseudonym;
+pub mod store;

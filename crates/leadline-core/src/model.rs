@@ -1,0 +1,159 @@
+//! Domain rows: what sources and the git miner produce and what the store persists.
+//!
+//! Instants are UTC epoch milliseconds ([`Millis`]); the offset a signature was recorded with is
+//! kept beside it in minutes so that local time can be shown without losing the instant.
+
+use serde::Serialize;
+
+/// UTC epoch milliseconds.
+pub type Millis = i64;
+
+/// A repository known to the store. `name` is what users type (`--repo NAME`); `location` is
+/// the canonical path or URL it was ingested from, its natural key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repository {
+    pub id: i64,
+    pub name: String,
+    pub location: String,
+}
+
+/// A person as recorded in a commit, after `.mailmap` resolution.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+}
+
+/// Who did something and when: an identity, an instant and the UTC offset it was recorded in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signature {
+    pub identity: Identity,
+    /// The identity exactly as written in the object, when `.mailmap` mapped it elsewhere.
+    pub raw: Option<Identity>,
+    pub at: Millis,
+    pub offset_minutes: i32,
+}
+
+/// A `Key: value` line from the trailer block of a commit message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trailer {
+    pub key: String,
+    pub value: String,
+}
+
+/// How a path changed in a commit, as `git diff --name-status --no-renames` would say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ChangeStatus {
+    Added,
+    Modified,
+    Deleted,
+    /// The entry changed kind (file, symlink, submodule) at the same path.
+    TypeChanged,
+}
+
+impl ChangeStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            ChangeStatus::Added => "A",
+            ChangeStatus::Modified => "M",
+            ChangeStatus::Deleted => "D",
+            ChangeStatus::TypeChanged => "T",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Some(match code {
+            "A" => ChangeStatus::Added,
+            "M" => ChangeStatus::Modified,
+            "D" => ChangeStatus::Deleted,
+            "T" => ChangeStatus::TypeChanged,
+            _ => return None,
+        })
+    }
+}
+
+/// One row of `git log --numstat --no-renames`. `added`/`deleted` are `None` for binary
+/// content (git prints `-`). Paths are raw bytes: git paths need not be UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    pub path: Vec<u8>,
+    pub added: Option<u64>,
+    pub deleted: Option<u64>,
+    pub status: ChangeStatus,
+}
+
+/// A commit with everything mined from it. Merge commits carry no file changes (as
+/// `git log --numstat` prints none for them); root commits are diffed against the empty tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Commit {
+    pub sha: String,
+    pub parents: Vec<String>,
+    pub author: Signature,
+    pub committer: Signature,
+    pub subject: String,
+    /// The message after the subject line, trailers included; kept so later metrics (reverts,
+    /// hotfix patterns) can read it without going back to git.
+    pub body: String,
+    pub trailers: Vec<Trailer>,
+    pub file_changes: Vec<FileChange>,
+}
+
+impl Commit {
+    pub fn is_merge(&self) -> bool {
+        self.parents.len() > 1
+    }
+}
+
+/// What kind of reference a [`Ref`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RefKind {
+    Head,
+    Branch,
+    Remote,
+    Tag,
+}
+
+impl RefKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefKind::Head => "head",
+            RefKind::Branch => "branch",
+            RefKind::Remote => "remote",
+            RefKind::Tag => "tag",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "head" => RefKind::Head,
+            "branch" => RefKind::Branch,
+            "remote" => RefKind::Remote,
+            "tag" => RefKind::Tag,
+            _ => return None,
+        })
+    }
+}
+
+/// A reference whose target peels to a commit. For annotated tags `tagger` holds the tag
+/// object's tagger time, which is when a release was cut, not when its commit was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ref {
+    /// Full name, e.g. `refs/tags/v1.2.0`, or `HEAD`.
+    pub name: String,
+    pub kind: RefKind,
+    /// The commit the ref peels to.
+    pub commit: String,
+    pub annotated: bool,
+    pub tagger_at: Option<Millis>,
+    pub tagger_offset_minutes: Option<i32>,
+}
+
+impl Ref {
+    /// The short name users know: `v1.2.0` for `refs/tags/v1.2.0`, `main` for `refs/heads/main`.
+    pub fn short_name(&self) -> &str {
+        ["refs/tags/", "refs/heads/", "refs/remotes/"]
+            .iter()
+            .find_map(|p| self.name.strip_prefix(p))
+            .unwrap_or(&self.name)
+    }
+}

@@ -1,0 +1,183 @@
+//! The storage API every front-end uses. Implementations live in `leadline-store`; one
+//! conformance suite holds each backend to the contract written on these methods.
+
+use async_trait::async_trait;
+
+use crate::model::{Commit, Identity, Millis, Ref, Repository};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database was written by a newer leadline; refusing to touch it keeps it intact.
+    #[error(
+        "the store has schema version {found}, newer than the {supported} this leadline knows; upgrade leadline"
+    )]
+    NewerSchema { found: i64, supported: i64 },
+    /// A natural key is already taken by something else (e.g. a repository name by another path).
+    #[error("{0}")]
+    Conflict(String),
+    /// The `--db` value cannot be understood.
+    #[error("invalid store location {location:?}: {reason}")]
+    InvalidLocation { location: String, reason: String },
+    /// Stored data that cannot be read back (e.g. an unknown enum code): the store was altered
+    /// by something other than leadline.
+    #[error("corrupt store data: {0}")]
+    Corrupt(String),
+    /// The database engine failed; `context` says what leadline was doing.
+    #[error("{context}: {source}")]
+    Backend {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A commit as listed by exports, without its file changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitRow {
+    pub repo: String,
+    pub sha: String,
+    pub parents: Vec<String>,
+    pub author: Identity,
+    pub authored_at: Millis,
+    pub author_offset_minutes: i32,
+    pub committer: Identity,
+    pub committed_at: Millis,
+    pub committer_offset_minutes: i32,
+    pub subject: String,
+}
+
+impl CommitRow {
+    pub fn is_merge(&self) -> bool {
+        self.parents.len() > 1
+    }
+}
+
+/// One `git log --numstat` row with the repository it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChangeRow {
+    pub repo: String,
+    pub sha: String,
+    pub path: Vec<u8>,
+    pub added: Option<u64>,
+    pub deleted: Option<u64>,
+}
+
+/// A tag with the repository it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRow {
+    pub repo: String,
+    pub tag: Ref,
+}
+
+/// The slim facts about a commit that activity summaries need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitFact {
+    pub sha: String,
+    pub author_email: String,
+    pub committed_at: Millis,
+    pub is_merge: bool,
+}
+
+/// Lines changed in one path by one commit, with the commit's time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChurnRow {
+    pub sha: String,
+    pub path: Vec<u8>,
+    pub committed_at: Millis,
+    pub added: Option<u64>,
+    pub deleted: Option<u64>,
+}
+
+/// Where the previous page of a keyset-paged listing ended. Pages are ordered by
+/// (repository id, key…); pass the last row's position to get the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagePosition {
+    Commit {
+        repo_id: i64,
+        committed_at: Millis,
+        sha: String,
+    },
+    FileChange {
+        repo_id: i64,
+        sha: String,
+        path: Vec<u8>,
+    },
+}
+
+/// A page of rows and where the next page starts (`None` when this was the last page).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub next: Option<PagePosition>,
+}
+
+/// Persistent state of leadline. Every method is atomic: it either does all it says or,
+/// on error, leaves the store as it was.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which backend this is, for messages ("sqlite", "postgres").
+    fn backend(&self) -> &'static str;
+
+    /// Registers a repository by location, or returns the one already there. Fails with
+    /// [`StoreError::Conflict`] when `name` is taken by another location.
+    async fn upsert_repository(&self, name: &str, location: &str) -> StoreResult<Repository>;
+
+    /// All repositories, ordered by name.
+    async fn repositories(&self) -> StoreResult<Vec<Repository>>;
+
+    /// The repository called `name`, if any.
+    async fn repository(&self, name: &str) -> StoreResult<Option<Repository>>;
+
+    /// The value of an incremental-ingest cursor, e.g. the digest of the ref tips last mined.
+    async fn cursor(&self, source: &str, scope: &str) -> StoreResult<Option<String>>;
+
+    /// The shas of every commit stored for the repository.
+    async fn commit_shas(&self, repo_id: i64) -> StoreResult<Vec<String>>;
+
+    /// Stores commits with their file changes, trailers and people in one transaction.
+    /// Commits already present are left untouched, so replaying a batch is harmless.
+    async fn insert_commits(&self, repo_id: i64, commits: &[Commit]) -> StoreResult<()>;
+
+    /// Removes commits (and their file changes and trailers) that no ref reaches any more,
+    /// replaces the repository's refs with `refs` and sets the cursor, all in one transaction:
+    /// the cursor only moves once the store matches it.
+    async fn finish_ingest(
+        &self,
+        repo_id: i64,
+        unreachable: &[String],
+        refs: &[Ref],
+        cursor: (&str, &str, &str),
+    ) -> StoreResult<()>;
+
+    /// A page of commits ordered by (repository, committed_at, sha).
+    async fn commits_page(
+        &self,
+        repo_id: Option<i64>,
+        after: Option<&PagePosition>,
+        limit: usize,
+    ) -> StoreResult<Page<CommitRow>>;
+
+    /// A page of file changes ordered by (repository, sha, path bytes).
+    async fn file_changes_page(
+        &self,
+        repo_id: Option<i64>,
+        after: Option<&PagePosition>,
+        limit: usize,
+    ) -> StoreResult<Page<FileChangeRow>>;
+
+    /// Tags ordered by (repository, name).
+    async fn tags(&self, repo_id: Option<i64>) -> StoreResult<Vec<TagRow>>;
+
+    /// Slim facts of every commit of the repository, in no particular order.
+    async fn commit_facts(&self, repo_id: i64) -> StoreResult<Vec<CommitFact>>;
+
+    /// File changes of the repository's commits committed at or after `since`.
+    async fn churn_since(&self, repo_id: i64, since: Millis) -> StoreResult<Vec<ChurnRow>>;
+
+    /// The secret key for pseudonymising people in exports, created on first use and kept in
+    /// the store so that pseudonyms are stable across runs but cannot be reversed elsewhere.
+    async fn pseudonym_key(&self) -> StoreResult<Vec<u8>>;
+}

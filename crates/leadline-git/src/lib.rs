@@ -1,0 +1,232 @@
+//! leadline's history miner: reads a git repository with gix and returns core rows whose
+//! file changes equal `git log --numstat --no-renames` row for row. It never writes anywhere;
+//! callers decide what to store.
+
+mod commit;
+mod numstat;
+mod refs;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+
+use gix::ObjectId;
+use leadline_core::model::Commit;
+
+pub use numstat::{is_binary, line_counts};
+pub use refs::RefSnapshot;
+
+/// Commits handed to one worker at a time: consecutive commits share most of their trees and
+/// blobs, so one worker's caches serve a whole chunk.
+const CHUNK: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MineError {
+    #[error("{}: not a git repository ({source})", path.display())]
+    NotARepository {
+        path: PathBuf,
+        #[source]
+        source: BoxError,
+    },
+    /// A missing or corrupt object: the repository is damaged or incomplete.
+    #[error("cannot read object {id}: {source}")]
+    Object {
+        id: ObjectId,
+        #[source]
+        source: BoxError,
+    },
+    #[error("{context}: {source}")]
+    Git {
+        context: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// The consumer of mined batches gave up (e.g. the store failed); its own error says why.
+    #[error("mining stopped by its consumer")]
+    Stopped,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl MineError {
+    pub(crate) fn object(id: ObjectId, source: impl Into<BoxError>) -> Self {
+        MineError::Object {
+            id,
+            source: source.into(),
+        }
+    }
+
+    pub(crate) fn git<E: Into<BoxError>>(context: &'static str) -> impl FnOnce(E) -> MineError {
+        move |source| MineError::Git {
+            context,
+            source: source.into(),
+        }
+    }
+}
+
+/// Tuning of a mining run.
+#[derive(Debug, Clone)]
+pub struct MineOptions {
+    /// Worker threads diffing commits (default: every core).
+    pub threads: usize,
+    /// Memory each worker may spend caching delta bases of packs, the cache that matters most
+    /// for speed (see `shared/notes/history-mining.md`).
+    pub pack_cache_bytes: usize,
+    /// Commits per batch handed to the consumer.
+    pub batch: usize,
+}
+
+impl Default for MineOptions {
+    fn default() -> Self {
+        MineOptions {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            pack_cache_bytes: 96 << 20,
+            batch: 1000,
+        }
+    }
+}
+
+/// An opened repository.
+pub struct Miner {
+    repo: gix::ThreadSafeRepository,
+    location: PathBuf,
+}
+
+impl Miner {
+    /// Opens the repository at `path` (a work tree, its `.git`, or a bare repository).
+    pub fn open(path: &Path) -> Result<Miner, MineError> {
+        let repo = gix::open(path).map_err(|source| MineError::NotARepository {
+            path: path.to_owned(),
+            source: source.into(),
+        })?;
+        let location = repo.workdir().unwrap_or_else(|| repo.git_dir()).to_owned();
+        let location = std::fs::canonicalize(&location).unwrap_or(location);
+        Ok(Miner {
+            repo: repo.into_sync(),
+            location,
+        })
+    }
+
+    /// The canonical path of the work tree, or of the git directory for a bare repository.
+    pub fn location(&self) -> &Path {
+        &self.location
+    }
+
+    /// A name for the repository: its directory name without a `.git` suffix.
+    pub fn default_name(&self) -> String {
+        let base = self
+            .location
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "repository".to_owned());
+        base.strip_suffix(".git").map(str::to_owned).unwrap_or(base)
+    }
+
+    /// True for a shallow clone, whose history is cut off and so incomplete.
+    pub fn is_shallow(&self) -> bool {
+        self.repo.to_thread_local().is_shallow().unwrap_or(false)
+    }
+
+    /// The refs `git log --branches --remotes --tags HEAD` starts from, and a digest of them.
+    pub fn refs(&self) -> Result<RefSnapshot, MineError> {
+        refs::snapshot(&self.repo.to_thread_local())
+    }
+
+    /// Every commit reachable from `tips`, without decoding trees: cheap next to mining.
+    pub fn reachable(&self, tips: &[ObjectId]) -> Result<Vec<ObjectId>, MineError> {
+        let repo = self.repo.to_thread_local();
+        let walk = repo
+            .rev_walk(tips.iter().copied())
+            .all()
+            .map_err(MineError::git("cannot walk history"))?;
+        walk.map(|info| info.map(|i| i.id).map_err(MineError::git("cannot walk history")))
+            .collect()
+    }
+
+    /// Mines `ids` on `options.threads` workers and hands the commits to `consume` in batches
+    /// of `options.batch`, on the calling thread. Batches arrive in no particular order. If
+    /// `consume` returns `false`, mining stops and [`MineError::Stopped`] is returned.
+    pub fn mine(
+        &self,
+        ids: &[ObjectId],
+        options: &MineOptions,
+        mut consume: impl FnMut(Vec<Commit>) -> bool,
+    ) -> Result<(), MineError> {
+        let shallow = Arc::new(self.shallow_boundary()?);
+        let mailmap = self.repo.to_thread_local().open_mailmap();
+        let chunks: Vec<&[ObjectId]> = ids.chunks(CHUNK).collect();
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let threads = options.threads.clamp(1, chunks.len().max(1));
+        let (tx, rx) = mpsc::sync_channel::<Result<Vec<Commit>, MineError>>(threads * 2);
+
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let tx = tx.clone();
+                let mut miner = commit::CommitMiner::new(
+                    self.worker_repo(options.pack_cache_bytes),
+                    mailmap.clone(),
+                    Arc::clone(&shallow),
+                );
+                let (next, stop, chunks) = (&next, &stop, &chunks);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            break;
+                        };
+                        let mined = chunk.iter().map(|id| miner.mine(*id)).collect();
+                        if tx.send(mined).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let result = collect_batches(rx, options.batch, &mut consume);
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            result
+        })
+    }
+
+    fn worker_repo(&self, pack_cache_bytes: usize) -> gix::Repository {
+        let mut repo = self.repo.to_thread_local();
+        repo.objects.set_pack_cache(move || {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                pack_cache_bytes,
+            ))
+        });
+        repo
+    }
+
+    fn shallow_boundary(&self) -> Result<HashSet<ObjectId>, MineError> {
+        let commits = self
+            .repo
+            .to_thread_local()
+            .shallow_commits()
+            .map_err(MineError::git("cannot read the shallow file"))?;
+        Ok(commits.map(|c| c.iter().copied().collect()).unwrap_or_default())
+    }
+}
+
+/// Regroups the workers' chunks into batches of `batch` commits for `consume`. The first error
+/// (a worker's or `consume` declining) ends the run; dropping `rx` then stops the workers.
+fn collect_batches(
+    rx: mpsc::Receiver<Result<Vec<Commit>, MineError>>,
+    batch: usize,
+    consume: &mut impl FnMut(Vec<Commit>) -> bool,
+) -> Result<(), MineError> {
+    let mut pending = Vec::with_capacity(batch);
+    for chunk in rx {
+        pending.extend(chunk?);
+        if pending.len() >= batch && !consume(std::mem::replace(&mut pending, Vec::with_capacity(batch))) {
+            return Err(MineError::Stopped);
+        }
+    }
+    if !pending.is_empty() && !consume(pending) {
+        return Err(MineError::Stopped);
+    }
+    Ok(())
+}
