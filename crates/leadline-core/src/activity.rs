@@ -85,7 +85,10 @@ pub fn summarize(commits: &[CommitFact], churn: &[ChurnRow]) -> ActivitySummary 
     let is_recent = |at: Millis| recent_since.is_some_and(|s| at >= s);
 
     let contributors: HashSet<&str> = commits.iter().map(|c| c.author_email.as_str()).collect();
-    let recent: Vec<&CommitFact> = commits.iter().filter(|c| is_recent(c.committed_at)).collect();
+    let recent: Vec<&CommitFact> = commits
+        .iter()
+        .filter(|c| is_recent(c.committed_at))
+        .collect();
     let active: HashSet<&str> = recent.iter().map(|c| c.author_email.as_str()).collect();
 
     ActivitySummary {
@@ -167,7 +170,13 @@ mod tests {
         }
     }
 
-    fn churn(sha: &str, path: &str, at: Millis, added: Option<u64>, deleted: Option<u64>) -> ChurnRow {
+    fn churn(
+        sha: &str,
+        path: &str,
+        at: Millis,
+        added: Option<u64>,
+        deleted: Option<u64>,
+    ) -> ChurnRow {
         ChurnRow {
             sha: sha.into(),
             path: path.as_bytes().to_vec(),
@@ -182,7 +191,10 @@ mod tests {
         assert_eq!(week_start(MON_2024_01_01), MON_2024_01_01);
         // Sunday 2024-01-07 23:59:59.999 is still in that week; Monday 2024-01-08 is not.
         assert_eq!(week_start(MON_2024_01_01 + WEEK_MS - 1), MON_2024_01_01);
-        assert_eq!(week_start(MON_2024_01_01 + WEEK_MS), MON_2024_01_01 + WEEK_MS);
+        assert_eq!(
+            week_start(MON_2024_01_01 + WEEK_MS),
+            MON_2024_01_01 + WEEK_MS
+        );
         // Before the epoch: Monday 1969-12-29.
         assert_eq!(week_start(-1), -3 * DAY_MS);
     }
@@ -222,20 +234,36 @@ mod tests {
         assert_eq!(
             s.busiest_areas,
             vec![
-                AreaActivity { area: "src".into(), commits: 2, lines_changed: 8 },
-                AreaActivity { area: "docs".into(), commits: 1, lines_changed: 0 },
+                AreaActivity {
+                    area: "src".into(),
+                    commits: 2,
+                    lines_changed: 8
+                },
+                AreaActivity {
+                    area: "docs".into(),
+                    commits: 1,
+                    lines_changed: 0
+                },
             ]
         );
         assert_eq!(s.weekly.len(), WEEKS);
-        let tail: Vec<(Millis, u64, u64)> =
-            s.weekly[WEEKS - 2..].iter().map(|w| (w.week_start, w.commits, w.active_contributors)).collect();
-        assert_eq!(tail, vec![(MON_2024_01_01 - WEEK_MS, 1, 1), (MON_2024_01_01, 2, 2)]);
+        let tail: Vec<(Millis, u64, u64)> = s.weekly[WEEKS - 2..]
+            .iter()
+            .map(|w| (w.week_start, w.commits, w.active_contributors))
+            .collect();
+        assert_eq!(
+            tail,
+            vec![(MON_2024_01_01 - WEEK_MS, 1, 1), (MON_2024_01_01, 2, 2)]
+        );
     }
 
     #[test]
     fn empty_history_has_no_span() {
         let s = summarize(&[], &[]);
-        assert_eq!((s.first_commit_at, s.last_commit_at, s.commits), (None, None, 0));
+        assert_eq!(
+            (s.first_commit_at, s.last_commit_at, s.commits),
+            (None, None, 0)
+        );
         assert!(s.weekly.is_empty() && s.busiest_areas.is_empty());
     }
 

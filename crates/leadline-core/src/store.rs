@@ -121,9 +121,17 @@ pub trait Store: Send + Sync {
     /// Which backend this is, for messages ("sqlite", "postgres").
     fn backend(&self) -> &'static str;
 
-    /// Registers a repository by location, or returns the one already there. Fails with
-    /// [`StoreError::Conflict`] when `name` is taken by another location.
-    async fn upsert_repository(&self, name: &str, location: &str) -> StoreResult<Repository>;
+    /// Registers a repository by location, or returns the one already there; the flag says
+    /// whether it was created now. Fails with [`StoreError::Conflict`] when `name` is taken by
+    /// another location.
+    async fn upsert_repository(
+        &self,
+        name: &str,
+        location: &str,
+    ) -> StoreResult<(Repository, bool)>;
+
+    /// Removes a repository and everything stored for it.
+    async fn delete_repository(&self, repo_id: i64) -> StoreResult<()>;
 
     /// All repositories, ordered by name.
     async fn repositories(&self) -> StoreResult<Vec<Repository>>;
@@ -140,6 +148,9 @@ pub trait Store: Send + Sync {
     /// Stores commits with their file changes, trailers and people in one transaction.
     /// Commits already present are left untouched, so replaying a batch is harmless.
     async fn insert_commits(&self, repo_id: i64, commits: &[Commit]) -> StoreResult<()>;
+
+    /// Removes commits with their file changes and trailers, e.g. to undo a failed ingest.
+    async fn delete_commits(&self, repo_id: i64, shas: &[String]) -> StoreResult<()>;
 
     /// Removes commits (and their file changes and trailers) that no ref reaches any more,
     /// replaces the repository's refs with `refs` and sets the cursor, all in one transaction:

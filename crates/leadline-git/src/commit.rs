@@ -3,16 +3,16 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use gix::ObjectId;
 use gix::bstr::{BStr, ByteSlice};
 use gix::diff::blob::Diff;
 use gix::diff::tree::recorder::Change;
 use gix::objs::tree::EntryKind;
 use gix::objs::{FindExt, TreeRefIter};
-use gix::ObjectId;
 use leadline_core::model::{ChangeStatus, Commit, FileChange, Identity, Signature, Trailer};
 
-use crate::numstat::line_counts;
 use crate::MineError;
+use crate::numstat::line_counts;
 
 /// Everything one thread needs to mine commits, reused across commits to avoid allocations
 /// and keep the object caches warm.
@@ -171,8 +171,18 @@ impl CommitMiner {
         let mut rows = Vec::with_capacity(recorder.records.len());
         for change in recorder.records {
             let (path, old, new) = match change {
-                Change::Addition { entry_mode, oid, path, .. } => (path, None, Some((entry_mode.kind(), oid))),
-                Change::Deletion { entry_mode, oid, path, .. } => (path, Some((entry_mode.kind(), oid)), None),
+                Change::Addition {
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
+                } => (path, None, Some((entry_mode.kind(), oid))),
+                Change::Deletion {
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
+                } => (path, Some((entry_mode.kind(), oid)), None),
                 Change::Modification {
                     previous_entry_mode,
                     previous_oid,
@@ -208,7 +218,11 @@ impl CommitMiner {
 }
 
 /// What git diffs for `side`, read into `buf` when it must be.
-fn load<'a>(repo: &gix::Repository, side: Side, buf: &'a mut Vec<u8>) -> Result<&'a [u8], MineError> {
+fn load<'a>(
+    repo: &gix::Repository,
+    side: Side,
+    buf: &'a mut Vec<u8>,
+) -> Result<&'a [u8], MineError> {
     match side {
         Side::Absent => Ok(&[]),
         Side::Gitlink(oid) => {

@@ -140,8 +140,11 @@ impl Miner {
             .rev_walk(tips.iter().copied())
             .all()
             .map_err(MineError::git("cannot walk history"))?;
-        walk.map(|info| info.map(|i| i.id).map_err(MineError::git("cannot walk history")))
-            .collect()
+        walk.map(|info| {
+            info.map(|i| i.id)
+                .map_err(MineError::git("cannot walk history"))
+        })
+        .collect()
     }
 
     /// Mines `ids` on `options.threads` workers and hands the commits to `consume` in batches
@@ -207,7 +210,9 @@ impl Miner {
             .to_thread_local()
             .shallow_commits()
             .map_err(MineError::git("cannot read the shallow file"))?;
-        Ok(commits.map(|c| c.iter().copied().collect()).unwrap_or_default())
+        Ok(commits
+            .map(|c| c.iter().copied().collect())
+            .unwrap_or_default())
     }
 }
 
@@ -221,7 +226,9 @@ fn collect_batches(
     let mut pending = Vec::with_capacity(batch);
     for chunk in rx {
         pending.extend(chunk?);
-        if pending.len() >= batch && !consume(std::mem::replace(&mut pending, Vec::with_capacity(batch))) {
+        if pending.len() >= batch
+            && !consume(std::mem::replace(&mut pending, Vec::with_capacity(batch)))
+        {
             return Err(MineError::Stopped);
         }
     }

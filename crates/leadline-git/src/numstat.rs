@@ -73,7 +73,10 @@ mod tests {
     fn nul_in_the_first_8000_bytes_makes_binary() {
         let mut late = vec![b'a'; 8000];
         late.push(0);
-        assert_eq!(line_counts(b"x\n", &late, &mut Diff::default()), Some((1, 1)));
+        assert_eq!(
+            line_counts(b"x\n", &late, &mut Diff::default()),
+            Some((1, 1))
+        );
         late[7999] = 0;
         assert_eq!(line_counts(b"x\n", &late, &mut Diff::default()), None);
         assert_eq!(line_counts(b"\0", b"\0", &mut Diff::default()), None);

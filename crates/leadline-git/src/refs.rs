@@ -32,7 +32,9 @@ pub(crate) fn snapshot(repo: &gix::Repository) -> Result<RefSnapshot, MineError>
             refs.push(r);
         }
     }
-    let platform = repo.references().map_err(MineError::git("cannot read refs"))?;
+    let platform = repo
+        .references()
+        .map_err(MineError::git("cannot read refs"))?;
     for reference in platform.all().map_err(MineError::git("cannot read refs"))? {
         let mut reference = reference.map_err(MineError::git("cannot read a ref"))?;
         let name = reference.name().as_bstr().to_string();
@@ -80,8 +82,15 @@ fn kind_of(name: &str) -> Option<RefKind> {
 
 /// The ref peeled to its commit, with the tagger time of an annotated tag. Refs to trees or
 /// blobs are skipped, as `git log --tags` skips them.
-fn peeled(repo: &gix::Repository, name: &str, kind: RefKind, target: ObjectId) -> Result<Option<Ref>, MineError> {
-    let object = repo.find_object(target).map_err(|e| MineError::object(target, e))?;
+fn peeled(
+    repo: &gix::Repository,
+    name: &str,
+    kind: RefKind,
+    target: ObjectId,
+) -> Result<Option<Ref>, MineError> {
+    let object = repo
+        .find_object(target)
+        .map_err(|e| MineError::object(target, e))?;
     let tagger = if object.kind == Kind::Tag {
         let tag = object.clone().into_tag();
         let tagger = tag

@@ -1,0 +1,82 @@
+//! Schema migrations: numbered SQL files per backend, applied in order, each in a transaction
+//! together with the version bump, so a killed migration leaves the previous version intact.
+//! Released migrations are never edited; a change of schema is a new file in both folders.
+
+use leadline_core::store::{StoreError, StoreResult};
+
+use crate::{Pool, SqlStore, backend, on_pool};
+
+struct Migration {
+    version: i64,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sqlite: include_str!("../migrations/sqlite/0001_history.sql"),
+    postgres: include_str!("../migrations/postgres/0001_history.sql"),
+}];
+
+/// The schema version this build writes.
+pub const LATEST_SCHEMA: i64 = MIGRATIONS.len() as i64;
+
+const META: &str =
+    "CREATE TABLE IF NOT EXISTS leadline_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+const READ_VERSION: &str = "SELECT value FROM leadline_meta WHERE key = 'schema_version'";
+const WRITE_VERSION: &str = "INSERT INTO leadline_meta (key, value) VALUES ('schema_version', $1) \
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+pub(crate) async fn run(store: &SqlStore) -> StoreResult<()> {
+    // PostgreSQL serialises concurrent migrators on an advisory lock; SQLite's write lock
+    // already does.
+    let (lock, is_postgres) = match store.pool {
+        Pool::Sqlite(_) => ("SELECT 1", false),
+        Pool::Postgres(_) => ("SELECT pg_advisory_xact_lock(7261001)", true),
+    };
+    on_pool!(store, |pool| {
+        let mut tx = pool
+            .begin()
+            .await
+            .map_err(backend("cannot start a migration"))?;
+        sqlx::query(lock)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend("cannot lock the schema"))?;
+        sqlx::query(META)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend("cannot create the metadata table"))?;
+        let found: Option<String> = sqlx::query_scalar(READ_VERSION)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend("cannot read the schema version"))?;
+        let found = match found {
+            Some(v) => v.parse::<i64>().map_err(|_| {
+                StoreError::Corrupt(format!("schema version {v:?} is not a number"))
+            })?,
+            None => 0,
+        };
+        if found > LATEST_SCHEMA {
+            return Err(StoreError::NewerSchema {
+                found,
+                supported: LATEST_SCHEMA,
+            });
+        }
+        for m in MIGRATIONS.iter().filter(|m| m.version > found) {
+            let sql = if is_postgres { m.postgres } else { m.sqlite };
+            sqlx::raw_sql(sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend("cannot apply a schema migration"))?;
+            sqlx::query(WRITE_VERSION)
+                .bind(m.version.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend("cannot record the schema version"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(backend("cannot commit a migration"))
+    })
+}

@@ -1,0 +1,635 @@
+//! The [`Store`] implementation: each method is one statement or one transaction.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use leadline_core::model::{Commit, Identity, Millis, Ref, RefKind, Repository};
+use leadline_core::store::{
+    ChurnRow, CommitFact, CommitRow, FileChangeRow, Page, PagePosition, Store, StoreError,
+    StoreResult, TagRow,
+};
+use sqlx::{QueryBuilder, Row};
+
+use crate::{Pool, SqlStore, backend, on_pool};
+
+/// Rows per multi-row INSERT: large enough to amortise statement overhead, small enough to
+/// stay far below both engines' bound-parameter limits (rows × columns ≤ 65535 and 32766).
+const INSERT_ROWS: usize = 500;
+
+/// Reads a column or fails with the column's name.
+macro_rules! col {
+    ($row:expr, $name:literal) => {
+        $row.try_get($name)
+            .map_err(backend(concat!("cannot read column ", $name)))?
+    };
+}
+
+/// Tables keyed by repository, children before parents.
+const REPOSITORY_TABLES: [&str; 4] = ["file_changes", "commit_trailers", "commits", "refs"];
+
+/// Deletes commits with their file changes and trailers inside transaction `$tx`.
+macro_rules! delete_commits {
+    ($tx:ident, $repo_id:expr, $shas:expr, $context:expr) => {
+        for chunk in $shas.chunks(INSERT_ROWS) {
+            for table in &REPOSITORY_TABLES[..3] {
+                let mut q = QueryBuilder::new(format!("DELETE FROM {table} WHERE repo_id = "));
+                q.push_bind($repo_id).push(" AND sha IN (");
+                let mut list = q.separated(", ");
+                for sha in chunk {
+                    list.push_bind(sha);
+                }
+                q.push(")");
+                q.build()
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(backend($context))?;
+            }
+        }
+    };
+}
+
+/// Binds `Option<u64>` counts as the `BIGINT` both engines store.
+fn count(v: Option<u64>) -> Option<i64> {
+    v.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn uncount(v: Option<i64>) -> Option<u64> {
+    v.map(|n| n.max(0) as u64)
+}
+
+fn split_parents(parents: &str) -> Vec<String> {
+    parents.split_whitespace().map(str::to_owned).collect()
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    async fn upsert_repository(
+        &self,
+        name: &str,
+        location: &str,
+    ) -> StoreResult<(Repository, bool)> {
+        on_pool!(self, |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(backend("cannot start a transaction"))?;
+            let by_location =
+                sqlx::query("SELECT id, name, location FROM repositories WHERE location = $1")
+                    .bind(location)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend("cannot look up a repository"))?;
+            if let Some(row) = by_location {
+                let repo = Repository {
+                    id: col!(row, "id"),
+                    name: col!(row, "name"),
+                    location: col!(row, "location"),
+                };
+                return Ok((repo, false));
+            }
+            let taken: Option<String> =
+                sqlx::query_scalar("SELECT location FROM repositories WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend("cannot look up a repository"))?;
+            if let Some(other) = taken {
+                return Err(StoreError::Conflict(format!(
+                    "the repository name {name:?} is already used by {other}; choose another with --name"
+                )));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO repositories (name, location) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(name)
+            .bind(location)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend("cannot add a repository"))?;
+            tx.commit()
+                .await
+                .map_err(backend("cannot add a repository"))?;
+            let repo = Repository {
+                id,
+                name: name.to_owned(),
+                location: location.to_owned(),
+            };
+            Ok((repo, true))
+        })
+    }
+
+    async fn repositories(&self) -> StoreResult<Vec<Repository>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT id, name, location FROM repositories ORDER BY name")
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list repositories"))?;
+            let mut repos = Vec::with_capacity(rows.len());
+            for row in rows {
+                repos.push(Repository {
+                    id: col!(row, "id"),
+                    name: col!(row, "name"),
+                    location: col!(row, "location"),
+                });
+            }
+            Ok(repos)
+        })
+    }
+
+    async fn repository(&self, name: &str) -> StoreResult<Option<Repository>> {
+        Ok(self
+            .repositories()
+            .await?
+            .into_iter()
+            .find(|r| r.name == name))
+    }
+
+    async fn cursor(&self, source: &str, scope: &str) -> StoreResult<Option<String>> {
+        on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT value FROM ingest_cursors WHERE source = $1 AND scope = $2")
+                .bind(source)
+                .bind(scope)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend("cannot read an ingest cursor"))
+        })
+    }
+
+    async fn commit_shas(&self, repo_id: i64) -> StoreResult<Vec<String>> {
+        on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT sha FROM commits WHERE repo_id = $1")
+                .bind(repo_id)
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list stored commits"))
+        })
+    }
+
+    async fn insert_commits(&self, repo_id: i64, commits: &[Commit]) -> StoreResult<()> {
+        if commits.is_empty() {
+            return Ok(());
+        }
+        let people = People::of(commits);
+        let trailers: Vec<(&str, usize, &str, &str)> = commits
+            .iter()
+            .flat_map(|c| {
+                c.trailers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (c.sha.as_str(), i, t.key.as_str(), t.value.as_str()))
+            })
+            .collect();
+        let changes: Vec<(&str, &leadline_core::model::FileChange)> = commits
+            .iter()
+            .flat_map(|c| c.file_changes.iter().map(|f| (c.sha.as_str(), f)))
+            .collect();
+        on_pool!(self, |pool| {
+            let context = "cannot store commits";
+            let mut tx = pool.begin().await.map_err(backend(context))?;
+            for chunk in people.canonical.chunks(INSERT_ROWS) {
+                let mut q = QueryBuilder::new("INSERT INTO people (email, name) ");
+                q.push_values(chunk, |mut b, p| {
+                    b.push_bind(&p.email).push_bind(&p.name);
+                });
+                // Keep the smallest name, so the result does not depend on batch order.
+                q.push(" ON CONFLICT (email) DO UPDATE SET name = excluded.name WHERE excluded.name < people.name");
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            }
+            for chunk in people.aliases.chunks(INSERT_ROWS) {
+                let mut q =
+                    QueryBuilder::new("INSERT INTO person_aliases (email, name, person_email) ");
+                q.push_values(chunk, |mut b, (raw, canonical)| {
+                    b.push_bind(&raw.email)
+                        .push_bind(&raw.name)
+                        .push_bind(canonical);
+                });
+                q.push(" ON CONFLICT (email, name) DO NOTHING");
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            }
+            for chunk in commits.chunks(INSERT_ROWS / 2) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO commits (repo_id, sha, parents, author_email, author_name, authored_at, \
+                     author_offset, committer_email, committer_name, committed_at, committer_offset, is_merge, \
+                     subject, body) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(repo_id)
+                        .push_bind(&c.sha)
+                        .push_bind(c.parents.join(" "))
+                        .push_bind(&c.author.identity.email)
+                        .push_bind(&c.author.identity.name)
+                        .push_bind(c.author.at)
+                        .push_bind(i64::from(c.author.offset_minutes))
+                        .push_bind(&c.committer.identity.email)
+                        .push_bind(&c.committer.identity.name)
+                        .push_bind(c.committer.at)
+                        .push_bind(i64::from(c.committer.offset_minutes))
+                        .push_bind(c.is_merge())
+                        .push_bind(&c.subject)
+                        .push_bind(&c.body);
+                });
+                q.push(" ON CONFLICT (repo_id, sha) DO NOTHING");
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            }
+            for chunk in trailers.chunks(INSERT_ROWS) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO commit_trailers (repo_id, sha, position, key, value) ",
+                );
+                q.push_values(chunk, |mut b, (sha, i, key, value)| {
+                    b.push_bind(repo_id)
+                        .push_bind(*sha)
+                        .push_bind(*i as i64)
+                        .push_bind(*key)
+                        .push_bind(*value);
+                });
+                q.push(" ON CONFLICT (repo_id, sha, position) DO NOTHING");
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            }
+            for chunk in changes.chunks(INSERT_ROWS) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO file_changes (repo_id, sha, path, added, deleted, status) ",
+                );
+                q.push_values(chunk, |mut b, (sha, f)| {
+                    b.push_bind(repo_id)
+                        .push_bind(*sha)
+                        .push_bind(f.path.as_slice())
+                        .push_bind(count(f.added))
+                        .push_bind(count(f.deleted))
+                        .push_bind(f.status.code());
+                });
+                q.push(" ON CONFLICT (repo_id, sha, path) DO NOTHING");
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            }
+            tx.commit().await.map_err(backend(context))
+        })
+    }
+
+    async fn delete_repository(&self, repo_id: i64) -> StoreResult<()> {
+        on_pool!(self, |pool| {
+            let context = "cannot delete a repository";
+            let mut tx = pool.begin().await.map_err(backend(context))?;
+            for table in REPOSITORY_TABLES {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE repo_id = $1"
+                )))
+                .bind(repo_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend(context))?;
+            }
+            sqlx::query("DELETE FROM ingest_cursors WHERE source = 'git' AND scope = (SELECT location FROM repositories WHERE id = $1)")
+                .bind(repo_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend(context))?;
+            sqlx::query("DELETE FROM repositories WHERE id = $1")
+                .bind(repo_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend(context))?;
+            tx.commit().await.map_err(backend(context))
+        })
+    }
+
+    async fn delete_commits(&self, repo_id: i64, shas: &[String]) -> StoreResult<()> {
+        on_pool!(self, |pool| {
+            let context = "cannot delete commits";
+            let mut tx = pool.begin().await.map_err(backend(context))?;
+            delete_commits!(tx, repo_id, shas, context);
+            tx.commit().await.map_err(backend(context))
+        })
+    }
+
+    async fn finish_ingest(
+        &self,
+        repo_id: i64,
+        unreachable: &[String],
+        refs: &[Ref],
+        cursor: (&str, &str, &str),
+    ) -> StoreResult<()> {
+        let (source, scope, value) = cursor;
+        on_pool!(self, |pool| {
+            let context = "cannot record the ingested refs";
+            let mut tx = pool.begin().await.map_err(backend(context))?;
+            delete_commits!(tx, repo_id, unreachable, context);
+            sqlx::query("DELETE FROM refs WHERE repo_id = $1")
+                .bind(repo_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend(context))?;
+            for chunk in refs.chunks(INSERT_ROWS) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO refs (repo_id, name, kind, commit_sha, annotated, tagger_at, tagger_offset) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(repo_id)
+                        .push_bind(&r.name)
+                        .push_bind(r.kind.as_str())
+                        .push_bind(&r.commit)
+                        .push_bind(r.annotated)
+                        .push_bind(r.tagger_at)
+                        .push_bind(r.tagger_offset_minutes.map(i64::from));
+                });
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            }
+            sqlx::query(
+                "INSERT INTO ingest_cursors (source, scope, value) VALUES ($1, $2, $3) \
+                 ON CONFLICT (source, scope) DO UPDATE SET value = excluded.value",
+            )
+            .bind(source)
+            .bind(scope)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend(context))?;
+            tx.commit().await.map_err(backend(context))
+        })
+    }
+
+    async fn commits_page(
+        &self,
+        repo_id: Option<i64>,
+        after: Option<&PagePosition>,
+        limit: usize,
+    ) -> StoreResult<Page<CommitRow>> {
+        let (after_repo, after_time, after_sha) = match after {
+            Some(PagePosition::Commit {
+                repo_id,
+                committed_at,
+                sha,
+            }) => (*repo_id, *committed_at, sha.as_str()),
+            None => (i64::MIN, i64::MIN, ""),
+            Some(other) => {
+                return Err(StoreError::Corrupt(format!(
+                    "not a commit page position: {other:?}"
+                )));
+            }
+        };
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT c.repo_id, r.name AS repo, c.sha, c.parents, c.author_email, c.author_name, \
+                 c.authored_at, c.author_offset, c.committer_email, c.committer_name, c.committed_at, \
+                 c.committer_offset, c.subject \
+                 FROM commits c JOIN repositories r ON r.id = c.repo_id \
+                 WHERE ($1 IS NULL OR c.repo_id = $1) AND (c.repo_id, c.committed_at, c.sha) > ($2, $3, $4) \
+                 ORDER BY c.repo_id, c.committed_at, c.sha LIMIT $5",
+            )
+            .bind(repo_id)
+            .bind(after_repo)
+            .bind(after_time)
+            .bind(after_sha)
+            .bind(limit as i64)
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list commits"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            let mut last = None;
+            for row in rows {
+                let parents: String = col!(row, "parents");
+                let author_offset: i64 = col!(row, "author_offset");
+                let committer_offset: i64 = col!(row, "committer_offset");
+                let commit = CommitRow {
+                    repo: col!(row, "repo"),
+                    sha: col!(row, "sha"),
+                    parents: split_parents(&parents),
+                    author: Identity {
+                        name: col!(row, "author_name"),
+                        email: col!(row, "author_email"),
+                    },
+                    authored_at: col!(row, "authored_at"),
+                    author_offset_minutes: author_offset as i32,
+                    committer: Identity {
+                        name: col!(row, "committer_name"),
+                        email: col!(row, "committer_email"),
+                    },
+                    committed_at: col!(row, "committed_at"),
+                    committer_offset_minutes: committer_offset as i32,
+                    subject: col!(row, "subject"),
+                };
+                last = Some(PagePosition::Commit {
+                    repo_id: col!(row, "repo_id"),
+                    committed_at: commit.committed_at,
+                    sha: commit.sha.clone(),
+                });
+                out.push(commit);
+            }
+            Ok(Page {
+                next: if out.len() == limit { last } else { None },
+                rows: out,
+            })
+        })
+    }
+
+    async fn file_changes_page(
+        &self,
+        repo_id: Option<i64>,
+        after: Option<&PagePosition>,
+        limit: usize,
+    ) -> StoreResult<Page<FileChangeRow>> {
+        let (after_repo, after_sha, after_path) = match after {
+            Some(PagePosition::FileChange { repo_id, sha, path }) => {
+                (*repo_id, sha.as_str(), path.as_slice())
+            }
+            None => (i64::MIN, "", &[][..]),
+            Some(other) => {
+                return Err(StoreError::Corrupt(format!(
+                    "not a file-change page position: {other:?}"
+                )));
+            }
+        };
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT f.repo_id, r.name AS repo, f.sha, f.path, f.added, f.deleted \
+                 FROM file_changes f JOIN repositories r ON r.id = f.repo_id \
+                 WHERE ($1 IS NULL OR f.repo_id = $1) AND (f.repo_id, f.sha, f.path) > ($2, $3, $4) \
+                 ORDER BY f.repo_id, f.sha, f.path LIMIT $5",
+            )
+            .bind(repo_id)
+            .bind(after_repo)
+            .bind(after_sha)
+            .bind(after_path)
+            .bind(limit as i64)
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list file changes"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            let mut last = None;
+            for row in rows {
+                let change = FileChangeRow {
+                    repo: col!(row, "repo"),
+                    sha: col!(row, "sha"),
+                    path: col!(row, "path"),
+                    added: uncount(col!(row, "added")),
+                    deleted: uncount(col!(row, "deleted")),
+                };
+                last = Some(PagePosition::FileChange {
+                    repo_id: col!(row, "repo_id"),
+                    sha: change.sha.clone(),
+                    path: change.path.clone(),
+                });
+                out.push(change);
+            }
+            Ok(Page {
+                next: if out.len() == limit { last } else { None },
+                rows: out,
+            })
+        })
+    }
+
+    async fn tags(&self, repo_id: Option<i64>) -> StoreResult<Vec<TagRow>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT r.name AS repo, t.name, t.kind, t.commit_sha, t.annotated, t.tagger_at, t.tagger_offset \
+                 FROM refs t JOIN repositories r ON r.id = t.repo_id \
+                 WHERE t.kind = 'tag' AND ($1 IS NULL OR t.repo_id = $1) ORDER BY r.name, t.name",
+            )
+            .bind(repo_id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list tags"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let kind: String = col!(row, "kind");
+                let offset: Option<i64> = col!(row, "tagger_offset");
+                out.push(TagRow {
+                    repo: col!(row, "repo"),
+                    tag: Ref {
+                        name: col!(row, "name"),
+                        kind: RefKind::parse(&kind).ok_or_else(|| {
+                            StoreError::Corrupt(format!("unknown ref kind {kind:?}"))
+                        })?,
+                        commit: col!(row, "commit_sha"),
+                        annotated: col!(row, "annotated"),
+                        tagger_at: col!(row, "tagger_at"),
+                        tagger_offset_minutes: offset.map(|o| o as i32),
+                    },
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn commit_facts(&self, repo_id: i64) -> StoreResult<Vec<CommitFact>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT sha, author_email, committed_at, is_merge FROM commits WHERE repo_id = $1",
+            )
+            .bind(repo_id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list commits"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(CommitFact {
+                    sha: col!(row, "sha"),
+                    author_email: col!(row, "author_email"),
+                    committed_at: col!(row, "committed_at"),
+                    is_merge: col!(row, "is_merge"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn churn_since(&self, repo_id: i64, since: Millis) -> StoreResult<Vec<ChurnRow>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT f.sha, f.path, c.committed_at, f.added, f.deleted \
+                 FROM commits c JOIN file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha \
+                 WHERE c.repo_id = $1 AND c.committed_at >= $2",
+            )
+            .bind(repo_id)
+            .bind(since)
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list file changes"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(ChurnRow {
+                    sha: col!(row, "sha"),
+                    path: col!(row, "path"),
+                    committed_at: col!(row, "committed_at"),
+                    added: uncount(col!(row, "added")),
+                    deleted: uncount(col!(row, "deleted")),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn pseudonym_key(&self) -> StoreResult<Vec<u8>> {
+        let fresh = hex::encode(rand::random::<[u8; 32]>());
+        let stored: String = on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO leadline_meta (key, value) VALUES ('pseudonym_key', $1) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(&fresh)
+            .execute(pool)
+            .await
+            .map_err(backend("cannot create the pseudonym key"))?;
+            sqlx::query_scalar("SELECT value FROM leadline_meta WHERE key = 'pseudonym_key'")
+                .fetch_one(pool)
+                .await
+                .map_err(backend("cannot read the pseudonym key"))?
+        });
+        hex::decode(&stored).map_err(|_| StoreError::Corrupt("the pseudonym key is not hex".into()))
+    }
+}
+
+/// The distinct people of a batch of commits: canonical identities, and the written
+/// identities `.mailmap` maps to them.
+struct People {
+    canonical: Vec<Identity>,
+    aliases: Vec<(Identity, String)>,
+}
+
+impl People {
+    fn of(commits: &[Commit]) -> People {
+        let mut canonical = BTreeSet::new();
+        let mut aliases = BTreeSet::new();
+        for sig in commits.iter().flat_map(|c| [&c.author, &c.committer]) {
+            canonical.insert(&sig.identity);
+            if let Some(raw) = &sig.raw {
+                aliases.insert((raw, &sig.identity.email));
+            }
+        }
+        // One name per email (a statement may not touch a row twice): the smallest.
+        let mut seen = BTreeSet::new();
+        People {
+            canonical: canonical
+                .into_iter()
+                .filter(|i| seen.insert(i.email.as_str()))
+                .cloned()
+                .collect(),
+            aliases: aliases
+                .into_iter()
+                .map(|(raw, email)| (raw.clone(), email.clone()))
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! `leadline analyze`: ingest, then the summary a lead wants at a glance.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Result;
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use leadline_core::activity::{ActivitySummary, RECENT_DAYS, summarize};
+use leadline_core::model::Repository;
+use leadline_core::store::Store;
+use serde::Serialize;
+
+use crate::cli::SummaryFormat;
+use crate::time::date;
+
+#[derive(Serialize)]
+pub struct RepoSummary {
+    pub repo: String,
+    pub location: String,
+    pub shallow: bool,
+    #[serde(flatten)]
+    pub activity: ActivitySummary,
+}
+
+pub async fn summary(
+    store: &Arc<dyn Store>,
+    repo: &Repository,
+    shallow: bool,
+) -> Result<RepoSummary> {
+    let commits = store.commit_facts(repo.id).await?;
+    let last = commits.iter().map(|c| c.committed_at).max().unwrap_or(0);
+    let churn = store
+        .churn_since(repo.id, last - RECENT_DAYS * 86_400_000)
+        .await?;
+    Ok(RepoSummary {
+        repo: repo.name.clone(),
+        location: repo.location.clone(),
+        shallow,
+        activity: summarize(&commits, &churn),
+    })
+}
+
+pub fn print(summaries: &[RepoSummary], format: SummaryFormat, out: &mut dyn Write) -> Result<()> {
+    match format {
+        SummaryFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, summaries)?;
+            writeln!(out)?;
+        }
+        SummaryFormat::Table => {
+            for s in summaries {
+                print_table(s, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_table(s: &RepoSummary, out: &mut dyn Write) -> Result<()> {
+    let a = &s.activity;
+    writeln!(out, "{} ({})", s.repo, s.location)?;
+    if s.shallow {
+        writeln!(out, "warning: shallow clone, history is incomplete")?;
+    }
+    let (Some(first), Some(last), Some(since)) =
+        (a.first_commit_at, a.last_commit_at, a.recent_since)
+    else {
+        writeln!(out, "no commits\n")?;
+        return Ok(());
+    };
+    let mut overview = table(&["", ""]);
+    overview.add_row(vec![
+        "history".to_owned(),
+        format!(
+            "{} to {} ({} days)",
+            date(first),
+            date(last),
+            (last - first) / 86_400_000
+        ),
+    ]);
+    overview.add_row(vec![
+        "commits".to_owned(),
+        format!("{} ({} merges)", a.commits, a.merges),
+    ]);
+    overview.add_row(vec!["contributors".to_owned(), a.contributors.to_string()]);
+    overview.add_row(vec![
+        format!("last {RECENT_DAYS} days"),
+        format!(
+            "{} commits by {} active contributors (since {})",
+            a.recent_commits,
+            a.active_contributors,
+            date(since)
+        ),
+    ]);
+    writeln!(out, "{overview}")?;
+
+    if !a.busiest_areas.is_empty() {
+        writeln!(out, "busiest areas, last {RECENT_DAYS} days")?;
+        let mut areas = table(&["area", "commits", "lines changed"]);
+        for area in &a.busiest_areas {
+            areas.add_row(vec![
+                Cell::new(&area.area),
+                Cell::new(area.commits).set_alignment(CellAlignment::Right),
+                Cell::new(area.lines_changed).set_alignment(CellAlignment::Right),
+            ]);
+        }
+        writeln!(out, "{areas}")?;
+    }
+
+    writeln!(out, "weekly activity")?;
+    let peak = a.weekly.iter().map(|w| w.commits).max().unwrap_or(0).max(1);
+    let mut weeks = table(&["week of", "commits", "contributors", ""]);
+    for w in &a.weekly {
+        let bar = "#".repeat(((w.commits * 30).div_ceil(peak)) as usize);
+        weeks.add_row(vec![
+            Cell::new(date(w.week_start)),
+            Cell::new(w.commits).set_alignment(CellAlignment::Right),
+            Cell::new(w.active_contributors).set_alignment(CellAlignment::Right),
+            Cell::new(bar),
+        ]);
+    }
+    writeln!(out, "{weeks}\n")?;
+    Ok(())
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    if header.iter().any(|h| !h.is_empty()) {
+        t.set_header(header.to_vec());
+    }
+    t
+}

@@ -1,0 +1,111 @@
+//! Raw command-line arguments, as clap parses them. `config.rs` turns them, the environment
+//! and `leadline.toml` into one resolved [`Settings`](crate::config::Settings).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leadline",
+    version,
+    about = "How well your engineering organisation delivers, from its own data",
+    long_about = "How well your engineering organisation delivers, from its own data.\n\n\
+                  Start with `leadline analyze PATH` on any git clone: it mines the history into a local \
+                  store (./leadline.db) and prints a summary. Data goes to stdout, messages to stderr."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The store: a SQLite file path or a postgres:// URL [default: ./leadline.db]
+    #[arg(long, env = "LEADLINE_DB", global = true, value_name = "PATH|URL")]
+    pub db: Option<String>,
+    /// Configuration file [default: ./leadline.toml if present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail (repeat for debug output)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest repositories, then print a summary of their history
+    Analyze(AnalyzeArgs),
+    /// Bring data into the store
+    #[command(subcommand)]
+    Ingest(IngestCommand),
+    /// Write stored data to stdout
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Git repositories (work trees or bare)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IngestCommand {
+    /// Mine git history: commits of all branches, remote branches and tags, with file changes
+    Git(IngestGitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestGitArgs {
+    /// Git repositories (work trees or bare)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Name to store the repository under [default: its directory name]; one PATH only
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export
+    #[arg(value_enum)]
+    pub what: ExportKind,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Only this repository (by name)
+    #[arg(long, value_name = "NAME")]
+    pub repo: Option<String>,
+    /// Show people's names and emails instead of pseudonyms
+    #[arg(long)]
+    pub identify: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportKind {
+    Commits,
+    FileChanges,
+    Tags,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+    Ndjson,
+}

@@ -1,0 +1,124 @@
+//! One resolved configuration from flags, environment and `leadline.toml`, in that order of
+//! precedence. Everything downstream reads [`Settings`], never raw arguments.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use leadline_git::MineOptions;
+use leadline_store::Location;
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+
+const DEFAULT_DB: &str = "leadline.db";
+const DEFAULT_CONFIG: &str = "leadline.toml";
+
+/// The contents of `leadline.toml`. Unknown keys are errors, so a typo is reported rather than
+/// silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub ingest: IngestConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Same as `--db`.
+    pub db: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Threads diffing commits [default: every core].
+    pub threads: Option<usize>,
+    /// Pack cache per thread, in MiB.
+    pub pack_cache_mb: Option<usize>,
+}
+
+/// How chatty the CLI is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+    Debug,
+}
+
+#[derive(Debug)]
+pub struct Settings {
+    pub db: Location,
+    pub mine: MineOptions,
+    pub verbosity: Verbosity,
+}
+
+impl Settings {
+    pub fn resolve(args: &GlobalArgs) -> Result<Settings> {
+        let file = load(args.config.as_deref())?;
+        let db = args
+            .db
+            .clone()
+            .or(file.store.db)
+            .unwrap_or_else(|| DEFAULT_DB.to_owned());
+        let mut mine = MineOptions::default();
+        if let Some(threads) = file.ingest.threads {
+            if threads == 0 {
+                bail!("leadline.toml: ingest.threads must be at least 1");
+            }
+            mine.threads = threads;
+        }
+        if let Some(mb) = file.ingest.pack_cache_mb {
+            mine.pack_cache_bytes = mb << 20;
+        }
+        let verbosity = match (args.quiet, args.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, 0) => Verbosity::Normal,
+            (false, 1) => Verbosity::Verbose,
+            (false, _) => Verbosity::Debug,
+        };
+        Ok(Settings {
+            db: Location::parse(&db)?,
+            mine,
+            verbosity,
+        })
+    }
+}
+
+/// Reads the configuration: `explicit` must exist; the default file is optional.
+fn load(explicit: Option<&Path>) -> Result<FileConfig> {
+    let path = match explicit {
+        Some(p) => p.to_owned(),
+        None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
+        None => return Ok(FileConfig::default()),
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    parse(&text).with_context(|| format!("invalid configuration in {}", path.display()))
+}
+
+fn parse(text: &str) -> Result<FileConfig> {
+    Ok(toml::from_str(text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_known_keys() {
+        let c = parse("[store]\ndb = \"x.db\"\n[ingest]\nthreads = 3\n").unwrap();
+        assert_eq!(c.store.db.as_deref(), Some("x.db"));
+        assert_eq!(c.ingest.threads, Some(3));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_line_and_key() {
+        let err = format!("{:#}", parse("[store]\n\ndbb = \"x\"\n").unwrap_err());
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("dbb"), "{err}");
+    }
+}

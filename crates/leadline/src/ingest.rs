@@ -1,0 +1,231 @@
+//! `leadline ingest git`: composes the miner and the store into an incremental, crash-safe
+//! ingest.
+//!
+//! How the contract holds:
+//! - *Incremental*: the digest of all ref tips is kept as a cursor; an equal digest ends the
+//!   run before any walk. Otherwise only commits reachable now and not stored are mined, and
+//!   stored commits no ref reaches any more (rewritten or deleted branches) are removed.
+//! - *Crash-safe*: each batch of whole commits is one transaction and the cursor moves last, in
+//!   the transaction that also replaces the refs. After a kill, the re-run sees the old cursor,
+//!   mines exactly the commits still missing and ends in the state one clean run gives.
+//! - *Nothing half-written on bad input*: when mining fails (an unreadable object), the commits
+//!   this run stored are removed again, or the repository if this run created it.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use leadline_core::model::{Commit, Repository};
+use leadline_core::store::Store;
+use leadline_git::{MineError, MineOptions, Miner};
+
+/// The cursor source for git history; its scope is the repository's location.
+const CURSOR_SOURCE: &str = "git";
+
+/// What one ingest of one repository did.
+#[derive(Debug)]
+pub struct IngestReport {
+    pub repo: Repository,
+    pub new_commits: usize,
+    pub file_changes: usize,
+    pub removed_commits: usize,
+    pub up_to_date: bool,
+    pub shallow: bool,
+    pub elapsed: Duration,
+}
+
+impl IngestReport {
+    /// The closing line shown to users.
+    pub fn summary(&self) -> String {
+        let secs = self.elapsed.as_secs_f64();
+        if self.up_to_date {
+            return format!("{}: up to date ({:.2} s)", self.repo.name, secs);
+        }
+        let rate = self.new_commits as f64 / secs.max(1e-6);
+        let mut line = format!(
+            "{}: ingested {} commits ({} file changes) in {:.2} s, {:.0} commits/s",
+            self.repo.name, self.new_commits, self.file_changes, secs, rate
+        );
+        if self.removed_commits > 0 {
+            line.push_str(&format!(
+                "; removed {} no longer reachable",
+                self.removed_commits
+            ));
+        }
+        line
+    }
+}
+
+pub async fn ingest_git(
+    store: &Arc<dyn Store>,
+    path: &Path,
+    name: Option<&str>,
+    options: &MineOptions,
+    progress: bool,
+) -> Result<IngestReport> {
+    let started = Instant::now();
+    let miner = Miner::open(path)?;
+    let shallow = miner.is_shallow();
+    if shallow {
+        tracing::warn!(
+            "{} is a shallow clone: history before its cut-off is missing, so counts and spans are incomplete \
+             (run `git fetch --unshallow` for the full history)",
+            path.display()
+        );
+    }
+    let location = miner.location().display().to_string();
+    let name = name
+        .map(str::to_owned)
+        .unwrap_or_else(|| miner.default_name());
+    let (repo, created) = store.upsert_repository(&name, &location).await?;
+    let result = mine_into(store, miner, &repo, options, progress).await;
+    let (new_commits, file_changes, removed_commits, up_to_date) = match result {
+        Ok(done) => done,
+        Err(failure) => {
+            undo(store, &repo, created, &failure.inserted).await;
+            return Err(failure.error);
+        }
+    };
+    Ok(IngestReport {
+        repo,
+        new_commits,
+        file_changes,
+        removed_commits,
+        up_to_date,
+        shallow,
+        elapsed: started.elapsed(),
+    })
+}
+
+struct Failure {
+    error: anyhow::Error,
+    inserted: Vec<String>,
+}
+
+/// A failure before anything was stored.
+fn early<E: Into<anyhow::Error>>(e: E) -> Failure {
+    Failure {
+        error: e.into(),
+        inserted: Vec::new(),
+    }
+}
+
+/// Mines what is new and stores it; returns (new commits, file changes, removed, up to date).
+async fn mine_into(
+    store: &Arc<dyn Store>,
+    miner: Miner,
+    repo: &Repository,
+    options: &MineOptions,
+    progress: bool,
+) -> Result<(usize, usize, usize, bool), Failure> {
+    let snapshot = miner.refs().map_err(early)?;
+    let cursor = store
+        .cursor(CURSOR_SOURCE, &repo.location)
+        .await
+        .map_err(early)?;
+    if cursor.as_deref() == Some(&snapshot.digest) {
+        return Ok((0, 0, 0, true));
+    }
+    let reachable = miner.reachable(&snapshot.tips).map_err(early)?;
+    let known: HashSet<String> = store
+        .commit_shas(repo.id)
+        .await
+        .map_err(early)?
+        .into_iter()
+        .collect();
+    let reachable_hex: HashSet<String> = reachable.iter().map(ToString::to_string).collect();
+    let new: Vec<_> = reachable
+        .into_iter()
+        .filter(|id| !known.contains(&id.to_string()))
+        .collect();
+    let unreachable: Vec<String> = known
+        .into_iter()
+        .filter(|s| !reachable_hex.contains(s))
+        .collect();
+
+    let bar = progress_bar(new.len() as u64, progress);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Commit>>(2);
+    let total = new.len();
+    let opts = options.clone();
+    let mining = tokio::task::spawn_blocking(move || {
+        miner.mine(&new, &opts, |batch| tx.blocking_send(batch).is_ok())
+    });
+
+    let mut inserted = Vec::with_capacity(total);
+    let mut file_changes = 0;
+    let mut store_error = None;
+    while let Some(batch) = rx.recv().await {
+        if let Err(e) = store.insert_commits(repo.id, &batch).await {
+            store_error = Some(anyhow!(e));
+            break;
+        }
+        file_changes += batch.iter().map(|c| c.file_changes.len()).sum::<usize>();
+        inserted.extend(batch.into_iter().map(|c| c.sha));
+        bar.set_position(inserted.len() as u64);
+    }
+    drop(rx);
+    let mined = mining.await.context("the mining thread panicked");
+    bar.finish_and_clear();
+    let failed = match (store_error, mined) {
+        (Some(e), _) => Some(e),
+        (None, Err(e)) => Some(e),
+        (None, Ok(Err(e))) => Some(mine_error(e, &repo.name)),
+        (None, Ok(Ok(()))) => None,
+    };
+    if let Some(error) = failed {
+        return Err(Failure { error, inserted });
+    }
+    store
+        .finish_ingest(
+            repo.id,
+            &unreachable,
+            &snapshot.refs,
+            (CURSOR_SOURCE, &repo.location, &snapshot.digest),
+        )
+        .await
+        .map_err(|e| Failure {
+            error: e.into(),
+            inserted: inserted.clone(),
+        })?;
+    Ok((inserted.len(), file_changes, unreachable.len(), false))
+}
+
+fn mine_error(e: MineError, repo: &str) -> anyhow::Error {
+    let hint = match &e {
+        MineError::Object { .. } => "; the repository is damaged or incomplete (try `git fsck`)",
+        _ => "",
+    };
+    anyhow!("{repo}: {e}{hint}")
+}
+
+/// Leaves the store as it was before a failed run. Best effort: if the store itself is
+/// failing, the commits stay but the cursor was never moved, so a re-run completes the work.
+async fn undo(store: &Arc<dyn Store>, repo: &Repository, created: bool, inserted: &[String]) {
+    let undone = if created {
+        store.delete_repository(repo.id).await
+    } else {
+        store.delete_commits(repo.id, inserted).await
+    };
+    if let Err(e) = undone {
+        tracing::warn!("could not undo the partial ingest of {}: {e}", repo.name);
+    }
+}
+
+fn progress_bar(len: u64, visible: bool) -> ProgressBar {
+    if !visible || len < 1000 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} mining {pos}/{len} commits [{bar:30}] {per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}

@@ -1,0 +1,115 @@
+//! The `leadline` binary: parses arguments, resolves settings, connects the store and hands
+//! each command to the library crates. Errors print to stderr with their causes and exit 1;
+//! data goes to stdout.
+
+mod analyze;
+mod cli;
+mod config;
+mod export;
+mod ingest;
+mod time;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use leadline_core::store::Store;
+use leadline_store::{Location, SqlStore};
+
+use crate::cli::{Cli, Command, IngestCommand};
+use crate::config::{Settings, Verbosity};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::resolve(&cli.global) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    init_logging(settings.verbosity);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&anyhow::Error::new(e).context("cannot start the async runtime")),
+    };
+    match runtime.block_on(run(cli.command, &settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if export::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(verbosity: Verbosity) {
+    let level = match verbosity {
+        Verbosity::Quiet => "error",
+        Verbosity::Normal => "warn",
+        Verbosity::Verbose => "info",
+        Verbosity::Debug => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEADLINE_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("leadline={level},leadline_core={level}"))
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+async fn open_store(location: &Location) -> Result<Arc<dyn Store>> {
+    let shown = match location {
+        Location::Sqlite(p) => p.display().to_string(),
+        Location::Postgres(_) => "the PostgreSQL store".to_owned(),
+    };
+    let store = SqlStore::open(location)
+        .await
+        .with_context(|| format!("cannot open {shown}"))?;
+    Ok(Arc::new(store))
+}
+
+async fn run(command: Command, settings: &Settings) -> Result<()> {
+    let store = open_store(&settings.db).await?;
+    let chatty = settings.verbosity >= Verbosity::Normal;
+    let mut stdout = std::io::stdout().lock();
+    match command {
+        Command::Ingest(IngestCommand::Git(args)) => {
+            if args.name.is_some() && args.paths.len() > 1 {
+                bail!("--name applies to one repository; give one PATH");
+            }
+            for path in &args.paths {
+                let report =
+                    ingest::ingest_git(&store, path, args.name.as_deref(), &settings.mine, chatty)
+                        .await?;
+                if chatty {
+                    eprintln!("{}", report.summary());
+                }
+            }
+        }
+        Command::Analyze(args) => {
+            let mut summaries = Vec::new();
+            for path in &args.paths {
+                let report = ingest::ingest_git(&store, path, None, &settings.mine, chatty).await?;
+                if chatty {
+                    eprintln!("{}", report.summary());
+                }
+                summaries.push(analyze::summary(&store, &report.repo, report.shallow).await?);
+            }
+            analyze::print(&summaries, args.format, &mut stdout)?;
+        }
+        Command::Export(args) => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
+            export::run(&store, &args, &mut out).await?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
