@@ -1,0 +1,486 @@
+//! One conformance suite, run against SQLite and against a real PostgreSQL.
+//!
+//! PostgreSQL comes from `LEADLINE_TEST_POSTGRES` (an admin URL; `bash .ci/run` starts a
+//! throwaway cluster and sets it). Each test gets a database of its own so tests run in
+//! parallel. Without the variable the PostgreSQL half fails rather than passing silently; set
+//! it to `skip` to run only SQLite on purpose.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use leadline_core::model::{
+    ChangeStatus, Commit, FileChange, Identity, Ref, RefKind, Signature, Trailer,
+};
+use leadline_core::store::{PagePosition, Store, StoreError};
+use leadline_store::{LATEST_SCHEMA, Location, SqlStore};
+use sqlx::Connection;
+
+/// A fresh store of one backend, with what is needed to reopen it.
+struct Fixture {
+    store: SqlStore,
+    location: Location,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Option<Fixture> {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::Sqlite(dir.path().join("store.db"));
+    let store = SqlStore::open(&location).await.unwrap();
+    Some(Fixture {
+        store,
+        location,
+        _dir: Some(dir),
+    })
+}
+
+async fn postgres() -> Option<Fixture> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let admin = std::env::var("LEADLINE_TEST_POSTGRES").expect(
+        "set LEADLINE_TEST_POSTGRES to a PostgreSQL admin URL (bash .ci/run does), or to `skip`",
+    );
+    if admin == "skip" {
+        return None;
+    }
+    let name = format!(
+        "conformance_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = match admin.rfind('/') {
+        Some(i) => format!("{}/{name}", &admin[..i]),
+        None => panic!("LEADLINE_TEST_POSTGRES has no database part"),
+    };
+    let location = Location::Postgres(url);
+    let store = SqlStore::open(&location).await.unwrap();
+    Some(Fixture {
+        store,
+        location,
+        _dir: None,
+    })
+}
+
+/// Declares each test once per backend.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_store {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let f = super::sqlite().await.unwrap();
+                super::$name(f).await;
+            })*
+        }
+        mod postgres_store {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(f) = super::postgres().await {
+                    super::$name(f).await;
+                }
+            })*
+        }
+    };
+}
+
+conformance!(
+    schema_is_current_and_reopening_changes_nothing,
+    a_newer_schema_is_refused_untouched,
+    repositories_are_keyed_by_location_and_names_are_unique,
+    commits_round_trip_with_raw_paths_and_binary_counts,
+    inserting_a_batch_twice_changes_nothing,
+    pages_cover_every_row_once_in_order,
+    finishing_an_ingest_removes_unreachable_commits_and_replaces_refs,
+    deleting_undoes_commits_and_repositories,
+    pseudonym_key_is_created_once,
+    activity_queries_see_what_was_stored,
+);
+
+fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
+    Signature {
+        identity: Identity {
+            name: name.into(),
+            email: email.into(),
+        },
+        raw: None,
+        at,
+        offset_minutes: offset,
+    }
+}
+
+fn change(path: &[u8], added: Option<u64>, deleted: Option<u64>) -> FileChange {
+    FileChange {
+        path: path.to_vec(),
+        added,
+        deleted,
+        status: ChangeStatus::Modified,
+    }
+}
+
+fn commit(sha_byte: u8, parents: &[&str], at: i64, files: Vec<FileChange>) -> Commit {
+    Commit {
+        sha: format!("{:02x}", sha_byte).repeat(20),
+        parents: parents.iter().map(|p| p.to_string()).collect(),
+        author: sig("Ann", "ann@example.com", at - 1000, 120),
+        committer: sig("Bob", "bob@example.com", at, -300),
+        subject: format!("commit {sha_byte}"),
+        body: "Body\n\nSigned-off-by: Ann <ann@example.com>\n".into(),
+        trailers: vec![Trailer {
+            key: "Signed-off-by".into(),
+            value: "Ann <ann@example.com>".into(),
+        }],
+        file_changes: files,
+    }
+}
+
+fn sample() -> Vec<Commit> {
+    let a = commit(
+        0xa1,
+        &[],
+        1_000_000,
+        vec![change(b"README", Some(3), Some(0))],
+    );
+    let b = commit(
+        0xb2,
+        &[&a.sha],
+        2_000_000,
+        vec![
+            change(b"src/z.rs", Some(1), Some(2)),
+            change(b"caf\xe9 menu.txt", Some(4), Some(0)),
+            change(b"logo.png", None, None),
+        ],
+    );
+    let m = commit(0xc3, &[&a.sha, &b.sha], 3_000_000, vec![]);
+    vec![a, b, m]
+}
+
+async fn all_file_changes(
+    store: &SqlStore,
+    repo: Option<i64>,
+    page: usize,
+) -> Vec<(String, String, Vec<u8>, Option<u64>, Option<u64>)> {
+    let mut out = Vec::new();
+    let mut after: Option<PagePosition> = None;
+    loop {
+        let p = store
+            .file_changes_page(repo, after.as_ref(), page)
+            .await
+            .unwrap();
+        out.extend(
+            p.rows
+                .into_iter()
+                .map(|r| (r.repo, r.sha, r.path, r.added, r.deleted)),
+        );
+        match p.next {
+            Some(n) => after = Some(n),
+            None => return out,
+        }
+    }
+}
+
+async fn all_commits(
+    store: &SqlStore,
+    repo: Option<i64>,
+    page: usize,
+) -> Vec<leadline_core::store::CommitRow> {
+    let mut out = Vec::new();
+    let mut after: Option<PagePosition> = None;
+    loop {
+        let p = store
+            .commits_page(repo, after.as_ref(), page)
+            .await
+            .unwrap();
+        out.extend(p.rows);
+        match p.next {
+            Some(n) => after = Some(n),
+            None => return out,
+        }
+    }
+}
+
+async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("r", "/r").await.unwrap();
+    f.store.insert_commits(repo.id, &sample()).await.unwrap();
+    f.store.close().await;
+    let again = SqlStore::open(&f.location).await.unwrap();
+    assert_eq!(again.repositories().await.unwrap(), vec![repo]);
+    assert_eq!(all_commits(&again, None, 100).await.len(), 3);
+    assert_eq!(LATEST_SCHEMA, 1);
+}
+
+async fn a_newer_schema_is_refused_untouched(f: Fixture) {
+    f.store.upsert_repository("r", "/r").await.unwrap();
+    f.store.close().await;
+    set_schema_version(&f.location, LATEST_SCHEMA + 1).await;
+    match SqlStore::open(&f.location).await {
+        Err(StoreError::NewerSchema { found, supported }) => {
+            assert_eq!((found, supported), (LATEST_SCHEMA + 1, LATEST_SCHEMA));
+        }
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("a newer schema was accepted"),
+    }
+    set_schema_version(&f.location, LATEST_SCHEMA).await;
+    let store = SqlStore::open(&f.location).await.unwrap();
+    assert_eq!(store.repositories().await.unwrap().len(), 1);
+}
+
+async fn set_schema_version(location: &Location, version: i64) {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "UPDATE leadline_meta SET value = '{version}' WHERE key = 'schema_version'"
+    ));
+    match location {
+        Location::Sqlite(path) => {
+            let url = format!("sqlite://{}", path.display());
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
+        Location::Postgres(url) => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+async fn repositories_are_keyed_by_location_and_names_are_unique(f: Fixture) {
+    let (a, created) = f.store.upsert_repository("app", "/src/app").await.unwrap();
+    assert!(created);
+    let (again, created) = f
+        .store
+        .upsert_repository("other-name", "/src/app")
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again, a);
+    match f.store.upsert_repository("app", "/elsewhere/app").await {
+        Err(StoreError::Conflict(msg)) => assert!(msg.contains("/src/app"), "{msg}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    f.store.upsert_repository("Zed", "/z").await.unwrap();
+    f.store.upsert_repository("api", "/api").await.unwrap();
+    let names: Vec<String> = f
+        .store
+        .repositories()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    // Bytewise order on both backends: upper case before lower case.
+    assert_eq!(names, ["Zed", "api", "app"]);
+    assert_eq!(
+        f.store.repository("api").await.unwrap().unwrap().location,
+        "/api"
+    );
+    assert!(f.store.repository("nope").await.unwrap().is_none());
+}
+
+async fn commits_round_trip_with_raw_paths_and_binary_counts(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("r", "/r").await.unwrap();
+    let commits = sample();
+    f.store.insert_commits(repo.id, &commits).await.unwrap();
+
+    let stored = all_commits(&f.store, Some(repo.id), 100).await;
+    let shas: Vec<&str> = stored.iter().map(|c| c.sha.as_str()).collect();
+    assert_eq!(
+        shas,
+        commits.iter().map(|c| c.sha.as_str()).collect::<Vec<_>>()
+    );
+    let b = &stored[1];
+    assert_eq!(b.parents, commits[1].parents);
+    assert_eq!((b.authored_at, b.author_offset_minutes), (1_999_000, 120));
+    assert_eq!(
+        (b.committed_at, b.committer_offset_minutes),
+        (2_000_000, -300)
+    );
+    assert_eq!(b.author.email, "ann@example.com");
+    assert_eq!(b.committer.name, "Bob");
+    assert_eq!(b.subject, "commit 178");
+    assert!(stored[2].is_merge() && !b.is_merge());
+
+    let rows = all_file_changes(&f.store, None, 100).await;
+    let b_rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.1 == b.sha)
+        .map(|r| (r.2.clone(), r.3, r.4))
+        .collect();
+    // Ordered by path bytes: 'c' (0x63) < 'l' < 's'; the non-UTF-8 byte survives.
+    assert_eq!(
+        b_rows,
+        vec![
+            (b"caf\xe9 menu.txt".to_vec(), Some(4), Some(0)),
+            (b"logo.png".to_vec(), None, None),
+            (b"src/z.rs".to_vec(), Some(1), Some(2)),
+        ]
+    );
+    assert_eq!(rows.len(), 4);
+}
+
+async fn inserting_a_batch_twice_changes_nothing(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("r", "/r").await.unwrap();
+    f.store.insert_commits(repo.id, &sample()).await.unwrap();
+    let before = (
+        all_commits(&f.store, None, 100).await,
+        all_file_changes(&f.store, None, 100).await,
+    );
+    f.store
+        .insert_commits(repo.id, &sample()[1..])
+        .await
+        .unwrap();
+    let after = (
+        all_commits(&f.store, None, 100).await,
+        all_file_changes(&f.store, None, 100).await,
+    );
+    assert_eq!(before, after);
+}
+
+async fn pages_cover_every_row_once_in_order(f: Fixture) {
+    let (r1, _) = f.store.upsert_repository("one", "/one").await.unwrap();
+    let (r2, _) = f.store.upsert_repository("two", "/two").await.unwrap();
+    // Equal commit times force the sha tie-break across page boundaries.
+    let commits: Vec<Commit> = (0..25u8)
+        .map(|i| {
+            let files = (0..3)
+                .map(|j| change(format!("f{j}").as_bytes(), Some(j), Some(0)))
+                .collect();
+            commit(i, &[], 1_000 * i64::from(i / 4), files)
+        })
+        .collect();
+    f.store.insert_commits(r1.id, &commits).await.unwrap();
+    f.store.insert_commits(r2.id, &commits[..5]).await.unwrap();
+
+    let whole = all_commits(&f.store, None, 1000).await;
+    assert_eq!(whole.len(), 30);
+    for page in [1, 2, 7, 29, 30] {
+        assert_eq!(
+            all_commits(&f.store, None, page).await,
+            whole,
+            "page size {page}"
+        );
+    }
+    let keys: Vec<(String, i64, String)> = whole
+        .iter()
+        .map(|c| (c.repo.clone(), c.committed_at, c.sha.clone()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+
+    let changes = all_file_changes(&f.store, None, 1000).await;
+    assert_eq!(changes.len(), 90);
+    for page in [1, 4, 89] {
+        assert_eq!(
+            all_file_changes(&f.store, None, page).await,
+            changes,
+            "page size {page}"
+        );
+    }
+    assert_eq!(all_file_changes(&f.store, Some(r2.id), 4).await.len(), 15);
+}
+
+async fn finishing_an_ingest_removes_unreachable_commits_and_replaces_refs(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("r", "/r").await.unwrap();
+    let commits = sample();
+    f.store.insert_commits(repo.id, &commits).await.unwrap();
+    let tag = |name: &str, sha: &str, at: Option<i64>| Ref {
+        name: format!("refs/tags/{name}"),
+        kind: RefKind::Tag,
+        commit: sha.to_owned(),
+        annotated: at.is_some(),
+        tagger_at: at,
+        tagger_offset_minutes: at.map(|_| 60),
+    };
+    let first = vec![
+        tag("v1", &commits[0].sha, Some(5)),
+        tag("v2", &commits[2].sha, None),
+    ];
+    f.store
+        .finish_ingest(repo.id, &[], &first, ("git", "/r", "d1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.cursor("git", "/r").await.unwrap().as_deref(),
+        Some("d1")
+    );
+    let tags = f.store.tags(None).await.unwrap();
+    assert_eq!(
+        tags.iter().map(|t| t.tag.clone()).collect::<Vec<_>>(),
+        first
+    );
+
+    // The merge and b become unreachable: they, their file changes and the old refs go.
+    let second = vec![tag("v1", &commits[0].sha, Some(5))];
+    let gone = vec![commits[1].sha.clone(), commits[2].sha.clone()];
+    f.store
+        .finish_ingest(repo.id, &gone, &second, ("git", "/r", "d2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.cursor("git", "/r").await.unwrap().as_deref(),
+        Some("d2")
+    );
+    assert_eq!(
+        f.store.commit_shas(repo.id).await.unwrap(),
+        vec![commits[0].sha.clone()]
+    );
+    assert_eq!(all_file_changes(&f.store, None, 100).await.len(), 1);
+    assert_eq!(f.store.tags(Some(repo.id)).await.unwrap().len(), 1);
+}
+
+async fn deleting_undoes_commits_and_repositories(f: Fixture) {
+    let (keep, _) = f.store.upsert_repository("keep", "/keep").await.unwrap();
+    let (drop, _) = f.store.upsert_repository("drop", "/drop").await.unwrap();
+    let commits = sample();
+    f.store.insert_commits(keep.id, &commits).await.unwrap();
+    f.store.insert_commits(drop.id, &commits).await.unwrap();
+    f.store
+        .finish_ingest(drop.id, &[], &[], ("git", "/drop", "x"))
+        .await
+        .unwrap();
+
+    f.store
+        .delete_commits(keep.id, &[commits[1].sha.clone()])
+        .await
+        .unwrap();
+    let mut left = f.store.commit_shas(keep.id).await.unwrap();
+    left.sort();
+    assert_eq!(left, vec![commits[0].sha.clone(), commits[2].sha.clone()]);
+    assert_eq!(
+        all_file_changes(&f.store, Some(keep.id), 100).await.len(),
+        1
+    );
+
+    f.store.delete_repository(drop.id).await.unwrap();
+    assert_eq!(f.store.repositories().await.unwrap(), vec![keep.clone()]);
+    assert!(f.store.commit_shas(drop.id).await.unwrap().is_empty());
+    assert!(f.store.cursor("git", "/drop").await.unwrap().is_none());
+    assert_eq!(all_commits(&f.store, None, 100).await.len(), 2);
+}
+
+async fn pseudonym_key_is_created_once(f: Fixture) {
+    let key = f.store.pseudonym_key().await.unwrap();
+    assert_eq!(key.len(), 32);
+    assert_eq!(f.store.pseudonym_key().await.unwrap(), key);
+    f.store.close().await;
+    let again = SqlStore::open(&f.location).await.unwrap();
+    assert_eq!(again.pseudonym_key().await.unwrap(), key);
+}
+
+async fn activity_queries_see_what_was_stored(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("r", "/r").await.unwrap();
+    f.store.insert_commits(repo.id, &sample()).await.unwrap();
+    let mut facts = f.store.commit_facts(repo.id).await.unwrap();
+    facts.sort_by_key(|c| c.committed_at);
+    let merges: Vec<bool> = facts.iter().map(|c| c.is_merge).collect();
+    assert_eq!(merges, [false, false, true]);
+    assert!(facts.iter().all(|c| c.author_email == "ann@example.com"));
+    let churn = f.store.churn_since(repo.id, 2_000_000).await.unwrap();
+    assert_eq!(churn.len(), 3);
+    assert!(churn.iter().all(|c| c.committed_at == 2_000_000));
+}
