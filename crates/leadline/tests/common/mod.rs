@@ -1,0 +1,344 @@
+//! Test helpers: repositories built with `git` itself, stores on both backends, and git's own
+//! numstat as the independent reference.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::Connection;
+
+/// A numstat row keyed by (sha, path): (added, deleted), `None` for binary.
+pub type Numstat = BTreeMap<(String, Vec<u8>), (Option<u64>, Option<u64>)>;
+
+/// The refs `leadline ingest git` mines.
+pub const ALL_REFS: [&str; 4] = ["--branches", "--remotes", "--tags", "HEAD"];
+
+/// A repository in a temp dir, driven by `git` with a fixed identity and a clock that advances
+/// one minute per commit so histories are deterministic.
+pub struct GitRepo {
+    pub dir: tempfile::TempDir,
+    clock: std::cell::Cell<i64>,
+}
+
+impl GitRepo {
+    pub fn new() -> GitRepo {
+        let repo = GitRepo {
+            dir: tempfile::tempdir().unwrap(),
+            clock: std::cell::Cell::new(1_700_000_000),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs git with an isolated configuration; panics on failure.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.git_raw(args.iter().map(OsStr::new));
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn git_raw<'a>(&self, args: impl IntoIterator<Item = &'a OsStr>) -> Output {
+        let t = self.clock.get();
+        let date = format!("@{t} +0200");
+        git_command(self.path())
+            .args(args)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .unwrap()
+    }
+
+    pub fn write(&self, path: &[u8], content: &[u8]) {
+        let full = self.path().join(OsStr::from_bytes(path));
+        if let Some(dir) = full.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let _ = std::fs::remove_file(&full);
+        std::fs::write(full, content).unwrap();
+    }
+
+    pub fn symlink(&self, path: &str, target: &str) {
+        let full = self.path().join(path);
+        let _ = std::fs::remove_file(&full);
+        std::os::unix::fs::symlink(target, full).unwrap();
+    }
+
+    pub fn remove(&self, path: &str) {
+        let full = self.path().join(path);
+        if full.is_dir() {
+            std::fs::remove_dir_all(full).unwrap();
+        } else {
+            std::fs::remove_file(full).unwrap();
+        }
+    }
+
+    pub fn chmod(&self, path: &str, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            self.path().join(path),
+            std::fs::Permissions::from_mode(mode),
+        )
+        .unwrap();
+    }
+
+    /// Stages everything and commits (empty commits allowed); returns the new sha.
+    pub fn commit_all(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.commit_index(message)
+    }
+
+    /// Commits the index as it is.
+    pub fn commit_index(&self, message: &str) -> String {
+        self.tick();
+        self.git(&[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "--no-verify",
+            "-m",
+            message,
+        ]);
+        self.head()
+    }
+
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+    }
+
+    pub fn tick(&self) {
+        self.clock.set(self.clock.get() + 60);
+    }
+}
+
+/// git with no system or user configuration.
+pub fn git_command(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Ann Author")
+        .env("GIT_AUTHOR_EMAIL", "ann@example.com")
+        .env("GIT_COMMITTER_NAME", "Cal Committer")
+        .env("GIT_COMMITTER_EMAIL", "cal@example.com")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .args([
+            "-c",
+            "core.autocrlf=false",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+        ]);
+    cmd
+}
+
+/// git's own `log --numstat --no-renames` over the refs leadline mines.
+pub fn git_numstat(repo: &Path) -> Numstat {
+    let out = git_command(repo)
+        .args(["log", "--numstat", "--no-renames", "-z", "--format=C %H"])
+        .args(ALL_REFS)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_numstat_z(&out.stdout)
+}
+
+/// Parses `git log --numstat -z --format='C %H'`.
+pub fn parse_numstat_z(data: &[u8]) -> Numstat {
+    let mut rows = Numstat::new();
+    let mut sha = String::new();
+    for mut token in data.split(|&b| b == 0) {
+        while let [b'\n', rest @ ..] = token {
+            token = rest;
+        }
+        if token.is_empty() {
+            continue;
+        }
+        if let Some(rest) = token.strip_prefix(b"C ") {
+            sha = String::from_utf8(rest[..40].to_vec()).unwrap();
+            token = &rest[40..];
+            while let [b'\n', rest @ ..] = token {
+                token = rest;
+            }
+            if token.is_empty() {
+                continue;
+            }
+        }
+        let mut parts = token.splitn(3, |&b| b == b'\t');
+        let added = count(parts.next().unwrap());
+        let deleted = count(parts.next().unwrap());
+        let path = parts.next().unwrap().to_vec();
+        let previous = rows.insert((sha.clone(), path.clone()), (added, deleted));
+        assert!(
+            previous.is_none(),
+            "git printed {sha} {:?} twice",
+            String::from_utf8_lossy(&path)
+        );
+    }
+    rows
+}
+
+fn count(field: &[u8]) -> Option<u64> {
+    if field == b"-" {
+        None
+    } else {
+        Some(std::str::from_utf8(field).unwrap().parse().unwrap())
+    }
+}
+
+/// Parses `leadline export file-changes --format csv` into numstat rows, checking the header
+/// and that no (sha, path) appears twice.
+pub fn parse_export_csv(data: &[u8]) -> Numstat {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(data);
+    let header = reader.byte_headers().unwrap().clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        [&b"repo"[..], b"sha", b"path", b"added", b"deleted"]
+    );
+    let mut rows = Numstat::new();
+    for record in reader.byte_records() {
+        let r = record.unwrap();
+        let num =
+            |f: &[u8]| (!f.is_empty()).then(|| std::str::from_utf8(f).unwrap().parse().unwrap());
+        let key = (String::from_utf8(r[1].to_vec()).unwrap(), r[2].to_vec());
+        let previous = rows.insert(key, (num(&r[3]), num(&r[4])));
+        assert!(previous.is_none(), "exported twice: {:?}", r);
+    }
+    rows
+}
+
+/// Asserts two numstat sets are equal, showing the first differences.
+pub fn assert_same_numstat(expected: &Numstat, actual: &Numstat) {
+    let missing: Vec<_> = expected
+        .iter()
+        .filter(|(k, v)| actual.get(*k) != Some(v))
+        .take(5)
+        .collect();
+    let extra: Vec<_> = actual
+        .iter()
+        .filter(|(k, v)| expected.get(*k) != Some(v))
+        .take(5)
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && expected.len() == actual.len(),
+        "numstat differs (git {} rows, leadline {}):\n git only: {missing:?}\n leadline only: {extra:?}",
+        expected.len(),
+        actual.len()
+    );
+}
+
+/// A store location for `--db`: a fresh SQLite file or a fresh PostgreSQL database.
+pub struct TestStore {
+    pub db: String,
+    pub backend: &'static str,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestStore {
+    pub fn sqlite() -> TestStore {
+        let dir = tempfile::tempdir().unwrap();
+        TestStore {
+            db: dir.path().join("leadline.db").display().to_string(),
+            backend: "sqlite",
+            _dir: Some(dir),
+        }
+    }
+
+    /// A fresh database on the cluster in `LEADLINE_TEST_POSTGRES`; `None` when that is `skip`.
+    pub fn postgres() -> Option<TestStore> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let admin = std::env::var("LEADLINE_TEST_POSTGRES")
+            .expect("set LEADLINE_TEST_POSTGRES to a PostgreSQL admin URL (bash .ci/run does), or to `skip`");
+        if admin == "skip" {
+            return None;
+        }
+        let name = format!(
+            "cli_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            for sql in [
+                format!("DROP DATABASE IF EXISTS {name}"),
+                format!("CREATE DATABASE {name}"),
+            ] {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        });
+        let base = &admin[..admin.rfind('/').unwrap()];
+        Some(TestStore {
+            db: format!("{base}/{name}"),
+            backend: "postgres",
+            _dir: None,
+        })
+    }
+
+    /// Both backends (PostgreSQL unless skipped).
+    pub fn both() -> Vec<TestStore> {
+        std::iter::once(TestStore::sqlite())
+            .chain(TestStore::postgres())
+            .collect()
+    }
+
+    pub fn leadline(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("leadline").unwrap();
+        cmd.env_remove("LEADLINE_DB").arg("--db").arg(&self.db);
+        cmd
+    }
+
+    /// Runs leadline and returns stdout, panicking with stderr on failure.
+    pub fn run(&self, args: &[&OsStr]) -> Vec<u8> {
+        let out = self.leadline().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "leadline {args:?} failed on {}: {}",
+            self.backend,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    pub fn ingest(&self, repo: &Path) {
+        self.run(&[OsStr::new("ingest"), OsStr::new("git"), repo.as_os_str()]);
+    }
+
+    pub fn export(&self, what: &str, format: &str) -> Vec<u8> {
+        self.run(&[
+            OsStr::new("export"),
+            OsStr::new(what),
+            OsStr::new("--format"),
+            OsStr::new(format),
+        ])
+    }
+
+    pub fn numstat(&self) -> Numstat {
+        parse_export_csv(&self.export("file-changes", "csv"))
+    }
+}
