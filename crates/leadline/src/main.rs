@@ -65,6 +65,13 @@ fn init_logging(verbosity: Verbosity) {
         .init();
 }
 
+/// The process's peak resident memory (Linux), for the benchmark and `-v`.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 async fn open_store(location: &Location) -> Result<Arc<dyn Store>> {
     let shown = match location {
         Location::Sqlite(p) => p.display().to_string(),
@@ -91,6 +98,11 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
                         .await?;
                 if chatty {
                     eprintln!("{}", report.summary());
+                }
+            }
+            if settings.verbosity >= Verbosity::Verbose {
+                if let Some(kib) = peak_memory_kib() {
+                    eprintln!("peak memory {} MiB", kib / 1024);
                 }
             }
         }
