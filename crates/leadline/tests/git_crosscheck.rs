@@ -261,3 +261,27 @@ fn commit_metadata_equals_git_log() {
         assert_eq!(actual, expected, "on {}", store.backend);
     }
 }
+
+#[path = "common/synth.rs"]
+mod synth;
+
+/// A longer generated history (topic merges, renames, binaries, deletions) against git.
+#[test]
+fn synthetic_history_equals_git_numstat() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("synthetic");
+    synth::build(
+        &repo,
+        synth::Shape {
+            commits: 1500,
+            files: 300,
+            seed: 11,
+        },
+    );
+    let expected = git_numstat(&repo);
+    assert!(expected.len() > 3000, "only {} rows", expected.len());
+    for store in TestStore::both() {
+        store.ingest(&repo);
+        assert_same_numstat(&expected, &store.numstat());
+    }
+}

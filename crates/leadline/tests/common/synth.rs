@@ -134,8 +134,8 @@ fn stream(out: &mut impl Write, shape: Shape) -> std::io::Result<()> {
             made += 1;
         }
         if topic {
-            // No-ff merge of the topic: main has not moved, so replaying the topic's renames and
-            // writing the files it touched gives the topic's tree.
+            // No-ff merge of the topic: main has not moved, so removing the topic's renamed
+            // paths and writing the files it touched gives the topic's tree.
             time += 60;
             mark += 1;
             topic_touched.sort_unstable();
@@ -230,7 +230,13 @@ fn commit(
         writeln!(out, "merge :{merge}")?;
     }
     for (old, new) in renames {
-        writeln!(out, "R \"{old}\" \"{new}\"")?;
+        if merge.is_some() {
+            // A merge replays the topic's renames as deletions of the old paths (the new
+            // paths are among the files it writes): an old path may not exist on main.
+            writeln!(out, "D {old}")?;
+        } else {
+            writeln!(out, "R \"{old}\" \"{new}\"")?;
+        }
     }
     for &i in touched {
         let f = &files[i];
