@@ -38,6 +38,8 @@ pub struct IngestConfig {
     pub threads: Option<usize>,
     /// Pack cache per thread, in MiB.
     pub pack_cache_mb: Option<usize>,
+    /// Commits stored per transaction.
+    pub batch: Option<usize>,
 }
 
 /// How chatty the CLI is.
@@ -73,6 +75,12 @@ impl Settings {
         }
         if let Some(mb) = file.ingest.pack_cache_mb {
             mine.pack_cache_bytes = mb << 20;
+        }
+        if let Some(batch) = file.ingest.batch {
+            if batch == 0 {
+                bail!("leadline.toml: ingest.batch must be at least 1");
+            }
+            mine.batch = batch;
         }
         let verbosity = match (args.quiet, args.verbose) {
             (true, _) => Verbosity::Quiet,
