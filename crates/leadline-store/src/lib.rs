@@ -94,13 +94,13 @@ impl SqlStore {
 }
 
 async fn open_sqlite(path: &Path) -> StoreResult<SqlitePool> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            return Err(StoreError::InvalidLocation {
-                location: path.display().to_string(),
-                reason: format!("directory {} does not exist", dir.display()),
-            });
-        }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(StoreError::InvalidLocation {
+            location: path.display().to_string(),
+            reason: format!("directory {} does not exist", dir.display()),
+        });
     }
     let options = SqliteConnectOptions::new()
         .filename(path)

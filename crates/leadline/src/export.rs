@@ -234,7 +234,7 @@ impl OutRow for TagOut<'_> {
 
 /// Writes rows in one format.
 enum Sink<'w> {
-    Csv(csv::Writer<&'w mut dyn Write>),
+    Csv(Box<csv::Writer<&'w mut dyn Write>>),
     Json { out: &'w mut dyn Write, rows: usize },
     Ndjson(&'w mut dyn Write),
 }
@@ -245,7 +245,7 @@ impl<'w> Sink<'w> {
             ExportFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(header)?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
             ExportFormat::Json => {
                 out.write_all(b"[")?;

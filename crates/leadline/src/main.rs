@@ -100,10 +100,10 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
                     eprintln!("{}", report.summary());
                 }
             }
-            if settings.verbosity >= Verbosity::Verbose {
-                if let Some(kib) = peak_memory_kib() {
-                    eprintln!("peak memory {} MiB", kib / 1024);
-                }
+            if settings.verbosity >= Verbosity::Verbose
+                && let Some(kib) = peak_memory_kib()
+            {
+                eprintln!("peak memory {} MiB", kib / 1024);
             }
         }
         Command::Analyze(args) => {
