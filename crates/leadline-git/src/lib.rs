@@ -2,9 +2,11 @@
 //! file changes equal `git log --numstat --no-renames` row for row. It never writes anywhere;
 //! callers decide what to store.
 
+mod cache;
 mod commit;
 mod numstat;
 mod refs;
+mod resident;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -81,7 +83,7 @@ impl Default for MineOptions {
     fn default() -> Self {
         MineOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            pack_cache_bytes: 96 << 20,
+            pack_cache_bytes: 32 << 20,
             batch: 1000,
         }
     }
@@ -138,6 +140,9 @@ impl Miner {
         let repo = self.repo.to_thread_local();
         let walk = repo
             .rev_walk(tips.iter().copied())
+            .sorting(gix::revision::walk::Sorting::ByCommitTime(
+                Default::default(),
+            ))
             .all()
             .map_err(MineError::git("cannot walk history"))?;
         walk.map(|info| {
@@ -179,6 +184,7 @@ impl Miner {
                             break;
                         };
                         let mined = chunk.iter().map(|id| miner.mine(*id)).collect();
+                        resident::release_pack_pages();
                         if tx.send(mined).is_err() {
                             break;
                         }
@@ -196,11 +202,8 @@ impl Miner {
 
     fn worker_repo(&self, pack_cache_bytes: usize) -> gix::Repository {
         let mut repo = self.repo.to_thread_local();
-        repo.objects.set_pack_cache(move || {
-            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                pack_cache_bytes,
-            ))
-        });
+        repo.objects
+            .set_pack_cache(move || Box::new(cache::DeltaBaseCache::new(pack_cache_bytes)));
         repo
     }
 

@@ -108,7 +108,7 @@ async fn open_sqlite(path: &Path) -> StoreResult<SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(30))
-        .pragma("cache_size", "-65536");
+        .pragma("cache_size", "-16384");
     SqlitePoolOptions::new()
         .max_connections(4)
         .connect_with(options)
