@@ -188,6 +188,17 @@ impl CommitMiner {
                     previous_oid,
                     entry_mode,
                     oid,
+                    ..
+                } if previous_oid == oid && previous_entry_mode.kind() == entry_mode.kind() => {
+                    // A non-canonical mode (e.g. 100664 in early git history) that git reads
+                    // as the same 100644: git sees no change.
+                    continue;
+                }
+                Change::Modification {
+                    previous_entry_mode,
+                    previous_oid,
+                    entry_mode,
+                    oid,
                     path,
                 } => (
                     path,

@@ -144,20 +144,56 @@ fn edge_cases() -> GitRepo {
     r.commit_index("another submodule pointer");
     r.git(&["update-index", "--force-remove", "sub2"]);
     r.commit_index("remove the submodule pointer");
+
+    // Early git wrote regular files as 100664; git reads that as 100644, so a later tree with
+    // the same blob at 100644 is no change at all.
+    let blob = hash_blob(&r, b"legacy\n");
+    let mut raw_tree = b"100664 legacy.txt\0".to_vec();
+    raw_tree.extend(hex_bytes(&blob));
+    let old_tree = hash_object(&r, &["-t", "tree", "--literally"], &raw_tree);
+    let old = r.git(&["commit-tree", &old_tree, "-m", "legacy mode"]);
+    let new_tree = hash_object(&r, &["-t", "tree"], &{
+        let mut t = b"100644 legacy.txt\0".to_vec();
+        t.extend(hex_bytes(&blob));
+        t
+    });
+    r.tick();
+    let new = r.git(&[
+        "commit-tree",
+        &new_tree,
+        "-p",
+        old.trim(),
+        "-m",
+        "canonical mode",
+    ]);
+    r.git(&["update-ref", "refs/heads/legacy", new.trim()]);
     r
 }
 
-fn hash_blob(r: &GitRepo, content: &[u8]) -> String {
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..40)
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn hash_object(r: &GitRepo, args: &[&str], content: &[u8]) -> String {
     use std::io::Write;
     let mut child = git_command(r.path())
         .args(["hash-object", "-w", "--stdin"])
+        .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(content).unwrap();
     let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn hash_blob(r: &GitRepo, content: &[u8]) -> String {
+    hash_object(r, &[], content)
 }
 
 #[test]
