@@ -12,12 +12,14 @@ use gix::objs::{FindExt, TreeRefIter};
 use leadline_core::model::{ChangeStatus, Commit, FileChange, Identity, Signature, Trailer};
 
 use crate::MineError;
+use crate::attributes::DiffAttributes;
 use crate::numstat::line_counts;
 
 /// Everything one thread needs to mine commits, reused across commits to avoid allocations
 /// and keep the object caches warm.
 pub(crate) struct CommitMiner {
     repo: gix::Repository,
+    attributes: DiffAttributes,
     mailmap: gix::mailmap::Snapshot,
     /// Commits whose parents a shallow clone cut off; git shows them as roots.
     shallow_boundary: Arc<HashSet<ObjectId>>,
@@ -68,11 +70,13 @@ impl Side {
 impl CommitMiner {
     pub(crate) fn new(
         repo: gix::Repository,
+        attributes: DiffAttributes,
         mailmap: gix::mailmap::Snapshot,
         shallow_boundary: Arc<HashSet<ObjectId>>,
     ) -> Self {
         CommitMiner {
             repo,
+            attributes,
             mailmap,
             shallow_boundary,
             commit_buf: Vec::new(),
@@ -216,7 +220,8 @@ impl CommitMiner {
             };
             let old = load(&self.repo, old, &mut self.old_blob)?;
             let new = load(&self.repo, new, &mut self.new_blob)?;
-            let counts = line_counts(old, new, &mut self.diff);
+            let mode = self.attributes.mode(&path, &self.repo.objects);
+            let counts = line_counts(old, new, mode, &mut self.diff);
             rows.push(FileChange {
                 path: path.into(),
                 added: counts.map(|c| c.0),

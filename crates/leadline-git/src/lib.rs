@@ -2,6 +2,7 @@
 //! file changes equal `git log --numstat --no-renames` row for row. It never writes anywhere;
 //! callers decide what to store.
 
+mod attributes;
 mod cache;
 mod commit;
 mod numstat;
@@ -16,7 +17,6 @@ use std::sync::{Arc, mpsc};
 use gix::ObjectId;
 use leadline_core::model::Commit;
 
-pub use numstat::{is_binary, line_counts};
 pub use refs::RefSnapshot;
 
 /// Commits handed to one worker at a time: consecutive commits share most of their trees and
@@ -172,8 +172,11 @@ impl Miner {
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let tx = tx.clone();
+                let repo = self.worker_repo(options.pack_cache_bytes);
+                let attributes = attributes::DiffAttributes::new(&repo)?;
                 let mut miner = commit::CommitMiner::new(
-                    self.worker_repo(options.pack_cache_bytes),
+                    repo,
+                    attributes,
                     mailmap.clone(),
                     Arc::clone(&shallow),
                 );

@@ -9,18 +9,23 @@
 
 use gix::diff::blob::{Algorithm, Diff, InternedInput, sources::byte_lines};
 
+use crate::attributes::DiffMode;
+
 /// How many leading bytes git inspects for a NUL (`FIRST_FEW_BYTES` in git's xdiff-interface).
 const BINARY_PROBE_LEN: usize = 8000;
 
 /// True when git would treat `data` as binary.
-pub fn is_binary(data: &[u8]) -> bool {
+fn is_binary(data: &[u8]) -> bool {
     data[..data.len().min(BINARY_PROBE_LEN)].contains(&0)
 }
 
-/// Lines added and deleted going from `old` to `new`, or `None` when either side is binary.
-pub fn line_counts(old: &[u8], new: &[u8], diff: &mut Diff) -> Option<(u64, u64)> {
-    if is_binary(old) || is_binary(new) {
-        return None;
+/// Lines added and deleted going from `old` to `new`, or `None` when the content is binary:
+/// by the path's `diff` attribute (`mode`), or else by a NUL in either side.
+pub(crate) fn line_counts(old: &[u8], new: &[u8], mode: DiffMode, diff: &mut Diff) -> Option<(u64, u64)> {
+    match mode {
+        DiffMode::Binary => return None,
+        DiffMode::Auto if is_binary(old) || is_binary(new) => return None,
+        DiffMode::Auto | DiffMode::Text => {}
     }
     if old == new {
         return Some((0, 0));
@@ -52,7 +57,12 @@ mod tests {
     use super::*;
 
     fn counts(old: &str, new: &str) -> Option<(u64, u64)> {
-        line_counts(old.as_bytes(), new.as_bytes(), &mut Diff::default())
+        line_counts(
+            old.as_bytes(),
+            new.as_bytes(),
+            DiffMode::Auto,
+            &mut Diff::default(),
+        )
     }
 
     #[test]
@@ -71,15 +81,24 @@ mod tests {
 
     #[test]
     fn nul_in_the_first_8000_bytes_makes_binary() {
+        let auto =
+            |old: &[u8], new: &[u8]| line_counts(old, new, DiffMode::Auto, &mut Diff::default());
         let mut late = vec![b'a'; 8000];
         late.push(0);
-        assert_eq!(
-            line_counts(b"x\n", &late, &mut Diff::default()),
-            Some((1, 1))
-        );
+        assert_eq!(auto(b"x\n", &late), Some((1, 1)));
         late[7999] = 0;
-        assert_eq!(line_counts(b"x\n", &late, &mut Diff::default()), None);
-        assert_eq!(line_counts(b"\0", b"\0", &mut Diff::default()), None);
+        assert_eq!(auto(b"x\n", &late), None);
+        assert_eq!(auto(b"\0", b"\0"), None);
+    }
+
+    #[test]
+    fn the_diff_attribute_overrides_content_sniffing() {
+        let count = |mode| line_counts(b"a\0\n", b"a\0\nb\n", mode, &mut Diff::default());
+        assert_eq!(count(DiffMode::Text), Some((1, 0)));
+        assert_eq!(count(DiffMode::Auto), None);
+        let text = |mode| line_counts(b"a\n", b"b\n", mode, &mut Diff::default());
+        assert_eq!(text(DiffMode::Binary), None);
+        assert_eq!(text(DiffMode::Auto), Some((1, 1)));
     }
 
     #[test]

@@ -21,6 +21,16 @@ fn edge_cases() -> GitRepo {
     r.write(b"d/x", b"in a directory\n");
     r.write(b"conflict.txt", b"base\n");
     r.symlink("link", "a.txt");
+    // The diff attribute overrides content sniffing; git reads it from the work tree.
+    r.write(
+        b".gitattributes",
+        b"*.dat binary\nforced.txt diff\nnodiff.txt -diff\ndrv.txt diff=bin\n",
+    );
+    r.git(&["config", "diff.bin.binary", "true"]);
+    r.write(b"forced.txt", b"text with a \0 NUL\n");
+    r.write(b"nodiff.txt", b"plain text\n");
+    r.write(b"drv.txt", b"plain text\n");
+    r.write(b"plain.dat", b"text in a .dat file\n");
     r.commit_all("root: many kinds of files");
 
     // Edits of every flavour.
@@ -29,6 +39,10 @@ fn edge_cases() -> GitRepo {
     r.write(b"crlf.txt", b"a\nb\nc\n");
     r.write(b"empty", b"now\nfilled\n");
     r.write(b"bin.dat", b"\x00\x01\x03binary changed\n");
+    r.write(b"forced.txt", b"text with a \0 NUL\nand more\n");
+    r.write(b"nodiff.txt", b"plain text\nmore\n");
+    r.write(b"drv.txt", b"plain text\nmore\n");
+    r.write(b"plain.dat", b"text in a .dat file\nmore\n");
     r.chmod("dir with space/file name.txt", 0o755);
     r.chmod("bin.dat", 0o755);
     r.commit_all("edits, mode-only changes of text and binary");
@@ -218,9 +232,48 @@ fn file_changes_equal_git_numstat_on_every_edge_case() {
         );
     }
     assert!(expected.values().any(|v| v.0.is_none()), "no binary row");
+    let by_path = |p: &[u8]| {
+        expected
+            .iter()
+            .filter(|((_, path), _)| path == p)
+            .map(|(_, v)| *v)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        by_path(b"forced.txt"),
+        [(Some(1), Some(0)), (Some(1), Some(0))],
+        "git should count forced.txt as text"
+    );
+    assert!(
+        by_path(b"nodiff.txt")
+            .iter()
+            .chain(&by_path(b"drv.txt"))
+            .all(|v| v.0.is_none())
+    );
+
+    // A bare clone has no work tree, so git ignores the in-tree .gitattributes there.
+    let bare_dir = tempfile::tempdir().unwrap();
+    let bare = bare_dir.path().join("edge.git");
+    let cloned = git_command(bare_dir.path())
+        .args(["clone", "-q", "--bare"])
+        .arg(repo.path())
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(cloned.success());
+    let bare_expected = git_numstat(&bare);
+    assert_ne!(
+        bare_expected, expected,
+        "the bare clone should differ in its attributes"
+    );
+
     for store in TestStore::both() {
         store.ingest(repo.path());
         assert_same_numstat(&expected, &store.numstat());
+    }
+    for store in TestStore::both() {
+        store.ingest(&bare);
+        assert_same_numstat(&bare_expected, &store.numstat());
     }
 }
 
