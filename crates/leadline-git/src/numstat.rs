@@ -21,7 +21,12 @@ fn is_binary(data: &[u8]) -> bool {
 
 /// Lines added and deleted going from `old` to `new`, or `None` when the content is binary:
 /// by the path's `diff` attribute (`mode`), or else by a NUL in either side.
-pub(crate) fn line_counts(old: &[u8], new: &[u8], mode: DiffMode, diff: &mut Diff) -> Option<(u64, u64)> {
+pub(crate) fn line_counts(
+    old: &[u8],
+    new: &[u8],
+    mode: DiffMode,
+    diff: &mut Diff,
+) -> Option<(u64, u64)> {
     match mode {
         DiffMode::Binary => return None,
         DiffMode::Auto if is_binary(old) || is_binary(new) => return None,

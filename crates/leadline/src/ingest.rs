@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use leadline_core::model::{Commit, Repository};
-use leadline_core::store::Store;
+use leadline_core::store::{Store, StoreError};
 use leadline_git::{MineError, MineOptions, Miner};
 
 /// The cursor source for git history; its scope is the repository's location.
@@ -77,10 +77,10 @@ pub async fn ingest_git(
         );
     }
     let location = miner.location().display().to_string();
-    let name = name
-        .map(str::to_owned)
-        .unwrap_or_else(|| miner.default_name());
-    let (repo, created) = store.upsert_repository(&name, &location).await?;
+    let (repo, created) = match name {
+        Some(name) => store.upsert_repository(name, &location).await?,
+        None => register_by_default_name(store, &miner, &location).await?,
+    };
     let result = mine_into(store, miner, &repo, options, progress).await;
     let (new_commits, file_changes, removed_commits, up_to_date) = match result {
         Ok(done) => done,
@@ -98,6 +98,30 @@ pub async fn ingest_git(
         shallow,
         elapsed: started.elapsed(),
     })
+}
+
+/// Registers under the directory's name, or `parent/name` when another repository already
+/// has that name (two clones both called `app`, or mirrors all called `repo`).
+async fn register_by_default_name(
+    store: &Arc<dyn Store>,
+    miner: &Miner,
+    location: &str,
+) -> Result<(Repository, bool)> {
+    let name = miner.default_name();
+    match store.upsert_repository(&name, location).await {
+        Err(StoreError::Conflict(_)) => {
+            let parent = miner
+                .location()
+                .parent()
+                .and_then(|p| p.file_name())
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok(store
+                .upsert_repository(&format!("{parent}/{name}"), location)
+                .await?)
+        }
+        other => Ok(other?),
+    }
 }
 
 struct Failure {
@@ -219,13 +243,18 @@ fn progress_bar(len: u64, visible: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} mining {pos}/{len} commits [{bar:30}] {per_sec} ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    let style = ProgressStyle::with_template(
+        "{spinner} mining {pos}/{len} commits [{bar:30}] {rate} ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0} commits/s", state.per_sec());
+        },
+    )
+    .progress_chars("=> ");
+    bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }

@@ -215,3 +215,48 @@ fn a_shallow_clone_warns_and_matches_git_on_what_it_has() {
         assert_same_numstat(&git_numstat(&clone), &store.numstat());
     }
 }
+
+/// Two clones both called `app`: the second is stored as `parent/app`, and `--repo` selects
+/// one repository's rows.
+#[test]
+fn same_directory_names_get_distinct_names_and_exports_filter_by_repo() {
+    let root = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (parent, files) in [("team-a", 1), ("team-b", 2)] {
+        let path = root.path().join(parent).join("app");
+        std::fs::create_dir_all(&path).unwrap();
+        let status = common::git_command(&path)
+            .args(["init", "-q", "-b", "main"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for i in 0..files {
+            std::fs::write(path.join(format!("f{i}")), "x\n").unwrap();
+            let add = common::git_command(&path)
+                .args(["add", "-A"])
+                .status()
+                .unwrap();
+            let commit = common::git_command(&path)
+                .args(["commit", "-q", "-m", "c"])
+                .status()
+                .unwrap();
+            assert!(add.success() && commit.success());
+        }
+        paths.push(path);
+    }
+    for store in TestStore::both() {
+        for path in &paths {
+            store.ingest(path);
+        }
+        let only_b = store.run(&["export", "file-changes", "--repo", "team-b/app"].map(OsStr::new));
+        let rows: Vec<&str> = std::str::from_utf8(&only_b)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows.iter().all(|r| r.starts_with("team-b/app,")));
+        let only_a = store.run(&["export", "commits", "--repo", "app"].map(OsStr::new));
+        assert_eq!(std::str::from_utf8(&only_a).unwrap().lines().count(), 2);
+    }
+}
