@@ -24,7 +24,7 @@ pub enum StoreError {
     #[error("corrupt store data: {0}")]
     Corrupt(String),
     /// The database engine failed; `context` says what leadline was doing.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Backend {
         context: String,
         #[source]

@@ -290,6 +290,13 @@ fn signature(
     })
 }
 
+/// Text for the store: invalid UTF-8 and NUL (which PostgreSQL text cannot hold) become U+FFFD,
+/// so both stores keep the same string.
 fn lossy(bytes: &BStr) -> String {
-    bytes.to_str_lossy().into_owned()
+    let text = bytes.to_str_lossy();
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text.into_owned()
+    }
 }

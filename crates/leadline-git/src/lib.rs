@@ -25,20 +25,20 @@ const CHUNK: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MineError {
-    #[error("{}: not a git repository ({source})", path.display())]
+    #[error("{}: not a git repository", path.display())]
     NotARepository {
         path: PathBuf,
         #[source]
         source: BoxError,
     },
     /// A missing or corrupt object: the repository is damaged or incomplete.
-    #[error("cannot read object {id}: {source}")]
+    #[error("cannot read object {id}")]
     Object {
         id: ObjectId,
         #[source]
         source: BoxError,
     },
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Git {
         context: &'static str,
         #[source]

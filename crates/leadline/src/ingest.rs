@@ -218,11 +218,13 @@ async fn mine_into(
 }
 
 fn mine_error(e: MineError, repo: &str) -> anyhow::Error {
-    let hint = match &e {
-        MineError::Object { .. } => "; the repository is damaged or incomplete (try `git fsck`)",
-        _ => "",
+    let context = match &e {
+        MineError::Object { .. } => {
+            format!("{repo}: the repository is damaged or incomplete (try `git fsck`)")
+        }
+        _ => repo.to_owned(),
     };
-    anyhow!("{repo}: {e}{hint}")
+    anyhow::Error::new(e).context(context)
 }
 
 /// Leaves the store as it was before a failed run. Best effort: if the store itself is

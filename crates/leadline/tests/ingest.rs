@@ -260,3 +260,56 @@ fn same_directory_names_get_distinct_names_and_exports_filter_by_repo() {
         assert_eq!(std::str::from_utf8(&only_a).unwrap().lines().count(), 2);
     }
 }
+
+/// A commit message with a NUL byte and invalid UTF-8 (possible with plumbing) is stored alike
+/// on both backends; PostgreSQL text cannot hold NUL.
+#[test]
+fn odd_bytes_in_messages_are_stored_alike_on_both_backends() {
+    use std::io::Write;
+    let repo = GitRepo::new();
+    repo.write(b"f", b"x\n");
+    let base = repo.commit_all("base");
+    let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
+    let raw = format!(
+        "tree {}\nparent {base}\nauthor A <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n\nnul \0 and \u{e9}\n",
+        tree.trim()
+    );
+    let mut raw = raw.into_bytes();
+    raw.extend_from_slice(b" latin-1 \xe9\n");
+    let mut child = common::git_command(repo.path())
+        .args([
+            "hash-object",
+            "-t",
+            "commit",
+            "--literally",
+            "-w",
+            "--stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&raw).unwrap();
+    let sha = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    repo.git(&["update-ref", "refs/heads/odd", sha.trim()]);
+    let mut subjects = Vec::new();
+    for store in TestStore::both() {
+        store.ingest(repo.path());
+        let json = store.run(&["export", "commits", "--format", "json"].map(OsStr::new));
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let odd = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["sha"] == sha.trim())
+            .unwrap()
+            .clone();
+        subjects.push(odd["subject"].as_str().unwrap().to_owned());
+    }
+    assert!(
+        subjects[0].starts_with("nul \u{FFFD} and \u{e9}"),
+        "{:?}",
+        subjects[0]
+    );
+    assert!(subjects.windows(2).all(|w| w[0] == w[1]), "{subjects:?}");
+}
