@@ -24,6 +24,17 @@ macro_rules! col {
     };
 }
 
+/// Builds a [`Repository`] from a row with `id`, `name` and `location`.
+macro_rules! repository {
+    ($row:expr) => {
+        Repository {
+            id: col!($row, "id"),
+            name: col!($row, "name"),
+            location: col!($row, "location"),
+        }
+    };
+}
+
 /// Tables keyed by repository, children before parents.
 const REPOSITORY_TABLES: [&str; 4] = ["file_changes", "commit_trailers", "commits", "refs"];
 
@@ -87,11 +98,7 @@ impl Store for SqlStore {
                     .await
                     .map_err(backend("cannot look up a repository"))?;
             if let Some(row) = by_location {
-                let repo = Repository {
-                    id: col!(row, "id"),
-                    name: col!(row, "name"),
-                    location: col!(row, "location"),
-                };
+                let repo = repository!(row);
                 return Ok((repo, false));
             }
             let taken: Option<String> =
@@ -133,22 +140,24 @@ impl Store for SqlStore {
                 .map_err(backend("cannot list repositories"))?;
             let mut repos = Vec::with_capacity(rows.len());
             for row in rows {
-                repos.push(Repository {
-                    id: col!(row, "id"),
-                    name: col!(row, "name"),
-                    location: col!(row, "location"),
-                });
+                repos.push(repository!(row));
             }
             Ok(repos)
         })
     }
 
     async fn repository(&self, name: &str) -> StoreResult<Option<Repository>> {
-        Ok(self
-            .repositories()
-            .await?
-            .into_iter()
-            .find(|r| r.name == name))
+        on_pool!(self, |pool| {
+            let row = sqlx::query("SELECT id, name, location FROM repositories WHERE name = $1")
+                .bind(name)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend("cannot look up a repository"))?;
+            Ok(match row {
+                Some(row) => Some(repository!(row)),
+                None => None,
+            })
+        })
     }
 
     async fn cursor(&self, source: &str, scope: &str) -> StoreResult<Option<String>> {

@@ -36,8 +36,9 @@ struct File {
     binary: bool,
 }
 
-/// Creates a bare-less repository at `dir` (which must not exist or be empty) holding the
-/// history described by `shape`, on branch `main`, with a tag every 500 commits.
+/// Creates a repository with a work tree at `dir` (which must not exist or be empty) holding
+/// the history described by `shape`, on branch `main`, with a tag every 500 commits, packed
+/// as a clone would be.
 pub fn build(dir: &Path, shape: Shape) {
     std::fs::create_dir_all(dir).unwrap();
     let git = |args: &[&str]| {
@@ -61,6 +62,9 @@ pub fn build(dir: &Path, shape: Shape) {
         out.flush().unwrap();
     }
     assert!(child.wait().unwrap().success(), "git fast-import failed");
+    // fast-import deltas each version on the previous one (forward chains), which no clone
+    // has: servers and `git gc` store the newest version whole and older ones as deltas.
+    git(&["repack", "-a", "-d", "-f", "-q"]);
     git(&["checkout", "-q", "-f", "main"]);
 }
 
