@@ -27,30 +27,12 @@ fn history() -> GitRepo {
     r.write(b"src/a.rs", b"1\n2\n3\n");
     r.commit_all("c1");
     r.write(b"src/b.rs", b"1\n2\n");
-    r.git(&["add", "-A"]);
-    r.tick();
-    r.git(&[
-        "commit",
-        "-q",
-        "--author",
-        "Bob <bob@example.com>",
-        "-m",
-        "c2",
-    ]);
+    r.commit_all_as("Bob <bob@example.com>", "c2");
     r.write(b"src/a.rs", b"1\ntwo\n3\n");
     r.write(b"docs/x.md", b"x\n");
     r.commit_all("c3");
     r.write(b"docs/x.md", b"x\ny\n");
-    r.git(&["add", "-A"]);
-    r.tick();
-    r.git(&[
-        "commit",
-        "-q",
-        "--author",
-        "Ann Old <ann.old@example.com>",
-        "-m",
-        "c4",
-    ]);
+    r.commit_all_as("Ann Old <ann.old@example.com>", "c4");
     r
 }
 

@@ -142,7 +142,7 @@ fn edge_cases() -> GitRepo {
         &format!("160000,{target_b},sub"),
     ]);
     r.commit_index("move the submodule pointer");
-    let file_blob = hash_blob(&r, b"sub is a file now\n");
+    let file_blob = r.hash_object(&[], b"sub is a file now\n");
     r.git(&[
         "update-index",
         "--cacheinfo",
@@ -161,12 +161,12 @@ fn edge_cases() -> GitRepo {
 
     // Early git wrote regular files as 100664; git reads that as 100644, so a later tree with
     // the same blob at 100644 is no change at all.
-    let blob = hash_blob(&r, b"legacy\n");
+    let blob = r.hash_object(&[], b"legacy\n");
     let mut raw_tree = b"100664 legacy.txt\0".to_vec();
     raw_tree.extend(hex_bytes(&blob));
-    let old_tree = hash_object(&r, &["-t", "tree", "--literally"], &raw_tree);
+    let old_tree = r.hash_object(&["-t", "tree", "--literally"], &raw_tree);
     let old = r.git(&["commit-tree", &old_tree, "-m", "legacy mode"]);
-    let new_tree = hash_object(&r, &["-t", "tree"], &{
+    let new_tree = r.hash_object(&["-t", "tree"], &{
         let mut t = b"100644 legacy.txt\0".to_vec();
         t.extend(hex_bytes(&blob));
         t
@@ -189,25 +189,6 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect()
-}
-
-fn hash_object(r: &GitRepo, args: &[&str], content: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = git_command(r.path())
-        .args(["hash-object", "-w", "--stdin"])
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(content).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-fn hash_blob(r: &GitRepo, content: &[u8]) -> String {
-    hash_object(r, &[], content)
 }
 
 #[test]
@@ -287,16 +268,10 @@ fn commit_metadata_equals_git_log() {
     );
     repo.commit_all("add a mailmap\n\nwith a body\n\nCo-authored-by: Someone <s@example.com>");
     repo.write(b"f", b"x\n");
-    repo.git(&["add", "f"]);
-    repo.tick();
-    repo.git(&[
-        "commit",
-        "-q",
-        "--author",
+    repo.commit_all_as(
         "Old Name <old@example.com>",
-        "-m",
         "subject over\ntwo lines\n\nbody",
-    ]);
+    );
     repo.git(&["checkout", "-q", "-b", "side", "HEAD~1"]);
     repo.write(b"g", b"y\n");
     repo.commit_all("side");

@@ -100,6 +100,30 @@ impl GitRepo {
         self.commit_index(message)
     }
 
+    /// Stages everything and commits as `author` (`Name <email>`).
+    pub fn commit_all_as(&self, author: &str, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.tick();
+        self.git(&["commit", "-q", "--author", author, "-m", message]);
+        self.head()
+    }
+
+    /// Writes an object from raw bytes (`args` e.g. `["-t", "tree", "--literally"]`).
+    pub fn hash_object(&self, args: &[&str], content: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = git_command(self.path())
+            .args(["hash-object", "-w", "--stdin"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(content).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "git hash-object {args:?} failed");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
     /// Commits the index as it is.
     pub fn commit_index(&self, message: &str) -> String {
         self.tick();
