@@ -4,7 +4,8 @@
 //! back to the index), plus `$GIT_DIR/info/attributes` and the global attribute files, for every
 //! commit of history; a bare repository has no work tree and so only the latter. `binary` and
 //! `-diff` make a path binary (`-\t-`), a set `diff` forces text even with NUL bytes, and
-//! `diff=<driver>` is binary when `diff.<driver>.binary` is true.
+//! `diff=<driver>` is binary when `diff.<driver>.binary` is true. Without an attribute, blobs
+//! larger than `core.bigFileThreshold` are binary too.
 
 use std::collections::HashMap;
 
@@ -29,7 +30,12 @@ pub(crate) struct DiffAttributes {
     by_path: HashMap<Vec<u8>, DiffMode>,
     binary_drivers: HashMap<String, bool>,
     config: gix::config::File,
+    /// `core.bigFileThreshold`: git treats larger blobs as binary without looking inside.
+    big_file_threshold: usize,
 }
+
+/// git's default `core.bigFileThreshold`.
+const DEFAULT_BIG_FILE_THRESHOLD: usize = 512 << 20;
 
 impl DiffAttributes {
     pub(crate) fn new(repo: &gix::Repository) -> Result<Self, MineError> {
@@ -42,22 +48,42 @@ impl DiffAttributes {
             .map_err(MineError::git("cannot read .gitattributes"))?
             .detach();
         let outcome = stack.selected_attribute_matches(["diff"]);
+        let config = repo.config_snapshot().plumbing().clone();
+        let big_file_threshold = match config.integer("core.bigFileThreshold") {
+            Ok(Some(n)) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
+            _ => DEFAULT_BIG_FILE_THRESHOLD,
+        };
         Ok(DiffAttributes {
             stack,
             outcome,
             by_path: HashMap::new(),
             binary_drivers: HashMap::new(),
-            config: repo.config_snapshot().plumbing().clone(),
+            config,
+            big_file_threshold,
         })
     }
 
-    pub(crate) fn mode(&mut self, path: &[u8], objects: &dyn gix::objs::Find) -> DiffMode {
-        if let Some(mode) = self.by_path.get(path) {
-            return *mode;
+    /// How to treat `path` whose two sides are `sizes` bytes long.
+    pub(crate) fn mode(
+        &mut self,
+        path: &[u8],
+        sizes: [usize; 2],
+        objects: &dyn gix::objs::Find,
+    ) -> DiffMode {
+        let mode = match self.by_path.get(path) {
+            Some(mode) => *mode,
+            None => {
+                let mode = self.lookup(path, objects);
+                self.by_path.insert(path.to_vec(), mode);
+                mode
+            }
+        };
+        match mode {
+            DiffMode::Auto if sizes.iter().any(|&n| n > self.big_file_threshold) => {
+                DiffMode::Binary
+            }
+            mode => mode,
         }
-        let mode = self.lookup(path, objects);
-        self.by_path.insert(path.to_vec(), mode);
-        mode
     }
 
     fn lookup(&mut self, path: &[u8], objects: &dyn gix::objs::Find) -> DiffMode {

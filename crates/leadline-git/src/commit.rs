@@ -220,7 +220,9 @@ impl CommitMiner {
             };
             let old = load(&self.repo, old, &mut self.old_blob)?;
             let new = load(&self.repo, new, &mut self.new_blob)?;
-            let mode = self.attributes.mode(&path, &self.repo.objects);
+            let mode = self
+                .attributes
+                .mode(&path, [old.len(), new.len()], &self.repo.objects);
             let counts = line_counts(old, new, mode, &mut self.diff);
             rows.push(FileChange {
                 path: path.into(),

@@ -349,3 +349,35 @@ fn synthetic_history_equals_git_numstat() {
         assert_same_numstat(&expected, &store.numstat());
     }
 }
+
+/// git treats blobs above `core.bigFileThreshold` as binary unless an attribute says otherwise.
+#[test]
+fn big_file_threshold_makes_binary_as_in_git() {
+    let r = GitRepo::new();
+    r.git(&["config", "core.bigFileThreshold", "1k"]);
+    r.write(b".gitattributes", b"forced.txt diff\n");
+    let big: String = (0..400).map(|i| format!("{i}\n")).collect();
+    for name in ["big.txt", "forced.txt", "small.txt"] {
+        let content = if name == "small.txt" {
+            "small\n"
+        } else {
+            big.as_str()
+        };
+        r.write(name.as_bytes(), content.as_bytes());
+    }
+    r.commit_all("one");
+    r.write(b"big.txt", format!("{big}more\n").as_bytes());
+    r.write(b"forced.txt", format!("{big}more\n").as_bytes());
+    r.commit_all("two");
+    let expected = git_numstat(r.path());
+    let binary: Vec<&[u8]> = expected
+        .iter()
+        .filter(|(_, v)| v.0.is_none())
+        .map(|((_, p), _)| p.as_slice())
+        .collect();
+    assert_eq!(binary, [b"big.txt", b"big.txt"], "git's own view changed");
+    for store in TestStore::both() {
+        store.ingest(r.path());
+        assert_same_numstat(&expected, &store.numstat());
+    }
+}
