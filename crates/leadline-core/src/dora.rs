@@ -1,0 +1,426 @@
+//! The DORA keys, by the definitions in `docs/metrics.md`.
+//!
+//! Work is split in two so that a window never changes what came before it:
+//! [`attribute`] decides, once and for all of history, which changes each deployment carries,
+//! which deployment is a baseline and which deployment each incident is attributed to; [`keys`]
+//! then only counts what falls inside a window. Moving a window by a day can therefore only add or
+//! drop the rows at its edges, never re-attribute the rows inside.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::model::Millis;
+
+const DAY_MS: f64 = 86_400_000.0;
+
+/// A deployment as imported or inferred. Only `status == "success"` counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub id: String,
+    pub service: String,
+    pub environment: String,
+    pub sha: String,
+    pub finished_at: Millis,
+    pub status: String,
+}
+
+/// An incident as imported or inferred.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub id: String,
+    pub service: String,
+    pub opened_at: Millis,
+    pub resolved_at: Option<Millis>,
+    pub cause_deployment: Option<String>,
+    pub cause_sha: Option<String>,
+}
+
+/// What attribution needs to know about a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitNode {
+    pub sha: String,
+    pub parents: Vec<String>,
+    pub committed_at: Millis,
+    /// Authored by a bot: no lead time.
+    pub bot: bool,
+}
+
+/// A change carried by a deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub sha: String,
+    pub committed_at: Millis,
+    pub bot: bool,
+}
+
+/// A counted deployment with what attribution found for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributedDeployment {
+    pub deployment: Deployment,
+    /// The first deployment of its service and environment: its changes have no lead time.
+    pub baseline: bool,
+    /// Non-merge commits reachable from its sha and from no earlier deployment.
+    pub changes: Vec<Change>,
+    /// Ids of the incidents attributed to it: it failed when this is not empty.
+    pub incidents: Vec<String>,
+    /// It carries a remediation commit (a revert of a deployed commit, a hotfix).
+    pub rework: bool,
+}
+
+/// By which rule an incident was tied to a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CauseRule {
+    /// The incident names the deployment.
+    NamedDeployment,
+    /// The incident names a commit; the deployment is that commit's first deployment.
+    NamedCommit,
+    /// The latest deployment of the service that finished at or before the incident opened.
+    LatestBefore,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributedIncident {
+    pub incident: Incident,
+    /// The deployment (by id) the incident is attributed to, and by which rule.
+    pub cause: Option<(String, CauseRule)>,
+}
+
+/// All of history, attributed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Attribution {
+    /// Counted deployments, ordered by (finished_at, service, id).
+    pub deployments: Vec<AttributedDeployment>,
+    pub incidents: Vec<AttributedIncident>,
+}
+
+/// Which deployments and incidents to attribute.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub environment: &'a str,
+    /// `None`: every service, each attributed on its own, counted together.
+    pub service: Option<&'a str>,
+}
+
+/// Attributes changes to deployments and incidents to deployments (see `docs/metrics.md`).
+/// `remediations` are the shas of commits that fix an incident (reverts of deployed commits,
+/// hotfixes): a deployment carrying one is rework.
+pub fn attribute(
+    deployments: &[Deployment],
+    incidents: &[Incident],
+    commits: &[CommitNode],
+    remediations: &HashSet<String>,
+    scope: Scope<'_>,
+) -> Attribution {
+    let graph: HashMap<&str, &CommitNode> = commits.iter().map(|c| (c.sha.as_str(), c)).collect();
+    let in_scope = |service: &str| scope.service.is_none_or(|s| s == service);
+
+    let mut by_service: HashMap<&str, Vec<&Deployment>> = HashMap::new();
+    for d in deployments {
+        if d.status == "success" && d.environment == scope.environment && in_scope(&d.service) {
+            by_service.entry(&d.service).or_default().push(d);
+        }
+    }
+    let mut attributed = Vec::new();
+    // (service, sha) → index into `attributed` of the commit's first deployment.
+    let mut first_deployment: HashMap<(&str, &str), usize> = HashMap::new();
+    for (service, list) in &mut by_service {
+        list.sort_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)));
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (i, d) in list.iter().enumerate() {
+            let index = attributed.len();
+            let mut changes = Vec::new();
+            let mut stack = vec![d.sha.as_str()];
+            while let Some(sha) = stack.pop() {
+                let Some(node) = graph.get(sha) else { continue };
+                if !seen.insert(sha) {
+                    continue;
+                }
+                first_deployment.insert((service, sha), index);
+                if node.parents.len() <= 1 {
+                    changes.push(Change {
+                        sha: node.sha.clone(),
+                        committed_at: node.committed_at,
+                        bot: node.bot,
+                    });
+                }
+                stack.extend(node.parents.iter().map(String::as_str));
+            }
+            changes.sort_by(|a, b| (a.committed_at, &a.sha).cmp(&(b.committed_at, &b.sha)));
+            let rework = changes.iter().any(|c| remediations.contains(&c.sha));
+            attributed.push(AttributedDeployment {
+                deployment: (*d).clone(),
+                baseline: i == 0,
+                changes,
+                incidents: Vec::new(),
+                rework,
+            });
+        }
+    }
+
+    let incidents: Vec<AttributedIncident> = incidents
+        .iter()
+        .filter(|i| in_scope(&i.service))
+        .map(|incident| {
+            let cause = cause_of(incident, &attributed, &first_deployment, &by_service);
+            AttributedIncident {
+                incident: incident.clone(),
+                cause,
+            }
+        })
+        .collect();
+    for i in &incidents {
+        if let Some((id, _)) = &i.cause
+            && let Some(d) = attributed.iter_mut().find(|d| &d.deployment.id == id)
+        {
+            d.incidents.push(i.incident.id.clone());
+        }
+    }
+    attributed.sort_by(|a, b| {
+        let key = |d: &AttributedDeployment| {
+            (
+                d.deployment.finished_at,
+                d.deployment.service.clone(),
+                d.deployment.id.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    Attribution {
+        deployments: attributed,
+        incidents,
+    }
+}
+
+/// The deployment an incident is attributed to: named, else through a named commit, else the
+/// latest of its service finished at or before it opened. A name that matches nothing falls
+/// through to the next rule.
+fn cause_of(
+    incident: &Incident,
+    attributed: &[AttributedDeployment],
+    first_deployment: &HashMap<(&str, &str), usize>,
+    by_service: &HashMap<&str, Vec<&Deployment>>,
+) -> Option<(String, CauseRule)> {
+    if let Some(id) = &incident.cause_deployment
+        && attributed.iter().any(|d| &d.deployment.id == id)
+    {
+        return Some((id.clone(), CauseRule::NamedDeployment));
+    }
+    if let Some(sha) = &incident.cause_sha
+        && let Some(&i) = first_deployment.get(&(incident.service.as_str(), sha.as_str()))
+    {
+        return Some((attributed[i].deployment.id.clone(), CauseRule::NamedCommit));
+    }
+    let list = by_service.get(incident.service.as_str())?;
+    // `list` is sorted by finished_at: the last one finished at or before the opening.
+    let n = list.partition_point(|d| d.finished_at <= incident.opened_at);
+    n.checked_sub(1)
+        .map(|i| (list[i].id.clone(), CauseRule::LatestBefore))
+}
+
+/// A window of time, `[since, until)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub since: Millis,
+    pub until: Millis,
+}
+
+impl Window {
+    pub fn contains(&self, at: Millis) -> bool {
+        self.since <= at && at < self.until
+    }
+
+    fn days(&self) -> f64 {
+        (self.until - self.since) as f64 / DAY_MS
+    }
+}
+
+/// DORA performance bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Band {
+    Elite,
+    High,
+    Medium,
+    Low,
+}
+
+/// Band thresholds (defaults from DESIGN.md; overridable in `leadline.toml`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Bands {
+    /// Deployments per day at or above which frequency is elite, high, medium.
+    pub frequency_per_day: [f64; 3],
+    /// Median lead time in seconds below which it is elite, high, medium.
+    pub lead_time_seconds: [f64; 3],
+    /// Change failure rate at or below which it is elite, high, medium.
+    pub change_failure_rate: [f64; 3],
+    /// Median recovery time in seconds below which it is elite, high, medium.
+    pub recovery_seconds: [f64; 3],
+}
+
+impl Default for Bands {
+    fn default() -> Self {
+        const DAY: f64 = 86_400.0;
+        Bands {
+            frequency_per_day: [1.0, 1.0 / 7.0, 1.0 / 30.0],
+            lead_time_seconds: [DAY, 7.0 * DAY, 30.0 * DAY],
+            change_failure_rate: [0.05, 0.10, 0.15],
+            recovery_seconds: [3_600.0, DAY, 7.0 * DAY],
+        }
+    }
+}
+
+fn band(rank: impl Fn(f64) -> bool, limits: [f64; 3]) -> Band {
+    match limits.iter().position(|&l| rank(l)) {
+        Some(0) => Band::Elite,
+        Some(1) => Band::High,
+        Some(2) => Band::Medium,
+        _ => Band::Low,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeploymentFrequency {
+    pub deployments: u64,
+    pub per_day: f64,
+    pub band: Option<Band>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeadTime {
+    pub changes: u64,
+    pub median_seconds: Option<f64>,
+    pub p90_seconds: Option<f64>,
+    pub band: Option<Band>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeFailureRate {
+    pub failed_deployments: u64,
+    pub deployments: u64,
+    pub rate: Option<f64>,
+    pub band: Option<Band>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecoveryTime {
+    pub incidents: u64,
+    pub median_seconds: Option<f64>,
+    pub band: Option<Band>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReworkRate {
+    pub rework_deployments: u64,
+    pub deployments: u64,
+    pub rate: Option<f64>,
+}
+
+/// The five keys for one window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DoraKeys {
+    pub deployment_frequency: DeploymentFrequency,
+    pub lead_time: LeadTime,
+    pub change_failure_rate: ChangeFailureRate,
+    pub recovery_time: RecoveryTime,
+    pub rework_rate: ReworkRate,
+}
+
+/// Nearest-rank percentile of `sorted` (ascending): the value at rank `ceil(p/100 × n)`.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    Some(sorted[rank.min(sorted.len()) - 1])
+}
+
+/// Lead times in seconds of the changes counted in `window`.
+pub fn lead_times(attribution: &Attribution, window: Window) -> Vec<f64> {
+    let mut out: Vec<f64> = in_window(attribution, window)
+        .filter(|d| !d.baseline)
+        .flat_map(|d| {
+            d.changes
+                .iter()
+                .filter(|c| !c.bot)
+                .map(move |c| ((d.deployment.finished_at - c.committed_at).max(0) as f64) / 1000.0)
+        })
+        .collect();
+    out.sort_by(f64::total_cmp);
+    out
+}
+
+/// Recovery times in seconds of the incidents resolved in `window`.
+pub fn recovery_times(attribution: &Attribution, window: Window) -> Vec<f64> {
+    let mut out: Vec<f64> = attribution
+        .incidents
+        .iter()
+        .filter_map(|i| {
+            let resolved = i.incident.resolved_at.filter(|&r| window.contains(r))?;
+            Some(((resolved - i.incident.opened_at).max(0) as f64) / 1000.0)
+        })
+        .collect();
+    out.sort_by(f64::total_cmp);
+    out
+}
+
+/// Counted deployments finished in `window`.
+pub fn in_window(
+    attribution: &Attribution,
+    window: Window,
+) -> impl Iterator<Item = &AttributedDeployment> {
+    attribution
+        .deployments
+        .iter()
+        .filter(move |d| window.contains(d.deployment.finished_at))
+}
+
+/// The five keys for `window`.
+pub fn keys(attribution: &Attribution, window: Window, bands: &Bands) -> DoraKeys {
+    let deployed: Vec<&AttributedDeployment> = in_window(attribution, window).collect();
+    let n = deployed.len() as u64;
+    let per_day = n as f64 / window.days();
+    let failed = deployed.iter().filter(|d| !d.incidents.is_empty()).count() as u64;
+    let rework = deployed.iter().filter(|d| d.rework).count() as u64;
+    let rate = |k: u64| (n > 0).then(|| k as f64 / n as f64);
+
+    let leads = lead_times(attribution, window);
+    let lead_median = percentile(&leads, 50.0);
+    let recoveries = recovery_times(attribution, window);
+    let recovery_median = percentile(&recoveries, 50.0);
+    let cfr = rate(failed);
+    DoraKeys {
+        deployment_frequency: DeploymentFrequency {
+            deployments: n,
+            per_day,
+            band: Some(band(|l| per_day >= l, bands.frequency_per_day)),
+        },
+        lead_time: LeadTime {
+            changes: leads.len() as u64,
+            median_seconds: lead_median,
+            p90_seconds: percentile(&leads, 90.0),
+            band: lead_median.map(|m| band(|l| m < l, bands.lead_time_seconds)),
+        },
+        change_failure_rate: ChangeFailureRate {
+            failed_deployments: failed,
+            deployments: n,
+            rate: cfr,
+            band: cfr.map(|r| band(|l| r <= l, bands.change_failure_rate)),
+        },
+        recovery_time: RecoveryTime {
+            incidents: recoveries.len() as u64,
+            median_seconds: recovery_median,
+            band: recovery_median.map(|m| band(|l| m < l, bands.recovery_seconds)),
+        },
+        rework_rate: ReworkRate {
+            rework_deployments: rework,
+            deployments: n,
+            rate: rate(rework),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;
