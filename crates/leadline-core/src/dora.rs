@@ -10,31 +10,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::model::Millis;
+use crate::model::{Deployment, Incident, Millis};
 
 const DAY_MS: f64 = 86_400_000.0;
-
-/// A deployment as imported or inferred. Only `status == "success"` counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deployment {
-    pub id: String,
-    pub service: String,
-    pub environment: String,
-    pub sha: String,
-    pub finished_at: Millis,
-    pub status: String,
-}
-
-/// An incident as imported or inferred.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Incident {
-    pub id: String,
-    pub service: String,
-    pub opened_at: Millis,
-    pub resolved_at: Option<Millis>,
-    pub cause_deployment: Option<String>,
-    pub cause_sha: Option<String>,
-}
 
 /// What attribution needs to know about a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -157,3 +157,34 @@ impl Ref {
             .unwrap_or(&self.name)
     }
 }
+
+/// A deployment as imported, received or inferred; natural key (source, id). Only
+/// `status == "success"` counts in metrics; other statuses are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deployment {
+    pub id: String,
+    pub service: String,
+    pub environment: String,
+    pub sha: String,
+    pub started_at: Option<Millis>,
+    pub finished_at: Millis,
+    pub status: String,
+    /// The repository the sha belongs to, when the source says.
+    pub repo: Option<String>,
+}
+
+/// An incident as imported, received or inferred; natural key (source, id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    pub id: String,
+    pub service: String,
+    pub opened_at: Millis,
+    pub resolved_at: Option<Millis>,
+    pub severity: Option<String>,
+    pub title: Option<String>,
+    /// The id of the deployment that caused it, when known.
+    pub cause_deployment: Option<String>,
+    /// The commit that caused it, when known.
+    pub cause_sha: Option<String>,
+    pub postmortem_url: Option<String>,
+}

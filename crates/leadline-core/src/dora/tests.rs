@@ -28,8 +28,10 @@ fn deploy(id: &str, service: &str, sha: &str, finished_at: Millis) -> Deployment
         service: service.into(),
         environment: "production".into(),
         sha: sha.into(),
+        started_at: None,
         finished_at,
         status: "success".into(),
+        repo: None,
     }
 }
 
@@ -39,8 +41,11 @@ fn incident(id: &str, service: &str, opened: Millis, resolved: Option<Millis>) -
         service: service.into(),
         opened_at: opened,
         resolved_at: resolved,
+        severity: None,
+        title: None,
         cause_deployment: None,
         cause_sha: None,
+        postmortem_url: None,
     }
 }
 

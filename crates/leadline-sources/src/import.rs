@@ -1,0 +1,393 @@
+//! `leadline import deployments|incidents FILE`: strict parsing of CSV, JSON arrays and NDJSON.
+//!
+//! A file is accepted whole or not at all: every problem is reported as
+//! `FILE:LINE: FIELD: what is wrong`, and the caller stores nothing unless parsing succeeded.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use jiff::Timestamp;
+use leadline_core::model::{Deployment, Incident, Millis};
+
+use crate::records::{self, Record};
+
+/// How many problems a refusal lists before summarising the rest.
+const SHOWN_ERRORS: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+    Ndjson,
+}
+
+impl Format {
+    /// The format a file name implies: `.csv`, `.json`, `.ndjson` or `.jsonl`.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+/// One problem in one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: usize,
+    /// The field, or empty when the problem is the row itself.
+    pub field: String,
+    pub message: String,
+}
+
+impl RowError {
+    pub(crate) fn new(line: usize, field: &str, message: impl Into<String>) -> Self {
+        RowError {
+            line,
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A refused file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Rejected {
+    pub file: String,
+    pub errors: Vec<RowError>,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} refused, nothing was imported:", self.file)?;
+        for e in self.errors.iter().take(SHOWN_ERRORS) {
+            match e.field.as_str() {
+                "" => writeln!(f, "{}:{}: {}", self.file, e.line, e.message)?,
+                field => writeln!(f, "{}:{}: {}: {}", self.file, e.line, field, e.message)?,
+            }
+        }
+        if self.errors.len() > SHOWN_ERRORS {
+            writeln!(f, "… and {} more", self.errors.len() - SHOWN_ERRORS)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses deployments: required `id,service,environment,sha,finished_at`; optional
+/// `started_at,status,repo` (status defaults to `success`).
+pub fn deployments(file: &str, text: &str, format: Format) -> Result<Vec<Deployment>, Rejected> {
+    const FIELDS: Fields = Fields {
+        required: &["id", "service", "environment", "sha", "finished_at"],
+        optional: &["started_at", "status", "repo"],
+    };
+    parse(file, text, format, &FIELDS, |row| {
+        let started_at = row.time_opt("started_at");
+        let finished_at = row.time("finished_at");
+        if let (Some(Some(start)), Some(end)) = (started_at, finished_at)
+            && start > end
+        {
+            row.fail("started_at", "is after finished_at");
+        }
+        let (id, service, environment, sha) = (
+            row.text("id"),
+            row.text("service"),
+            row.text("environment"),
+            row.sha("sha"),
+        );
+        Some(Deployment {
+            id: id?,
+            service: service?,
+            environment: environment?,
+            sha: sha?,
+            started_at: started_at?,
+            finished_at: finished_at?,
+            status: row
+                .opt("status")
+                .map_or_else(|| "success".to_owned(), |s| s.to_ascii_lowercase()),
+            repo: row.opt("repo"),
+        })
+    })
+}
+
+/// Parses incidents: required `id,service,opened_at`; optional `resolved_at,severity,title,
+/// cause_deployment,cause_sha,postmortem_url`.
+pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>, Rejected> {
+    const FIELDS: Fields = Fields {
+        required: &["id", "service", "opened_at"],
+        optional: &[
+            "resolved_at",
+            "severity",
+            "title",
+            "cause_deployment",
+            "cause_sha",
+            "postmortem_url",
+        ],
+    };
+    parse(file, text, format, &FIELDS, |row| {
+        let opened_at = row.time("opened_at");
+        let resolved_at = row.time_opt("resolved_at");
+        if let (Some(open), Some(Some(resolved))) = (opened_at, resolved_at)
+            && resolved < open
+        {
+            row.fail("resolved_at", "is before opened_at");
+        }
+        let cause_sha = match row.opt("cause_sha") {
+            Some(_) => row.sha("cause_sha").map(Some),
+            None => Some(None),
+        };
+        let (id, service) = (row.text("id"), row.text("service"));
+        Some(Incident {
+            id: id?,
+            service: service?,
+            opened_at: opened_at?,
+            resolved_at: resolved_at?,
+            severity: row.opt("severity"),
+            title: row.opt("title"),
+            cause_deployment: row.opt("cause_deployment"),
+            cause_sha: cause_sha?,
+            postmortem_url: row.opt("postmortem_url"),
+        })
+    })
+}
+
+struct Fields {
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+}
+
+/// Reads records, checks their fields against `fields`, converts each with `convert` and
+/// refuses the whole file on any problem (including a repeated id).
+fn parse<T>(
+    file: &str,
+    text: &str,
+    format: Format,
+    fields: &Fields,
+    mut convert: impl FnMut(&mut Row<'_>) -> Option<T>,
+) -> Result<Vec<T>, Rejected> {
+    let reject = |errors| Rejected {
+        file: file.to_owned(),
+        errors,
+    };
+    let (records, mut errors) = records::read(text, format);
+    let mut out = Vec::with_capacity(records.len());
+    let mut first_line_of_id: HashMap<String, usize> = HashMap::new();
+    // An unknown field is reported once, where it first appears (a CSV header: line 1).
+    let mut unknown: Vec<String> = Vec::new();
+    for record in &records {
+        let mut row = Row {
+            record,
+            errors: Vec::new(),
+        };
+        for (name, _) in &record.fields {
+            let known = fields
+                .required
+                .iter()
+                .chain(fields.optional)
+                .any(|f| f == name);
+            if !known && !unknown.contains(name) {
+                unknown.push(name.clone());
+                let line = if format == Format::Csv {
+                    1
+                } else {
+                    record.line
+                };
+                let names: Vec<&str> = fields
+                    .required
+                    .iter()
+                    .chain(fields.optional)
+                    .copied()
+                    .collect();
+                errors.push(RowError::new(
+                    line,
+                    name,
+                    format!("unknown field (known: {})", names.join(", ")),
+                ));
+            }
+        }
+        let converted = convert(&mut row);
+        if let Some(id) = row.opt("id")
+            && let Some(first) = first_line_of_id.insert(id.clone(), record.line)
+        {
+            row.fail("id", &format!("{id:?} repeats the id of line {first}"));
+        }
+        match (converted, row.errors.is_empty()) {
+            (Some(value), true) => out.push(value),
+            _ => errors.append(&mut row.errors),
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(reject(errors))
+    }
+}
+
+/// Field access for one record that records what is wrong instead of stopping at the first
+/// problem, so a refusal lists everything.
+struct Row<'a> {
+    record: &'a Record,
+    errors: Vec<RowError>,
+}
+
+impl Row<'_> {
+    fn fail(&mut self, field: &str, message: &str) {
+        self.errors
+            .push(RowError::new(self.record.line, field, message));
+    }
+
+    fn opt(&self, field: &str) -> Option<String> {
+        self.record
+            .fields
+            .iter()
+            .find(|(name, _)| name == field)
+            .and_then(|(_, value)| value.clone())
+    }
+
+    fn text(&mut self, field: &str) -> Option<String> {
+        let value = self.opt(field);
+        if value.is_none() {
+            self.fail(field, "is required");
+        }
+        value
+    }
+
+    fn sha(&mut self, field: &str) -> Option<String> {
+        let value = self.text(field)?.to_ascii_lowercase();
+        let full = matches!(value.len(), 40 | 64) && value.bytes().all(|b| b.is_ascii_hexdigit());
+        if !full {
+            self.fail(
+                field,
+                &format!("{value:?} is not a full commit sha (40 hex digits)"),
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    /// A required RFC 3339 instant.
+    fn time(&mut self, field: &str) -> Option<Millis> {
+        let value = self.text(field)?;
+        self.parse_time(field, &value)
+    }
+
+    /// An optional RFC 3339 instant: `Some(None)` when absent, `None` when malformed.
+    fn time_opt(&mut self, field: &str) -> Option<Option<Millis>> {
+        match self.opt(field) {
+            None => Some(None),
+            Some(value) => self.parse_time(field, &value).map(Some),
+        }
+    }
+
+    fn parse_time(&mut self, field: &str, value: &str) -> Option<Millis> {
+        match value.parse::<Timestamp>() {
+            Ok(t) => Some(t.as_millisecond()),
+            Err(_) => {
+                self.fail(
+                    field,
+                    &format!("{value:?} is not an RFC 3339 time (e.g. 2024-05-01T09:30:00Z)"),
+                );
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    #[test]
+    fn formats_come_from_extensions() {
+        assert_eq!(
+            Format::from_path(Path::new("a/deploys.CSV")),
+            Some(Format::Csv)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("x.jsonl")),
+            Some(Format::Ndjson)
+        );
+        assert_eq!(Format::from_path(Path::new("x.txt")), None);
+    }
+
+    #[test]
+    fn csv_json_and_ndjson_give_the_same_rows() {
+        let csv = format!(
+            "id,service,environment,sha,finished_at,status\nd1,api,production,{SHA},2024-05-01T09:30:00+02:00,\n"
+        );
+        let json = format!(
+            "[\n {{\"id\": \"d1\", \"service\": \"api\", \"environment\": \"production\", \"sha\": \"{SHA}\", \"finished_at\": \"2024-05-01T07:30:00Z\"}}\n]"
+        );
+        let ndjson = format!(
+            "{{\"id\": \"d1\", \"service\": \"api\", \"environment\": \"production\", \"sha\": \"{}\", \"finished_at\": \"2024-05-01T07:30:00Z\", \"status\": null}}\n",
+            SHA.to_uppercase()
+        );
+        let a = deployments("f", &csv, Format::Csv).unwrap();
+        assert_eq!(a, deployments("f", &json, Format::Json).unwrap());
+        assert_eq!(a, deployments("f", &ndjson, Format::Ndjson).unwrap());
+        // `date -u -d 2024-05-01T07:30:00Z +%s` is 1714548600.
+        assert_eq!(
+            (a[0].finished_at, a[0].status.as_str(), a[0].sha.as_str()),
+            (1_714_548_600_000, "success", SHA)
+        );
+    }
+
+    #[test]
+    fn every_problem_is_named_by_line_and_field() {
+        let csv = format!(
+            "id,service,environment,sha,finished_at,colour\n\
+             d1,api,production,{SHA},2024-05-01T09:30:00Z,red\n\
+             d2,,production,abc,yesterday,\n\
+             d1,api,production,{SHA},2024-05-01T09:30:00Z,\n"
+        );
+        let err = deployments("deploys.csv", &csv, Format::Csv).unwrap_err();
+        let shown = err.to_string();
+        for expected in [
+            "deploys.csv:1: colour: unknown field",
+            "deploys.csv:3: service: is required",
+            "deploys.csv:3: sha: \"abc\" is not a full commit sha",
+            "deploys.csv:3: finished_at: \"yesterday\" is not an RFC 3339 time",
+            "deploys.csv:4: id: \"d1\" repeats the id of line 2",
+        ] {
+            assert!(shown.contains(expected), "missing {expected:?} in\n{shown}");
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_line_of_the_item() {
+        let json = "[\n {\"id\": \"i1\", \"service\": \"api\", \"opened_at\": \"2024-05-01T00:00:00Z\"},\n {\"id\": \"i2\", \"service\": \"api\",\n  \"opened_at\": \"2024-05-02T00:00:00Z\", \"resolved_at\": \"2024-05-01T00:00:00Z\"},\n {\"id\": true}\n]";
+        let err = incidents("inc.json", json, Format::Json)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("inc.json:3: resolved_at: is before opened_at"),
+            "{err}"
+        );
+        assert!(
+            err.contains("inc.json:5: id: expected a string, found a boolean"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn malformed_structure_is_refused() {
+        assert!(incidents("x", "id,service\n\"unterminated", Format::Csv).is_err());
+        let err = incidents("x.ndjson", "{\"id\": \"a\"\n", Format::Ndjson)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x.ndjson:1: invalid JSON"), "{err}");
+        assert!(
+            incidents(
+                "x",
+                "[{\"id\":\"a\",\"service\":\"s\",\"opened_at\":\"2024-01-01T00:00:00Z\"}",
+                Format::Json
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! Reading CSV, a JSON array or NDJSON into flat records of named text fields, each with the
+//! line it starts on, so that every later complaint can name `FILE:LINE: FIELD`.
+
+use crate::import::{Format, RowError};
+
+/// One row or object: `(field, value)` pairs in file order; `None` for empty or null.
+pub(crate) struct Record {
+    pub line: usize,
+    pub fields: Vec<(String, Option<String>)>,
+}
+
+/// The records that could be read, and the problems of those that could not.
+pub(crate) type Read = (Vec<Record>, Vec<RowError>);
+
+pub(crate) fn read(text: &str, format: Format) -> Read {
+    match format {
+        Format::Csv => csv_records(text),
+        Format::Json => json_array(text),
+        Format::Ndjson => ndjson(text),
+    }
+}
+
+fn csv_records(text: &str) -> Read {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(str::to_owned).collect(),
+        Err(e) => {
+            return (
+                Vec::new(),
+                vec![RowError::new(1, "", format!("unreadable header: {e}"))],
+            );
+        }
+    };
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for row in reader.records() {
+        match row {
+            Ok(row) => {
+                let line = row.position().map_or(0, |p| p.line() as usize);
+                let fields = header
+                    .iter()
+                    .zip(row.iter())
+                    .map(|(name, value)| {
+                        (name.clone(), (!value.is_empty()).then(|| value.to_owned()))
+                    })
+                    .collect();
+                records.push(Record { line, fields });
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                errors.push(RowError::new(line, "", csv_message(&e)));
+            }
+        }
+    }
+    (records, errors)
+}
+
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("{len} fields where the header has {expected_len}")
+        }
+        _ => e.to_string(),
+    }
+}
+
+fn ndjson(text: &str) -> Read {
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match object(line, i + 1) {
+            Ok(r) => records.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    (records, errors)
+}
+
+fn json_array(text: &str) -> Read {
+    let items = match array_items(text) {
+        Ok(items) => items,
+        Err(e) => return (Vec::new(), vec![e]),
+    };
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for (line, item) in items {
+        match object(item, line) {
+            Ok(r) => records.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    (records, errors)
+}
+
+/// One JSON object whose values are strings, numbers or null.
+fn object(text: &str, line: usize) -> Result<Record, RowError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        RowError::new(
+            line + e.line().saturating_sub(1),
+            "",
+            format!("invalid JSON: {e}"),
+        )
+    })?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(RowError::new(line, "", "expected a JSON object"));
+    };
+    let mut fields = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        let text = match value {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) if s.trim().is_empty() => None,
+            serde_json::Value::String(s) => Some(s.trim().to_owned()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            other => {
+                let kind = match other {
+                    serde_json::Value::Bool(_) => "a boolean",
+                    serde_json::Value::Array(_) => "an array",
+                    _ => "an object",
+                };
+                return Err(RowError::new(
+                    line,
+                    &name,
+                    format!("expected a string, found {kind}"),
+                ));
+            }
+        };
+        fields.push((name, text));
+    }
+    Ok(Record { line, fields })
+}
+
+/// The top-level items of a JSON array with the line each starts on. Only the array's
+/// structure is checked here; each item is parsed on its own so errors name its line.
+fn array_items(text: &str) -> Result<Vec<(usize, &str)>, RowError> {
+    let bytes = text.as_bytes();
+    let mut line = 1;
+    let mut i = 0;
+    let skip_ws = |i: &mut usize, line: &mut usize| {
+        while *i < bytes.len() && bytes[*i].is_ascii_whitespace() {
+            if bytes[*i] == b'\n' {
+                *line += 1;
+            }
+            *i += 1;
+        }
+    };
+    skip_ws(&mut i, &mut line);
+    if bytes.get(i) != Some(&b'[') {
+        return Err(RowError::new(line, "", "expected a JSON array of objects"));
+    }
+    i += 1;
+    let mut items = Vec::new();
+    loop {
+        skip_ws(&mut i, &mut line);
+        match bytes.get(i) {
+            Some(b']') if items.is_empty() => break,
+            None => return Err(RowError::new(line, "", "the array is not closed")),
+            _ => {}
+        }
+        let (start, start_line) = (i, line);
+        let (mut depth, mut in_string, mut escaped) = (0i32, false, false);
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b == b'\n' {
+                line += 1;
+            }
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+            } else {
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth > 0 => depth -= 1,
+                    b',' | b']' if depth == 0 => break,
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        items.push((start_line, text[start..i].trim_end()));
+        match bytes.get(i) {
+            Some(b',') => i += 1,
+            Some(b']') => break,
+            _ => return Err(RowError::new(line, "", "the array is not closed")),
+        }
+    }
+    i += 1; // past the closing bracket
+    skip_ws(&mut i, &mut line);
+    if i < bytes.len() {
+        return Err(RowError::new(line, "", "text after the end of the array"));
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_items_know_their_lines() {
+        let text = "[\n  {\"a\": \"x, ]\"},\n  {\"b\": [1, 2],\n   \"c\": \"}\"}\n]\n";
+        let items = array_items(text).unwrap();
+        assert_eq!(items.iter().map(|(l, _)| *l).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(items[0].1, "{\"a\": \"x, ]\"}");
+        assert!(array_items("[]").unwrap().is_empty());
+        assert!(array_items("[{}").is_err());
+        assert!(array_items("{}").is_err());
+        assert!(array_items("[{}] x").is_err());
+        assert!(array_items("[{}]\n").is_ok());
+    }
+}
