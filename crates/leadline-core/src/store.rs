@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{Commit, Identity, Millis, Ref, Repository};
+use crate::model::{Commit, Deployment, Identity, Incident, Millis, Ref, Repository};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +114,13 @@ pub struct Page<T> {
     pub next: Option<PagePosition>,
 }
 
+/// What an import did: rows in the input, and how many of them were new to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub rows: usize,
+    pub new: usize,
+}
+
 /// Persistent state of leadline. Every method is atomic: it either does all it says or,
 /// on error, leaves the store as it was.
 #[async_trait]
@@ -187,6 +194,26 @@ pub trait Store: Send + Sync {
 
     /// File changes of the repository's commits committed at or after `since`.
     async fn churn_since(&self, repo_id: i64, since: Millis) -> StoreResult<Vec<ChurnRow>>;
+
+    /// Stores deployments of `source` in one transaction; a row whose (source, id) exists
+    /// replaces it, so importing the same rows again changes nothing.
+    async fn upsert_deployments(
+        &self,
+        source: &str,
+        rows: &[Deployment],
+    ) -> StoreResult<ImportCounts>;
+
+    /// Stores incidents of `source` in one transaction, as [`Store::upsert_deployments`].
+    async fn upsert_incidents(&self, source: &str, rows: &[Incident]) -> StoreResult<ImportCounts>;
+
+    /// Every stored deployment with its source, ordered by (finished_at, source, id).
+    async fn deployments(&self) -> StoreResult<Vec<(String, Deployment)>>;
+
+    /// Every stored incident with its source, ordered by (opened_at, source, id).
+    async fn incidents(&self) -> StoreResult<Vec<(String, Incident)>>;
+
+    /// Those of `shas` that no stored repository has.
+    async fn unknown_shas(&self, shas: &[String]) -> StoreResult<Vec<String>>;
 
     /// The secret key for pseudonymising people in exports, created on first use and kept in
     /// the store so that pseudonyms are stable across runs but cannot be reversed elsewhere.

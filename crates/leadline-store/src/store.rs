@@ -3,10 +3,12 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use leadline_core::model::{Commit, Identity, Millis, Ref, RefKind, Repository};
+use leadline_core::model::{
+    Commit, Deployment, Identity, Incident, Millis, Ref, RefKind, Repository,
+};
 use leadline_core::store::{
-    ChurnRow, CommitFact, CommitRow, FileChangeRow, Page, PagePosition, Store, StoreError,
-    StoreResult, TagRow,
+    ChurnRow, CommitFact, CommitRow, FileChangeRow, ImportCounts, Page, PagePosition, Store,
+    StoreError, StoreResult, TagRow,
 };
 use sqlx::{QueryBuilder, Row};
 
@@ -591,6 +593,181 @@ impl Store for SqlStore {
         })
     }
 
+    async fn upsert_deployments(
+        &self,
+        source: &str,
+        rows: &[Deployment],
+    ) -> StoreResult<ImportCounts> {
+        let context = "cannot store deployments";
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(backend(context))?;
+            let existing: Vec<String> =
+                sqlx::query_scalar("SELECT external_id FROM deployments WHERE source = $1")
+                    .bind(source)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            for chunk in rows.chunks(INSERT_ROWS / 2) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO deployments (source, external_id, service, environment, sha, started_at, \
+                     finished_at, status, repo) ",
+                );
+                q.push_values(chunk, |mut b, d| {
+                    b.push_bind(source)
+                        .push_bind(&d.id)
+                        .push_bind(&d.service)
+                        .push_bind(&d.environment)
+                        .push_bind(&d.sha)
+                        .push_bind(d.started_at)
+                        .push_bind(d.finished_at)
+                        .push_bind(&d.status)
+                        .push_bind(&d.repo);
+                });
+                q.push(
+                    " ON CONFLICT (source, external_id) DO UPDATE SET service = excluded.service, \
+                     environment = excluded.environment, sha = excluded.sha, started_at = excluded.started_at, \
+                     finished_at = excluded.finished_at, status = excluded.status, repo = excluded.repo",
+                );
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            }
+            tx.commit().await.map_err(backend(context))?;
+            Ok(counts(rows.iter().map(|d| &d.id), &existing))
+        })
+    }
+
+    async fn upsert_incidents(&self, source: &str, rows: &[Incident]) -> StoreResult<ImportCounts> {
+        let context = "cannot store incidents";
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(backend(context))?;
+            let existing: Vec<String> =
+                sqlx::query_scalar("SELECT external_id FROM incidents WHERE source = $1")
+                    .bind(source)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            for chunk in rows.chunks(INSERT_ROWS / 2) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO incidents (source, external_id, service, opened_at, resolved_at, severity, title, \
+                     cause_deployment, cause_sha, postmortem_url) ",
+                );
+                q.push_values(chunk, |mut b, i| {
+                    b.push_bind(source)
+                        .push_bind(&i.id)
+                        .push_bind(&i.service)
+                        .push_bind(i.opened_at)
+                        .push_bind(i.resolved_at)
+                        .push_bind(&i.severity)
+                        .push_bind(&i.title)
+                        .push_bind(&i.cause_deployment)
+                        .push_bind(&i.cause_sha)
+                        .push_bind(&i.postmortem_url);
+                });
+                q.push(
+                    " ON CONFLICT (source, external_id) DO UPDATE SET service = excluded.service, \
+                     opened_at = excluded.opened_at, resolved_at = excluded.resolved_at, severity = excluded.severity, \
+                     title = excluded.title, cause_deployment = excluded.cause_deployment, \
+                     cause_sha = excluded.cause_sha, postmortem_url = excluded.postmortem_url",
+                );
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            }
+            tx.commit().await.map_err(backend(context))?;
+            Ok(counts(rows.iter().map(|i| &i.id), &existing))
+        })
+    }
+
+    async fn deployments(&self) -> StoreResult<Vec<(String, Deployment)>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT source, external_id, service, environment, sha, started_at, finished_at, status, repo \
+                 FROM deployments ORDER BY finished_at, source, external_id",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list deployments"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push((
+                    col!(row, "source"),
+                    Deployment {
+                        id: col!(row, "external_id"),
+                        service: col!(row, "service"),
+                        environment: col!(row, "environment"),
+                        sha: col!(row, "sha"),
+                        started_at: col!(row, "started_at"),
+                        finished_at: col!(row, "finished_at"),
+                        status: col!(row, "status"),
+                        repo: col!(row, "repo"),
+                    },
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    async fn incidents(&self) -> StoreResult<Vec<(String, Incident)>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT source, external_id, service, opened_at, resolved_at, severity, title, cause_deployment, \
+                 cause_sha, postmortem_url FROM incidents ORDER BY opened_at, source, external_id",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list incidents"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push((
+                    col!(row, "source"),
+                    Incident {
+                        id: col!(row, "external_id"),
+                        service: col!(row, "service"),
+                        opened_at: col!(row, "opened_at"),
+                        resolved_at: col!(row, "resolved_at"),
+                        severity: col!(row, "severity"),
+                        title: col!(row, "title"),
+                        cause_deployment: col!(row, "cause_deployment"),
+                        cause_sha: col!(row, "cause_sha"),
+                        postmortem_url: col!(row, "postmortem_url"),
+                    },
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    async fn unknown_shas(&self, shas: &[String]) -> StoreResult<Vec<String>> {
+        let mut known = std::collections::HashSet::new();
+        for chunk in shas.chunks(INSERT_ROWS) {
+            on_pool!(self, |pool| {
+                let mut q = QueryBuilder::new("SELECT DISTINCT sha FROM commits WHERE sha IN (");
+                let mut list = q.separated(", ");
+                for sha in chunk {
+                    list.push_bind(sha);
+                }
+                q.push(")");
+                let found: Vec<String> = q
+                    .build_query_scalar()
+                    .fetch_all(pool)
+                    .await
+                    .map_err(backend("cannot look up commits"))?;
+                known.extend(found);
+            });
+        }
+        let mut unknown: Vec<String> = shas
+            .iter()
+            .filter(|s| !known.contains(*s))
+            .cloned()
+            .collect();
+        unknown.sort();
+        unknown.dedup();
+        Ok(unknown)
+    }
+
     async fn pseudonym_key(&self) -> StoreResult<Vec<u8>> {
         let fresh = hex::encode(rand::random::<[u8; 32]>());
         let stored: String = on_pool!(self, |pool| {
@@ -607,6 +784,16 @@ impl Store for SqlStore {
                 .map_err(backend("cannot read the pseudonym key"))?
         });
         hex::decode(&stored).map_err(|_| StoreError::Corrupt("the pseudonym key is not hex".into()))
+    }
+}
+
+/// Rows in an import and how many of their ids the store did not have before.
+fn counts<'a>(ids: impl Iterator<Item = &'a String>, existing: &[String]) -> ImportCounts {
+    let existing: std::collections::HashSet<&String> = existing.iter().collect();
+    let ids: std::collections::HashSet<&String> = ids.collect();
+    ImportCounts {
+        rows: ids.len(),
+        new: ids.iter().filter(|id| !existing.contains(*id)).count(),
     }
 }
 

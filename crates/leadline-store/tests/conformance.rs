@@ -8,9 +8,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use leadline_core::model::{
-    ChangeStatus, Commit, FileChange, Identity, Ref, RefKind, Signature, Trailer,
+    ChangeStatus, Commit, Deployment, FileChange, Identity, Incident, Ref, RefKind, Signature,
+    Trailer,
 };
-use leadline_core::store::{PagePosition, Store, StoreError};
+use leadline_core::store::{ImportCounts, PagePosition, Store, StoreError};
 use leadline_store::{LATEST_SCHEMA, Location, SqlStore};
 use sqlx::Connection;
 
@@ -101,6 +102,9 @@ conformance!(
     deleting_undoes_commits_and_repositories,
     pseudonym_key_is_created_once,
     activity_queries_see_what_was_stored,
+    deployments_are_upserted_by_source_and_id,
+    incidents_are_upserted_by_source_and_id,
+    unknown_shas_are_those_no_repository_has,
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
@@ -212,7 +216,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 1);
+    assert_eq!(LATEST_SCHEMA, 2);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -483,4 +487,112 @@ async fn activity_queries_see_what_was_stored(f: Fixture) {
     let churn = f.store.churn_since(repo.id, 2_000_000).await.unwrap();
     assert_eq!(churn.len(), 3);
     assert!(churn.iter().all(|c| c.committed_at == 2_000_000));
+}
+
+fn deployment(id: &str, finished_at: i64) -> Deployment {
+    Deployment {
+        id: id.into(),
+        service: "api".into(),
+        environment: "production".into(),
+        sha: "ab".repeat(20),
+        started_at: Some(finished_at - 60_000),
+        finished_at,
+        status: "success".into(),
+        repo: None,
+    }
+}
+
+async fn deployments_are_upserted_by_source_and_id(f: Fixture) {
+    let rows = vec![deployment("d2", 2_000), deployment("d1", 1_000)];
+    let counts = f.store.upsert_deployments("ci", &rows).await.unwrap();
+    assert_eq!(counts, ImportCounts { rows: 2, new: 2 });
+    let first = f.store.deployments().await.unwrap();
+    assert_eq!(
+        first.iter().map(|(_, d)| d.id.as_str()).collect::<Vec<_>>(),
+        ["d1", "d2"]
+    );
+    assert_eq!(first[0], ("ci".to_owned(), rows[1].clone()));
+
+    // The same rows again: nothing new, nothing changed.
+    assert_eq!(
+        f.store.upsert_deployments("ci", &rows).await.unwrap(),
+        ImportCounts { rows: 2, new: 0 }
+    );
+    assert_eq!(f.store.deployments().await.unwrap(), first);
+
+    // A changed row replaces its old self; the same id from another source is another row.
+    let mut failed = rows[0].clone();
+    failed.status = "failure".into();
+    failed.repo = Some("app".into());
+    assert_eq!(
+        f.store
+            .upsert_deployments("ci", &[failed.clone()])
+            .await
+            .unwrap(),
+        ImportCounts { rows: 1, new: 0 }
+    );
+    assert_eq!(
+        f.store
+            .upsert_deployments("other", &[rows[0].clone()])
+            .await
+            .unwrap()
+            .new,
+        1
+    );
+    let all = f.store.deployments().await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.contains(&("ci".to_owned(), failed)));
+}
+
+async fn incidents_are_upserted_by_source_and_id(f: Fixture) {
+    let open = Incident {
+        id: "INC-1".into(),
+        service: "api".into(),
+        opened_at: 5_000,
+        resolved_at: None,
+        severity: Some("sev2".into()),
+        title: Some("Checkout down".into()),
+        cause_deployment: None,
+        cause_sha: Some("cd".repeat(20)),
+        postmortem_url: None,
+    };
+    assert_eq!(
+        f.store
+            .upsert_incidents("pager", &[open.clone()])
+            .await
+            .unwrap(),
+        ImportCounts { rows: 1, new: 1 }
+    );
+    let mut resolved = open.clone();
+    resolved.resolved_at = Some(9_000);
+    resolved.postmortem_url = Some("https://example.com/pm/1".into());
+    assert_eq!(
+        f.store
+            .upsert_incidents("pager", &[resolved.clone()])
+            .await
+            .unwrap()
+            .new,
+        0
+    );
+    assert_eq!(
+        f.store.incidents().await.unwrap(),
+        vec![("pager".to_owned(), resolved)]
+    );
+}
+
+async fn unknown_shas_are_those_no_repository_has(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("r", "/r").await.unwrap();
+    let commits = sample();
+    f.store.insert_commits(repo.id, &commits).await.unwrap();
+    let asked = vec![
+        commits[1].sha.clone(),
+        "ff".repeat(20),
+        commits[0].sha.clone(),
+        "ff".repeat(20),
+    ];
+    assert_eq!(
+        f.store.unknown_shas(&asked).await.unwrap(),
+        vec!["ff".repeat(20)]
+    );
+    assert!(f.store.unknown_shas(&[]).await.unwrap().is_empty());
 }

@@ -148,7 +148,7 @@ fn a_store_of_a_newer_schema_is_refused_untouched() {
         .assert()
         .failure();
     // Nothing was migrated or written: restoring the version gives back the same store.
-    set_schema_version(&store, "1");
+    set_schema_version(&store, &leadline_store::LATEST_SCHEMA.to_string());
     assert!(exports(&store) == before, "the store changed");
 }
 
