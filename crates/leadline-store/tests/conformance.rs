@@ -558,7 +558,7 @@ async fn incidents_are_upserted_by_source_and_id(f: Fixture) {
     };
     assert_eq!(
         f.store
-            .upsert_incidents("pager", &[open.clone()])
+            .upsert_incidents("pager", std::slice::from_ref(&open))
             .await
             .unwrap(),
         ImportCounts { rows: 1, new: 1 }
