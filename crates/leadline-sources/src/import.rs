@@ -171,7 +171,20 @@ fn parse<T>(
         file: file.to_owned(),
         errors,
     };
-    let (records, mut errors) = records::read(text, format);
+    let (records, mut errors, header) = records::read(text, format);
+    if let Some(header) = header {
+        for missing in fields
+            .required
+            .iter()
+            .filter(|f| !header.iter().any(|h| h == *f))
+        {
+            errors.push(RowError::new(
+                1,
+                missing,
+                "required column is missing from the header",
+            ));
+        }
+    }
     let mut out = Vec::with_capacity(records.len());
     let mut first_line_of_id: HashMap<String, usize> = HashMap::new();
     // An unknown field is reported once, where it first appears (a CSV header: line 1).
@@ -372,6 +385,18 @@ mod tests {
             err.contains("inc.json:5: id: expected a string, found a boolean"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_csv_header_without_required_columns_is_refused_even_without_rows() {
+        let err = deployments("d.csv", "id,service\n", Format::Csv)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("d.csv:1: sha: required column is missing"),
+            "{err}"
+        );
+        assert!(deployments("d.csv", "", Format::Csv).is_err());
     }
 
     #[test]

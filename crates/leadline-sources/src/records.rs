@@ -9,8 +9,9 @@ pub(crate) struct Record {
     pub fields: Vec<(String, Option<String>)>,
 }
 
-/// The records that could be read, and the problems of those that could not.
-pub(crate) type Read = (Vec<Record>, Vec<RowError>);
+/// The records that could be read, the problems of those that could not, and for CSV the
+/// header's column names (checked even when there are no rows).
+pub(crate) type Read = (Vec<Record>, Vec<RowError>, Option<Vec<String>>);
 
 pub(crate) fn read(text: &str, format: Format) -> Read {
     match format {
@@ -30,6 +31,7 @@ fn csv_records(text: &str) -> Read {
             return (
                 Vec::new(),
                 vec![RowError::new(1, "", format!("unreadable header: {e}"))],
+                None,
             );
         }
     };
@@ -54,7 +56,7 @@ fn csv_records(text: &str) -> Read {
             }
         }
     }
-    (records, errors)
+    (records, errors, Some(header))
 }
 
 fn csv_message(e: &csv::Error) -> String {
@@ -80,13 +82,13 @@ fn ndjson(text: &str) -> Read {
             Err(e) => errors.push(e),
         }
     }
-    (records, errors)
+    (records, errors, None)
 }
 
 fn json_array(text: &str) -> Read {
     let items = match array_items(text) {
         Ok(items) => items,
-        Err(e) => return (Vec::new(), vec![e]),
+        Err(e) => return (Vec::new(), vec![e], None),
     };
     let mut records = Vec::new();
     let mut errors = Vec::new();
@@ -96,7 +98,7 @@ fn json_array(text: &str) -> Read {
             Err(e) => errors.push(e),
         }
     }
-    (records, errors)
+    (records, errors, None)
 }
 
 /// One JSON object whose values are strings, numbers or null.

@@ -46,6 +46,36 @@ pub enum Command {
     Ingest(IngestCommand),
     /// Write stored data to stdout
     Export(ExportArgs),
+    /// Import deployments or incidents from a CSV, JSON or NDJSON file
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds
+    #[arg(value_enum)]
+    pub what: ImportKind,
+    /// The file (.csv, .json or .ndjson/.jsonl)
+    pub file: PathBuf,
+    /// The file's format, when its name does not tell
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormat>,
+    /// Where the rows come from: ids are unique per source, so re-importing replaces
+    #[arg(long, default_value = "import")]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportKind {
+    Deployments,
+    Incidents,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    Csv,
+    Json,
+    Ndjson,
 }
 
 #[derive(Debug, Args)]
@@ -101,6 +131,8 @@ pub enum ExportKind {
     Commits,
     FileChanges,
     Tags,
+    Deployments,
+    Incidents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
-use leadline_core::model::Identity;
+use leadline_core::model::{Deployment, Identity, Incident};
 use leadline_core::pseudonym::pseudonym;
 use leadline_core::store::{CommitRow, FileChangeRow, Store, TagRow};
 use serde::Serialize;
@@ -61,6 +61,16 @@ pub async fn run(store: &Arc<dyn Store>, args: &ExportArgs, out: &mut dyn Write)
                 sink.row(&tag_out(t))?;
             }
         }
+        ExportKind::Deployments => {
+            for (source, d) in &store.deployments().await? {
+                sink.row(&deployment_out(source, d))?;
+            }
+        }
+        ExportKind::Incidents => {
+            for (source, i) in &store.incidents().await? {
+                sink.row(&incident_out(source, i))?;
+            }
+        }
     }
     sink.finish()
 }
@@ -79,6 +89,29 @@ fn header(what: ExportKind) -> &'static [&'static str] {
         ],
         ExportKind::FileChanges => &["repo", "sha", "path", "added", "deleted"],
         ExportKind::Tags => &["repo", "tag", "sha", "annotated", "tagged_at"],
+        ExportKind::Deployments => &[
+            "source",
+            "id",
+            "service",
+            "environment",
+            "sha",
+            "started_at",
+            "finished_at",
+            "status",
+            "repo",
+        ],
+        ExportKind::Incidents => &[
+            "source",
+            "id",
+            "service",
+            "opened_at",
+            "resolved_at",
+            "severity",
+            "title",
+            "cause_deployment",
+            "cause_sha",
+            "postmortem_url",
+        ],
     }
 }
 
@@ -229,6 +262,72 @@ impl OutRow for TagOut<'_> {
         ]
         .map(String::into_bytes)
         .to_vec()
+    }
+}
+
+/// An export row of plain text fields (UTC times), for deployments and incidents: JSON keeps
+/// the header's names, nulls for empty optional fields.
+struct TextRow {
+    names: &'static [&'static str],
+    values: Vec<Option<String>>,
+}
+
+impl Serialize for TextRow {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.names.len()))?;
+        for (name, value) in self.names.iter().zip(&self.values) {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl OutRow for TextRow {
+    fn csv_fields(&self) -> Vec<Vec<u8>> {
+        self.values
+            .iter()
+            .map(|v| v.clone().unwrap_or_default().into_bytes())
+            .collect()
+    }
+}
+
+fn utc(at: leadline_core::model::Millis) -> String {
+    rfc3339(at, 0)
+}
+
+fn deployment_out(source: &str, d: &Deployment) -> TextRow {
+    TextRow {
+        names: header(ExportKind::Deployments),
+        values: vec![
+            Some(source.to_owned()),
+            Some(d.id.clone()),
+            Some(d.service.clone()),
+            Some(d.environment.clone()),
+            Some(d.sha.clone()),
+            d.started_at.map(utc),
+            Some(utc(d.finished_at)),
+            Some(d.status.clone()),
+            d.repo.clone(),
+        ],
+    }
+}
+
+fn incident_out(source: &str, i: &Incident) -> TextRow {
+    TextRow {
+        names: header(ExportKind::Incidents),
+        values: vec![
+            Some(source.to_owned()),
+            Some(i.id.clone()),
+            Some(i.service.clone()),
+            Some(utc(i.opened_at)),
+            i.resolved_at.map(utc),
+            i.severity.clone(),
+            i.title.clone(),
+            i.cause_deployment.clone(),
+            i.cause_sha.clone(),
+            i.postmortem_url.clone(),
+        ],
     }
 }
 

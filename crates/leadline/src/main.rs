@@ -6,6 +6,7 @@ mod analyze;
 mod cli;
 mod config;
 mod export;
+mod import;
 mod ingest;
 mod time;
 
@@ -117,6 +118,7 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
             }
             analyze::print(&summaries, args.format, &mut stdout)?;
         }
+        Command::Import(args) => import::run(&store, &args).await?,
         Command::Export(args) => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
             export::run(&store, &args, &mut out).await?;

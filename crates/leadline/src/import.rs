@@ -1,0 +1,72 @@
+//! `leadline import deployments|incidents FILE`: parse the whole file, refuse it on any bad row,
+//! then store it in one transaction. Commits the store does not know are a warning: the file
+//! may well be imported before the repository is ingested.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use leadline_core::store::Store;
+use leadline_sources::import::{self, Format};
+
+use crate::cli::{ImportArgs, ImportFormat, ImportKind};
+
+/// Files larger than this are refused before reading: an import is a list of events, not a
+/// dump, and reading it whole must stay cheap.
+const MAX_FILE_BYTES: u64 = 256 << 20;
+
+pub async fn run(store: &Arc<dyn Store>, args: &ImportArgs) -> Result<()> {
+    let label = args.file.display().to_string();
+    let format = match args.format {
+        Some(ImportFormat::Csv) => Format::Csv,
+        Some(ImportFormat::Json) => Format::Json,
+        Some(ImportFormat::Ndjson) => Format::Ndjson,
+        None => Format::from_path(&args.file).ok_or_else(|| {
+            anyhow!(
+                "{label}: cannot tell the format from the file name; pass --format csv|json|ndjson"
+            )
+        })?,
+    };
+    let size = std::fs::metadata(&args.file)
+        .with_context(|| format!("cannot read {label}"))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(anyhow!(
+            "{label}: {size} bytes is more than the {MAX_FILE_BYTES} an import may hold"
+        ));
+    }
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {label} as UTF-8 text"))?;
+    let (what, shas, counts) = match args.what {
+        ImportKind::Deployments => {
+            let rows = import::deployments(&label, &text, format)?;
+            let shas: Vec<String> = rows.iter().map(|d| d.sha.clone()).collect();
+            (
+                "deployments",
+                shas,
+                store.upsert_deployments(&args.source, &rows).await?,
+            )
+        }
+        ImportKind::Incidents => {
+            let rows = import::incidents(&label, &text, format)?;
+            let shas: Vec<String> = rows.iter().filter_map(|i| i.cause_sha.clone()).collect();
+            (
+                "incidents",
+                shas,
+                store.upsert_incidents(&args.source, &rows).await?,
+            )
+        }
+    };
+    let unknown = store.unknown_shas(&shas).await?;
+    if !unknown.is_empty() {
+        tracing::warn!(
+            "{label}: {} commit(s) are not in any ingested repository (first: {}); they count once the repository is ingested",
+            unknown.len(),
+            unknown[0]
+        );
+    }
+    eprintln!(
+        "{label}: imported {} {what} ({} new)",
+        counts.rows, counts.new
+    );
+    Ok(())
+}
