@@ -400,5 +400,6 @@ pub fn keys(attribution: &Attribution, window: Window, bands: &Bands) -> DoraKey
     }
 }
 
+pub mod infer;
 #[cfg(test)]
 mod tests;

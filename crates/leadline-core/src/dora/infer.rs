@@ -1,0 +1,264 @@
+//! Deployments and incidents from git alone, for repositories with nothing imported
+//! (see "Deployments" and "Change failure rate" in `docs/metrics.md`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{Attribution, CommitNode};
+use crate::model::{Deployment, Incident, Millis, Ref, RefKind};
+
+/// Release tags: `v1.2`, `1.2.3`, `v10.0.1`.
+pub const DEFAULT_TAG_PATTERN: &str = r"^v?\d+\.\d+(\.\d+)?$";
+
+/// `git revert`'s message; a constant pattern, so compiling it cannot fail.
+static REVERT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"This reverts commit ([0-9a-fA-F]{7,64})").expect("a valid pattern")
+});
+
+fn deployment(service: &str, id: String, sha: &str, at: Millis) -> Deployment {
+    Deployment {
+        id,
+        service: service.to_owned(),
+        environment: "production".to_owned(),
+        sha: sha.to_owned(),
+        started_at: None,
+        finished_at: at,
+        status: "success".to_owned(),
+        repo: Some(service.to_owned()),
+    }
+}
+
+/// One deployment per tag whose short name matches `pattern`, at the tagger time of an
+/// annotated tag or else the tagged commit's committer time.
+pub fn from_tags(
+    service: &str,
+    refs: &[Ref],
+    graph: &HashMap<&str, &CommitNode>,
+    pattern: &Regex,
+) -> Vec<Deployment> {
+    refs.iter()
+        .filter(|r| r.kind == RefKind::Tag && pattern.is_match(r.short_name()))
+        .filter_map(|r| {
+            let at = r
+                .tagger_at
+                .or_else(|| graph.get(r.commit.as_str()).map(|c| c.committed_at))?;
+            Some(deployment(
+                service,
+                r.short_name().to_owned(),
+                &r.commit,
+                at,
+            ))
+        })
+        .collect()
+}
+
+/// Continuous deployment: every first-parent commit of `head` is a deployment at its
+/// committer time.
+pub fn from_first_parents(
+    service: &str,
+    head: &str,
+    graph: &HashMap<&str, &CommitNode>,
+) -> Vec<Deployment> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut next = Some(head);
+    while let Some(sha) = next {
+        let Some(node) = graph.get(sha) else { break };
+        if !seen.insert(sha) {
+            break;
+        }
+        out.push(deployment(service, sha.to_owned(), sha, node.committed_at));
+        next = node.parents.first().map(String::as_str);
+    }
+    out
+}
+
+/// The sha a commit message says it reverts (`git revert`'s "This reverts commit <sha>").
+pub fn reverted_sha(message: &str) -> Option<String> {
+    REVERT.captures(message).map(|c| c[1].to_ascii_lowercase())
+}
+
+/// A commit that reverts another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revert {
+    pub sha: String,
+    pub committed_at: Millis,
+    pub reverted: String,
+}
+
+/// Incidents from reverts, and the remediation commits (the reverts that made one).
+///
+/// A revert of a commit whose first deployment (of some service) finished at or before the
+/// revert was committed makes an incident of that service, caused by that deployment, opened at
+/// its `finished_at` and resolved when the revert's first deployment finished (open until then).
+/// Reverts of commits never deployed are not failures.
+pub fn revert_incidents(
+    attribution: &Attribution,
+    reverts: &[Revert],
+) -> (Vec<Incident>, HashSet<String>) {
+    // (service, sha) → (deployment id, finished_at) of the sha's first deployment.
+    let mut first: HashMap<(&str, &str), (&str, Millis)> = HashMap::new();
+    for d in &attribution.deployments {
+        for c in &d.changes {
+            first.insert(
+                (d.deployment.service.as_str(), c.sha.as_str()),
+                (d.deployment.id.as_str(), d.deployment.finished_at),
+            );
+        }
+    }
+    let services: HashSet<&str> = attribution
+        .deployments
+        .iter()
+        .map(|d| d.deployment.service.as_str())
+        .collect();
+    let mut incidents = Vec::new();
+    let mut remediations = HashSet::new();
+    for r in reverts {
+        for &service in &services {
+            let reverted = first
+                .iter()
+                .find(|((s, sha), _)| *s == service && sha.starts_with(r.reverted.as_str()))
+                .map(|(_, v)| *v);
+            let Some((cause, deployed_at)) = reverted else {
+                continue;
+            };
+            if deployed_at > r.committed_at {
+                continue;
+            }
+            let resolved_at = first.get(&(service, r.sha.as_str())).map(|(_, at)| *at);
+            incidents.push(Incident {
+                id: format!("revert-{}", &r.sha[..r.sha.len().min(12)]),
+                service: service.to_owned(),
+                opened_at: deployed_at,
+                resolved_at,
+                severity: None,
+                title: Some(format!("revert of {}", r.reverted)),
+                cause_deployment: Some(cause.to_owned()),
+                cause_sha: None,
+                postmortem_url: None,
+            });
+            remediations.insert(r.sha.clone());
+        }
+    }
+    incidents
+        .sort_by(|a, b| (a.opened_at, &a.id, &a.service).cmp(&(b.opened_at, &b.id, &b.service)));
+    (incidents, remediations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Scope, attribute};
+    use super::*;
+
+    fn node(sha: &str, parents: &[&str], at: Millis) -> CommitNode {
+        CommitNode {
+            sha: sha.into(),
+            parents: parents.iter().map(|p| p.to_string()).collect(),
+            committed_at: at,
+            bot: false,
+        }
+    }
+
+    fn tag(name: &str, commit: &str, tagger_at: Option<Millis>) -> Ref {
+        Ref {
+            name: format!("refs/tags/{name}"),
+            kind: RefKind::Tag,
+            commit: commit.into(),
+            annotated: tagger_at.is_some(),
+            tagger_at,
+            tagger_offset_minutes: tagger_at.map(|_| 0),
+        }
+    }
+
+    #[test]
+    fn release_tags_by_pattern_at_tagger_or_commit_time() {
+        let commits = [node("a", &[], 10), node("b", &["a"], 20)];
+        let graph: HashMap<&str, &CommitNode> =
+            commits.iter().map(|c| (c.sha.as_str(), c)).collect();
+        let refs = [
+            tag("v1.0", "a", Some(15)),
+            tag("1.1.0", "b", None),
+            tag("nightly", "b", None),
+            tag("v2.0-rc1", "b", None),
+        ];
+        let pattern = Regex::new(DEFAULT_TAG_PATTERN).unwrap();
+        let found: Vec<(String, Millis)> = from_tags("app", &refs, &graph, &pattern)
+            .into_iter()
+            .map(|d| (d.id, d.finished_at))
+            .collect();
+        assert_eq!(found, [("v1.0".to_owned(), 15), ("1.1.0".to_owned(), 20)]);
+    }
+
+    #[test]
+    fn first_parents_of_head_only() {
+        let commits = [
+            node("a", &[], 1),
+            node("side", &["a"], 2),
+            node("b", &["a"], 3),
+            node("m", &["b", "side"], 4),
+        ];
+        let graph: HashMap<&str, &CommitNode> =
+            commits.iter().map(|c| (c.sha.as_str(), c)).collect();
+        let ids: Vec<String> = from_first_parents("app", "m", &graph)
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(ids, ["m", "b", "a"]);
+    }
+
+    #[test]
+    fn revert_messages() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(
+            reverted_sha(&format!("Revert \"x\"\n\nThis reverts commit {sha}.\n")).as_deref(),
+            Some(sha)
+        );
+        assert_eq!(reverted_sha("Revert nothing in particular"), None);
+    }
+
+    /// docs/metrics.md: a revert of a deployed commit is an incident of the deployment that
+    /// carried it; a revert of a commit never deployed is not.
+    #[test]
+    fn reverts_of_deployed_commits_are_incidents_and_others_are_not() {
+        let commits = [
+            node("a", &[], 0),
+            node("bad", &["a"], 10),
+            node("draft", &["bad"], 20),
+            node("revert-bad", &["draft"], 30),
+            node("revert-draft", &["revert-bad"], 31),
+        ];
+        let deployments = [
+            deployment("app", "D1".into(), "a", 1),
+            deployment("app", "D2".into(), "bad", 11),
+            deployment("app", "D3".into(), "revert-draft", 40),
+        ];
+        let scope = Scope {
+            environment: "production",
+            service: None,
+        };
+        let first = attribute(&deployments, &[], &commits, &HashSet::new(), scope);
+        let reverts = [
+            Revert {
+                sha: "revert-bad".into(),
+                committed_at: 30,
+                reverted: "bad".into(),
+            },
+            // `draft` was never deployed before its revert: not a failure.
+            Revert {
+                sha: "revert-draft".into(),
+                committed_at: 31,
+                reverted: "draft".into(),
+            },
+        ];
+        let (incidents, remediations) = revert_incidents(&first, &reverts);
+        assert_eq!(incidents.len(), 1);
+        let i = &incidents[0];
+        assert_eq!(
+            (i.opened_at, i.resolved_at, i.cause_deployment.as_deref()),
+            (11, Some(40), Some("D2"))
+        );
+        assert_eq!(remediations, HashSet::from(["revert-bad".to_owned()]));
+    }
+}
