@@ -81,6 +81,23 @@ pub struct CommitFact {
     pub is_merge: bool,
 }
 
+/// A commit as the DORA attribution sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphRow {
+    pub sha: String,
+    pub parents: Vec<String>,
+    pub committed_at: Millis,
+    pub author: Identity,
+}
+
+/// A commit whose message mentions a revert, with that message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevertRow {
+    pub sha: String,
+    pub committed_at: Millis,
+    pub message: String,
+}
+
 /// Lines changed in one path by one commit, with the commit's time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChurnRow {
@@ -188,6 +205,15 @@ pub trait Store: Send + Sync {
 
     /// Tags ordered by (repository, name).
     async fn tags(&self, repo_id: Option<i64>) -> StoreResult<Vec<TagRow>>;
+
+    /// Every ref of the repository (HEAD, branches, remotes, tags), ordered by name.
+    async fn refs(&self, repo_id: i64) -> StoreResult<Vec<Ref>>;
+
+    /// Every stored commit of every repository (one row per sha).
+    async fn commit_graph(&self) -> StoreResult<Vec<GraphRow>>;
+
+    /// Commits whose message says "This reverts commit".
+    async fn reverts(&self) -> StoreResult<Vec<RevertRow>>;
 
     /// Slim facts of every commit of the repository, in no particular order.
     async fn commit_facts(&self, repo_id: i64) -> StoreResult<Vec<CommitFact>>;

@@ -7,8 +7,8 @@ use leadline_core::model::{
     Commit, Deployment, Identity, Incident, Millis, Ref, RefKind, Repository,
 };
 use leadline_core::store::{
-    ChurnRow, CommitFact, CommitRow, FileChangeRow, ImportCounts, Page, PagePosition, Store,
-    StoreError, StoreResult, TagRow,
+    ChurnRow, CommitFact, CommitRow, FileChangeRow, GraphRow, ImportCounts, Page, PagePosition,
+    RevertRow, Store, StoreError, StoreResult, TagRow,
 };
 use sqlx::{QueryBuilder, Row};
 
@@ -539,6 +539,81 @@ impl Store for SqlStore {
                         tagger_at: col!(row, "tagger_at"),
                         tagger_offset_minutes: offset.map(|o| o as i32),
                     },
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn refs(&self, repo_id: i64) -> StoreResult<Vec<Ref>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT name, kind, commit_sha, annotated, tagger_at, tagger_offset FROM refs \
+                 WHERE repo_id = $1 ORDER BY name",
+            )
+            .bind(repo_id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list refs"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let kind: String = col!(row, "kind");
+                let offset: Option<i64> = col!(row, "tagger_offset");
+                out.push(Ref {
+                    name: col!(row, "name"),
+                    kind: RefKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown ref kind {kind:?}")))?,
+                    commit: col!(row, "commit_sha"),
+                    annotated: col!(row, "annotated"),
+                    tagger_at: col!(row, "tagger_at"),
+                    tagger_offset_minutes: offset.map(|o| o as i32),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn commit_graph(&self) -> StoreResult<Vec<GraphRow>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT sha, MIN(parents) AS parents, MIN(committed_at) AS committed_at, \
+                 MIN(author_name) AS author_name, MIN(author_email) AS author_email FROM commits GROUP BY sha",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list commits"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let parents: String = col!(row, "parents");
+                out.push(GraphRow {
+                    sha: col!(row, "sha"),
+                    parents: split_parents(&parents),
+                    committed_at: col!(row, "committed_at"),
+                    author: Identity {
+                        name: col!(row, "author_name"),
+                        email: col!(row, "author_email"),
+                    },
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn reverts(&self) -> StoreResult<Vec<RevertRow>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT sha, MIN(committed_at) AS committed_at, MIN(body) AS body FROM commits \
+                 WHERE body LIKE '%This reverts commit %' GROUP BY sha",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list reverts"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(RevertRow {
+                    sha: col!(row, "sha"),
+                    committed_at: col!(row, "committed_at"),
+                    message: col!(row, "body"),
                 });
             }
             Ok(out)

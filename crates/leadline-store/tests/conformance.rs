@@ -105,6 +105,7 @@ conformance!(
     deployments_are_upserted_by_source_and_id,
     incidents_are_upserted_by_source_and_id,
     unknown_shas_are_those_no_repository_has,
+    graph_reverts_and_refs_serve_dora,
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
@@ -595,4 +596,54 @@ async fn unknown_shas_are_those_no_repository_has(f: Fixture) {
         vec!["ff".repeat(20)]
     );
     assert!(f.store.unknown_shas(&[]).await.unwrap().is_empty());
+}
+
+async fn graph_reverts_and_refs_serve_dora(f: Fixture) {
+    let (one, _) = f.store.upsert_repository("one", "/one").await.unwrap();
+    let (two, _) = f.store.upsert_repository("two", "/two").await.unwrap();
+    let mut commits = sample();
+    commits[2].body = format!("This reverts commit {}.\n", commits[1].sha);
+    f.store.insert_commits(one.id, &commits).await.unwrap();
+    // The same commits in a second repository (a fork) are one graph.
+    f.store.insert_commits(two.id, &commits).await.unwrap();
+    let mut graph = f.store.commit_graph().await.unwrap();
+    graph.sort_by_key(|g| g.committed_at);
+    assert_eq!(graph.len(), 3);
+    assert_eq!(graph[2].parents, commits[2].parents);
+    assert_eq!(graph[1].author.email, "ann@example.com");
+    let reverts = f.store.reverts().await.unwrap();
+    assert_eq!(reverts.len(), 1);
+    assert_eq!(
+        (reverts[0].sha.as_str(), reverts[0].committed_at),
+        (commits[2].sha.as_str(), 3_000_000)
+    );
+    assert!(reverts[0].message.contains(&commits[1].sha));
+
+    let head = Ref {
+        name: "HEAD".into(),
+        kind: RefKind::Head,
+        commit: commits[2].sha.clone(),
+        annotated: false,
+        tagger_at: None,
+        tagger_offset_minutes: None,
+    };
+    let tag = Ref {
+        name: "refs/tags/v1".into(),
+        kind: RefKind::Tag,
+        commit: commits[0].sha.clone(),
+        annotated: true,
+        tagger_at: Some(7),
+        tagger_offset_minutes: Some(-60),
+    };
+    f.store
+        .finish_ingest(
+            one.id,
+            &[],
+            &[tag.clone(), head.clone()],
+            ("git", "/one", "x"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.store.refs(one.id).await.unwrap(), vec![head, tag]);
+    assert!(f.store.refs(two.id).await.unwrap().is_empty());
 }
