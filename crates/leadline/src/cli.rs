@@ -48,6 +48,46 @@ pub enum Command {
     Export(ExportArgs),
     /// Import deployments or incidents from a CSV, JSON or NDJSON file
     Import(ImportArgs),
+    /// The five DORA keys for a window, or a trend
+    Dora(DoraArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoraArgs {
+    /// Only this service [default: all services together]
+    #[arg(long)]
+    pub service: Option<String>,
+    /// The environment whose deployments count
+    #[arg(long, default_value = "production")]
+    pub env: String,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before --until]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest deployment or incident]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// A trend: one result per calendar week or month
+    #[arg(long, value_enum)]
+    pub by: Option<By>,
+    /// List the deployments, changes and incidents behind each number
+    #[arg(long)]
+    pub explain: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
+    pub format: DoraFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    Week,
+    Month,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoraFormat {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use leadline_core::dora::Bands;
 use leadline_git::MineOptions;
 use leadline_store::Location;
 use serde::Deserialize;
@@ -22,6 +23,34 @@ pub struct FileConfig {
     pub store: StoreConfig,
     #[serde(default)]
     pub ingest: IngestConfig,
+    #[serde(default)]
+    pub deployments: DeploymentsConfig,
+    #[serde(default)]
+    pub dora: DoraFileConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentsConfig {
+    /// Which tags are releases [default: `^v?\d+\.\d+(\.\d+)?$`].
+    pub tag_pattern: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoraFileConfig {
+    /// Author name or email fragments that mark bots (case-insensitive).
+    pub bots: Option<Vec<String>>,
+    /// Band thresholds.
+    pub bands: Option<Bands>,
+}
+
+/// What `leadline dora` needs from the configuration, with defaults filled in.
+#[derive(Debug, Clone)]
+pub struct DoraConfig {
+    pub tag_pattern: String,
+    pub bots: Vec<String>,
+    pub bands: Bands,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,6 +85,7 @@ pub struct Settings {
     pub db: Location,
     pub mine: MineOptions,
     pub verbosity: Verbosity,
+    pub dora: DoraConfig,
 }
 
 impl Settings {
@@ -88,10 +118,19 @@ impl Settings {
             (false, 1) => Verbosity::Verbose,
             (false, _) => Verbosity::Debug,
         };
+        let dora = DoraConfig {
+            tag_pattern: file
+                .deployments
+                .tag_pattern
+                .unwrap_or_else(|| leadline_core::dora::infer::DEFAULT_TAG_PATTERN.to_owned()),
+            bots: file.dora.bots.unwrap_or_else(crate::dora::default_bots),
+            bands: file.dora.bands.unwrap_or_default(),
+        };
         Ok(Settings {
             db: Location::parse(&db)?,
             mine,
             verbosity,
+            dora,
         })
     }
 }

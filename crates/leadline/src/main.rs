@@ -5,6 +5,8 @@
 mod analyze;
 mod cli;
 mod config;
+mod dora;
+mod dora_table;
 mod export;
 mod import;
 mod ingest;
@@ -119,6 +121,7 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
             analyze::print(&summaries, args.format, &mut stdout)?;
         }
         Command::Import(args) => import::run(&store, &args).await?,
+        Command::Dora(args) => dora::run(&store, &args, &settings.dora, &mut stdout).await?,
         Command::Export(args) => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
             export::run(&store, &args, &mut out).await?;

@@ -124,6 +124,23 @@ impl GitRepo {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
+    /// Stages everything and commits at `unix` seconds (UTC), optionally as `author`.
+    pub fn commit_all_at(&self, unix: i64, author: Option<&str>, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.clock.set(unix);
+        let mut args = vec!["commit", "-q", "--allow-empty", "-m", message];
+        if let Some(author) = author {
+            args.extend(["--author", author]);
+        }
+        let out = self.git_raw(args.iter().map(OsStr::new));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.head()
+    }
+
     /// Commits the index as it is.
     pub fn commit_index(&self, message: &str) -> String {
         self.tick();

@@ -1,0 +1,526 @@
+//! `leadline dora`: gathers deployments and incidents (imported, else inferred from git),
+//! attributes them with the core and prints the five keys for a window or a trend.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use leadline_core::dora::infer::{self, Revert};
+use leadline_core::dora::{self, Attribution, CommitNode, DoraKeys, Scope, Window};
+use leadline_core::model::{Deployment, Identity, Incident, Millis, RefKind};
+use leadline_core::store::Store;
+use regex::Regex;
+use serde::Serialize;
+
+use crate::cli::{By, DoraArgs, DoraFormat};
+use crate::config::DoraConfig;
+use crate::time::rfc3339;
+
+const DAY_MS: i64 = 86_400_000;
+/// Default window: the last 90 days of the data.
+const DEFAULT_DAYS: i64 = 90;
+
+/// Everything the keys are computed from, with how it was found.
+pub struct Inputs {
+    pub deployments: Vec<Deployment>,
+    pub incidents: Vec<Incident>,
+    pub commits: Vec<CommitNode>,
+    pub reverts: Vec<Revert>,
+    pub deployment_basis: Vec<String>,
+    pub incident_basis: Vec<String>,
+}
+
+/// Loads stored deployments and incidents; repositories whose name has no imported
+/// deployments get inferred ones (release tags, else first-parent commits of HEAD).
+pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Inputs> {
+    let bots: Vec<String> = config.bots.iter().map(|b| b.to_lowercase()).collect();
+    let commits: Vec<CommitNode> = store
+        .commit_graph()
+        .await?
+        .into_iter()
+        .map(|g| CommitNode {
+            bot: is_bot(&g.author, &bots),
+            sha: g.sha,
+            parents: g.parents,
+            committed_at: g.committed_at,
+        })
+        .collect();
+    let graph: HashMap<&str, &CommitNode> = commits.iter().map(|c| (c.sha.as_str(), c)).collect();
+
+    let mut deployments: Vec<Deployment> = store
+        .deployments()
+        .await?
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect();
+    let mut deployment_basis = Vec::new();
+    if !deployments.is_empty() {
+        deployment_basis.push(format!("imported: {} deployments", deployments.len()));
+    }
+    let imported_services: HashSet<String> =
+        deployments.iter().map(|d| d.service.clone()).collect();
+    let pattern = Regex::new(&config.tag_pattern)
+        .with_context(|| format!("invalid deployments.tag_pattern {:?}", config.tag_pattern))?;
+    let mut inferred = Vec::new();
+    for repo in store.repositories().await? {
+        if imported_services.contains(&repo.name) {
+            continue;
+        }
+        let refs = store.refs(repo.id).await?;
+        let tagged = infer::from_tags(&repo.name, &refs, &graph, &pattern);
+        if !tagged.is_empty() {
+            deployment_basis.push(format!(
+                "{}: {} release tags matching {}",
+                repo.name,
+                tagged.len(),
+                config.tag_pattern
+            ));
+            inferred.extend(tagged);
+            continue;
+        }
+        if let Some(head) = refs.iter().find(|r| r.kind == RefKind::Head) {
+            let continuous = infer::from_first_parents(&repo.name, &head.commit, &graph);
+            deployment_basis.push(format!(
+                "{}: no release tags, so {} first-parent commits of HEAD (continuous deployment)",
+                repo.name,
+                continuous.len()
+            ));
+            inferred.extend(continuous);
+        }
+    }
+    deployments.extend(inferred);
+
+    let incidents: Vec<Incident> = store
+        .incidents()
+        .await?
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect();
+    let reverts = store
+        .reverts()
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let reverted = infer::reverted_sha(&r.message)?;
+            Some(Revert {
+                sha: r.sha,
+                committed_at: r.committed_at,
+                reverted,
+            })
+        })
+        .collect();
+    let incident_basis = vec![format!("imported: {} incidents", incidents.len())];
+    Ok(Inputs {
+        deployments,
+        incidents,
+        commits,
+        reverts,
+        deployment_basis,
+        incident_basis,
+    })
+}
+
+fn is_bot(who: &Identity, bots: &[String]) -> bool {
+    let (name, email) = (who.name.to_lowercase(), who.email.to_lowercase());
+    bots.iter()
+        .any(|b| name.contains(b.as_str()) || email.contains(b.as_str()))
+}
+
+/// Attribution with incidents from reverts added to the imported ones.
+pub fn attribute(inputs: &mut Inputs, scope: Scope<'_>) -> Attribution {
+    let first = dora::attribute(
+        &inputs.deployments,
+        &[],
+        &inputs.commits,
+        &HashSet::new(),
+        scope,
+    );
+    let (from_reverts, remediations) = infer::revert_incidents(&first, &inputs.reverts);
+    inputs.incident_basis.push(format!(
+        "reverts of deployed commits: {} incidents",
+        from_reverts.len()
+    ));
+    let mut incidents = inputs.incidents.clone();
+    incidents.extend(from_reverts);
+    dora::attribute(
+        &inputs.deployments,
+        &incidents,
+        &inputs.commits,
+        &remediations,
+        scope,
+    )
+}
+
+/// The JSON contract of `leadline dora --format json`.
+#[derive(Serialize)]
+pub struct Report<'a> {
+    since: String,
+    until: String,
+    service: Option<&'a str>,
+    environment: &'a str,
+    basis: Basis,
+    #[serde(flatten)]
+    keys: DoraKeys,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<Explanation>,
+}
+
+#[derive(Serialize, Clone)]
+struct Basis {
+    deployments: String,
+    incidents: String,
+}
+
+#[derive(Serialize)]
+struct Explanation {
+    deployments: Vec<ExplainedDeployment>,
+    changes: Vec<ExplainedChange>,
+    incidents: Vec<ExplainedIncident>,
+}
+
+#[derive(Serialize)]
+struct ExplainedDeployment {
+    id: String,
+    service: String,
+    sha: String,
+    finished_at: String,
+    baseline: bool,
+    changes: usize,
+    failed_by: Vec<String>,
+    rework: bool,
+}
+
+#[derive(Serialize)]
+struct ExplainedChange {
+    sha: String,
+    deployment: String,
+    committed_at: String,
+    lead_time_seconds: Option<f64>,
+    excluded: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ExplainedIncident {
+    id: String,
+    service: String,
+    opened_at: String,
+    resolved_at: Option<String>,
+    caused_by: Option<String>,
+    rule: Option<dora::CauseRule>,
+    recovery_seconds: Option<f64>,
+}
+
+fn utc(at: Millis) -> String {
+    rfc3339(at, 0)
+}
+
+fn explain(a: &Attribution, w: Window) -> Explanation {
+    let deployed: Vec<_> = dora::in_window(a, w).collect();
+    Explanation {
+        deployments: deployed
+            .iter()
+            .map(|d| ExplainedDeployment {
+                id: d.deployment.id.clone(),
+                service: d.deployment.service.clone(),
+                sha: d.deployment.sha.clone(),
+                finished_at: utc(d.deployment.finished_at),
+                baseline: d.baseline,
+                changes: d.changes.len(),
+                failed_by: d.incidents.clone(),
+                rework: d.rework,
+            })
+            .collect(),
+        changes: deployed
+            .iter()
+            .flat_map(|d| {
+                d.changes.iter().map(move |c| {
+                    let excluded = if d.baseline {
+                        Some("baseline")
+                    } else if c.bot {
+                        Some("bot")
+                    } else {
+                        None
+                    };
+                    ExplainedChange {
+                        sha: c.sha.clone(),
+                        deployment: d.deployment.id.clone(),
+                        committed_at: utc(c.committed_at),
+                        lead_time_seconds: excluded.is_none().then(|| {
+                            ((d.deployment.finished_at - c.committed_at).max(0) as f64) / 1000.0
+                        }),
+                        excluded,
+                    }
+                })
+            })
+            .collect(),
+        incidents: a
+            .incidents
+            .iter()
+            .filter(|i| {
+                w.contains(i.incident.opened_at)
+                    || i.incident.resolved_at.is_some_and(|r| w.contains(r))
+            })
+            .map(|i| ExplainedIncident {
+                id: i.incident.id.clone(),
+                service: i.incident.service.clone(),
+                opened_at: utc(i.incident.opened_at),
+                resolved_at: i.incident.resolved_at.map(utc),
+                caused_by: i.cause.as_ref().map(|c| c.0.clone()),
+                rule: i.cause.as_ref().map(|c| c.1),
+                recovery_seconds: i
+                    .incident
+                    .resolved_at
+                    .filter(|&r| w.contains(r))
+                    .map(|r| ((r - i.incident.opened_at).max(0) as f64) / 1000.0),
+            })
+            .collect(),
+    }
+}
+
+/// Parses `--since`/`--until`: an RFC 3339 instant or a date (UTC midnight).
+pub fn parse_instant(flag: &str, value: &str) -> Result<Millis> {
+    if let Ok(t) = value.parse::<Timestamp>() {
+        return Ok(t.as_millisecond());
+    }
+    let date: Date = value
+        .parse()
+        .map_err(|_| anyhow!("{flag} {value:?}: expected an RFC 3339 time or a date YYYY-MM-DD"))?;
+    let zoned = date
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(|e| anyhow!("{flag} {value:?}: {e}"))?;
+    Ok(zoned.timestamp().as_millisecond())
+}
+
+/// The window asked for, defaulting to the last 90 days of the data (ending at the UTC
+/// midnight after the newest event).
+fn window(args: &DoraArgs, a: &Attribution) -> Result<Window> {
+    let newest = a
+        .deployments
+        .iter()
+        .map(|d| d.deployment.finished_at)
+        .chain(
+            a.incidents
+                .iter()
+                .flat_map(|i| [Some(i.incident.opened_at), i.incident.resolved_at])
+                .flatten(),
+        )
+        .max();
+    let until = match &args.until {
+        Some(v) => parse_instant("--until", v)?,
+        None => match newest {
+            Some(n) => (n.div_euclid(DAY_MS) + 1) * DAY_MS,
+            None => Timestamp::now().as_millisecond(),
+        },
+    };
+    let since = match &args.since {
+        Some(v) => parse_instant("--since", v)?,
+        None => until - DEFAULT_DAYS * DAY_MS,
+    };
+    if since >= until {
+        bail!("the window is empty: --since must be before --until");
+    }
+    Ok(Window { since, until })
+}
+
+/// Splits a window into calendar weeks (from Monday) or months, UTC.
+fn buckets(w: Window, by: By) -> Result<Vec<Window>> {
+    let mut out = Vec::new();
+    let mut start = match by {
+        By::Week => leadline_core::activity::week_start(w.since),
+        By::Month => {
+            let d = Timestamp::from_millisecond(w.since)?
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date();
+            month_start(d.year(), d.month())?
+        }
+    };
+    while start < w.until {
+        let end = match by {
+            By::Week => start + 7 * DAY_MS,
+            By::Month => {
+                let d = Timestamp::from_millisecond(start)?
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .date();
+                let next = d.checked_add(1.month())?;
+                month_start(next.year(), next.month())?
+            }
+        };
+        out.push(Window {
+            since: start,
+            until: end,
+        });
+        start = end;
+    }
+    Ok(out)
+}
+
+fn month_start(year: i16, month: i8) -> Result<Millis> {
+    Ok(Date::new(year, month, 1)?
+        .to_zoned(jiff::tz::TimeZone::UTC)?
+        .timestamp()
+        .as_millisecond())
+}
+
+pub async fn run(
+    store: &Arc<dyn Store>,
+    args: &DoraArgs,
+    config: &DoraConfig,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut inputs = gather(store, config).await?;
+    let scope = Scope {
+        environment: &args.env,
+        service: args.service.as_deref(),
+    };
+    let attribution = attribute(&mut inputs, scope);
+    let basis = Basis {
+        deployments: if inputs.deployment_basis.is_empty() {
+            "none found: import deployments or ingest a repository".to_owned()
+        } else {
+            inputs.deployment_basis.join("; ")
+        },
+        incidents: inputs.incident_basis.join("; "),
+    };
+    let window = window(args, &attribution)?;
+    let windows = match args.by {
+        Some(by) => buckets(window, by)?,
+        None => vec![window],
+    };
+    let reports: Vec<Report<'_>> = windows
+        .iter()
+        .map(|&w| Report {
+            since: utc(w.since),
+            until: utc(w.until),
+            service: args.service.as_deref(),
+            environment: &args.env,
+            basis: basis.clone(),
+            keys: dora::keys(&attribution, w, &config.bands),
+            explain: args.explain.then(|| explain(&attribution, w)),
+        })
+        .collect();
+    match args.format {
+        DoraFormat::Json => {
+            if args.by.is_some() {
+                serde_json::to_writer_pretty(&mut *out, &reports)?;
+            } else {
+                serde_json::to_writer_pretty(&mut *out, &reports[0])?;
+            }
+            writeln!(out)?;
+        }
+        DoraFormat::Csv => write_csv(&reports, out)?,
+        DoraFormat::Table => {
+            let previous = Window {
+                since: window.since - (window.until - window.since),
+                until: window.since,
+            };
+            let before = dora::keys(&attribution, previous, &config.bands);
+            crate::dora_table::print(
+                &reports,
+                &basis_lines(&reports),
+                &before,
+                args.by.is_some(),
+                out,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn basis_lines(reports: &[Report<'_>]) -> Vec<String> {
+    reports
+        .first()
+        .map(|r| {
+            vec![
+                format!("deployments: {}", r.basis.deployments),
+                format!("incidents: {}", r.basis.incidents),
+            ]
+        })
+        .unwrap_or_default()
+}
+
+fn write_csv(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "since",
+        "until",
+        "service",
+        "environment",
+        "deployments",
+        "deployments_per_day",
+        "deployment_frequency_band",
+        "lead_time_changes",
+        "lead_time_median_seconds",
+        "lead_time_p90_seconds",
+        "lead_time_band",
+        "failed_deployments",
+        "change_failure_rate",
+        "change_failure_rate_band",
+        "recovery_incidents",
+        "recovery_median_seconds",
+        "recovery_band",
+        "rework_deployments",
+        "rework_rate",
+    ])?;
+    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let band = |b: Option<dora::Band>| {
+        b.and_then(|b| serde_json::to_value(b).ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    for r in reports {
+        let k = &r.keys;
+        w.write_record([
+            r.since.clone(),
+            r.until.clone(),
+            r.service.unwrap_or_default().to_owned(),
+            r.environment.to_owned(),
+            k.deployment_frequency.deployments.to_string(),
+            k.deployment_frequency.per_day.to_string(),
+            band(k.deployment_frequency.band),
+            k.lead_time.changes.to_string(),
+            num(k.lead_time.median_seconds),
+            num(k.lead_time.p90_seconds),
+            band(k.lead_time.band),
+            k.change_failure_rate.failed_deployments.to_string(),
+            num(k.change_failure_rate.rate),
+            band(k.change_failure_rate.band),
+            k.recovery_time.incidents.to_string(),
+            num(k.recovery_time.median_seconds),
+            band(k.recovery_time.band),
+            k.rework_rate.rework_deployments.to_string(),
+            num(k.rework_rate.rate),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Default bot markers: GitHub App accounts and the common dependency bots.
+pub fn default_bots() -> Vec<String> {
+    ["[bot]", "dependabot", "renovate"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+impl Report<'_> {
+    pub fn keys(&self) -> &DoraKeys {
+        &self.keys
+    }
+
+    pub fn since(&self) -> &str {
+        &self.since
+    }
+
+    pub fn until(&self) -> &str {
+        &self.until
+    }
+
+    pub fn explanation(&self) -> Option<serde_json::Value> {
+        self.explain
+            .as_ref()
+            .and_then(|e| serde_json::to_value(e).ok())
+    }
+}

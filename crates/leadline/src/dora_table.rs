@@ -1,0 +1,224 @@
+//! The terminal view of `leadline dora`: value, band and the trend against the previous window;
+//! with `--by`, one row per period; with `--explain`, the rows behind the numbers.
+
+use std::io::Write;
+
+use anyhow::Result;
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use leadline_core::dora::{Band, DoraKeys};
+
+use crate::dora::Report;
+
+pub fn print(
+    reports: &[Report<'_>],
+    basis: &[String],
+    previous: &DoraKeys,
+    series: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    for line in basis {
+        writeln!(out, "{line}")?;
+    }
+    if series {
+        return print_series(reports, out);
+    }
+    let Some(report) = reports.first() else {
+        return Ok(());
+    };
+    let k = report.keys();
+    writeln!(
+        out,
+        "window {} to {}",
+        &report.since()[..10],
+        &report.until()[..10]
+    )?;
+    let mut t = table(&["key", "value", "band", "previous window"]);
+    let row = |t: &mut Table, key: &str, now: String, band: Option<Band>, before: String| {
+        t.add_row(vec![
+            Cell::new(key),
+            Cell::new(now).set_alignment(CellAlignment::Right),
+            Cell::new(band_name(band)),
+            Cell::new(before.trim_end()).set_alignment(CellAlignment::Right),
+        ]);
+    };
+    let p = previous;
+    row(
+        &mut t,
+        "deployment frequency",
+        format!(
+            "{:.2}/day ({})",
+            k.deployment_frequency.per_day, k.deployment_frequency.deployments
+        ),
+        k.deployment_frequency.band,
+        format!(
+            "{:.2}/day {}",
+            p.deployment_frequency.per_day,
+            arrow(
+                Some(p.deployment_frequency.per_day),
+                Some(k.deployment_frequency.per_day)
+            )
+        ),
+    );
+    row(
+        &mut t,
+        "lead time, median",
+        format!(
+            "{} ({} changes)",
+            duration(k.lead_time.median_seconds),
+            k.lead_time.changes
+        ),
+        k.lead_time.band,
+        format!(
+            "{} {}",
+            duration(p.lead_time.median_seconds),
+            arrow(p.lead_time.median_seconds, k.lead_time.median_seconds)
+        ),
+    );
+    row(
+        &mut t,
+        "lead time, p90",
+        duration(k.lead_time.p90_seconds),
+        None,
+        duration(p.lead_time.p90_seconds),
+    );
+    row(
+        &mut t,
+        "change failure rate",
+        format!(
+            "{} ({}/{})",
+            percent(k.change_failure_rate.rate),
+            k.change_failure_rate.failed_deployments,
+            k.change_failure_rate.deployments
+        ),
+        k.change_failure_rate.band,
+        format!(
+            "{} {}",
+            percent(p.change_failure_rate.rate),
+            arrow(p.change_failure_rate.rate, k.change_failure_rate.rate)
+        ),
+    );
+    row(
+        &mut t,
+        "recovery time, median",
+        format!(
+            "{} ({} incidents)",
+            duration(k.recovery_time.median_seconds),
+            k.recovery_time.incidents
+        ),
+        k.recovery_time.band,
+        format!(
+            "{} {}",
+            duration(p.recovery_time.median_seconds),
+            arrow(
+                p.recovery_time.median_seconds,
+                k.recovery_time.median_seconds
+            )
+        ),
+    );
+    row(
+        &mut t,
+        "rework rate",
+        format!(
+            "{} ({}/{})",
+            percent(k.rework_rate.rate),
+            k.rework_rate.rework_deployments,
+            k.rework_rate.deployments
+        ),
+        None,
+        format!(
+            "{} {}",
+            percent(p.rework_rate.rate),
+            arrow(p.rework_rate.rate, k.rework_rate.rate)
+        ),
+    );
+    writeln!(out, "{t}")?;
+    if let Some(explained) = report.explanation() {
+        writeln!(out, "{}", serde_json::to_string_pretty(&explained)?)?;
+    }
+    Ok(())
+}
+
+fn print_series(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
+    let mut t = table(&[
+        "from",
+        "deployments",
+        "per day",
+        "lead time",
+        "failure rate",
+        "recovery",
+        "rework",
+    ]);
+    for r in reports {
+        let k = r.keys();
+        t.add_row(vec![
+            Cell::new(&r.since()[..10]),
+            Cell::new(k.deployment_frequency.deployments).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.2}", k.deployment_frequency.per_day))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(duration(k.lead_time.median_seconds)).set_alignment(CellAlignment::Right),
+            Cell::new(percent(k.change_failure_rate.rate)).set_alignment(CellAlignment::Right),
+            Cell::new(duration(k.recovery_time.median_seconds)).set_alignment(CellAlignment::Right),
+            Cell::new(percent(k.rework_rate.rate)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    Ok(())
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}
+
+fn band_name(band: Option<Band>) -> &'static str {
+    match band {
+        Some(Band::Elite) => "elite",
+        Some(Band::High) => "high",
+        Some(Band::Medium) => "medium",
+        Some(Band::Low) => "low",
+        None => "",
+    }
+}
+
+/// Readable duration: `45 s`, `12.5 min`, `3.2 h`, `2.1 d`; `n/a` without data.
+fn duration(seconds: Option<f64>) -> String {
+    match seconds {
+        None => "n/a".to_owned(),
+        Some(s) if s < 60.0 => format!("{s:.0} s"),
+        Some(s) if s < 3_600.0 => format!("{:.1} min", s / 60.0),
+        Some(s) if s < 86_400.0 => format!("{:.1} h", s / 3_600.0),
+        Some(s) => format!("{:.1} d", s / 86_400.0),
+    }
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "n/a".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// How the current value moved against the previous one.
+fn arrow(before: Option<f64>, now: Option<f64>) -> &'static str {
+    match (before, now) {
+        (Some(b), Some(n)) if n > b => "↑",
+        (Some(b), Some(n)) if n < b => "↓",
+        (Some(_), Some(_)) => "=",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_rates_read_well() {
+        assert_eq!(duration(Some(45.0)), "45 s");
+        assert_eq!(duration(Some(7_200.0)), "2.0 h");
+        assert_eq!(duration(Some(43_200.0 * 5.0)), "2.5 d");
+        assert_eq!(duration(None), "n/a");
+        assert_eq!(percent(Some(2.0 / 3.0)), "66.7%");
+        assert_eq!(arrow(Some(1.0), Some(2.0)), "↑");
+        assert_eq!(arrow(None, Some(2.0)), "");
+    }
+}

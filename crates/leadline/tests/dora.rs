@@ -1,0 +1,276 @@
+//! `leadline dora` end to end: the worked example of docs/metrics.md through real git history
+//! and imported files, on both stores; the JSON contract; trends; bad arguments.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use common::{GitRepo, TestStore};
+use predicates::str::contains;
+
+// 2024-01-01 00:00 UTC.
+const DAY0: i64 = 1_704_067_200;
+const HOUR: i64 = 3_600;
+const DAY: i64 = 24 * HOUR;
+
+/// The history of the worked example: c1..c5, c4 by a bot; returns the repository and the
+/// deployment and incident files.
+fn worked_example(dir: &Path) -> (GitRepo, std::path::PathBuf, std::path::PathBuf) {
+    let r = GitRepo::new();
+    let mut shas = Vec::new();
+    for (i, (at, bot)) in [
+        (0, false),
+        (DAY, false),
+        (2 * DAY, false),
+        (3 * DAY, true),
+        (3 * DAY + 12 * HOUR, false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        r.write(b"f", format!("{i}\n").as_bytes());
+        let author =
+            bot.then_some("dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>");
+        shas.push(r.commit_all_at(DAY0 + at, author, &format!("c{}", i + 1)));
+    }
+    let deployments = dir.join("deployments.csv");
+    std::fs::write(
+        &deployments,
+        format!(
+            "id,service,environment,sha,finished_at\n\
+             D1,api,production,{},2024-01-02T06:00:00Z\n\
+             D2,api,production,{},2024-01-03T12:00:00Z\n\
+             D3,api,production,{},2024-01-05T00:00:00Z\n",
+            shas[1], shas[2], shas[4]
+        ),
+    )
+    .unwrap();
+    let incidents = dir.join("incidents.json");
+    std::fs::write(
+        &incidents,
+        format!(
+            "[{{\"id\": \"I1\", \"service\": \"api\", \"opened_at\": \"2024-01-03T18:00:00Z\", \"resolved_at\": \"2024-01-03T20:00:00Z\"}},\n \
+             {{\"id\": \"I2\", \"service\": \"api\", \"opened_at\": \"2024-01-05T01:00:00Z\", \"resolved_at\": \"2024-01-06T01:00:00Z\", \"cause_sha\": \"{}\"}}]\n",
+            shas[4]
+        ),
+    )
+    .unwrap();
+    (r, deployments, incidents)
+}
+
+fn setup(store: &TestStore, repo: &GitRepo, deployments: &Path, incidents: &Path) {
+    store.ingest(repo.path());
+    store.run(&[
+        OsStr::new("import"),
+        OsStr::new("deployments"),
+        deployments.as_os_str(),
+    ]);
+    store.run(&[
+        OsStr::new("import"),
+        OsStr::new("incidents"),
+        incidents.as_os_str(),
+    ]);
+}
+
+fn dora_json(store: &TestStore, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["dora", "--service", "api", "--format", "json"];
+    args.extend(extra);
+    serde_json::from_slice(&store.run(&args.iter().map(OsStr::new).collect::<Vec<_>>())).unwrap()
+}
+
+#[test]
+fn the_worked_example_gives_the_hand_computed_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments, incidents) = worked_example(dir.path());
+    for store in TestStore::both() {
+        setup(&store, &repo, &deployments, &incidents);
+        let v = dora_json(&store, &["--since", "2024-01-01", "--until", "2024-01-06"]);
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [
+                "basis",
+                "change_failure_rate",
+                "deployment_frequency",
+                "environment",
+                "lead_time",
+                "recovery_time",
+                "rework_rate",
+                "service",
+                "since",
+                "until"
+            ]
+        );
+        assert_eq!(v["since"], "2024-01-01T00:00:00+00:00");
+        assert_eq!(v["until"], "2024-01-06T00:00:00+00:00");
+        assert_eq!(
+            (v["service"].as_str(), v["environment"].as_str()),
+            (Some("api"), Some("production"))
+        );
+        let df = &v["deployment_frequency"];
+        assert_eq!(
+            (
+                df["deployments"].as_u64(),
+                df["per_day"].as_f64(),
+                df["band"].as_str()
+            ),
+            (Some(3), Some(0.6), Some("high"))
+        );
+        let lt = &v["lead_time"];
+        assert_eq!(
+            lt["changes"], 2,
+            "c3 and c5; c4 is a bot's, c1 and c2 are the baseline's"
+        );
+        assert_eq!(
+            (lt["median_seconds"].as_f64(), lt["p90_seconds"].as_f64()),
+            (Some(43_200.0), Some(43_200.0))
+        );
+        assert_eq!(lt["band"], "elite");
+        let cfr = &v["change_failure_rate"];
+        assert_eq!(
+            (
+                cfr["failed_deployments"].as_u64(),
+                cfr["deployments"].as_u64(),
+                cfr["band"].as_str()
+            ),
+            (Some(2), Some(3), Some("low"))
+        );
+        assert!((cfr["rate"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        let rt = &v["recovery_time"];
+        assert_eq!(
+            (
+                rt["incidents"].as_u64(),
+                rt["median_seconds"].as_f64(),
+                rt["band"].as_str()
+            ),
+            (Some(1), Some(7_200.0), Some("high"))
+        );
+        let rw = &v["rework_rate"];
+        assert_eq!(
+            (rw["rework_deployments"].as_u64(), rw["rate"].as_f64()),
+            (Some(0), Some(0.0))
+        );
+        assert!(
+            v["basis"]["deployments"]
+                .as_str()
+                .unwrap()
+                .contains("imported: 3 deployments")
+        );
+
+        // The smaller window of docs/metrics.md.
+        let v = dora_json(
+            &store,
+            &["--since", "2024-01-03T00:00:00Z", "--until", "2024-01-05"],
+        );
+        assert_eq!(v["deployment_frequency"]["deployments"], 1);
+        assert_eq!(v["deployment_frequency"]["per_day"], 0.5);
+        assert_eq!(v["lead_time"]["changes"], 1);
+        assert_eq!(v["change_failure_rate"]["rate"], 1.0);
+    }
+}
+
+#[test]
+fn weekly_trends_add_up_and_explain_lists_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments, incidents) = worked_example(dir.path());
+    let store = TestStore::sqlite();
+    setup(&store, &repo, &deployments, &incidents);
+    let series = dora_json(
+        &store,
+        &[
+            "--since",
+            "2023-12-25",
+            "--until",
+            "2024-01-15",
+            "--by",
+            "week",
+        ],
+    );
+    let weeks = series.as_array().unwrap();
+    assert_eq!(weeks.len(), 3);
+    assert_eq!(weeks[0]["since"], "2023-12-25T00:00:00+00:00");
+    let total: u64 = weeks
+        .iter()
+        .map(|w| w["deployment_frequency"]["deployments"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 3);
+    let explained = dora_json(
+        &store,
+        &[
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-01-06",
+            "--explain",
+        ],
+    );
+    let changes = explained["explain"]["changes"].as_array().unwrap();
+    let excluded: Vec<&str> = changes
+        .iter()
+        .filter_map(|c| c["excluded"].as_str())
+        .collect();
+    assert_eq!(excluded, ["baseline", "baseline", "bot"]);
+    let causes: Vec<&str> = explained["explain"]["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(causes, ["latest_before", "named_commit"]);
+}
+
+#[test]
+fn git_alone_infers_deployments_and_says_how() {
+    let r = GitRepo::new();
+    for i in 0..3 {
+        r.write(b"f", format!("{i}\n").as_bytes());
+        r.commit_all_at(DAY0 + i * DAY, None, &format!("c{i}"));
+    }
+    let store = TestStore::sqlite();
+    store.ingest(r.path());
+    let out = store.run(&["dora", "--format", "json"].map(OsStr::new));
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        v["basis"]["deployments"]
+            .as_str()
+            .unwrap()
+            .contains("3 first-parent commits of HEAD")
+    );
+    assert_eq!(v["deployment_frequency"]["deployments"], 3);
+    // Default window: the 90 days up to the midnight after the newest deployment (2024-01-03).
+    assert_eq!(v["until"], "2024-01-04T00:00:00+00:00");
+
+    r.git(&["tag", "-a", "-m", "release", "v1.0", "HEAD~1"]);
+    store.ingest(r.path());
+    let v: serde_json::Value =
+        serde_json::from_slice(&store.run(&["dora", "--format", "json"].map(OsStr::new))).unwrap();
+    assert!(
+        v["basis"]["deployments"]
+            .as_str()
+            .unwrap()
+            .contains("1 release tags matching")
+    );
+    assert_eq!(v["deployment_frequency"]["deployments"], 1);
+}
+
+#[test]
+fn bad_windows_are_clear_errors() {
+    let store = TestStore::sqlite();
+    store
+        .leadline()
+        .args(["dora", "--since", "last tuesday"])
+        .assert()
+        .failure()
+        .stderr(contains(
+            "--since \"last tuesday\": expected an RFC 3339 time or a date",
+        ));
+    store
+        .leadline()
+        .args(["dora", "--since", "2024-02-01", "--until", "2024-01-01"])
+        .assert()
+        .failure()
+        .stderr(contains("the window is empty"));
+}
