@@ -20,6 +20,10 @@ pub struct RepoSummary {
     pub shallow: bool,
     #[serde(flatten)]
     pub activity: ActivitySummary,
+    /// The DORA keys of the repository as a service: the `leadline dora --format json` object,
+    /// or for tables the rendered `leadline dora` table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dora: Option<serde_json::Value>,
 }
 
 pub async fn summary(
@@ -37,6 +41,7 @@ pub async fn summary(
         location: repo.location.clone(),
         shallow,
         activity: summarize(&commits, &churn),
+        dora: None,
     })
 }
 
@@ -118,7 +123,12 @@ fn print_table(s: &RepoSummary, out: &mut dyn Write) -> Result<()> {
             Cell::new(bar),
         ]);
     }
-    writeln!(out, "{weeks}\n")?;
+    writeln!(out, "{weeks}")?;
+    if let Some(serde_json::Value::String(dora)) = &s.dora {
+        writeln!(out, "DORA keys ({} as a service, production)", s.repo)?;
+        write!(out, "{dora}")?;
+    }
+    writeln!(out)?;
     Ok(())
 }
 

@@ -498,6 +498,36 @@ fn write_csv(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// `leadline dora --service NAME` for `analyze`: the JSON object, or the rendered table as a
+/// JSON string.
+pub async fn for_service(
+    store: &Arc<dyn Store>,
+    config: &DoraConfig,
+    service: &str,
+    format: crate::cli::SummaryFormat,
+) -> Result<serde_json::Value> {
+    let args = DoraArgs {
+        service: Some(service.to_owned()),
+        env: "production".to_owned(),
+        since: None,
+        until: None,
+        by: None,
+        explain: false,
+        format: match format {
+            crate::cli::SummaryFormat::Json => DoraFormat::Json,
+            crate::cli::SummaryFormat::Table => DoraFormat::Table,
+        },
+    };
+    let mut buffer = Vec::new();
+    run(store, &args, config, &mut buffer).await?;
+    Ok(match format {
+        crate::cli::SummaryFormat::Json => serde_json::from_slice(&buffer)?,
+        crate::cli::SummaryFormat::Table => {
+            serde_json::Value::String(String::from_utf8_lossy(&buffer).into_owned())
+        }
+    })
+}
+
 /// Default bot markers: GitHub App accounts and the common dependency bots.
 pub fn default_bots() -> Vec<String> {
     ["[bot]", "dependabot", "renovate"]

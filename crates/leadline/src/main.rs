@@ -118,6 +118,11 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
                 }
                 summaries.push(analyze::summary(&store, &report.repo, report.shallow).await?);
             }
+            for summary in &mut summaries {
+                let keys =
+                    dora::for_service(&store, &settings.dora, &summary.repo, args.format).await?;
+                summary.dora = Some(keys);
+            }
             analyze::print(&summaries, args.format, &mut stdout)?;
         }
         Command::Import(args) => import::run(&store, &args).await?,

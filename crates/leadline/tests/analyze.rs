@@ -85,6 +85,19 @@ fn json_summary_matches_the_worked_example() {
             (Some(4), Some(2))
         );
         assert!(weeks[..11].iter().all(|w| w["commits"] == 0));
+        // The repository as a service: no tags, so each first-parent commit is a deployment.
+        let dora = &s["dora"];
+        assert!(
+            dora["basis"]["deployments"]
+                .as_str()
+                .unwrap()
+                .contains("4 first-parent commits")
+        );
+        assert_eq!(dora["deployment_frequency"]["deployments"], 4);
+        assert_eq!(
+            dora["lead_time"]["changes"], 3,
+            "the first deployment is the baseline"
+        );
     }
 }
 
@@ -95,6 +108,8 @@ fn table_summary_names_no_one() {
     let out = store.run(&[OsStr::new("analyze"), repo.path().as_os_str()]);
     let text = String::from_utf8(out).unwrap();
     for expected in [
+        "DORA keys",
+        "deployment frequency",
         "history",
         "2023-11-14",
         "4 (0 merges)",
