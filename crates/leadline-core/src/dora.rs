@@ -71,6 +71,8 @@ pub struct Attribution {
     /// Counted deployments, ordered by (finished_at, service, id).
     pub deployments: Vec<AttributedDeployment>,
     pub incidents: Vec<AttributedIncident>,
+    /// (service, sha) → index in `deployments` of the commit's first deployment.
+    first_deployment: HashMap<(String, String), usize>,
 }
 
 /// Which deployments and incidents to attribute.
@@ -91,110 +93,145 @@ pub fn attribute(
     remediations: &HashSet<String>,
     scope: Scope<'_>,
 ) -> Attribution {
+    let mut attribution = attribute_changes(deployments, commits, scope);
+    attach(&mut attribution, incidents, remediations, scope);
+    attribution
+}
+
+/// The first phase of [`attribute`]: deployments in scope with their changes and baselines,
+/// no incidents yet (inference of incidents from git needs this to know what was deployed).
+pub fn attribute_changes(
+    deployments: &[Deployment],
+    commits: &[CommitNode],
+    scope: Scope<'_>,
+) -> Attribution {
     let graph: HashMap<&str, &CommitNode> = commits.iter().map(|c| (c.sha.as_str(), c)).collect();
-    let in_scope = |service: &str| scope.service.is_none_or(|s| s == service);
-
-    let mut by_service: HashMap<&str, Vec<&Deployment>> = HashMap::new();
-    for d in deployments {
-        if d.status == "success" && d.environment == scope.environment && in_scope(&d.service) {
-            by_service.entry(&d.service).or_default().push(d);
-        }
-    }
-    let mut attributed = Vec::new();
-    // (service, sha) → index into `attributed` of the commit's first deployment.
-    let mut first_deployment: HashMap<(&str, &str), usize> = HashMap::new();
-    for (service, list) in &mut by_service {
-        list.sort_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)));
-        let mut seen: HashSet<&str> = HashSet::new();
-        for (i, d) in list.iter().enumerate() {
-            let index = attributed.len();
-            let mut changes = Vec::new();
-            let mut stack = vec![d.sha.as_str()];
-            while let Some(sha) = stack.pop() {
-                let Some(node) = graph.get(sha) else { continue };
-                if !seen.insert(sha) {
-                    continue;
-                }
-                first_deployment.insert((service, sha), index);
-                if node.parents.len() <= 1 {
-                    changes.push(Change {
-                        sha: node.sha.clone(),
-                        committed_at: node.committed_at,
-                        bot: node.bot,
-                    });
-                }
-                stack.extend(node.parents.iter().map(String::as_str));
-            }
-            changes.sort_by(|a, b| (a.committed_at, &a.sha).cmp(&(b.committed_at, &b.sha)));
-            let rework = changes.iter().any(|c| remediations.contains(&c.sha));
-            attributed.push(AttributedDeployment {
-                deployment: (*d).clone(),
-                baseline: i == 0,
-                changes,
-                incidents: Vec::new(),
-                rework,
-            });
-        }
-    }
-
-    let incidents: Vec<AttributedIncident> = incidents
+    let mut counted: Vec<&Deployment> = deployments
         .iter()
-        .filter(|i| in_scope(&i.service))
-        .map(|incident| {
-            let cause = cause_of(incident, &attributed, &first_deployment, &by_service);
-            AttributedIncident {
-                incident: incident.clone(),
-                cause,
-            }
+        .filter(|d| {
+            d.status == "success"
+                && d.environment == scope.environment
+                && scope.includes(&d.service)
         })
         .collect();
-    for i in &incidents {
+    // One global order; restricted to a service it is that service's (finished_at, id) order.
+    counted.sort_by(|a, b| {
+        (a.finished_at, &a.service, &a.id).cmp(&(b.finished_at, &b.service, &b.id))
+    });
+    let mut seen_by_service: HashMap<&str, HashSet<&str>> = HashMap::new();
+    let mut first_deployment = HashMap::new();
+    let mut attributed = Vec::with_capacity(counted.len());
+    for (index, d) in counted.iter().enumerate() {
+        let baseline = !seen_by_service.contains_key(d.service.as_str());
+        let seen = seen_by_service.entry(&d.service).or_default();
+        let mut changes = Vec::new();
+        let mut stack = vec![d.sha.as_str()];
+        while let Some(sha) = stack.pop() {
+            let Some(node) = graph.get(sha) else { continue };
+            if !seen.insert(sha) {
+                continue;
+            }
+            first_deployment.insert((d.service.clone(), sha.to_owned()), index);
+            if node.parents.len() <= 1 {
+                changes.push(Change {
+                    sha: node.sha.clone(),
+                    committed_at: node.committed_at,
+                    bot: node.bot,
+                });
+            }
+            stack.extend(node.parents.iter().map(String::as_str));
+        }
+        changes.sort_by(|a, b| (a.committed_at, &a.sha).cmp(&(b.committed_at, &b.sha)));
+        attributed.push(AttributedDeployment {
+            deployment: (*d).clone(),
+            baseline,
+            changes,
+            incidents: Vec::new(),
+            rework: false,
+        });
+    }
+    Attribution {
+        deployments: attributed,
+        incidents: Vec::new(),
+        first_deployment,
+    }
+}
+
+/// The second phase of [`attribute`]: ties incidents in scope to deployments and marks the
+/// deployments that carry a remediation as rework. Replaces what an earlier call attached.
+pub fn attach(
+    attribution: &mut Attribution,
+    incidents: &[Incident],
+    remediations: &HashSet<String>,
+    scope: Scope<'_>,
+) {
+    for d in &mut attribution.deployments {
+        d.rework = d.changes.iter().any(|c| remediations.contains(&c.sha));
+        d.incidents.clear();
+    }
+    let attributed: Vec<AttributedIncident> = incidents
+        .iter()
+        .filter(|i| scope.includes(&i.service))
+        .map(|incident| AttributedIncident {
+            incident: incident.clone(),
+            cause: attribution.cause_of(incident),
+        })
+        .collect();
+    for i in &attributed {
         if let Some((id, _)) = &i.cause
-            && let Some(d) = attributed.iter_mut().find(|d| &d.deployment.id == id)
+            && let Some(d) = attribution
+                .deployments
+                .iter_mut()
+                .find(|d| &d.deployment.id == id && d.deployment.service == i.incident.service)
         {
             d.incidents.push(i.incident.id.clone());
         }
     }
-    attributed.sort_by(|a, b| {
-        let key = |d: &AttributedDeployment| {
-            (
-                d.deployment.finished_at,
-                d.deployment.service.clone(),
-                d.deployment.id.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
-    Attribution {
-        deployments: attributed,
-        incidents,
+    attribution.incidents = attributed;
+}
+
+impl Scope<'_> {
+    fn includes(&self, service: &str) -> bool {
+        self.service.is_none_or(|s| s == service)
     }
 }
 
-/// The deployment an incident is attributed to: named, else through a named commit, else the
-/// latest of its service finished at or before it opened. A name that matches nothing falls
-/// through to the next rule.
-fn cause_of(
-    incident: &Incident,
-    attributed: &[AttributedDeployment],
-    first_deployment: &HashMap<(&str, &str), usize>,
-    by_service: &HashMap<&str, Vec<&Deployment>>,
-) -> Option<(String, CauseRule)> {
-    if let Some(id) = &incident.cause_deployment
-        && attributed.iter().any(|d| &d.deployment.id == id)
-    {
-        return Some((id.clone(), CauseRule::NamedDeployment));
+impl Attribution {
+    /// The deployment of `service` whose changes (or, for a merge, whose carried commits)
+    /// include `sha`.
+    pub fn first_deployment(&self, service: &str, sha: &str) -> Option<&AttributedDeployment> {
+        self.first_deployment
+            .get(&(service.to_owned(), sha.to_owned()))
+            .map(|&i| &self.deployments[i])
     }
-    if let Some(sha) = &incident.cause_sha
-        && let Some(&i) = first_deployment.get(&(incident.service.as_str(), sha.as_str()))
-    {
-        return Some((attributed[i].deployment.id.clone(), CauseRule::NamedCommit));
+
+    /// The deployment an incident is attributed to: named (of its service), else through a
+    /// named commit, else the latest of its service finished at or before it opened. A name
+    /// that matches nothing falls through to the next rule.
+    fn cause_of(&self, incident: &Incident) -> Option<(String, CauseRule)> {
+        let of_service = |d: &&AttributedDeployment| d.deployment.service == incident.service;
+        if let Some(id) = &incident.cause_deployment
+            && self
+                .deployments
+                .iter()
+                .filter(of_service)
+                .any(|d| &d.deployment.id == id)
+        {
+            return Some((id.clone(), CauseRule::NamedDeployment));
+        }
+        if let Some(sha) = &incident.cause_sha
+            && let Some(d) = self.first_deployment(&incident.service, sha)
+        {
+            return Some((d.deployment.id.clone(), CauseRule::NamedCommit));
+        }
+        // Deployments are in finished_at order: the last of the service at or before opening.
+        self.deployments
+            .iter()
+            .filter(of_service)
+            .take_while(|d| d.deployment.finished_at <= incident.opened_at)
+            .last()
+            .map(|d| (d.deployment.id.clone(), CauseRule::LatestBefore))
     }
-    let list = by_service.get(incident.service.as_str())?;
-    // `list` is sorted by finished_at: the last one finished at or before the opening.
-    let n = list.partition_point(|d| d.finished_at <= incident.opened_at);
-    n.checked_sub(1)
-        .map(|i| (list[i].id.clone(), CauseRule::LatestBefore))
 }
 
 /// A window of time, `[since, until)`.

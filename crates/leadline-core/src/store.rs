@@ -88,6 +88,7 @@ pub struct GraphRow {
     pub parents: Vec<String>,
     pub committed_at: Millis,
     pub author: Identity,
+    pub subject: String,
 }
 
 /// A commit whose message mentions a revert, with that message.

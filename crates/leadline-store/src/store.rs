@@ -576,23 +576,29 @@ impl Store for SqlStore {
     async fn commit_graph(&self) -> StoreResult<Vec<GraphRow>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT sha, MIN(parents) AS parents, MIN(committed_at) AS committed_at, \
-                 MIN(author_name) AS author_name, MIN(author_email) AS author_email FROM commits GROUP BY sha",
+                "SELECT sha, parents, committed_at, author_name, author_email, subject FROM commits",
             )
             .fetch_all(pool)
             .await
             .map_err(backend("cannot list commits"))?;
+            // A commit stored for several repositories (forks) is one node.
+            let mut seen = std::collections::HashSet::new();
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
+                let sha: String = col!(row, "sha");
+                if !seen.insert(sha.clone()) {
+                    continue;
+                }
                 let parents: String = col!(row, "parents");
                 out.push(GraphRow {
-                    sha: col!(row, "sha"),
+                    sha,
                     parents: split_parents(&parents),
                     committed_at: col!(row, "committed_at"),
                     author: Identity {
                         name: col!(row, "author_name"),
                         email: col!(row, "author_email"),
                     },
+                    subject: col!(row, "subject"),
                 });
             }
             Ok(out)

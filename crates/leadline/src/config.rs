@@ -27,6 +27,15 @@ pub struct FileConfig {
     pub deployments: DeploymentsConfig,
     #[serde(default)]
     pub dora: DoraFileConfig,
+    #[serde(default)]
+    pub failures: FailuresConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailuresConfig {
+    /// Commit subjects that mark a hotfix (a regex), e.g. `^(hotfix|fix!)`.
+    pub hotfix_pattern: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +58,7 @@ pub struct DoraFileConfig {
 #[derive(Debug, Clone)]
 pub struct DoraConfig {
     pub tag_pattern: String,
+    pub hotfix_pattern: Option<String>,
     pub bots: Vec<String>,
     pub bands: Bands,
 }
@@ -123,6 +133,7 @@ impl Settings {
                 .deployments
                 .tag_pattern
                 .unwrap_or_else(|| leadline_core::dora::infer::DEFAULT_TAG_PATTERN.to_owned()),
+            hotfix_pattern: file.failures.hotfix_pattern,
             bots: file.dora.bots.unwrap_or_else(crate::dora::default_bots),
             bands: file.dora.bands.unwrap_or_default(),
         };

@@ -29,6 +29,8 @@ pub struct Inputs {
     pub incidents: Vec<Incident>,
     pub commits: Vec<CommitNode>,
     pub reverts: Vec<Revert>,
+    /// Commits whose subject matches `failures.hotfix_pattern`.
+    pub hotfixes: Option<HashSet<String>>,
     pub deployment_basis: Vec<String>,
     pub incident_basis: Vec<String>,
 }
@@ -37,9 +39,20 @@ pub struct Inputs {
 /// deployments get inferred ones (release tags, else first-parent commits of HEAD).
 pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Inputs> {
     let bots: Vec<String> = config.bots.iter().map(|b| b.to_lowercase()).collect();
-    let commits: Vec<CommitNode> = store
-        .commit_graph()
-        .await?
+    let hotfix = match &config.hotfix_pattern {
+        Some(p) => {
+            Some(Regex::new(p).with_context(|| format!("invalid failures.hotfix_pattern {p:?}"))?)
+        }
+        None => None,
+    };
+    let rows = store.commit_graph().await?;
+    let hotfixes = hotfix.map(|re| {
+        rows.iter()
+            .filter(|g| re.is_match(&g.subject))
+            .map(|g| g.sha.clone())
+            .collect::<HashSet<String>>()
+    });
+    let commits: Vec<CommitNode> = rows
         .into_iter()
         .map(|g| CommitNode {
             bot: is_bot(&g.author, &bots),
@@ -118,6 +131,7 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         incidents,
         commits,
         reverts,
+        hotfixes,
         deployment_basis,
         incident_basis,
     })
@@ -129,29 +143,27 @@ fn is_bot(who: &Identity, bots: &[String]) -> bool {
         .any(|b| name.contains(b.as_str()) || email.contains(b.as_str()))
 }
 
-/// Attribution with incidents from reverts added to the imported ones.
+/// Attribution with incidents from reverts (and hotfixes, when configured) added to the
+/// imported ones.
 pub fn attribute(inputs: &mut Inputs, scope: Scope<'_>) -> Attribution {
-    let first = dora::attribute(
-        &inputs.deployments,
-        &[],
-        &inputs.commits,
-        &HashSet::new(),
-        scope,
-    );
-    let (from_reverts, remediations) = infer::revert_incidents(&first, &inputs.reverts);
+    let mut attribution = dora::attribute_changes(&inputs.deployments, &inputs.commits, scope);
+    let (from_reverts, mut remediations) = infer::revert_incidents(&attribution, &inputs.reverts);
     inputs.incident_basis.push(format!(
         "reverts of deployed commits: {} incidents",
         from_reverts.len()
     ));
     let mut incidents = inputs.incidents.clone();
     incidents.extend(from_reverts);
-    dora::attribute(
-        &inputs.deployments,
-        &incidents,
-        &inputs.commits,
-        &remediations,
-        scope,
-    )
+    if let Some(hotfixes) = &inputs.hotfixes {
+        let (from_hotfixes, fixes) = infer::hotfix_incidents(&attribution, hotfixes);
+        inputs
+            .incident_basis
+            .push(format!("hotfixes: {} incidents", from_hotfixes.len()));
+        incidents.extend(from_hotfixes);
+        remediations.extend(fixes);
+    }
+    dora::attach(&mut attribution, &incidents, &remediations, scope);
+    attribution
 }
 
 /// The JSON contract of `leadline dora --format json`.

@@ -147,6 +147,45 @@ pub fn revert_incidents(
     (incidents, remediations)
 }
 
+/// Incidents from hotfixes: a commit matching `failures.hotfix_pattern` whose first deployment
+/// (of some service) is not that service's baseline fixes the deployment before it. The
+/// incident is caused by that earlier deployment, opened when it finished and resolved when
+/// the hotfix's deployment finished. Returns the incidents and the hotfix commits.
+pub fn hotfix_incidents(
+    attribution: &Attribution,
+    hotfixes: &HashSet<String>,
+) -> (Vec<Incident>, HashSet<String>) {
+    let mut incidents = Vec::new();
+    let mut remediations = HashSet::new();
+    let mut previous: HashMap<&str, &super::AttributedDeployment> = HashMap::new();
+    for d in &attribution.deployments {
+        let service = d.deployment.service.as_str();
+        if let Some(before) = previous.get(service)
+            && let Some(fix) = d.changes.iter().find(|c| hotfixes.contains(&c.sha))
+        {
+            incidents.push(Incident {
+                id: format!("hotfix-{}", &fix.sha[..fix.sha.len().min(12)]),
+                service: service.to_owned(),
+                opened_at: before.deployment.finished_at,
+                resolved_at: Some(d.deployment.finished_at),
+                severity: None,
+                title: Some(format!("hotfix {}", fix.sha)),
+                cause_deployment: Some(before.deployment.id.clone()),
+                cause_sha: None,
+                postmortem_url: None,
+            });
+            remediations.extend(
+                d.changes
+                    .iter()
+                    .filter(|c| hotfixes.contains(&c.sha))
+                    .map(|c| c.sha.clone()),
+            );
+        }
+        previous.insert(service, d);
+    }
+    (incidents, remediations)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{Scope, attribute};
@@ -216,6 +255,39 @@ mod tests {
             Some(sha)
         );
         assert_eq!(reverted_sha("Revert nothing in particular"), None);
+    }
+
+    #[test]
+    fn hotfixes_fail_the_deployment_before_them() {
+        let commits = [
+            node("a", &[], 0),
+            node("b", &["a"], 10),
+            node("fix", &["b"], 20),
+            node("early-fix", &[], 0),
+        ];
+        let deployments = [
+            deployment("app", "D1".into(), "a", 1),
+            deployment("app", "D2".into(), "b", 11),
+            deployment("app", "D3".into(), "fix", 21),
+        ];
+        let scope = Scope {
+            environment: "production",
+            service: None,
+        };
+        let a = attribute(&deployments, &[], &commits, &HashSet::new(), scope);
+        // `a` is in the baseline: a hotfix there has no earlier deployment to blame.
+        let hotfixes = HashSet::from(["fix".to_owned(), "a".to_owned()]);
+        let (incidents, remediations) = hotfix_incidents(&a, &hotfixes);
+        assert_eq!(incidents.len(), 1);
+        assert_eq!(
+            (
+                incidents[0].cause_deployment.as_deref(),
+                incidents[0].opened_at,
+                incidents[0].resolved_at
+            ),
+            (Some("D2"), 11, Some(21))
+        );
+        assert_eq!(remediations, HashSet::from(["fix".to_owned()]));
     }
 
     /// docs/metrics.md: a revert of a deployed commit is an incident of the deployment that
