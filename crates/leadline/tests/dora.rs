@@ -274,3 +274,51 @@ fn bad_windows_are_clear_errors() {
         .failure()
         .stderr(contains("the window is empty"));
 }
+
+#[test]
+fn hotfix_commits_fail_the_deployment_before_them() {
+    let r = GitRepo::new();
+    for (i, subject) in ["feature one", "feature two", "hotfix: undo the crash"]
+        .iter()
+        .enumerate()
+    {
+        r.write(b"f", format!("{i}\n").as_bytes());
+        r.commit_all_at(DAY0 + i as i64 * DAY, None, subject);
+        r.git(&["tag", &format!("v1.{i}")]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(&config, "[failures]\nhotfix_pattern = '^hotfix'\n").unwrap();
+    let store = TestStore::sqlite();
+    store.ingest(r.path());
+    let out = store
+        .leadline()
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "dora",
+            "--format",
+            "json",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-01-10",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["basis"]["incidents"]
+            .as_str()
+            .unwrap()
+            .contains("hotfixes: 1 incidents")
+    );
+    assert_eq!(v["change_failure_rate"]["failed_deployments"], 1);
+    assert_eq!(v["rework_rate"]["rework_deployments"], 1);
+    assert_eq!(v["recovery_time"]["median_seconds"], 86_400.0);
+}
