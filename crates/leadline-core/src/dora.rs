@@ -71,9 +71,13 @@ pub struct Attribution {
     /// Counted deployments, ordered by (finished_at, service, id).
     pub deployments: Vec<AttributedDeployment>,
     pub incidents: Vec<AttributedIncident>,
-    /// (service, sha) → index in `deployments` of the commit's first deployment.
-    first_deployment: HashMap<(String, String), usize>,
+    /// Commit sha → its index in the commits attribution saw.
+    sha_index: FastMap<String, u32>,
+    /// Service → for each commit index, 1 + the index in `deployments` of its first deployment.
+    first_by_service: FastMap<String, Vec<u32>>,
 }
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Which deployments and incidents to attribute.
 #[derive(Debug, Clone, Copy)]
@@ -105,7 +109,21 @@ pub fn attribute_changes(
     commits: &[CommitNode],
     scope: Scope<'_>,
 ) -> Attribution {
-    let graph: HashMap<&str, &CommitNode> = commits.iter().map(|c| (c.sha.as_str(), c)).collect();
+    // Commits by index: walks touch integers, not strings.
+    let mut sha_index: FastMap<String, u32> =
+        FastMap::with_capacity_and_hasher(commits.len(), Default::default());
+    for (i, c) in commits.iter().enumerate() {
+        sha_index.insert(c.sha.clone(), i as u32);
+    }
+    let parents: Vec<Vec<u32>> = commits
+        .iter()
+        .map(|c| {
+            c.parents
+                .iter()
+                .filter_map(|p| sha_index.get(p).copied())
+                .collect()
+        })
+        .collect();
     let mut counted: Vec<&Deployment> = deployments
         .iter()
         .filter(|d| {
@@ -118,28 +136,31 @@ pub fn attribute_changes(
     counted.sort_by(|a, b| {
         (a.finished_at, &a.service, &a.id).cmp(&(b.finished_at, &b.service, &b.id))
     });
-    let mut seen_by_service: HashMap<&str, HashSet<&str>> = HashMap::new();
-    let mut first_deployment = HashMap::new();
+    // Per service: for each commit, 1 + the index of its first deployment (0: not deployed).
+    let mut first_by_service: FastMap<String, Vec<u32>> = FastMap::default();
     let mut attributed = Vec::with_capacity(counted.len());
     for (index, d) in counted.iter().enumerate() {
-        let baseline = !seen_by_service.contains_key(d.service.as_str());
-        let seen = seen_by_service.entry(&d.service).or_default();
+        let baseline = !first_by_service.contains_key(&d.service);
+        let first = first_by_service
+            .entry(d.service.clone())
+            .or_insert_with(|| vec![0; commits.len()]);
         let mut changes = Vec::new();
-        let mut stack = vec![d.sha.as_str()];
-        while let Some(sha) = stack.pop() {
-            let Some(node) = graph.get(sha) else { continue };
-            if !seen.insert(sha) {
+        let mut stack: Vec<u32> = sha_index.get(&d.sha).copied().into_iter().collect();
+        while let Some(node) = stack.pop() {
+            let slot = &mut first[node as usize];
+            if *slot != 0 {
                 continue;
             }
-            first_deployment.insert((d.service.clone(), sha.to_owned()), index);
-            if node.parents.len() <= 1 {
+            *slot = index as u32 + 1;
+            let c = &commits[node as usize];
+            if c.parents.len() <= 1 {
                 changes.push(Change {
-                    sha: node.sha.clone(),
-                    committed_at: node.committed_at,
-                    bot: node.bot,
+                    sha: c.sha.clone(),
+                    committed_at: c.committed_at,
+                    bot: c.bot,
                 });
             }
-            stack.extend(node.parents.iter().map(String::as_str));
+            stack.extend(&parents[node as usize]);
         }
         changes.sort_by(|a, b| (a.committed_at, &a.sha).cmp(&(b.committed_at, &b.sha)));
         attributed.push(AttributedDeployment {
@@ -153,7 +174,8 @@ pub fn attribute_changes(
     Attribution {
         deployments: attributed,
         incidents: Vec::new(),
-        first_deployment,
+        sha_index,
+        first_by_service,
     }
 }
 
@@ -200,9 +222,9 @@ impl Attribution {
     /// The deployment of `service` whose changes (or, for a merge, whose carried commits)
     /// include `sha`.
     pub fn first_deployment(&self, service: &str, sha: &str) -> Option<&AttributedDeployment> {
-        self.first_deployment
-            .get(&(service.to_owned(), sha.to_owned()))
-            .map(|&i| &self.deployments[i])
+        let node = *self.sha_index.get(sha)?;
+        let slot = *self.first_by_service.get(service)?.get(node as usize)?;
+        slot.checked_sub(1).map(|i| &self.deployments[i as usize])
     }
 
     /// The deployment an incident is attributed to: named (of its service), else through a

@@ -55,7 +55,9 @@ fn main() {
         .collect();
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("dora.db");
+    // LEADLINE_BENCH_DB keeps the synthetic store for profiling.
+    let db = std::env::var_os("LEADLINE_BENCH_DB")
+        .map_or_else(|| dir.path().join("dora.db"), Into::into);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let t = Instant::now();
     rt.block_on(async {
