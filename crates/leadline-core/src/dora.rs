@@ -102,6 +102,45 @@ pub fn attribute(
     attribution
 }
 
+/// Replaces abbreviated shas of deployments and incident causes by the one commit they
+/// abbreviate; an abbreviation that matches no commit or several is left as it is (and then
+/// matches nothing). Returns how many were left unresolved.
+pub fn resolve_abbreviations(
+    deployments: &mut [Deployment],
+    incidents: &mut [Incident],
+    commits: &[CommitNode],
+) -> usize {
+    let mut shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
+    shas.sort_unstable();
+    shas.dedup();
+    let mut unresolved = 0;
+    let mut resolve = |sha: &mut String| {
+        if shas.binary_search(&sha.as_str()).is_ok() {
+            return;
+        }
+        let start = shas.partition_point(|s| *s < sha.as_str());
+        let matching = shas[start..]
+            .iter()
+            .take_while(|s| s.starts_with(sha.as_str()))
+            .take(2)
+            .count();
+        if matching == 1 {
+            *sha = shas[start].to_owned();
+        } else {
+            unresolved += 1;
+        }
+    };
+    for d in deployments.iter_mut() {
+        resolve(&mut d.sha);
+    }
+    for i in incidents.iter_mut() {
+        if let Some(sha) = &mut i.cause_sha {
+            resolve(sha);
+        }
+    }
+    unresolved
+}
+
 /// The first phase of [`attribute`]: deployments in scope with their changes and baselines,
 /// no incidents yet (inference of incidents from git needs this to know what was deployed).
 pub fn attribute_changes(

@@ -239,6 +239,9 @@ pub trait Store: Send + Sync {
     /// Every stored incident with its source, ordered by (opened_at, source, id).
     async fn incidents(&self) -> StoreResult<Vec<(String, Incident)>>;
 
+    /// The ids of the repositories holding any of `shas`.
+    async fn repositories_with(&self, shas: &[String]) -> StoreResult<Vec<i64>>;
+
     /// Those of `shas` that no stored repository has.
     async fn unknown_shas(&self, shas: &[String]) -> StoreResult<Vec<String>>;
 

@@ -270,11 +270,13 @@ impl Row<'_> {
 
     fn sha(&mut self, field: &str) -> Option<String> {
         let value = self.text(field)?.to_ascii_lowercase();
-        let full = matches!(value.len(), 40 | 64) && value.bytes().all(|b| b.is_ascii_hexdigit());
-        if !full {
+        // Full or abbreviated (git abbreviates to 7 at least); abbreviations are resolved
+        // against the ingested history when the keys are computed.
+        let valid = (7..=64).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_hexdigit());
+        if !valid {
             self.fail(
                 field,
-                &format!("{value:?} is not a full commit sha (40 hex digits)"),
+                &format!("{value:?} is not a commit sha (7 to 40 hex digits)"),
             );
             return None;
         }
@@ -363,7 +365,7 @@ mod tests {
         for expected in [
             "deploys.csv:1: colour: unknown field",
             "deploys.csv:3: service: is required",
-            "deploys.csv:3: sha: \"abc\" is not a full commit sha",
+            "deploys.csv:3: sha: \"abc\" is not a commit sha",
             "deploys.csv:3: finished_at: \"yesterday\" is not an RFC 3339 time",
             "deploys.csv:4: id: \"d1\" repeats the id of line 2",
         ] {

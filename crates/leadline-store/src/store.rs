@@ -821,6 +821,28 @@ impl Store for SqlStore {
         })
     }
 
+    async fn repositories_with(&self, shas: &[String]) -> StoreResult<Vec<i64>> {
+        let mut repos = std::collections::BTreeSet::new();
+        for chunk in shas.chunks(INSERT_ROWS) {
+            on_pool!(self, |pool| {
+                let mut q =
+                    QueryBuilder::new("SELECT DISTINCT repo_id FROM commits WHERE sha IN (");
+                let mut list = q.separated(", ");
+                for sha in chunk {
+                    list.push_bind(sha);
+                }
+                q.push(")");
+                let found: Vec<i64> = q
+                    .build_query_scalar()
+                    .fetch_all(pool)
+                    .await
+                    .map_err(backend("cannot look up commits"))?;
+                repos.extend(found);
+            });
+        }
+        Ok(repos.into_iter().collect())
+    }
+
     async fn unknown_shas(&self, shas: &[String]) -> StoreResult<Vec<String>> {
         let mut known = std::collections::HashSet::new();
         for chunk in shas.chunks(INSERT_ROWS) {

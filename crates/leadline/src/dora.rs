@@ -69,17 +69,38 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         .into_iter()
         .map(|(_, d)| d)
         .collect();
+    let mut incidents: Vec<Incident> = store
+        .incidents()
+        .await?
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect();
+    let unresolved = dora::resolve_abbreviations(&mut deployments, &mut incidents, &commits);
+    if unresolved > 0 {
+        tracing::warn!("{unresolved} imported commit sha(s) match no ingested commit, or several");
+    }
     let mut deployment_basis = Vec::new();
     if !deployments.is_empty() {
         deployment_basis.push(format!("imported: {} deployments", deployments.len()));
     }
-    let imported_services: HashSet<String> =
-        deployments.iter().map(|d| d.service.clone()).collect();
+    // Imported deployments replace inference for the repositories they deploy: those named by
+    // a deployment's service or repo, or holding a deployed commit.
+    let named: HashSet<&str> = deployments
+        .iter()
+        .flat_map(|d| [Some(d.service.as_str()), d.repo.as_deref()])
+        .flatten()
+        .collect();
+    let deployed: Vec<String> = deployments.iter().map(|d| d.sha.clone()).collect();
+    let covered: HashSet<i64> = store
+        .repositories_with(&deployed)
+        .await?
+        .into_iter()
+        .collect();
     let pattern = Regex::new(&config.tag_pattern)
         .with_context(|| format!("invalid deployments.tag_pattern {:?}", config.tag_pattern))?;
     let mut inferred = Vec::new();
     for repo in store.repositories().await? {
-        if imported_services.contains(&repo.name) {
+        if covered.contains(&repo.id) || named.contains(repo.name.as_str()) {
             continue;
         }
         let refs = store.refs(repo.id).await?;
@@ -106,12 +127,6 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
     }
     deployments.extend(inferred);
 
-    let incidents: Vec<Incident> = store
-        .incidents()
-        .await?
-        .into_iter()
-        .map(|(_, i)| i)
-        .collect();
     let reverts = store
         .reverts()
         .await?

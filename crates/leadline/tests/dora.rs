@@ -42,7 +42,9 @@ fn worked_example(dir: &Path) -> (GitRepo, std::path::PathBuf, std::path::PathBu
              D1,api,production,{},2024-01-02T06:00:00Z\n\
              D2,api,production,{},2024-01-03T12:00:00Z\n\
              D3,api,production,{},2024-01-05T00:00:00Z\n",
-            shas[1], shas[2], shas[4]
+            shas[1],
+            &shas[2][..7], // abbreviated, as deploy logs often are
+            shas[4]
         ),
     )
     .unwrap();
@@ -52,7 +54,7 @@ fn worked_example(dir: &Path) -> (GitRepo, std::path::PathBuf, std::path::PathBu
         format!(
             "[{{\"id\": \"I1\", \"service\": \"api\", \"opened_at\": \"2024-01-03T18:00:00Z\", \"resolved_at\": \"2024-01-03T20:00:00Z\"}},\n \
              {{\"id\": \"I2\", \"service\": \"api\", \"opened_at\": \"2024-01-05T01:00:00Z\", \"resolved_at\": \"2024-01-06T01:00:00Z\", \"cause_sha\": \"{}\"}}]\n",
-            shas[4]
+            &shas[4][..10]
         ),
     )
     .unwrap();
@@ -158,6 +160,31 @@ fn the_worked_example_gives_the_hand_computed_keys() {
                 .as_str()
                 .unwrap()
                 .contains("imported: 3 deployments")
+        );
+
+        // All services together: the imported deployments replace inference for the repository
+        // whose commits they deploy, although their service is not named after it.
+        let all: serde_json::Value = serde_json::from_slice(
+            &store.run(
+                &[
+                    "dora",
+                    "--format",
+                    "json",
+                    "--since",
+                    "2024-01-01",
+                    "--until",
+                    "2024-01-06",
+                ]
+                .map(OsStr::new),
+            ),
+        )
+        .unwrap();
+        assert_eq!(all["deployment_frequency"]["deployments"], 3);
+        assert!(
+            !all["basis"]["deployments"]
+                .as_str()
+                .unwrap()
+                .contains("first-parent")
         );
 
         // The smaller window of docs/metrics.md.

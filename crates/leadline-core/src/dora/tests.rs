@@ -360,6 +360,28 @@ fn remediation_commits_make_rework_deployments() {
 }
 
 #[test]
+fn abbreviated_shas_resolve_to_the_one_commit_they_name() {
+    let commits = vec![
+        commit("abcdef1111", &[], at(0, 0), false),
+        commit("abcdef2222", &["abcdef1111"], at(1, 0), false),
+        commit("123456aaaa", &["abcdef2222"], at(2, 0), false),
+    ];
+    let mut deployments = vec![
+        deploy("short", "api", "123456a", at(2, 1)),
+        deploy("ambiguous", "api", "abcdef", at(2, 2)),
+        deploy("full", "api", "abcdef1111", at(2, 3)),
+        deploy("unknown", "api", "fffffff", at(2, 4)),
+    ];
+    let mut incidents = vec![incident("i", "api", at(3, 0), None)];
+    incidents[0].cause_sha = Some("abcdef2".into());
+    let unresolved = resolve_abbreviations(&mut deployments, &mut incidents, &commits);
+    let shas: Vec<&str> = deployments.iter().map(|d| d.sha.as_str()).collect();
+    assert_eq!(shas, ["123456aaaa", "abcdef", "abcdef1111", "fffffff"]);
+    assert_eq!(incidents[0].cause_sha.as_deref(), Some("abcdef2222"));
+    assert_eq!(unresolved, 2);
+}
+
+#[test]
 fn nearest_rank_percentiles() {
     assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), Some(2.0));
     assert_eq!(percentile(&[1.0, 2.0, 3.0], 50.0), Some(2.0));
