@@ -85,7 +85,13 @@ pub struct Scope<'a> {
     pub environment: &'a str,
     /// `None`: every service, each attributed on its own, counted together.
     pub service: Option<&'a str>,
+    /// Services of a monorepo that own paths: for each, which commits (by their index in the
+    /// commits given to [`attribute`]) touch those paths. Only those are the service's changes.
+    pub paths: Option<&'a PathScope>,
 }
+
+/// Service → for each commit, whether it touches the service's paths.
+pub type PathScope = HashMap<String, Vec<bool>>;
 
 /// Attributes changes to deployments and incidents to deployments (see `docs/metrics.md`).
 /// `remediations` are the shas of commits that fix an incident (reverts of deployed commits,
@@ -183,6 +189,7 @@ pub fn attribute_changes(
         let first = first_by_service
             .entry(d.service.clone())
             .or_insert_with(|| vec![0; commits.len()]);
+        let touches = scope.paths.and_then(|p| p.get(&d.service));
         let mut changes = Vec::new();
         let mut stack: Vec<u32> = sha_index.get(&d.sha).copied().into_iter().collect();
         while let Some(node) = stack.pop() {
@@ -192,7 +199,8 @@ pub fn attribute_changes(
             }
             *slot = index as u32 + 1;
             let c = &commits[node as usize];
-            if c.parents.len() <= 1 {
+            let owned = touches.is_none_or(|t| t.get(node as usize).copied().unwrap_or(false));
+            if c.parents.len() <= 1 && owned {
                 changes.push(Change {
                     sha: c.sha.clone(),
                     committed_at: c.committed_at,

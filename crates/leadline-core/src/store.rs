@@ -213,6 +213,9 @@ pub trait Store: Send + Sync {
     /// Every stored commit of every repository (one row per sha).
     async fn commit_graph(&self) -> StoreResult<Vec<GraphRow>>;
 
+    /// Every (sha, path) of the stored file changes, for mapping changes to monorepo services.
+    async fn commit_paths(&self) -> StoreResult<Vec<(String, Vec<u8>)>>;
+
     /// Commits whose message says "This reverts commit".
     async fn reverts(&self) -> StoreResult<Vec<RevertRow>>;
 

@@ -605,6 +605,20 @@ impl Store for SqlStore {
         })
     }
 
+    async fn commit_paths(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT DISTINCT sha, path FROM file_changes")
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list file changes"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push((col!(row, "sha"), col!(row, "path")));
+            }
+            Ok(out)
+        })
+    }
+
     async fn reverts(&self) -> StoreResult<Vec<RevertRow>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(

@@ -611,6 +611,14 @@ async fn graph_reverts_and_refs_serve_dora(f: Fixture) {
     assert_eq!(graph.len(), 3);
     assert_eq!(graph[2].parents, commits[2].parents);
     assert_eq!(graph[1].author.email, "ann@example.com");
+    let mut paths = f.store.commit_paths().await.unwrap();
+    paths.sort();
+    assert_eq!(
+        paths.len(),
+        4,
+        "one row per (sha, path) across both repositories"
+    );
+    assert!(paths.contains(&(commits[1].sha.clone(), b"caf\xe9 menu.txt".to_vec())));
     let reverts = f.store.reverts().await.unwrap();
     assert_eq!(reverts.len(), 1);
     assert_eq!(

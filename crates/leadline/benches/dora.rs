@@ -118,6 +118,7 @@ fn main() {
     let scope = Scope {
         environment: "production",
         service: Some("api"),
+        paths: None,
     };
     let t = Instant::now();
     let attribution = dora::attribute(&deploys, &incidents, &nodes, &HashSet::new(), scope);

@@ -401,6 +401,7 @@ pub async fn run(
     let scope = Scope {
         environment: &args.env,
         service: args.service.as_deref(),
+        paths: None,
     };
     let attribution = attribute(&mut inputs, scope);
     let basis = Basis {

@@ -273,6 +273,7 @@ mod tests {
         let scope = Scope {
             environment: "production",
             service: None,
+            paths: None,
         };
         let a = attribute(&deployments, &[], &commits, &HashSet::new(), scope);
         // `a` is in the baseline: a hotfix there has no earlier deployment to blame.
@@ -309,6 +310,7 @@ mod tests {
         let scope = Scope {
             environment: "production",
             service: None,
+            paths: None,
         };
         let first = attribute(&deployments, &[], &commits, &HashSet::new(), scope);
         let reverts = [

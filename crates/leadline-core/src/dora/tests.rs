@@ -52,6 +52,7 @@ fn incident(id: &str, service: &str, opened: Millis, resolved: Option<Millis>) -
 const PRODUCTION: Scope<'static> = Scope {
     environment: "production",
     service: None,
+    paths: None,
 };
 
 /// The worked example of docs/metrics.md, "DORA keys".
@@ -308,6 +309,7 @@ fn only_successful_deployments_of_the_environment_and_service_count() {
     let api = Scope {
         environment: "production",
         service: Some("api"),
+        paths: None,
     };
     let a = attribute(&deployments, &[], &commits, &HashSet::new(), api);
     assert_eq!(
@@ -320,6 +322,7 @@ fn only_successful_deployments_of_the_environment_and_service_count() {
     let staging = Scope {
         environment: "staging",
         service: None,
+        paths: None,
     };
     let a = attribute(&deployments, &[], &commits, &HashSet::new(), staging);
     assert_eq!(
@@ -379,6 +382,56 @@ fn abbreviated_shas_resolve_to_the_one_commit_they_name() {
     assert_eq!(shas, ["123456aaaa", "abcdef", "abcdef1111", "fffffff"]);
     assert_eq!(incidents[0].cause_sha.as_deref(), Some("abcdef2222"));
     assert_eq!(unresolved, 2);
+}
+
+/// A monorepo: both services deploy the same commits, each counts only those touching its paths.
+#[test]
+fn services_with_paths_own_only_the_changes_that_touch_them() {
+    let commits = vec![
+        commit("a", &[], at(0, 0), false),
+        commit("api-change", &["a"], at(1, 0), false),
+        commit("web-change", &["api-change"], at(2, 0), false),
+        commit("both", &["web-change"], at(3, 0), false),
+    ];
+    let deployments = vec![
+        deploy("A1", "api", "a", at(0, 1)),
+        deploy("W1", "web", "a", at(0, 1)),
+        deploy("A2", "api", "both", at(4, 0)),
+        deploy("W2", "web", "both", at(4, 0)),
+    ];
+    let paths: PathScope = [
+        ("api".to_owned(), vec![false, true, false, true]),
+        ("web".to_owned(), vec![false, false, true, true]),
+    ]
+    .into();
+    let scope = Scope {
+        environment: "production",
+        service: None,
+        paths: Some(&paths),
+    };
+    let a = attribute(&deployments, &[], &commits, &HashSet::new(), scope);
+    let changes = |id: &str| -> Vec<String> {
+        let d = a
+            .deployments
+            .iter()
+            .find(|d| d.deployment.id == id)
+            .unwrap();
+        d.changes.iter().map(|c| c.sha.clone()).collect()
+    };
+    assert_eq!(changes("A2"), ["api-change", "both"]);
+    assert_eq!(changes("W2"), ["web-change", "both"]);
+    // A service without paths owns every change.
+    let unscoped = attribute(&deployments, &[], &commits, &HashSet::new(), PRODUCTION);
+    assert_eq!(
+        unscoped
+            .deployments
+            .iter()
+            .find(|d| d.deployment.id == "A2")
+            .unwrap()
+            .changes
+            .len(),
+        3
+    );
 }
 
 #[test]
