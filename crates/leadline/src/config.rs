@@ -29,6 +29,19 @@ pub struct FileConfig {
     pub dora: DoraFileConfig,
     #[serde(default)]
     pub failures: FailuresConfig,
+    /// Monorepo services: `[[services]] name = "api", paths = ["services/api/**"]`.
+    #[serde(default)]
+    pub services: Vec<ServiceConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub name: String,
+    /// Globs of the paths the service owns; a change belongs to the services whose paths it
+    /// touches. Without paths, a service owns every change of what it deploys.
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +70,8 @@ pub struct DoraFileConfig {
 /// What `leadline dora` needs from the configuration, with defaults filled in.
 #[derive(Debug, Clone)]
 pub struct DoraConfig {
+    /// Services owning paths, with their compiled globs.
+    pub services: Vec<(String, globset::GlobSet)>,
     pub tag_pattern: String,
     pub hotfix_pattern: Option<String>,
     pub bots: Vec<String>,
@@ -128,7 +143,31 @@ impl Settings {
             (false, 1) => Verbosity::Verbose,
             (false, _) => Verbosity::Debug,
         };
+        let mut services = Vec::new();
+        for service in &file.services {
+            if service.paths.is_empty() {
+                continue;
+            }
+            let mut globs = globset::GlobSetBuilder::new();
+            for pattern in &service.paths {
+                let glob = globset::Glob::new(pattern).with_context(|| {
+                    format!(
+                        "leadline.toml: services {:?}: invalid path glob {pattern:?}",
+                        service.name
+                    )
+                })?;
+                globs.add(glob);
+            }
+            let set = globs.build().with_context(|| {
+                format!(
+                    "leadline.toml: services {:?}: invalid path globs",
+                    service.name
+                )
+            })?;
+            services.push((service.name.clone(), set));
+        }
         let dora = DoraConfig {
+            services,
             tag_pattern: file
                 .deployments
                 .tag_pattern

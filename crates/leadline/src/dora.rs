@@ -9,11 +9,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use leadline_core::dora::infer::{self, Revert};
-use leadline_core::dora::{self, Attribution, CommitNode, DoraKeys, Scope, Window};
+use leadline_core::dora::{self, Attribution, CommitNode, DoraKeys, PathScope, Scope, Window};
 use leadline_core::model::{Deployment, Identity, Incident, Millis, RefKind};
 use leadline_core::store::Store;
 use regex::Regex;
 use serde::Serialize;
+use std::os::unix::ffi::OsStrExt;
 
 use crate::cli::{By, DoraArgs, DoraFormat};
 use crate::config::DoraConfig;
@@ -391,6 +392,41 @@ fn month_start(year: i16, month: i8) -> Result<Millis> {
         .as_millisecond())
 }
 
+/// Which commits touch each configured service's paths, aligned with `commits`.
+async fn path_scope(
+    store: &Arc<dyn Store>,
+    config: &DoraConfig,
+    commits: &[CommitNode],
+) -> Result<Option<PathScope>> {
+    if config.services.is_empty() {
+        return Ok(None);
+    }
+    let index: HashMap<&str, usize> = commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.sha.as_str(), i))
+        .collect();
+    let mut scope: PathScope = config
+        .services
+        .iter()
+        .map(|(name, _)| (name.clone(), vec![false; commits.len()]))
+        .collect();
+    for (sha, path) in store.commit_paths().await? {
+        let Some(&i) = index.get(sha.as_str()) else {
+            continue;
+        };
+        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(&path));
+        for (name, globs) in &config.services {
+            if globs.is_match(path)
+                && let Some(touches) = scope.get_mut(name)
+            {
+                touches[i] = true;
+            }
+        }
+    }
+    Ok(Some(scope))
+}
+
 pub async fn run(
     store: &Arc<dyn Store>,
     args: &DoraArgs,
@@ -398,10 +434,11 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> Result<()> {
     let mut inputs = gather(store, config).await?;
+    let paths = path_scope(store, config, &inputs.commits).await?;
     let scope = Scope {
         environment: &args.env,
         service: args.service.as_deref(),
-        paths: None,
+        paths: paths.as_ref(),
     };
     let attribution = attribute(&mut inputs, scope);
     let basis = Basis {

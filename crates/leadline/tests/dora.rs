@@ -349,3 +349,82 @@ fn hotfix_commits_fail_the_deployment_before_them() {
     assert_eq!(v["rework_rate"]["rework_deployments"], 1);
     assert_eq!(v["recovery_time"]["median_seconds"], 86_400.0);
 }
+
+/// A monorepo with two services: each counts only the changes touching its paths, although
+/// both deploy the same commits.
+#[test]
+fn monorepo_services_own_the_changes_under_their_paths() {
+    let r = GitRepo::new();
+    let mut shas = Vec::new();
+    for (i, path) in [
+        "README",
+        "services/api/main.rs",
+        "services/web/app.js",
+        "libs/shared.rs",
+    ]
+    .iter()
+    .enumerate()
+    {
+        r.write(path.as_bytes(), format!("{i}\n").as_bytes());
+        shas.push(r.commit_all_at(DAY0 + i as i64 * DAY, None, &format!("change {path}")));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        "[[services]]\nname = \"api\"\npaths = [\"services/api/**\", \"libs/**\"]\n\n\
+         [[services]]\nname = \"web\"\npaths = [\"services/web/**\", \"libs/**\"]\n",
+    )
+    .unwrap();
+    let deployments = dir.path().join("d.csv");
+    std::fs::write(
+        &deployments,
+        format!(
+            "id,service,environment,sha,finished_at\n\
+             a1,api,production,{0},2024-01-01T01:00:00Z\nw1,web,production,{0},2024-01-01T01:00:00Z\n\
+             a2,api,production,{1},2024-01-05T00:00:00Z\nw2,web,production,{1},2024-01-05T00:00:00Z\n",
+            shas[0], shas[3]
+        ),
+    )
+    .unwrap();
+    for store in TestStore::both() {
+        store.ingest(r.path());
+        store.run(&[
+            OsStr::new("import"),
+            OsStr::new("deployments"),
+            deployments.as_os_str(),
+        ]);
+        let keys = |service: &str| -> serde_json::Value {
+            let out = store
+                .leadline()
+                .arg("--config")
+                .arg(&config)
+                .args([
+                    "dora",
+                    "--service",
+                    service,
+                    "--format",
+                    "json",
+                    "--since",
+                    "2024-01-01",
+                    "--until",
+                    "2024-01-10",
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice(&out.stdout).unwrap()
+        };
+        // api: services/api (3 days before a2) and libs (1 day); web: services/web (2 days), libs.
+        let api = keys("api");
+        assert_eq!(api["lead_time"]["changes"], 2);
+        assert_eq!(api["lead_time"]["p90_seconds"], 3.0 * 86_400.0);
+        let web = keys("web");
+        assert_eq!(web["lead_time"]["changes"], 2);
+        assert_eq!(web["lead_time"]["p90_seconds"], 2.0 * 86_400.0);
+    }
+}
