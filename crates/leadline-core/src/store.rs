@@ -87,8 +87,6 @@ pub struct GraphRow {
     pub sha: String,
     pub parents: Vec<String>,
     pub committed_at: Millis,
-    pub author: Identity,
-    pub subject: String,
 }
 
 /// A commit whose message mentions a revert, with that message.
@@ -212,6 +210,15 @@ pub trait Store: Send + Sync {
 
     /// Every stored commit of every repository (one row per sha).
     async fn commit_graph(&self) -> StoreResult<Vec<GraphRow>>;
+
+    /// The distinct authors of stored commits.
+    async fn authors(&self) -> StoreResult<Vec<Identity>>;
+
+    /// The shas of the commits authored by any of `authors`.
+    async fn commits_by(&self, authors: &[Identity]) -> StoreResult<Vec<String>>;
+
+    /// Every stored commit's subject.
+    async fn subjects(&self) -> StoreResult<Vec<(String, String)>>;
 
     /// Every (sha, path) of the stored file changes, for mapping changes to monorepo services.
     async fn commit_paths(&self) -> StoreResult<Vec<(String, Vec<u8>)>>;

@@ -574,32 +574,97 @@ impl Store for SqlStore {
     }
 
     async fn commit_graph(&self) -> StoreResult<Vec<GraphRow>> {
+        // One aggregated text of `sha parents…;time` lines instead of 100k rows: the rows would
+        // each cross the driver's worker channel, which costs several times the query itself.
+        // Shas, parents and times hold no ';' or newline.
+        let sql = match self.pool {
+            Pool::Sqlite(_) => {
+                "SELECT group_concat(sha || ' ' || parents || ';' || CAST(committed_at AS TEXT), char(10)) FROM commits"
+            }
+            Pool::Postgres(_) => {
+                "SELECT string_agg(sha || ' ' || parents || ';' || CAST(committed_at AS TEXT), E'\\n') FROM commits"
+            }
+        };
+        let text: Option<String> = on_pool!(self, |pool| {
+            sqlx::query_scalar(sql)
+                .fetch_one(pool)
+                .await
+                .map_err(backend("cannot list commits"))?
+        });
+        let text = text.unwrap_or_default();
+        // A commit stored for several repositories (forks) is one node.
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for line in text.lines() {
+            let corrupt = || StoreError::Corrupt(format!("unreadable commit line {line:?}"));
+            let (ids, time) = line.rsplit_once(';').ok_or_else(corrupt)?;
+            let mut ids = ids.split_whitespace();
+            let sha = ids.next().ok_or_else(corrupt)?;
+            if !seen.insert(sha) {
+                continue;
+            }
+            out.push(GraphRow {
+                sha: sha.to_owned(),
+                parents: ids.map(str::to_owned).collect(),
+                committed_at: time.parse().map_err(|_| corrupt())?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn authors(&self) -> StoreResult<Vec<Identity>> {
         on_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT sha, parents, committed_at, author_name, author_email, subject FROM commits",
-            )
-            .fetch_all(pool)
-            .await
-            .map_err(backend("cannot list commits"))?;
-            // A commit stored for several repositories (forks) is one node.
-            let mut seen = std::collections::HashSet::new();
+            let rows = sqlx::query("SELECT DISTINCT author_name, author_email FROM commits ORDER BY author_email, author_name")
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list authors"))?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                let sha: String = col!(row, "sha");
-                if !seen.insert(sha.clone()) {
-                    continue;
-                }
-                let parents: String = col!(row, "parents");
-                out.push(GraphRow {
-                    sha,
-                    parents: split_parents(&parents),
-                    committed_at: col!(row, "committed_at"),
-                    author: Identity {
-                        name: col!(row, "author_name"),
-                        email: col!(row, "author_email"),
-                    },
-                    subject: col!(row, "subject"),
+                out.push(Identity {
+                    name: col!(row, "author_name"),
+                    email: col!(row, "author_email"),
                 });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn commits_by(&self, authors: &[Identity]) -> StoreResult<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in authors.chunks(INSERT_ROWS / 2) {
+            on_pool!(self, |pool| {
+                let mut q = QueryBuilder::new(
+                    "SELECT DISTINCT sha FROM commits WHERE (author_name, author_email) IN (VALUES ",
+                );
+                let mut list = q.separated(", ");
+                for who in chunk {
+                    list.push("(");
+                    list.push_bind_unseparated(&who.name);
+                    list.push_unseparated(", ");
+                    list.push_bind_unseparated(&who.email);
+                    list.push_unseparated(")");
+                }
+                q.push(")");
+                let found: Vec<String> = q
+                    .build_query_scalar()
+                    .fetch_all(pool)
+                    .await
+                    .map_err(backend("cannot look up commits"))?;
+                out.extend(found);
+            });
+        }
+        Ok(out)
+    }
+
+    async fn subjects(&self) -> StoreResult<Vec<(String, String)>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query("SELECT DISTINCT sha, subject FROM commits")
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list commits"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push((col!(row, "sha"), col!(row, "subject")));
             }
             Ok(out)
         })

@@ -610,7 +610,16 @@ async fn graph_reverts_and_refs_serve_dora(f: Fixture) {
     graph.sort_by_key(|g| g.committed_at);
     assert_eq!(graph.len(), 3);
     assert_eq!(graph[2].parents, commits[2].parents);
-    assert_eq!(graph[1].author.email, "ann@example.com");
+    assert_eq!(graph.iter().map(|g| g.committed_at).collect::<Vec<_>>(), [1_000_000, 2_000_000, 3_000_000]);
+    let authors = f.store.authors().await.unwrap();
+    assert_eq!(authors.len(), 1);
+    let mut by_ann = f.store.commits_by(&authors).await.unwrap();
+    by_ann.sort();
+    assert_eq!(by_ann.len(), 3);
+    let nobody = Identity { name: "Ann".into(), email: "other@example.com".into() };
+    assert!(f.store.commits_by(&[nobody]).await.unwrap().is_empty());
+    let subjects = f.store.subjects().await.unwrap();
+    assert!(subjects.contains(&(commits[1].sha.clone(), "commit 178".to_owned())));
     let mut paths = f.store.commit_paths().await.unwrap();
     paths.sort();
     assert_eq!(

@@ -40,23 +40,34 @@ pub struct Inputs {
 /// deployments get inferred ones (release tags, else first-parent commits of HEAD).
 pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Inputs> {
     let bots: Vec<String> = config.bots.iter().map(|b| b.to_lowercase()).collect();
-    let hotfix = match &config.hotfix_pattern {
+    let bot_authors: Vec<Identity> = store
+        .authors()
+        .await?
+        .into_iter()
+        .filter(|a| is_bot(a, &bots))
+        .collect();
+    let by_bots: HashSet<String> = store.commits_by(&bot_authors).await?.into_iter().collect();
+    let hotfixes = match &config.hotfix_pattern {
         Some(p) => {
-            Some(Regex::new(p).with_context(|| format!("invalid failures.hotfix_pattern {p:?}"))?)
+            let re =
+                Regex::new(p).with_context(|| format!("invalid failures.hotfix_pattern {p:?}"))?;
+            let subjects = store.subjects().await?;
+            Some(
+                subjects
+                    .into_iter()
+                    .filter(|(_, subject)| re.is_match(subject))
+                    .map(|(sha, _)| sha)
+                    .collect::<HashSet<String>>(),
+            )
         }
         None => None,
     };
-    let rows = store.commit_graph().await?;
-    let hotfixes = hotfix.map(|re| {
-        rows.iter()
-            .filter(|g| re.is_match(&g.subject))
-            .map(|g| g.sha.clone())
-            .collect::<HashSet<String>>()
-    });
-    let commits: Vec<CommitNode> = rows
+    let commits: Vec<CommitNode> = store
+        .commit_graph()
+        .await?
         .into_iter()
         .map(|g| CommitNode {
-            bot: is_bot(&g.author, &bots),
+            bot: by_bots.contains(&g.sha),
             sha: g.sha,
             parents: g.parents,
             committed_at: g.committed_at,
