@@ -23,6 +23,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_deployments_incidents.sql"),
         postgres: include_str!("../migrations/postgres/0002_deployments_incidents.sql"),
     },
+    Migration {
+        version: 3,
+        sqlite: include_str!("../migrations/sqlite/0003_commits_by_sha.sql"),
+        postgres: include_str!("../migrations/postgres/0003_commits_by_sha.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -217,7 +217,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 2);
+    assert_eq!(LATEST_SCHEMA, 3);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -610,13 +610,19 @@ async fn graph_reverts_and_refs_serve_dora(f: Fixture) {
     graph.sort_by_key(|g| g.committed_at);
     assert_eq!(graph.len(), 3);
     assert_eq!(graph[2].parents, commits[2].parents);
-    assert_eq!(graph.iter().map(|g| g.committed_at).collect::<Vec<_>>(), [1_000_000, 2_000_000, 3_000_000]);
+    assert_eq!(
+        graph.iter().map(|g| g.committed_at).collect::<Vec<_>>(),
+        [1_000_000, 2_000_000, 3_000_000]
+    );
     let authors = f.store.authors().await.unwrap();
     assert_eq!(authors.len(), 1);
     let mut by_ann = f.store.commits_by(&authors).await.unwrap();
     by_ann.sort();
     assert_eq!(by_ann.len(), 3);
-    let nobody = Identity { name: "Ann".into(), email: "other@example.com".into() };
+    let nobody = Identity {
+        name: "Ann".into(),
+        email: "other@example.com".into(),
+    };
     assert!(f.store.commits_by(&[nobody]).await.unwrap().is_empty());
     let subjects = f.store.subjects().await.unwrap();
     assert!(subjects.contains(&(commits[1].sha.clone(), "commit 178".to_owned())));

@@ -98,44 +98,37 @@ pub fn revert_incidents(
     attribution: &Attribution,
     reverts: &[Revert],
 ) -> (Vec<Incident>, HashSet<String>) {
-    // (service, sha) → (deployment id, finished_at) of the sha's first deployment.
-    let mut first: HashMap<(&str, &str), (&str, Millis)> = HashMap::new();
-    for d in &attribution.deployments {
-        for c in &d.changes {
-            first.insert(
-                (d.deployment.service.as_str(), c.sha.as_str()),
-                (d.deployment.id.as_str(), d.deployment.finished_at),
-            );
-        }
-    }
-    let services: HashSet<&str> = attribution
-        .deployments
-        .iter()
-        .map(|d| d.deployment.service.as_str())
-        .collect();
+    let services: Vec<&str> = {
+        let mut s: Vec<&str> = attribution
+            .deployments
+            .iter()
+            .map(|d| d.deployment.service.as_str())
+            .collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
     let mut incidents = Vec::new();
     let mut remediations = HashSet::new();
     for r in reverts {
         for &service in &services {
-            let reverted = first
-                .iter()
-                .find(|((s, sha), _)| *s == service && sha.starts_with(r.reverted.as_str()))
-                .map(|(_, v)| *v);
-            let Some((cause, deployed_at)) = reverted else {
+            let Some(cause) = first_carrying(attribution, service, &r.reverted) else {
                 continue;
             };
-            if deployed_at > r.committed_at {
+            if cause.deployment.finished_at > r.committed_at {
                 continue;
             }
-            let resolved_at = first.get(&(service, r.sha.as_str())).map(|(_, at)| *at);
+            let resolved_at = attribution
+                .first_deployment(service, &r.sha)
+                .map(|d| d.deployment.finished_at);
             incidents.push(Incident {
                 id: format!("revert-{}", &r.sha[..r.sha.len().min(12)]),
                 service: service.to_owned(),
-                opened_at: deployed_at,
+                opened_at: cause.deployment.finished_at,
                 resolved_at,
                 severity: None,
                 title: Some(format!("revert of {}", r.reverted)),
-                cause_deployment: Some(cause.to_owned()),
+                cause_deployment: Some(cause.deployment.id.clone()),
                 cause_sha: None,
                 postmortem_url: None,
             });
@@ -145,6 +138,25 @@ pub fn revert_incidents(
     incidents
         .sort_by(|a, b| (a.opened_at, &a.id, &a.service).cmp(&(b.opened_at, &b.id, &b.service)));
     (incidents, remediations)
+}
+
+/// The first deployment of `service` carrying `sha`, which may be abbreviated.
+fn first_carrying<'a>(
+    attribution: &'a Attribution,
+    service: &str,
+    sha: &str,
+) -> Option<&'a super::AttributedDeployment> {
+    if let Some(d) = attribution.first_deployment(service, sha) {
+        return Some(d);
+    }
+    // An abbreviation (rare: git revert writes full shas) among the service's changes.
+    let mut found = attribution
+        .deployments
+        .iter()
+        .filter(|d| d.deployment.service == service)
+        .filter(|d| d.changes.iter().any(|c| c.sha.starts_with(sha)));
+    let first = found.next()?;
+    (sha.len() < 40).then_some(first)
 }
 
 /// Incidents from hotfixes: a commit matching `failures.hotfix_pattern` whose first deployment
