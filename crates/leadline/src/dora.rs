@@ -214,42 +214,42 @@ struct Basis {
 }
 
 #[derive(Serialize)]
-struct Explanation {
-    deployments: Vec<ExplainedDeployment>,
-    changes: Vec<ExplainedChange>,
-    incidents: Vec<ExplainedIncident>,
+pub(crate) struct Explanation {
+    pub(crate) deployments: Vec<ExplainedDeployment>,
+    pub(crate) changes: Vec<ExplainedChange>,
+    pub(crate) incidents: Vec<ExplainedIncident>,
 }
 
 #[derive(Serialize)]
-struct ExplainedDeployment {
-    id: String,
-    service: String,
-    sha: String,
-    finished_at: String,
-    baseline: bool,
-    changes: usize,
-    failed_by: Vec<String>,
-    rework: bool,
+pub(crate) struct ExplainedDeployment {
+    pub(crate) id: String,
+    pub(crate) service: String,
+    pub(crate) sha: String,
+    pub(crate) finished_at: String,
+    pub(crate) baseline: bool,
+    pub(crate) changes: usize,
+    pub(crate) failed_by: Vec<String>,
+    pub(crate) rework: bool,
 }
 
 #[derive(Serialize)]
-struct ExplainedChange {
-    sha: String,
-    deployment: String,
-    committed_at: String,
-    lead_time_seconds: Option<f64>,
-    excluded: Option<&'static str>,
+pub(crate) struct ExplainedChange {
+    pub(crate) sha: String,
+    pub(crate) deployment: String,
+    pub(crate) committed_at: String,
+    pub(crate) lead_time_seconds: Option<f64>,
+    pub(crate) excluded: Option<&'static str>,
 }
 
 #[derive(Serialize)]
-struct ExplainedIncident {
-    id: String,
-    service: String,
-    opened_at: String,
-    resolved_at: Option<String>,
-    caused_by: Option<String>,
-    rule: Option<dora::CauseRule>,
-    recovery_seconds: Option<f64>,
+pub(crate) struct ExplainedIncident {
+    pub(crate) id: String,
+    pub(crate) service: String,
+    pub(crate) opened_at: String,
+    pub(crate) resolved_at: Option<String>,
+    pub(crate) caused_by: Option<String>,
+    pub(crate) rule: Option<dora::CauseRule>,
+    pub(crate) recovery_seconds: Option<f64>,
 }
 
 fn utc(at: Millis) -> String {
@@ -624,9 +624,7 @@ impl Report<'_> {
         &self.until
     }
 
-    pub fn explanation(&self) -> Option<serde_json::Value> {
-        self.explain
-            .as_ref()
-            .and_then(|e| serde_json::to_value(e).ok())
+    pub(crate) fn explanation(&self) -> Option<&Explanation> {
+        self.explain.as_ref()
     }
 }

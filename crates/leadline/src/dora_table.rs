@@ -5,9 +5,9 @@ use std::io::Write;
 
 use anyhow::Result;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use leadline_core::dora::{Band, DoraKeys};
+use leadline_core::dora::{Band, CauseRule, DoraKeys};
 
-use crate::dora::Report;
+use crate::dora::{Explanation, Report};
 
 pub fn print(
     reports: &[Report<'_>],
@@ -133,9 +133,87 @@ pub fn print(
     );
     writeln!(out, "{t}")?;
     if let Some(explained) = report.explanation() {
-        writeln!(out, "{}", serde_json::to_string_pretty(&explained)?)?;
+        print_explanation(explained, out)?;
     }
     Ok(())
+}
+
+/// The rows behind the numbers: deployments, their changes, incidents.
+fn print_explanation(e: &Explanation, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "deployments in the window")?;
+    let mut t = table(&[
+        "deployment",
+        "service",
+        "finished",
+        "changes",
+        "failed by",
+        "",
+    ]);
+    for d in &e.deployments {
+        let note = match (d.baseline, d.rework) {
+            (true, _) => "baseline",
+            (false, true) => "rework",
+            _ => "",
+        };
+        t.add_row(vec![
+            Cell::new(&d.id),
+            Cell::new(&d.service),
+            Cell::new(&d.finished_at),
+            Cell::new(d.changes).set_alignment(CellAlignment::Right),
+            Cell::new(d.failed_by.join(", ")),
+            Cell::new(note),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(out, "changes")?;
+    let mut t = table(&["commit", "deployment", "committed", "lead time"]);
+    for c in &e.changes {
+        let lead = match (c.lead_time_seconds, c.excluded) {
+            (Some(s), _) => duration(Some(s)),
+            (None, Some(why)) => format!("excluded: {why}"),
+            (None, None) => "n/a".to_owned(),
+        };
+        t.add_row(vec![
+            Cell::new(&c.sha[..c.sha.len().min(12)]),
+            Cell::new(&c.deployment),
+            Cell::new(&c.committed_at),
+            Cell::new(lead).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(out, "incidents")?;
+    let mut t = table(&[
+        "incident",
+        "service",
+        "opened",
+        "resolved",
+        "caused by",
+        "recovery",
+    ]);
+    for i in &e.incidents {
+        let cause = match (&i.caused_by, i.rule) {
+            (Some(d), Some(rule)) => format!("{d} ({})", rule_name(rule)),
+            _ => "no deployment before it".to_owned(),
+        };
+        t.add_row(vec![
+            Cell::new(&i.id),
+            Cell::new(&i.service),
+            Cell::new(&i.opened_at),
+            Cell::new(i.resolved_at.as_deref().unwrap_or("open")),
+            Cell::new(cause),
+            Cell::new(duration(i.recovery_seconds)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    Ok(())
+}
+
+fn rule_name(rule: CauseRule) -> &'static str {
+    match rule {
+        CauseRule::NamedDeployment => "named by the incident",
+        CauseRule::NamedCommit => "deployed the named commit",
+        CauseRule::LatestBefore => "latest deployment before it opened",
+    }
 }
 
 fn print_series(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {

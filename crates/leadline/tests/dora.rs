@@ -247,6 +247,30 @@ fn weekly_trends_add_up_and_explain_lists_the_rows() {
         .map(|i| i["rule"].as_str().unwrap())
         .collect();
     assert_eq!(causes, ["latest_before", "named_commit"]);
+
+    let table = store.run(
+        &[
+            "dora",
+            "--service",
+            "api",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-01-06",
+            "--explain",
+        ]
+        .map(OsStr::new),
+    );
+    let table = String::from_utf8(table).unwrap();
+    for expected in [
+        "deployments in the window",
+        "excluded: bot",
+        "excluded: baseline",
+        "D2 (latest deployment before it opened)",
+        "12.0 h",
+    ] {
+        assert!(table.contains(expected), "missing {expected:?} in\n{table}");
+    }
 }
 
 #[test]
