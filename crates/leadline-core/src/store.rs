@@ -87,6 +87,8 @@ pub struct GraphRow {
     pub sha: String,
     pub parents: Vec<String>,
     pub committed_at: Millis,
+    /// The author's name or email contains one of the bot markers asked for.
+    pub bot: bool,
 }
 
 /// A commit whose message mentions a revert, with that message.
@@ -208,14 +210,9 @@ pub trait Store: Send + Sync {
     /// Every ref of the repository (HEAD, branches, remotes, tags), ordered by name.
     async fn refs(&self, repo_id: i64) -> StoreResult<Vec<Ref>>;
 
-    /// Every stored commit of every repository (one row per sha).
-    async fn commit_graph(&self) -> StoreResult<Vec<GraphRow>>;
-
-    /// The distinct authors of stored commits.
-    async fn authors(&self) -> StoreResult<Vec<Identity>>;
-
-    /// The shas of the commits authored by any of `authors`.
-    async fn commits_by(&self, authors: &[Identity]) -> StoreResult<Vec<String>>;
+    /// Every stored commit of every repository (one row per sha), flagging those whose author
+    /// name or email contains any of `bots` (case-insensitive).
+    async fn commit_graph(&self, bots: &[String]) -> StoreResult<Vec<GraphRow>>;
 
     /// Every stored commit's subject.
     async fn subjects(&self) -> StoreResult<Vec<(String, String)>>;

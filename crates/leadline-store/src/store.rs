@@ -573,20 +573,30 @@ impl Store for SqlStore {
         })
     }
 
-    async fn commit_graph(&self) -> StoreResult<Vec<GraphRow>> {
-        // One aggregated text of `sha parents…;time` lines instead of 100k rows: the rows would
-        // each cross the driver's worker channel, which costs several times the query itself.
-        // Shas, parents and times hold no ';' or newline.
-        let sql = match self.pool {
-            Pool::Sqlite(_) => {
-                "SELECT group_concat(sha || ' ' || parents || ';' || CAST(committed_at AS TEXT), char(10)) FROM commits"
-            }
-            Pool::Postgres(_) => {
-                "SELECT string_agg(sha || ' ' || parents || ';' || CAST(committed_at AS TEXT), E'\\n') FROM commits"
-            }
+    async fn commit_graph(&self, bots: &[String]) -> StoreResult<Vec<GraphRow>> {
+        // One aggregated text of `sha parents…;time;bot` lines instead of 100k rows: the rows
+        // would each cross the driver's worker channel, which costs several times the query.
+        // Shas, parents, times and the flag hold no ';' or newline.
+        let (aggregate, separator, contains) = match self.pool {
+            Pool::Sqlite(_) => ("group_concat", "char(10)", "instr"),
+            Pool::Postgres(_) => ("string_agg", "E'\\n'", "strpos"),
         };
         let text: Option<String> = on_pool!(self, |pool| {
-            sqlx::query_scalar(sql)
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {aggregate}(sha || ' ' || parents || ';' || CAST(committed_at AS TEXT) || ';' || \
+                 CASE WHEN (1 = 0"
+            ));
+            for bot in bots {
+                for column in ["author_name", "author_email"] {
+                    q.push(format!(" OR {contains}(lower({column}), "))
+                        .push_bind(bot.to_lowercase())
+                        .push(") > 0");
+                }
+            }
+            q.push(format!(
+                ") THEN '1' ELSE '0' END, {separator}) FROM commits"
+            ));
+            q.build_query_scalar()
                 .fetch_one(pool)
                 .await
                 .map_err(backend("cannot list commits"))?
@@ -597,7 +607,11 @@ impl Store for SqlStore {
         let mut out = Vec::new();
         for line in text.lines() {
             let corrupt = || StoreError::Corrupt(format!("unreadable commit line {line:?}"));
-            let (ids, time) = line.rsplit_once(';').ok_or_else(corrupt)?;
+            let mut fields = line.rsplitn(3, ';');
+            let (bot, time, ids) = (fields.next(), fields.next(), fields.next());
+            let (Some(bot), Some(time), Some(ids)) = (bot, time, ids) else {
+                return Err(corrupt());
+            };
             let mut ids = ids.split_whitespace();
             let sha = ids.next().ok_or_else(corrupt)?;
             if !seen.insert(sha) {
@@ -607,50 +621,7 @@ impl Store for SqlStore {
                 sha: sha.to_owned(),
                 parents: ids.map(str::to_owned).collect(),
                 committed_at: time.parse().map_err(|_| corrupt())?,
-            });
-        }
-        Ok(out)
-    }
-
-    async fn authors(&self) -> StoreResult<Vec<Identity>> {
-        on_pool!(self, |pool| {
-            let rows = sqlx::query("SELECT DISTINCT author_name, author_email FROM commits ORDER BY author_email, author_name")
-                .fetch_all(pool)
-                .await
-                .map_err(backend("cannot list authors"))?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                out.push(Identity {
-                    name: col!(row, "author_name"),
-                    email: col!(row, "author_email"),
-                });
-            }
-            Ok(out)
-        })
-    }
-
-    async fn commits_by(&self, authors: &[Identity]) -> StoreResult<Vec<String>> {
-        let mut out = Vec::new();
-        for chunk in authors.chunks(INSERT_ROWS / 2) {
-            on_pool!(self, |pool| {
-                let mut q = QueryBuilder::new(
-                    "SELECT DISTINCT sha FROM commits WHERE (author_name, author_email) IN (VALUES ",
-                );
-                let mut list = q.separated(", ");
-                for who in chunk {
-                    list.push("(");
-                    list.push_bind_unseparated(&who.name);
-                    list.push_unseparated(", ");
-                    list.push_bind_unseparated(&who.email);
-                    list.push_unseparated(")");
-                }
-                q.push(")");
-                let found: Vec<String> = q
-                    .build_query_scalar()
-                    .fetch_all(pool)
-                    .await
-                    .map_err(backend("cannot look up commits"))?;
-                out.extend(found);
+                bot: bot == "1",
             });
         }
         Ok(out)

@@ -606,7 +606,7 @@ async fn graph_reverts_and_refs_serve_dora(f: Fixture) {
     f.store.insert_commits(one.id, &commits).await.unwrap();
     // The same commits in a second repository (a fork) are one graph.
     f.store.insert_commits(two.id, &commits).await.unwrap();
-    let mut graph = f.store.commit_graph().await.unwrap();
+    let mut graph = f.store.commit_graph(&[]).await.unwrap();
     graph.sort_by_key(|g| g.committed_at);
     assert_eq!(graph.len(), 3);
     assert_eq!(graph[2].parents, commits[2].parents);
@@ -614,16 +614,16 @@ async fn graph_reverts_and_refs_serve_dora(f: Fixture) {
         graph.iter().map(|g| g.committed_at).collect::<Vec<_>>(),
         [1_000_000, 2_000_000, 3_000_000]
     );
-    let authors = f.store.authors().await.unwrap();
-    assert_eq!(authors.len(), 1);
-    let mut by_ann = f.store.commits_by(&authors).await.unwrap();
-    by_ann.sort();
-    assert_eq!(by_ann.len(), 3);
-    let nobody = Identity {
-        name: "Ann".into(),
-        email: "other@example.com".into(),
-    };
-    assert!(f.store.commits_by(&[nobody]).await.unwrap().is_empty());
+    assert!(graph.iter().all(|g| !g.bot));
+    // Bot markers match name or email, case-insensitively ("ANN@" is in ann@example.com).
+    let flagged = f
+        .store
+        .commit_graph(&["zed".into(), "ANN@".into()])
+        .await
+        .unwrap();
+    assert!(flagged.len() == 3 && flagged.iter().all(|g| g.bot));
+    let none = f.store.commit_graph(&["[bot]".into()]).await.unwrap();
+    assert!(none.iter().all(|g| !g.bot));
     let subjects = f.store.subjects().await.unwrap();
     assert!(subjects.contains(&(commits[1].sha.clone(), "commit 178".to_owned())));
     let mut paths = f.store.commit_paths().await.unwrap();

@@ -10,7 +10,7 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use leadline_core::dora::infer::{self, Revert};
 use leadline_core::dora::{self, Attribution, CommitNode, DoraKeys, PathScope, Scope, Window};
-use leadline_core::model::{Deployment, Identity, Incident, Millis, RefKind};
+use leadline_core::model::{Deployment, Incident, Millis, RefKind};
 use leadline_core::store::Store;
 use regex::Regex;
 use serde::Serialize;
@@ -39,14 +39,6 @@ pub struct Inputs {
 /// Loads stored deployments and incidents; repositories whose name has no imported
 /// deployments get inferred ones (release tags, else first-parent commits of HEAD).
 pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Inputs> {
-    let bots: Vec<String> = config.bots.iter().map(|b| b.to_lowercase()).collect();
-    let bot_authors: Vec<Identity> = store
-        .authors()
-        .await?
-        .into_iter()
-        .filter(|a| is_bot(a, &bots))
-        .collect();
-    let by_bots: HashSet<String> = store.commits_by(&bot_authors).await?.into_iter().collect();
     let hotfixes = match &config.hotfix_pattern {
         Some(p) => {
             let re =
@@ -63,11 +55,11 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         None => None,
     };
     let commits: Vec<CommitNode> = store
-        .commit_graph()
+        .commit_graph(&config.bots)
         .await?
         .into_iter()
         .map(|g| CommitNode {
-            bot: by_bots.contains(&g.sha),
+            bot: g.bot,
             sha: g.sha,
             parents: g.parents,
             committed_at: g.committed_at,
@@ -162,12 +154,6 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         deployment_basis,
         incident_basis,
     })
-}
-
-fn is_bot(who: &Identity, bots: &[String]) -> bool {
-    let (name, email) = (who.name.to_lowercase(), who.email.to_lowercase());
-    bots.iter()
-        .any(|b| name.contains(b.as_str()) || email.contains(b.as_str()))
 }
 
 /// Attribution with incidents from reverts (and hotfixes, when configured) added to the
