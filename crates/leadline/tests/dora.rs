@@ -75,6 +75,24 @@ fn setup(store: &TestStore, repo: &GitRepo, deployments: &Path, incidents: &Path
     ]);
 }
 
+/// `leadline --config CONFIG dora --format json ARGS…` parsed, failing with stderr.
+fn dora_with_config(store: &TestStore, config: &Path, args: &[&str]) -> serde_json::Value {
+    let out = store
+        .leadline()
+        .arg("--config")
+        .arg(config)
+        .args(["dora", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn dora_json(store: &TestStore, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["dora", "--service", "api", "--format", "json"];
     args.extend(extra);
@@ -342,27 +360,11 @@ fn hotfix_commits_fail_the_deployment_before_them() {
     std::fs::write(&config, "[failures]\nhotfix_pattern = '^hotfix'\n").unwrap();
     let store = TestStore::sqlite();
     store.ingest(r.path());
-    let out = store
-        .leadline()
-        .arg("--config")
-        .arg(&config)
-        .args([
-            "dora",
-            "--format",
-            "json",
-            "--since",
-            "2024-01-01",
-            "--until",
-            "2024-01-10",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = dora_with_config(
+        &store,
+        &config,
+        &["--since", "2024-01-01", "--until", "2024-01-10"],
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         v["basis"]["incidents"]
             .as_str()
@@ -418,30 +420,19 @@ fn monorepo_services_own_the_changes_under_their_paths() {
             OsStr::new("deployments"),
             deployments.as_os_str(),
         ]);
-        let keys = |service: &str| -> serde_json::Value {
-            let out = store
-                .leadline()
-                .arg("--config")
-                .arg(&config)
-                .args([
-                    "dora",
+        let keys = |service: &str| {
+            dora_with_config(
+                &store,
+                &config,
+                &[
                     "--service",
                     service,
-                    "--format",
-                    "json",
                     "--since",
                     "2024-01-01",
                     "--until",
                     "2024-01-10",
-                ])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            serde_json::from_slice(&out.stdout).unwrap()
+                ],
+            )
         };
         // api: services/api (3 days before a2) and libs (1 day); web: services/web (2 days), libs.
         let api = keys("api");
