@@ -10,7 +10,9 @@ use leadline_core::model::Repository;
 use leadline_core::store::Store;
 use serde::Serialize;
 
-use crate::cli::SummaryFormat;
+use crate::cli::{DoraFormat, SummaryFormat};
+use crate::config::DoraConfig;
+use crate::dora;
 use crate::time::date;
 
 #[derive(Serialize)]
@@ -20,8 +22,8 @@ pub struct RepoSummary {
     pub shallow: bool,
     #[serde(flatten)]
     pub activity: ActivitySummary,
-    /// The DORA keys of the repository as a service: the `leadline dora --format json` object,
-    /// or for tables the rendered `leadline dora` table.
+    /// The DORA keys of the repository as a service, as `leadline dora --format json` gives
+    /// them (JSON output only; tables print `leadline dora`'s own table after the summary).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dora: Option<serde_json::Value>,
 }
@@ -45,15 +47,41 @@ pub async fn summary(
     })
 }
 
-pub fn print(summaries: &[RepoSummary], format: SummaryFormat, out: &mut dyn Write) -> Result<()> {
+/// Prints each summary followed by its repository's DORA keys (as a service, production,
+/// default window): in JSON as the `dora` field, in tables as `leadline dora`'s own table.
+pub async fn report(
+    store: &Arc<dyn Store>,
+    mut summaries: Vec<RepoSummary>,
+    format: SummaryFormat,
+    config: &DoraConfig,
+    out: &mut dyn Write,
+) -> Result<()> {
     match format {
         SummaryFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, summaries)?;
+            for s in &mut summaries {
+                let args = dora::service_args(&s.repo, DoraFormat::Json);
+                let computed = dora::compute(store, &args, config).await?;
+                s.dora = computed
+                    .reports
+                    .first()
+                    .map(serde_json::to_value)
+                    .transpose()?;
+            }
+            serde_json::to_writer_pretty(&mut *out, &summaries)?;
             writeln!(out)?;
         }
         SummaryFormat::Table => {
-            for s in summaries {
+            for s in &summaries {
                 print_table(s, out)?;
+                writeln!(out, "DORA keys ({} as a service, production)", s.repo)?;
+                dora::run(
+                    store,
+                    &dora::service_args(&s.repo, DoraFormat::Table),
+                    config,
+                    out,
+                )
+                .await?;
+                writeln!(out)?;
             }
         }
     }
@@ -124,11 +152,6 @@ fn print_table(s: &RepoSummary, out: &mut dyn Write) -> Result<()> {
         ]);
     }
     writeln!(out, "{weeks}")?;
-    if let Some(serde_json::Value::String(dora)) = &s.dora {
-        writeln!(out, "DORA keys ({} as a service, production)", s.repo)?;
-        write!(out, "{dora}")?;
-    }
-    writeln!(out)?;
     Ok(())
 }
 

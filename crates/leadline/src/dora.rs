@@ -424,12 +424,18 @@ async fn path_scope(
     Ok(Some(scope))
 }
 
-pub async fn run(
+/// The reports `leadline dora` prints: one per window (one window, or the periods of `--by`),
+/// and the keys of the window before, for the trend column.
+pub struct Computed<'a> {
+    pub reports: Vec<Report<'a>>,
+    pub previous: DoraKeys,
+}
+
+pub async fn compute<'a>(
     store: &Arc<dyn Store>,
-    args: &DoraArgs,
+    args: &'a DoraArgs,
     config: &DoraConfig,
-    out: &mut dyn Write,
-) -> Result<()> {
+) -> Result<Computed<'a>> {
     let mut inputs = gather(store, config).await?;
     let paths = path_scope(store, config, &inputs.commits).await?;
     let scope = Scope {
@@ -451,7 +457,7 @@ pub async fn run(
         Some(by) => buckets(window, by)?,
         None => vec![window],
     };
-    let reports: Vec<Report<'_>> = windows
+    let reports = windows
         .iter()
         .map(|&w| Report {
             since: utc(w.since),
@@ -463,44 +469,39 @@ pub async fn run(
             explain: args.explain.then(|| explain(&attribution, w)),
         })
         .collect();
+    let previous = Window {
+        since: window.since - (window.until - window.since),
+        until: window.since,
+    };
+    Ok(Computed {
+        reports,
+        previous: dora::keys(&attribution, previous, &config.bands),
+    })
+}
+
+pub async fn run(
+    store: &Arc<dyn Store>,
+    args: &DoraArgs,
+    config: &DoraConfig,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let computed = compute(store, args, config).await?;
+    let reports = &computed.reports;
     match args.format {
         DoraFormat::Json => {
             if args.by.is_some() {
-                serde_json::to_writer_pretty(&mut *out, &reports)?;
+                serde_json::to_writer_pretty(&mut *out, reports)?;
             } else {
                 serde_json::to_writer_pretty(&mut *out, &reports[0])?;
             }
             writeln!(out)?;
         }
-        DoraFormat::Csv => write_csv(&reports, out)?,
+        DoraFormat::Csv => write_csv(reports, out)?,
         DoraFormat::Table => {
-            let previous = Window {
-                since: window.since - (window.until - window.since),
-                until: window.since,
-            };
-            let before = dora::keys(&attribution, previous, &config.bands);
-            crate::dora_table::print(
-                &reports,
-                &basis_lines(&reports),
-                &before,
-                args.by.is_some(),
-                out,
-            )?;
+            crate::dora_table::print(reports, &computed.previous, args.by.is_some(), out)?
         }
     }
     Ok(())
-}
-
-fn basis_lines(reports: &[Report<'_>]) -> Vec<String> {
-    reports
-        .first()
-        .map(|r| {
-            vec![
-                format!("deployments: {}", r.basis.deployments),
-                format!("incidents: {}", r.basis.incidents),
-            ]
-        })
-        .unwrap_or_default()
 }
 
 fn write_csv(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
@@ -560,34 +561,17 @@ fn write_csv(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// `leadline dora --service NAME` for `analyze`: the JSON object, or the rendered table as a
-/// JSON string.
-pub async fn for_service(
-    store: &Arc<dyn Store>,
-    config: &DoraConfig,
-    service: &str,
-    format: crate::cli::SummaryFormat,
-) -> Result<serde_json::Value> {
-    let args = DoraArgs {
+/// The arguments of `leadline dora --service NAME` with every default, for `analyze`.
+pub fn service_args(service: &str, format: DoraFormat) -> DoraArgs {
+    DoraArgs {
         service: Some(service.to_owned()),
         env: "production".to_owned(),
         since: None,
         until: None,
         by: None,
         explain: false,
-        format: match format {
-            crate::cli::SummaryFormat::Json => DoraFormat::Json,
-            crate::cli::SummaryFormat::Table => DoraFormat::Table,
-        },
-    };
-    let mut buffer = Vec::new();
-    run(store, &args, config, &mut buffer).await?;
-    Ok(match format {
-        crate::cli::SummaryFormat::Json => serde_json::from_slice(&buffer)?,
-        crate::cli::SummaryFormat::Table => {
-            serde_json::Value::String(String::from_utf8_lossy(&buffer).into_owned())
-        }
-    })
+        format,
+    }
 }
 
 /// Default bot markers: GitHub App accounts and the common dependency bots.
@@ -600,6 +584,14 @@ pub fn default_bots() -> Vec<String> {
 impl Report<'_> {
     pub fn keys(&self) -> &DoraKeys {
         &self.keys
+    }
+
+    /// How deployments and incidents were found.
+    pub fn basis(&self) -> [String; 2] {
+        [
+            format!("deployments: {}", self.basis.deployments),
+            format!("incidents: {}", self.basis.incidents),
+        ]
     }
 
     pub fn since(&self) -> &str {

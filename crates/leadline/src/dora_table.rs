@@ -11,12 +11,11 @@ use crate::dora::{Explanation, Report};
 
 pub fn print(
     reports: &[Report<'_>],
-    basis: &[String],
     previous: &DoraKeys,
     series: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
-    for line in basis {
+    for line in reports.first().map(Report::basis).into_iter().flatten() {
         writeln!(out, "{line}")?;
     }
     if series {

@@ -118,12 +118,7 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
                 }
                 summaries.push(analyze::summary(&store, &report.repo, report.shallow).await?);
             }
-            for summary in &mut summaries {
-                let keys =
-                    dora::for_service(&store, &settings.dora, &summary.repo, args.format).await?;
-                summary.dora = Some(keys);
-            }
-            analyze::print(&summaries, args.format, &mut stdout)?;
+            analyze::report(&store, summaries, args.format, &settings.dora, &mut stdout).await?;
         }
         Command::Import(args) => import::run(&store, &args).await?,
         Command::Dora(args) => dora::run(&store, &args, &settings.dora, &mut stdout).await?,
