@@ -79,6 +79,13 @@ pub struct Attribution {
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// Commits by sha, for walks over the graph (inference of deployments from git).
+pub type GraphIndex<'a> = FastMap<&'a str, &'a CommitNode>;
+
+pub fn graph_index(commits: &[CommitNode]) -> GraphIndex<'_> {
+    commits.iter().map(|c| (c.sha.as_str(), c)).collect()
+}
+
 /// Which deployments and incidents to attribute.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
@@ -114,16 +121,21 @@ pub fn attribute(
 pub fn resolve_abbreviations(
     deployments: &mut [Deployment],
     incidents: &mut [Incident],
-    commits: &[CommitNode],
+    graph: &GraphIndex<'_>,
 ) -> usize {
-    let mut shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
+    let mut wanted: Vec<&mut String> = deployments
+        .iter_mut()
+        .map(|d| &mut d.sha)
+        .chain(incidents.iter_mut().filter_map(|i| i.cause_sha.as_mut()))
+        .filter(|sha| !graph.contains_key(sha.as_str()))
+        .collect();
+    if wanted.is_empty() {
+        return 0;
+    }
+    let mut shas: Vec<&str> = graph.keys().copied().collect();
     shas.sort_unstable();
-    shas.dedup();
     let mut unresolved = 0;
-    let mut resolve = |sha: &mut String| {
-        if shas.binary_search(&sha.as_str()).is_ok() {
-            return;
-        }
+    for sha in &mut wanted {
         let start = shas.partition_point(|s| *s < sha.as_str());
         let matching = shas[start..]
             .iter()
@@ -131,17 +143,9 @@ pub fn resolve_abbreviations(
             .take(2)
             .count();
         if matching == 1 {
-            *sha = shas[start].to_owned();
+            **sha = shas[start].to_owned();
         } else {
             unresolved += 1;
-        }
-    };
-    for d in deployments.iter_mut() {
-        resolve(&mut d.sha);
-    }
-    for i in incidents.iter_mut() {
-        if let Some(sha) = &mut i.cause_sha {
-            resolve(sha);
         }
     }
     unresolved

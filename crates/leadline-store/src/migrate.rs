@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_commits_by_sha.sql"),
         postgres: include_str!("../migrations/postgres/0003_commits_by_sha.sql"),
     },
+    Migration {
+        version: 4,
+        sqlite: include_str!("../migrations/sqlite/0004_dora_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0004_dora_indexes.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -217,7 +217,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 3);
+    assert_eq!(LATEST_SCHEMA, 4);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -622,6 +622,22 @@ async fn graph_reverts_and_refs_serve_dora(f: Fixture) {
         .await
         .unwrap();
     assert!(flagged.len() == 3 && flagged.iter().all(|g| g.bot));
+    let none = f.store.commit_graph(&["[bot]".into()]).await.unwrap();
+    assert!(none.iter().all(|g| !g.bot));
+    // Case-insensitive beyond ASCII: "ÉLOÏSE" marks an author named "éloïse".
+    let mut accented = commit(0xd4, &[], 4_000_000, vec![]);
+    accented.author.identity.name = "Éloïse".into();
+    f.store
+        .insert_commits(two.id, std::slice::from_ref(&accented))
+        .await
+        .unwrap();
+    let flagged = f.store.commit_graph(&["ÉLOÏSE".into()]).await.unwrap();
+    let bots: Vec<&str> = flagged
+        .iter()
+        .filter(|g| g.bot)
+        .map(|g| g.sha.as_str())
+        .collect();
+    assert_eq!(bots, [accented.sha.as_str()]);
     let none = f.store.commit_graph(&["[bot]".into()]).await.unwrap();
     assert!(none.iter().all(|g| !g.bot));
     let subjects = f.store.subjects().await.unwrap();

@@ -39,24 +39,31 @@ pub struct Inputs {
 /// Loads stored deployments and incidents; repositories whose name has no imported
 /// deployments get inferred ones (release tags, else first-parent commits of HEAD).
 pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Inputs> {
-    let hotfixes = match &config.hotfix_pattern {
-        Some(p) => {
-            let re =
-                Regex::new(p).with_context(|| format!("invalid failures.hotfix_pattern {p:?}"))?;
-            let subjects = store.subjects().await?;
-            Some(
-                subjects
-                    .into_iter()
-                    .filter(|(_, subject)| re.is_match(subject))
-                    .map(|(sha, _)| sha)
-                    .collect::<HashSet<String>>(),
-            )
-        }
+    let pattern = Regex::new(&config.tag_pattern)
+        .with_context(|| format!("invalid deployments.tag_pattern {:?}", config.tag_pattern))?;
+    let hotfix = config
+        .hotfix_pattern
+        .as_deref()
+        .map(|p| Regex::new(p).with_context(|| format!("invalid failures.hotfix_pattern {p:?}")))
+        .transpose()?;
+    let hotfixes = match hotfix {
+        Some(re) => Some(
+            store
+                .subjects()
+                .await?
+                .into_iter()
+                .filter(|(_, subject)| re.is_match(subject))
+                .map(|(sha, _)| sha)
+                .collect::<HashSet<String>>(),
+        ),
         None => None,
     };
-    let commits: Vec<CommitNode> = store
-        .commit_graph(&config.bots)
-        .await?
+    let graph = store.commit_graph(&config.bots).await?;
+    let deployments = store.deployments().await?;
+    let incidents = store.incidents().await?;
+    let reverts = store.reverts().await?;
+    let repositories = store.repositories().await?;
+    let commits: Vec<CommitNode> = graph
         .into_iter()
         .map(|g| CommitNode {
             bot: g.bot,
@@ -65,21 +72,10 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
             committed_at: g.committed_at,
         })
         .collect();
-    let graph: HashMap<&str, &CommitNode> = commits.iter().map(|c| (c.sha.as_str(), c)).collect();
-
-    let mut deployments: Vec<Deployment> = store
-        .deployments()
-        .await?
-        .into_iter()
-        .map(|(_, d)| d)
-        .collect();
-    let mut incidents: Vec<Incident> = store
-        .incidents()
-        .await?
-        .into_iter()
-        .map(|(_, i)| i)
-        .collect();
-    let unresolved = dora::resolve_abbreviations(&mut deployments, &mut incidents, &commits);
+    let graph = dora::graph_index(&commits);
+    let mut deployments: Vec<Deployment> = deployments.into_iter().map(|(_, d)| d).collect();
+    let mut incidents: Vec<Incident> = incidents.into_iter().map(|(_, i)| i).collect();
+    let unresolved = dora::resolve_abbreviations(&mut deployments, &mut incidents, &graph);
     if unresolved > 0 {
         tracing::warn!("{unresolved} imported commit sha(s) match no ingested commit, or several");
     }
@@ -100,10 +96,8 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         .await?
         .into_iter()
         .collect();
-    let pattern = Regex::new(&config.tag_pattern)
-        .with_context(|| format!("invalid deployments.tag_pattern {:?}", config.tag_pattern))?;
     let mut inferred = Vec::new();
-    for repo in store.repositories().await? {
+    for repo in repositories {
         if covered.contains(&repo.id) || named.contains(repo.name.as_str()) {
             continue;
         }
@@ -131,9 +125,7 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
     }
     deployments.extend(inferred);
 
-    let reverts = store
-        .reverts()
-        .await?
+    let reverts = reverts
         .into_iter()
         .filter_map(|r| {
             let reverted = infer::reverted_sha(&r.message)?;

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Attribution, CommitNode};
+use super::{Attribution, GraphIndex};
 use crate::model::{Deployment, Incident, Millis, Ref, RefKind};
 
 /// Release tags: `v1.2`, `1.2.3`, `v10.0.1`.
@@ -35,7 +35,7 @@ fn deployment(service: &str, id: String, sha: &str, at: Millis) -> Deployment {
 pub fn from_tags(
     service: &str,
     refs: &[Ref],
-    graph: &HashMap<&str, &CommitNode>,
+    graph: &GraphIndex<'_>,
     pattern: &Regex,
 ) -> Vec<Deployment> {
     refs.iter()
@@ -56,11 +56,7 @@ pub fn from_tags(
 
 /// Continuous deployment: every first-parent commit of `head` is a deployment at its
 /// committer time.
-pub fn from_first_parents(
-    service: &str,
-    head: &str,
-    graph: &HashMap<&str, &CommitNode>,
-) -> Vec<Deployment> {
+pub fn from_first_parents(service: &str, head: &str, graph: &GraphIndex<'_>) -> Vec<Deployment> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let mut next = Some(head);
@@ -200,7 +196,7 @@ pub fn hotfix_incidents(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Scope, attribute};
+    use super::super::{CommitNode, Scope, attribute, graph_index};
     use super::*;
 
     fn node(sha: &str, parents: &[&str], at: Millis) -> CommitNode {
@@ -226,8 +222,7 @@ mod tests {
     #[test]
     fn release_tags_by_pattern_at_tagger_or_commit_time() {
         let commits = [node("a", &[], 10), node("b", &["a"], 20)];
-        let graph: HashMap<&str, &CommitNode> =
-            commits.iter().map(|c| (c.sha.as_str(), c)).collect();
+        let graph = graph_index(&commits);
         let refs = [
             tag("v1.0", "a", Some(15)),
             tag("1.1.0", "b", None),
@@ -250,8 +245,7 @@ mod tests {
             node("b", &["a"], 3),
             node("m", &["b", "side"], 4),
         ];
-        let graph: HashMap<&str, &CommitNode> =
-            commits.iter().map(|c| (c.sha.as_str(), c)).collect();
+        let graph = graph_index(&commits);
         let ids: Vec<String> = from_first_parents("app", "m", &graph)
             .into_iter()
             .map(|d| d.id)

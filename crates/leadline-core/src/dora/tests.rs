@@ -377,7 +377,8 @@ fn abbreviated_shas_resolve_to_the_one_commit_they_name() {
     ];
     let mut incidents = vec![incident("i", "api", at(3, 0), None)];
     incidents[0].cause_sha = Some("abcdef2".into());
-    let unresolved = resolve_abbreviations(&mut deployments, &mut incidents, &commits);
+    let unresolved =
+        resolve_abbreviations(&mut deployments, &mut incidents, &graph_index(&commits));
     let shas: Vec<&str> = deployments.iter().map(|d| d.sha.as_str()).collect();
     assert_eq!(shas, ["123456aaaa", "abcdef", "abcdef1111", "fffffff"]);
     assert_eq!(incidents[0].cause_sha.as_deref(), Some("abcdef2222"));
