@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod dora;
+pub mod events;
 pub mod model;
 pub mod pseudonym;
 pub mod store;

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::events::{ApiToken, Build, Delivery, Events, PullRequest, PushedCommit, Review};
 use crate::model::{Commit, Deployment, Identity, Incident, Millis, Ref, Repository};
 
 /// Why a store operation failed.
@@ -132,6 +133,15 @@ pub struct Page<T> {
     pub next: Option<PagePosition>,
 }
 
+/// Where a page of time-ordered events (deployments, incidents, deliveries) stopped: the
+/// last row's (time, source, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPosition {
+    pub at: Millis,
+    pub source: String,
+    pub id: String,
+}
+
 /// What an import did: rows in the input, and how many of them were new to the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportCounts {
@@ -251,6 +261,54 @@ pub trait Store: Send + Sync {
 
     /// Those of `shas` that no stored repository has.
     async fn unknown_shas(&self, shas: &[String]) -> StoreResult<Vec<String>>;
+
+    /// A page of deployments ordered by (finished_at, source, id), after `after`.
+    async fn deployments_page(
+        &self,
+        after: Option<&EventPosition>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Deployment)>>;
+
+    /// A page of incidents ordered by (opened_at, source, id), after `after`.
+    async fn incidents_page(
+        &self,
+        after: Option<&EventPosition>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Incident)>>;
+
+    /// Stores a webhook delivery and the events it maps to in one transaction. Returns false,
+    /// storing nothing, when (source, id) was delivered before; with `replay` the stored
+    /// delivery's outcome is replaced and its events stored again (they are upserts).
+    async fn apply_delivery(
+        &self,
+        delivery: &Delivery,
+        events: &Events,
+        replay: bool,
+    ) -> StoreResult<bool>;
+
+    /// Stored deliveries of `source` (all sources when `None`) ordered by (received_at,
+    /// source, id), after `after`.
+    async fn deliveries_page(
+        &self,
+        source: Option<&str>,
+        after: Option<&EventPosition>,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>>;
+
+    async fn pull_requests(&self) -> StoreResult<Vec<PullRequest>>;
+    async fn reviews(&self) -> StoreResult<Vec<Review>>;
+    async fn builds(&self) -> StoreResult<Vec<(String, Build)>>;
+    async fn pushed_commits(&self) -> StoreResult<Vec<PushedCommit>>;
+
+    /// Stores a new API token; a name already taken is a [`StoreError::Conflict`].
+    async fn create_token(&self, token: &ApiToken) -> StoreResult<()>;
+    /// Every token, ordered by name.
+    async fn tokens(&self) -> StoreResult<Vec<ApiToken>>;
+    /// Deletes the named token; false when there was none.
+    async fn revoke_token(&self, name: &str) -> StoreResult<bool>;
+
+    /// Rows per table, for checking that a refused input left the store as it was.
+    async fn row_counts(&self) -> StoreResult<Vec<(String, i64)>>;
 
     /// The secret key for pseudonymising people in exports, created on first use and kept in
     /// the store so that pseudonyms are stable across runs but cannot be reversed elsewhere.

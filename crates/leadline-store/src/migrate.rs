@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_dora_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0004_dora_indexes.sql"),
     },
+    Migration {
+        version: 5,
+        sqlite: include_str!("../migrations/sqlite/0005_server.sql"),
+        postgres: include_str!("../migrations/postgres/0005_server.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -3,12 +3,13 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
+use leadline_core::events::{ApiToken, Build, Delivery, Events, PullRequest, PushedCommit, Review};
 use leadline_core::model::{
     Commit, Deployment, Identity, Incident, Millis, Ref, RefKind, Repository,
 };
 use leadline_core::store::{
-    ChurnRow, CommitFact, CommitRow, FileChangeRow, GraphRow, ImportCounts, Page, PagePosition,
-    RevertRow, Store, StoreError, StoreResult, TagRow,
+    ChurnRow, CommitFact, CommitRow, EventPosition, FileChangeRow, GraphRow, ImportCounts, Page,
+    PagePosition, RevertRow, Store, StoreError, StoreResult, TagRow,
 };
 use sqlx::{QueryBuilder, Row};
 
@@ -36,6 +37,107 @@ macro_rules! repository {
         }
     };
 }
+
+/// Upserts deployments of `$source` inside transaction `$tx`; (source, id) is the key.
+macro_rules! put_deployments {
+    ($tx:ident, $source:expr, $rows:expr, $context:expr) => {
+        for chunk in $rows.chunks(INSERT_ROWS / 2) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO deployments (source, external_id, service, environment, sha, started_at, \
+                 finished_at, status, repo) ",
+            );
+            q.push_values(chunk, |mut b, d| {
+                b.push_bind($source)
+                    .push_bind(&d.id)
+                    .push_bind(&d.service)
+                    .push_bind(&d.environment)
+                    .push_bind(&d.sha)
+                    .push_bind(d.started_at)
+                    .push_bind(d.finished_at)
+                    .push_bind(&d.status)
+                    .push_bind(&d.repo);
+            });
+            q.push(
+                " ON CONFLICT (source, external_id) DO UPDATE SET service = excluded.service, \
+                 environment = excluded.environment, sha = excluded.sha, started_at = excluded.started_at, \
+                 finished_at = excluded.finished_at, status = excluded.status, repo = excluded.repo",
+            );
+            q.build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+        }
+    };
+}
+
+/// Upserts incidents of `$source` inside transaction `$tx`, as `put_deployments!`.
+macro_rules! put_incidents {
+    ($tx:ident, $source:expr, $rows:expr, $context:expr) => {
+        for chunk in $rows.chunks(INSERT_ROWS / 2) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO incidents (source, external_id, service, opened_at, resolved_at, severity, title, \
+                 cause_deployment, cause_sha, postmortem_url) ",
+            );
+            q.push_values(chunk, |mut b, i| {
+                b.push_bind($source)
+                    .push_bind(&i.id)
+                    .push_bind(&i.service)
+                    .push_bind(i.opened_at)
+                    .push_bind(i.resolved_at)
+                    .push_bind(&i.severity)
+                    .push_bind(&i.title)
+                    .push_bind(&i.cause_deployment)
+                    .push_bind(&i.cause_sha)
+                    .push_bind(&i.postmortem_url);
+            });
+            q.push(
+                " ON CONFLICT (source, external_id) DO UPDATE SET service = excluded.service, \
+                 opened_at = excluded.opened_at, resolved_at = excluded.resolved_at, severity = excluded.severity, \
+                 title = excluded.title, cause_deployment = excluded.cause_deployment, \
+                 cause_sha = excluded.cause_sha, postmortem_url = excluded.postmortem_url",
+            );
+            q.build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+        }
+    };
+}
+
+/// Builds a [`Deployment`] from a row of the `deployments` table.
+macro_rules! deployment {
+    ($row:expr) => {
+        Deployment {
+            id: col!($row, "external_id"),
+            service: col!($row, "service"),
+            environment: col!($row, "environment"),
+            sha: col!($row, "sha"),
+            started_at: col!($row, "started_at"),
+            finished_at: col!($row, "finished_at"),
+            status: col!($row, "status"),
+            repo: col!($row, "repo"),
+        }
+    };
+}
+
+/// Builds an [`Incident`] from a row of the `incidents` table.
+macro_rules! incident {
+    ($row:expr) => {
+        Incident {
+            id: col!($row, "external_id"),
+            service: col!($row, "service"),
+            opened_at: col!($row, "opened_at"),
+            resolved_at: col!($row, "resolved_at"),
+            severity: col!($row, "severity"),
+            title: col!($row, "title"),
+            cause_deployment: col!($row, "cause_deployment"),
+            cause_sha: col!($row, "cause_sha"),
+            postmortem_url: col!($row, "postmortem_url"),
+        }
+    };
+}
+
+mod events;
 
 /// Tables keyed by repository, children before parents.
 const REPOSITORY_TABLES: [&str; 4] = ["file_changes", "commit_trailers", "commits", "refs"];
@@ -746,32 +848,7 @@ impl Store for SqlStore {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(backend(context))?;
-            for chunk in rows.chunks(INSERT_ROWS / 2) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO deployments (source, external_id, service, environment, sha, started_at, \
-                     finished_at, status, repo) ",
-                );
-                q.push_values(chunk, |mut b, d| {
-                    b.push_bind(source)
-                        .push_bind(&d.id)
-                        .push_bind(&d.service)
-                        .push_bind(&d.environment)
-                        .push_bind(&d.sha)
-                        .push_bind(d.started_at)
-                        .push_bind(d.finished_at)
-                        .push_bind(&d.status)
-                        .push_bind(&d.repo);
-                });
-                q.push(
-                    " ON CONFLICT (source, external_id) DO UPDATE SET service = excluded.service, \
-                     environment = excluded.environment, sha = excluded.sha, started_at = excluded.started_at, \
-                     finished_at = excluded.finished_at, status = excluded.status, repo = excluded.repo",
-                );
-                q.build()
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend(context))?;
-            }
+            put_deployments!(tx, source, rows, context);
             tx.commit().await.map_err(backend(context))?;
             Ok(counts(rows.iter().map(|d| &d.id), &existing))
         })
@@ -787,34 +864,7 @@ impl Store for SqlStore {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(backend(context))?;
-            for chunk in rows.chunks(INSERT_ROWS / 2) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO incidents (source, external_id, service, opened_at, resolved_at, severity, title, \
-                     cause_deployment, cause_sha, postmortem_url) ",
-                );
-                q.push_values(chunk, |mut b, i| {
-                    b.push_bind(source)
-                        .push_bind(&i.id)
-                        .push_bind(&i.service)
-                        .push_bind(i.opened_at)
-                        .push_bind(i.resolved_at)
-                        .push_bind(&i.severity)
-                        .push_bind(&i.title)
-                        .push_bind(&i.cause_deployment)
-                        .push_bind(&i.cause_sha)
-                        .push_bind(&i.postmortem_url);
-                });
-                q.push(
-                    " ON CONFLICT (source, external_id) DO UPDATE SET service = excluded.service, \
-                     opened_at = excluded.opened_at, resolved_at = excluded.resolved_at, severity = excluded.severity, \
-                     title = excluded.title, cause_deployment = excluded.cause_deployment, \
-                     cause_sha = excluded.cause_sha, postmortem_url = excluded.postmortem_url",
-                );
-                q.build()
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend(context))?;
-            }
+            put_incidents!(tx, source, rows, context);
             tx.commit().await.map_err(backend(context))?;
             Ok(counts(rows.iter().map(|i| &i.id), &existing))
         })
@@ -831,19 +881,7 @@ impl Store for SqlStore {
             .map_err(backend("cannot list deployments"))?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push((
-                    col!(row, "source"),
-                    Deployment {
-                        id: col!(row, "external_id"),
-                        service: col!(row, "service"),
-                        environment: col!(row, "environment"),
-                        sha: col!(row, "sha"),
-                        started_at: col!(row, "started_at"),
-                        finished_at: col!(row, "finished_at"),
-                        status: col!(row, "status"),
-                        repo: col!(row, "repo"),
-                    },
-                ));
+                out.push((col!(row, "source"), deployment!(row)));
             }
             Ok(out)
         })
@@ -860,20 +898,7 @@ impl Store for SqlStore {
             .map_err(backend("cannot list incidents"))?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push((
-                    col!(row, "source"),
-                    Incident {
-                        id: col!(row, "external_id"),
-                        service: col!(row, "service"),
-                        opened_at: col!(row, "opened_at"),
-                        resolved_at: col!(row, "resolved_at"),
-                        severity: col!(row, "severity"),
-                        title: col!(row, "title"),
-                        cause_deployment: col!(row, "cause_deployment"),
-                        cause_sha: col!(row, "cause_sha"),
-                        postmortem_url: col!(row, "postmortem_url"),
-                    },
-                ));
+                out.push((col!(row, "source"), incident!(row)));
             }
             Ok(out)
         })
@@ -927,6 +952,72 @@ impl Store for SqlStore {
         unknown.sort();
         unknown.dedup();
         Ok(unknown)
+    }
+
+    async fn deployments_page(
+        &self,
+        after: Option<&EventPosition>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Deployment)>> {
+        self.page_deployments(after, limit).await
+    }
+
+    async fn incidents_page(
+        &self,
+        after: Option<&EventPosition>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Incident)>> {
+        self.page_incidents(after, limit).await
+    }
+
+    async fn apply_delivery(
+        &self,
+        delivery: &Delivery,
+        events: &Events,
+        replay: bool,
+    ) -> StoreResult<bool> {
+        self.store_delivery(delivery, events, replay).await
+    }
+
+    async fn deliveries_page(
+        &self,
+        source: Option<&str>,
+        after: Option<&EventPosition>,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>> {
+        self.page_deliveries(source, after, limit).await
+    }
+
+    async fn pull_requests(&self) -> StoreResult<Vec<PullRequest>> {
+        self.all_pull_requests().await
+    }
+
+    async fn reviews(&self) -> StoreResult<Vec<Review>> {
+        self.all_reviews().await
+    }
+
+    async fn builds(&self) -> StoreResult<Vec<(String, Build)>> {
+        self.all_builds().await
+    }
+
+    async fn pushed_commits(&self) -> StoreResult<Vec<PushedCommit>> {
+        self.all_pushed_commits().await
+    }
+
+    async fn create_token(&self, token: &ApiToken) -> StoreResult<()> {
+        self.insert_token(token).await
+    }
+
+    async fn tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        self.all_tokens().await
+    }
+
+    async fn revoke_token(&self, name: &str) -> StoreResult<bool> {
+        self.delete_token(name).await
+    }
+
+    async fn row_counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        self.count_rows().await
     }
 
     async fn pseudonym_key(&self) -> StoreResult<Vec<u8>> {

@@ -7,11 +7,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use leadline_core::events::{
+    ApiToken, Build, Delivery, Events, Outcome, PullRequest, PushedCommit, Resolution, Review,
+    Scope,
+};
 use leadline_core::model::{
     ChangeStatus, Commit, Deployment, FileChange, Identity, Incident, Ref, RefKind, Signature,
     Trailer,
 };
-use leadline_core::store::{ImportCounts, PagePosition, Store, StoreError};
+use leadline_core::store::{EventPosition, ImportCounts, PagePosition, Store, StoreError};
 use leadline_store::{LATEST_SCHEMA, Location, SqlStore};
 use sqlx::Connection;
 
@@ -106,6 +110,11 @@ conformance!(
     incidents_are_upserted_by_source_and_id,
     unknown_shas_are_those_no_repository_has,
     graph_reverts_and_refs_serve_dora,
+    event_pages_continue_after_their_position,
+    a_delivery_is_stored_whole_once,
+    replaying_a_delivery_replaces_its_outcome_and_upserts_again,
+    older_pull_request_updates_do_not_overwrite_newer,
+    tokens_are_stored_by_hash_with_unique_names,
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
@@ -217,7 +226,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 4);
+    assert_eq!(LATEST_SCHEMA, 5);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -685,4 +694,255 @@ async fn graph_reverts_and_refs_serve_dora(f: Fixture) {
         .unwrap();
     assert_eq!(f.store.refs(one.id).await.unwrap(), vec![head, tag]);
     assert!(f.store.refs(two.id).await.unwrap().is_empty());
+}
+
+async fn event_pages_continue_after_their_position(f: Fixture) {
+    // Same time, different ids: the position's (time, source, id) orders them.
+    let rows: Vec<Deployment> = ["d3", "d1", "d2", "d4"]
+        .iter()
+        .map(|id| deployment(id, if *id == "d4" { 9_000 } else { 5_000 }))
+        .collect();
+    f.store.upsert_deployments("ci", &rows).await.unwrap();
+    let mut seen = Vec::new();
+    let mut after: Option<EventPosition> = None;
+    loop {
+        let page = f.store.deployments_page(after.as_ref(), 3).await.unwrap();
+        let Some((source, last)) = page.last() else {
+            break;
+        };
+        after = Some(EventPosition {
+            at: last.finished_at,
+            source: source.clone(),
+            id: last.id.clone(),
+        });
+        seen.extend(page.iter().map(|(_, d)| d.id.clone()));
+    }
+    assert_eq!(seen, ["d1", "d2", "d3", "d4"]);
+    let incidents = f.store.incidents_page(None, 10).await.unwrap();
+    assert!(incidents.is_empty());
+}
+
+fn delivery(id: &str, body: &str) -> Delivery {
+    Delivery {
+        source: "github".into(),
+        id: id.into(),
+        event: "deployment_status".into(),
+        received_at: 1_000,
+        body: body.as_bytes().to_vec(),
+        outcome: Outcome::Stored,
+        detail: "1 deployment".into(),
+    }
+}
+
+fn pull_request(updated_at: i64, state: &str) -> PullRequest {
+    PullRequest {
+        forge: "github".into(),
+        repo: "octo/app".into(),
+        number: 7,
+        title: "Add checkout".into(),
+        author: "octocat".into(),
+        state: state.into(),
+        draft: false,
+        created_at: 1_000,
+        updated_at,
+        merged_at: (state == "merged").then_some(updated_at),
+        closed_at: (state != "open").then_some(updated_at),
+        base_ref: "main".into(),
+        head_sha: "ab".repeat(20),
+        merge_sha: None,
+        additions: Some(10),
+        deletions: Some(2),
+        changed_files: Some(1),
+        commits: Some(3),
+        labels: vec!["bug".into(), "needs, review".into()],
+    }
+}
+
+fn all_events() -> Events {
+    Events {
+        deployments: vec![deployment("42", 3_000)],
+        incidents: vec![Incident {
+            id: "octo/app#9".into(),
+            service: "app".into(),
+            opened_at: 2_000,
+            resolved_at: None,
+            severity: None,
+            title: Some("Checkout down".into()),
+            cause_deployment: None,
+            cause_sha: None,
+            postmortem_url: None,
+        }],
+        resolutions: vec![],
+        pull_requests: vec![pull_request(2_000, "open")],
+        reviews: vec![Review {
+            forge: "github".into(),
+            repo: "octo/app".into(),
+            number: 7,
+            id: "r1".into(),
+            reviewer: "hubot".into(),
+            state: "approved".into(),
+            submitted_at: 2_500,
+        }],
+        builds: vec![Build {
+            id: "30433642/1".into(),
+            repo: "octo/app".into(),
+            pipeline: "CI".into(),
+            sha: "ab".repeat(20),
+            branch: Some("main".into()),
+            attempt: 1,
+            status: "success".into(),
+            created_at: 1_000,
+            started_at: Some(1_100),
+            finished_at: Some(1_900),
+            updated_at: 1_900,
+        }],
+        pushed_commits: vec![PushedCommit {
+            forge: "github".into(),
+            repo: "octo/app".into(),
+            sha: "cd".repeat(20),
+            ref_name: "refs/heads/main".into(),
+            author_name: "Ann".into(),
+            author_email: "ann@example.com".into(),
+            committed_at: 900,
+            pushed_at: 950,
+            message: "Fix\n\nbody".into(),
+        }],
+    }
+}
+
+async fn a_delivery_is_stored_whole_once(f: Fixture) {
+    let before = f.store.row_counts().await.unwrap();
+    let events = all_events();
+    let d = delivery("guid-1", "{\"a\":1}");
+    assert!(f.store.apply_delivery(&d, &events, false).await.unwrap());
+    assert_eq!(
+        f.store.deliveries_page(None, None, 10).await.unwrap(),
+        vec![d.clone()]
+    );
+    assert_eq!(f.store.deployments().await.unwrap().len(), 1);
+    assert_eq!(f.store.deployments().await.unwrap()[0].0, "github");
+    assert_eq!(f.store.incidents().await.unwrap().len(), 1);
+    assert_eq!(f.store.pull_requests().await.unwrap(), events.pull_requests);
+    assert_eq!(f.store.reviews().await.unwrap(), events.reviews);
+    assert_eq!(
+        f.store.builds().await.unwrap(),
+        vec![("github".to_owned(), events.builds[0].clone())]
+    );
+    assert_eq!(
+        f.store.pushed_commits().await.unwrap(),
+        events.pushed_commits
+    );
+    let after_first = f.store.row_counts().await.unwrap();
+    assert_ne!(before, after_first);
+
+    // A redelivery (same source and id) stores nothing, even with other content.
+    let mut other = all_events();
+    other.deployments[0].id = "43".into();
+    assert!(!f.store.apply_delivery(&d, &other, false).await.unwrap());
+    assert_eq!(f.store.row_counts().await.unwrap(), after_first);
+
+    // The same id from another source is another delivery.
+    let mut gitlab = d.clone();
+    gitlab.source = "gitlab".into();
+    assert!(
+        f.store
+            .apply_delivery(&gitlab, &Events::default(), false)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        f.store
+            .deliveries_page(Some("gitlab"), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A resolution closes an open incident of the delivery's source, once.
+    let resolve = Events {
+        resolutions: vec![Resolution {
+            id: "octo/app#9".into(),
+            resolved_at: 8_000,
+        }],
+        ..Events::default()
+    };
+    for (id, at) in [("guid-2", 8_000), ("guid-3", 9_000)] {
+        let mut again = resolve.clone();
+        again.resolutions[0].resolved_at = at;
+        f.store
+            .apply_delivery(&delivery(id, "{}"), &again, false)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        f.store.incidents().await.unwrap()[0].1.resolved_at,
+        Some(8_000)
+    );
+}
+
+async fn replaying_a_delivery_replaces_its_outcome_and_upserts_again(f: Fixture) {
+    let mut d = delivery("guid-1", "{}");
+    d.outcome = Outcome::Failed;
+    d.detail = "missing deployment.sha".into();
+    assert!(
+        f.store
+            .apply_delivery(&d, &Events::default(), false)
+            .await
+            .unwrap()
+    );
+    let mut fixed = d.clone();
+    fixed.outcome = Outcome::Stored;
+    fixed.detail = "1 deployment".into();
+    let events = Events {
+        deployments: vec![deployment("42", 3_000)],
+        ..Events::default()
+    };
+    assert!(f.store.apply_delivery(&fixed, &events, true).await.unwrap());
+    assert!(f.store.apply_delivery(&fixed, &events, true).await.unwrap());
+    assert_eq!(
+        f.store.deliveries_page(None, None, 10).await.unwrap(),
+        vec![fixed]
+    );
+    assert_eq!(f.store.deployments().await.unwrap().len(), 1);
+}
+
+async fn older_pull_request_updates_do_not_overwrite_newer(f: Fixture) {
+    let merged = Events {
+        pull_requests: vec![pull_request(5_000, "merged")],
+        ..Events::default()
+    };
+    let stale = Events {
+        pull_requests: vec![pull_request(2_000, "open")],
+        ..Events::default()
+    };
+    f.store
+        .apply_delivery(&delivery("new", "{}"), &merged, false)
+        .await
+        .unwrap();
+    f.store
+        .apply_delivery(&delivery("old", "{}"), &stale, false)
+        .await
+        .unwrap();
+    assert_eq!(f.store.pull_requests().await.unwrap(), merged.pull_requests);
+}
+
+async fn tokens_are_stored_by_hash_with_unique_names(f: Fixture) {
+    let token = ApiToken {
+        name: "ci".into(),
+        scope: Scope::Write,
+        hash: "ab".repeat(32),
+        created_at: 1_000,
+    };
+    f.store.create_token(&token).await.unwrap();
+    let mut same_name = token.clone();
+    same_name.hash = "cd".repeat(32);
+    assert!(matches!(
+        f.store.create_token(&same_name).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(f.store.tokens().await.unwrap(), vec![token]);
+    assert!(f.store.revoke_token("ci").await.unwrap());
+    assert!(!f.store.revoke_token("ci").await.unwrap());
+    assert!(f.store.tokens().await.unwrap().is_empty());
 }

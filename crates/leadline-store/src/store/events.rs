@@ -1,0 +1,573 @@
+//! Server state: webhook deliveries with the events they map to, forge events, API tokens and
+//! time-ordered pages of deployments and incidents. The `Store` impl delegates here.
+
+use leadline_core::events::{
+    ApiToken, Build, Delivery, Events, Outcome, PullRequest, PushedCommit, Review, Scope,
+};
+use leadline_core::model::{Deployment, Incident};
+use leadline_core::store::{EventPosition, StoreError, StoreResult};
+use sqlx::{QueryBuilder, Row};
+
+use super::INSERT_ROWS;
+use crate::{SqlStore, backend, on_pool};
+
+/// Upserts pull requests inside `$tx`; a row older (by updated_at) than the stored one is
+/// skipped, so deliveries arriving out of order cannot undo a merge.
+macro_rules! put_pull_requests {
+    ($tx:ident, $rows:expr, $context:expr) => {
+        for chunk in $rows.chunks(INSERT_ROWS / 4) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO pull_requests (forge, repo, number, title, author, state, draft, created_at, \
+                 updated_at, merged_at, closed_at, base_ref, head_sha, merge_sha, additions, deletions, \
+                 changed_files, commits, labels) ",
+            );
+            q.push_values(chunk, |mut b, p: &PullRequest| {
+                b.push_bind(&p.forge)
+                    .push_bind(&p.repo)
+                    .push_bind(p.number)
+                    .push_bind(&p.title)
+                    .push_bind(&p.author)
+                    .push_bind(&p.state)
+                    .push_bind(p.draft)
+                    .push_bind(p.created_at)
+                    .push_bind(p.updated_at)
+                    .push_bind(p.merged_at)
+                    .push_bind(p.closed_at)
+                    .push_bind(&p.base_ref)
+                    .push_bind(&p.head_sha)
+                    .push_bind(&p.merge_sha)
+                    .push_bind(p.additions)
+                    .push_bind(p.deletions)
+                    .push_bind(p.changed_files)
+                    .push_bind(p.commits)
+                    .push_bind(serde_json::Value::from(p.labels.clone()).to_string());
+            });
+            q.push(
+                " ON CONFLICT (forge, repo, number) DO UPDATE SET title = excluded.title, \
+                 author = excluded.author, state = excluded.state, draft = excluded.draft, \
+                 created_at = excluded.created_at, updated_at = excluded.updated_at, \
+                 merged_at = excluded.merged_at, closed_at = excluded.closed_at, base_ref = excluded.base_ref, \
+                 head_sha = excluded.head_sha, merge_sha = excluded.merge_sha, additions = excluded.additions, \
+                 deletions = excluded.deletions, changed_files = excluded.changed_files, \
+                 commits = excluded.commits, labels = excluded.labels \
+                 WHERE excluded.updated_at >= pull_requests.updated_at",
+            );
+            q.build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+        }
+    };
+}
+
+/// Upserts reviews inside `$tx`.
+macro_rules! put_reviews {
+    ($tx:ident, $rows:expr, $context:expr) => {
+        for chunk in $rows.chunks(INSERT_ROWS / 2) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO reviews (forge, repo, number, review_id, reviewer, state, submitted_at) ",
+            );
+            q.push_values(chunk, |mut b, r: &Review| {
+                b.push_bind(&r.forge)
+                    .push_bind(&r.repo)
+                    .push_bind(r.number)
+                    .push_bind(&r.id)
+                    .push_bind(&r.reviewer)
+                    .push_bind(&r.state)
+                    .push_bind(r.submitted_at);
+            });
+            q.push(
+                " ON CONFLICT (forge, repo, number, review_id) DO UPDATE SET reviewer = excluded.reviewer, \
+                 state = excluded.state, submitted_at = excluded.submitted_at",
+            );
+            q.build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+        }
+    };
+}
+
+/// Upserts builds of `$source` inside `$tx`; as pull requests, older updates are skipped.
+macro_rules! put_builds {
+    ($tx:ident, $source:expr, $rows:expr, $context:expr) => {
+        for chunk in $rows.chunks(INSERT_ROWS / 4) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO builds (source, external_id, repo, pipeline, sha, branch, attempt, status, \
+                 created_at, started_at, finished_at, updated_at) ",
+            );
+            q.push_values(chunk, |mut b, r: &Build| {
+                b.push_bind($source)
+                    .push_bind(&r.id)
+                    .push_bind(&r.repo)
+                    .push_bind(&r.pipeline)
+                    .push_bind(&r.sha)
+                    .push_bind(&r.branch)
+                    .push_bind(r.attempt)
+                    .push_bind(&r.status)
+                    .push_bind(r.created_at)
+                    .push_bind(r.started_at)
+                    .push_bind(r.finished_at)
+                    .push_bind(r.updated_at);
+            });
+            q.push(
+                " ON CONFLICT (source, external_id) DO UPDATE SET repo = excluded.repo, \
+                 pipeline = excluded.pipeline, sha = excluded.sha, branch = excluded.branch, \
+                 attempt = excluded.attempt, status = excluded.status, created_at = excluded.created_at, \
+                 started_at = excluded.started_at, finished_at = excluded.finished_at, \
+                 updated_at = excluded.updated_at WHERE excluded.updated_at >= builds.updated_at",
+            );
+            q.build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+        }
+    };
+}
+
+/// Inserts pushed commits inside `$tx`; the first push that announced a commit keeps it.
+macro_rules! put_pushed_commits {
+    ($tx:ident, $rows:expr, $context:expr) => {
+        for chunk in $rows.chunks(INSERT_ROWS / 2) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO pushed_commits (forge, repo, sha, ref_name, author_name, author_email, \
+                 committed_at, pushed_at, message) ",
+            );
+            q.push_values(chunk, |mut b, c: &PushedCommit| {
+                b.push_bind(&c.forge)
+                    .push_bind(&c.repo)
+                    .push_bind(&c.sha)
+                    .push_bind(&c.ref_name)
+                    .push_bind(&c.author_name)
+                    .push_bind(&c.author_email)
+                    .push_bind(c.committed_at)
+                    .push_bind(c.pushed_at)
+                    .push_bind(&c.message);
+            });
+            q.push(" ON CONFLICT (forge, repo, sha) DO NOTHING");
+            q.build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+        }
+    };
+}
+
+/// Tables whose rows `row_counts` reports: everything a user's input can add to.
+const COUNTED_TABLES: [&str; 16] = [
+    "repositories",
+    "person_aliases",
+    "ingest_cursors",
+    "commits",
+    "file_changes",
+    "commit_trailers",
+    "refs",
+    "deployments",
+    "incidents",
+    "api_tokens",
+    "webhook_deliveries",
+    "pull_requests",
+    "reviews",
+    "builds",
+    "pushed_commits",
+    "people",
+];
+
+/// Appends `WHERE (time, source, id) > after` (row-value comparison, in both engines) and the
+/// order and limit of an event page.
+fn page_tail<DB: sqlx::Database>(
+    q: &mut QueryBuilder<DB>,
+    columns: &str,
+    after: Option<&EventPosition>,
+    limit: usize,
+    has_where: bool,
+) where
+    i64: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'s> &'s str: sqlx::Encode<'s, DB> + sqlx::Type<DB>,
+{
+    if let Some(p) = after {
+        q.push(if has_where { " AND (" } else { " WHERE (" })
+            .push(columns)
+            .push(") > (")
+            .push_bind(p.at)
+            .push(", ")
+            .push_bind(p.source.as_str())
+            .push(", ")
+            .push_bind(p.id.as_str())
+            .push(")");
+    }
+    q.push(" ORDER BY ")
+        .push(columns)
+        .push(" LIMIT ")
+        .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+}
+
+impl SqlStore {
+    pub(super) async fn page_deployments(
+        &self,
+        after: Option<&EventPosition>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Deployment)>> {
+        on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new(
+                "SELECT source, external_id, service, environment, sha, started_at, finished_at, status, repo \
+                 FROM deployments",
+            );
+            page_tail(
+                &mut q,
+                "finished_at, source, external_id",
+                after,
+                limit,
+                false,
+            );
+            let rows = q
+                .build()
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list deployments"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push((col!(row, "source"), deployment!(row)));
+            }
+            Ok(out)
+        })
+    }
+
+    pub(super) async fn page_incidents(
+        &self,
+        after: Option<&EventPosition>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, Incident)>> {
+        on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new(
+                "SELECT source, external_id, service, opened_at, resolved_at, severity, title, cause_deployment, \
+                 cause_sha, postmortem_url FROM incidents",
+            );
+            page_tail(
+                &mut q,
+                "opened_at, source, external_id",
+                after,
+                limit,
+                false,
+            );
+            let rows = q
+                .build()
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list incidents"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push((col!(row, "source"), incident!(row)));
+            }
+            Ok(out)
+        })
+    }
+
+    pub(super) async fn store_delivery(
+        &self,
+        delivery: &Delivery,
+        events: &Events,
+        replay: bool,
+    ) -> StoreResult<bool> {
+        let context = "cannot store a webhook delivery";
+        let source = delivery.source.as_str();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(backend(context))?;
+            let conflict = if replay {
+                " ON CONFLICT (source, delivery_id) DO UPDATE SET outcome = excluded.outcome, detail = excluded.detail"
+            } else {
+                " ON CONFLICT (source, delivery_id) DO NOTHING"
+            };
+            let mut q = QueryBuilder::new(
+                "INSERT INTO webhook_deliveries (source, delivery_id, event, received_at, body, outcome, detail) ",
+            );
+            q.push_values([delivery], |mut b, d| {
+                b.push_bind(source)
+                    .push_bind(&d.id)
+                    .push_bind(&d.event)
+                    .push_bind(d.received_at)
+                    .push_bind(&d.body)
+                    .push_bind(d.outcome.as_str())
+                    .push_bind(&d.detail);
+            });
+            q.push(conflict);
+            let inserted = q
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(backend(context))?
+                .rows_affected();
+            if inserted == 0 {
+                // Dropping the transaction rolls it back: a redelivery stores nothing.
+                return Ok(false);
+            }
+            put_deployments!(tx, source, events.deployments, context);
+            put_incidents!(tx, source, events.incidents, context);
+            for r in &events.resolutions {
+                sqlx::query(
+                    "UPDATE incidents SET resolved_at = $1 \
+                     WHERE source = $2 AND external_id = $3 AND resolved_at IS NULL",
+                )
+                .bind(r.resolved_at)
+                .bind(source)
+                .bind(&r.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend(context))?;
+            }
+            put_pull_requests!(tx, events.pull_requests, context);
+            put_reviews!(tx, events.reviews, context);
+            put_builds!(tx, source, events.builds, context);
+            put_pushed_commits!(tx, events.pushed_commits, context);
+            tx.commit().await.map_err(backend(context))?;
+            Ok(true)
+        })
+    }
+
+    pub(super) async fn page_deliveries(
+        &self,
+        source: Option<&str>,
+        after: Option<&EventPosition>,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>> {
+        on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new(
+                "SELECT source, delivery_id, event, received_at, body, outcome, detail FROM webhook_deliveries",
+            );
+            if let Some(source) = source {
+                q.push(" WHERE source = ").push_bind(source);
+            }
+            page_tail(
+                &mut q,
+                "received_at, source, delivery_id",
+                after,
+                limit,
+                source.is_some(),
+            );
+            let rows = q
+                .build()
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list webhook deliveries"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let outcome: String = col!(row, "outcome");
+                out.push(Delivery {
+                    source: col!(row, "source"),
+                    id: col!(row, "delivery_id"),
+                    event: col!(row, "event"),
+                    received_at: col!(row, "received_at"),
+                    body: col!(row, "body"),
+                    outcome: Outcome::parse(&outcome).ok_or_else(|| {
+                        StoreError::Corrupt(format!("unknown delivery outcome {outcome:?}"))
+                    })?,
+                    detail: col!(row, "detail"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    pub(super) async fn all_pull_requests(&self) -> StoreResult<Vec<PullRequest>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT forge, repo, number, title, author, state, draft, created_at, updated_at, merged_at, \
+                 closed_at, base_ref, head_sha, merge_sha, additions, deletions, changed_files, commits, labels \
+                 FROM pull_requests ORDER BY forge, repo, number",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list pull requests"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let labels: String = col!(row, "labels");
+                out.push(PullRequest {
+                    forge: col!(row, "forge"),
+                    repo: col!(row, "repo"),
+                    number: col!(row, "number"),
+                    title: col!(row, "title"),
+                    author: col!(row, "author"),
+                    state: col!(row, "state"),
+                    draft: col!(row, "draft"),
+                    created_at: col!(row, "created_at"),
+                    updated_at: col!(row, "updated_at"),
+                    merged_at: col!(row, "merged_at"),
+                    closed_at: col!(row, "closed_at"),
+                    base_ref: col!(row, "base_ref"),
+                    head_sha: col!(row, "head_sha"),
+                    merge_sha: col!(row, "merge_sha"),
+                    additions: col!(row, "additions"),
+                    deletions: col!(row, "deletions"),
+                    changed_files: col!(row, "changed_files"),
+                    commits: col!(row, "commits"),
+                    labels: serde_json::from_str(&labels).map_err(|_| {
+                        StoreError::Corrupt(format!("unreadable pull request labels {labels:?}"))
+                    })?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    pub(super) async fn all_reviews(&self) -> StoreResult<Vec<Review>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT forge, repo, number, review_id, reviewer, state, submitted_at FROM reviews \
+                 ORDER BY forge, repo, number, submitted_at, review_id",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list reviews"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(Review {
+                    forge: col!(row, "forge"),
+                    repo: col!(row, "repo"),
+                    number: col!(row, "number"),
+                    id: col!(row, "review_id"),
+                    reviewer: col!(row, "reviewer"),
+                    state: col!(row, "state"),
+                    submitted_at: col!(row, "submitted_at"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    pub(super) async fn all_builds(&self) -> StoreResult<Vec<(String, Build)>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT source, external_id, repo, pipeline, sha, branch, attempt, status, created_at, \
+                 started_at, finished_at, updated_at FROM builds ORDER BY created_at, source, external_id",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list builds"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push((
+                    col!(row, "source"),
+                    Build {
+                        id: col!(row, "external_id"),
+                        repo: col!(row, "repo"),
+                        pipeline: col!(row, "pipeline"),
+                        sha: col!(row, "sha"),
+                        branch: col!(row, "branch"),
+                        attempt: col!(row, "attempt"),
+                        status: col!(row, "status"),
+                        created_at: col!(row, "created_at"),
+                        started_at: col!(row, "started_at"),
+                        finished_at: col!(row, "finished_at"),
+                        updated_at: col!(row, "updated_at"),
+                    },
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    pub(super) async fn all_pushed_commits(&self) -> StoreResult<Vec<PushedCommit>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT forge, repo, sha, ref_name, author_name, author_email, committed_at, pushed_at, message \
+                 FROM pushed_commits ORDER BY pushed_at, forge, repo, committed_at, sha",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list pushed commits"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(PushedCommit {
+                    forge: col!(row, "forge"),
+                    repo: col!(row, "repo"),
+                    sha: col!(row, "sha"),
+                    ref_name: col!(row, "ref_name"),
+                    author_name: col!(row, "author_name"),
+                    author_email: col!(row, "author_email"),
+                    committed_at: col!(row, "committed_at"),
+                    pushed_at: col!(row, "pushed_at"),
+                    message: col!(row, "message"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    pub(super) async fn insert_token(&self, token: &ApiToken) -> StoreResult<()> {
+        on_pool!(self, |pool| {
+            let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE name = $1")
+                .bind(&token.name)
+                .fetch_one(pool)
+                .await
+                .map_err(backend("cannot create the token"))?;
+            if taken > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "a token named {:?} exists; revoke it first or choose another name",
+                    token.name
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO api_tokens (name, scope, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&token.name)
+            .bind(token.scope.as_str())
+            .bind(&token.hash)
+            .bind(token.created_at)
+            .execute(pool)
+            .await
+            .map_err(backend("cannot create the token"))?;
+            Ok(())
+        })
+    }
+
+    pub(super) async fn all_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT name, scope, token_hash, created_at FROM api_tokens ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list tokens"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let scope: String = col!(row, "scope");
+                out.push(ApiToken {
+                    name: col!(row, "name"),
+                    scope: Scope::parse(&scope).ok_or_else(|| {
+                        StoreError::Corrupt(format!("unknown token scope {scope:?}"))
+                    })?,
+                    hash: col!(row, "token_hash"),
+                    created_at: col!(row, "created_at"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    pub(super) async fn delete_token(&self, name: &str) -> StoreResult<bool> {
+        on_pool!(self, |pool| {
+            let deleted = sqlx::query("DELETE FROM api_tokens WHERE name = $1")
+                .bind(name)
+                .execute(pool)
+                .await
+                .map_err(backend("cannot revoke the token"))?
+                .rows_affected();
+            Ok(deleted > 0)
+        })
+    }
+
+    pub(super) async fn count_rows(&self) -> StoreResult<Vec<(String, i64)>> {
+        let mut out = Vec::with_capacity(COUNTED_TABLES.len());
+        for table in COUNTED_TABLES {
+            let n: i64 = on_pool!(self, |pool| {
+                QueryBuilder::new(format!("SELECT COUNT(*) FROM {table}"))
+                    .build_query_scalar()
+                    .fetch_one(pool)
+                    .await
+                    .map_err(backend("cannot count rows"))?
+            });
+            out.push((table.to_owned(), n));
+        }
+        Ok(out)
+    }
+}
