@@ -1,5 +1,6 @@
-//! leadline's sources: files and (later) forge APIs and webhooks turned into domain rows. Nothing
+//! leadline's sources: files, webhook payloads and (later) forge APIs turned into domain rows. Nothing
 //! here touches the store; callers decide what to keep.
 
 pub mod import;
 mod records;
+pub mod webhook;

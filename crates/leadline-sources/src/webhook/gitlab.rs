@@ -1,0 +1,206 @@
+//! GitLab webhooks: the secret token check and the mapping of the events leadline tracks.
+//!
+//! | `object_kind` (header `X-Gitlab-Event`) | maps to |
+//! |---|---|
+//! | `deployment` (Deployment Hook; `success`, `failed`) | a deployment, id = GitLab's deployment id |
+//! | `pipeline` (Pipeline Hook) | a build, id = `pipeline-<id>` |
+//! | `merge_request` (Merge Request Hook) | the merge request as last seen |
+//! | `push` (Push Hook) to the default branch | pushed commits |
+//! | anything else | nothing (recorded as ignored) |
+
+use leadline_core::events::{Build, Events, PullRequest, PushedCommit};
+use leadline_core::model::{Deployment, Millis};
+use subtle::ConstantTimeEq;
+
+use super::{Doc, Mapped, Mapping, MappingError, is_full_sha, parse};
+
+const FORGE: &str = "gitlab";
+
+/// Compares `X-Gitlab-Token` with the configured token in constant time.
+pub fn token_is_valid(expected: &[u8], given: &[u8]) -> bool {
+    expected.len() == given.len() && bool::from(expected.ct_eq(given))
+}
+
+/// Maps one delivery; the body's `object_kind` decides, the header only names it.
+pub fn map(body: &[u8], received_at: Millis) -> Mapped {
+    let value = parse(body)?;
+    let doc = Doc(&value);
+    match doc.get("object_kind").str()? {
+        "deployment" => deployment(&doc),
+        "pipeline" => pipeline(&doc),
+        "merge_request" => merge_request(&doc),
+        "push" => push(&doc, received_at),
+        other => Ok(Mapping::ignored(format!("event {other:?} is not tracked"))),
+    }
+}
+
+fn deployment(doc: &Doc<'_>) -> Mapped {
+    let status = match doc.get("status").str()? {
+        "success" => "success",
+        "failed" => "failure",
+        other => {
+            return Ok(Mapping::ignored(format!(
+                "deployment status {other:?} is not a finished deployment"
+            )));
+        }
+    };
+    // The full id is the last segment of commit_url; short_sha is resolved against ingested
+    // history when only it is given.
+    let from_url = doc
+        .get("commit_url")
+        .opt_str()?
+        .and_then(|url| url.rsplit('/').next())
+        .filter(|s| is_full_sha(s));
+    let sha = match from_url {
+        Some(sha) => sha.to_owned(),
+        None => doc.get("short_sha").str()?.to_owned(),
+    };
+    let project = doc.get("project.name").str()?;
+    Ok(Mapping::stored(Events {
+        deployments: vec![Deployment {
+            id: doc.get("deployment_id").id()?,
+            service: project.to_owned(),
+            environment: doc.get("environment").str()?.to_owned(),
+            sha,
+            started_at: None,
+            finished_at: doc.get("status_changed_at").time()?,
+            status: status.to_owned(),
+            repo: Some(project.to_owned()),
+        }],
+        ..Events::default()
+    }))
+}
+
+fn pipeline(doc: &Doc<'_>) -> Mapped {
+    let attrs = |field: &'static str| doc.get(field);
+    let status = match attrs("object_attributes.status").str()? {
+        "failed" => "failure",
+        "canceled" => "cancelled",
+        other => other,
+    };
+    let created_at = attrs("object_attributes.created_at").time()?;
+    let finished_at = attrs("object_attributes.finished_at").opt_time()?;
+    // queued_duration is in seconds; a pipeline starts when its first job leaves the queue.
+    let started_at = attrs("object_attributes.queued_duration")
+        .opt_int()?
+        .map(|q| created_at + q * 1000);
+    Ok(Mapping::stored(Events {
+        builds: vec![Build {
+            id: format!("pipeline-{}", attrs("object_attributes.id").id()?),
+            repo: doc.get("project.path_with_namespace").str()?.to_owned(),
+            pipeline: attrs("object_attributes.name")
+                .opt_str()?
+                .unwrap_or("pipeline")
+                .to_owned(),
+            sha: attrs("object_attributes.sha").str()?.to_owned(),
+            branch: attrs("object_attributes.ref").opt_str()?.map(str::to_owned),
+            attempt: 1,
+            status: status.to_owned(),
+            created_at,
+            started_at,
+            finished_at,
+            updated_at: finished_at.unwrap_or(created_at),
+        }],
+        ..Events::default()
+    }))
+}
+
+fn merge_request(doc: &Doc<'_>) -> Mapped {
+    let attrs = |field: &'static str| doc.get(field);
+    let state = match attrs("object_attributes.state").str()? {
+        "opened" | "locked" => "open",
+        "merged" => "merged",
+        _ => "closed",
+    };
+    let updated_at = attrs("object_attributes.updated_at").time()?;
+    // Hooks of older GitLab versions carry no merged_at/closed_at: the update that merged or
+    // closed it is the best time there is.
+    let merged_at = match state {
+        "merged" => Some(
+            attrs("object_attributes.merged_at")
+                .opt_time()?
+                .unwrap_or(updated_at),
+        ),
+        _ => None,
+    };
+    let closed_at = match state {
+        "open" => None,
+        _ => Some(
+            attrs("object_attributes.closed_at")
+                .opt_time()?
+                .or(merged_at)
+                .unwrap_or(updated_at),
+        ),
+    };
+    let mut labels = Vec::new();
+    for (i, label) in doc.get("labels").array()?.iter().enumerate() {
+        let title = Doc(label).get("title").str().map_err(|e| {
+            MappingError::new(&format!("labels.{i}.{}", e.field), e.message.clone())
+        })?;
+        labels.push(title.to_owned());
+    }
+    let draft = attrs("object_attributes.draft").bool()?
+        || attrs("object_attributes.work_in_progress").bool()?;
+    Ok(Mapping::stored(Events {
+        pull_requests: vec![PullRequest {
+            forge: FORGE.into(),
+            repo: doc.get("project.path_with_namespace").str()?.to_owned(),
+            number: attrs("object_attributes.iid").int()?,
+            title: attrs("object_attributes.title").str()?.to_owned(),
+            author: format!("gitlab-user-{}", attrs("object_attributes.author_id").id()?),
+            state: state.into(),
+            draft,
+            created_at: attrs("object_attributes.created_at").time()?,
+            updated_at,
+            merged_at,
+            closed_at,
+            base_ref: attrs("object_attributes.target_branch").str()?.to_owned(),
+            head_sha: attrs("object_attributes.last_commit.id").str()?.to_owned(),
+            merge_sha: match merged_at {
+                Some(_) => attrs("object_attributes.merge_commit_sha")
+                    .opt_str()?
+                    .map(str::to_owned),
+                None => None,
+            },
+            additions: None,
+            deletions: None,
+            changed_files: None,
+            commits: None,
+            labels,
+        }],
+        ..Events::default()
+    }))
+}
+
+fn push(doc: &Doc<'_>, received_at: Millis) -> Mapped {
+    let ref_name = doc.get("ref").str()?;
+    let default = doc.get("project.default_branch").str()?;
+    if ref_name != format!("refs/heads/{default}") {
+        return Ok(Mapping::ignored(format!(
+            "push to {ref_name}, not the default branch"
+        )));
+    }
+    let repo = doc.get("project.path_with_namespace").str()?;
+    let mut commits = Vec::new();
+    for item in doc.get("commits").array()? {
+        let c = Doc(item);
+        commits.push(PushedCommit {
+            forge: FORGE.into(),
+            repo: repo.to_owned(),
+            sha: c.get("id").str()?.to_owned(),
+            ref_name: ref_name.to_owned(),
+            author_name: c.get("author.name").str()?.to_owned(),
+            author_email: c.get("author.email").opt_str()?.unwrap_or("").to_owned(),
+            committed_at: c.get("timestamp").time()?,
+            pushed_at: received_at,
+            message: c.get("message").str()?.to_owned(),
+        });
+    }
+    if commits.is_empty() {
+        return Ok(Mapping::ignored("a push without commits"));
+    }
+    Ok(Mapping::stored(Events {
+        pushed_commits: commits,
+        ..Events::default()
+    }))
+}

@@ -1,0 +1,472 @@
+//! Webhook mappings on real GitHub payloads (and GitLab/alert bodies written after their
+//! documentation). Expected values are read off the payload files by hand.
+
+use leadline_core::events::{Build, Outcome, PullRequest, PushedCommit, Resolution, Review};
+use leadline_core::model::{Deployment, Incident};
+use leadline_sources::webhook::{alerts, github, gitlab};
+
+fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+fn ms(rfc3339: &str) -> i64 {
+    rfc3339.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+}
+
+const RECEIVED: i64 = 1_700_000_000_000;
+
+fn gh(event: &str, path: &str) -> leadline_sources::webhook::Mapping {
+    github::map(
+        event,
+        &fixture(&format!("github/{path}")),
+        RECEIVED,
+        &github::Options::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn github_documented_signature_vector() {
+    let secret = b"It's a Secret to Everybody";
+    let header = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    assert!(github::signature_is_valid(secret, b"Hello, World!", header));
+    assert!(!github::signature_is_valid(
+        secret,
+        b"Hello, World?",
+        header
+    ));
+    assert!(!github::signature_is_valid(
+        b"another secret",
+        b"Hello, World!",
+        header
+    ));
+    assert!(!github::signature_is_valid(
+        secret,
+        b"Hello, World!",
+        &header.replace("sha256=", "sha1=")
+    ));
+    assert!(!github::signature_is_valid(
+        secret,
+        b"Hello, World!",
+        "sha256=75"
+    ));
+    assert!(!github::signature_is_valid(
+        secret,
+        b"Hello, World!",
+        "sha256=zz"
+    ));
+    assert!(!github::signature_is_valid(secret, b"Hello, World!", ""));
+}
+
+#[test]
+fn github_deployment_status_is_a_deployment() {
+    let m = gh("deployment_status", "deployment_status/payload.json");
+    assert_eq!(m.outcome, Outcome::Stored);
+    assert_eq!(
+        m.events.deployments,
+        [Deployment {
+            id: "145988746".into(),
+            service: "Hello-World".into(),
+            environment: "production".into(),
+            sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e".into(),
+            started_at: Some(ms("2019-05-15T15:20:53Z")),
+            finished_at: ms("2019-05-15T15:20:55Z"),
+            status: "success".into(),
+            repo: Some("Hello-World".into()),
+        }]
+    );
+    assert_eq!(m.detail, "1 deployment");
+}
+
+#[test]
+fn github_unfinished_deployment_statuses_and_other_events_are_ignored() {
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&fixture("github/deployment_status/payload.json")).unwrap();
+    for state in ["in_progress", "queued", "pending", "inactive"] {
+        body["deployment_status"]["state"] = state.into();
+        let m = github::map(
+            "deployment_status",
+            &serde_json::to_vec(&body).unwrap(),
+            RECEIVED,
+            &github::Options::default(),
+        )
+        .unwrap();
+        assert_eq!(m.outcome, Outcome::Ignored, "{state}");
+        assert!(m.events.is_empty());
+    }
+    body["deployment_status"]["state"] = "error".into();
+    let m = github::map(
+        "deployment_status",
+        &serde_json::to_vec(&body).unwrap(),
+        RECEIVED,
+        &github::Options::default(),
+    )
+    .unwrap();
+    assert_eq!(m.events.deployments[0].status, "failure");
+    for (event, path) in [
+        ("ping", "ping/payload.json"),
+        ("check_run", "check_run/completed.payload.json"),
+        ("deployment", "deployment/payload.json"),
+        ("push", "push/payload.json"),
+        ("issues", "issues/labeled.payload.json"),
+        ("release", "release/published.payload.json"),
+    ] {
+        let m = gh(event, path);
+        assert_eq!(m.outcome, Outcome::Ignored, "{event}");
+        assert!(m.events.is_empty(), "{event}");
+    }
+}
+
+#[test]
+fn github_push_to_the_default_branch_lists_its_commits() {
+    let m = gh("push", "push/with-new-branch.payload.json");
+    assert_eq!(
+        m.events.pushed_commits,
+        [PushedCommit {
+            forge: "github".into(),
+            repo: "Codertocat/Hello-World".into(),
+            sha: "6113728f27ae82c7b1a177c8d03f9e96e0adf246".into(),
+            ref_name: "refs/heads/master".into(),
+            author_name: "Codertocat".into(),
+            author_email: "21031067+Codertocat@users.noreply.github.com".into(),
+            committed_at: ms("2019-05-15T15:19:25Z"),
+            pushed_at: RECEIVED,
+            message: "Initial commit".into(),
+        }]
+    );
+}
+
+#[test]
+fn github_pull_request_and_review() {
+    let m = gh("pull_request", "pull_request/closed.payload.json");
+    assert_eq!(
+        m.events.pull_requests,
+        [PullRequest {
+            forge: "github".into(),
+            repo: "Codertocat/Hello-World".into(),
+            number: 2,
+            title: "Update the README with new information.".into(),
+            author: "Codertocat".into(),
+            state: "closed".into(),
+            draft: false,
+            created_at: ms("2019-05-15T15:20:33Z"),
+            updated_at: ms("2019-05-15T15:21:18Z"),
+            merged_at: None,
+            closed_at: Some(ms("2019-05-15T15:21:18Z")),
+            base_ref: "master".into(),
+            head_sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".into(),
+            merge_sha: None,
+            additions: Some(1),
+            deletions: Some(1),
+            changed_files: Some(1),
+            commits: Some(1),
+            labels: vec!["bug".into()],
+        }]
+    );
+    let opened = gh("pull_request", "pull_request/opened.payload.json");
+    assert_eq!(opened.events.pull_requests[0].state, "open");
+    let r = gh(
+        "pull_request_review",
+        "pull_request_review/submitted.payload.json",
+    );
+    assert_eq!(
+        r.events.reviews,
+        [Review {
+            forge: "github".into(),
+            repo: "Codertocat/Hello-World".into(),
+            number: 2,
+            id: "237895671".into(),
+            reviewer: "Codertocat".into(),
+            state: "commented".into(),
+            submitted_at: ms("2019-05-15T15:20:38Z"),
+        }]
+    );
+}
+
+#[test]
+fn github_workflow_runs_are_builds_per_attempt() {
+    let m = gh("workflow_run", "workflow_run/completed.payload.json");
+    assert_eq!(
+        m.events.builds,
+        [Build {
+            id: "289782451/1".into(),
+            repo: "octo-org/octo-repo".into(),
+            // The run has an empty name: its workflow file names it.
+            pipeline: ".github/workflows/test.yml".into(),
+            sha: "3484a3fb816e0859fd6e1cea078d76385ff50625".into(),
+            branch: Some("master".into()),
+            attempt: 1,
+            status: "success".into(),
+            created_at: ms("2020-10-05T16:33:24Z"),
+            started_at: Some(ms("2020-10-05T16:33:49Z")),
+            finished_at: Some(ms("2020-10-05T16:33:49Z")),
+            updated_at: ms("2020-10-05T16:33:49Z"),
+        }]
+    );
+    let queued = gh("workflow_run", "workflow_run/requested.payload.json");
+    assert_eq!(queued.events.builds[0].status, "queued");
+    assert_eq!(queued.events.builds[0].finished_at, None);
+}
+
+#[test]
+fn github_issues_with_the_incident_label_are_incidents() {
+    let options = github::Options {
+        incident_label: "bug".into(),
+        ..github::Options::default()
+    };
+    let m = github::map(
+        "issues",
+        &fixture("github/issues/labeled.payload.json"),
+        RECEIVED,
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        m.events.incidents,
+        [Incident {
+            id: "Codertocat/Hello-World#1".into(),
+            service: "Hello-World".into(),
+            opened_at: ms("2019-05-15T15:20:18Z"),
+            resolved_at: None,
+            severity: None,
+            title: Some("Spelling error in the README file".into()),
+            cause_deployment: None,
+            cause_sha: None,
+            postmortem_url: None,
+        }]
+    );
+}
+
+#[test]
+fn github_releases_count_when_configured_and_they_name_a_commit() {
+    let options = github::Options {
+        releases_are_deployments: true,
+        ..github::Options::default()
+    };
+    let body = fixture("github/release/published.payload.json");
+    // The fixture's release targets the branch "master", not a commit.
+    let m = github::map("release", &body, RECEIVED, &options).unwrap();
+    assert_eq!(m.outcome, Outcome::Ignored);
+    assert!(m.detail.contains("master"), "{}", m.detail);
+    let mut value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    value["release"]["target_commitish"] = "a".repeat(40).into();
+    let m = github::map(
+        "release",
+        &serde_json::to_vec(&value).unwrap(),
+        RECEIVED,
+        &options,
+    )
+    .unwrap();
+    let d = &m.events.deployments[0];
+    assert_eq!(
+        (d.id.as_str(), d.sha.as_str(), d.finished_at),
+        (
+            "release-17372790",
+            "a".repeat(40).as_str(),
+            ms("2019-05-15T15:20:53Z")
+        )
+    );
+}
+
+#[test]
+fn malformed_or_incomplete_payloads_name_the_field() {
+    let e = github::map("push", b"{not json", RECEIVED, &github::Options::default()).unwrap_err();
+    assert!(e.to_string().starts_with("invalid JSON"), "{e}");
+    let mut body: serde_json::Value =
+        serde_json::from_slice(&fixture("github/deployment_status/payload.json")).unwrap();
+    body["deployment"].as_object_mut().unwrap().remove("sha");
+    let e = github::map(
+        "deployment_status",
+        &serde_json::to_vec(&body).unwrap(),
+        RECEIVED,
+        &github::Options::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "deployment.sha");
+    body["deployment"]["sha"] = "not-a-sha".into();
+    let e = github::map(
+        "deployment_status",
+        &serde_json::to_vec(&body).unwrap(),
+        RECEIVED,
+        &github::Options::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "deployment.sha");
+    assert!(gitlab::map(b"[]", RECEIVED).is_err());
+    assert!(alerts::map(b"{\"hello\": 1}").is_err());
+}
+
+#[test]
+fn gitlab_token_compares_whole_values() {
+    assert!(gitlab::token_is_valid(b"s3cret", b"s3cret"));
+    assert!(!gitlab::token_is_valid(b"s3cret", b"s3cre"));
+    assert!(!gitlab::token_is_valid(b"s3cret", b"s3cret!"));
+    assert!(!gitlab::token_is_valid(b"s3cret", b""));
+}
+
+#[test]
+fn gitlab_events() {
+    let d = gitlab::map(&fixture("gitlab/deployment.json"), RECEIVED).unwrap();
+    assert_eq!(
+        d.events.deployments,
+        [Deployment {
+            id: "15".into(),
+            service: "test-deployment-webhooks".into(),
+            environment: "production".into(),
+            sha: "279484c09fbe69ededfced8c1bb6e6d24616b468".into(),
+            started_at: None,
+            finished_at: ms("2021-04-28T19:50:00Z"),
+            status: "success".into(),
+            repo: Some("test-deployment-webhooks".into()),
+        }]
+    );
+    let p = gitlab::map(&fixture("gitlab/pipeline.json"), RECEIVED).unwrap();
+    assert_eq!(
+        p.events.builds,
+        [Build {
+            id: "pipeline-31".into(),
+            repo: "gitlab-org/gitlab-test".into(),
+            pipeline: "Pipeline for branch: master".into(),
+            sha: "bcbb5ec396a2c0f828686f14fac9b80b780504f2".into(),
+            branch: Some("master".into()),
+            attempt: 1,
+            status: "failure".into(),
+            created_at: ms("2016-08-12T15:23:28Z"),
+            started_at: Some(ms("2016-08-12T15:23:40Z")),
+            finished_at: Some(ms("2016-08-12T15:26:29Z")),
+            updated_at: ms("2016-08-12T15:26:29Z"),
+        }]
+    );
+    let mr = gitlab::map(&fixture("gitlab/merge_request.json"), RECEIVED).unwrap();
+    let pr = &mr.events.pull_requests[0];
+    assert_eq!(
+        (
+            pr.repo.as_str(),
+            pr.number,
+            pr.state.as_str(),
+            pr.merged_at,
+            pr.merge_sha.as_deref(),
+            pr.labels.clone()
+        ),
+        (
+            "gitlabhq/gitlab-test",
+            1,
+            "merged",
+            Some(ms("2013-12-03T17:23:34Z")),
+            Some("da1560886d4f094c3e6c9ef40349f7d38b5d27d7"),
+            vec!["API".to_owned()]
+        )
+    );
+    let push = gitlab::map(&fixture("gitlab/push.json"), RECEIVED).unwrap();
+    let shas: Vec<(&str, i64)> = push
+        .events
+        .pushed_commits
+        .iter()
+        .map(|c| (c.sha.as_str(), c.committed_at))
+        .collect();
+    assert_eq!(
+        shas,
+        [
+            (
+                "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327",
+                ms("2011-12-12T12:27:31Z")
+            ),
+            (
+                "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+                ms("2012-01-03T21:36:29Z")
+            )
+        ]
+    );
+}
+
+#[test]
+fn alertmanager_alerts_open_and_resolve_by_fingerprint() {
+    let m = alerts::map(&fixture("alerts/alertmanager.json")).unwrap();
+    let rows: Vec<(&str, &str, i64, Option<i64>, Option<&str>)> = m
+        .events
+        .incidents
+        .iter()
+        .map(|i| {
+            (
+                i.id.as_str(),
+                i.service.as_str(),
+                i.opened_at,
+                i.resolved_at,
+                i.title.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "c2a4a41cbf5b5d1b",
+                "checkout",
+                ms("2024-03-04T10:15:00Z"),
+                Some(ms("2024-03-04T11:05:30Z")),
+                Some("5xx above 5% for 10 minutes")
+            ),
+            (
+                "9f2e0d7a11c3b8e4",
+                "billing-worker",
+                ms("2024-03-04T10:20:00Z"),
+                None,
+                Some("QueueBacklog")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn pagerduty_and_opsgenie() {
+    let t = alerts::map(&fixture("alerts/pagerduty-triggered.json")).unwrap();
+    let r = alerts::map(&fixture("alerts/pagerduty-resolved.json")).unwrap();
+    assert_eq!(t.events.incidents[0].id, "PGR0VU2");
+    assert_eq!(t.events.incidents[0].service, "payments");
+    assert_eq!(t.events.incidents[0].opened_at, ms("2024-03-05T08:00:10Z"));
+    assert_eq!(t.events.incidents[0].resolved_at, None);
+    assert_eq!(
+        r.events.incidents[0].resolved_at,
+        Some(ms("2024-03-05T09:30:00Z"))
+    );
+    let c = alerts::map(&fixture("alerts/opsgenie-create.json")).unwrap();
+    assert_eq!(
+        (
+            c.events.incidents[0].service.as_str(),
+            c.events.incidents[0].opened_at
+        ),
+        ("search", 1_709_629_200_000)
+    );
+    let closed = alerts::map(&fixture("alerts/opsgenie-close.json")).unwrap();
+    assert_eq!(
+        closed.events.resolutions,
+        [Resolution {
+            id: "70413a06-38d6-4c85-92b8-5ebc900d42e2".into(),
+            resolved_at: 1_709_632_800_000
+        }]
+    );
+}
+
+#[test]
+fn leadline_shaped_alerts() {
+    let open = alerts::map(
+        br#"{"id": "INC-7", "service": "api", "opened_at": "2024-01-01T10:00:00Z", "severity": "sev2"}"#,
+    )
+    .unwrap();
+    assert_eq!(open.events.incidents[0].severity.as_deref(), Some("sev2"));
+    let resolve =
+        alerts::map(br#"{"id": "INC-7", "resolved_at": "2024-01-01T11:00:00Z"}"#).unwrap();
+    assert_eq!(
+        resolve.events.resolutions,
+        [Resolution {
+            id: "INC-7".into(),
+            resolved_at: ms("2024-01-01T11:00:00Z")
+        }]
+    );
+    let e = alerts::map(
+        br#"{"id": "INC-8", "service": "api", "opened_at": "2024-01-02T10:00:00Z", "resolved_at": "2024-01-01T10:00:00Z"}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "resolved_at");
+}
