@@ -380,10 +380,13 @@ fn gitlab_events() {
     );
 }
 
+/// id, service, opened, resolved, title
+type AlertRow<'a> = (&'a str, &'a str, i64, Option<i64>, Option<&'a str>);
+
 #[test]
 fn alertmanager_alerts_open_and_resolve_by_fingerprint() {
     let m = alerts::map(&fixture("alerts/alertmanager.json")).unwrap();
-    let rows: Vec<(&str, &str, i64, Option<i64>, Option<&str>)> = m
+    let rows: Vec<AlertRow<'_>> = m
         .events
         .incidents
         .iter()
