@@ -307,6 +307,10 @@ pub trait Store: Send + Sync {
     /// Deletes the named token; false when there was none.
     async fn revoke_token(&self, name: &str) -> StoreResult<bool>;
 
+    /// When the oldest pushed commit that git ingest has not stored yet was pushed: how far
+    /// the mined history lags behind the forge.
+    async fn oldest_unmined_push(&self) -> StoreResult<Option<Millis>>;
+
     /// Rows per table, for checking that a refused input left the store as it was.
     async fn row_counts(&self) -> StoreResult<Vec<(String, i64)>>;
 

@@ -1016,6 +1016,18 @@ impl Store for SqlStore {
         self.delete_token(name).await
     }
 
+    async fn oldest_unmined_push(&self) -> StoreResult<Option<Millis>> {
+        on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT MIN(pushed_at) FROM pushed_commits p \
+                 WHERE NOT EXISTS (SELECT 1 FROM commits c WHERE c.sha = p.sha)",
+            )
+            .fetch_one(pool)
+            .await
+            .map_err(backend("cannot read the ingest lag"))
+        })
+    }
+
     async fn row_counts(&self) -> StoreResult<Vec<(String, i64)>> {
         self.count_rows().await
     }

@@ -50,6 +50,54 @@ pub enum Command {
     Import(ImportArgs),
     /// The five DORA keys for a window, or a trend
     Dora(DoraArgs),
+    /// Serve the JSON API, webhooks, the dashboard and /metrics
+    Serve(ServeArgs),
+    /// Create, list and revoke API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Map stored webhook deliveries again (after a mapping fix) and store what they yield
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: server.addr in leadline.toml, else 127.0.0.1:8080]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once, alone on stdout; only its hash is stored
+    Create {
+        /// A unique name saying who or what uses it
+        #[arg(long)]
+        name: String,
+        /// read: the API's GETs; write: also POSTs and the incident webhook; admin: everything
+        #[arg(long, value_enum)]
+        scope: TokenScope,
+    },
+    /// List tokens (names, scopes, creation times; never the tokens)
+    List,
+    /// Revoke a token by name
+    Revoke { name: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenScope {
+    Read,
+    Write,
+    Admin,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Only deliveries of this source (github, gitlab or alerts)
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only deliveries received at or after this time (RFC 3339 or YYYY-MM-DD)
+    #[arg(long)]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args)]

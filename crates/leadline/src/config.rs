@@ -32,6 +32,105 @@ pub struct FileConfig {
     /// Monorepo services: `[[services]] name = "api", paths = ["services/api/**"]`.
     #[serde(default)]
     pub services: Vec<ServiceConfig>,
+    #[serde(default)]
+    pub server: ServerFileConfig,
+    #[serde(default)]
+    pub github: GithubFileConfig,
+    #[serde(default)]
+    pub gitlab: GitlabFileConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFileConfig {
+    /// Where `leadline serve` listens [default: 127.0.0.1:8080].
+    pub addr: Option<String>,
+    /// Largest request body in MiB [default: 25, GitHub's own maximum payload].
+    pub body_limit_mb: Option<usize>,
+    /// Seconds before a request is answered 408 [default: 30].
+    pub request_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubFileConfig {
+    /// The webhook secret; `LEADLINE_GITHUB_WEBHOOK_SECRET` overrides it.
+    pub webhook_secret: Option<String>,
+    /// Issues with this label are incidents [default: incident].
+    pub incident_label: Option<String>,
+    /// Published releases are production deployments [default: false].
+    pub releases_are_deployments: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitlabFileConfig {
+    /// The webhook secret token; `LEADLINE_GITLAB_WEBHOOK_TOKEN` overrides it.
+    pub webhook_token: Option<String>,
+}
+
+/// What `leadline serve` needs, with defaults filled in. Secrets stay out of `Debug`.
+#[derive(Clone)]
+pub struct ServerConfig {
+    pub addr: String,
+    pub body_limit: usize,
+    pub request_timeout: std::time::Duration,
+    pub github_secret: Option<String>,
+    pub github: leadline_sources::webhook::github::Options,
+    pub gitlab_token: Option<String>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("addr", &self.addr)
+            .field("body_limit", &self.body_limit)
+            .field("request_timeout", &self.request_timeout)
+            .field("github_secret", &self.github_secret.as_ref().map(|_| "…"))
+            .field("github", &self.github)
+            .field("gitlab_token", &self.gitlab_token.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+/// GitHub's maximum webhook payload.
+const DEFAULT_BODY_LIMIT_MB: usize = 25;
+
+impl ServerConfig {
+    fn resolve(file: &FileConfig) -> Result<ServerConfig> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let body_limit_mb = file.server.body_limit_mb.unwrap_or(DEFAULT_BODY_LIMIT_MB);
+        if body_limit_mb == 0 {
+            bail!("leadline.toml: server.body_limit_mb must be at least 1");
+        }
+        let defaults = leadline_sources::webhook::github::Options::default();
+        Ok(ServerConfig {
+            addr: file
+                .server
+                .addr
+                .clone()
+                .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            body_limit: body_limit_mb << 20,
+            request_timeout: std::time::Duration::from_secs(
+                file.server.request_timeout_secs.unwrap_or(30).max(1),
+            ),
+            github_secret: env("LEADLINE_GITHUB_WEBHOOK_SECRET")
+                .or_else(|| file.github.webhook_secret.clone()),
+            github: leadline_sources::webhook::github::Options {
+                incident_label: file
+                    .github
+                    .incident_label
+                    .clone()
+                    .unwrap_or(defaults.incident_label),
+                releases_are_deployments: file
+                    .github
+                    .releases_are_deployments
+                    .unwrap_or(defaults.releases_are_deployments),
+            },
+            gitlab_token: env("LEADLINE_GITLAB_WEBHOOK_TOKEN")
+                .or_else(|| file.gitlab.webhook_token.clone()),
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,6 +210,7 @@ pub struct Settings {
     pub mine: MineOptions,
     pub verbosity: Verbosity,
     pub dora: DoraConfig,
+    pub server: ServerConfig,
 }
 
 impl Settings {
@@ -119,7 +219,7 @@ impl Settings {
         let db = args
             .db
             .clone()
-            .or(file.store.db)
+            .or(file.store.db.clone())
             .unwrap_or_else(|| DEFAULT_DB.to_owned());
         let mut mine = MineOptions::default();
         if let Some(threads) = file.ingest.threads {
@@ -166,6 +266,7 @@ impl Settings {
             })?;
             services.push((service.name.clone(), set));
         }
+        let server = ServerConfig::resolve(&file)?;
         let dora = DoraConfig {
             services,
             tag_pattern: file
@@ -181,6 +282,7 @@ impl Settings {
             mine,
             verbosity,
             dora,
+            server,
         })
     }
 }

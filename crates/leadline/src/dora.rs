@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use leadline_core::dora::infer::{self, Revert};
@@ -297,17 +297,33 @@ fn explain(a: &Attribution, w: Window) -> Explanation {
     }
 }
 
+/// A request the caller can fix (a bad time, an empty window), as opposed to a failure of the
+/// store: the server answers it with 400.
+#[derive(Debug)]
+pub struct InvalidArgs(pub String);
+
+impl std::fmt::Display for InvalidArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidArgs {}
+
 /// Parses `--since`/`--until`: an RFC 3339 instant or a date (UTC midnight).
 pub fn parse_instant(flag: &str, value: &str) -> Result<Millis> {
     if let Ok(t) = value.parse::<Timestamp>() {
         return Ok(t.as_millisecond());
     }
-    let date: Date = value
-        .parse()
-        .map_err(|_| anyhow!("{flag} {value:?}: expected an RFC 3339 time or a date YYYY-MM-DD"))?;
+    let invalid = || {
+        InvalidArgs(format!(
+            "{flag} {value:?}: expected an RFC 3339 time or a date YYYY-MM-DD"
+        ))
+    };
+    let date: Date = value.parse().map_err(|_| invalid())?;
     let zoned = date
         .to_zoned(jiff::tz::TimeZone::UTC)
-        .map_err(|e| anyhow!("{flag} {value:?}: {e}"))?;
+        .map_err(|_| invalid())?;
     Ok(zoned.timestamp().as_millisecond())
 }
 
@@ -337,7 +353,9 @@ fn window(args: &DoraArgs, a: &Attribution) -> Result<Window> {
         None => until - DEFAULT_DAYS * DAY_MS,
     };
     if since >= until {
-        bail!("the window is empty: --since must be before --until");
+        return Err(
+            InvalidArgs("the window is empty: --since must be before --until".to_owned()).into(),
+        );
     }
     Ok(Window { since, until })
 }
@@ -551,6 +569,42 @@ fn write_csv(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// The services that deployed to `environment` (stored or inferred deployments), sorted.
+pub fn services(inputs: &Inputs, environment: &str) -> Vec<String> {
+    let mut names: Vec<String> = inputs
+        .deployments
+        .iter()
+        .filter(|d| d.environment == environment)
+        .map(|d| d.service.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The keys of every service for one window, gathering the inputs once (for `/metrics`).
+pub async fn keys_by_service(
+    store: &Arc<dyn Store>,
+    config: &DoraConfig,
+    environment: &str,
+    w: Window,
+) -> Result<Vec<(String, DoraKeys)>> {
+    let mut inputs = gather(store, config).await?;
+    let paths = path_scope(store, config, &inputs.commits).await?;
+    let mut out = Vec::new();
+    for service in services(&inputs, environment) {
+        let scope = Scope {
+            environment,
+            service: Some(&service),
+            paths: paths.as_ref(),
+        };
+        let attribution = attribute(&mut inputs, scope);
+        let keys = dora::keys(&attribution, w, &config.bands);
+        out.push((service, keys));
+    }
+    Ok(out)
 }
 
 /// The arguments of `leadline dora --service NAME` with every default, for `analyze`.

@@ -267,7 +267,7 @@ impl OutRow for TagOut<'_> {
 
 /// An export row of plain text fields (UTC times), for deployments and incidents: JSON keeps
 /// the header's names, nulls for empty optional fields.
-struct TextRow {
+pub(crate) struct TextRow {
     names: &'static [&'static str],
     values: Vec<Option<String>>,
 }
@@ -296,7 +296,7 @@ fn utc(at: leadline_core::model::Millis) -> String {
     rfc3339(at, 0)
 }
 
-fn deployment_out(source: &str, d: &Deployment) -> TextRow {
+pub(crate) fn deployment_out(source: &str, d: &Deployment) -> TextRow {
     TextRow {
         names: header(ExportKind::Deployments),
         values: vec![
@@ -313,7 +313,7 @@ fn deployment_out(source: &str, d: &Deployment) -> TextRow {
     }
 }
 
-fn incident_out(source: &str, i: &Incident) -> TextRow {
+pub(crate) fn incident_out(source: &str, i: &Incident) -> TextRow {
     TextRow {
         names: header(ExportKind::Incidents),
         values: vec![

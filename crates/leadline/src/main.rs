@@ -5,12 +5,14 @@
 mod analyze;
 mod cli;
 mod config;
+mod delivery;
 mod dora;
 mod dora_table;
 mod export;
 mod import;
 mod ingest;
 mod time;
+mod web;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,7 +23,7 @@ use clap::Parser;
 use leadline_core::store::Store;
 use leadline_store::{Location, SqlStore};
 
-use crate::cli::{Cli, Command, IngestCommand};
+use crate::cli::{Cli, Command, IngestCommand, TokenCommand, TokenScope};
 use crate::config::{Settings, Verbosity};
 
 fn main() -> ExitCode {
@@ -30,7 +32,7 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    init_logging(settings.verbosity);
+    init_logging(settings.verbosity, matches!(cli.command, Command::Serve(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -50,22 +52,30 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn init_logging(verbosity: Verbosity) {
-    let level = match verbosity {
-        Verbosity::Quiet => "error",
-        Verbosity::Normal => "warn",
-        Verbosity::Verbose => "info",
-        Verbosity::Debug => "debug",
+/// Logs go to stderr. A server logs each request (at info) with timestamps; other commands
+/// print warnings only, unless asked for more.
+fn init_logging(verbosity: Verbosity, serving: bool) {
+    let level = match (verbosity, serving) {
+        (Verbosity::Quiet, _) => "error",
+        (Verbosity::Normal, false) => "warn",
+        (Verbosity::Normal, true) | (Verbosity::Verbose, _) => "info",
+        (Verbosity::Debug, _) => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEADLINE_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("leadline={level},leadline_core={level}"))
+        tracing_subscriber::EnvFilter::new(format!(
+            "leadline={level},leadline_core={level},tower_http={level}"
+        ))
     });
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false);
+    if serving {
+        logs.init();
+    } else {
+        logs.without_time().init();
+    }
 }
 
 /// The process's peak resident memory (Linux), for the benchmark and `-v`.
@@ -122,10 +132,68 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         }
         Command::Import(args) => import::run(&store, &args).await?,
         Command::Dora(args) => dora::run(&store, &args, &settings.dora, &mut stdout).await?,
+        Command::Serve(args) => {
+            drop(stdout);
+            let addr = args.addr.unwrap_or_else(|| settings.server.addr.clone());
+            web::serve(store, settings.dora.clone(), settings.server.clone(), &addr).await?;
+        }
+        Command::Token(command) => token(&store, command, &mut stdout).await?,
+        Command::Replay(args) => delivery::replay(&store, &args, &settings.server).await?,
         Command::Export(args) => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
             export::run(&store, &args, &mut out).await?;
             out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// `leadline token create|list|revoke`. A created token is printed once, alone on stdout.
+async fn token(store: &Arc<dyn Store>, command: TokenCommand, out: &mut dyn Write) -> Result<()> {
+    use leadline_core::events::{ApiToken, Scope};
+    match command {
+        TokenCommand::Create { name, scope } => {
+            if name.trim().is_empty() {
+                bail!("--name must not be empty");
+            }
+            let (token, hash) = web::new_token();
+            store
+                .create_token(&ApiToken {
+                    name: name.clone(),
+                    scope: match scope {
+                        TokenScope::Read => Scope::Read,
+                        TokenScope::Write => Scope::Write,
+                        TokenScope::Admin => Scope::Admin,
+                    },
+                    hash,
+                    created_at: jiff::Timestamp::now().as_millisecond(),
+                })
+                .await?;
+            writeln!(out, "{token}")?;
+            eprintln!("created token {name:?}; it is shown only now, store it safely");
+        }
+        TokenCommand::List => {
+            let tokens = store.tokens().await?;
+            if tokens.is_empty() {
+                eprintln!(
+                    "no tokens; create one with `leadline token create --name NAME --scope read`"
+                );
+            }
+            for t in tokens {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}",
+                    t.name,
+                    t.scope.as_str(),
+                    time::rfc3339(t.created_at, 0)
+                )?;
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            if !store.revoke_token(&name).await? {
+                bail!("no token named {name:?}");
+            }
+            eprintln!("revoked token {name:?}");
         }
     }
     Ok(())

@@ -1,0 +1,188 @@
+// leadline dashboard: reads /api/v1 and shows the five DORA keys per service, a weekly trend
+// chart per service, and the rows behind any number. Every shown number carries its exact API
+// value in data-value, so tests (and curious users) can check one against the other.
+"use strict";
+
+const errors = [];
+function reportError(message) {
+  errors.push(String(message));
+  const box = document.getElementById("errors");
+  box.hidden = false;
+  box.textContent = errors.join("\n");
+}
+window.addEventListener("error", (e) => reportError(e.message));
+window.addEventListener("unhandledrejection", (e) => reportError(e.reason && e.reason.message || e.reason));
+
+const DAY = 86400;
+const KEYS = [
+  { id: "deployment_frequency", title: "Deployment frequency", value: (k) => k.per_day,
+    show: (v) => v == null ? "–" : (v >= 1 ? v.toFixed(1) + "/day" : (v * 7).toFixed(1) + "/week"),
+    detail: (k) => k.deployments + " deployments" },
+  { id: "lead_time", title: "Lead time (median)", value: (k) => k.median_seconds, show: duration,
+    detail: (k) => k.changes + " changes, p90 " + duration(k.p90_seconds) },
+  { id: "change_failure_rate", title: "Change failure rate", value: (k) => k.rate, show: percent,
+    detail: (k) => k.failed_deployments + " of " + k.deployments + " deployments" },
+  { id: "recovery_time", title: "Recovery time (median)", value: (k) => k.median_seconds, show: duration,
+    detail: (k) => k.incidents + " incidents resolved" },
+  { id: "rework_rate", title: "Rework rate", value: (k) => k.rate, show: percent,
+    detail: (k) => k.rework_deployments + " of " + k.deployments + " deployments" },
+];
+
+function duration(s) {
+  if (s == null) return "–";
+  if (s < 3600) return Math.round(s / 60) + " min";
+  if (s < 2 * DAY) return (s / 3600).toFixed(1) + " h";
+  return (s / DAY).toFixed(1) + " days";
+}
+function percent(r) { return r == null ? "–" : (r * 100).toFixed(1) + "%"; }
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("data-")) node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c == null ? "" : String(c)));
+  return node;
+}
+
+function token() { return sessionStorage.getItem("leadline-token") || ""; }
+
+async function api(path, params) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params || {})) if (v != null && v !== "") url.searchParams.set(k, v);
+  const headers = token() ? { Authorization: "Bearer " + token() } : {};
+  const response = await fetch(url, { headers });
+  if (response.status === 401) {
+    document.getElementById("auth").hidden = false;
+    throw new Error("the server needs an API token");
+  }
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function windowParams() {
+  const env = document.getElementById("env").value.trim() || "production";
+  const since = document.getElementById("since").value;
+  const until = document.getElementById("until").value;
+  return { env, since, until };
+}
+
+function keyCard(report, service, previous) {
+  const grid = el("div", { class: "keys" });
+  for (const key of KEYS) {
+    const k = report[key.id];
+    const value = key.value(k);
+    const band = k.band;
+    const button = el("button", { class: "value", type: "button", title: "Show the rows behind this number",
+      "data-service": service || "", "data-key": key.id, "data-value": value == null ? "null" : String(value) },
+      key.show(value));
+    button.addEventListener("click", () => explain(service, key.title).catch(reportError));
+    const box = el("div", { class: "key" }, el("h3", {}, key.title), button, " ",
+      band ? el("span", { class: "band " + band, "data-band": band }, band) : "",
+      el("div", { class: "detail" }, key.detail(k)));
+    if (previous) {
+      const before = key.value(previous[key.id]);
+      if (before != null && value != null) {
+        const arrow = value > before ? "▲" : value < before ? "▼" : "＝";
+        box.append(el("div", { class: "trend" }, arrow + " previous window " + key.show(before)));
+      }
+    }
+    grid.append(box);
+  }
+  return grid;
+}
+
+function trendChart(series, width) {
+  const xs = series.map((r) => Date.parse(r.since) / 1000);
+  const deploys = series.map((r) => r.deployment_frequency.deployments);
+  const lead = series.map((r) => r.lead_time.median_seconds == null ? null : r.lead_time.median_seconds / 3600);
+  const holder = el("div", { class: "chart" });
+  /* global uPlot */
+  new uPlot({
+    width, height: 180,
+    series: [{}, { label: "deployments / week", stroke: "#2f6db5", width: 2, scale: "n" },
+      { label: "lead time median (h)", stroke: "#b27b00", width: 2, scale: "h", spanGaps: true }],
+    axes: [{}, { scale: "n" }, { scale: "h", side: 1, grid: { show: false } }],
+  }, [xs, deploys, lead], holder);
+  return holder;
+}
+
+function previousParams(report) {
+  const since = Date.parse(report.since), until = Date.parse(report.until);
+  return { since: new Date(2 * since - until).toISOString(), until: new Date(since).toISOString() };
+}
+
+async function render() {
+  const status = document.getElementById("status");
+  status.textContent = "loading…";
+  const params = windowParams();
+  const preset = document.getElementById("preset").value;
+  if (preset && !params.since) {
+    const end = params.until ? Date.parse(params.until) : Date.now();
+    params.since = new Date(end - preset * DAY * 1000).toISOString().slice(0, 10);
+  }
+  const overall = await api("/api/v1/dora", params);
+  // Every later request uses the window the server chose, so all numbers share it.
+  const window_ = { env: params.env, since: overall.since, until: overall.until };
+  document.getElementById("window-shown").textContent =
+    "Window " + overall.since + " to " + overall.until + " · deployments: " + overall.basis.deployments +
+    " · incidents: " + overall.basis.incidents;
+  const overallPrevious = await api("/api/v1/dora", { env: params.env, ...previousParams(overall) });
+  const overallBox = document.getElementById("overall");
+  overallBox.replaceChildren(el("div", { class: "card", "data-service": "" },
+    el("h2", {}, "All services"), keyCard(overall, null, overallPrevious)));
+  const { services } = await api("/api/v1/services");
+  const list = document.getElementById("services");
+  list.replaceChildren();
+  const width = Math.min(1100, list.clientWidth || 800) - 40;
+  for (const service of services) {
+    const [report, previous, series] = await Promise.all([
+      api("/api/v1/dora", { ...window_, service }),
+      api("/api/v1/dora", { env: params.env, service, ...previousParams(overall) }),
+      api("/api/v1/dora", { ...window_, service, by: "week" }),
+    ]);
+    const card = el("div", { class: "card", "data-service": service }, el("h2", {}, service),
+      keyCard(report, service, previous));
+    card.append(trendChart(series, width));
+    list.append(card);
+  }
+  status.textContent = services.length + " services";
+  status.dataset.state = "ready";
+  list.dataset.window = JSON.stringify(window_);
+}
+
+function table(title, columns, rows) {
+  const head = el("tr", {}, ...columns.map((c) => el("th", {}, c)));
+  const body = rows.map((r) => el("tr", {}, ...columns.map((c) => el("td", {}, r[c] == null ? "" : r[c]))));
+  return [el("h3", {}, title + " (" + rows.length + ")"), el("table", {}, el("thead", {}, head), el("tbody", {}, ...body))];
+}
+
+async function explain(service, title) {
+  const window_ = JSON.parse(document.getElementById("services").dataset.window || "{}");
+  const report = await api("/api/v1/dora", { ...window_, service, explain: "true" });
+  const e = report.explain;
+  document.getElementById("explain-title").textContent = (service || "All services") + ": " + title;
+  document.getElementById("explain-body").replaceChildren(
+    ...table("Deployments", Object.keys(e.deployments[0] || { id: 1 }), e.deployments),
+    ...table("Changes", Object.keys(e.changes[0] || { sha: 1 }), e.changes),
+    ...table("Incidents", Object.keys(e.incidents[0] || { id: 1 }), e.incidents));
+  document.getElementById("explain").hidden = false;
+}
+
+document.getElementById("explain-close").addEventListener("click", () => {
+  document.getElementById("explain").hidden = true;
+});
+document.getElementById("window").addEventListener("submit", (e) => {
+  e.preventDefault();
+  render().catch(reportError);
+});
+document.getElementById("token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  sessionStorage.setItem("leadline-token", document.getElementById("token").value.trim());
+  document.getElementById("auth").hidden = true;
+  render().catch(reportError);
+});
+render().catch(reportError);

@@ -1,0 +1,364 @@
+//! `/api/v1/*`: the DORA keys (the same JSON as `leadline dora --format json`), services,
+//! deployments and incidents (read in pages, written as the CSV imports are), repositories.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use leadline_core::events::Scope;
+use leadline_core::model::Repository;
+use leadline_core::store::{EventPosition, ImportCounts};
+use leadline_sources::import::{self, Format, Rejected};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{AppError, Problem};
+use super::{AppState, auth};
+use crate::cli::{By, DoraArgs, DoraFormat};
+use crate::export::{TextRow, deployment_out, incident_out};
+
+const DEFAULT_PAGE: usize = 100;
+const MAX_PAGE: usize = 1000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DoraQuery {
+    /// Only this service [default: all services together].
+    service: Option<String>,
+    /// The environment whose deployments count [default: production].
+    env: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before `until`].
+    since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest event].
+    until: Option<String>,
+    /// `week` or `month`: a series of results, one per period.
+    by: Option<String>,
+    /// Include the deployments, changes and incidents behind each number.
+    #[serde(default)]
+    explain: bool,
+}
+
+/// The five keys for one window, or (with `by`) an array of them. Fields as documented for
+/// `leadline dora --format json` in the README.
+#[utoipa::path(get, path = "/api/v1/dora", tag = "metrics", params(DoraQuery),
+    responses((status = 200, description = "DORA report (object, or array with `by`)", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn dora(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<DoraQuery>,
+) -> Result<Response, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let by = match q.by.as_deref() {
+        None | Some("") => None,
+        Some("week") => Some(By::Week),
+        Some("month") => Some(By::Month),
+        Some(other) => {
+            return Err(AppError::bad_request(format!(
+                "by {other:?}: expected week or month"
+            )));
+        }
+    };
+    let args = DoraArgs {
+        service: q.service.filter(|s| !s.is_empty()),
+        env: q.env.unwrap_or_else(|| "production".to_owned()),
+        since: q.since.filter(|s| !s.is_empty()),
+        until: q.until.filter(|s| !s.is_empty()),
+        by,
+        explain: q.explain,
+        format: DoraFormat::Json,
+    };
+    let computed = crate::dora::compute(&state.store, &args, &state.dora).await?;
+    Ok(match by {
+        Some(_) => Json(&computed.reports).into_response(),
+        None => Json(&computed.reports[0]).into_response(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Services {
+    services: Vec<String>,
+}
+
+/// The services with production deployments (stored or inferred from git).
+#[utoipa::path(get, path = "/api/v1/services", tag = "metrics",
+    responses((status = 200, body = Services)), security((), ("bearer" = ["read"])))]
+pub async fn services(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Services>, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let inputs = crate::dora::gather(&state.store, &state.dora).await?;
+    Ok(Json(Services {
+        services: crate::dora::services(&inputs, "production"),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Rows per page, at most 1000 [default: 100].
+    limit: Option<usize>,
+    /// `next` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RowPage {
+    /// Rows with the fields of `leadline export … --format json`.
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<TextRow>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+}
+
+fn page_args(q: &PageQuery) -> Result<(usize, Option<EventPosition>), AppError> {
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(AppError::bad_request(format!(
+            "limit {limit}: expected 1 to {MAX_PAGE}"
+        )));
+    }
+    let after = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => {
+            let bad = || AppError::bad_request("cursor: not a cursor this server gave");
+            let bytes = hex::decode(c).map_err(|_| bad())?;
+            let (at, source, id): (i64, String, String) =
+                serde_json::from_slice(&bytes).map_err(|_| bad())?;
+            Some(EventPosition { at, source, id })
+        }
+    };
+    Ok((limit, after))
+}
+
+fn cursor(at: i64, source: &str, id: &str) -> String {
+    hex::encode(serde_json::json!([at, source, id]).to_string())
+}
+
+/// Stored deployments, oldest first (by finished_at, source, id).
+#[utoipa::path(get, path = "/api/v1/deployments", tag = "events", params(PageQuery),
+    responses((status = 200, body = RowPage), (status = 400, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn list_deployments(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<RowPage>, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let (limit, after) = page_args(&q)?;
+    let rows = state.store.deployments_page(after.as_ref(), limit).await?;
+    let next = (rows.len() == limit)
+        .then(|| rows.last().map(|(s, d)| cursor(d.finished_at, s, &d.id)))
+        .flatten();
+    Ok(Json(RowPage {
+        items: rows.iter().map(|(s, d)| deployment_out(s, d)).collect(),
+        next,
+    }))
+}
+
+/// Stored incidents, oldest first (by opened_at, source, id).
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "events", params(PageQuery),
+    responses((status = 200, body = RowPage), (status = 400, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn list_incidents(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<RowPage>, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let (limit, after) = page_args(&q)?;
+    let rows = state.store.incidents_page(after.as_ref(), limit).await?;
+    let next = (rows.len() == limit)
+        .then(|| rows.last().map(|(s, i)| cursor(i.opened_at, s, &i.id)))
+        .flatten();
+    Ok(Json(RowPage {
+        items: rows.iter().map(|(s, i)| incident_out(s, i)).collect(),
+        next,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SourceQuery {
+    /// Where the rows come from: ids are unique per source [default: api].
+    source: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Imported {
+    /// Rows in the request.
+    rows: usize,
+    /// Rows new to the store (the others replaced their earlier selves).
+    new: usize,
+    /// Commits the store does not know yet (they count once their repository is ingested).
+    unknown_shas: Vec<String>,
+}
+
+/// The items of a JSON body (one object or an array) as NDJSON lines, so that the import
+/// parser's line numbers are item numbers.
+fn items_as_ndjson(body: &[u8]) -> Result<String, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| AppError::bad_request(format!("invalid JSON: {e}")))?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        object @ serde_json::Value::Object(_) => vec![object],
+        _ => {
+            return Err(AppError::bad_request(
+                "expected a JSON object or an array of them",
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Err(AppError::bad_request("the array is empty"));
+    }
+    Ok(items
+        .iter()
+        .map(|item| item.to_string())
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+fn refused(r: Rejected) -> AppError {
+    AppError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "refused, nothing was stored",
+    )
+    .with_problems(
+        r.errors
+            .into_iter()
+            .map(|e| Problem {
+                item: e.line.saturating_sub(1),
+                field: e.field,
+                message: e.message,
+            })
+            .collect(),
+    )
+}
+
+fn source(q: SourceQuery) -> Result<String, AppError> {
+    match q.source {
+        None => Ok("api".to_owned()),
+        Some(s) if s.trim().is_empty() => Err(AppError::bad_request("source: empty")),
+        Some(s) => Ok(s),
+    }
+}
+
+async fn imported(
+    state: &AppState,
+    counts: ImportCounts,
+    shas: Vec<String>,
+) -> Result<Json<Imported>, AppError> {
+    Ok(Json(Imported {
+        rows: counts.rows,
+        new: counts.new,
+        unknown_shas: state.store.unknown_shas(&shas).await?,
+    }))
+}
+
+/// Stores deployments: one object or an array, with the fields of the CSV import
+/// (`id, service, environment, sha, finished_at`; optional `started_at, status, repo`).
+/// Any bad item refuses the whole request.
+#[utoipa::path(post, path = "/api/v1/deployments", tag = "events", params(SourceQuery),
+    request_body(content = Object, description = "A deployment or an array of them"),
+    responses((status = 200, body = Imported), (status = 422, body = super::error::ErrorBody)),
+    security(("bearer" = ["write"])))]
+pub async fn post_deployments(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<SourceQuery>,
+    body: Bytes,
+) -> Result<Json<Imported>, AppError> {
+    auth::require(&state, &headers, Scope::Write).await?;
+    let source = source(q)?;
+    let rows = import::deployments("request", &items_as_ndjson(&body)?, Format::Ndjson)
+        .map_err(refused)?;
+    let counts = state.store.upsert_deployments(&source, &rows).await?;
+    imported(&state, counts, rows.into_iter().map(|d| d.sha).collect()).await
+}
+
+/// Stores incidents: one object or an array, with the fields of the CSV import
+/// (`id, service, opened_at`; optional `resolved_at, severity, title, cause_deployment,
+/// cause_sha, postmortem_url`). Any bad item refuses the whole request.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "events", params(SourceQuery),
+    request_body(content = Object, description = "An incident or an array of them"),
+    responses((status = 200, body = Imported), (status = 422, body = super::error::ErrorBody)),
+    security(("bearer" = ["write"])))]
+pub async fn post_incidents(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<SourceQuery>,
+    body: Bytes,
+) -> Result<Json<Imported>, AppError> {
+    auth::require(&state, &headers, Scope::Write).await?;
+    let source = source(q)?;
+    let rows =
+        import::incidents("request", &items_as_ndjson(&body)?, Format::Ndjson).map_err(refused)?;
+    let counts = state.store.upsert_incidents(&source, &rows).await?;
+    imported(
+        &state,
+        counts,
+        rows.into_iter().filter_map(|i| i.cause_sha).collect(),
+    )
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RepositoryOut {
+    id: i64,
+    name: String,
+    location: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RepositoryPage {
+    items: Vec<RepositoryOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+}
+
+/// Ingested repositories, by name.
+#[utoipa::path(get, path = "/api/v1/repositories", tag = "events", params(PageQuery),
+    responses((status = 200, body = RepositoryPage)), security((), ("bearer" = ["read"])))]
+pub async fn repositories(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<RepositoryPage>, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            hex::decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| AppError::bad_request("cursor: not a cursor this server gave"))
+        })
+        .transpose()?;
+    let all: Vec<Repository> = state.store.repositories().await?;
+    let rest: Vec<Repository> = all
+        .into_iter()
+        .filter(|r| after.as_ref().is_none_or(|a| &r.name > a))
+        .take(limit + 1)
+        .collect();
+    let next = (rest.len() > limit).then(|| hex::encode(&rest[limit - 1].name));
+    Ok(Json(RepositoryPage {
+        items: rest
+            .into_iter()
+            .take(limit)
+            .map(|r| RepositoryOut {
+                id: r.id,
+                name: r.name,
+                location: r.location,
+            })
+            .collect(),
+        next,
+    }))
+}

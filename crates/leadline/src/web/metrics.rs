@@ -1,0 +1,205 @@
+//! `/metrics` in Prometheus text format: requests (count and latency by route and status),
+//! webhook deliveries by source, event and outcome, the ingest lag, and the five DORA keys per
+//! service over the last 30 days as gauges.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use leadline_core::dora::{DoraKeys, Window};
+use leadline_core::events::Scope;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use super::error::AppError;
+use super::{AppState, auth, now};
+
+/// The DORA gauges cost a pass over the history; scrapes within this long reuse them.
+const DORA_TTL: Duration = Duration::from_secs(60);
+const DORA_DAYS: i64 = 30;
+
+/// Events whose names may become label values; anything else is `other`, so unauthenticated
+/// requests cannot grow the label set.
+const KNOWN_EVENTS: &[&str] = &[
+    "deployment_status",
+    "push",
+    "pull_request",
+    "pull_request_review",
+    "workflow_run",
+    "release",
+    "issues",
+    "ping",
+    "Deployment Hook",
+    "Pipeline Hook",
+    "Merge Request Hook",
+    "Push Hook",
+    "alert",
+];
+
+/// The process-wide recorder (the `metrics` facade has one global recorder).
+pub fn handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ])
+                .expect("constant, non-empty buckets")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Fails only when another recorder is installed; the handle still renders ours.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Counts and times every request by its route pattern (not its path: ids stay out of labels).
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().to_string();
+    let start = Instant::now();
+    let response = next.run(request).await;
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!("leadline_http_requests_total", &labels).increment(1);
+    metrics::histogram!("leadline_http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
+
+pub fn delivery(source: &str, event: &str, outcome: &str) {
+    let event = if KNOWN_EVENTS.contains(&event) {
+        event
+    } else {
+        "other"
+    };
+    metrics::counter!(
+        "leadline_webhook_deliveries_total",
+        "source" => source.to_owned(),
+        "event" => event.to_owned(),
+        "outcome" => outcome.to_owned()
+    )
+    .increment(1);
+}
+
+/// The text of the DORA gauges, cached for [`DORA_TTL`].
+#[derive(Default)]
+pub struct DoraGauges(tokio::sync::Mutex<Option<(Instant, String)>>);
+
+pub async fn render(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let mut text = state.metrics.render();
+    let lag = match state.store.oldest_unmined_push().await? {
+        Some(pushed) => (now() - pushed).max(0) as f64 / 1000.0,
+        None => 0.0,
+    };
+    text.push_str(
+        "# HELP leadline_ingest_lag_seconds Age of the oldest pushed commit git ingest has not stored.\n\
+         # TYPE leadline_ingest_lag_seconds gauge\n",
+    );
+    text.push_str(&format!("leadline_ingest_lag_seconds {lag}\n"));
+    text.push_str(&dora_gauges(&state).await?);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+async fn dora_gauges(state: &AppState) -> Result<String, AppError> {
+    let mut cached = state.dora_gauges.0.lock().await;
+    if let Some((at, text)) = cached.as_ref()
+        && at.elapsed() < DORA_TTL
+    {
+        return Ok(text.clone());
+    }
+    let until = now();
+    let window = Window {
+        since: until - DORA_DAYS * 86_400_000,
+        until,
+    };
+    let keys =
+        crate::dora::keys_by_service(&state.store, &state.dora, "production", window).await?;
+    let text = gauge_text(&keys);
+    *cached = Some((Instant::now(), text.clone()));
+    Ok(text)
+}
+
+fn gauge_text(keys: &[(String, DoraKeys)]) -> String {
+    type Read = fn(&DoraKeys) -> Option<f64>;
+    let gauges: [(&str, &str, Read); 5] = [
+        (
+            "leadline_dora_deployments_per_day",
+            "Successful production deployments per day, last 30 days.",
+            |k| Some(k.deployment_frequency.per_day),
+        ),
+        (
+            "leadline_dora_lead_time_median_seconds",
+            "Median lead time for changes deployed in the last 30 days.",
+            |k| k.lead_time.median_seconds,
+        ),
+        (
+            "leadline_dora_change_failure_rate",
+            "Failed deployments / deployments, last 30 days.",
+            |k| k.change_failure_rate.rate,
+        ),
+        (
+            "leadline_dora_recovery_time_median_seconds",
+            "Median failed deployment recovery time, incidents resolved in the last 30 days.",
+            |k| k.recovery_time.median_seconds,
+        ),
+        (
+            "leadline_dora_rework_rate",
+            "Deployments carrying a remediation / deployments, last 30 days.",
+            |k| k.rework_rate.rate,
+        ),
+    ];
+    let mut out = String::new();
+    for (name, help, read) in gauges {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for (service, k) in keys {
+            // An undefined value (no data) is left out rather than reported as 0.
+            if let Some(v) = read(k) {
+                out.push_str(&format!(
+                    "{name}{{service=\"{}\"}} {v}\n",
+                    escape_label(service)
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Prometheus label values escape backslash, double quote and newline.
+fn escape_label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

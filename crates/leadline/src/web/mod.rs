@@ -1,0 +1,164 @@
+//! `leadline serve`: the JSON API, webhooks, the dashboard and `/metrics` on axum, over the
+//! same store and metric code as the CLI. [`router`] is built apart from the listener so tests
+//! can drive it directly.
+
+mod api;
+mod auth;
+mod dashboard;
+mod error;
+mod metrics;
+mod openapi;
+mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use leadline_core::store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+
+use crate::config::{DoraConfig, ServerConfig};
+
+pub use auth::new_token;
+
+/// What every handler shares.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub dora: DoraConfig,
+    pub server: ServerConfig,
+    /// Listening on loopback: reads may be open while no token exists.
+    pub loopback: bool,
+    metrics: PrometheusHandle,
+    dora_gauges: metrics::DoraGauges,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        dora: DoraConfig,
+        server: ServerConfig,
+        loopback: bool,
+    ) -> AppState {
+        AppState {
+            store,
+            dora,
+            server,
+            loopback,
+            metrics: metrics::handle(),
+            dora_gauges: metrics::DoraGauges::default(),
+        }
+    }
+}
+
+/// Milliseconds since the epoch, now.
+fn now() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let body_limit = state.server.body_limit;
+    let timeout = state.server.request_timeout;
+    Router::new()
+        .route("/", get(dashboard::index))
+        .route("/assets/{file}", get(dashboard::asset))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(openapi::document))
+        .route("/api/v1/dora", get(api::dora))
+        .route("/api/v1/services", get(api::services))
+        .route(
+            "/api/v1/deployments",
+            get(api::list_deployments).post(api::post_deployments),
+        )
+        .route(
+            "/api/v1/incidents",
+            get(api::list_incidents).post(api::post_incidents),
+        )
+        .route("/api/v1/repositories", get(api::repositories))
+        .route("/webhooks/github", post(webhooks::github))
+        .route("/webhooks/gitlab", post(webhooks::gitlab))
+        .route("/webhooks/incidents", post(webhooks::incidents))
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// The process is up.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The store answers.
+async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
+    match state.store.repositories().await {
+        Ok(_) => (StatusCode::OK, "ready\n"),
+        Err(e) => {
+            tracing::error!("store not ready: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
+        }
+    }
+}
+
+/// Listens on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.
+pub async fn serve(
+    store: Arc<dyn Store>,
+    dora: DoraConfig,
+    server: ServerConfig,
+    addr: &str,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local: SocketAddr = listener.local_addr()?;
+    let loopback = local.ip().is_loopback();
+    if !loopback && store.tokens().await?.is_empty() {
+        bail!(
+            "refusing to listen on {local} with no API tokens: anyone who can reach it could read \
+             your data. Create one first (`leadline token create --name NAME --scope read`), or \
+             listen on 127.0.0.1"
+        );
+    }
+    let state = Arc::new(AppState::new(store, dora, server, loopback));
+    // The listening line goes to stderr whatever the log level: scripts wait for it.
+    eprintln!("leadline listening on http://{local}");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("the server failed")?;
+    eprintln!("leadline stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,40 @@
+//! `/openapi.json`, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "leadline", description = "DORA keys, events and webhooks of a leadline server"),
+    paths(
+        super::api::dora,
+        super::api::services,
+        super::api::list_deployments,
+        super::api::post_deployments,
+        super::api::list_incidents,
+        super::api::post_incidents,
+        super::api::repositories,
+        super::webhooks::github,
+        super::webhooks::gitlab,
+        super::webhooks::incidents,
+    ),
+    modifiers(&Bearer)
+)]
+struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

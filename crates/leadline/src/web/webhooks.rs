@@ -1,0 +1,177 @@
+//! `POST /webhooks/{github,gitlab,incidents}`: authenticate, map, store the delivery with its
+//! events in one transaction. Refused requests (bad signature, missing headers, malformed or
+//! unmappable bodies) store nothing, not even the delivery.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use leadline_core::events::{Delivery, Scope};
+use leadline_sources::webhook::{Mapping, MappingError, github, gitlab};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::error::AppError;
+use super::{AppState, auth, now};
+use crate::delivery::{self, ALERTS, GITHUB, GITLAB};
+
+/// What a delivery became.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// `stored`, `ignored` or `duplicate`.
+    pub outcome: String,
+    pub detail: String,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn required<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, AppError> {
+    header(headers, name)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| AppError::bad_request(format!("missing header {name}")))
+}
+
+/// Counts a delivery that was refused before anything was stored.
+fn refused(source: &str, event: &str, error: AppError) -> AppError {
+    super::metrics::delivery(source, event, "refused");
+    error
+}
+
+fn unmappable(e: MappingError) -> AppError {
+    let status = if e.field.is_empty() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    AppError::new(status, e.to_string())
+}
+
+#[utoipa::path(post, path = "/webhooks/github", tag = "webhooks",
+    request_body(content = String, description = "A GitHub webhook body, signed with X-Hub-Signature-256"),
+    responses((status = 200, body = Accepted), (status = 400, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody), (status = 413), (status = 422, body = super::error::ErrorBody)))]
+pub async fn github(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Accepted>, AppError> {
+    let event = header(&headers, "x-github-event").unwrap_or("");
+    let Some(secret) = &state.server.github_secret else {
+        return Err(refused(
+            GITHUB,
+            event,
+            AppError::new(
+                StatusCode::NOT_FOUND,
+                "GitHub webhooks are off: set LEADLINE_GITHUB_WEBHOOK_SECRET or [github] webhook_secret",
+            ),
+        ));
+    };
+    let signature = header(&headers, "x-hub-signature-256").unwrap_or("");
+    if !github::signature_is_valid(secret.as_bytes(), &body, signature) {
+        return Err(refused(
+            GITHUB,
+            event,
+            AppError::unauthorized("missing or wrong X-Hub-Signature-256"),
+        ));
+    }
+    let event = required(&headers, "x-github-event").map_err(|e| refused(GITHUB, "", e))?;
+    let id = required(&headers, "x-github-delivery").map_err(|e| refused(GITHUB, event, e))?;
+    accept(&state, GITHUB, id, event, body).await
+}
+
+#[utoipa::path(post, path = "/webhooks/gitlab", tag = "webhooks",
+    request_body(content = String, description = "A GitLab webhook body with X-Gitlab-Token"),
+    responses((status = 200, body = Accepted), (status = 400, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody), (status = 413), (status = 422, body = super::error::ErrorBody)))]
+pub async fn gitlab(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Accepted>, AppError> {
+    let event = header(&headers, "x-gitlab-event").unwrap_or("");
+    let Some(expected) = &state.server.gitlab_token else {
+        return Err(refused(
+            GITLAB,
+            event,
+            AppError::new(
+                StatusCode::NOT_FOUND,
+                "GitLab webhooks are off: set LEADLINE_GITLAB_WEBHOOK_TOKEN or [gitlab] webhook_token",
+            ),
+        ));
+    };
+    let given = header(&headers, "x-gitlab-token").unwrap_or("");
+    if !gitlab::token_is_valid(expected.as_bytes(), given.as_bytes()) {
+        return Err(refused(
+            GITLAB,
+            event,
+            AppError::unauthorized("missing or wrong X-Gitlab-Token"),
+        ));
+    }
+    let event = required(&headers, "x-gitlab-event").map_err(|e| refused(GITLAB, "", e))?;
+    let id = required(&headers, "x-gitlab-event-uuid").map_err(|e| refused(GITLAB, event, e))?;
+    accept(&state, GITLAB, id, event, body).await
+}
+
+#[utoipa::path(post, path = "/webhooks/incidents", tag = "webhooks",
+    request_body(content = String, description = "An Alertmanager, PagerDuty v3, Opsgenie or leadline-shaped alert"),
+    responses((status = 200, body = Accepted), (status = 400, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)),
+    security(("bearer" = ["write"])))]
+pub async fn incidents(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Accepted>, AppError> {
+    auth::require(&state, &headers, Scope::Write)
+        .await
+        .map_err(|e| refused(ALERTS, "alert", e))?;
+    // Senders without a delivery id are deduplicated by the body itself.
+    let id = match header(&headers, "idempotency-key").or(header(&headers, "x-request-id")) {
+        Some(id) if !id.is_empty() => id.to_owned(),
+        _ => format!("sha256:{}", hex::encode(Sha256::digest(&body))),
+    };
+    accept(&state, ALERTS, &id, "alert", body).await
+}
+
+async fn accept(
+    state: &AppState,
+    source: &str,
+    id: &str,
+    event: &str,
+    body: Bytes,
+) -> Result<Json<Accepted>, AppError> {
+    let received_at = now();
+    let Mapping {
+        outcome,
+        detail,
+        events,
+    } = delivery::map(source, event, &body, received_at, &state.server)
+        .map_err(|e| refused(source, event, unmappable(e)))?;
+    let d = Delivery {
+        source: source.to_owned(),
+        id: id.to_owned(),
+        event: event.to_owned(),
+        received_at,
+        body: body.to_vec(),
+        outcome,
+        detail: detail.clone(),
+    };
+    let (outcome, detail) = if state.store.apply_delivery(&d, &events, false).await? {
+        (outcome.as_str(), detail)
+    } else {
+        (
+            "duplicate",
+            format!("delivery {id} was received before; nothing stored"),
+        )
+    };
+    super::metrics::delivery(source, event, outcome);
+    tracing::info!(source, event, delivery = id, outcome, "{detail}");
+    Ok(Json(Accepted {
+        outcome: outcome.to_owned(),
+        detail,
+    }))
+}
