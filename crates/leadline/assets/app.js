@@ -79,14 +79,16 @@ function keyCard(report, service, previous) {
     const button = el("button", { class: "value", type: "button", title: "Show the rows behind this number",
       "data-service": service || "", "data-key": key.id, "data-value": value == null ? "null" : String(value) },
       key.show(value));
-    button.addEventListener("click", () => explain(service, key.title).catch(reportError));
+    button.addEventListener("click", () => {
+      location.hash = "explain=" + encodeURIComponent(service || "");
+    });
     const box = el("div", { class: "key" }, el("h3", {}, key.title), button, " ",
       band ? el("span", { class: "band " + band, "data-band": band }, band) : "",
       el("div", { class: "detail" }, key.detail(k)));
     if (previous) {
       const before = key.value(previous[key.id]);
       if (before != null && value != null) {
-        const arrow = value > before ? "▲" : value < before ? "▼" : "＝";
+        const arrow = value > before ? "▲" : value < before ? "▼" : "=";
         box.append(el("div", { class: "trend" }, arrow + " previous window " + key.show(before)));
       }
     }
@@ -128,8 +130,8 @@ async function render() {
   // Every later request uses the window the server chose, so all numbers share it.
   const window_ = { env: params.env, since: overall.since, until: overall.until };
   document.getElementById("window-shown").textContent =
-    "Window " + overall.since + " to " + overall.until + " · deployments: " + overall.basis.deployments +
-    " · incidents: " + overall.basis.incidents;
+    "Window " + overall.since.slice(0, 10) + " to " + overall.until.slice(0, 10) + " (end exclusive, UTC)" +
+    " · deployments: " + overall.basis.deployments + " · incidents: " + overall.basis.incidents;
   const overallPrevious = await api("/api/v1/dora", { env: params.env, ...previousParams(overall) });
   const overallBox = document.getElementById("overall");
   overallBox.replaceChildren(el("div", { class: "card", "data-service": "" },
@@ -149,15 +151,34 @@ async function render() {
     card.append(trendChart(series, width));
     list.append(card);
   }
+  list.dataset.window = JSON.stringify(window_);
+  await showExplainFromHash();
   status.textContent = services.length + " services";
   status.dataset.state = "ready";
-  list.dataset.window = JSON.stringify(window_);
+}
+
+// The drill-down is addressable: #explain=SERVICE (empty: all services) opens it.
+async function showExplainFromHash() {
+  const match = location.hash.match(/^#explain=(.*)$/);
+  if (!match) {
+    document.getElementById("explain").hidden = true;
+    return;
+  }
+  const service = decodeURIComponent(match[1]);
+  await explain(service || null, "the rows behind the numbers");
+}
+
+function cell(v) {
+  if (v == null) return "";
+  if (typeof v === "object") return JSON.stringify(v);
+  return v;
 }
 
 function table(title, columns, rows) {
   const head = el("tr", {}, ...columns.map((c) => el("th", {}, c)));
-  const body = rows.map((r) => el("tr", {}, ...columns.map((c) => el("td", {}, r[c] == null ? "" : r[c]))));
-  return [el("h3", {}, title + " (" + rows.length + ")"), el("table", {}, el("thead", {}, head), el("tbody", {}, ...body))];
+  const body = rows.map((r) => el("tr", {}, ...columns.map((c) => el("td", {}, cell(r[c])))));
+  return [el("h3", {}, title + " (" + rows.length + ")"),
+    el("table", { "data-rows": title.toLowerCase() }, el("thead", {}, head), el("tbody", {}, ...body))];
 }
 
 async function explain(service, title) {
@@ -165,6 +186,7 @@ async function explain(service, title) {
   const report = await api("/api/v1/dora", { ...window_, service, explain: "true" });
   const e = report.explain;
   document.getElementById("explain-title").textContent = (service || "All services") + ": " + title;
+  document.getElementById("explain").dataset.service = service || "";
   document.getElementById("explain-body").replaceChildren(
     ...table("Deployments", Object.keys(e.deployments[0] || { id: 1 }), e.deployments),
     ...table("Changes", Object.keys(e.changes[0] || { sha: 1 }), e.changes),
@@ -173,8 +195,10 @@ async function explain(service, title) {
 }
 
 document.getElementById("explain-close").addEventListener("click", () => {
+  history.replaceState(null, "", location.pathname + location.search);
   document.getElementById("explain").hidden = true;
 });
+window.addEventListener("hashchange", () => showExplainFromHash().catch(reportError));
 document.getElementById("window").addEventListener("submit", (e) => {
   e.preventDefault();
   render().catch(reportError);

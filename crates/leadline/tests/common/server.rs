@@ -1,6 +1,8 @@
 //! A real `leadline serve` on a free loopback port, stopped (SIGTERM, then waited for) when
 //! dropped.
 
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,263 @@
+//! The dashboard in real headless Chromium against a seeded server: the page loads without
+//! JavaScript errors, every number it shows equals the API's, the drill-down lists the API's
+//! rows, and screenshots (desktop and phone widths) are saved as test artifacts.
+//!
+//! Chromium comes from `LEADLINE_TEST_CHROMIUM` (a path), else /usr/bin/chromium (`bash
+//! .ci/run` installs Debian's). Set the variable to `skip` to leave this test out on purpose.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{GitRepo, TestStore};
+use regex::Regex;
+use serde_json::Value;
+use server::Server;
+
+fn chromium() -> Option<PathBuf> {
+    match std::env::var("LEADLINE_TEST_CHROMIUM").as_deref() {
+        Ok("skip") => None,
+        Ok(path) => Some(PathBuf::from(path)),
+        Err(_) => {
+            let default = PathBuf::from("/usr/bin/chromium");
+            assert!(
+                default.exists(),
+                "no Chromium: install Debian's chromium (bash .ci/run does), set \
+                 LEADLINE_TEST_CHROMIUM to its path, or to `skip`"
+            );
+            Some(default)
+        }
+    }
+}
+
+/// Runs headless Chromium on `url` with `extra` arguments; returns (stdout, stderr).
+fn run_chromium(binary: &Path, url: &str, extra: &[&str]) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+            // Virtual time runs until the page is idle (its API calls answered) or 30 s pass.
+            "--virtual-time-budget=30000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn artifacts() -> PathBuf {
+    let dir = std::env::var_os("LEADLINE_TEST_ARTIFACTS")
+        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn api(server: &Server, path: &str) -> Value {
+    let text = server.get(path).send().unwrap().text().unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
+}
+
+/// The API's value for a key, as the page writes it into data-value.
+fn api_value(report: &Value, key: &str) -> String {
+    let field = match key {
+        "deployment_frequency" => "per_day",
+        "lead_time" | "recovery_time" => "median_seconds",
+        _ => "rate",
+    };
+    match &report[key][field] {
+        Value::Null => "null".to_owned(),
+        v => v.as_f64().unwrap().to_string(),
+    }
+}
+
+/// Two services: one inferred from a repository's release tags, one ("payments") from imported
+/// deployments of another repository's commits, with an incident.
+fn seed(store: &TestStore) -> (GitRepo, GitRepo) {
+    let day = 86_400;
+    let start = 1_704_067_200; // 2024-01-01
+    // Different files, so the two histories share no commit.
+    let history = |repo: &GitRepo, file: &[u8]| -> Vec<String> {
+        (0..12)
+            .map(|i| {
+                repo.write(file, format!("{i}\n").as_bytes());
+                repo.commit_all_at(start + i * 2 * day, None, &format!("change {i}"))
+            })
+            .collect()
+    };
+    let tagged = GitRepo::new();
+    let shas = history(&tagged, b"web.txt");
+    for (tag, i) in [("v1.0", 1), ("v1.1", 4), ("v1.2", 7), ("v1.3", 11)] {
+        tagged.git(&["tag", tag, &shas[i]]);
+    }
+    let deployed = GitRepo::new();
+    let shas = history(&deployed, b"payments.txt");
+    store.ingest(tagged.path());
+    store.ingest(deployed.path());
+    let dir = tempfile::tempdir().unwrap();
+    let deploys = dir.path().join("d.csv");
+    let mut csv = "id,service,environment,sha,finished_at\n".to_owned();
+    for (i, sha) in shas.iter().enumerate().skip(2) {
+        csv.push_str(&format!(
+            "p{i},payments,production,{sha},2024-01-{:02}T12:00:00Z\n",
+            i * 2 + 1
+        ));
+    }
+    std::fs::write(&deploys, csv).unwrap();
+    let incidents = dir.path().join("i.csv");
+    std::fs::write(
+        &incidents,
+        "id,service,opened_at,resolved_at\nINC-1,payments,2024-01-10T13:00:00Z,2024-01-10T15:30:00Z\n",
+    )
+    .unwrap();
+    store.run(&[
+        "import".as_ref(),
+        "deployments".as_ref(),
+        deploys.as_os_str(),
+    ]);
+    store.run(&[
+        "import".as_ref(),
+        "incidents".as_ref(),
+        incidents.as_os_str(),
+    ]);
+    (tagged, deployed)
+}
+
+#[test]
+fn dashboard_shows_the_api_numbers_in_chromium() {
+    let Some(chromium) = chromium() else { return };
+    let store = TestStore::sqlite();
+    let _repos = seed(&store);
+    let server = Server::start(&store, None);
+    let (dom, log) = run_chromium(&chromium, &format!("{}/", server.url), &["--dump-dom"]);
+
+    assert!(
+        dom.contains(r#"data-state="ready""#),
+        "the page did not finish loading:\n{dom}\n{log}"
+    );
+    let errors = Regex::new(r#"<pre id="errors"[^>]*>([^<]*)</pre>"#).unwrap();
+    let shown_errors = errors
+        .captures(&dom)
+        .map(|c| c[1].to_owned())
+        .unwrap_or_default();
+    assert!(shown_errors.is_empty(), "JavaScript errors: {shown_errors}");
+    assert!(!log.contains("Uncaught"), "console errors:\n{log}");
+
+    let overall = api(&server, "/api/v1/dora");
+    let (since, until) = (
+        overall["since"].as_str().unwrap(),
+        overall["until"].as_str().unwrap(),
+    );
+    let services = api(&server, "/api/v1/services");
+    let names: Vec<&str> = services["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"payments") && names.len() == 2, "{names:?}");
+
+    let shown =
+        Regex::new(r#"data-service="([^"]*)" data-key="([a-z_]+)" data-value="([^"]*)""#).unwrap();
+    let mut checked = 0;
+    for c in shown.captures_iter(&dom) {
+        let (service, key, value) = (&c[1], &c[2], &c[3]);
+        let report = if service.is_empty() {
+            overall.clone()
+        } else {
+            api(
+                &server,
+                &format!("/api/v1/dora?service={service}&since={since}&until={until}")
+                    .replace('+', "%2B"),
+            )
+        };
+        assert_eq!(value, api_value(&report, key), "{service} {key}");
+        checked += 1;
+    }
+    // Five keys for all services together and for each service.
+    assert_eq!(checked, 5 * (1 + names.len()), "numbers shown:\n{dom}");
+    let payments = api(
+        &server,
+        &format!("/api/v1/dora?service=payments&since={since}&until={until}").replace('+', "%2B"),
+    );
+    assert_eq!(payments["change_failure_rate"]["failed_deployments"], 1);
+    for band in ["elite", "high", "medium", "low"] {
+        if payments
+            .to_string()
+            .contains(&format!("\"band\":\"{band}\""))
+        {
+            assert!(
+                dom.contains(&format!(r#"data-band="{band}""#)),
+                "band {band} not shown"
+            );
+        }
+    }
+
+    // The drill-down lists the API's rows.
+    let (dom, _) = run_chromium(
+        &chromium,
+        &format!("{}/#explain=payments", server.url),
+        &["--dump-dom"],
+    );
+    let explained = api(
+        &server,
+        &format!("/api/v1/dora?service=payments&since={since}&until={until}&explain=true")
+            .replace('+', "%2B"),
+    );
+    let rows = Regex::new(r#"<table data-rows="([a-z]+)">.*?<tbody>(.*?)</tbody>"#).unwrap();
+    let mut tables = 0;
+    for c in rows.captures_iter(&dom) {
+        let count = c[2].matches("<tr>").count();
+        assert_eq!(
+            count,
+            explained["explain"][&c[1]].as_array().unwrap().len(),
+            "{} rows",
+            &c[1]
+        );
+        tables += 1;
+    }
+    assert_eq!(
+        tables, 3,
+        "deployments, changes and incidents tables:\n{dom}"
+    );
+
+    for (name, size) in [
+        ("dashboard.png", "1280,1400"),
+        ("dashboard-phone.png", "390,1600"),
+    ] {
+        let path = artifacts().join(name);
+        run_chromium(
+            &chromium,
+            &format!("{}/", server.url),
+            &[
+                &format!("--window-size={size}"),
+                &format!("--screenshot={}", path.display()),
+            ],
+        );
+        let png = std::fs::read(&path).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{name}");
+        eprintln!("screenshot: {}", path.display());
+    }
+}
