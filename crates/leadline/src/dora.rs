@@ -149,11 +149,12 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
 }
 
 /// Attribution with incidents from reverts (and hotfixes, when configured) added to the
-/// imported ones.
-pub fn attribute(inputs: &mut Inputs, scope: Scope<'_>) -> Attribution {
+/// imported ones, and how those incidents were found.
+pub fn attribute(inputs: &Inputs, scope: Scope<'_>) -> (Attribution, Vec<String>) {
     let mut attribution = dora::attribute_changes(&inputs.deployments, &inputs.commits, scope);
     let (from_reverts, mut remediations) = infer::revert_incidents(&attribution, &inputs.reverts);
-    inputs.incident_basis.push(format!(
+    let mut basis = inputs.incident_basis.clone();
+    basis.push(format!(
         "reverts of deployed commits: {} incidents",
         from_reverts.len()
     ));
@@ -161,14 +162,12 @@ pub fn attribute(inputs: &mut Inputs, scope: Scope<'_>) -> Attribution {
     incidents.extend(from_reverts);
     if let Some(hotfixes) = &inputs.hotfixes {
         let (from_hotfixes, fixes) = infer::hotfix_incidents(&attribution, hotfixes);
-        inputs
-            .incident_basis
-            .push(format!("hotfixes: {} incidents", from_hotfixes.len()));
+        basis.push(format!("hotfixes: {} incidents", from_hotfixes.len()));
         incidents.extend(from_hotfixes);
         remediations.extend(fixes);
     }
     dora::attach(&mut attribution, &incidents, &remediations, scope);
-    attribution
+    (attribution, basis)
 }
 
 /// The JSON contract of `leadline dora --format json`.
@@ -441,26 +440,53 @@ pub struct Computed<'a> {
     pub previous: DoraKeys,
 }
 
+/// Everything the keys of any scope and window are computed from: the inputs, and which
+/// commits touch each configured service's paths. The server keeps one for a while.
+pub struct Gathered {
+    pub inputs: Inputs,
+    paths: Option<PathScope>,
+}
+
+pub async fn load(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Gathered> {
+    let inputs = gather(store, config).await?;
+    let paths = path_scope(store, config, &inputs.commits).await?;
+    Ok(Gathered { inputs, paths })
+}
+
+impl Gathered {
+    fn scope<'a>(&'a self, environment: &'a str, service: Option<&'a str>) -> Scope<'a> {
+        Scope {
+            environment,
+            service,
+            paths: self.paths.as_ref(),
+        }
+    }
+}
+
 pub async fn compute<'a>(
     store: &Arc<dyn Store>,
     args: &'a DoraArgs,
     config: &DoraConfig,
 ) -> Result<Computed<'a>> {
-    let mut inputs = gather(store, config).await?;
-    let paths = path_scope(store, config, &inputs.commits).await?;
-    let scope = Scope {
-        environment: &args.env,
-        service: args.service.as_deref(),
-        paths: paths.as_ref(),
-    };
-    let attribution = attribute(&mut inputs, scope);
+    compute_from(&load(store, config).await?, args, config)
+}
+
+/// The reports for `args` from gathered inputs.
+pub fn compute_from<'a>(
+    gathered: &Gathered,
+    args: &'a DoraArgs,
+    config: &DoraConfig,
+) -> Result<Computed<'a>> {
+    let inputs = &gathered.inputs;
+    let (attribution, incident_basis) =
+        attribute(inputs, gathered.scope(&args.env, args.service.as_deref()));
     let basis = Basis {
         deployments: if inputs.deployment_basis.is_empty() {
             "none found: import deployments or ingest a repository".to_owned()
         } else {
             inputs.deployment_basis.join("; ")
         },
-        incidents: inputs.incident_basis.join("; "),
+        incidents: incident_basis.join("; "),
     };
     let window = window(args, &attribution)?;
     let windows = match args.by {
@@ -584,27 +610,24 @@ pub fn services(inputs: &Inputs, environment: &str) -> Vec<String> {
     names
 }
 
-/// The keys of every service for one window, gathering the inputs once (for `/metrics`).
-pub async fn keys_by_service(
-    store: &Arc<dyn Store>,
+/// The keys of every service for one window (for `/metrics`).
+pub fn keys_by_service(
+    gathered: &Gathered,
     config: &DoraConfig,
     environment: &str,
     w: Window,
-) -> Result<Vec<(String, DoraKeys)>> {
-    let mut inputs = gather(store, config).await?;
-    let paths = path_scope(store, config, &inputs.commits).await?;
-    let mut out = Vec::new();
-    for service in services(&inputs, environment) {
-        let scope = Scope {
-            environment,
-            service: Some(&service),
-            paths: paths.as_ref(),
-        };
-        let attribution = attribute(&mut inputs, scope);
-        let keys = dora::keys(&attribution, w, &config.bands);
-        out.push((service, keys));
-    }
-    Ok(out)
+) -> Vec<(String, DoraKeys)> {
+    services(&gathered.inputs, environment)
+        .into_iter()
+        .map(|service| {
+            let (attribution, _) = attribute(
+                &gathered.inputs,
+                gathered.scope(environment, Some(&service)),
+            );
+            let keys = dora::keys(&attribution, w, &config.bands);
+            (service, keys)
+        })
+        .collect()
 }
 
 /// The arguments of `leadline dora --service NAME` with every default, for `analyze`.

@@ -133,8 +133,15 @@ fn github_deliveries_are_verified_mapped_and_stored_once() {
         );
         assert_eq!(row_counts(&store), before, "{}", store.backend);
 
-        // Accepted, visible in the API, and a redelivery stores nothing twice.
+        // Accepted, visible in the API at once (also in the DORA keys, which the server caches),
+        // and a redelivery stores nothing twice.
+        let keys = "/api/v1/dora?service=Hello-World&since=2019-05-01&until=2019-06-01";
+        let count = |server: &Server| {
+            json(server.get(keys).send().unwrap())["deployment_frequency"]["deployments"].clone()
+        };
+        assert_eq!(count(&server), 0);
         let stored = json(deliver(&server, "deployment_status", "guid-1", &body));
+        assert_eq!(count(&server), 1);
         assert_eq!(stored["outcome"], "stored", "{stored}");
         let listed = deployments(&server);
         assert_eq!(listed.len(), 1);

@@ -72,7 +72,8 @@ pub async fn dora(
         explain: q.explain,
         format: DoraFormat::Json,
     };
-    let computed = crate::dora::compute(&state.store, &args, &state.dora).await?;
+    let gathered = state.gathered().await?;
+    let computed = crate::dora::compute_from(&gathered, &args, &state.dora)?;
     Ok(match by {
         Some(_) => Json(&computed.reports).into_response(),
         None => Json(&computed.reports[0]).into_response(),
@@ -92,9 +93,9 @@ pub async fn services(
     headers: HeaderMap,
 ) -> Result<Json<Services>, AppError> {
     auth::require(&state, &headers, Scope::Read).await?;
-    let inputs = crate::dora::gather(&state.store, &state.dora).await?;
+    let gathered = state.gathered().await?;
     Ok(Json(Services {
-        services: crate::dora::services(&inputs, "production"),
+        services: crate::dora::services(&gathered.inputs, "production"),
     }))
 }
 
@@ -152,10 +153,15 @@ pub async fn list_deployments(
 ) -> Result<Json<RowPage>, AppError> {
     auth::require(&state, &headers, Scope::Read).await?;
     let (limit, after) = page_args(&q)?;
-    let rows = state.store.deployments_page(after.as_ref(), limit).await?;
-    let next = (rows.len() == limit)
-        .then(|| rows.last().map(|(s, d)| cursor(d.finished_at, s, &d.id)))
-        .flatten();
+    let mut rows = state
+        .store
+        .deployments_page(after.as_ref(), limit + 1)
+        .await?;
+    let next = (rows.len() > limit).then(|| {
+        rows.truncate(limit);
+        let (s, d) = &rows[limit - 1];
+        cursor(d.finished_at, s, &d.id)
+    });
     Ok(Json(RowPage {
         items: rows.iter().map(|(s, d)| deployment_out(s, d)).collect(),
         next,
@@ -173,10 +179,15 @@ pub async fn list_incidents(
 ) -> Result<Json<RowPage>, AppError> {
     auth::require(&state, &headers, Scope::Read).await?;
     let (limit, after) = page_args(&q)?;
-    let rows = state.store.incidents_page(after.as_ref(), limit).await?;
-    let next = (rows.len() == limit)
-        .then(|| rows.last().map(|(s, i)| cursor(i.opened_at, s, &i.id)))
-        .flatten();
+    let mut rows = state
+        .store
+        .incidents_page(after.as_ref(), limit + 1)
+        .await?;
+    let next = (rows.len() > limit).then(|| {
+        rows.truncate(limit);
+        let (s, i) = &rows[limit - 1];
+        cursor(i.opened_at, s, &i.id)
+    });
     Ok(Json(RowPage {
         items: rows.iter().map(|(s, i)| incident_out(s, i)).collect(),
         next,
@@ -279,6 +290,7 @@ pub async fn post_deployments(
     let rows = import::deployments("request", &items_as_ndjson(&body)?, Format::Ndjson)
         .map_err(refused)?;
     let counts = state.store.upsert_deployments(&source, &rows).await?;
+    state.stored().await;
     imported(&state, counts, rows.into_iter().map(|d| d.sha).collect()).await
 }
 
@@ -300,6 +312,7 @@ pub async fn post_incidents(
     let rows =
         import::incidents("request", &items_as_ndjson(&body)?, Format::Ndjson).map_err(refused)?;
     let counts = state.store.upsert_incidents(&source, &rows).await?;
+    state.stored().await;
     imported(
         &state,
         counts,

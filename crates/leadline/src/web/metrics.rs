@@ -96,6 +96,12 @@ pub fn delivery(source: &str, event: &str, outcome: &str) {
 #[derive(Default)]
 pub struct DoraGauges(tokio::sync::Mutex<Option<(Instant, String)>>);
 
+impl DoraGauges {
+    pub async fn clear(&self) {
+        *self.0.lock().await = None;
+    }
+}
+
 pub async fn render(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -134,8 +140,8 @@ async fn dora_gauges(state: &AppState) -> Result<String, AppError> {
         since: until - DORA_DAYS * 86_400_000,
         until,
     };
-    let keys =
-        crate::dora::keys_by_service(&state.store, &state.dora, "production", window).await?;
+    let gathered = state.gathered().await?;
+    let keys = crate::dora::keys_by_service(&gathered, &state.dora, "production", window);
     let text = gauge_text(&keys);
     *cached = Some((Instant::now(), text.clone()));
     Ok(text)

@@ -12,6 +12,7 @@ mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use axum::Router;
@@ -23,7 +24,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
+use tokio::sync::Mutex;
+
 use crate::config::{DoraConfig, ServerConfig};
+use crate::dora::Gathered;
 
 pub use auth::new_token;
 
@@ -36,7 +40,12 @@ pub struct AppState {
     pub loopback: bool,
     metrics: PrometheusHandle,
     dora_gauges: metrics::DoraGauges,
+    gathered: Mutex<Option<(Instant, Arc<Gathered>)>>,
 }
+
+/// How long gathered DORA inputs are reused: writes through this server drop them at once;
+/// what other processes write (`ingest`, `import`) shows within this long.
+const GATHERED_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
     pub fn new(
@@ -52,7 +61,28 @@ impl AppState {
             loopback,
             metrics: metrics::handle(),
             dora_gauges: metrics::DoraGauges::default(),
+            gathered: Mutex::new(None),
         }
+    }
+
+    /// The DORA inputs, loaded at most once per [`GATHERED_TTL`] (a pass over the history
+    /// costs far more than computing keys from it).
+    async fn gathered(&self) -> Result<Arc<Gathered>> {
+        let mut cached = self.gathered.lock().await;
+        if let Some((at, g)) = cached.as_ref()
+            && at.elapsed() < GATHERED_TTL
+        {
+            return Ok(g.clone());
+        }
+        let fresh = Arc::new(crate::dora::load(&self.store, &self.dora).await?);
+        *cached = Some((Instant::now(), fresh.clone()));
+        Ok(fresh)
+    }
+
+    /// Called after this server stored something the keys depend on.
+    async fn stored(&self) {
+        *self.gathered.lock().await = None;
+        self.dora_gauges.clear().await;
     }
 }
 

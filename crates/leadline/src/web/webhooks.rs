@@ -161,6 +161,9 @@ async fn accept(
         detail: detail.clone(),
     };
     let (outcome, detail) = if state.store.apply_delivery(&d, &events, false).await? {
+        if !events.is_empty() {
+            state.stored().await;
+        }
         (outcome.as_str(), detail)
     } else {
         (
