@@ -278,7 +278,8 @@ pub trait Store: Send + Sync {
 
     /// Stores a webhook delivery and the events it maps to in one transaction. Returns false,
     /// storing nothing, when (source, id) was delivered before; with `replay` the stored
-    /// delivery's outcome is replaced and its events stored again (they are upserts).
+    /// delivery's outcome is replaced and its events stored again (they are upserts). A
+    /// deployment whose status is not `success` or `failure` never replaces one that is.
     async fn apply_delivery(
         &self,
         delivery: &Delivery,

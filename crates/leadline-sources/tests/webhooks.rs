@@ -80,10 +80,16 @@ fn github_deployment_status_is_a_deployment() {
 }
 
 #[test]
-fn github_unfinished_deployment_statuses_and_other_events_are_ignored() {
+fn github_deployment_progress_and_other_events() {
     let mut body: serde_json::Value =
         serde_json::from_slice(&fixture("github/deployment_status/payload.json")).unwrap();
-    for state in ["in_progress", "queued", "pending", "inactive"] {
+    for (state, status) in [
+        ("in_progress", "in_progress"),
+        ("queued", "queued"),
+        ("pending", "pending"),
+        ("error", "failure"),
+        ("failure", "failure"),
+    ] {
         body["deployment_status"]["state"] = state.into();
         let m = github::map(
             "deployment_status",
@@ -92,10 +98,9 @@ fn github_unfinished_deployment_statuses_and_other_events_are_ignored() {
             &github::Options::default(),
         )
         .unwrap();
-        assert_eq!(m.outcome, Outcome::Ignored, "{state}");
-        assert!(m.events.is_empty());
+        assert_eq!(m.events.deployments[0].status, status, "{state}");
     }
-    body["deployment_status"]["state"] = "error".into();
+    body["deployment_status"]["state"] = "inactive".into();
     let m = github::map(
         "deployment_status",
         &serde_json::to_vec(&body).unwrap(),
@@ -103,11 +108,26 @@ fn github_unfinished_deployment_statuses_and_other_events_are_ignored() {
         &github::Options::default(),
     )
     .unwrap();
-    assert_eq!(m.events.deployments[0].status, "failure");
+    assert_eq!(m.outcome, Outcome::Ignored);
+    // The gh-pages status is in progress, in its own environment.
+    let pages = gh(
+        "deployment_status",
+        "deployment_status/gh-pages.payload.json",
+    );
+    let d = &pages.events.deployments[0];
+    assert_eq!(
+        (d.status.as_str(), d.environment.as_str()),
+        ("in_progress", "github-pages")
+    );
+    let created = gh("deployment", "deployment/payload.json");
+    let d = &created.events.deployments[0];
+    assert_eq!(
+        (d.id.as_str(), d.status.as_str(), d.finished_at),
+        ("145988746", "pending", ms("2019-05-15T15:20:53Z"))
+    );
     for (event, path) in [
         ("ping", "ping/payload.json"),
         ("check_run", "check_run/completed.payload.json"),
-        ("deployment", "deployment/payload.json"),
         ("push", "push/payload.json"),
         ("issues", "issues/labeled.payload.json"),
         ("release", "release/published.payload.json"),

@@ -38,9 +38,10 @@ macro_rules! repository {
     };
 }
 
-/// Upserts deployments of `$source` inside transaction `$tx`; (source, id) is the key.
+/// Upserts deployments of `$source` inside transaction `$tx`; (source, id) is the key. `$guard`
+/// is appended to the update (`""`, or a `WHERE` limiting which stored rows may change).
 macro_rules! put_deployments {
-    ($tx:ident, $source:expr, $rows:expr, $context:expr) => {
+    ($tx:ident, $source:expr, $rows:expr, $guard:expr, $context:expr) => {
         for chunk in $rows.chunks(INSERT_ROWS / 2) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO deployments (source, external_id, service, environment, sha, started_at, \
@@ -62,6 +63,7 @@ macro_rules! put_deployments {
                  environment = excluded.environment, sha = excluded.sha, started_at = excluded.started_at, \
                  finished_at = excluded.finished_at, status = excluded.status, repo = excluded.repo",
             );
+            q.push($guard);
             q.build()
                 .execute(&mut *$tx)
                 .await
@@ -848,7 +850,7 @@ impl Store for SqlStore {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(backend(context))?;
-            put_deployments!(tx, source, rows, context);
+            put_deployments!(tx, source, rows, "", context);
             tx.commit().await.map_err(backend(context))?;
             Ok(counts(rows.iter().map(|d| &d.id), &existing))
         })

@@ -115,6 +115,7 @@ conformance!(
     replaying_a_delivery_replaces_its_outcome_and_upserts_again,
     older_pull_request_updates_do_not_overwrite_newer,
     tokens_are_stored_by_hash_with_unique_names,
+    delivered_progress_never_replaces_a_finished_deployment,
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
@@ -945,4 +946,49 @@ async fn tokens_are_stored_by_hash_with_unique_names(f: Fixture) {
     assert!(f.store.revoke_token("ci").await.unwrap());
     assert!(!f.store.revoke_token("ci").await.unwrap());
     assert!(f.store.tokens().await.unwrap().is_empty());
+}
+
+async fn delivered_progress_never_replaces_a_finished_deployment(f: Fixture) {
+    let with_status = |status: &str, at: i64| Events {
+        deployments: vec![Deployment {
+            status: status.into(),
+            ..deployment("42", at)
+        }],
+        ..Events::default()
+    };
+    let steps = [
+        ("pending", 1_000, "pending"),
+        ("in_progress", 2_000, "in_progress"),
+        ("success", 3_000, "success"),
+        // Late or out-of-order progress reports leave the finished deployment alone.
+        ("in_progress", 2_500, "success"),
+        ("queued", 500, "success"),
+        // A final status may still correct a final status.
+        ("failure", 4_000, "failure"),
+    ];
+    for (i, (status, at, expected)) in steps.into_iter().enumerate() {
+        f.store
+            .apply_delivery(
+                &delivery(&format!("d{i}"), "{}"),
+                &with_status(status, at),
+                false,
+            )
+            .await
+            .unwrap();
+        let stored = f.store.deployments().await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].1.status, expected, "after {status}");
+    }
+    // Imports are authoritative: they replace whatever is stored.
+    f.store
+        .upsert_deployments("github", &[deployment("42", 9_000)])
+        .await
+        .unwrap();
+    let mut pending = deployment("42", 9_500);
+    pending.status = "pending".into();
+    f.store
+        .upsert_deployments("github", &[pending])
+        .await
+        .unwrap();
+    assert_eq!(f.store.deployments().await.unwrap()[0].1.status, "pending");
 }

@@ -2,7 +2,8 @@
 //!
 //! | event | maps to |
 //! |---|---|
-//! | `deployment_status` (`success`, `failure`, `error`) | a deployment, id = GitHub's deployment id |
+//! | `deployment_status` | a deployment, id = GitHub's deployment id; `error` is `failure`, `inactive` is ignored |
+//! | `deployment` (created) | the deployment, `pending` until a status finishes it |
 //! | `push` to the default branch | pushed commits (metadata; file statistics come from git ingest) |
 //! | `pull_request` | the pull request as last seen |
 //! | `pull_request_review` (submitted, dismissed) | a review |
@@ -63,6 +64,7 @@ pub fn map(event: &str, body: &[u8], received_at: Millis, options: &Options) -> 
     let doc = Doc(&value);
     match event {
         "deployment_status" => deployment_status(&doc),
+        "deployment" => deployment_created(&doc),
         "push" => push(&doc, received_at),
         "pull_request" => pull_request(&doc),
         "pull_request_review" => review(&doc),
@@ -75,21 +77,43 @@ pub fn map(event: &str, body: &[u8], received_at: Millis, options: &Options) -> 
 }
 
 fn deployment_status(doc: &Doc<'_>) -> Mapped {
-    let state = doc.get("deployment_status.state").str()?;
-    let status = match state {
+    let status = match doc.get("deployment_status.state").str()? {
         "success" => "success",
         "failure" | "error" => "failure",
+        "queued" => "queued",
+        "pending" => "pending",
+        "in_progress" => "in_progress",
         other => {
-            return Ok(Mapping::ignored(format!(
-                "deployment status {other:?} is not a finished deployment"
-            )));
+            // `inactive`: GitHub retires a deployment a later one replaced; it stays as it was.
+            return Ok(Mapping::ignored(format!("deployment status {other:?}")));
         }
     };
-    let repo = doc.get("repository.name").str()?;
     let environment = match doc.get("deployment_status.environment").opt_str()? {
         Some(e) if !e.is_empty() => e,
         _ => doc.get("deployment.environment").str()?,
     };
+    deployment(
+        doc,
+        status,
+        environment,
+        doc.get("deployment_status.created_at").time()?,
+    )
+}
+
+/// A deployment just created: pending until its statuses say more.
+fn deployment_created(doc: &Doc<'_>) -> Mapped {
+    deployment(
+        doc,
+        "pending",
+        doc.get("deployment.environment").str()?,
+        doc.get("deployment.created_at").time()?,
+    )
+}
+
+/// The deployment with `status` as of `at`; until it succeeds or fails, `finished_at` holds the
+/// time of its latest status (only successful deployments count in metrics).
+fn deployment(doc: &Doc<'_>, status: &str, environment: &str, at: Millis) -> Mapped {
+    let repo = doc.get("repository.name").str()?;
     let sha = doc.get("deployment.sha").str()?;
     if !is_full_sha(sha) {
         return Err(MappingError::new("deployment.sha", "expected a commit id"));
@@ -101,7 +125,7 @@ fn deployment_status(doc: &Doc<'_>) -> Mapped {
             environment: environment.to_owned(),
             sha: sha.to_owned(),
             started_at: doc.get("deployment.created_at").opt_time()?,
-            finished_at: doc.get("deployment_status.created_at").time()?,
+            finished_at: at,
             status: status.to_owned(),
             repo: Some(repo.to_owned()),
         }],

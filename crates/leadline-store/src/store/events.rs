@@ -153,6 +153,11 @@ macro_rules! put_pushed_commits {
     };
 }
 
+/// Deliveries arrive out of order: a progress report (`queued`, `pending`, `in_progress`) may
+/// update a deployment that has not finished, but never one that has.
+const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'failure') \
+     OR excluded.status IN ('success', 'failure')";
+
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
 const COUNTED_TABLES: [&str; 16] = [
     "repositories",
@@ -301,7 +306,7 @@ impl SqlStore {
                 // Dropping the transaction rolls it back: a redelivery stores nothing.
                 return Ok(false);
             }
-            put_deployments!(tx, source, events.deployments, context);
+            put_deployments!(tx, source, events.deployments, UNFINISHED_ONLY, context);
             put_incidents!(tx, source, events.incidents, context);
             for r in &events.resolutions {
                 sqlx::query(
