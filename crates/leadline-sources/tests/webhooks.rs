@@ -341,6 +341,11 @@ fn gitlab_events() {
             repo: Some("test-deployment-webhooks".into()),
         }]
     );
+    let mut running: serde_json::Value =
+        serde_json::from_slice(&fixture("gitlab/deployment.json")).unwrap();
+    running["status"] = "running".into();
+    let r = gitlab::map(&serde_json::to_vec(&running).unwrap(), RECEIVED).unwrap();
+    assert_eq!(r.events.deployments[0].status, "in_progress");
     let p = gitlab::map(&fixture("gitlab/pipeline.json"), RECEIVED).unwrap();
     assert_eq!(
         p.events.builds,

@@ -2,7 +2,7 @@
 //!
 //! | `object_kind` (header `X-Gitlab-Event`) | maps to |
 //! |---|---|
-//! | `deployment` (Deployment Hook; `success`, `failed`) | a deployment, id = GitLab's deployment id |
+//! | `deployment` (Deployment Hook) | a deployment, id = GitLab's deployment id; `failed` is `failure` |
 //! | `pipeline` (Pipeline Hook) | a build, id = `pipeline-<id>` |
 //! | `merge_request` (Merge Request Hook) | the merge request as last seen |
 //! | `push` (Push Hook) to the default branch | pushed commits |
@@ -35,14 +35,14 @@ pub fn map(body: &[u8], received_at: Millis) -> Mapped {
 }
 
 fn deployment(doc: &Doc<'_>) -> Mapped {
+    // Until it succeeds or fails, a deployment is kept with its progress (see the GitHub
+    // mapping); `canceled` and `blocked` are kept as they are and never count.
     let status = match doc.get("status").str()? {
         "success" => "success",
         "failed" => "failure",
-        other => {
-            return Ok(Mapping::ignored(format!(
-                "deployment status {other:?} is not a finished deployment"
-            )));
-        }
+        "created" => "pending",
+        "running" => "in_progress",
+        other => other,
     };
     // The full id is the last segment of commit_url; short_sha is resolved against ingested
     // history when only it is given.
