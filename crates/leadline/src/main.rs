@@ -71,10 +71,11 @@ fn init_logging(verbosity: Verbosity, serving: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
-    if serving {
-        logs.init();
-    } else {
-        logs.without_time().init();
+    // LEADLINE_LOG_FORMAT=json: one JSON object per line, for log collectors.
+    match (std::env::var("LEADLINE_LOG_FORMAT").as_deref(), serving) {
+        (Ok("json"), _) => logs.json().init(),
+        (_, true) => logs.init(),
+        (_, false) => logs.without_time().init(),
     }
 }
 
