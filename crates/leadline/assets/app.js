@@ -148,8 +148,9 @@ async function render() {
     ]);
     const card = el("div", { class: "card", "data-service": service }, el("h2", {}, service),
       keyCard(report, service, previous));
-    card.append(trendChart(series, width));
     list.append(card);
+    // The chart fits the card as laid out (phones included).
+    card.append(trendChart(series, Math.max(240, Math.min(width, card.clientWidth - 40))));
   }
   list.dataset.window = JSON.stringify(window_);
   await showExplainFromHash();
