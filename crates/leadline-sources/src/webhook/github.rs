@@ -13,13 +13,13 @@
 //! | `ping` and anything else | nothing (recorded as ignored) |
 
 use hmac::{Hmac, Mac};
-use leadline_core::events::{Build, Events, PullRequest, PushedCommit, Review};
+use leadline_core::events::{Build, Events, PullRequest, Review};
 use leadline_core::model::{Deployment, Incident, Millis};
 use serde_json::Value;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::{Doc, Mapped, Mapping, MappingError, is_full_sha, parse};
+use super::{Doc, Mapped, Mapping, MappingError, is_full_sha, parse, push_commits};
 
 const FORGE: &str = "github";
 
@@ -145,28 +145,7 @@ fn push(doc: &Doc<'_>, received_at: Millis) -> Mapped {
         return Ok(Mapping::ignored("the push deleted the branch"));
     }
     let repo = doc.get("repository.full_name").str()?;
-    let mut commits = Vec::new();
-    for item in doc.get("commits").array()? {
-        let c = Doc(item);
-        commits.push(PushedCommit {
-            forge: FORGE.into(),
-            repo: repo.to_owned(),
-            sha: c.get("id").str()?.to_owned(),
-            ref_name: ref_name.to_owned(),
-            author_name: c.get("author.name").str()?.to_owned(),
-            author_email: c.get("author.email").opt_str()?.unwrap_or("").to_owned(),
-            committed_at: c.get("timestamp").time()?,
-            pushed_at: received_at,
-            message: c.get("message").str()?.to_owned(),
-        });
-    }
-    if commits.is_empty() {
-        return Ok(Mapping::ignored("a push without commits"));
-    }
-    Ok(Mapping::stored(Events {
-        pushed_commits: commits,
-        ..Events::default()
-    }))
+    push_commits(doc, FORGE, repo, ref_name, received_at)
 }
 
 fn labels(items: &[Value], path: &str) -> Result<Vec<String>, MappingError> {

@@ -8,11 +8,11 @@
 //! | `push` (Push Hook) to the default branch | pushed commits |
 //! | anything else | nothing (recorded as ignored) |
 
-use leadline_core::events::{Build, Events, PullRequest, PushedCommit};
+use leadline_core::events::{Build, Events, PullRequest};
 use leadline_core::model::{Deployment, Millis};
 use subtle::ConstantTimeEq;
 
-use super::{Doc, Mapped, Mapping, MappingError, is_full_sha, parse};
+use super::{Doc, Mapped, Mapping, MappingError, is_full_sha, parse, push_commits};
 
 const FORGE: &str = "gitlab";
 
@@ -181,26 +181,5 @@ fn push(doc: &Doc<'_>, received_at: Millis) -> Mapped {
         )));
     }
     let repo = doc.get("project.path_with_namespace").str()?;
-    let mut commits = Vec::new();
-    for item in doc.get("commits").array()? {
-        let c = Doc(item);
-        commits.push(PushedCommit {
-            forge: FORGE.into(),
-            repo: repo.to_owned(),
-            sha: c.get("id").str()?.to_owned(),
-            ref_name: ref_name.to_owned(),
-            author_name: c.get("author.name").str()?.to_owned(),
-            author_email: c.get("author.email").opt_str()?.unwrap_or("").to_owned(),
-            committed_at: c.get("timestamp").time()?,
-            pushed_at: received_at,
-            message: c.get("message").str()?.to_owned(),
-        });
-    }
-    if commits.is_empty() {
-        return Ok(Mapping::ignored("a push without commits"));
-    }
-    Ok(Mapping::stored(Events {
-        pushed_commits: commits,
-        ..Events::default()
-    }))
+    push_commits(doc, FORGE, repo, ref_name, received_at)
 }

@@ -11,7 +11,7 @@ pub mod github;
 pub mod gitlab;
 
 use jiff::Timestamp;
-use leadline_core::events::{Events, Outcome};
+use leadline_core::events::{Events, Outcome, PushedCommit};
 use leadline_core::model::Millis;
 use serde_json::Value;
 
@@ -162,6 +162,44 @@ impl<'a> Field<'a> {
     pub fn time(&self) -> Result<Millis, MappingError> {
         self.opt_time()?.ok_or_else(|| self.missing())
     }
+}
+
+/// A push's commits as pushed commits: GitHub and GitLab describe them alike (`commits[]`
+/// with `id`, `message`, `timestamp`, `author.name`, `author.email`).
+pub(crate) fn push_commits(
+    doc: &Doc<'_>,
+    forge: &str,
+    repo: &str,
+    ref_name: &str,
+    received_at: Millis,
+) -> Mapped {
+    let mut commits = Vec::new();
+    for (i, item) in doc.get("commits").array()?.iter().enumerate() {
+        let c = Doc(item);
+        let one = || -> Result<PushedCommit, MappingError> {
+            Ok(PushedCommit {
+                forge: forge.to_owned(),
+                repo: repo.to_owned(),
+                sha: c.get("id").str()?.to_owned(),
+                ref_name: ref_name.to_owned(),
+                author_name: c.get("author.name").str()?.to_owned(),
+                author_email: c.get("author.email").opt_str()?.unwrap_or("").to_owned(),
+                committed_at: c.get("timestamp").time()?,
+                pushed_at: received_at,
+                message: c.get("message").str()?.to_owned(),
+            })
+        };
+        commits.push(
+            one().map_err(|e| MappingError::new(&format!("commits.{i}.{}", e.field), e.message))?,
+        );
+    }
+    if commits.is_empty() {
+        return Ok(Mapping::ignored("a push without commits"));
+    }
+    Ok(Mapping::stored(Events {
+        pushed_commits: commits,
+        ..Events::default()
+    }))
 }
 
 /// RFC 3339 (`2019-05-15T15:20:55Z`), or GitLab's `2021-04-28 21:50:00 +0200` and

@@ -153,19 +153,13 @@ pub async fn list_deployments(
 ) -> Result<Json<RowPage>, AppError> {
     auth::require(&state, &headers, Scope::Read).await?;
     let (limit, after) = page_args(&q)?;
-    let mut rows = state
+    let rows = state
         .store
         .deployments_page(after.as_ref(), limit + 1)
         .await?;
-    let next = (rows.len() > limit).then(|| {
-        rows.truncate(limit);
-        let (s, d) = &rows[limit - 1];
-        cursor(d.finished_at, s, &d.id)
-    });
-    Ok(Json(RowPage {
-        items: rows.iter().map(|(s, d)| deployment_out(s, d)).collect(),
-        next,
-    }))
+    Ok(Json(row_page(rows, limit, |s, d| {
+        (deployment_out(s, d), cursor(d.finished_at, s, &d.id))
+    })))
 }
 
 /// Stored incidents, oldest first (by opened_at, source, id).
@@ -179,19 +173,34 @@ pub async fn list_incidents(
 ) -> Result<Json<RowPage>, AppError> {
     auth::require(&state, &headers, Scope::Read).await?;
     let (limit, after) = page_args(&q)?;
-    let mut rows = state
+    let rows = state
         .store
         .incidents_page(after.as_ref(), limit + 1)
         .await?;
-    let next = (rows.len() > limit).then(|| {
-        rows.truncate(limit);
-        let (s, i) = &rows[limit - 1];
-        cursor(i.opened_at, s, &i.id)
-    });
-    Ok(Json(RowPage {
-        items: rows.iter().map(|(s, i)| incident_out(s, i)).collect(),
-        next,
-    }))
+    Ok(Json(row_page(rows, limit, |s, i| {
+        (incident_out(s, i), cursor(i.opened_at, s, &i.id))
+    })))
+}
+
+/// A page from up to `limit + 1` rows (one more than shown tells whether a next page exists);
+/// `out` gives a row's output and its cursor.
+fn row_page<T>(
+    rows: Vec<(String, T)>,
+    limit: usize,
+    out: impl Fn(&str, &T) -> (TextRow, String),
+) -> RowPage {
+    let more = rows.len() > limit;
+    let mut items = Vec::with_capacity(limit);
+    let mut next = None;
+    for (source, row) in rows.iter().take(limit) {
+        let (item, position) = out(source, row);
+        items.push(item);
+        next = Some(position);
+    }
+    RowPage {
+        items,
+        next: next.filter(|_| more),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
