@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_server.sql"),
         postgres: include_str!("../migrations/postgres/0005_server.sql"),
     },
+    Migration {
+        version: 6,
+        sqlite: include_str!("../migrations/sqlite/0006_commit_graphs.sql"),
+        postgres: include_str!("../migrations/postgres/0006_commit_graphs.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -140,9 +140,16 @@ macro_rules! incident {
 }
 
 mod events;
+mod graph;
 
 /// Tables keyed by repository, children before parents.
-const REPOSITORY_TABLES: [&str; 4] = ["file_changes", "commit_trailers", "commits", "refs"];
+const REPOSITORY_TABLES: [&str; 5] = [
+    "file_changes",
+    "commit_trailers",
+    "commits",
+    "refs",
+    "commit_graphs",
+];
 
 /// Deletes commits with their file changes and trailers inside transaction `$tx`.
 macro_rules! delete_commits {
@@ -482,6 +489,34 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend(context))?;
+            let rows = sqlx::query(
+                "SELECT sha, parents, committed_at, author_name, author_email FROM commits \
+                 WHERE repo_id = $1",
+            )
+            .bind(repo_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend(context))?;
+            let mut commits = Vec::with_capacity(rows.len());
+            for row in rows {
+                commits.push(graph::Row {
+                    sha: col!(row, "sha"),
+                    parents: col!(row, "parents"),
+                    committed_at: col!(row, "committed_at"),
+                    author_name: col!(row, "author_name"),
+                    author_email: col!(row, "author_email"),
+                });
+            }
+            sqlx::query(
+                "INSERT INTO commit_graphs (repo_id, commits, data) VALUES ($1, $2, $3) \
+                 ON CONFLICT (repo_id) DO UPDATE SET commits = excluded.commits, data = excluded.data",
+            )
+            .bind(repo_id)
+            .bind(commits.len() as i64)
+            .bind(graph::encode(&commits))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend(context))?;
             tx.commit().await.map_err(backend(context))
         })
     }
@@ -678,64 +713,10 @@ impl Store for SqlStore {
     }
 
     async fn commit_graph(&self, bots: &[String]) -> StoreResult<Vec<GraphRow>> {
-        // One aggregated text of `sha parents…;time;bot` lines instead of 100k rows: the rows
-        // would each cross the driver's worker channel, which costs several times the query.
-        // Shas, parents, times and the flag hold no ';' or newline.
-        let (aggregate, separator) = match self.pool {
-            Pool::Sqlite(_) => ("group_concat", "char(10)"),
-            Pool::Postgres(_) => ("string_agg", "E'\\n'"),
-        };
-        // Bot markers are matched in Rust against the few distinct authors, then flagged by
-        // exact value: a substring test per commit in SQL costs twice the whole scan.
-        let (names, emails) = self.bot_authors(bots).await?;
-        let text: Option<String> = on_pool!(self, |pool| {
-            let mut q = QueryBuilder::new(format!(
-                "SELECT {aggregate}(sha || ' ' || parents || ';' || CAST(committed_at AS TEXT) || ';' || \
-                 CASE WHEN (1 = 0"
-            ));
-            for (column, values) in [("author_name", &names), ("author_email", &emails)] {
-                if values.is_empty() {
-                    continue;
-                }
-                q.push(format!(" OR {column} IN ("));
-                let mut list = q.separated(", ");
-                for value in values {
-                    list.push_bind(value.as_str());
-                }
-                q.push(")");
-            }
-            q.push(format!(
-                ") THEN '1' ELSE '0' END, {separator}) FROM commits"
-            ));
-            q.build_query_scalar()
-                .fetch_one(pool)
-                .await
-                .map_err(backend("cannot list commits"))?
-        });
-        let text = text.unwrap_or_default();
-        // A commit stored for several repositories (forks) is one node.
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::with_capacity(text.len() / 90);
-        for line in text.lines() {
-            let corrupt = || StoreError::Corrupt(format!("unreadable commit line {line:?}"));
-            let mut fields = line.rsplitn(3, ';');
-            let (bot, time, ids) = (fields.next(), fields.next(), fields.next());
-            let (Some(bot), Some(time), Some(ids)) = (bot, time, ids) else {
-                return Err(corrupt());
-            };
-            let mut ids = ids.split_whitespace();
-            let sha = ids.next().ok_or_else(corrupt)?;
-            if !seen.insert(sha) {
-                continue;
-            }
-            out.push(GraphRow {
-                sha: sha.to_owned(),
-                parents: ids.map(str::to_owned).collect(),
-                committed_at: time.parse().map_err(|_| corrupt())?,
-                bot: bot == "1",
-            });
+        if let Some(graph) = self.stored_graph(bots).await? {
+            return Ok(graph);
         }
-        Ok(out)
+        self.assembled_graph(bots).await
     }
 
     async fn subjects(&self) -> StoreResult<Vec<(String, String)>> {
@@ -1101,6 +1082,107 @@ impl People {
 const MAX_BOT_AUTHORS: usize = 30_000;
 
 impl SqlStore {
+    /// The graph from the stored per-repository graphs, when every repository has one that
+    /// matches its commit count; `None` otherwise.
+    async fn stored_graph(&self, bots: &[String]) -> StoreResult<Option<Vec<GraphRow>>> {
+        let context = "cannot read the stored commit graphs";
+        let (counts, stored): (Vec<(i64, i64)>, Vec<StoredGraph>) = on_pool!(self, |pool| {
+            let counts = sqlx::query_as("SELECT repo_id, COUNT(*) FROM commits GROUP BY repo_id")
+                .fetch_all(pool)
+                .await
+                .map_err(backend(context))?;
+            let stored = sqlx::query_as("SELECT repo_id, commits, data FROM commit_graphs")
+                .fetch_all(pool)
+                .await
+                .map_err(backend(context))?;
+            (counts, stored)
+        });
+        let fresh = counts.iter().all(|(repo, n)| {
+            stored
+                .iter()
+                .any(|(r, commits, _)| r == repo && commits == n)
+        });
+        if !fresh {
+            return Ok(None);
+        }
+        let is_bot = bot_matcher(bots);
+        let mut all = Vec::new();
+        for (repo, _, data) in &stored {
+            if counts.iter().any(|(r, _)| r == repo) {
+                graph::decode(data, &is_bot, &mut all)?;
+            }
+        }
+        // A commit stored for several repositories (forks) is one node.
+        let mut seen = std::collections::HashSet::with_capacity(all.len());
+        all.retain(|g| seen.insert(g.sha.clone()));
+        Ok(Some(all))
+    }
+
+    /// The graph assembled from the commits table (a store written before graphs were kept, or
+    /// while an ingest is under way).
+    async fn assembled_graph(&self, bots: &[String]) -> StoreResult<Vec<GraphRow>> {
+        // One aggregated text of `sha parents…;time;bot` lines instead of 100k rows: the rows
+        // would each cross the driver's worker channel, which costs several times the query.
+        // Shas, parents, times and the flag hold no ';' or newline.
+        let (aggregate, separator) = match self.pool {
+            Pool::Sqlite(_) => ("group_concat", "char(10)"),
+            Pool::Postgres(_) => ("string_agg", "E'\\n'"),
+        };
+        // Bot markers are matched in Rust against the few distinct authors, then flagged by
+        // exact value: a substring test per commit in SQL costs twice the whole scan.
+        let (names, emails) = self.bot_authors(bots).await?;
+        let text: Option<String> = on_pool!(self, |pool| {
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {aggregate}(sha || ' ' || parents || ';' || CAST(committed_at AS TEXT) || ';' || \
+                 CASE WHEN (1 = 0"
+            ));
+            for (column, values) in [("author_name", &names), ("author_email", &emails)] {
+                if values.is_empty() {
+                    continue;
+                }
+                q.push(format!(" OR {column} IN ("));
+                let mut list = q.separated(", ");
+                for value in values {
+                    list.push_bind(value.as_str());
+                }
+                q.push(")");
+            }
+            q.push(format!(
+                ") THEN '1' ELSE '0' END, {separator}) FROM commits"
+            ));
+            q.build_query_scalar()
+                .fetch_one(pool)
+                .await
+                .map_err(backend("cannot list commits"))?
+        });
+        let text = text.unwrap_or_default();
+        // A commit stored for several repositories (forks) is one node.
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(text.len() / 90);
+        for line in text.lines() {
+            let corrupt = || StoreError::Corrupt(format!("unreadable commit line {line:?}"));
+            let mut fields = line.rsplitn(3, ';');
+            let (bot, time, ids) = (fields.next(), fields.next(), fields.next());
+            let (Some(bot), Some(time), Some(ids)) = (bot, time, ids) else {
+                return Err(corrupt());
+            };
+            let mut ids = ids.split_whitespace();
+            let sha = ids.next().ok_or_else(corrupt)?;
+            if !seen.insert(sha) {
+                continue;
+            }
+            out.push(GraphRow {
+                sha: sha.to_owned(),
+                parents: ids.map(str::to_owned).collect(),
+                committed_at: time.parse().map_err(|_| corrupt())?,
+                bot: bot == "1",
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl SqlStore {
     /// The distinct author names and emails that contain a bot marker, case-insensitively.
     async fn bot_authors(&self, bots: &[String]) -> StoreResult<(Vec<String>, Vec<String>)> {
         if bots.is_empty() {
@@ -1112,18 +1194,14 @@ impl SqlStore {
                 .await
                 .map_err(backend("cannot list commit authors"))?
         });
-        let markers: Vec<String> = bots.iter().map(|b| b.to_lowercase()).collect();
-        let is_bot = |s: &str| {
-            let s = s.to_lowercase();
-            markers.iter().any(|m| s.contains(m.as_str()))
-        };
+        let is_bot = bot_matcher(bots);
         let mut names = BTreeSet::new();
         let mut emails = BTreeSet::new();
         for (name, email) in rows {
-            if is_bot(&name) {
+            if is_bot(&name, "") {
                 names.insert(name);
             }
-            if is_bot(&email) {
+            if is_bot("", &email) {
                 emails.insert(email);
             }
         }
@@ -1134,5 +1212,19 @@ impl SqlStore {
             )));
         }
         Ok((names.into_iter().collect(), emails.into_iter().collect()))
+    }
+}
+
+/// A row of `commit_graphs`: repository, its commit count when written, the encoded graph.
+type StoredGraph = (i64, i64, Vec<u8>);
+
+/// Whether an author (name, email) contains any of the bot markers, case-insensitively.
+fn bot_matcher(bots: &[String]) -> impl Fn(&str, &str) -> bool {
+    let markers: Vec<String> = bots.iter().map(|b| b.to_lowercase()).collect();
+    move |name: &str, email: &str| {
+        let (name, email) = (name.to_lowercase(), email.to_lowercase());
+        markers
+            .iter()
+            .any(|m| name.contains(m.as_str()) || email.contains(m.as_str()))
     }
 }

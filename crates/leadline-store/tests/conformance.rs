@@ -116,6 +116,7 @@ conformance!(
     older_pull_request_updates_do_not_overwrite_newer,
     tokens_are_stored_by_hash_with_unique_names,
     delivered_progress_never_replaces_a_finished_deployment,
+    the_stored_graph_serves_once_an_ingest_finishes,
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
@@ -227,7 +228,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 5);
+    assert_eq!(LATEST_SCHEMA, 6);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -247,9 +248,16 @@ async fn a_newer_schema_is_refused_untouched(f: Fixture) {
 }
 
 async fn set_schema_version(location: &Location, version: i64) {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "UPDATE leadline_meta SET value = '{version}' WHERE key = 'schema_version'"
-    ));
+    execute(
+        location,
+        format!("UPDATE leadline_meta SET value = '{version}' WHERE key = 'schema_version'"),
+    )
+    .await;
+}
+
+/// Runs SQL on the store behind leadline's back.
+async fn execute(location: &Location, sql: String) {
+    let sql = sqlx::AssertSqlSafe(sql);
     match location {
         Location::Sqlite(path) => {
             let url = format!("sqlite://{}", path.display());
@@ -991,4 +999,90 @@ async fn delivered_progress_never_replaces_a_finished_deployment(f: Fixture) {
         .await
         .unwrap();
     assert_eq!(f.store.deployments().await.unwrap()[0].1.status, "pending");
+}
+
+/// (sha, parents, time, bot) sorted, for comparing graphs.
+type GraphKey = (String, Vec<String>, i64, bool);
+
+async fn graph_of(store: &SqlStore, bots: &[String]) -> Vec<GraphKey> {
+    let mut g: Vec<GraphKey> = store
+        .commit_graph(bots)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| (g.sha, g.parents, g.committed_at, g.bot))
+        .collect();
+    g.sort();
+    g
+}
+
+fn expected_graph(commits: &[Commit], bot_author: Option<&str>) -> Vec<GraphKey> {
+    let mut g: Vec<GraphKey> = commits
+        .iter()
+        .map(|c| {
+            (
+                c.sha.clone(),
+                c.parents.clone(),
+                c.committer.at,
+                Some(c.author.identity.name.as_str()) == bot_author,
+            )
+        })
+        .collect();
+    g.sort();
+    g
+}
+
+async fn the_stored_graph_serves_once_an_ingest_finishes(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("one", "/one").await.unwrap();
+    let (fork, _) = f.store.upsert_repository("fork", "/fork").await.unwrap();
+    let mut commits = sample();
+    commits[1].author.identity.name = "renovate[bot]".into();
+    let bots = vec!["[BOT]".to_owned()];
+    f.store.insert_commits(repo.id, &commits).await.unwrap();
+    f.store
+        .insert_commits(fork.id, &commits[..2])
+        .await
+        .unwrap();
+    let before = graph_of(&f.store, &bots).await;
+    assert_eq!(before, expected_graph(&commits, Some("renovate[bot]")));
+    for r in [&repo, &fork] {
+        f.store
+            .finish_ingest(r.id, &[], &[], ("git", &r.location, "digest"))
+            .await
+            .unwrap();
+    }
+    // Read from the stored graphs now: the same graph, forks' commits once, bots flagged.
+    assert_eq!(graph_of(&f.store, &bots).await, before);
+    assert_eq!(
+        graph_of(&f.store, &[]).await,
+        expected_graph(&commits, None)
+    );
+    // Commits stored after the graph was written (an ingest under way) are not missed.
+    let extra = commit(0xd4, &[&commits[2].sha], 4_000_000, vec![]);
+    f.store
+        .insert_commits(repo.id, std::slice::from_ref(&extra))
+        .await
+        .unwrap();
+    let mut all = commits.clone();
+    all.push(extra.clone());
+    assert_eq!(graph_of(&f.store, &[]).await, expected_graph(&all, None));
+    // An ingest that removes commits rewrites the stored graph.
+    f.store
+        .finish_ingest(
+            repo.id,
+            std::slice::from_ref(&extra.sha),
+            &[],
+            ("git", &repo.location, "d2"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        graph_of(&f.store, &[]).await,
+        expected_graph(&commits, None)
+    );
+    f.store.delete_repository(fork.id).await.unwrap();
+    assert_eq!(
+        graph_of(&f.store, &[]).await,
+        expected_graph(&commits, None)
+    );
 }

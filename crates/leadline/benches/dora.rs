@@ -71,6 +71,11 @@ fn main() {
         for chunk in history.chunks(5_000) {
             store.insert_commits(repo.id, chunk).await.expect("commits");
         }
+        // As an ingest ends: refs and cursor recorded, the commit graph stored.
+        store
+            .finish_ingest(repo.id, &[], &[], ("git", "/synthetic", "bench"))
+            .await
+            .expect("finish");
         store
             .upsert_deployments("bench", &deploys)
             .await
