@@ -164,15 +164,14 @@ pub fn attribute_changes(
     for (i, c) in commits.iter().enumerate() {
         sha_index.insert(c.sha.clone(), i as u32);
     }
-    let parents: Vec<Vec<u32>> = commits
-        .iter()
-        .map(|c| {
-            c.parents
-                .iter()
-                .filter_map(|p| sha_index.get(p).copied())
-                .collect()
-        })
-        .collect();
+    // Parents as one flat list: commit i's are parents[offsets[i]..offsets[i + 1]].
+    let mut offsets: Vec<u32> = Vec::with_capacity(commits.len() + 1);
+    let mut parents: Vec<u32> = Vec::with_capacity(commits.len() + commits.len() / 8);
+    offsets.push(0);
+    for c in commits {
+        parents.extend(c.parents.iter().filter_map(|p| sha_index.get(p).copied()));
+        offsets.push(parents.len() as u32);
+    }
     let mut counted: Vec<&Deployment> = deployments
         .iter()
         .filter(|d| {
@@ -211,7 +210,8 @@ pub fn attribute_changes(
                     bot: c.bot,
                 });
             }
-            stack.extend(&parents[node as usize]);
+            let (from, to) = (offsets[node as usize], offsets[node as usize + 1]);
+            stack.extend(&parents[from as usize..to as usize]);
         }
         changes.sort_by(|a, b| (a.committed_at, &a.sha).cmp(&(b.committed_at, &b.sha)));
         attributed.push(AttributedDeployment {

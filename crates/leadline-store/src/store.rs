@@ -1107,14 +1107,21 @@ impl SqlStore {
         }
         let is_bot = bot_matcher(bots);
         let mut all = Vec::new();
+        let mut graphs = 0;
         for (repo, _, data) in &stored {
             if counts.iter().any(|(r, _)| r == repo) {
                 graph::decode(data, &is_bot, &mut all)?;
+                graphs += 1;
             }
         }
-        // A commit stored for several repositories (forks) is one node.
-        let mut seen = std::collections::HashSet::with_capacity(all.len());
-        all.retain(|g| seen.insert(g.sha.clone()));
+        if graphs > 1 {
+            // A commit stored for several repositories (forks) is one node.
+            let mut seen: std::collections::HashSet<&str, foldhash::fast::RandomState> =
+                std::collections::HashSet::with_capacity_and_hasher(all.len(), Default::default());
+            let keep: Vec<bool> = all.iter().map(|g| seen.insert(g.sha.as_str())).collect();
+            let mut keep = keep.into_iter();
+            all.retain(|_| keep.next().unwrap_or(false));
+        }
         Ok(Some(all))
     }
 
