@@ -21,6 +21,8 @@ pub struct PullRequest {
     pub state: String,
     pub draft: bool,
     pub created_at: Millis,
+    /// When its first commit was written (forge APIs tell; webhooks do not, and never clear it).
+    pub first_commit_at: Option<Millis>,
     /// Orders deliveries: an older one never overwrites a newer row.
     pub updated_at: Millis,
     pub merged_at: Option<Millis>,

@@ -287,6 +287,15 @@ pub trait Store: Send + Sync {
         replay: bool,
     ) -> StoreResult<bool>;
 
+    /// Stores events a connector fetched for `source` and, in the same transaction, moves its
+    /// cursor `(scope, value)`: a sync killed at any point resumes from what was stored.
+    async fn store_events(
+        &self,
+        source: &str,
+        events: &Events,
+        cursor: Option<(&str, &str)>,
+    ) -> StoreResult<()>;
+
     /// Stored deliveries of `source` (all sources when `None`) ordered by (received_at,
     /// source, id), after `after`.
     async fn deliveries_page(

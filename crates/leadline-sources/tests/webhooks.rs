@@ -171,6 +171,7 @@ fn github_pull_request_and_review() {
             state: "closed".into(),
             draft: false,
             created_at: ms("2019-05-15T15:20:33Z"),
+            first_commit_at: None,
             updated_at: ms("2019-05-15T15:21:18Z"),
             merged_at: None,
             closed_at: Some(ms("2019-05-15T15:21:18Z")),

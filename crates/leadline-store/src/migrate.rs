@@ -43,6 +43,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_commit_graphs.sql"),
         postgres: include_str!("../migrations/postgres/0006_commit_graphs.sql"),
     },
+    Migration {
+        version: 7,
+        sqlite: include_str!("../migrations/sqlite/0007_pull_request_first_commit.sql"),
+        postgres: include_str!("../migrations/postgres/0007_pull_request_first_commit.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -962,6 +962,15 @@ impl Store for SqlStore {
         self.store_delivery(delivery, events, replay).await
     }
 
+    async fn store_events(
+        &self,
+        source: &str,
+        events: &Events,
+        cursor: Option<(&str, &str)>,
+    ) -> StoreResult<()> {
+        self.store_source_events(source, events, cursor).await
+    }
+
     async fn deliveries_page(
         &self,
         source: Option<&str>,

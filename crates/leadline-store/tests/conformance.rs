@@ -117,6 +117,7 @@ conformance!(
     tokens_are_stored_by_hash_with_unique_names,
     delivered_progress_never_replaces_a_finished_deployment,
     the_stored_graph_serves_once_an_ingest_finishes,
+    synced_events_move_their_cursor_with_them,
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
@@ -228,7 +229,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 6);
+    assert_eq!(LATEST_SCHEMA, 7);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -753,6 +754,7 @@ fn pull_request(updated_at: i64, state: &str) -> PullRequest {
         state: state.into(),
         draft: false,
         created_at: 1_000,
+        first_commit_at: None,
         updated_at,
         merged_at: (state == "merged").then_some(updated_at),
         closed_at: (state != "open").then_some(updated_at),
@@ -1084,5 +1086,54 @@ async fn the_stored_graph_serves_once_an_ingest_finishes(f: Fixture) {
     assert_eq!(
         graph_of(&f.store, &[]).await,
         expected_graph(&commits, None)
+    );
+}
+
+async fn synced_events_move_their_cursor_with_them(f: Fixture) {
+    let mut pr = pull_request(2_000, "open");
+    pr.first_commit_at = Some(500);
+    let events = Events {
+        pull_requests: vec![pr.clone()],
+        ..Events::default()
+    };
+    f.store
+        .store_events("github", &events, Some(("octo/app:pulls", "{\"page\": 2}")))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store
+            .cursor("github", "octo/app:pulls")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{\"page\": 2}")
+    );
+    assert_eq!(f.store.pull_requests().await.unwrap(), vec![pr.clone()]);
+    // A later webhook delivery (which cannot know the first commit) keeps it.
+    let merged = Events {
+        pull_requests: vec![pull_request(5_000, "merged")],
+        ..Events::default()
+    };
+    f.store
+        .apply_delivery(&delivery("late", "{}"), &merged, false)
+        .await
+        .unwrap();
+    let stored = f.store.pull_requests().await.unwrap();
+    assert_eq!(
+        (stored[0].state.as_str(), stored[0].first_commit_at),
+        ("merged", Some(500))
+    );
+    // Without a cursor only the events are stored.
+    f.store
+        .store_events("github", &Events::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store
+            .cursor("github", "octo/app:pulls")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{\"page\": 2}")
     );
 }

@@ -151,6 +151,7 @@ fn merge_request(doc: &Doc<'_>) -> Mapped {
             state: state.into(),
             draft,
             created_at: attrs("object_attributes.created_at").time()?,
+            first_commit_at: None,
             updated_at,
             merged_at,
             closed_at,

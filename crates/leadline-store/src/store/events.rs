@@ -18,7 +18,7 @@ macro_rules! put_pull_requests {
         for chunk in $rows.chunks(INSERT_ROWS / 4) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO pull_requests (forge, repo, number, title, author, state, draft, created_at, \
-                 updated_at, merged_at, closed_at, base_ref, head_sha, merge_sha, additions, deletions, \
+                 first_commit_at, updated_at, merged_at, closed_at, base_ref, head_sha, merge_sha, additions, deletions, \
                  changed_files, commits, labels) ",
             );
             q.push_values(chunk, |mut b, p: &PullRequest| {
@@ -30,6 +30,7 @@ macro_rules! put_pull_requests {
                     .push_bind(&p.state)
                     .push_bind(p.draft)
                     .push_bind(p.created_at)
+                    .push_bind(p.first_commit_at)
                     .push_bind(p.updated_at)
                     .push_bind(p.merged_at)
                     .push_bind(p.closed_at)
@@ -46,6 +47,7 @@ macro_rules! put_pull_requests {
                 " ON CONFLICT (forge, repo, number) DO UPDATE SET title = excluded.title, \
                  author = excluded.author, state = excluded.state, draft = excluded.draft, \
                  created_at = excluded.created_at, updated_at = excluded.updated_at, \
+                 first_commit_at = COALESCE(excluded.first_commit_at, pull_requests.first_commit_at), \
                  merged_at = excluded.merged_at, closed_at = excluded.closed_at, base_ref = excluded.base_ref, \
                  head_sha = excluded.head_sha, merge_sha = excluded.merge_sha, additions = excluded.additions, \
                  deletions = excluded.deletions, changed_files = excluded.changed_files, \
@@ -150,6 +152,31 @@ macro_rules! put_pushed_commits {
                 .await
                 .map_err(backend($context))?;
         }
+    };
+}
+
+/// Stores the events of `$source` inside `$tx`: deployments (progress never replacing a
+/// finished one), incidents, resolutions, pull requests, reviews, builds, pushed commits.
+macro_rules! put_events {
+    ($tx:ident, $source:expr, $events:expr, $context:expr) => {
+        put_deployments!($tx, $source, $events.deployments, UNFINISHED_ONLY, $context);
+        put_incidents!($tx, $source, $events.incidents, $context);
+        for r in &$events.resolutions {
+            sqlx::query(
+                "UPDATE incidents SET resolved_at = $1 \
+                 WHERE source = $2 AND external_id = $3 AND resolved_at IS NULL",
+            )
+            .bind(r.resolved_at)
+            .bind($source)
+            .bind(&r.id)
+            .execute(&mut *$tx)
+            .await
+            .map_err(backend($context))?;
+        }
+        put_pull_requests!($tx, $events.pull_requests, $context);
+        put_reviews!($tx, $events.reviews, $context);
+        put_builds!($tx, $source, $events.builds, $context);
+        put_pushed_commits!($tx, $events.pushed_commits, $context);
     };
 }
 
@@ -306,26 +333,35 @@ impl SqlStore {
                 // Dropping the transaction rolls it back: a redelivery stores nothing.
                 return Ok(false);
             }
-            put_deployments!(tx, source, events.deployments, UNFINISHED_ONLY, context);
-            put_incidents!(tx, source, events.incidents, context);
-            for r in &events.resolutions {
+            put_events!(tx, source, events, context);
+            tx.commit().await.map_err(backend(context))?;
+            Ok(true)
+        })
+    }
+
+    pub(super) async fn store_source_events(
+        &self,
+        source: &str,
+        events: &Events,
+        cursor: Option<(&str, &str)>,
+    ) -> StoreResult<()> {
+        let context = "cannot store synced events";
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await.map_err(backend(context))?;
+            put_events!(tx, source, events, context);
+            if let Some((scope, value)) = cursor {
                 sqlx::query(
-                    "UPDATE incidents SET resolved_at = $1 \
-                     WHERE source = $2 AND external_id = $3 AND resolved_at IS NULL",
+                    "INSERT INTO ingest_cursors (source, scope, value) VALUES ($1, $2, $3) \
+                     ON CONFLICT (source, scope) DO UPDATE SET value = excluded.value",
                 )
-                .bind(r.resolved_at)
                 .bind(source)
-                .bind(&r.id)
+                .bind(scope)
+                .bind(value)
                 .execute(&mut *tx)
                 .await
                 .map_err(backend(context))?;
             }
-            put_pull_requests!(tx, events.pull_requests, context);
-            put_reviews!(tx, events.reviews, context);
-            put_builds!(tx, source, events.builds, context);
-            put_pushed_commits!(tx, events.pushed_commits, context);
-            tx.commit().await.map_err(backend(context))?;
-            Ok(true)
+            tx.commit().await.map_err(backend(context))
         })
     }
 
@@ -376,7 +412,7 @@ impl SqlStore {
     pub(super) async fn all_pull_requests(&self) -> StoreResult<Vec<PullRequest>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT forge, repo, number, title, author, state, draft, created_at, updated_at, merged_at, \
+                "SELECT forge, repo, number, title, author, state, draft, created_at, first_commit_at, updated_at, merged_at, \
                  closed_at, base_ref, head_sha, merge_sha, additions, deletions, changed_files, commits, labels \
                  FROM pull_requests ORDER BY forge, repo, number",
             )
@@ -395,6 +431,7 @@ impl SqlStore {
                     state: col!(row, "state"),
                     draft: col!(row, "draft"),
                     created_at: col!(row, "created_at"),
+                    first_commit_at: col!(row, "first_commit_at"),
                     updated_at: col!(row, "updated_at"),
                     merged_at: col!(row, "merged_at"),
                     closed_at: col!(row, "closed_at"),
