@@ -186,6 +186,24 @@ pub enum SummaryFormat {
 pub enum IngestCommand {
     /// Mine git history: commits of all branches, remote branches and tags, with file changes
     Git(IngestGitArgs),
+    /// Sync pull requests, reviews and workflow runs from GitHub (token: env GITHUB_TOKEN)
+    Github(IngestGithubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestGithubArgs {
+    /// OWNER/REPO, or an organisation (or user) to sync all its repositories
+    #[arg(value_name = "OWNER/REPO|ORG")]
+    pub target: String,
+    /// API root, for GitHub Enterprise Server [default: [github] api_url, else https://api.github.com]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Only an organisation's repositories whose name contains this (case-insensitive)
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// List an organisation's repositories (with --filter) instead of syncing them
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

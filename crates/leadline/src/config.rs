@@ -60,6 +60,8 @@ pub struct GithubFileConfig {
     pub incident_label: Option<String>,
     /// Published releases are production deployments [default: false].
     pub releases_are_deployments: Option<bool>,
+    /// API root for `ingest github` (GitHub Enterprise Server: `https://HOST/api/v3`).
+    pub api_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +80,7 @@ pub struct ServerConfig {
     pub github_secret: Option<String>,
     pub github: leadline_sources::webhook::github::Options,
     pub gitlab_token: Option<String>,
+    pub github_api_url: String,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -89,6 +92,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("github_secret", &self.github_secret.as_ref().map(|_| "…"))
             .field("github", &self.github)
             .field("gitlab_token", &self.gitlab_token.as_ref().map(|_| "…"))
+            .field("github_api_url", &self.github_api_url)
             .finish()
     }
 }
@@ -129,6 +133,11 @@ impl ServerConfig {
             },
             gitlab_token: env("LEADLINE_GITLAB_WEBHOOK_TOKEN")
                 .or_else(|| file.gitlab.webhook_token.clone()),
+            github_api_url: file
+                .github
+                .api_url
+                .clone()
+                .unwrap_or_else(|| "https://api.github.com".to_owned()),
         })
     }
 }

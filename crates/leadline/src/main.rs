@@ -9,6 +9,7 @@ mod delivery;
 mod dora;
 mod dora_table;
 mod export;
+mod forge;
 mod import;
 mod ingest;
 mod time;
@@ -119,6 +120,9 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
             {
                 eprintln!("peak memory {} MiB", kib / 1024);
             }
+        }
+        Command::Ingest(IngestCommand::Github(args)) => {
+            forge::run(&store, &args, &settings.server, chatty).await?;
         }
         Command::Analyze(args) => {
             let mut summaries = Vec::new();

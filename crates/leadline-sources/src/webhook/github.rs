@@ -60,8 +60,18 @@ pub fn signature_is_valid(secret: &[u8], body: &[u8], header: &str) -> bool {
 
 /// Maps one delivery (`X-GitHub-Event` and body) received at `received_at`.
 pub fn map(event: &str, body: &[u8], received_at: Millis, options: &Options) -> Mapped {
-    let value = parse(body)?;
-    let doc = Doc(&value);
+    map_value(event, &parse(body)?, received_at, options)
+}
+
+/// Maps a parsed payload. The REST API returns the objects webhooks carry, so connectors map
+/// them here too, wrapped as the event would carry them.
+pub(crate) fn map_value(
+    event: &str,
+    value: &Value,
+    received_at: Millis,
+    options: &Options,
+) -> Mapped {
+    let doc = Doc(value);
     match event {
         "deployment_status" => deployment_status(&doc),
         "deployment" => deployment_created(&doc),

@@ -204,7 +204,7 @@ pub(crate) fn push_commits(
 
 /// RFC 3339 (`2019-05-15T15:20:55Z`), or GitLab's `2021-04-28 21:50:00 +0200` and
 /// `2016-08-12 15:23:28 UTC`.
-pub(crate) fn parse_time(text: &str) -> Option<Millis> {
+pub fn parse_time(text: &str) -> Option<Millis> {
     if let Ok(t) = text.parse::<Timestamp>() {
         return Some(t.as_millisecond());
     }

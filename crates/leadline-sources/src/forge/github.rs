@@ -1,0 +1,343 @@
+//! `leadline ingest github OWNER/REPO`: pull requests (with their reviews and first commit)
+//! and workflow runs (every attempt) through the REST API.
+//!
+//! Incremental: pull requests are read newest-updated first and the sync stops at the first one
+//! not updated since the last run; workflow runs are asked for from the day of the newest run
+//! seen. Each page is saved with the cursor that follows it, so a killed sync resumes at the
+//! page after the last one saved; page 1 is asked with the ETag of the last complete run, and a
+//! 304 (free of rate limit on GitHub) ends the phase at once.
+
+use leadline_core::events::Events;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{Client, Fetched, ForgeError, Sink};
+use crate::webhook::github::{Options as MapOptions, map_value};
+
+/// Where a repository's sync stands; stored as JSON in the ingest cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub pulls: Phase,
+    pub runs: Phase,
+}
+
+/// One listing's progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    /// Items updated (pulls) or created (runs) at or before this were synced by a complete run.
+    pub since: Option<String>,
+    /// The page to read next, when a run stopped half-way.
+    pub next: Option<String>,
+    /// The newest time seen by the run under way.
+    pub newest: Option<String>,
+    /// ETag of page 1 of the last complete run, and of the run under way.
+    pub etag: Option<String>,
+    pub pending_etag: Option<String>,
+}
+
+impl Phase {
+    fn see(&mut self, at: &str) {
+        if self.newest.as_deref().is_none_or(|n| at > n) {
+            self.newest = Some(at.to_owned());
+        }
+    }
+
+    /// A complete run: what it saw becomes the new starting point.
+    fn complete(&mut self) {
+        if let Some(newest) = self.newest.take() {
+            self.since = Some(newest);
+        }
+        self.next = None;
+        if let Some(etag) = self.pending_etag.take() {
+            self.etag = Some(etag);
+        }
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Synced {
+    pub pull_requests: u64,
+    pub reviews: u64,
+    pub builds: u64,
+    pub requests: u64,
+}
+
+pub async fn sync_repo(
+    client: &Client,
+    repo: &str,
+    mut cursor: Cursor,
+    sink: &mut impl Sink,
+) -> Result<Synced, ForgeError> {
+    let mut synced = Synced::default();
+    sync_pulls(client, repo, &mut cursor, sink, &mut synced).await?;
+    sync_runs(client, repo, &mut cursor, sink, &mut synced).await?;
+    Ok(synced)
+}
+
+async fn save(sink: &mut impl Sink, events: Events, cursor: &Cursor) -> Result<(), ForgeError> {
+    let text = serde_json::to_string(cursor).map_err(|e| ForgeError::Sink(e.to_string()))?;
+    sink.save(events, &text).await.map_err(ForgeError::Sink)
+}
+
+fn items<'a>(body: &'a Value, url: &str, key: Option<&str>) -> Result<&'a [Value], ForgeError> {
+    let list = match key {
+        Some(k) => body.get(k),
+        None => Some(body),
+    };
+    list.and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .ok_or_else(|| ForgeError::Body {
+            url: url.to_owned(),
+            message: format!(
+                "expected {}",
+                key.map_or("an array".to_owned(), |k| format!("`{k}`"))
+            ),
+        })
+}
+
+async fn sync_pulls(
+    client: &Client,
+    repo: &str,
+    cursor: &mut Cursor,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<(), ForgeError> {
+    let first = client.url(&format!(
+        "/repos/{repo}/pulls?state=all&sort=updated&direction=desc&per_page=100"
+    ));
+    let resuming = cursor.pulls.next.is_some();
+    let mut url = cursor.pulls.next.clone().unwrap_or(first);
+    let mut first_page = !resuming;
+    loop {
+        let etag = if first_page {
+            cursor.pulls.etag.clone()
+        } else {
+            None
+        };
+        synced.requests += 1;
+        let (body, page_etag, next) = match client.get(&url, etag.as_deref(), sink).await? {
+            Fetched::NotModified => {
+                cursor.pulls.complete();
+                return save(sink, Events::default(), cursor).await;
+            }
+            Fetched::Page { body, etag, next } => (body, etag, next),
+        };
+        if first_page {
+            cursor.pulls.pending_etag = page_etag;
+            first_page = false;
+        }
+        let mut events = Events::default();
+        let mut reached_known = false;
+        for pr in items(&body, &url, None)? {
+            let updated = pr.get("updated_at").and_then(Value::as_str).unwrap_or("");
+            if cursor
+                .pulls
+                .since
+                .as_deref()
+                .is_some_and(|since| updated <= since)
+            {
+                reached_known = true;
+                break;
+            }
+            cursor.pulls.see(updated);
+            pull_request(client, repo, pr, &mut events, sink, synced).await?;
+            sink.progress("pull requests", synced.pull_requests);
+        }
+        match next.filter(|_| !reached_known) {
+            Some(next) => {
+                cursor.pulls.next = Some(next.clone());
+                save(sink, events, cursor).await?;
+                url = next;
+            }
+            None => {
+                cursor.pulls.complete();
+                return save(sink, events, cursor).await;
+            }
+        }
+    }
+}
+
+/// One pull request: its full object (sizes), its reviews and its first commit.
+async fn pull_request(
+    client: &Client,
+    repo: &str,
+    listed: &Value,
+    events: &mut Events,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<(), ForgeError> {
+    let number = listed
+        .get("number")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| ForgeError::Body {
+            url: client.url(&format!("/repos/{repo}/pulls")),
+            message: "a pull request without a number".into(),
+        })?;
+    let base = format!("/repos/{repo}/pulls/{number}");
+    let detail = fetch_all(client, &client.url(&base), None, sink, synced).await?;
+    let detail = detail.into_iter().next().unwrap_or_else(|| listed.clone());
+    let wrapped = json!({"pull_request": detail, "repository": {"full_name": repo}});
+    let mut mapped = map_value("pull_request", &wrapped, 0, &MapOptions::default())?.events;
+    let commits = fetch_all(
+        client,
+        &client.url(&format!("{base}/commits?per_page=100")),
+        None,
+        sink,
+        synced,
+    )
+    .await?;
+    let first_commit = commits
+        .iter()
+        .filter_map(|c| {
+            let at = c.pointer("/commit/author/date")?.as_str()?;
+            crate::webhook::parse_time(at)
+        })
+        .min();
+    for pr in &mut mapped.pull_requests {
+        pr.first_commit_at = first_commit;
+    }
+    let reviews = fetch_all(
+        client,
+        &client.url(&format!("{base}/reviews?per_page=100")),
+        None,
+        sink,
+        synced,
+    )
+    .await?;
+    for review in reviews {
+        let wrapped = json!({"review": review, "pull_request": {"number": number}, "repository": {"full_name": repo}});
+        let m = map_value("pull_request_review", &wrapped, 0, &MapOptions::default())?;
+        synced.reviews += m.events.reviews.len() as u64;
+        events.reviews.extend(m.events.reviews);
+    }
+    synced.pull_requests += mapped.pull_requests.len() as u64;
+    events.pull_requests.extend(mapped.pull_requests);
+    Ok(())
+}
+
+/// Every item of a listing (following `next`), or the one object a URL returns.
+async fn fetch_all(
+    client: &Client,
+    url: &str,
+    key: Option<&str>,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<Vec<Value>, ForgeError> {
+    let mut out = Vec::new();
+    let mut url = url.to_owned();
+    loop {
+        synced.requests += 1;
+        let Fetched::Page { body, next, .. } = client.get(&url, None, sink).await? else {
+            return Ok(out);
+        };
+        match (&body, key) {
+            (Value::Object(_), None) => out.push(body),
+            _ => out.extend(items(&body, &url, key)?.iter().cloned()),
+        }
+        match next {
+            Some(n) => url = n,
+            None => return Ok(out),
+        }
+    }
+}
+
+async fn sync_runs(
+    client: &Client,
+    repo: &str,
+    cursor: &mut Cursor,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<(), ForgeError> {
+    // Runs change after they are created (reruns, completion): ask again from the day of the
+    // newest one seen; the rows are upserts.
+    let created = cursor
+        .runs
+        .since
+        .as_deref()
+        .and_then(|s| s.get(..10))
+        .map(|day| format!("&created=%3E%3D{day}"))
+        .unwrap_or_default();
+    let first = client.url(&format!("/repos/{repo}/actions/runs?per_page=100{created}"));
+    let mut url = cursor.runs.next.clone().unwrap_or(first);
+    loop {
+        synced.requests += 1;
+        let Fetched::Page { body, next, .. } = client.get(&url, None, sink).await? else {
+            break;
+        };
+        let mut events = Events::default();
+        for run in items(&body, &url, Some("workflow_runs"))? {
+            if let Some(at) = run.get("created_at").and_then(Value::as_str) {
+                cursor.runs.see(at);
+            }
+            let attempts = run.get("run_attempt").and_then(Value::as_i64).unwrap_or(1);
+            let id = run.get("id").and_then(Value::as_i64).unwrap_or(0);
+            let mut all = vec![run.clone()];
+            for attempt in 1..attempts {
+                all.extend(
+                    fetch_all(
+                        client,
+                        &client.url(&format!(
+                            "/repos/{repo}/actions/runs/{id}/attempts/{attempt}"
+                        )),
+                        None,
+                        sink,
+                        synced,
+                    )
+                    .await?,
+                );
+            }
+            for one in all {
+                let wrapped = json!({"workflow_run": one, "repository": {"full_name": repo}});
+                let m = map_value("workflow_run", &wrapped, 0, &MapOptions::default())?;
+                synced.builds += m.events.builds.len() as u64;
+                events.builds.extend(m.events.builds);
+            }
+            sink.progress("workflow runs", synced.builds);
+        }
+        match next {
+            Some(next) => {
+                cursor.runs.next = Some(next.clone());
+                save(sink, events, cursor).await?;
+                url = next;
+            }
+            None => {
+                cursor.runs.complete();
+                return save(sink, events, cursor).await;
+            }
+        }
+    }
+    cursor.runs.complete();
+    save(sink, Events::default(), cursor).await
+}
+
+/// The repositories of an organisation (or user), `filter` a case-insensitive substring of the
+/// name; paged, so thousands list in a few requests.
+pub async fn list_repos(
+    client: &Client,
+    owner: &str,
+    filter: Option<&str>,
+    sink: &mut impl Sink,
+) -> Result<Vec<String>, ForgeError> {
+    let mut synced = Synced::default();
+    let url = client.url(&format!("/orgs/{owner}/repos?per_page=100&type=all"));
+    let repos = match fetch_all(client, &url, None, sink, &mut synced).await {
+        Err(ForgeError::NotFound { .. }) => {
+            let url = client.url(&format!("/users/{owner}/repos?per_page=100&type=owner"));
+            fetch_all(client, &url, None, sink, &mut synced).await?
+        }
+        other => other?,
+    };
+    let filter = filter.map(str::to_lowercase);
+    Ok(repos
+        .iter()
+        .filter(|r| !r.get("archived").and_then(Value::as_bool).unwrap_or(false))
+        .filter_map(|r| r.get("full_name")?.as_str())
+        .filter(|name| {
+            filter
+                .as_ref()
+                .is_none_or(|f| name.to_lowercase().contains(f.as_str()))
+        })
+        .map(str::to_owned)
+        .collect())
+}

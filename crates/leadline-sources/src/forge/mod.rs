@@ -1,0 +1,332 @@
+//! Forge API connectors: a small HTTP client that follows `Link` pagination, sends
+//! conditional requests (ETag / If-None-Match), waits out primary and secondary rate limits
+//! (`x-ratelimit-*`, `retry-after`) and retries 5xx answers and timeouts with backoff, and the
+//! syncs built on it. Nothing here stores anything: a sync hands each page of domain rows and
+//! its cursor to a [`Sink`], which stores both together, so a killed sync resumes where the
+//! last stored page left it.
+
+pub mod github;
+
+use std::time::Duration;
+
+use leadline_core::events::Events;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+/// How a client talks to a forge.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// API root, e.g. `https://api.github.com` or `https://ghe.example.com/api/v3`.
+    pub api_url: String,
+    pub token: Option<String>,
+    /// Retries of a request answered 5xx or not answered at all.
+    pub max_retries: u32,
+    /// The first retry waits this long; each next one twice as long.
+    pub backoff: Duration,
+    /// A rate limit asking to wait longer than this fails the sync instead.
+    pub max_wait: Duration,
+    pub timeout: Duration,
+}
+
+impl Options {
+    pub fn new(api_url: &str, token: Option<String>) -> Options {
+        Options {
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            token,
+            max_retries: 5,
+            backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(3600),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    #[error("{url}: the token was refused (401); check GITHUB_TOKEN / GITLAB_TOKEN")]
+    Unauthorized { url: String },
+    #[error("{url}: not found (404); check the name, and that the token can see it")]
+    NotFound { url: String },
+    #[error("{url}: {status}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("{url}: no answer after {attempts} attempts: {source}")]
+    Network {
+        url: String,
+        attempts: u32,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{url}: the rate limit asks to wait {seconds} s, more than the {limit} s allowed")]
+    WaitTooLong {
+        url: String,
+        seconds: u64,
+        limit: u64,
+    },
+    #[error("{url}: unreadable answer: {message}")]
+    Body { url: String, message: String },
+    #[error("{0}")]
+    Mapping(#[from] crate::webhook::MappingError),
+    #[error("cannot store what was fetched: {0}")]
+    Sink(String),
+}
+
+/// A page as fetched.
+pub enum Fetched {
+    /// 304: unchanged since the ETag given.
+    NotModified,
+    Page {
+        body: Value,
+        etag: Option<String>,
+        /// The `rel="next"` link.
+        next: Option<String>,
+    },
+}
+
+/// Where a sync reports: pages to store with their cursor, progress and waits to show.
+pub trait Sink {
+    /// Stores `events` and the cursor that follows them, atomically.
+    fn save(
+        &mut self,
+        events: Events,
+        cursor: &str,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+    /// `what` moved on to `done` items.
+    fn progress(&mut self, what: &str, done: u64);
+    /// Something the user should know (a rate-limit wait, a retry).
+    fn notice(&mut self, message: &str);
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    pub options: Options,
+}
+
+impl Client {
+    pub fn new(options: Options) -> Result<Client, ForgeError> {
+        // rustls on ring (the aws-lc default is the slowest part of a clean build).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("leadline/", env!("CARGO_PKG_VERSION")))
+            .timeout(options.timeout)
+            .build()
+            .map_err(|e| ForgeError::Status {
+                url: options.api_url.clone(),
+                status: 0,
+                message: format!("cannot build an HTTP client: {e}"),
+            })?;
+        Ok(Client { http, options })
+    }
+
+    /// `path` under the API root.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.options.api_url)
+    }
+
+    /// GETs `url`, waiting out rate limits and retrying failures as [`Options`] say.
+    pub async fn get(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        sink: &mut impl Sink,
+    ) -> Result<Fetched, ForgeError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self
+                .http
+                .get(url)
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28");
+            if let Some(token) = &self.options.token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(etag) = etag {
+                request = request.header("If-None-Match", etag);
+            }
+            let response = match request.send().await {
+                Ok(r) => r,
+                Err(e) if attempt <= self.options.max_retries => {
+                    let wait = self.backoff(attempt);
+                    sink.notice(&format!(
+                        "{url}: {e}; retrying in {:.1} s",
+                        wait.as_secs_f64()
+                    ));
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(ForgeError::Network {
+                        url: url.to_owned(),
+                        attempts: attempt,
+                        source: e,
+                    });
+                }
+            };
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let header = |name: &str| header(&headers, name);
+            match status {
+                304 => return Ok(Fetched::NotModified),
+                200..=299 => {
+                    let text = response.text().await.map_err(|e| ForgeError::Body {
+                        url: url.to_owned(),
+                        message: e.to_string(),
+                    })?;
+                    let body = serde_json::from_str(&text).map_err(|e| ForgeError::Body {
+                        url: url.to_owned(),
+                        message: e.to_string(),
+                    })?;
+                    return Ok(Fetched::Page {
+                        body,
+                        etag: header("etag").map(str::to_owned),
+                        next: header("link").and_then(next_link),
+                    });
+                }
+                401 => {
+                    return Err(ForgeError::Unauthorized {
+                        url: url.to_owned(),
+                    });
+                }
+                404 => {
+                    return Err(ForgeError::NotFound {
+                        url: url.to_owned(),
+                    });
+                }
+                403 | 429 if rate_limited(status, &headers) => {
+                    let wait = rate_limit_wait(&headers);
+                    if wait > self.options.max_wait {
+                        return Err(ForgeError::WaitTooLong {
+                            url: url.to_owned(),
+                            seconds: wait.as_secs(),
+                            limit: self.options.max_wait.as_secs(),
+                        });
+                    }
+                    sink.notice(&format!(
+                        "rate limited ({status}); waiting {} s, then resuming",
+                        wait.as_secs().max(1)
+                    ));
+                    tokio::time::sleep(wait).await;
+                    // A rate-limit wait is not a failed attempt.
+                    attempt -= 1;
+                }
+                500..=599 if attempt <= self.options.max_retries => {
+                    let wait = self.backoff(attempt);
+                    sink.notice(&format!(
+                        "{url}: {status}; retrying in {:.1} s",
+                        wait.as_secs_f64()
+                    ));
+                    tokio::time::sleep(wait).await;
+                }
+                _ => {
+                    let text = response.text().await.unwrap_or_default();
+                    let message = serde_json::from_str::<Value>(&text)
+                        .ok()
+                        .and_then(|v| v.get("message")?.as_str().map(str::to_owned))
+                        .unwrap_or(text);
+                    return Err(ForgeError::Status {
+                        url: url.to_owned(),
+                        status,
+                        message,
+                    });
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.options.backoff * 2u32.saturating_pow(attempt.saturating_sub(1).min(10))
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A 429, or a 403 that says it is a rate limit (remaining 0, or a retry-after).
+fn rate_limited(status: u16, headers: &HeaderMap) -> bool {
+    status == 429
+        || header(headers, "retry-after").is_some()
+        || header(headers, "x-ratelimit-remaining") == Some("0")
+}
+
+/// How long a rate limit asks to wait: `retry-after` seconds (secondary limits), else until
+/// `x-ratelimit-reset` (primary), else a minute (GitHub's advice for secondary limits).
+fn rate_limit_wait(headers: &HeaderMap) -> Duration {
+    let number = |name: &str| header(headers, name).and_then(|v| v.trim().parse::<i64>().ok());
+    if let Some(seconds) = number("retry-after") {
+        return Duration::from_secs(seconds.max(0) as u64);
+    }
+    if let Some(reset) = number("x-ratelimit-reset") {
+        let now = jiff::Timestamp::now().as_second();
+        return Duration::from_secs((reset - now).max(0) as u64 + 1);
+    }
+    Duration::from_secs(60)
+}
+
+/// The `rel="next"` target of a `Link` header.
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                target
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_links() {
+        let link = r#"<https://api.github.com/repositories/1/pulls?page=2>; rel="next", <https://api.github.com/repositories/1/pulls?page=5>; rel="last""#;
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://api.github.com/repositories/1/pulls?page=2")
+        );
+        assert_eq!(
+            next_link(r#"<https://x/y?page=1>; rel="prev", <https://x/y?page=1>; rel="first""#),
+            None
+        );
+    }
+
+    fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, value.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn rate_limit_waits() {
+        let retry = headers(&[("retry-after", "7".into())]);
+        assert_eq!(rate_limit_wait(&retry), Duration::from_secs(7));
+        assert!(rate_limited(403, &retry));
+        let none = HeaderMap::new();
+        assert!(!rate_limited(403, &none));
+        assert!(rate_limited(429, &none));
+        assert_eq!(rate_limit_wait(&none), Duration::from_secs(60));
+        let primary = headers(&[
+            ("x-ratelimit-remaining", "0".into()),
+            (
+                "x-ratelimit-reset",
+                (jiff::Timestamp::now().as_second() + 30).to_string(),
+            ),
+        ]);
+        assert!(rate_limited(403, &primary));
+        let wait = rate_limit_wait(&primary).as_secs();
+        assert!((29..=32).contains(&wait), "{wait}");
+    }
+}

@@ -1,0 +1,366 @@
+//! `leadline ingest github` against a fake GitHub Enterprise on loopback: real-shaped objects
+//! (from GitHub's webhook examples), several pages, a 502, a secondary rate limit with
+//! retry-after, a 304 on the next run, and a sync killed half-way that resumes from the page
+//! after the last one stored, without losing or duplicating anything. Both stores.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use common::TestStore;
+use serde_json::{Value, json};
+use server::{github_fixture, row_counts};
+
+const PREFIX: &str = "/api/v3";
+const REPO: &str = "octo-org/hello";
+const PAGE: usize = 2;
+
+#[derive(Default)]
+struct Forge {
+    pulls: Vec<Value>,
+    runs: Vec<Value>,
+    /// Requests seen, as path?query.
+    log: Vec<String>,
+    /// Answer these (path?query, nth time) with a status (and retry-after, for 403).
+    faults: Vec<(String, usize, u16)>,
+    /// A request whose path contains this hangs (the sync is killed meanwhile).
+    hang: Option<String>,
+    pulls_etag: String,
+}
+
+type Shared = Arc<Mutex<Forge>>;
+
+fn template(path: &str, key: &str) -> Value {
+    serde_json::from_slice::<Value>(&github_fixture(path)).unwrap()[key].clone()
+}
+
+fn forge() -> Forge {
+    let pr = template("github/pull_request/closed.payload.json", "pull_request");
+    // Five pull requests, updated on days 9, 8, …, 5 (the listing is newest-updated first).
+    let pulls = (1..=5)
+        .rev()
+        .map(|n| {
+            let mut p = pr.clone();
+            p["number"] = n.into();
+            p["title"] = format!("change {n}").into();
+            p["created_at"] = format!("2024-03-0{n}T10:00:00Z").into();
+            p["updated_at"] = format!("2024-03-0{}T10:00:00Z", n + 4).into();
+            p["merged_at"] = format!("2024-03-0{}T10:00:00Z", n + 4).into();
+            p["closed_at"] = p["merged_at"].clone();
+            p
+        })
+        .collect();
+    let run = template("github/workflow_run/completed.payload.json", "workflow_run");
+    let runs = [
+        (101, 1, "success"),
+        (102, 2, "success"),
+        (103, 1, "failure"),
+    ]
+    .into_iter()
+    .map(|(id, attempts, conclusion)| {
+        let mut r = run.clone();
+        r["id"] = id.into();
+        r["run_attempt"] = attempts.into();
+        r["conclusion"] = conclusion.into();
+        r["created_at"] = format!("2024-03-0{}T08:00:00Z", id - 100).into();
+        r
+    })
+    .collect();
+    Forge {
+        pulls,
+        runs,
+        pulls_etag: "\"v1\"".into(),
+        ..Forge::default()
+    }
+}
+
+fn page_of(items: &[Value], page: usize) -> (Vec<Value>, bool) {
+    let start = (page - 1) * PAGE;
+    let slice = items.iter().skip(start).take(PAGE).cloned().collect();
+    (slice, start + PAGE < items.len())
+}
+
+fn query_page(query: &str) -> usize {
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix("page="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+}
+
+async fn answer(State(state): State<Shared>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let headers: HeaderMap = request.headers().clone();
+    let target = format!("{path}?{query}");
+    let hang = {
+        let mut f = state.lock().unwrap();
+        f.log.push(target.clone());
+        let seen = f.log.iter().filter(|l| **l == target).count();
+        if let Some(&(_, _, status)) = f
+            .faults
+            .iter()
+            .find(|(t, nth, _)| *t == target && *nth == seen)
+        {
+            return match status {
+                403 => (
+                    StatusCode::FORBIDDEN,
+                    [("retry-after", "1")],
+                    "{\"message\": \"You have exceeded a secondary rate limit\"}",
+                )
+                    .into_response(),
+                s => (
+                    StatusCode::from_u16(s).unwrap(),
+                    "{\"message\": \"bad gateway\"}",
+                )
+                    .into_response(),
+            };
+        }
+        f.hang.as_ref().is_some_and(|h| target.contains(h.as_str()))
+    };
+    if hang {
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+    let f = state.lock().unwrap();
+    let Some(rest) = path.strip_prefix(&format!("{PREFIX}/repos/{REPO}")) else {
+        return (StatusCode::NOT_FOUND, "{\"message\": \"Not Found\"}").into_response();
+    };
+    let base = format!(
+        "http://{}{PREFIX}/repos/{REPO}",
+        headers["host"].to_str().unwrap()
+    );
+    let page = query_page(&query);
+    let link = |more: bool, what: &str| {
+        let next = format!(
+            "<{base}{what}{}page={}>; rel=\"next\"",
+            if what.contains('?') { "&" } else { "?" },
+            page + 1
+        );
+        if more { next } else { String::new() }
+    };
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    let (body, link_header, etag) = match segments.as_slice() {
+        ["pulls"] => {
+            if page == 1
+                && headers.get("if-none-match").and_then(|v| v.to_str().ok())
+                    == Some(f.pulls_etag.as_str())
+            {
+                return StatusCode::NOT_MODIFIED.into_response();
+            }
+            let (items, more) = page_of(&f.pulls, page);
+            (
+                json!(items),
+                link(
+                    more,
+                    "/pulls?state=all&sort=updated&direction=desc&per_page=100",
+                ),
+                Some(f.pulls_etag.clone()),
+            )
+        }
+        ["pulls", n] => {
+            let n: i64 = n.parse().unwrap();
+            let pr = f.pulls.iter().find(|p| p["number"] == n).cloned().unwrap();
+            (pr, String::new(), None)
+        }
+        ["pulls", n, "commits"] => {
+            let n: u32 = n.parse().unwrap();
+            (
+                json!([
+                    {"sha": "a".repeat(40), "commit": {"author": {"date": format!("2024-02-2{n}T09:00:00Z")}}},
+                    {"sha": "b".repeat(40), "commit": {"author": {"date": format!("2024-02-2{}T09:00:00Z", n + 1)}}}
+                ]),
+                String::new(),
+                None,
+            )
+        }
+        ["pulls", n, "reviews"] => {
+            let mut review = template(
+                "github/pull_request_review/submitted.payload.json",
+                "review",
+            );
+            review["id"] = format!("{n}00").parse::<i64>().unwrap().into();
+            review["state"] = "APPROVED".into();
+            (json!([review]), String::new(), None)
+        }
+        ["actions", "runs"] => {
+            let (items, more) = page_of(&f.runs, page);
+            (
+                json!({"total_count": f.runs.len(), "workflow_runs": items}),
+                link(more, "/actions/runs?per_page=100"),
+                None,
+            )
+        }
+        ["actions", "runs", id, "attempts", n] => {
+            let id: i64 = id.parse().unwrap();
+            let mut run = f.runs.iter().find(|r| r["id"] == id).cloned().unwrap();
+            run["run_attempt"] = n.parse::<i64>().unwrap().into();
+            run["conclusion"] = "failure".into();
+            (run, String::new(), None)
+        }
+        _ => return (StatusCode::NOT_FOUND, "{\"message\": \"Not Found\"}").into_response(),
+    };
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    if !link_header.is_empty() {
+        response
+            .headers_mut()
+            .insert("link", link_header.parse().unwrap());
+    }
+    if let Some(etag) = etag {
+        response.headers_mut().insert("etag", etag.parse().unwrap());
+    }
+    response
+}
+
+/// The fake forge on a loopback port, served from a thread of its own.
+fn start_forge(state: Shared) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let app = axum::Router::new().fallback(answer).with_state(state);
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}{PREFIX}", rx.recv().unwrap())
+}
+
+fn sync(store: &TestStore, api: &str) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("leadline"));
+    cmd.env_remove("LEADLINE_DB")
+        .env("GITHUB_TOKEN", "ghp_test")
+        .args([
+            "--db",
+            &store.db,
+            "ingest",
+            "github",
+            REPO,
+            "--api-url",
+            api,
+        ]);
+    cmd
+}
+
+fn run_ok(store: &TestStore, api: &str) -> String {
+    let out = sync(store, api).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
+fn counts(store: &TestStore) -> HashMap<String, i64> {
+    row_counts(store).into_iter().collect()
+}
+
+#[test]
+fn pages_faults_rate_limits_and_etags() {
+    for store in TestStore::both() {
+        let state: Shared = Arc::new(Mutex::new(forge()));
+        let api = start_forge(state.clone());
+        {
+            let mut f = state.lock().unwrap();
+            let page2 = format!(
+                "{PREFIX}/repos/{REPO}/pulls?state=all&sort=updated&direction=desc&per_page=100&page=2"
+            );
+            f.faults.push((page2, 1, 502));
+            f.faults.push((
+                format!("{PREFIX}/repos/{REPO}/pulls/3/reviews?per_page=100"),
+                1,
+                403,
+            ));
+        }
+        let started = Instant::now();
+        let log = run_ok(&store, &api);
+        assert!(log.contains("502") && log.contains("rate limited"), "{log}");
+        // The secondary rate limit asked for a second's wait, and got it.
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        let c = counts(&store);
+        assert_eq!(c["pull_requests"], 5, "{}", store.backend);
+        assert_eq!(c["reviews"], 5);
+        // Three runs, one of them with two attempts.
+        assert_eq!(c["builds"], 4);
+        let prs = String::from_utf8(store.export("deployments", "csv")).unwrap();
+        assert_eq!(prs.lines().count(), 1, "no deployments from this sync");
+
+        // Nothing changed: page 1 answers 304 and nothing else of the pulls is asked.
+        let before = state.lock().unwrap().log.len();
+        run_ok(&store, &api);
+        let second: Vec<String> = state.lock().unwrap().log[before..].to_vec();
+        let pulls: Vec<&String> = second.iter().filter(|l| l.contains("/pulls")).collect();
+        assert_eq!(pulls.len(), 1, "{second:?}");
+        assert_eq!(counts(&store), c);
+
+        // One pull request updated: only it is fetched again.
+        {
+            let mut f = state.lock().unwrap();
+            f.pulls[3]["updated_at"] = "2024-03-20T10:00:00Z".into();
+            let updated = f.pulls.remove(3);
+            f.pulls.insert(0, updated);
+            f.pulls_etag = "\"v2\"".into();
+        }
+        let before = state.lock().unwrap().log.len();
+        run_ok(&store, &api);
+        let third: Vec<String> = state.lock().unwrap().log[before..].to_vec();
+        let details: Vec<&String> = third
+            .iter()
+            .filter(|l| l.contains("/pulls/") && !l.contains("/reviews") && !l.contains("/commits"))
+            .collect();
+        assert_eq!(details.len(), 1, "{third:?}");
+        assert_eq!(counts(&store), c);
+    }
+}
+
+fn wait_for(state: &Shared, needle: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !state.lock().unwrap().log.iter().any(|l| l.contains(needle)) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sync ended before {needle}"
+        );
+        assert!(Instant::now() < deadline, "never asked for {needle}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_killed_sync_resumes_without_losing_or_duplicating() {
+    for store in TestStore::both() {
+        let state: Shared = Arc::new(Mutex::new(forge()));
+        let api = start_forge(state.clone());
+        // Hang on the reviews of the fifth pull request listed (page 3): pages 1 and 2 are stored.
+        state.lock().unwrap().hang = Some("/pulls/1/reviews".into());
+        let mut child = sync(&store, &api)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(&state, "/pulls/1/reviews", &mut child);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(counts(&store)["pull_requests"], 4, "{}", store.backend);
+
+        state.lock().unwrap().hang = None;
+        let before = state.lock().unwrap().log.len();
+        let log = run_ok(&store, &api);
+        assert!(log.contains("resumed"), "{log}");
+        let resumed: Vec<String> = state.lock().unwrap().log[before..].to_vec();
+        // It began at page 3, not page 1.
+        assert!(resumed[0].ends_with("page=3"), "{resumed:?}");
+        let c = counts(&store);
+        assert_eq!(
+            (c["pull_requests"], c["reviews"], c["builds"]),
+            (5, 5, 4),
+            "{}",
+            store.backend
+        );
+    }
+}
