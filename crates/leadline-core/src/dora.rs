@@ -278,6 +278,16 @@ impl Attribution {
         slot.checked_sub(1).map(|i| &self.deployments[i as usize])
     }
 
+    /// The first deployment of any service that carries `sha`.
+    pub fn first_deployment_of_any(&self, sha: &str) -> Option<&AttributedDeployment> {
+        let node = *self.sha_index.get(sha)?;
+        self.first_by_service
+            .values()
+            .filter_map(|first| first.get(node as usize)?.checked_sub(1))
+            .map(|i| &self.deployments[i as usize])
+            .min_by_key(|d| d.deployment.finished_at)
+    }
+
     /// The deployment an incident is attributed to: named (of its service), else through a
     /// named commit, else the latest of its service finished at or before it opened. A name
     /// that matches nothing falls through to the next rule.

@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod dora;
 pub mod events;
+pub mod flow;
 pub mod model;
 pub mod pseudonym;
 pub mod store;

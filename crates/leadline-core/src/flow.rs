@@ -1,0 +1,377 @@
+//! Flow metrics from pull requests, reviews and CI runs (see "Flow" in `docs/metrics.md`).
+//!
+//! Pull request metrics count the pull requests merged in the window, build metrics the CI
+//! attempts created in it. Authors and reviewers are never reported by name: groups are
+//! repositories, and a group with fewer distinct authors than `min_group_size` is folded into
+//! `other`, so that no number describes one or two people.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::dora::{Window, percentile};
+use crate::events::{Build, PullRequest, Review};
+use crate::model::Millis;
+
+/// Pull requests above this many changed lines count as large.
+pub const DEFAULT_LARGE_PR_LINES: i64 = 400;
+/// Groups with fewer distinct authors fold into `other`.
+pub const DEFAULT_MIN_GROUP_SIZE: usize = 3;
+pub const OTHER: &str = "other";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Author login fragments that mark bots (case-insensitive); their pull requests are left
+    /// out of flow and counted as such.
+    pub bots: Vec<String>,
+    pub large_pr_lines: i64,
+    pub min_group_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            bots: ["[bot]", "dependabot", "renovate"]
+                .map(str::to_owned)
+                .to_vec(),
+            large_pr_lines: DEFAULT_LARGE_PR_LINES,
+            min_group_size: DEFAULT_MIN_GROUP_SIZE,
+        }
+    }
+}
+
+/// A distribution of durations in seconds (nearest-rank percentiles).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Durations {
+    pub count: usize,
+    pub median_seconds: Option<f64>,
+    pub p90_seconds: Option<f64>,
+}
+
+impl Durations {
+    fn of(mut values: Vec<f64>) -> Durations {
+        values.sort_by(f64::total_cmp);
+        Durations {
+            count: values.len(),
+            median_seconds: percentile(&values, 50.0),
+            p90_seconds: percentile(&values, 90.0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PullRequestKeys {
+    pub merged: usize,
+    /// Bot pull requests merged in the window, left out of every number below.
+    pub bot_pull_requests: usize,
+    /// First commit (else opened) → merged.
+    pub cycle_time: Durations,
+    /// First commit → opened.
+    pub coding: Durations,
+    /// Opened → first review by someone other than the author.
+    pub pickup: Durations,
+    /// First review → merged.
+    pub review: Durations,
+    /// Merged → first deployment carrying the merge commit.
+    pub deploy: Durations,
+    /// Opened → merged.
+    pub time_to_merge: Durations,
+    pub size_lines_median: Option<f64>,
+    pub size_files_median: Option<f64>,
+    /// Share of merged pull requests above `large_pr_lines` changed lines.
+    pub large_share: Option<f64>,
+    /// Share merged with no review by someone other than the author.
+    pub merged_without_review: Option<f64>,
+    /// Reviews (by others than the author) per merged pull request.
+    pub reviews_per_pull_request: Option<f64>,
+    /// Distinct reviewers of these pull requests.
+    pub reviewers: usize,
+    /// Share of the reviews done by the busiest fifth of reviewers (at least one): 0.2 is an
+    /// even spread, 1.0 one person doing everything.
+    pub review_load_top_fifth: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BuildKeys {
+    /// Finished attempts created in the window.
+    pub attempts: usize,
+    pub failed: usize,
+    pub failure_rate: Option<f64>,
+    /// Runs (all attempts of one run id) created in the window.
+    pub runs: usize,
+    /// Runs with a failed attempt and a later successful one on the same commit.
+    pub flaky: usize,
+    pub flaky_rate: Option<f64>,
+    /// Started → finished.
+    pub duration: Durations,
+    /// Created → started.
+    pub queue: Durations,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FlowKeys {
+    pub pull_requests: PullRequestKeys,
+    pub builds: BuildKeys,
+}
+
+fn is_bot(login: &str, bots: &[String]) -> bool {
+    let login = login.to_lowercase();
+    bots.iter().any(|b| login.contains(&b.to_lowercase()))
+}
+
+fn seconds(from: Millis, to: Millis) -> f64 {
+    (to - from) as f64 / 1000.0
+}
+
+/// The first review of each pull request by someone other than its author, and the number of
+/// such reviews.
+fn first_reviews<'a>(
+    prs: &[&'a PullRequest],
+    reviews: &'a [Review],
+) -> HashMap<(&'a str, &'a str, i64), (Millis, usize)> {
+    let authors: HashMap<(&str, &str, i64), &str> = prs
+        .iter()
+        .map(|p| {
+            (
+                (p.forge.as_str(), p.repo.as_str(), p.number),
+                p.author.as_str(),
+            )
+        })
+        .collect();
+    let mut out: HashMap<(&str, &str, i64), (Millis, usize)> = HashMap::new();
+    for r in reviews {
+        let key = (r.forge.as_str(), r.repo.as_str(), r.number);
+        match authors.get(&key) {
+            Some(author) if *author != r.reviewer && r.state != "dismissed" => {
+                let entry = out.entry(key).or_insert((r.submitted_at, 0));
+                entry.0 = entry.0.min(r.submitted_at);
+                entry.1 += 1;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The flow keys of the pull requests merged and the builds created in `window`.
+/// `deployed_at` tells when a merge commit was first deployed, if it was.
+pub fn keys(
+    pull_requests: &[&PullRequest],
+    reviews: &[Review],
+    builds: &[&Build],
+    deployed_at: &dyn Fn(&str) -> Option<Millis>,
+    window: Window,
+    options: &Options,
+) -> FlowKeys {
+    FlowKeys {
+        pull_requests: pull_request_keys(pull_requests, reviews, deployed_at, window, options),
+        builds: build_keys(builds, window),
+    }
+}
+
+fn in_window(at: Millis, w: Window) -> bool {
+    w.since <= at && at < w.until
+}
+
+fn pull_request_keys(
+    all: &[&PullRequest],
+    reviews: &[Review],
+    deployed_at: &dyn Fn(&str) -> Option<Millis>,
+    window: Window,
+    options: &Options,
+) -> PullRequestKeys {
+    let merged: Vec<&PullRequest> = all
+        .iter()
+        .copied()
+        .filter(|p| p.merged_at.is_some_and(|m| in_window(m, window)))
+        .collect();
+    let (bots, prs): (Vec<&PullRequest>, Vec<&PullRequest>) = merged
+        .into_iter()
+        .partition(|p| is_bot(&p.author, &options.bots));
+    let first = first_reviews(&prs, reviews);
+    let mut cycle = Vec::new();
+    let (mut coding, mut pickup, mut review, mut deploy, mut to_merge) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut lines, mut files) = (Vec::new(), Vec::new());
+    let mut unreviewed = 0;
+    let mut review_count = 0;
+    for p in &prs {
+        let Some(merged_at) = p.merged_at else {
+            continue;
+        };
+        let start = p
+            .first_commit_at
+            .map_or(p.created_at, |f| f.min(p.created_at));
+        cycle.push(seconds(start, merged_at));
+        if let Some(f) = p.first_commit_at {
+            coding.push(seconds(f.min(p.created_at), p.created_at));
+        }
+        to_merge.push(seconds(p.created_at, merged_at));
+        match first.get(&(p.forge.as_str(), p.repo.as_str(), p.number)) {
+            Some(&(at, n)) => {
+                pickup.push(seconds(p.created_at, at.max(p.created_at)));
+                review.push(seconds(at.max(p.created_at), merged_at.max(at)));
+                review_count += n;
+            }
+            None => unreviewed += 1,
+        }
+        if let Some(deployed) = p.merge_sha.as_deref().and_then(deployed_at) {
+            deploy.push(seconds(merged_at, deployed.max(merged_at)));
+        }
+        if let (Some(a), Some(d)) = (p.additions, p.deletions) {
+            lines.push((a + d) as f64);
+        }
+        if let Some(f) = p.changed_files {
+            files.push(f as f64);
+        }
+    }
+    let n = prs.len();
+    let share = |k: usize, of: usize| (of > 0).then(|| k as f64 / of as f64);
+    lines.sort_by(f64::total_cmp);
+    files.sort_by(f64::total_cmp);
+    let large = lines
+        .iter()
+        .filter(|l| **l > options.large_pr_lines as f64)
+        .count();
+    let (reviewers, top_fifth) = review_load(&prs, reviews);
+    PullRequestKeys {
+        merged: n,
+        bot_pull_requests: bots.len(),
+        cycle_time: Durations::of(cycle),
+        coding: Durations::of(coding),
+        pickup: Durations::of(pickup),
+        review: Durations::of(review),
+        deploy: Durations::of(deploy),
+        time_to_merge: Durations::of(to_merge),
+        size_lines_median: percentile(&lines, 50.0),
+        size_files_median: percentile(&files, 50.0),
+        large_share: share(large, lines.len()),
+        merged_without_review: share(unreviewed, n),
+        reviews_per_pull_request: share(review_count, n),
+        reviewers,
+        review_load_top_fifth: top_fifth,
+    }
+}
+
+/// Distinct reviewers of `prs` (others than the author) and the share of their reviews done by
+/// the busiest fifth of them (rounded up).
+fn review_load(prs: &[&PullRequest], reviews: &[Review]) -> (usize, Option<f64>) {
+    let authors: HashMap<(&str, &str, i64), &str> = prs
+        .iter()
+        .map(|p| {
+            (
+                (p.forge.as_str(), p.repo.as_str(), p.number),
+                p.author.as_str(),
+            )
+        })
+        .collect();
+    let mut per_reviewer: HashMap<&str, usize> = HashMap::new();
+    for r in reviews {
+        if let Some(author) = authors.get(&(r.forge.as_str(), r.repo.as_str(), r.number))
+            && *author != r.reviewer
+            && r.state != "dismissed"
+        {
+            *per_reviewer.entry(r.reviewer.as_str()).or_default() += 1;
+        }
+    }
+    let mut counts: Vec<usize> = per_reviewer.into_values().collect();
+    let total: usize = counts.iter().sum();
+    if total == 0 {
+        return (0, None);
+    }
+    counts.sort_unstable_by(|a, b| b.cmp(a));
+    let top = counts.len().div_ceil(5);
+    let busiest: usize = counts.iter().take(top).sum();
+    (counts.len(), Some(busiest as f64 / total as f64))
+}
+
+fn build_keys(all: &[&Build], window: Window) -> BuildKeys {
+    let builds: Vec<&Build> = all
+        .iter()
+        .copied()
+        .filter(|b| in_window(b.created_at, window))
+        .collect();
+    let finished: Vec<&Build> = builds
+        .iter()
+        .copied()
+        .filter(|b| b.finished_at.is_some())
+        .collect();
+    let failed = finished.iter().filter(|b| b.status == "failure").count();
+    // Attempts of one run share the id before the `/attempt` suffix.
+    let mut runs: BTreeMap<&str, Vec<&Build>> = BTreeMap::new();
+    for b in &builds {
+        let run = b.id.rsplit_once('/').map_or(b.id.as_str(), |(run, _)| run);
+        runs.entry(run).or_default().push(b);
+    }
+    let flaky = runs
+        .values()
+        .filter(|attempts| {
+            attempts.iter().any(|f| {
+                f.status == "failure"
+                    && attempts
+                        .iter()
+                        .any(|s| s.status == "success" && s.sha == f.sha && s.attempt > f.attempt)
+            })
+        })
+        .count();
+    let duration = finished
+        .iter()
+        .filter_map(|b| Some(seconds(b.started_at?, b.finished_at?)))
+        .collect();
+    let queue = builds
+        .iter()
+        .filter_map(|b| Some(seconds(b.created_at, b.started_at?)))
+        .collect();
+    let share = |k: usize, of: usize| (of > 0).then(|| k as f64 / of as f64);
+    BuildKeys {
+        attempts: finished.len(),
+        failed,
+        failure_rate: share(failed, finished.len()),
+        runs: runs.len(),
+        flaky,
+        flaky_rate: share(flaky, runs.len()),
+        duration: Durations::of(duration),
+        queue: Durations::of(queue),
+    }
+}
+
+/// Pull requests grouped by repository; a repository whose merged pull requests in `window`
+/// have fewer than `min_group_size` distinct (non-bot) authors joins `other`, and so does
+/// `other` itself stay unreported when it is still too small.
+pub fn groups<'a>(
+    pull_requests: &'a [PullRequest],
+    window: Window,
+    options: &Options,
+) -> Vec<(String, Vec<&'a PullRequest>)> {
+    let mut by_repo: BTreeMap<String, Vec<&PullRequest>> = BTreeMap::new();
+    for p in pull_requests {
+        by_repo
+            .entry(format!("{}:{}", p.forge, p.repo))
+            .or_default()
+            .push(p);
+    }
+    let authors = |prs: &[&PullRequest]| -> usize {
+        prs.iter()
+            .filter(|p| p.merged_at.is_some_and(|m| in_window(m, window)))
+            .filter(|p| !is_bot(&p.author, &options.bots))
+            .map(|p| p.author.as_str())
+            .collect::<HashSet<_>>()
+            .len()
+    };
+    let mut out = Vec::new();
+    let mut other: Vec<&PullRequest> = Vec::new();
+    for (repo, prs) in by_repo {
+        if authors(&prs) >= options.min_group_size {
+            out.push((repo, prs));
+        } else {
+            other.extend(prs);
+        }
+    }
+    if !other.is_empty() && authors(&other) >= options.min_group_size {
+        out.push((OTHER.to_owned(), other));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

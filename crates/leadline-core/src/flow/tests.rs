@@ -1,0 +1,251 @@
+//! The worked example of docs/metrics.md ("Flow"), with values computed by hand there.
+
+use super::*;
+
+const H: i64 = 3_600_000;
+const M: i64 = 60_000;
+
+struct Pr {
+    number: i64,
+    author: &'static str,
+    first_commit: Option<i64>,
+    created: i64,
+    merged: Option<i64>,
+    merge_sha: &'static str,
+    lines: (i64, i64),
+    files: i64,
+}
+
+fn pr(p: Pr) -> PullRequest {
+    PullRequest {
+        forge: "github".into(),
+        repo: "octo/app".into(),
+        number: p.number,
+        title: format!("#{}", p.number),
+        author: p.author.into(),
+        state: if p.merged.is_some() { "merged" } else { "open" }.into(),
+        draft: false,
+        created_at: p.created * H,
+        first_commit_at: p.first_commit.map(|h| h * H),
+        updated_at: p.merged.unwrap_or(p.created) * H,
+        merged_at: p.merged.map(|h| h * H),
+        closed_at: p.merged.map(|h| h * H),
+        base_ref: "main".into(),
+        head_sha: "h".into(),
+        merge_sha: Some(p.merge_sha.into()),
+        additions: Some(p.lines.0),
+        deletions: Some(p.lines.1),
+        changed_files: Some(p.files),
+        commits: Some(1),
+        labels: vec![],
+    }
+}
+
+fn review(number: i64, reviewer: &str, at_hours: i64) -> Review {
+    Review {
+        forge: "github".into(),
+        repo: "octo/app".into(),
+        number,
+        id: format!("{number}-{reviewer}"),
+        reviewer: reviewer.into(),
+        state: "approved".into(),
+        submitted_at: at_hours * H,
+    }
+}
+
+fn build(
+    id: &str,
+    attempt: i64,
+    status: &str,
+    created: i64,
+    queue: i64,
+    run: Option<i64>,
+) -> Build {
+    Build {
+        id: format!("{id}/{attempt}"),
+        repo: "octo/app".into(),
+        pipeline: "CI".into(),
+        sha: format!("sha-{id}"),
+        branch: Some("main".into()),
+        attempt,
+        status: status.into(),
+        created_at: created,
+        started_at: Some(created + queue),
+        finished_at: run.map(|r| created + queue + r),
+        updated_at: created,
+    }
+}
+
+fn example() -> (Vec<PullRequest>, Vec<Review>, Vec<Build>) {
+    let prs = vec![
+        pr(Pr {
+            number: 1,
+            author: "ann",
+            first_commit: Some(0),
+            created: 2,
+            merged: Some(8),
+            merge_sha: "m1",
+            lines: (100, 20),
+            files: 3,
+        }),
+        pr(Pr {
+            number: 2,
+            author: "bob",
+            first_commit: None,
+            created: 10,
+            merged: Some(20),
+            merge_sha: "m2",
+            lines: (400, 100),
+            files: 10,
+        }),
+        pr(Pr {
+            number: 3,
+            author: "cat",
+            first_commit: Some(1),
+            created: 4,
+            merged: Some(6),
+            merge_sha: "m3",
+            lines: (5, 5),
+            files: 1,
+        }),
+        pr(Pr {
+            number: 4,
+            author: "dependabot[bot]",
+            first_commit: None,
+            created: 5,
+            merged: Some(7),
+            merge_sha: "m4",
+            lines: (1, 1),
+            files: 1,
+        }),
+        pr(Pr {
+            number: 5,
+            author: "ann",
+            first_commit: None,
+            created: 1,
+            merged: None,
+            merge_sha: "m5",
+            lines: (1, 1),
+            files: 1,
+        }),
+    ];
+    let reviews = vec![
+        review(1, "bob", 5),
+        review(2, "ann", 11),
+        review(2, "cat", 12),
+        // An author's own review does not count.
+        review(3, "cat", 5),
+    ];
+    let builds = vec![
+        build("10", 1, "failure", H, 2 * M, Some(10 * M)),
+        build("10", 2, "success", 2 * H, M, Some(10 * M)),
+        build("11", 1, "success", 3 * H, 30_000, Some(5 * M)),
+        build("12", 1, "in_progress", 4 * H, 0, None),
+    ];
+    (prs, reviews, builds)
+}
+
+fn deployed(sha: &str) -> Option<Millis> {
+    match sha {
+        "m1" => Some(10 * H),
+        "m3" => Some(30 * H),
+        _ => None,
+    }
+}
+
+fn durations(count: usize, median: f64, p90: f64) -> Durations {
+    Durations {
+        count,
+        median_seconds: Some(median),
+        p90_seconds: Some(p90),
+    }
+}
+
+#[test]
+fn worked_example_flow_keys() {
+    let (prs, reviews, builds) = example();
+    let prs: Vec<&PullRequest> = prs.iter().collect();
+    let builds: Vec<&Build> = builds.iter().collect();
+    let window = Window {
+        since: 0,
+        until: 48 * H,
+    };
+    let k = keys(
+        &prs,
+        &reviews,
+        &builds,
+        &deployed,
+        window,
+        &Options::default(),
+    );
+    let p = &k.pull_requests;
+    assert_eq!((p.merged, p.bot_pull_requests), (3, 1));
+    assert_eq!(p.cycle_time, durations(3, 28_800.0, 36_000.0));
+    assert_eq!(p.coding, durations(2, 7_200.0, 10_800.0));
+    assert_eq!(p.pickup, durations(2, 3_600.0, 10_800.0));
+    assert_eq!(p.review, durations(2, 10_800.0, 32_400.0));
+    assert_eq!(p.deploy, durations(2, 7_200.0, 86_400.0));
+    assert_eq!(p.time_to_merge, durations(3, 21_600.0, 36_000.0));
+    assert_eq!(p.size_lines_median, Some(120.0));
+    assert_eq!(p.size_files_median, Some(3.0));
+    assert_eq!(p.large_share, Some(1.0 / 3.0));
+    assert_eq!(p.merged_without_review, Some(1.0 / 3.0));
+    assert_eq!(p.reviews_per_pull_request, Some(1.0));
+    assert_eq!(p.reviewers, 3);
+    assert_eq!(p.review_load_top_fifth, Some(1.0 / 3.0));
+    let b = &k.builds;
+    assert_eq!((b.attempts, b.failed, b.runs, b.flaky), (3, 1, 3, 1));
+    assert_eq!(b.failure_rate, Some(1.0 / 3.0));
+    assert_eq!(b.flaky_rate, Some(1.0 / 3.0));
+    assert_eq!(b.duration, durations(3, 600.0, 600.0));
+    assert_eq!(b.queue, durations(4, 30.0, 120.0));
+}
+
+#[test]
+fn a_window_without_data_has_no_numbers() {
+    let (prs, reviews, builds) = example();
+    let prs: Vec<&PullRequest> = prs.iter().collect();
+    let builds: Vec<&Build> = builds.iter().collect();
+    let window = Window {
+        since: 100 * H,
+        until: 200 * H,
+    };
+    let k = keys(
+        &prs,
+        &reviews,
+        &builds,
+        &deployed,
+        window,
+        &Options::default(),
+    );
+    assert_eq!(k.pull_requests.merged, 0);
+    assert_eq!(k.pull_requests.cycle_time.median_seconds, None);
+    assert_eq!(k.pull_requests.merged_without_review, None);
+    assert_eq!(k.builds.failure_rate, None);
+}
+
+#[test]
+fn small_groups_fold_into_other_and_stay_unreported_alone() {
+    let (mut prs, _, _) = example();
+    let mut tiny = prs[0].clone();
+    tiny.repo = "octo/tiny".into();
+    tiny.author = "dan".into();
+    prs.push(tiny);
+    let window = Window {
+        since: 0,
+        until: 48 * H,
+    };
+    let groups = groups(&prs, window, &Options::default());
+    let names: Vec<&str> = groups.iter().map(|(g, _)| g.as_str()).collect();
+    // octo/app has three authors; octo/tiny one, and "other" alone would still be one person.
+    assert_eq!(names, ["github:octo/app"]);
+    let two = Options {
+        min_group_size: 1,
+        ..Options::default()
+    };
+    let names: Vec<String> = super::groups(&prs, window, &two)
+        .into_iter()
+        .map(|(g, _)| g)
+        .collect();
+    assert_eq!(names, ["github:octo/app", "github:octo/tiny"]);
+}
