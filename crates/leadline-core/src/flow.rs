@@ -350,27 +350,31 @@ pub fn groups<'a>(
             .or_default()
             .push(p);
     }
-    let authors = |prs: &[&PullRequest]| -> usize {
-        prs.iter()
-            .filter(|p| p.merged_at.is_some_and(|m| in_window(m, window)))
-            .filter(|p| !is_bot(&p.author, &options.bots))
-            .map(|p| p.author.as_str())
-            .collect::<HashSet<_>>()
-            .len()
-    };
     let mut out = Vec::new();
     let mut other: Vec<&PullRequest> = Vec::new();
     for (repo, prs) in by_repo {
-        if authors(&prs) >= options.min_group_size {
+        if reportable(&prs, window, options) {
             out.push((repo, prs));
         } else {
             other.extend(prs);
         }
     }
-    if !other.is_empty() && authors(&other) >= options.min_group_size {
+    if !other.is_empty() && reportable(&other, window, options) {
         out.push((OTHER.to_owned(), other));
     }
     out
+}
+
+/// Whether the pull requests merged in `window` have at least `min_group_size` distinct
+/// (non-bot) authors, so that numbers about them describe no one in particular.
+pub fn reportable(prs: &[&PullRequest], window: Window, options: &Options) -> bool {
+    prs.iter()
+        .filter(|p| p.merged_at.is_some_and(|m| in_window(m, window)))
+        .filter(|p| !is_bot(&p.author, &options.bots))
+        .map(|p| p.author.as_str())
+        .collect::<HashSet<_>>()
+        .len()
+        >= options.min_group_size
 }
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ pub enum Command {
     Import(ImportArgs),
     /// The five DORA keys for a window, or a trend
     Dora(DoraArgs),
+    /// Flow: pull request cycle time and its phases, review coverage and load, build health
+    Flow(FlowArgs),
     /// Serve the JSON API, webhooks, the dashboard and /metrics
     Serve(ServeArgs),
     /// Create, list and revoke API tokens
@@ -57,6 +59,28 @@ pub enum Command {
     Token(TokenCommand),
     /// Map stored webhook deliveries again (after a mapping fix) and store what they yield
     Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FlowArgs {
+    /// Only this repository (OWNER/REPO)
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before --until]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest merge or build]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// A trend: one result per calendar week or month
+    #[arg(long, value_enum)]
+    pub by: Option<By>,
+    /// List the pull requests behind the numbers (without their authors)
+    #[arg(long)]
+    pub explain: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
+    pub format: DoraFormat,
 }
 
 #[derive(Debug, Args)]

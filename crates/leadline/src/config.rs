@@ -35,9 +35,29 @@ pub struct FileConfig {
     #[serde(default)]
     pub server: ServerFileConfig,
     #[serde(default)]
+    pub flow: FlowFileConfig,
+    #[serde(default)]
+    pub privacy: PrivacyFileConfig,
+    #[serde(default)]
     pub github: GithubFileConfig,
     #[serde(default)]
     pub gitlab: GitlabFileConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowFileConfig {
+    /// Author login fragments that mark bots [default: [bot], dependabot, renovate].
+    pub bots: Option<Vec<String>>,
+    /// Pull requests above this many changed lines are large [default: 400].
+    pub large_pr_lines: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyFileConfig {
+    /// Groups with fewer distinct people fold into "other" [default: 3].
+    pub min_group_size: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -220,6 +240,7 @@ pub struct Settings {
     pub verbosity: Verbosity,
     pub dora: DoraConfig,
     pub server: ServerConfig,
+    pub flow: leadline_core::flow::Options,
 }
 
 impl Settings {
@@ -276,6 +297,16 @@ impl Settings {
             services.push((service.name.clone(), set));
         }
         let server = ServerConfig::resolve(&file)?;
+        let defaults = leadline_core::flow::Options::default();
+        let flow = leadline_core::flow::Options {
+            bots: file.flow.bots.clone().unwrap_or(defaults.bots),
+            large_pr_lines: file.flow.large_pr_lines.unwrap_or(defaults.large_pr_lines),
+            min_group_size: file
+                .privacy
+                .min_group_size
+                .unwrap_or(defaults.min_group_size)
+                .max(1),
+        };
         let dora = DoraConfig {
             services,
             tag_pattern: file
@@ -292,6 +323,7 @@ impl Settings {
             verbosity,
             dora,
             server,
+            flow,
         })
     }
 }

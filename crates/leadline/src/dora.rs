@@ -229,7 +229,7 @@ pub(crate) struct ExplainedIncident {
     pub(crate) recovery_seconds: Option<f64>,
 }
 
-fn utc(at: Millis) -> String {
+pub(crate) fn utc(at: Millis) -> String {
     rfc3339(at, 0)
 }
 
@@ -360,7 +360,7 @@ fn window(args: &DoraArgs, a: &Attribution) -> Result<Window> {
 }
 
 /// Splits a window into calendar weeks (from Monday) or months, UTC.
-fn buckets(w: Window, by: By) -> Result<Vec<Window>> {
+pub(crate) fn buckets(w: Window, by: By) -> Result<Vec<Window>> {
     let mut out = Vec::new();
     let mut start = match by {
         By::Week => leadline_core::activity::week_start(w.since),

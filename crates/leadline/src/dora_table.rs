@@ -242,7 +242,7 @@ fn print_series(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-fn table(header: &[&str]) -> Table {
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
     t.set_header(header.to_vec());

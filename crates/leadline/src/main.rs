@@ -9,6 +9,7 @@ mod delivery;
 mod dora;
 mod dora_table;
 mod export;
+mod flow;
 mod forge;
 mod import;
 mod ingest;
@@ -137,6 +138,9 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         }
         Command::Import(args) => import::run(&store, &args).await?,
         Command::Dora(args) => dora::run(&store, &args, &settings.dora, &mut stdout).await?,
+        Command::Flow(args) => {
+            flow::run(&store, &args, &settings.flow, &settings.dora, &mut stdout).await?
+        }
         Command::Serve(args) => {
             drop(stdout);
             let addr = args.addr.unwrap_or_else(|| settings.server.addr.clone());

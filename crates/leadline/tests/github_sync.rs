@@ -22,6 +22,7 @@ use server::{github_fixture, row_counts};
 const PREFIX: &str = "/api/v3";
 const REPO: &str = "octo-org/hello";
 const PAGE: usize = 2;
+const AUTHORS: [&str; 5] = ["ann-gh", "bob-gh", "cat-gh", "dan-gh", "eve-gh"];
 
 #[derive(Default)]
 struct Forge {
@@ -51,6 +52,7 @@ fn forge() -> Forge {
             let mut p = pr.clone();
             p["number"] = n.into();
             p["title"] = format!("change {n}").into();
+            p["user"]["login"] = AUTHORS[n as usize - 1].into();
             p["created_at"] = format!("2024-03-0{n}T10:00:00Z").into();
             p["updated_at"] = format!("2024-03-0{}T10:00:00Z", n + 4).into();
             p["merged_at"] = format!("2024-03-0{}T10:00:00Z", n + 4).into();
@@ -363,4 +365,68 @@ fn a_killed_sync_resumes_without_losing_or_duplicating() {
             store.backend
         );
     }
+}
+
+#[test]
+fn flow_of_synced_pull_requests_matches_an_independent_calculation() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(forge()));
+    let api = start_forge(state.clone());
+    run_ok(&store, &api);
+    let window = ["--since", "2024-03-01", "--until", "2024-04-01"];
+    let out = store.run(
+        &["flow", "--format", "json"]
+            .iter()
+            .chain(window.iter())
+            .map(|a| a.as_ref())
+            .collect::<Vec<_>>(),
+    );
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    // Independently: PR n's first commit is 2024-02-2n 09:00, it merged 2024-03-0(n+4) 10:00.
+    let ms = |t: &str| t.parse::<jiff::Timestamp>().unwrap().as_second() as f64;
+    let mut cycles: Vec<f64> = (1..=5)
+        .map(|n| {
+            ms(&format!("2024-03-0{}T10:00:00Z", n + 4)) - ms(&format!("2024-02-2{n}T09:00:00Z"))
+        })
+        .collect();
+    cycles.sort_by(f64::total_cmp);
+    let groups = report["groups"].as_array().unwrap();
+    let all = &groups[0];
+    assert_eq!(all["group"], "all");
+    assert_eq!(all["pull_requests"]["merged"], 5);
+    assert_eq!(
+        all["pull_requests"]["cycle_time"]["median_seconds"],
+        cycles[2]
+    );
+    assert_eq!(all["pull_requests"]["cycle_time"]["p90_seconds"], cycles[4]);
+    // Every PR was reviewed once, by someone else.
+    assert_eq!(all["pull_requests"]["merged_without_review"], 0.0);
+    assert_eq!(all["builds"]["attempts"], 4);
+    assert_eq!(all["builds"]["runs"], 3);
+    // Run 102's first attempt failed, its second (same commit) succeeded: flaky.
+    assert_eq!(all["builds"]["flaky"], 1);
+    // No output names a person.
+    for format in ["json", "table", "csv"] {
+        let mut args = vec!["flow", "--explain", "--format", format];
+        args.extend(window);
+        let text =
+            String::from_utf8(store.run(&args.iter().map(|a| a.as_ref()).collect::<Vec<_>>()))
+                .unwrap();
+        for login in AUTHORS.iter().chain(["Codertocat"].iter()) {
+            assert!(!text.contains(login), "{format} names {login}");
+        }
+    }
+    // With a minimum group of six people, five authors are too few to report at all.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(&config, "[privacy]\nmin_group_size = 6\n").unwrap();
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--config".as_ref(), config.as_os_str()];
+    args.extend(
+        ["flow", "--format", "json"]
+            .iter()
+            .map(|a| a.as_ref() as &std::ffi::OsStr),
+    );
+    args.extend(window.iter().map(|a| a.as_ref() as &std::ffi::OsStr));
+    let hidden: Value = serde_json::from_slice(&store.run(&args)).unwrap();
+    assert_eq!(hidden["groups"], json!([]));
 }

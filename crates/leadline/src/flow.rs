@@ -1,0 +1,352 @@
+//! `leadline flow`: the flow keys of pull requests and CI runs for a window or a trend, for all
+//! repositories together and per repository, never per person.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Result;
+use comfy_table::{Cell, CellAlignment};
+use leadline_core::dora::Window;
+use leadline_core::events::{Build, PullRequest};
+use leadline_core::flow::{self, Durations, FlowKeys, Options};
+use leadline_core::model::Millis;
+use leadline_core::store::Store;
+use serde::Serialize;
+
+use crate::cli::{DoraFormat, FlowArgs};
+use crate::config::DoraConfig;
+use crate::dora::{buckets, parse_instant, utc};
+
+const DAY_MS: i64 = 86_400_000;
+const ALL: &str = "all";
+
+#[derive(Serialize)]
+struct Report {
+    since: String,
+    until: String,
+    groups: Vec<Group>,
+}
+
+#[derive(Serialize)]
+struct Group {
+    group: String,
+    #[serde(flatten)]
+    keys: FlowKeys,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<Vec<Explained>>,
+}
+
+/// A merged pull request behind the numbers; its author is left out on purpose.
+#[derive(Serialize)]
+struct Explained {
+    pull_request: String,
+    opened: String,
+    merged: String,
+    cycle_seconds: f64,
+    reviews: usize,
+    lines: Option<i64>,
+}
+
+pub async fn run(
+    store: &Arc<dyn Store>,
+    args: &FlowArgs,
+    options: &Options,
+    dora: &DoraConfig,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut prs = store.pull_requests().await?;
+    let reviews = store.reviews().await?;
+    let mut builds: Vec<Build> = store.builds().await?.into_iter().map(|(_, b)| b).collect();
+    if let Some(repo) = &args.repo {
+        prs.retain(|p| &p.repo == repo);
+        builds.retain(|b| &b.repo == repo);
+    }
+    // When merge commits were first deployed, as the DORA keys attribute them.
+    let gathered = crate::dora::load(store, dora).await?;
+    let (attribution, _) = crate::dora::attribute(
+        &gathered.inputs,
+        leadline_core::dora::Scope {
+            environment: "production",
+            service: None,
+            paths: None,
+        },
+    );
+    let deployed_at = |sha: &str| {
+        attribution
+            .first_deployment_of_any(sha)
+            .map(|d| d.deployment.finished_at)
+    };
+    let window = window(args, &prs, &builds)?;
+    let windows = match args.by {
+        Some(by) => buckets(window, by)?,
+        None => vec![window],
+    };
+    let reports: Vec<Report> = windows
+        .iter()
+        .map(|&w| {
+            report(
+                &prs,
+                &reviews,
+                &builds,
+                &deployed_at,
+                w,
+                options,
+                args.explain,
+            )
+        })
+        .collect();
+    match args.format {
+        DoraFormat::Json => {
+            if args.by.is_some() {
+                serde_json::to_writer_pretty(&mut *out, &reports)?;
+            } else {
+                serde_json::to_writer_pretty(&mut *out, &reports[0])?;
+            }
+            writeln!(out)?;
+        }
+        DoraFormat::Csv => write_csv(&reports, out)?,
+        DoraFormat::Table => {
+            for r in &reports {
+                print_table(r, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn window(args: &FlowArgs, prs: &[PullRequest], builds: &[Build]) -> Result<Window> {
+    let newest = prs
+        .iter()
+        .filter_map(|p| p.merged_at)
+        .chain(builds.iter().map(|b| b.created_at))
+        .max();
+    let until = match &args.until {
+        Some(v) => parse_instant("--until", v)?,
+        None => newest.map_or_else(
+            || jiff::Timestamp::now().as_millisecond(),
+            |n| (n.div_euclid(DAY_MS) + 1) * DAY_MS,
+        ),
+    };
+    let since = match &args.since {
+        Some(v) => parse_instant("--since", v)?,
+        None => until - 90 * DAY_MS,
+    };
+    if since >= until {
+        return Err(crate::dora::InvalidArgs(
+            "the window is empty: --since must be before --until".to_owned(),
+        )
+        .into());
+    }
+    Ok(Window { since, until })
+}
+
+fn report(
+    prs: &[PullRequest],
+    reviews: &[leadline_core::events::Review],
+    builds: &[Build],
+    deployed_at: &dyn Fn(&str) -> Option<Millis>,
+    w: Window,
+    options: &Options,
+    explain: bool,
+) -> Report {
+    // The whole is a group too, and obeys the same minimum size.
+    let all: Vec<&PullRequest> = prs.iter().collect();
+    let mut groups: Vec<(String, Vec<&PullRequest>)> = Vec::new();
+    if flow::reportable(&all, w, options) {
+        groups.push((ALL.to_owned(), all));
+    }
+    let per_repo = flow::groups(prs, w, options);
+    let reported: Vec<String> = per_repo.iter().map(|(g, _)| g.clone()).collect();
+    groups.extend(per_repo);
+    let groups = groups
+        .into_iter()
+        .map(|(name, members)| {
+            let group_builds: Vec<&Build> = builds
+                .iter()
+                .filter(|b| {
+                    let key = format!("github:{}", b.repo);
+                    match name.as_str() {
+                        ALL => true,
+                        flow::OTHER => !reported.contains(&key),
+                        _ => key == name || format!("gitlab:{}", b.repo) == name,
+                    }
+                })
+                .collect();
+            let keys = flow::keys(&members, reviews, &group_builds, deployed_at, w, options);
+            let explain = explain.then(|| explained(&members, reviews, w, options));
+            Group {
+                group: name,
+                keys,
+                explain,
+            }
+        })
+        .collect();
+    Report {
+        since: utc(w.since),
+        until: utc(w.until),
+        groups,
+    }
+}
+
+fn explained(
+    prs: &[&PullRequest],
+    reviews: &[leadline_core::events::Review],
+    w: Window,
+    options: &Options,
+) -> Vec<Explained> {
+    let bots = &options.bots;
+    prs.iter()
+        .filter(|p| p.merged_at.is_some_and(|m| w.since <= m && m < w.until))
+        .filter(|p| {
+            !bots
+                .iter()
+                .any(|b| p.author.to_lowercase().contains(&b.to_lowercase()))
+        })
+        .filter_map(|p| {
+            let merged = p.merged_at?;
+            let start = p
+                .first_commit_at
+                .map_or(p.created_at, |f| f.min(p.created_at));
+            Some(Explained {
+                pull_request: format!("{}#{}", p.repo, p.number),
+                opened: utc(p.created_at),
+                merged: utc(merged),
+                cycle_seconds: (merged - start) as f64 / 1000.0,
+                reviews: reviews
+                    .iter()
+                    .filter(|r| {
+                        r.forge == p.forge
+                            && r.repo == p.repo
+                            && r.number == p.number
+                            && r.reviewer != p.author
+                    })
+                    .count(),
+                lines: p.additions.zip(p.deletions).map(|(a, d)| a + d),
+            })
+        })
+        .collect()
+}
+
+fn duration(d: &Durations) -> String {
+    match (d.median_seconds, d.p90_seconds) {
+        (Some(m), Some(p)) => format!("{} (p90 {}, n={})", human(m), human(p), d.count),
+        _ => "n/a".to_owned(),
+    }
+}
+
+fn human(seconds: f64) -> String {
+    match seconds {
+        s if s < 3600.0 => format!("{:.0} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.1} d", s / 86_400.0),
+    }
+}
+
+fn share(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "window {} to {}", &r.since[..10], &r.until[..10])?;
+    if r.groups.is_empty() {
+        writeln!(
+            out,
+            "no group has enough authors to report (see [privacy] min_group_size)"
+        )?;
+    }
+    for g in &r.groups {
+        let (p, b) = (&g.keys.pull_requests, &g.keys.builds);
+        writeln!(out, "{}", g.group)?;
+        let mut t = crate::dora_table::table(&["key", "value"]);
+        let rows: Vec<(&str, String)> = vec![
+            (
+                "pull requests merged",
+                format!("{} (+{} by bots, left out)", p.merged, p.bot_pull_requests),
+            ),
+            ("cycle time", duration(&p.cycle_time)),
+            ("  coding", duration(&p.coding)),
+            ("  pickup", duration(&p.pickup)),
+            ("  review", duration(&p.review)),
+            ("  deploy", duration(&p.deploy)),
+            ("time to merge", duration(&p.time_to_merge)),
+            (
+                "size (median)",
+                match (p.size_lines_median, p.size_files_median) {
+                    (Some(l), Some(f)) => format!("{l:.0} lines, {f:.0} files"),
+                    _ => "n/a".to_owned(),
+                },
+            ),
+            ("large pull requests", share(p.large_share)),
+            ("merged without review", share(p.merged_without_review)),
+            (
+                "reviews per pull request",
+                p.reviews_per_pull_request
+                    .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}")),
+            ),
+            (
+                "review load, busiest fifth",
+                format!(
+                    "{} of reviews ({} reviewers)",
+                    share(p.review_load_top_fifth),
+                    p.reviewers
+                ),
+            ),
+            (
+                "build failure rate",
+                format!("{} ({}/{})", share(b.failure_rate), b.failed, b.attempts),
+            ),
+            (
+                "flaky runs",
+                format!("{} ({}/{})", share(b.flaky_rate), b.flaky, b.runs),
+            ),
+            ("build duration", duration(&b.duration)),
+            ("build queue", duration(&b.queue)),
+        ];
+        for (key, value) in rows {
+            t.add_row(vec![
+                Cell::new(key),
+                Cell::new(value).set_alignment(CellAlignment::Right),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    Ok(())
+}
+
+fn write_csv(reports: &[Report], out: &mut dyn Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["since", "until", "group", "metric", "value"])?;
+    for r in reports {
+        for g in &r.groups {
+            let value = serde_json::to_value(&g.keys)?;
+            for (section, fields) in value.as_object().into_iter().flatten() {
+                flatten(&mut w, r, &g.group, section, fields)?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn flatten(
+    w: &mut csv::Writer<&mut dyn Write>,
+    r: &Report,
+    group: &str,
+    prefix: &str,
+    value: &serde_json::Value,
+) -> Result<()> {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                flatten(w, r, group, &format!("{prefix}.{k}"), v)?;
+            }
+        }
+        serde_json::Value::Null => {
+            w.write_record([&r.since, &r.until, group, prefix, ""])?;
+        }
+        other => {
+            w.write_record([&r.since, &r.until, group, prefix, &other.to_string()])?;
+        }
+    }
+    Ok(())
+}
