@@ -133,6 +133,27 @@ pub struct Page<T> {
     pub next: Option<PagePosition>,
 }
 
+/// Whom `forget` erases: an email (with the emails `.mailmap` maps to it) and forge logins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forget {
+    pub email: String,
+    pub logins: Vec<String>,
+    /// What their identity becomes: random, so it leads back to no one.
+    pub replacement: String,
+}
+
+/// What `forget` changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    /// Author or committer identities rewritten (a commit may count twice).
+    pub commits: u64,
+    pub trailers: u64,
+    pub pushed_commits: u64,
+    pub pull_requests: u64,
+    pub reviews: u64,
+    pub deliveries: u64,
+}
+
 /// Where a page of time-ordered events (deployments, incidents, deliveries) stopped: the
 /// last row's (time, source, id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,6 +341,11 @@ pub trait Store: Send + Sync {
     /// When the oldest pushed commit that git ingest has not stored yet was pushed: how far
     /// the mined history lags behind the forge.
     async fn oldest_unmined_push(&self) -> StoreResult<Option<Millis>>;
+
+    /// Erases a person's identity from commits, trailers and messages, people and aliases,
+    /// pushed commits, pull requests, reviews and stored webhook bodies, in one transaction;
+    /// their work stays, under `who.replacement`.
+    async fn forget(&self, who: &Forget) -> StoreResult<Forgotten>;
 
     /// Rows per table, for checking that a refused input left the store as it was.
     async fn row_counts(&self) -> StoreResult<Vec<(String, i64)>>;

@@ -8,8 +8,8 @@ use leadline_core::model::{
     Commit, Deployment, Identity, Incident, Millis, Ref, RefKind, Repository,
 };
 use leadline_core::store::{
-    ChurnRow, CommitFact, CommitRow, EventPosition, FileChangeRow, GraphRow, ImportCounts, Page,
-    PagePosition, RevertRow, Store, StoreError, StoreResult, TagRow,
+    ChurnRow, CommitFact, CommitRow, EventPosition, FileChangeRow, Forget, Forgotten, GraphRow,
+    ImportCounts, Page, PagePosition, RevertRow, Store, StoreError, StoreResult, TagRow,
 };
 use sqlx::{QueryBuilder, Row};
 
@@ -140,6 +140,7 @@ macro_rules! incident {
 }
 
 mod events;
+mod forget;
 mod graph;
 
 /// Tables keyed by repository, children before parents.
@@ -1018,6 +1019,10 @@ impl Store for SqlStore {
             .await
             .map_err(backend("cannot read the ingest lag"))
         })
+    }
+
+    async fn forget(&self, who: &Forget) -> StoreResult<Forgotten> {
+        self.forget_person(who).await
     }
 
     async fn row_counts(&self) -> StoreResult<Vec<(String, i64)>> {

@@ -15,7 +15,7 @@ use leadline_core::model::{
     ChangeStatus, Commit, Deployment, FileChange, Identity, Incident, Ref, RefKind, Signature,
     Trailer,
 };
-use leadline_core::store::{EventPosition, ImportCounts, PagePosition, Store, StoreError};
+use leadline_core::store::{EventPosition, Forget, ImportCounts, PagePosition, Store, StoreError};
 use leadline_store::{LATEST_SCHEMA, Location, SqlStore};
 use sqlx::Connection;
 
@@ -118,6 +118,7 @@ conformance!(
     delivered_progress_never_replaces_a_finished_deployment,
     the_stored_graph_serves_once_an_ingest_finishes,
     synced_events_move_their_cursor_with_them,
+    forgetting_a_person_erases_them_and_keeps_their_work,
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
@@ -254,6 +255,22 @@ async fn set_schema_version(location: &Location, version: i64) {
         format!("UPDATE leadline_meta SET value = '{version}' WHERE key = 'schema_version'"),
     )
     .await;
+}
+
+/// A count, read behind leadline's back.
+async fn count(location: &Location, sql: &str) -> i64 {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match location {
+        Location::Sqlite(path) => {
+            let url = format!("sqlite://{}", path.display());
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+        }
+        Location::Postgres(url) => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+        }
+    }
 }
 
 /// Runs SQL on the store behind leadline's back.
@@ -1136,4 +1153,92 @@ async fn synced_events_move_their_cursor_with_them(f: Fixture) {
             .as_deref(),
         Some("{\"page\": 2}")
     );
+}
+
+async fn forgetting_a_person_erases_them_and_keeps_their_work(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("one", "/one").await.unwrap();
+    // sample(): Ann <ann@example.com> authors every commit and signs it off in body and trailer;
+    // Bob commits them.
+    let commits = sample();
+    f.store.insert_commits(repo.id, &commits).await.unwrap();
+    f.store
+        .finish_ingest(repo.id, &[], &[], ("git", "/one", "d"))
+        .await
+        .unwrap();
+    let events = all_events();
+    let mut body = serde_json::to_vec(&serde_json::json!({
+        "pusher": {"name": "ann", "email": "ANN@example.com"},
+        "sender": {"login": "octocat"},
+        "note": "unrelated octocats"
+    }))
+    .unwrap();
+    f.store
+        .apply_delivery(&delivery("d1", ""), &events, false)
+        .await
+        .unwrap();
+    let mut d2 = delivery("d2", "");
+    d2.body = std::mem::take(&mut body);
+    f.store
+        .apply_delivery(&d2, &Events::default(), false)
+        .await
+        .unwrap();
+    let before = f.store.row_counts().await.unwrap();
+
+    let done = f
+        .store
+        .forget(&Forget {
+            email: "Ann@Example.com".into(),
+            logins: vec!["OCTOCAT".into(), "hubot".into()],
+            replacement: "forgotten-1".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!((done.commits, done.trailers), (3, 3));
+    assert_eq!(
+        (done.pull_requests, done.reviews, done.deliveries),
+        (1, 1, 1)
+    );
+    assert_eq!(done.pushed_commits, 1);
+    // Work stays: nothing was deleted but people and aliases.
+    let after = f.store.row_counts().await.unwrap();
+    for ((table, n), (_, m)) in before.iter().zip(&after) {
+        if table != "people" && table != "person_aliases" {
+            assert_eq!(n, m, "{table}");
+        }
+    }
+    // Nothing names Ann any more; Bob is untouched.
+    let rows = all_commits(&f.store, None, 100).await;
+    for c in &rows {
+        let text = format!("{c:?}").to_lowercase();
+        assert!(
+            !text.contains("ann@example.com") && !text.contains("\"ann\""),
+            "{text}"
+        );
+        assert_eq!(c.committer.email, "bob@example.com");
+    }
+    assert!(rows.iter().all(|c| c.author.name == "forgotten-1"));
+    // Messages and trailers ("Signed-off-by: Ann <ann@example.com>") too.
+    for sql in [
+        "SELECT COUNT(*) FROM commits WHERE lower(body) LIKE '%ann%'",
+        "SELECT COUNT(*) FROM commit_trailers WHERE lower(value) LIKE '%ann%'",
+        "SELECT COUNT(*) FROM people WHERE lower(email) LIKE '%ann%'",
+    ] {
+        assert_eq!(count(&f.location, sql).await, 0, "{sql}");
+    }
+    let prs = f.store.pull_requests().await.unwrap();
+    assert_eq!(prs[0].author, "forgotten-1");
+    assert_eq!(f.store.reviews().await.unwrap()[0].reviewer, "forgotten-1");
+    let pushed = f.store.pushed_commits().await.unwrap();
+    assert_eq!(pushed[0].author_email, "forgotten-1");
+    let stored = f.store.deliveries_page(None, None, 10).await.unwrap();
+    let text = String::from_utf8(stored[1].body.clone())
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        !text.contains("ann@example.com") && !text.contains("\"octocat\""),
+        "{text}"
+    );
+    assert!(text.contains("unrelated octocats"), "{text}");
+    // The graph is still whole (read from the commits until the next ingest).
+    assert_eq!(f.store.commit_graph(&[]).await.unwrap().len(), 3);
 }

@@ -72,6 +72,7 @@ fn main() {
         .map(|t| {
             let (url, template, samples) = (url.clone(), template.clone(), samples.clone());
             std::thread::spawn(move || {
+                let _ = rustls::crypto::ring::default_provider().install_default();
                 let client = reqwest::blocking::Client::new();
                 let mut mine: Vec<(Kind, Duration, u16)> = Vec::with_capacity(requests);
                 let mut sent: Vec<(String, Vec<u8>)> = Vec::new();

@@ -59,6 +59,17 @@ pub enum Command {
     Token(TokenCommand),
     /// Map stored webhook deliveries again (after a mapping fix) and store what they yield
     Replay(ReplayArgs),
+    /// Erase a person's identity everywhere in the store; their work stays, unattributed
+    Forget(ForgetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    /// Their email (emails .mailmap maps to it are forgotten too)
+    pub email: String,
+    /// Their forge login(s) (pull request authors, reviewers)
+    #[arg(long = "login", value_name = "LOGIN")]
+    pub logins: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -148,6 +148,7 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         }
         Command::Token(command) => token(&store, command, &mut stdout).await?,
         Command::Replay(args) => delivery::replay(&store, &args, &settings.server).await?,
+        Command::Forget(args) => forget(&store, &args).await?,
         Command::Export(args) => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
             export::run(&store, &args, &mut out).await?;
@@ -205,5 +206,32 @@ async fn token(store: &Arc<dyn Store>, command: TokenCommand, out: &mut dyn Writ
             eprintln!("revoked token {name:?}");
         }
     }
+    Ok(())
+}
+
+/// `leadline forget EMAIL [--login LOGIN]...`.
+async fn forget(store: &Arc<dyn Store>, args: &cli::ForgetArgs) -> Result<()> {
+    use rand::RngCore;
+    if !args.email.contains('@') {
+        bail!("{:?} is not an email address", args.email);
+    }
+    let mut id = [0u8; 4];
+    rand::rng().fill_bytes(&mut id);
+    let who = leadline_core::store::Forget {
+        email: args.email.clone(),
+        logins: args.logins.clone(),
+        replacement: format!("forgotten-{}", hex::encode(id)),
+    };
+    let done = store.forget(&who).await?;
+    eprintln!(
+        "forgotten: {} commit identities, {} trailers, {} pushed commits, {} pull requests, {} reviews, {} webhook bodies now say {}",
+        done.commits,
+        done.trailers,
+        done.pushed_commits,
+        done.pull_requests,
+        done.reviews,
+        done.deliveries,
+        who.replacement
+    );
     Ok(())
 }

@@ -112,6 +112,8 @@ impl Drop for Server {
 }
 
 pub fn client() -> reqwest::blocking::Client {
+    // reqwest is built without a default TLS provider (leadline installs ring); tests too.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()
