@@ -114,6 +114,54 @@ pub struct FlowKeys {
     pub builds: BuildKeys,
 }
 
+/// How long newcomers take to land their first changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Onboarding {
+    /// People whose first change landed in the window.
+    pub newcomers: usize,
+    /// From a newcomer's first change to their tenth, for those who reached it; reported only
+    /// when at least `min_group_size` did, so that it describes no one in particular.
+    pub to_tenth_change: Durations,
+}
+
+/// Changes a newcomer lands before counting as onboarded.
+pub const ONBOARDED_AFTER: usize = 10;
+
+/// Onboarding from the non-merge commits of the history: `(author, time)` pairs, one per
+/// commit (bots left out by the caller's `options.bots`).
+pub fn onboarding(changes: &[(&str, Millis)], window: Window, options: &Options) -> Onboarding {
+    let mut by_author: HashMap<&str, Vec<Millis>> = HashMap::new();
+    for (author, at) in changes {
+        if !is_bot(author, &options.bots) {
+            by_author.entry(author).or_default().push(*at);
+        }
+    }
+    let mut newcomers = 0;
+    let mut spans = Vec::new();
+    for times in by_author.values_mut() {
+        times.sort_unstable();
+        if !in_window(times[0], window) {
+            continue;
+        }
+        newcomers += 1;
+        if let Some(tenth) = times.get(ONBOARDED_AFTER - 1) {
+            spans.push(seconds(times[0], *tenth));
+        }
+    }
+    let to_tenth_change = if spans.len() >= options.min_group_size {
+        Durations::of(spans)
+    } else {
+        Durations {
+            count: spans.len(),
+            ..Durations::default()
+        }
+    };
+    Onboarding {
+        newcomers,
+        to_tenth_change,
+    }
+}
+
 fn is_bot(login: &str, bots: &[String]) -> bool {
     let login = login.to_lowercase();
     bots.iter().any(|b| login.contains(&b.to_lowercase()))

@@ -8,7 +8,7 @@ use anyhow::Result;
 use comfy_table::{Cell, CellAlignment};
 use leadline_core::dora::Window;
 use leadline_core::events::{Build, PullRequest};
-use leadline_core::flow::{self, Durations, FlowKeys, Options};
+use leadline_core::flow::{self, Durations, FlowKeys, Onboarding, Options};
 use leadline_core::model::Millis;
 use leadline_core::store::Store;
 use serde::Serialize;
@@ -25,6 +25,8 @@ struct Report {
     since: String,
     until: String,
     groups: Vec<Group>,
+    /// Across all repositories (from git history).
+    onboarding: Onboarding,
 }
 
 #[derive(Serialize)]
@@ -76,7 +78,8 @@ pub async fn run(
             .first_deployment_of_any(sha)
             .map(|d| d.deployment.finished_at)
     };
-    let window = window(args, &prs, &builds)?;
+    let changes = git_changes(store).await?;
+    let window = window(args, &prs, &builds, &changes)?;
     let windows = match args.by {
         Some(by) => buckets(window, by)?,
         None => vec![window],
@@ -84,7 +87,7 @@ pub async fn run(
     let reports: Vec<Report> = windows
         .iter()
         .map(|&w| {
-            report(
+            let mut r = report(
                 &prs,
                 &reviews,
                 &builds,
@@ -92,7 +95,11 @@ pub async fn run(
                 w,
                 options,
                 args.explain,
-            )
+            );
+            let pairs: Vec<(&str, Millis)> =
+                changes.iter().map(|(a, t)| (a.as_str(), *t)).collect();
+            r.onboarding = flow::onboarding(&pairs, w, options);
+            r
         })
         .collect();
     match args.format {
@@ -114,11 +121,19 @@ pub async fn run(
     Ok(())
 }
 
-fn window(args: &FlowArgs, prs: &[PullRequest], builds: &[Build]) -> Result<Window> {
+/// The window asked for, defaulting to the 90 days before the UTC midnight after the newest
+/// merge, build or commit.
+fn window(
+    args: &FlowArgs,
+    prs: &[PullRequest],
+    builds: &[Build],
+    changes: &[(String, Millis)],
+) -> Result<Window> {
     let newest = prs
         .iter()
         .filter_map(|p| p.merged_at)
         .chain(builds.iter().map(|b| b.created_at))
+        .chain(changes.iter().map(|(_, at)| *at))
         .max();
     let until = match &args.until {
         Some(v) => parse_instant("--until", v)?,
@@ -185,7 +200,22 @@ fn report(
         since: utc(w.since),
         until: utc(w.until),
         groups,
+        onboarding: Onboarding::default(),
     }
+}
+
+/// Every non-merge commit of every repository (once per sha): (author email, commit time).
+async fn git_changes(store: &Arc<dyn Store>) -> Result<Vec<(String, Millis)>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for repo in store.repositories().await? {
+        for c in store.commit_facts(repo.id).await? {
+            if !c.is_merge && seen.insert(c.sha) {
+                out.push((c.author_email, c.committed_at));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn explained(
@@ -254,6 +284,12 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
             "no group has enough authors to report (see [privacy] min_group_size)"
         )?;
     }
+    writeln!(
+        out,
+        "onboarding: {} newcomers; first to tenth change {}",
+        r.onboarding.newcomers,
+        duration(&r.onboarding.to_tenth_change)
+    )?;
     for g in &r.groups {
         let (p, b) = (&g.keys.pull_requests, &g.keys.builds);
         writeln!(out, "{}", g.group)?;

@@ -249,3 +249,41 @@ fn small_groups_fold_into_other_and_stay_unreported_alone() {
         .collect();
     assert_eq!(names, ["github:octo/app", "github:octo/tiny"]);
 }
+
+#[test]
+fn worked_example_onboarding() {
+    const D: i64 = 86_400_000;
+    let mut changes: Vec<(&str, Millis)> = Vec::new();
+    // ann: first change day 1, one a day: her tenth lands day 10 (9 days).
+    changes.extend((1..=12).map(|d| ("ann", d * D)));
+    // bob: first change day 2, every other day: tenth on day 20 (18 days).
+    changes.extend((0..10).map(|i| ("bob", (2 + 2 * i) * D)));
+    // cat: first change day 3, ten changes by day 6 (3 days; two on each of days 3-6 and day 7).
+    changes.extend([3, 3, 4, 4, 5, 5, 6, 6, 6, 6].map(|d| ("cat", d * D)));
+    // dan: first change day 4, only three changes: a newcomer, not yet onboarded.
+    changes.extend([4, 5, 6].map(|d| ("dan", d * D)));
+    // eve started before the window; renovate[bot] is a bot.
+    changes.extend((0..10).map(|i| ("eve", -D + i)));
+    changes.extend((1..=10).map(|d| ("renovate[bot]", d * D)));
+    let window = Window {
+        since: 0,
+        until: 30 * D,
+    };
+    let o = onboarding(&changes, window, &Options::default());
+    assert_eq!(o.newcomers, 4);
+    // 9, 18 and 3 days: median (rank 2) 9 days, p90 (rank 3) 18 days.
+    assert_eq!(
+        o.to_tenth_change,
+        durations(3, 9.0 * 86_400.0, 18.0 * 86_400.0)
+    );
+    // Fewer onboarded newcomers than the minimum group: counted, not reported.
+    let strict = Options {
+        min_group_size: 4,
+        ..Options::default()
+    };
+    let o = onboarding(&changes, window, &strict);
+    assert_eq!(
+        (o.to_tenth_change.count, o.to_tenth_change.median_seconds),
+        (3, None)
+    );
+}
