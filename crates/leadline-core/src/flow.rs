@@ -383,26 +383,73 @@ fn build_keys(all: &[&Build], window: Window) -> BuildKeys {
     }
 }
 
-/// Pull requests grouped by repository; a repository whose merged pull requests in `window`
-/// have fewer than `min_group_size` distinct (non-bot) authors joins `other`, and so does
-/// `other` itself stay unreported when it is still too small.
+/// Pull requests grouped by repository (`forge:owner/name`); see [`groups_by`].
 pub fn groups<'a>(
     pull_requests: &'a [PullRequest],
     window: Window,
     options: &Options,
 ) -> Vec<(String, Vec<&'a PullRequest>)> {
-    let mut by_repo: BTreeMap<String, Vec<&PullRequest>> = BTreeMap::new();
+    groups_by(pull_requests, window, options, |p| {
+        Some(format!("{}:{}", p.forge, p.repo))
+    })
+}
+
+/// A team: its members (emails or forge logins) and the repositories it owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub name: String,
+    pub members: Vec<String>,
+    pub repositories: Vec<String>,
+}
+
+impl Team {
+    /// The team of a pull request: its author's, else its repository's owner's.
+    pub fn of<'t>(teams: &'t [Team], author: &str, repo: &str) -> Option<&'t Team> {
+        let author = author.to_lowercase();
+        teams
+            .iter()
+            .find(|t| t.members.iter().any(|m| m.to_lowercase() == author))
+            .or_else(|| {
+                teams
+                    .iter()
+                    .find(|t| t.repositories.iter().any(|r| r == repo))
+            })
+    }
+}
+
+/// Pull requests grouped by team; see [`groups_by`].
+pub fn team_groups<'a>(
+    pull_requests: &'a [PullRequest],
+    teams: &[Team],
+    window: Window,
+    options: &Options,
+) -> Vec<(String, Vec<&'a PullRequest>)> {
+    groups_by(pull_requests, window, options, |p| {
+        Team::of(teams, &p.author, &p.repo).map(|t| t.name.clone())
+    })
+}
+
+/// Pull requests grouped by `key` (`None`: no group). A group whose merged pull requests in
+/// `window` have fewer than `min_group_size` distinct (non-bot) authors joins `other`, with the
+/// ungrouped ones; `other` itself stays unreported while it is still too small.
+pub fn groups_by<'a>(
+    pull_requests: &'a [PullRequest],
+    window: Window,
+    options: &Options,
+    key: impl Fn(&PullRequest) -> Option<String>,
+) -> Vec<(String, Vec<&'a PullRequest>)> {
+    let mut grouped: BTreeMap<String, Vec<&PullRequest>> = BTreeMap::new();
+    let mut other: Vec<&PullRequest> = Vec::new();
     for p in pull_requests {
-        by_repo
-            .entry(format!("{}:{}", p.forge, p.repo))
-            .or_default()
-            .push(p);
+        match key(p) {
+            Some(k) => grouped.entry(k).or_default().push(p),
+            None => other.push(p),
+        }
     }
     let mut out = Vec::new();
-    let mut other: Vec<&PullRequest> = Vec::new();
-    for (repo, prs) in by_repo {
+    for (name, prs) in grouped {
         if reportable(&prs, window, options) {
-            out.push((repo, prs));
+            out.push((name, prs));
         } else {
             other.extend(prs);
         }

@@ -89,9 +89,19 @@ pub struct FlowArgs {
     /// List the pull requests behind the numbers (without their authors)
     #[arg(long)]
     pub explain: bool,
+    /// Group by team ([[teams]] in leadline.toml) or repository [default: team when teams are
+    /// configured]
+    #[arg(long, value_enum)]
+    pub group: Option<GroupBy>,
     /// Output format
     #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
     pub format: DoraFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    Team,
+    Repository,
 }
 
 #[derive(Debug, Args)]

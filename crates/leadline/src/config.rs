@@ -36,6 +36,10 @@ pub struct FileConfig {
     pub server: ServerFileConfig,
     #[serde(default)]
     pub flow: FlowFileConfig,
+    /// Teams: `[[teams]] name = "payments", members = ["ann@example.com", "ann-gh"],
+    /// repositories = ["octo/payments"]`.
+    #[serde(default)]
+    pub teams: Vec<TeamConfig>,
     #[serde(default)]
     pub privacy: PrivacyFileConfig,
     #[serde(default)]
@@ -51,6 +55,19 @@ pub struct FlowFileConfig {
     pub bots: Option<Vec<String>>,
     /// Pull requests above this many changed lines are large [default: 400].
     pub large_pr_lines: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamConfig {
+    pub name: String,
+    /// Emails or forge logins.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Repositories the team owns (OWNER/REPO): their pull requests by non-members and their
+    /// builds count for it.
+    #[serde(default)]
+    pub repositories: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -241,6 +258,7 @@ pub struct Settings {
     pub dora: DoraConfig,
     pub server: ServerConfig,
     pub flow: leadline_core::flow::Options,
+    pub teams: Vec<leadline_core::flow::Team>,
 }
 
 impl Settings {
@@ -307,6 +325,20 @@ impl Settings {
                 .unwrap_or(defaults.min_group_size)
                 .max(1),
         };
+        let mut teams = Vec::new();
+        for t in &file.teams {
+            if teams
+                .iter()
+                .any(|known: &leadline_core::flow::Team| known.name == t.name)
+            {
+                bail!("leadline.toml: teams: {:?} is defined twice", t.name);
+            }
+            teams.push(leadline_core::flow::Team {
+                name: t.name.clone(),
+                members: t.members.clone(),
+                repositories: t.repositories.clone(),
+            });
+        }
         let dora = DoraConfig {
             services,
             tag_pattern: file
@@ -324,6 +356,7 @@ impl Settings {
             dora,
             server,
             flow,
+            teams,
         })
     }
 }

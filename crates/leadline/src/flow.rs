@@ -8,12 +8,12 @@ use anyhow::Result;
 use comfy_table::{Cell, CellAlignment};
 use leadline_core::dora::Window;
 use leadline_core::events::{Build, PullRequest};
-use leadline_core::flow::{self, Durations, FlowKeys, Onboarding, Options};
+use leadline_core::flow::{self, Durations, FlowKeys, Onboarding, Options, Team};
 use leadline_core::model::Millis;
 use leadline_core::store::Store;
 use serde::Serialize;
 
-use crate::cli::{DoraFormat, FlowArgs};
+use crate::cli::{DoraFormat, FlowArgs, GroupBy};
 use crate::config::DoraConfig;
 use crate::dora::{buckets, parse_instant, utc};
 
@@ -53,15 +53,16 @@ pub async fn run(
     store: &Arc<dyn Store>,
     args: &FlowArgs,
     options: &Options,
+    teams: &[Team],
     dora: &DoraConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
     let mut prs = store.pull_requests().await?;
     let reviews = store.reviews().await?;
-    let mut builds: Vec<Build> = store.builds().await?.into_iter().map(|(_, b)| b).collect();
+    let mut builds: Vec<(String, Build)> = store.builds().await?;
     if let Some(repo) = &args.repo {
         prs.retain(|p| &p.repo == repo);
-        builds.retain(|b| &b.repo == repo);
+        builds.retain(|(_, b)| &b.repo == repo);
     }
     // When merge commits were first deployed, as the DORA keys attribute them.
     let gathered = crate::dora::load(store, dora).await?;
@@ -79,7 +80,25 @@ pub async fn run(
             .map(|d| d.deployment.finished_at)
     };
     let changes = git_changes(store).await?;
-    let window = window(args, &prs, &builds, &changes)?;
+    let plain: Vec<Build> = builds.iter().map(|(_, b)| b.clone()).collect();
+    let window = window(args, &prs, &plain, &changes)?;
+    let by_team = match args.group {
+        Some(GroupBy::Team) if teams.is_empty() => {
+            anyhow::bail!("--group team: no [[teams]] in leadline.toml")
+        }
+        Some(GroupBy::Team) => true,
+        Some(GroupBy::Repository) => false,
+        None => !teams.is_empty(),
+    };
+    let data = Data {
+        prs: &prs,
+        reviews: &reviews,
+        builds: &builds,
+        deployed_at: &deployed_at,
+        options,
+        teams: by_team.then_some(teams),
+        explain: args.explain,
+    };
     let windows = match args.by {
         Some(by) => buckets(window, by)?,
         None => vec![window],
@@ -87,15 +106,7 @@ pub async fn run(
     let reports: Vec<Report> = windows
         .iter()
         .map(|&w| {
-            let mut r = report(
-                &prs,
-                &reviews,
-                &builds,
-                &deployed_at,
-                w,
-                options,
-                args.explain,
-            );
+            let mut r = report(&data, w);
             let pairs: Vec<(&str, Millis)> =
                 changes.iter().map(|(a, t)| (a.as_str(), *t)).collect();
             r.onboarding = flow::onboarding(&pairs, w, options);
@@ -155,40 +166,68 @@ fn window(
     Ok(Window { since, until })
 }
 
-fn report(
-    prs: &[PullRequest],
-    reviews: &[leadline_core::events::Review],
-    builds: &[Build],
-    deployed_at: &dyn Fn(&str) -> Option<Millis>,
-    w: Window,
-    options: &Options,
+/// What a report is computed from.
+struct Data<'a> {
+    prs: &'a [PullRequest],
+    reviews: &'a [leadline_core::events::Review],
+    /// With their source (`github`, `gitlab`).
+    builds: &'a [(String, Build)],
+    deployed_at: &'a dyn Fn(&str) -> Option<Millis>,
+    options: &'a Options,
+    /// Group by these teams; by repository when `None`.
+    teams: Option<&'a [Team]>,
     explain: bool,
-) -> Report {
+}
+
+fn report(d: &Data<'_>, w: Window) -> Report {
+    let (prs, options) = (d.prs, d.options);
     // The whole is a group too, and obeys the same minimum size.
     let all: Vec<&PullRequest> = prs.iter().collect();
     let mut groups: Vec<(String, Vec<&PullRequest>)> = Vec::new();
     if flow::reportable(&all, w, options) {
         groups.push((ALL.to_owned(), all));
     }
-    let per_repo = flow::groups(prs, w, options);
-    let reported: Vec<String> = per_repo.iter().map(|(g, _)| g.clone()).collect();
-    groups.extend(per_repo);
+    let grouped = match d.teams {
+        Some(teams) => flow::team_groups(prs, teams, w, options),
+        None => flow::groups(prs, w, options),
+    };
+    let reported: Vec<String> = grouped.iter().map(|(g, _)| g.clone()).collect();
+    groups.extend(grouped);
+    // A build belongs to its repository's group: the repository itself, or its owning team.
+    let build_group = |source: &str, b: &Build| -> Option<String> {
+        match d.teams {
+            Some(teams) => teams
+                .iter()
+                .find(|t| t.repositories.contains(&b.repo))
+                .map(|t| t.name.clone()),
+            None => Some(format!("{source}:{}", b.repo)),
+        }
+        .filter(|g| reported.contains(g))
+    };
     let groups = groups
         .into_iter()
         .map(|(name, members)| {
-            let group_builds: Vec<&Build> = builds
+            let group_builds: Vec<&Build> = d
+                .builds
                 .iter()
-                .filter(|b| {
-                    let key = format!("github:{}", b.repo);
-                    match name.as_str() {
-                        ALL => true,
-                        flow::OTHER => !reported.contains(&key),
-                        _ => key == name || format!("gitlab:{}", b.repo) == name,
-                    }
+                .filter(|(source, b)| match name.as_str() {
+                    ALL => true,
+                    flow::OTHER => build_group(source, b).is_none(),
+                    _ => build_group(source, b).as_deref() == Some(name.as_str()),
                 })
+                .map(|(_, b)| b)
                 .collect();
-            let keys = flow::keys(&members, reviews, &group_builds, deployed_at, w, options);
-            let explain = explain.then(|| explained(&members, reviews, w, options));
+            let keys = flow::keys(
+                &members,
+                d.reviews,
+                &group_builds,
+                d.deployed_at,
+                w,
+                options,
+            );
+            let explain = d
+                .explain
+                .then(|| explained(&members, d.reviews, w, options));
             Group {
                 group: name,
                 keys,

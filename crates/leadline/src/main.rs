@@ -139,7 +139,15 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         Command::Import(args) => import::run(&store, &args).await?,
         Command::Dora(args) => dora::run(&store, &args, &settings.dora, &mut stdout).await?,
         Command::Flow(args) => {
-            flow::run(&store, &args, &settings.flow, &settings.dora, &mut stdout).await?
+            flow::run(
+                &store,
+                &args,
+                &settings.flow,
+                &settings.teams,
+                &settings.dora,
+                &mut stdout,
+            )
+            .await?
         }
         Command::Serve(args) => {
             drop(stdout);

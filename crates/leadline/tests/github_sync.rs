@@ -430,3 +430,62 @@ fn flow_of_synced_pull_requests_matches_an_independent_calculation() {
     let hidden: Value = serde_json::from_slice(&store.run(&args)).unwrap();
     assert_eq!(hidden["groups"], json!([]));
 }
+
+#[test]
+fn teams_group_flow_and_a_team_of_two_folds_into_other() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(forge()));
+    let api = start_forge(state.clone());
+    run_ok(&store, &api);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[teams]]
+name = "core"
+members = ["ann-gh", "BOB-gh", "cat-gh"]
+
+[[teams]]
+name = "duo"
+members = ["dan-gh", "eve-gh"]
+repositories = ["octo-org/hello"]
+"#,
+    )
+    .unwrap();
+    let flow = |extra: &[&str]| -> Value {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["--config".as_ref(), config.as_os_str()];
+        for a in [
+            "flow",
+            "--format",
+            "json",
+            "--since",
+            "2024-03-01",
+            "--until",
+            "2024-04-01",
+        ]
+        .iter()
+        .chain(extra)
+        {
+            args.push(a.as_ref());
+        }
+        serde_json::from_slice(&store.run(&args)).unwrap()
+    };
+    let by_team = flow(&[]);
+    let groups: Vec<(&str, u64)> = by_team["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap(),
+                g["pull_requests"]["merged"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // core: three authors' pull requests. duo (two people) folds into other, which with two
+    // authors is too small to show; all five still count in the whole.
+    assert_eq!(groups, [("all", 5), ("core", 3)]);
+    let by_repo = flow(&["--group", "repository"]);
+    assert_eq!(by_repo["groups"][1]["group"], "github:octo-org/hello");
+}

@@ -287,3 +287,44 @@ fn worked_example_onboarding() {
         (3, None)
     );
 }
+
+#[test]
+fn teams_group_by_member_then_by_repository_and_a_team_of_two_folds() {
+    let (mut prs, _, _) = example();
+    let mut other_repo = prs[0].clone();
+    other_repo.repo = "octo/billing".into();
+    other_repo.author = "zed".into();
+    other_repo.number = 9;
+    prs.push(other_repo);
+    let teams = vec![
+        // ann, bob and cat: a team of three.
+        Team {
+            name: "checkout".into(),
+            members: vec!["ANN".into(), "bob".into(), "cat".into()],
+            repositories: vec![],
+        },
+        // A team of two people (dan is on it but merged nothing) owns octo/billing.
+        Team {
+            name: "billing".into(),
+            members: vec!["dan".into()],
+            repositories: vec!["octo/billing".into()],
+        },
+    ];
+    assert_eq!(
+        Team::of(&teams, "zed", "octo/billing").map(|t| t.name.as_str()),
+        Some("billing")
+    );
+    let window = Window {
+        since: 0,
+        until: 48 * H,
+    };
+    let groups = team_groups(&prs, &teams, window, &Options::default());
+    let names: Vec<(&str, usize)> = groups
+        .iter()
+        .map(|(g, members)| (g.as_str(), members.len()))
+        .collect();
+    // checkout: #1-#3, #5 (open) and the bot's #4 (repository octo/app belongs to no team,
+    // so dependabot's pull request is ungrouped and folds into other with billing's one
+    // author: other has one author, too few to show).
+    assert_eq!(names, [("checkout", 4)]);
+}
