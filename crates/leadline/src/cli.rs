@@ -233,6 +233,18 @@ pub enum IngestCommand {
     Git(IngestGitArgs),
     /// Sync pull requests, reviews and workflow runs from GitHub (token: env GITHUB_TOKEN)
     Github(IngestGithubArgs),
+    /// Sync merge requests, reviews and pipelines from GitLab (token: env GITLAB_TOKEN)
+    Gitlab(IngestGitlabArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestGitlabArgs {
+    /// The project's path, GROUP/PROJECT (subgroups allowed)
+    #[arg(value_name = "GROUP/PROJECT")]
+    pub project: String,
+    /// API root, for self-managed GitLab [default: [gitlab] url + /api/v4, else https://gitlab.com/api/v4]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

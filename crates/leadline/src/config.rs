@@ -106,6 +106,8 @@ pub struct GithubFileConfig {
 pub struct GitlabFileConfig {
     /// The webhook secret token; `LEADLINE_GITLAB_WEBHOOK_TOKEN` overrides it.
     pub webhook_token: Option<String>,
+    /// The GitLab instance for `ingest gitlab` [default: https://gitlab.com].
+    pub url: Option<String>,
 }
 
 /// What `leadline serve` needs, with defaults filled in. Secrets stay out of `Debug`.
@@ -118,6 +120,7 @@ pub struct ServerConfig {
     pub github: leadline_sources::webhook::github::Options,
     pub gitlab_token: Option<String>,
     pub github_api_url: String,
+    pub gitlab_api_url: String,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -130,6 +133,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("github", &self.github)
             .field("gitlab_token", &self.gitlab_token.as_ref().map(|_| "…"))
             .field("github_api_url", &self.github_api_url)
+            .field("gitlab_api_url", &self.gitlab_api_url)
             .finish()
     }
 }
@@ -175,6 +179,14 @@ impl ServerConfig {
                 .api_url
                 .clone()
                 .unwrap_or_else(|| "https://api.github.com".to_owned()),
+            gitlab_api_url: format!(
+                "{}/api/v4",
+                file.gitlab
+                    .url
+                    .as_deref()
+                    .unwrap_or("https://gitlab.com")
+                    .trim_end_matches('/')
+            ),
         })
     }
 }

@@ -1,4 +1,4 @@
-//! `leadline ingest github`: runs the connector of `leadline-sources` and stores each page it
+//! `leadline ingest github|gitlab`: runs the connector of `leadline-sources` and stores each page it
 //! fetches together with the cursor that follows it.
 
 use std::sync::Arc;
@@ -8,16 +8,17 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use leadline_core::events::Events;
 use leadline_core::store::Store;
 use leadline_sources::forge::github::{self, Cursor};
+use leadline_sources::forge::gitlab;
 use leadline_sources::forge::{Client, Options, Sink};
 
-use crate::cli::IngestGithubArgs;
+use crate::cli::{IngestGithubArgs, IngestGitlabArgs};
 use crate::config::ServerConfig;
 
-/// The cursor source of GitHub syncs; the scope is `OWNER/REPO`.
-const SOURCE: &str = "github";
-
+/// Stores a sync's pages under `source` (`github`, `gitlab`), the cursor under `scope` (the
+/// repository's path).
 struct StoreSink<'a> {
     store: &'a Arc<dyn Store>,
+    source: &'static str,
     scope: String,
     bar: ProgressBar,
 }
@@ -25,7 +26,7 @@ struct StoreSink<'a> {
 impl Sink for StoreSink<'_> {
     async fn save(&mut self, events: Events, cursor: &str) -> Result<(), String> {
         self.store
-            .store_events(SOURCE, &events, Some((&self.scope, cursor)))
+            .store_events(self.source, &events, Some((&self.scope, cursor)))
             .await
             .map_err(|e| e.to_string())
     }
@@ -63,6 +64,7 @@ pub async fn run(
         None => {
             let mut sink = StoreSink {
                 store,
+                source: "github",
                 scope: args.target.clone(),
                 bar: ProgressBar::hidden(),
             };
@@ -80,14 +82,46 @@ pub async fn run(
         }
     };
     for repo in repos {
-        sync(store, &client, &repo, chatty).await?;
+        sync(store, &client, Forge::Github, &repo, chatty).await?;
     }
     Ok(())
 }
 
-async fn sync(store: &Arc<dyn Store>, client: &Client, repo: &str, chatty: bool) -> Result<()> {
+/// `leadline ingest gitlab GROUP/PROJECT`.
+pub async fn run_gitlab(
+    store: &Arc<dyn Store>,
+    args: &IngestGitlabArgs,
+    config: &ServerConfig,
+    chatty: bool,
+) -> Result<()> {
+    if !args.project.contains('/') || args.project.ends_with('/') {
+        bail!("{:?}: expected GROUP/PROJECT", args.project);
+    }
+    let token = std::env::var("GITLAB_TOKEN").ok().filter(|t| !t.is_empty());
+    let api_url = args.api_url.as_deref().unwrap_or(&config.gitlab_api_url);
+    let client = Client::new(Options::new(api_url, token))?;
+    sync(store, &client, Forge::Gitlab, &args.project, chatty).await
+}
+
+#[derive(Clone, Copy)]
+enum Forge {
+    Github,
+    Gitlab,
+}
+
+async fn sync(
+    store: &Arc<dyn Store>,
+    client: &Client,
+    forge: Forge,
+    repo: &str,
+    chatty: bool,
+) -> Result<()> {
+    let source = match forge {
+        Forge::Github => "github",
+        Forge::Gitlab => "gitlab",
+    };
     let scope = repo.to_owned();
-    let cursor: Cursor = match store.cursor(SOURCE, &scope).await? {
+    let cursor: Cursor = match store.cursor(source, &scope).await? {
         Some(text) => serde_json::from_str(&text)
             .with_context(|| format!("{repo}: unreadable sync cursor in the store"))?,
         None => Cursor::default(),
@@ -106,16 +140,19 @@ async fn sync(store: &Arc<dyn Store>, client: &Client, repo: &str, chatty: bool)
     };
     let mut sink = StoreSink {
         store,
+        source,
         scope,
         bar: bar.clone(),
     };
-    let synced = github::sync_repo(client, repo, cursor, &mut sink)
-        .await
-        .with_context(|| format!("{repo}: sync stopped; run again to resume"))?;
+    let synced = match forge {
+        Forge::Github => github::sync_repo(client, repo, cursor, &mut sink).await,
+        Forge::Gitlab => gitlab::sync_project(client, repo, cursor, &mut sink).await,
+    }
+    .with_context(|| format!("{repo}: sync stopped; run again to resume"))?;
     bar.finish_and_clear();
     if chatty {
         eprintln!(
-            "{repo}: {}{} pull requests, {} reviews, {} workflow run attempts ({} requests)",
+            "{repo}: {}{} pull requests, {} reviews, {} CI run attempts ({} requests)",
             if resuming { "resumed; " } else { "" },
             synced.pull_requests,
             synced.reviews,

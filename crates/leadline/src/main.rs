@@ -125,6 +125,9 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         Command::Ingest(IngestCommand::Github(args)) => {
             forge::run(&store, &args, &settings.server, chatty).await?;
         }
+        Command::Ingest(IngestCommand::Gitlab(args)) => {
+            forge::run_gitlab(&store, &args, &settings.server, chatty).await?;
+        }
         Command::Analyze(args) => {
             let mut summaries = Vec::new();
             for path in &args.paths {

@@ -36,14 +36,14 @@ pub struct Phase {
 }
 
 impl Phase {
-    fn see(&mut self, at: &str) {
+    pub(crate) fn see(&mut self, at: &str) {
         if self.newest.as_deref().is_none_or(|n| at > n) {
             self.newest = Some(at.to_owned());
         }
     }
 
     /// A complete run: what it saw becomes the new starting point.
-    fn complete(&mut self) {
+    pub(crate) fn complete(&mut self) {
         if let Some(newest) = self.newest.take() {
             self.since = Some(newest);
         }

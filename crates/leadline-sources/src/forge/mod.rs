@@ -6,6 +6,7 @@
 //! last stored page left it.
 
 pub mod github;
+pub mod gitlab;
 
 use std::time::Duration;
 

@@ -1,0 +1,322 @@
+//! `leadline ingest gitlab GROUP/PROJECT`: merge requests (with their first commit and their
+//! reviews: approvals and comments by others than the author) and pipelines, through GitLab's
+//! REST API v4 (gitlab.com or self-managed).
+//!
+//! Incremental: both listings are asked `updated_after` the newest update the last complete
+//! run saw, newest first; each page is saved with the cursor that follows it, so a killed sync
+//! resumes at the next page.
+
+use leadline_core::events::{Build, Events, PullRequest, Review};
+use serde_json::Value;
+
+use super::github::{Cursor, Phase, Synced};
+use super::{Client, Fetched, ForgeError, Sink};
+use crate::webhook::{Doc, MappingError};
+
+const FORGE: &str = "gitlab";
+
+/// `group/sub/project` as a path parameter.
+fn project_id(path: &str) -> String {
+    path.replace('/', "%2F")
+}
+
+pub async fn sync_project(
+    client: &Client,
+    project: &str,
+    mut cursor: Cursor,
+    sink: &mut impl Sink,
+) -> Result<Synced, ForgeError> {
+    let mut synced = Synced::default();
+    let id = project_id(project);
+    let after = |since: &Option<String>| {
+        since
+            .as_deref()
+            .map(|s| format!("&updated_after={s}"))
+            .unwrap_or_default()
+    };
+    let first = client.url(&format!(
+        "/projects/{id}/merge_requests?state=all&order_by=updated_at&sort=desc&per_page=100{}",
+        after(&cursor.pulls.since)
+    ));
+    let mut url = cursor.pulls.next.clone().unwrap_or(first);
+    loop {
+        synced.requests += 1;
+        let Fetched::Page { body, next, .. } = client.get(&url, None, sink).await? else {
+            break;
+        };
+        let mut events = Events::default();
+        for mr in list(&body, &url)? {
+            let updated = mr.get("updated_at").and_then(Value::as_str).unwrap_or("");
+            cursor.pulls.see(updated);
+            merge_request(client, project, &id, mr, &mut events, sink, &mut synced).await?;
+            sink.progress("merge requests", synced.pull_requests);
+        }
+        if !advance(
+            &mut cursor,
+            Listing::MergeRequests,
+            next,
+            &mut url,
+            events,
+            sink,
+        )
+        .await?
+        {
+            break;
+        }
+    }
+    let first = client.url(&format!(
+        "/projects/{id}/pipelines?order_by=updated_at&sort=desc&per_page=100{}",
+        after(&cursor.runs.since)
+    ));
+    let mut url = cursor.runs.next.clone().unwrap_or(first);
+    loop {
+        synced.requests += 1;
+        let Fetched::Page { body, next, .. } = client.get(&url, None, sink).await? else {
+            break;
+        };
+        let mut events = Events::default();
+        for listed in list(&body, &url)? {
+            let updated = listed
+                .get("updated_at")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            cursor.runs.see(updated);
+            let pid = listed.get("id").and_then(Value::as_i64).unwrap_or(0);
+            synced.requests += 1;
+            let detail = match client
+                .get(
+                    &client.url(&format!("/projects/{id}/pipelines/{pid}")),
+                    None,
+                    sink,
+                )
+                .await?
+            {
+                Fetched::Page { body, .. } => body,
+                Fetched::NotModified => listed.clone(),
+            };
+            events.builds.push(pipeline(&detail, project)?);
+            synced.builds += 1;
+            sink.progress("pipelines", synced.builds);
+        }
+        if !advance(
+            &mut cursor,
+            Listing::Pipelines,
+            next,
+            &mut url,
+            events,
+            sink,
+        )
+        .await?
+        {
+            break;
+        }
+    }
+    Ok(synced)
+}
+
+#[derive(Clone, Copy)]
+enum Listing {
+    MergeRequests,
+    Pipelines,
+}
+
+fn phase(cursor: &mut Cursor, listing: Listing) -> &mut Phase {
+    match listing {
+        Listing::MergeRequests => &mut cursor.pulls,
+        Listing::Pipelines => &mut cursor.runs,
+    }
+}
+
+/// Saves a page's events with the cursor that follows them; false when the listing is done.
+async fn advance(
+    cursor: &mut Cursor,
+    listing: Listing,
+    next: Option<String>,
+    url: &mut String,
+    events: Events,
+    sink: &mut impl Sink,
+) -> Result<bool, ForgeError> {
+    let p = phase(cursor, listing);
+    let more = match next {
+        Some(n) => {
+            p.next = Some(n.clone());
+            *url = n;
+            true
+        }
+        None => {
+            p.complete();
+            false
+        }
+    };
+    let text = serde_json::to_string(cursor).map_err(|e| ForgeError::Sink(e.to_string()))?;
+    sink.save(events, &text).await.map_err(ForgeError::Sink)?;
+    Ok(more)
+}
+
+fn list<'a>(body: &'a Value, url: &str) -> Result<&'a [Value], ForgeError> {
+    body.as_array()
+        .map(Vec::as_slice)
+        .ok_or_else(|| ForgeError::Body {
+            url: url.to_owned(),
+            message: "expected an array".into(),
+        })
+}
+
+fn time(doc: &Doc<'_>, path: &'static str) -> Result<Option<i64>, MappingError> {
+    doc.get(path).opt_time()
+}
+
+async fn merge_request(
+    client: &Client,
+    project: &str,
+    id: &str,
+    mr: &Value,
+    events: &mut Events,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<(), ForgeError> {
+    let doc = Doc(mr);
+    let iid = doc.get("iid").int()?;
+    let state = match doc.get("state").str()? {
+        "opened" | "locked" => "open",
+        "merged" => "merged",
+        _ => "closed",
+    };
+    let author = doc.get("author.username").str()?.to_owned();
+    let base = format!("/projects/{id}/merge_requests/{iid}");
+    let commits = fetch(
+        client,
+        &client.url(&format!("{base}/commits?per_page=100")),
+        sink,
+        synced,
+    )
+    .await?;
+    let first_commit_at = commits
+        .iter()
+        .filter_map(|c| {
+            let at = c
+                .get("authored_date")
+                .or_else(|| c.get("created_at"))?
+                .as_str()?;
+            crate::webhook::parse_time(at)
+        })
+        .min();
+    let notes = fetch(
+        client,
+        &client.url(&format!(
+            "{base}/notes?sort=asc&order_by=created_at&per_page=100"
+        )),
+        sink,
+        synced,
+    )
+    .await?;
+    for note in &notes {
+        let n = Doc(note);
+        let reviewer = n.get("author.username").str()?;
+        if reviewer == author {
+            continue;
+        }
+        let system = n.get("system").bool()?;
+        let body = n.get("body").opt_str()?.unwrap_or("");
+        let state = match (system, body) {
+            (true, b) if b.starts_with("approved this merge request") => "approved",
+            (true, _) => continue,
+            (false, _) => "commented",
+        };
+        events.reviews.push(Review {
+            forge: FORGE.into(),
+            repo: project.to_owned(),
+            number: iid,
+            id: n.get("id").id()?,
+            reviewer: reviewer.to_owned(),
+            state: state.into(),
+            submitted_at: n.get("created_at").time()?,
+        });
+        synced.reviews += 1;
+    }
+    let merged_at = time(&doc, "merged_at")?;
+    events.pull_requests.push(PullRequest {
+        forge: FORGE.into(),
+        repo: project.to_owned(),
+        number: iid,
+        title: doc.get("title").str()?.to_owned(),
+        author,
+        state: state.into(),
+        draft: doc.get("draft").bool()? || doc.get("work_in_progress").bool()?,
+        created_at: doc.get("created_at").time()?,
+        first_commit_at,
+        updated_at: doc.get("updated_at").time()?,
+        merged_at,
+        closed_at: time(&doc, "closed_at")?.or(merged_at),
+        base_ref: doc.get("target_branch").str()?.to_owned(),
+        head_sha: doc.get("sha").opt_str()?.unwrap_or("").to_owned(),
+        merge_sha: match merged_at {
+            Some(_) => doc
+                .get("merge_commit_sha")
+                .opt_str()?
+                .or(doc.get("squash_commit_sha").opt_str()?)
+                .map(str::to_owned),
+            None => None,
+        },
+        additions: None,
+        deletions: None,
+        changed_files: doc
+            .get("changes_count")
+            .opt_str()?
+            .and_then(|c| c.trim_end_matches('+').parse().ok()),
+        commits: Some(commits.len() as i64),
+        labels: doc
+            .get("labels")
+            .array()?
+            .iter()
+            .filter_map(|l| l.as_str().map(str::to_owned))
+            .collect(),
+    });
+    synced.pull_requests += 1;
+    Ok(())
+}
+
+async fn fetch(
+    client: &Client,
+    url: &str,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<Vec<Value>, ForgeError> {
+    let mut out = Vec::new();
+    let mut url = url.to_owned();
+    loop {
+        synced.requests += 1;
+        let Fetched::Page { body, next, .. } = client.get(&url, None, sink).await? else {
+            return Ok(out);
+        };
+        out.extend(list(&body, &url)?.iter().cloned());
+        match next {
+            Some(n) => url = n,
+            None => return Ok(out),
+        }
+    }
+}
+
+fn pipeline(p: &Value, project: &str) -> Result<Build, ForgeError> {
+    let doc = Doc(p);
+    let status = match doc.get("status").str()? {
+        "failed" => "failure",
+        "canceled" => "cancelled",
+        other => other,
+    };
+    let created_at = doc.get("created_at").time()?;
+    let finished_at = time(&doc, "finished_at")?;
+    Ok(Build {
+        id: format!("pipeline-{}", doc.get("id").id()?),
+        repo: project.to_owned(),
+        pipeline: doc.get("name").opt_str()?.unwrap_or("pipeline").to_owned(),
+        sha: doc.get("sha").str()?.to_owned(),
+        branch: doc.get("ref").opt_str()?.map(str::to_owned),
+        attempt: 1,
+        status: status.to_owned(),
+        created_at,
+        started_at: time(&doc, "started_at")?,
+        finished_at,
+        updated_at: time(&doc, "updated_at")?.unwrap_or(created_at),
+    })
+}

@@ -1,0 +1,185 @@
+//! `leadline ingest gitlab` against a fake self-managed GitLab on loopback: merge requests over
+//! several pages with their commits and notes (approvals and comments), pipelines, a 429 with
+//! retry-after, and a second run that asks only for what was updated since.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use common::TestStore;
+use serde_json::{Value, json};
+use server::row_counts;
+
+const PROJECT: &str = "/api/v4/projects/grp%2Fsub%2Fapp";
+
+#[derive(Default)]
+struct Fake {
+    log: Vec<String>,
+    limited: bool,
+}
+
+type Shared = Arc<Mutex<Fake>>;
+
+fn merge_request(iid: i64) -> Value {
+    json!({
+        "id": 1000 + iid, "iid": iid, "project_id": 7, "title": format!("MR {iid}"),
+        "state": if iid == 3 { "opened" } else { "merged" },
+        "created_at": format!("2024-05-0{iid}T08:00:00.000Z"),
+        "updated_at": format!("2024-05-1{iid}T08:00:00.000Z"),
+        "merged_at": if iid == 3 { Value::Null } else { json!(format!("2024-05-1{iid}T08:00:00.000Z")) },
+        "closed_at": null, "target_branch": "main", "source_branch": format!("f{iid}"),
+        "author": {"id": iid, "username": format!("dev{iid}"), "name": format!("Dev {iid}")},
+        "labels": ["backend"], "draft": false, "work_in_progress": false,
+        "merge_commit_sha": format!("{:040x}", iid), "squash_commit_sha": null,
+        "sha": format!("{:040x}", 100 + iid), "changes_count": "4", "user_notes_count": 2
+    })
+}
+
+async fn answer(State(state): State<Shared>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let host = request.headers()["host"].to_str().unwrap().to_owned();
+    {
+        let mut f = state.lock().unwrap();
+        f.log.push(format!("{path}?{query}"));
+        if path.ends_with("/pipelines") && !f.limited {
+            f.limited = true;
+            return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], "{}").into_response();
+        }
+    }
+    let Some(rest) = path.strip_prefix(PROJECT) else {
+        return (
+            StatusCode::NOT_FOUND,
+            "{\"message\": \"404 Project Not Found\"}",
+        )
+            .into_response();
+    };
+    let page: usize = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("page="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    let (body, next) = match segments.as_slice() {
+        ["merge_requests"] => {
+            let items: Vec<Value> = [3, 2, 1].iter().map(|&i| merge_request(i)).collect();
+            let slice: Vec<Value> = items.iter().skip((page - 1) * 2).take(2).cloned().collect();
+            let next = (page * 2 < items.len())
+                .then(|| format!("http://{host}{path}?{query}&page={}", page + 1));
+            (json!(slice), next)
+        }
+        ["merge_requests", iid, "commits"] => (
+            json!([
+                {"id": "c2", "authored_date": format!("2024-04-2{iid}T10:00:00.000+02:00"), "created_at": "2024-04-29T00:00:00Z"},
+                {"id": "c1", "authored_date": format!("2024-04-2{iid}T09:00:00.000+02:00"), "created_at": "2024-04-29T00:00:00Z"}
+            ]),
+            None,
+        ),
+        ["merge_requests", iid, "notes"] => {
+            let iid: i64 = iid.parse().unwrap();
+            (
+                json!([
+                    {"id": iid * 10, "body": "approved this merge request", "system": true, "created_at": "2024-05-09T12:00:00.000Z", "author": {"username": "reviewer"}},
+                    {"id": iid * 10 + 1, "body": "Nice work", "system": false, "created_at": "2024-05-09T11:00:00.000Z", "author": {"username": "other"}},
+                    {"id": iid * 10 + 2, "body": "added 1 commit", "system": true, "created_at": "2024-05-09T10:00:00.000Z", "author": {"username": "reviewer"}},
+                    {"id": iid * 10 + 3, "body": "thanks", "system": false, "created_at": "2024-05-09T13:00:00.000Z", "author": {"username": format!("dev{iid}")}}
+                ]),
+                None,
+            )
+        }
+        ["pipelines"] => (
+            json!([{"id": 55, "status": "success", "updated_at": "2024-05-10T08:10:00Z"},
+                                  {"id": 54, "status": "failed", "updated_at": "2024-05-09T08:10:00Z"}]),
+            None,
+        ),
+        ["pipelines", id] => {
+            let id: i64 = id.parse().unwrap();
+            (
+                json!({"id": id, "sha": format!("{:040x}", id), "ref": "main",
+                    "status": if id == 55 { "success" } else { "failed" },
+                    "created_at": "2024-05-09T08:00:00Z", "started_at": "2024-05-09T08:01:00Z",
+                    "finished_at": "2024-05-09T08:06:00Z", "updated_at": "2024-05-09T08:06:00Z",
+                    "name": null}),
+                None,
+            )
+        }
+        _ => return (StatusCode::NOT_FOUND, "{}").into_response(),
+    };
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    if let Some(next) = next {
+        response
+            .headers_mut()
+            .insert("link", format!("<{next}>; rel=\"next\"").parse().unwrap());
+    }
+    response
+}
+
+fn start(state: Shared) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let app = axum::Router::new().fallback(answer).with_state(state);
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}/api/v4", rx.recv().unwrap())
+}
+
+#[test]
+fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
+    for store in TestStore::both() {
+        let state: Shared = Arc::default();
+        let api = start(state.clone());
+        let sync = || {
+            let out = Command::new(assert_cmd::cargo::cargo_bin("leadline"))
+                .env_remove("LEADLINE_DB")
+                .env("GITLAB_TOKEN", "glpat-test")
+                .args([
+                    "--db",
+                    &store.db,
+                    "ingest",
+                    "gitlab",
+                    "grp/sub/app",
+                    "--api-url",
+                    &api,
+                ])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "{stderr}");
+            stderr
+        };
+        let log = sync();
+        assert!(log.contains("rate limited"), "{log}");
+        let counts: HashMap<String, i64> = row_counts(&store).into_iter().collect();
+        // Three merge requests; per merge request one approval and one comment by others (the
+        // author's own note and a system note that is no approval do not count).
+        assert_eq!(
+            (counts["pull_requests"], counts["reviews"], counts["builds"]),
+            (3, 6, 2),
+            "{}",
+            store.backend
+        );
+        let first_run = state.lock().unwrap().log.len();
+        sync();
+        let second: Vec<String> = state.lock().unwrap().log[first_run..].to_vec();
+        // The second run asks only for what was updated after the newest update seen.
+        assert!(
+            second[0].contains("updated_after=2024-05-13T08:00:00.000Z"),
+            "{second:?}"
+        );
+        let after: HashMap<String, i64> = row_counts(&store).into_iter().collect();
+        assert_eq!(after["pull_requests"], 3);
+        assert_eq!(after["reviews"], 6);
+    }
+}
