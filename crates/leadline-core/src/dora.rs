@@ -29,6 +29,9 @@ pub struct CommitNode {
 pub struct Change {
     pub sha: String,
     pub committed_at: Millis,
+    /// Where its lead time starts: its commit time, or the first commit of the pull request it
+    /// merged (`lead_time_start = "pr_first_commit"`, see [`start_at_pull_requests`]).
+    pub started_at: Millis,
     pub bot: bool,
 }
 
@@ -207,6 +210,7 @@ pub fn attribute_changes(
                 changes.push(Change {
                     sha: c.sha.clone(),
                     committed_at: c.committed_at,
+                    started_at: c.committed_at,
                     bot: c.bot,
                 });
             }
@@ -435,6 +439,22 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[rank.min(sorted.len()) - 1])
 }
 
+/// Starts the lead time of each change that merged a pull request (its sha is the pull
+/// request's merge commit) at that pull request's first commit, when earlier: with squash and
+/// rebase merges the merge commit is written at merge time and would hide the work before it.
+pub fn start_at_pull_requests(
+    attribution: &mut Attribution,
+    first_commits: &HashMap<String, Millis>,
+) {
+    for d in &mut attribution.deployments {
+        for c in &mut d.changes {
+            if let Some(&first) = first_commits.get(&c.sha) {
+                c.started_at = c.started_at.min(first);
+            }
+        }
+    }
+}
+
 /// Lead times in seconds of the changes counted in `window`.
 pub fn lead_times(attribution: &Attribution, window: Window) -> Vec<f64> {
     let mut out: Vec<f64> = in_window(attribution, window)
@@ -443,7 +463,7 @@ pub fn lead_times(attribution: &Attribution, window: Window) -> Vec<f64> {
             d.changes
                 .iter()
                 .filter(|c| !c.bot)
-                .map(move |c| ((d.deployment.finished_at - c.committed_at).max(0) as f64) / 1000.0)
+                .map(move |c| ((d.deployment.finished_at - c.started_at).max(0) as f64) / 1000.0)
         })
         .collect();
     out.sort_by(f64::total_cmp);

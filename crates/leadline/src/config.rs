@@ -222,6 +222,8 @@ pub struct DoraFileConfig {
     pub bots: Option<Vec<String>>,
     /// Band thresholds.
     pub bands: Option<Bands>,
+    /// Where a change's lead time starts: "commit" (default) or "pr_first_commit".
+    pub lead_time_start: Option<String>,
 }
 
 /// What `leadline dora` needs from the configuration, with defaults filled in.
@@ -233,6 +235,8 @@ pub struct DoraConfig {
     pub hotfix_pattern: Option<String>,
     pub bots: Vec<String>,
     pub bands: Bands,
+    /// Lead time of a pull request's merge commit starts at the pull request's first commit.
+    pub lead_time_from_pull_requests: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -360,6 +364,13 @@ impl Settings {
             hotfix_pattern: file.failures.hotfix_pattern,
             bots: file.dora.bots.unwrap_or_else(crate::dora::default_bots),
             bands: file.dora.bands.unwrap_or_default(),
+            lead_time_from_pull_requests: match file.dora.lead_time_start.as_deref() {
+                None | Some("commit") => false,
+                Some("pr_first_commit") => true,
+                Some(other) => bail!(
+                    "leadline.toml: dora.lead_time_start {other:?}: expected \"commit\" or \"pr_first_commit\""
+                ),
+            },
         };
         Ok(Settings {
             db: Location::parse(&db)?,

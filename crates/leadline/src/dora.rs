@@ -34,6 +34,8 @@ pub struct Inputs {
     pub hotfixes: Option<HashSet<String>>,
     pub deployment_basis: Vec<String>,
     pub incident_basis: Vec<String>,
+    /// First commits of synced pull requests by merge commit, when lead time starts there.
+    pub pull_request_starts: HashMap<String, Millis>,
 }
 
 /// Loads stored deployments and incidents; repositories whose name has no imported
@@ -137,7 +139,16 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         })
         .collect();
     let incident_basis = vec![format!("imported: {} incidents", incidents.len())];
+    let mut pull_request_starts = HashMap::new();
+    if config.lead_time_from_pull_requests {
+        for pr in store.pull_requests().await? {
+            if let (Some(sha), Some(first)) = (pr.merge_sha, pr.first_commit_at) {
+                pull_request_starts.insert(sha, first);
+            }
+        }
+    }
     Ok(Inputs {
+        pull_request_starts,
         deployments,
         incidents,
         commits,
@@ -167,6 +178,9 @@ pub fn attribute(inputs: &Inputs, scope: Scope<'_>) -> (Attribution, Vec<String>
         remediations.extend(fixes);
     }
     dora::attach(&mut attribution, &incidents, &remediations, scope);
+    if !inputs.pull_request_starts.is_empty() {
+        dora::start_at_pull_requests(&mut attribution, &inputs.pull_request_starts);
+    }
     (attribution, basis)
 }
 

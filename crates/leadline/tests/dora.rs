@@ -443,3 +443,86 @@ fn monorepo_services_own_the_changes_under_their_paths() {
         assert_eq!(web["lead_time"]["p90_seconds"], 2.0 * 86_400.0);
     }
 }
+
+/// `[dora] lead_time_start = "pr_first_commit"`: c5 squash-merged a pull request whose first
+/// commit was on day 2 at 12:00 (docs/metrics.md, "Lead time for changes").
+#[test]
+fn lead_time_can_start_at_a_synced_pull_requests_first_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments, incidents) = worked_example(dir.path());
+    let c5 = repo.head();
+    for store in TestStore::both() {
+        setup(&store, &repo, &deployments, &incidents);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use leadline_core::store::Store;
+            let s = leadline_store::SqlStore::open(
+                &leadline_store::Location::parse(&store.db).unwrap(),
+            )
+            .await
+            .unwrap();
+            let pr = leadline_core::events::PullRequest {
+                forge: "github".into(),
+                repo: "octo/api".into(),
+                number: 5,
+                title: "c5".into(),
+                author: "ann".into(),
+                state: "merged".into(),
+                draft: false,
+                created_at: (DAY0 + 3 * DAY) * 1000,
+                first_commit_at: Some((DAY0 + 2 * DAY + 12 * HOUR) * 1000),
+                updated_at: (DAY0 + 3 * DAY + 12 * HOUR) * 1000,
+                merged_at: Some((DAY0 + 3 * DAY + 12 * HOUR) * 1000),
+                closed_at: Some((DAY0 + 3 * DAY + 12 * HOUR) * 1000),
+                base_ref: "main".into(),
+                head_sha: "0".repeat(40),
+                merge_sha: Some(c5.clone()),
+                additions: None,
+                deletions: None,
+                changed_files: None,
+                commits: None,
+                labels: vec![],
+            };
+            let events = leadline_core::events::Events {
+                pull_requests: vec![pr],
+                ..Default::default()
+            };
+            s.store_events("github", &events, None).await.unwrap();
+            s.close().await;
+        });
+        let window = [
+            "--service",
+            "api",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-01-06",
+        ];
+        let commit = dir.path().join("commit.toml");
+        std::fs::write(&commit, "").unwrap();
+        let pr = dir.path().join("pr.toml");
+        std::fs::write(&pr, "[dora]\nlead_time_start = \"pr_first_commit\"\n").unwrap();
+        let by_commit = dora_with_config(&store, &commit, &window);
+        let by_pr = dora_with_config(&store, &pr, &window);
+        assert_eq!(by_commit["lead_time"]["p90_seconds"], 43_200.0);
+        assert_eq!(by_pr["lead_time"]["median_seconds"], 43_200.0);
+        assert_eq!(
+            by_pr["lead_time"]["p90_seconds"], 129_600.0,
+            "{}",
+            store.backend
+        );
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[dora]\nlead_time_start = \"merge\"\n").unwrap();
+        store
+            .leadline()
+            .arg("--config")
+            .arg(&bad)
+            .arg("dora")
+            .assert()
+            .failure()
+            .stderr(contains("lead_time_start"));
+    }
+}

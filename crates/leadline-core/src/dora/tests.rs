@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
 
@@ -106,6 +106,39 @@ fn worked_example_attribution() {
             Some(("D3".to_owned(), CauseRule::NamedCommit))
         ]
     );
+}
+
+/// The worked example with c5 the squash merge of a pull request whose first commit was written
+/// on day 2 at 12:00 (docs/metrics.md, "Lead time for changes").
+#[test]
+fn lead_time_can_start_at_the_pull_requests_first_commit() {
+    let mut a = worked_example();
+    let starts: HashMap<String, Millis> = [("c5".to_owned(), at(2, 12))].into();
+    start_at_pull_requests(&mut a, &starts);
+    let k = keys(
+        &a,
+        Window {
+            since: at(0, 0),
+            until: at(5, 0),
+        },
+        &Bands::default(),
+    );
+    // c3 43,200 s as before; c5 from day 2 12:00 to day 4 00:00 = 129,600 s.
+    assert_eq!(k.lead_time.changes, 2);
+    assert_eq!(k.lead_time.median_seconds, Some(43_200.0));
+    assert_eq!(k.lead_time.p90_seconds, Some(129_600.0));
+    // A first commit later than the change's own commit changes nothing.
+    let mut b = worked_example();
+    start_at_pull_requests(&mut b, &[("c5".to_owned(), at(3, 20))].into());
+    let k = keys(
+        &b,
+        Window {
+            since: at(0, 0),
+            until: at(5, 0),
+        },
+        &Bands::default(),
+    );
+    assert_eq!(k.lead_time.p90_seconds, Some(43_200.0));
 }
 
 #[test]
