@@ -35,7 +35,15 @@ struct Group {
     #[serde(flatten)]
     keys: FlowKeys,
     #[serde(skip_serializing_if = "Option::is_none")]
-    explain: Option<Vec<Explained>>,
+    explain: Option<Explanation>,
+}
+
+/// The rows behind a group's numbers.
+#[derive(Serialize)]
+struct Explanation {
+    pull_requests: Vec<Explained>,
+    /// Pull requests by bots, left out of the numbers: `repo#number (bot login)`.
+    bot_pull_requests: Vec<String>,
 }
 
 /// A merged pull request behind the numbers; its author is left out on purpose.
@@ -262,15 +270,21 @@ fn explained(
     reviews: &[leadline_core::events::Review],
     w: Window,
     options: &Options,
-) -> Vec<Explained> {
-    let bots = &options.bots;
-    prs.iter()
+) -> Explanation {
+    let is_bot = |login: &str| {
+        let login = login.to_lowercase();
+        options
+            .bots
+            .iter()
+            .any(|b| login.contains(&b.to_lowercase()))
+    };
+    let merged: Vec<&&PullRequest> = prs
+        .iter()
         .filter(|p| p.merged_at.is_some_and(|m| w.since <= m && m < w.until))
-        .filter(|p| {
-            !bots
-                .iter()
-                .any(|b| p.author.to_lowercase().contains(&b.to_lowercase()))
-        })
+        .collect();
+    let pull_requests = merged
+        .iter()
+        .filter(|p| !is_bot(&p.author))
         .filter_map(|p| {
             let merged = p.merged_at?;
             let start = p
@@ -293,7 +307,16 @@ fn explained(
                 lines: p.additions.zip(p.deletions).map(|(a, d)| a + d),
             })
         })
-        .collect()
+        .collect();
+    let bot_pull_requests = merged
+        .iter()
+        .filter(|p| is_bot(&p.author))
+        .map(|p| format!("{}#{} ({})", p.repo, p.number, p.author))
+        .collect();
+    Explanation {
+        pull_requests,
+        bot_pull_requests,
+    }
 }
 
 fn duration(d: &Durations) -> String {
@@ -384,6 +407,31 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
             ]);
         }
         writeln!(out, "{t}")?;
+        if let Some(e) = &g.explain {
+            let mut t = crate::dora_table::table(&[
+                "pull request",
+                "opened",
+                "merged",
+                "cycle time",
+                "reviews",
+                "lines",
+            ]);
+            for p in &e.pull_requests {
+                t.add_row(vec![
+                    Cell::new(&p.pull_request),
+                    Cell::new(&p.opened),
+                    Cell::new(&p.merged),
+                    Cell::new(human(p.cycle_seconds)).set_alignment(CellAlignment::Right),
+                    Cell::new(p.reviews).set_alignment(CellAlignment::Right),
+                    Cell::new(p.lines.map(|l| l.to_string()).unwrap_or_default())
+                        .set_alignment(CellAlignment::Right),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+            if !e.bot_pull_requests.is_empty() {
+                writeln!(out, "left out (bots): {}", e.bot_pull_requests.join(", "))?;
+            }
+        }
     }
     Ok(())
 }

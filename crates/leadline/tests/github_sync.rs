@@ -200,6 +200,35 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 None,
             )
         }
+        ["deployments"] => {
+            let d = template("github/deployment_status/payload.json", "deployment");
+            let items: Vec<Value> = [(2, "2024-03-08T12:00:00Z"), (1, "2024-03-07T12:00:00Z")]
+                .into_iter()
+                .map(|(id, at)| {
+                    let mut one = d.clone();
+                    one["id"] = id.into();
+                    one["created_at"] = at.into();
+                    one
+                })
+                .collect();
+            (json!(items), String::new(), None)
+        }
+        ["deployments", id, "statuses"] => {
+            let status = template("github/deployment_status/payload.json", "deployment_status");
+            let statuses: Vec<Value> = if *id == "2" {
+                ["success", "in_progress"]
+                    .iter()
+                    .map(|state| {
+                        let mut s = status.clone();
+                        s["state"] = (*state).into();
+                        s
+                    })
+                    .collect()
+            } else {
+                vec![]
+            };
+            (json!(statuses), String::new(), None)
+        }
         ["actions", "runs", id, "attempts", n] => {
             let id: i64 = id.parse().unwrap();
             let mut run = f.runs.iter().find(|r| r["id"] == id).cloned().unwrap();
@@ -290,8 +319,20 @@ fn pages_faults_rate_limits_and_etags() {
         assert_eq!(c["reviews"], 5);
         // Three runs, one of them with two attempts.
         assert_eq!(c["builds"], 4);
-        let prs = String::from_utf8(store.export("deployments", "csv")).unwrap();
-        assert_eq!(prs.lines().count(), 1, "no deployments from this sync");
+        // Deployments with their latest status: 2 succeeded, 1 has no status yet (pending).
+        let deployments = String::from_utf8(store.export("deployments", "csv")).unwrap();
+        let rows: Vec<&str> = deployments.lines().skip(1).collect();
+        assert_eq!(rows.len(), 2, "{deployments}");
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("github,2,hello,production,") && r.contains(",success,")),
+            "{deployments}"
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("github,1,") && r.contains(",pending,")),
+            "{deployments}"
+        );
 
         // Nothing changed: page 1 answers 304 and nothing else of the pulls is asked.
         let before = state.lock().unwrap().log.len();

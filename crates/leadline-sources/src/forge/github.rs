@@ -1,5 +1,6 @@
-//! `leadline ingest github OWNER/REPO`: pull requests (with their reviews and first commit)
-//! and workflow runs (every attempt) through the REST API.
+//! `leadline ingest github OWNER/REPO`: pull requests (with their reviews and first commit),
+//! workflow runs (every attempt) and deployments (with their latest status) through the REST
+//! API.
 //!
 //! Incremental: pull requests are read newest-updated first and the sync stops at the first one
 //! not updated since the last run; workflow runs are asked for from the day of the newest run
@@ -16,9 +17,11 @@ use crate::webhook::github::{Options as MapOptions, map_value};
 
 /// Where a repository's sync stands; stored as JSON in the ingest cursor.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Cursor {
     pub pulls: Phase,
     pub runs: Phase,
+    pub deployments: Phase,
 }
 
 /// One listing's progress.
@@ -57,6 +60,7 @@ impl Phase {
 /// What a sync did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Synced {
+    pub deployments: u64,
     pub pull_requests: u64,
     pub reviews: u64,
     pub builds: u64,
@@ -72,7 +76,86 @@ pub async fn sync_repo(
     let mut synced = Synced::default();
     sync_pulls(client, repo, &mut cursor, sink, &mut synced).await?;
     sync_runs(client, repo, &mut cursor, sink, &mut synced).await?;
+    sync_deployments(client, repo, &mut cursor, sink, &mut synced).await?;
     Ok(synced)
+}
+
+/// A deployment still this young may change status: each sync reads it again.
+const DEPLOYMENT_SETTLES_MS: i64 = 86_400_000;
+
+/// Deployments (newest first) with their latest status, mapped as the `deployment_status`
+/// webhook would: the same ids, so syncs and deliveries meet in one row.
+async fn sync_deployments(
+    client: &Client,
+    repo: &str,
+    cursor: &mut Cursor,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<(), ForgeError> {
+    let name = repo.rsplit('/').next().unwrap_or(repo);
+    let settled = cursor
+        .deployments
+        .since
+        .as_deref()
+        .and_then(crate::webhook::parse_time)
+        .map(|since| since - DEPLOYMENT_SETTLES_MS);
+    let first = client.url(&format!("/repos/{repo}/deployments?per_page=100"));
+    let mut url = cursor.deployments.next.clone().unwrap_or(first);
+    loop {
+        synced.requests += 1;
+        let Fetched::Page { body, next, .. } = client.get(&url, None, sink).await? else {
+            break;
+        };
+        let mut events = Events::default();
+        let mut reached_known = false;
+        for d in items(&body, &url, None)? {
+            let created = d.get("created_at").and_then(Value::as_str).unwrap_or("");
+            if settled.is_some_and(|s| crate::webhook::parse_time(created).is_some_and(|c| c < s)) {
+                reached_known = true;
+                break;
+            }
+            cursor.deployments.see(created);
+            let id = d.get("id").and_then(Value::as_i64).unwrap_or(0);
+            let statuses = fetch_all(
+                client,
+                &client.url(&format!(
+                    "/repos/{repo}/deployments/{id}/statuses?per_page=100"
+                )),
+                None,
+                sink,
+                synced,
+            )
+            .await?;
+            // Statuses come newest first.
+            let (event, wrapped) = match statuses.first() {
+                Some(status) => (
+                    "deployment_status",
+                    json!({"deployment": d, "deployment_status": status, "repository": {"name": name}}),
+                ),
+                None => (
+                    "deployment",
+                    json!({"deployment": d, "repository": {"name": name}}),
+                ),
+            };
+            let m = map_value(event, &wrapped, 0, &MapOptions::default())?;
+            synced.deployments += m.events.deployments.len() as u64;
+            events.deployments.extend(m.events.deployments);
+            sink.progress("deployments", synced.deployments);
+        }
+        match next.filter(|_| !reached_known) {
+            Some(next) => {
+                cursor.deployments.next = Some(next.clone());
+                save(sink, events, cursor).await?;
+                url = next;
+            }
+            None => {
+                cursor.deployments.complete();
+                return save(sink, events, cursor).await;
+            }
+        }
+    }
+    cursor.deployments.complete();
+    save(sink, Events::default(), cursor).await
 }
 
 async fn save(sink: &mut impl Sink, events: Events, cursor: &Cursor) -> Result<(), ForgeError> {

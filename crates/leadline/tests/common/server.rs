@@ -91,7 +91,11 @@ impl Server {
     /// Stops the server with SIGTERM; returns its exit success and the rest of its log.
     pub fn stop(mut self) -> (bool, String) {
         let status = self.terminate();
-        let log: Vec<String> = self.log.try_iter().collect();
+        // The reader thread ends at the exited process's end of output.
+        let mut log = Vec::new();
+        while let Ok(line) = self.log.recv_timeout(Duration::from_secs(10)) {
+            log.push(line);
+        }
         (status, log.join("\n"))
     }
 
