@@ -23,6 +23,8 @@ pub struct PullRequest {
     pub created_at: Millis,
     /// When its first commit was written (forge APIs tell; webhooks do not, and never clear it).
     pub first_commit_at: Option<Millis>,
+    /// Commits pushed after its first review by someone else (forge APIs tell; webhooks do not).
+    pub rework_commits: Option<i64>,
     /// Orders deliveries: an older one never overwrites a newer row.
     pub updated_at: Millis,
     pub merged_at: Option<Millis>,

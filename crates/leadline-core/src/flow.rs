@@ -84,6 +84,11 @@ pub struct PullRequestKeys {
     pub merged_without_review: Option<f64>,
     /// Reviews (by others than the author) per merged pull request.
     pub reviews_per_pull_request: Option<f64>,
+    /// Share of reviewed pull requests (with a known count) that got commits after their first
+    /// review.
+    pub rework_share: Option<f64>,
+    /// Commits after the first review, per such pull request.
+    pub rework_commits_per_pull_request: Option<f64>,
     /// Distinct reviewers of these pull requests.
     pub reviewers: usize,
     /// Share of the reviews done by the busiest fifth of reviewers (at least one): 0.2 is an
@@ -243,6 +248,7 @@ fn pull_request_keys(
     let (mut lines, mut files) = (Vec::new(), Vec::new());
     let mut unreviewed = 0;
     let mut review_count = 0;
+    let (mut reworked, mut rework_known, mut rework_commits) = (0, 0, 0);
     for p in &prs {
         let Some(merged_at) = p.merged_at else {
             continue;
@@ -260,6 +266,11 @@ fn pull_request_keys(
                 pickup.push(seconds(p.created_at, at.max(p.created_at)));
                 review.push(seconds(at.max(p.created_at), merged_at.max(at)));
                 review_count += n;
+                if let Some(commits) = p.rework_commits {
+                    rework_known += 1;
+                    rework_commits += commits.max(0) as usize;
+                    reworked += usize::from(commits > 0);
+                }
             }
             None => unreviewed += 1,
         }
@@ -296,6 +307,8 @@ fn pull_request_keys(
         large_share: share(large, lines.len()),
         merged_without_review: share(unreviewed, n),
         reviews_per_pull_request: share(review_count, n),
+        rework_share: share(reworked, rework_known),
+        rework_commits_per_pull_request: share(rework_commits, rework_known),
         reviewers,
         review_load_top_fifth: top_fifth,
     }

@@ -172,6 +172,7 @@ fn github_pull_request_and_review() {
             draft: false,
             created_at: ms("2019-05-15T15:20:33Z"),
             first_commit_at: None,
+            rework_commits: None,
             updated_at: ms("2019-05-15T15:21:18Z"),
             merged_at: None,
             closed_at: Some(ms("2019-05-15T15:21:18Z")),

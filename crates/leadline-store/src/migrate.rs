@@ -48,6 +48,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_pull_request_first_commit.sql"),
         postgres: include_str!("../migrations/postgres/0007_pull_request_first_commit.sql"),
     },
+    Migration {
+        version: 8,
+        sqlite: include_str!("../migrations/sqlite/0008_pull_request_rework.sql"),
+        postgres: include_str!("../migrations/postgres/0008_pull_request_rework.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -230,7 +230,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 7);
+    assert_eq!(LATEST_SCHEMA, 8);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -772,6 +772,7 @@ fn pull_request(updated_at: i64, state: &str) -> PullRequest {
         draft: false,
         created_at: 1_000,
         first_commit_at: None,
+        rework_commits: None,
         updated_at,
         merged_at: (state == "merged").then_some(updated_at),
         closed_at: (state != "open").then_some(updated_at),
@@ -1109,6 +1110,7 @@ async fn the_stored_graph_serves_once_an_ingest_finishes(f: Fixture) {
 async fn synced_events_move_their_cursor_with_them(f: Fixture) {
     let mut pr = pull_request(2_000, "open");
     pr.first_commit_at = Some(500);
+    pr.rework_commits = Some(2);
     let events = Events {
         pull_requests: vec![pr.clone()],
         ..Events::default()
@@ -1137,8 +1139,12 @@ async fn synced_events_move_their_cursor_with_them(f: Fixture) {
         .unwrap();
     let stored = f.store.pull_requests().await.unwrap();
     assert_eq!(
-        (stored[0].state.as_str(), stored[0].first_commit_at),
-        ("merged", Some(500))
+        (
+            stored[0].state.as_str(),
+            stored[0].first_commit_at,
+            stored[0].rework_commits
+        ),
+        ("merged", Some(500), Some(2))
     );
     // Without a cursor only the events are stored.
     f.store

@@ -377,6 +377,15 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
             ("large pull requests", share(p.large_share)),
             ("merged without review", share(p.merged_without_review)),
             (
+                "rework after review",
+                format!(
+                    "{} of reviewed ({} commits each)",
+                    share(p.rework_share),
+                    p.rework_commits_per_pull_request
+                        .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"))
+                ),
+            ),
+            (
                 "reviews per pull request",
                 p.reviews_per_pull_request
                     .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}")),

@@ -442,6 +442,9 @@ fn flow_of_synced_pull_requests_matches_an_independent_calculation() {
     assert_eq!(all["pull_requests"]["cycle_time"]["p90_seconds"], cycles[4]);
     // Every PR was reviewed once, by someone else.
     assert_eq!(all["pull_requests"]["merged_without_review"], 0.0);
+    // The (fixture's) review is dated 2019, before both commits of every PR: 2 rework commits.
+    assert_eq!(all["pull_requests"]["rework_share"], 1.0);
+    assert_eq!(all["pull_requests"]["rework_commits_per_pull_request"], 2.0);
     assert_eq!(all["builds"]["attempts"], 4);
     assert_eq!(all["builds"]["runs"], 3);
     // Run 102's first attempt failed, its second (same commit) succeeded: flaky.

@@ -6,6 +6,7 @@ const H: i64 = 3_600_000;
 const M: i64 = 60_000;
 
 struct Pr {
+    rework: Option<i64>,
     number: i64,
     author: &'static str,
     first_commit: Option<i64>,
@@ -27,6 +28,7 @@ fn pr(p: Pr) -> PullRequest {
         draft: false,
         created_at: p.created * H,
         first_commit_at: p.first_commit.map(|h| h * H),
+        rework_commits: p.rework,
         updated_at: p.merged.unwrap_or(p.created) * H,
         merged_at: p.merged.map(|h| h * H),
         closed_at: p.merged.map(|h| h * H),
@@ -79,6 +81,7 @@ fn build(
 fn example() -> (Vec<PullRequest>, Vec<Review>, Vec<Build>) {
     let prs = vec![
         pr(Pr {
+            rework: Some(2),
             number: 1,
             author: "ann",
             first_commit: Some(0),
@@ -89,6 +92,7 @@ fn example() -> (Vec<PullRequest>, Vec<Review>, Vec<Build>) {
             files: 3,
         }),
         pr(Pr {
+            rework: Some(0),
             number: 2,
             author: "bob",
             first_commit: None,
@@ -99,6 +103,7 @@ fn example() -> (Vec<PullRequest>, Vec<Review>, Vec<Build>) {
             files: 10,
         }),
         pr(Pr {
+            rework: None,
             number: 3,
             author: "cat",
             first_commit: Some(1),
@@ -109,6 +114,7 @@ fn example() -> (Vec<PullRequest>, Vec<Review>, Vec<Build>) {
             files: 1,
         }),
         pr(Pr {
+            rework: None,
             number: 4,
             author: "dependabot[bot]",
             first_commit: None,
@@ -119,6 +125,7 @@ fn example() -> (Vec<PullRequest>, Vec<Review>, Vec<Build>) {
             files: 1,
         }),
         pr(Pr {
+            rework: None,
             number: 5,
             author: "ann",
             first_commit: None,
@@ -191,6 +198,9 @@ fn worked_example_flow_keys() {
     assert_eq!(p.large_share, Some(1.0 / 3.0));
     assert_eq!(p.merged_without_review, Some(1.0 / 3.0));
     assert_eq!(p.reviews_per_pull_request, Some(1.0));
+    // #1 got 2 commits after its first review, #2 none; #3 was not reviewed.
+    assert_eq!(p.rework_share, Some(0.5));
+    assert_eq!(p.rework_commits_per_pull_request, Some(1.0));
     assert_eq!(p.reviewers, 3);
     assert_eq!(p.review_load_top_fifth, Some(1.0 / 3.0));
     let b = &k.builds;

@@ -277,9 +277,6 @@ async fn pull_request(
             crate::webhook::parse_time(at)
         })
         .min();
-    for pr in &mut mapped.pull_requests {
-        pr.first_commit_at = first_commit;
-    }
     let reviews = fetch_all(
         client,
         &client.url(&format!("{base}/reviews?per_page=100")),
@@ -294,9 +291,43 @@ async fn pull_request(
         synced.reviews += m.events.reviews.len() as u64;
         events.reviews.extend(m.events.reviews);
     }
+    // Rework: commits written after the first review by someone other than the author.
+    let author = detail_author(&wrapped);
+    let first_review = events
+        .reviews
+        .iter()
+        .filter(|r| {
+            r.number == number && r.repo == repo && Some(r.reviewer.as_str()) != author.as_deref()
+        })
+        .map(|r| r.submitted_at)
+        .min();
+    let rework = first_review.map(|reviewed| {
+        commits
+            .iter()
+            .filter_map(|c| {
+                let at = c
+                    .pointer("/commit/committer/date")
+                    .or_else(|| c.pointer("/commit/author/date"))?
+                    .as_str()?;
+                crate::webhook::parse_time(at)
+            })
+            .filter(|at| *at > reviewed)
+            .count() as i64
+    });
+    for pr in &mut mapped.pull_requests {
+        pr.first_commit_at = first_commit;
+        pr.rework_commits = rework;
+    }
     synced.pull_requests += mapped.pull_requests.len() as u64;
     events.pull_requests.extend(mapped.pull_requests);
     Ok(())
+}
+
+fn detail_author(wrapped: &Value) -> Option<String> {
+    wrapped
+        .pointer("/pull_request/user/login")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// Every item of a listing (following `next`), or the one object a URL returns.

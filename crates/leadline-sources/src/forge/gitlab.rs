@@ -234,6 +234,26 @@ async fn merge_request(
         });
         synced.reviews += 1;
     }
+    // Rework: commits written after the first review by someone other than the author.
+    let first_review = events
+        .reviews
+        .iter()
+        .filter(|r| r.number == iid && r.repo == project)
+        .map(|r| r.submitted_at)
+        .min();
+    let rework = first_review.map(|reviewed| {
+        commits
+            .iter()
+            .filter_map(|c| {
+                let at = c
+                    .get("committed_date")
+                    .or_else(|| c.get("created_at"))?
+                    .as_str()?;
+                crate::webhook::parse_time(at)
+            })
+            .filter(|at| *at > reviewed)
+            .count() as i64
+    });
     let merged_at = time(&doc, "merged_at")?;
     events.pull_requests.push(PullRequest {
         forge: FORGE.into(),
@@ -245,6 +265,7 @@ async fn merge_request(
         draft: doc.get("draft").bool()? || doc.get("work_in_progress").bool()?,
         created_at: doc.get("created_at").time()?,
         first_commit_at,
+        rework_commits: rework,
         updated_at: doc.get("updated_at").time()?,
         merged_at,
         closed_at: time(&doc, "closed_at")?.or(merged_at),

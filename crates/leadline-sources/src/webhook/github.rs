@@ -190,6 +190,7 @@ fn pull_request(doc: &Doc<'_>) -> Mapped {
             draft: pr("pull_request.draft").bool()?,
             created_at: pr("pull_request.created_at").time()?,
             first_commit_at: None,
+            rework_commits: None,
             updated_at: pr("pull_request.updated_at").time()?,
             merged_at,
             closed_at: pr("pull_request.closed_at").opt_time()?,

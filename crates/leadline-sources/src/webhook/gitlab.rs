@@ -152,6 +152,7 @@ fn merge_request(doc: &Doc<'_>) -> Mapped {
             draft,
             created_at: attrs("object_attributes.created_at").time()?,
             first_commit_at: None,
+            rework_commits: None,
             updated_at,
             merged_at,
             closed_at,

@@ -18,7 +18,7 @@ macro_rules! put_pull_requests {
         for chunk in $rows.chunks(INSERT_ROWS / 4) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO pull_requests (forge, repo, number, title, author, state, draft, created_at, \
-                 first_commit_at, updated_at, merged_at, closed_at, base_ref, head_sha, merge_sha, additions, deletions, \
+                 first_commit_at, rework_commits, updated_at, merged_at, closed_at, base_ref, head_sha, merge_sha, additions, deletions, \
                  changed_files, commits, labels) ",
             );
             q.push_values(chunk, |mut b, p: &PullRequest| {
@@ -31,6 +31,7 @@ macro_rules! put_pull_requests {
                     .push_bind(p.draft)
                     .push_bind(p.created_at)
                     .push_bind(p.first_commit_at)
+                    .push_bind(p.rework_commits)
                     .push_bind(p.updated_at)
                     .push_bind(p.merged_at)
                     .push_bind(p.closed_at)
@@ -48,6 +49,7 @@ macro_rules! put_pull_requests {
                  author = excluded.author, state = excluded.state, draft = excluded.draft, \
                  created_at = excluded.created_at, updated_at = excluded.updated_at, \
                  first_commit_at = COALESCE(excluded.first_commit_at, pull_requests.first_commit_at), \
+                 rework_commits = COALESCE(excluded.rework_commits, pull_requests.rework_commits), \
                  merged_at = excluded.merged_at, closed_at = excluded.closed_at, base_ref = excluded.base_ref, \
                  head_sha = excluded.head_sha, merge_sha = excluded.merge_sha, additions = excluded.additions, \
                  deletions = excluded.deletions, changed_files = excluded.changed_files, \
@@ -412,7 +414,7 @@ impl SqlStore {
     pub(super) async fn all_pull_requests(&self) -> StoreResult<Vec<PullRequest>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT forge, repo, number, title, author, state, draft, created_at, first_commit_at, updated_at, merged_at, \
+                "SELECT forge, repo, number, title, author, state, draft, created_at, first_commit_at, rework_commits, updated_at, merged_at, \
                  closed_at, base_ref, head_sha, merge_sha, additions, deletions, changed_files, commits, labels \
                  FROM pull_requests ORDER BY forge, repo, number",
             )
@@ -432,6 +434,7 @@ impl SqlStore {
                     draft: col!(row, "draft"),
                     created_at: col!(row, "created_at"),
                     first_commit_at: col!(row, "first_commit_at"),
+                    rework_commits: col!(row, "rework_commits"),
                     updated_at: col!(row, "updated_at"),
                     merged_at: col!(row, "merged_at"),
                     closed_at: col!(row, "closed_at"),
