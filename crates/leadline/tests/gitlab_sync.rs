@@ -94,6 +94,17 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 None,
             )
         }
+        ["deployments"] => (
+            json!([
+                {"id": 41, "iid": 2, "ref": "main", "sha": format!("{:040x}", 2), "status": "success",
+                 "created_at": "2024-05-12T09:00:00.000Z", "updated_at": "2024-05-12T09:05:00.000Z",
+                 "finished_at": "2024-05-12T09:05:00.000Z", "environment": {"id": 1, "name": "production"}},
+                {"id": 40, "iid": 1, "ref": "main", "sha": format!("{:040x}", 1), "status": "running",
+                 "created_at": "2024-05-11T09:00:00.000Z", "updated_at": "2024-05-11T09:01:00.000Z",
+                 "finished_at": null, "environment": {"id": 1, "name": "production"}}
+            ]),
+            None,
+        ),
         ["pipelines"] => (
             json!([{"id": 55, "status": "success", "updated_at": "2024-05-10T08:10:00Z"},
                                   {"id": 54, "status": "failed", "updated_at": "2024-05-09T08:10:00Z"}]),
@@ -170,6 +181,17 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
             "{}",
             store.backend
         );
+        let deployments = String::from_utf8(store.export("deployments", "csv")).unwrap();
+        assert!(
+            deployments.contains("gitlab,41,app,production,")
+                && deployments.contains(",success,app"),
+            "{deployments}"
+        );
+        assert!(
+            deployments.contains("gitlab,40,app,production,"),
+            "{deployments}"
+        );
+        assert!(deployments.contains(",in_progress,app"), "{deployments}");
         let first_run = state.lock().unwrap().log.len();
         sync();
         let second: Vec<String> = state.lock().unwrap().log[first_run..].to_vec();

@@ -142,20 +142,55 @@ async fn sync_deployments(
             events.deployments.extend(m.events.deployments);
             sink.progress("deployments", synced.deployments);
         }
-        match next.filter(|_| !reached_known) {
-            Some(next) => {
-                cursor.deployments.next = Some(next.clone());
-                save(sink, events, cursor).await?;
-                url = next;
-            }
-            None => {
-                cursor.deployments.complete();
-                return save(sink, events, cursor).await;
-            }
+        let next = next.filter(|_| !reached_known);
+        if !advance(cursor, Listing::Deployments, next, &mut url, events, sink).await? {
+            return Ok(());
         }
     }
     cursor.deployments.complete();
     save(sink, Events::default(), cursor).await
+}
+
+/// Which listing of a sync a page belongs to.
+#[derive(Clone, Copy)]
+pub(crate) enum Listing {
+    Pulls,
+    Runs,
+    Deployments,
+}
+
+fn phase(cursor: &mut Cursor, listing: Listing) -> &mut Phase {
+    match listing {
+        Listing::Pulls => &mut cursor.pulls,
+        Listing::Runs => &mut cursor.runs,
+        Listing::Deployments => &mut cursor.deployments,
+    }
+}
+
+/// Saves a page's events with the cursor that follows them, moving `url` to the next page;
+/// false when the listing is done (no next page, or the caller passed none).
+pub(crate) async fn advance(
+    cursor: &mut Cursor,
+    listing: Listing,
+    next: Option<String>,
+    url: &mut String,
+    events: Events,
+    sink: &mut impl Sink,
+) -> Result<bool, ForgeError> {
+    let p = phase(cursor, listing);
+    let more = match next {
+        Some(n) => {
+            p.next = Some(n.clone());
+            *url = n;
+            true
+        }
+        None => {
+            p.complete();
+            false
+        }
+    };
+    save(sink, events, cursor).await?;
+    Ok(more)
 }
 
 async fn save(sink: &mut impl Sink, events: Events, cursor: &Cursor) -> Result<(), ForgeError> {
@@ -227,16 +262,9 @@ async fn sync_pulls(
             pull_request(client, repo, pr, &mut events, sink, synced).await?;
             sink.progress("pull requests", synced.pull_requests);
         }
-        match next.filter(|_| !reached_known) {
-            Some(next) => {
-                cursor.pulls.next = Some(next.clone());
-                save(sink, events, cursor).await?;
-                url = next;
-            }
-            None => {
-                cursor.pulls.complete();
-                return save(sink, events, cursor).await;
-            }
+        let next = next.filter(|_| !reached_known);
+        if !advance(cursor, Listing::Pulls, next, &mut url, events, sink).await? {
+            return Ok(());
         }
     }
 }
@@ -301,18 +329,10 @@ async fn pull_request(
         })
         .map(|r| r.submitted_at)
         .min();
-    let rework = first_review.map(|reviewed| {
-        commits
-            .iter()
-            .filter_map(|c| {
-                let at = c
-                    .pointer("/commit/committer/date")
-                    .or_else(|| c.pointer("/commit/author/date"))?
-                    .as_str()?;
-                crate::webhook::parse_time(at)
-            })
-            .filter(|at| *at > reviewed)
-            .count() as i64
+    let rework = super::rework(first_review, &commits, |c| {
+        c.pointer("/commit/committer/date")
+            .or_else(|| c.pointer("/commit/author/date"))?
+            .as_str()
     });
     for pr in &mut mapped.pull_requests {
         pr.first_commit_at = first_commit;
@@ -409,16 +429,8 @@ async fn sync_runs(
             }
             sink.progress("workflow runs", synced.builds);
         }
-        match next {
-            Some(next) => {
-                cursor.runs.next = Some(next.clone());
-                save(sink, events, cursor).await?;
-                url = next;
-            }
-            None => {
-                cursor.runs.complete();
-                return save(sink, events, cursor).await;
-            }
+        if !advance(cursor, Listing::Runs, next, &mut url, events, sink).await? {
+            return Ok(());
         }
     }
     cursor.runs.complete();

@@ -1,15 +1,16 @@
 //! `leadline ingest gitlab GROUP/PROJECT`: merge requests (with their first commit and their
-//! reviews: approvals and comments by others than the author) and pipelines, through GitLab's
-//! REST API v4 (gitlab.com or self-managed).
+//! reviews: approvals and comments by others than the author), pipelines and deployments,
+//! through GitLab's REST API v4 (gitlab.com or self-managed).
 //!
 //! Incremental: both listings are asked `updated_after` the newest update the last complete
 //! run saw, newest first; each page is saved with the cursor that follows it, so a killed sync
 //! resumes at the next page.
 
 use leadline_core::events::{Build, Events, PullRequest, Review};
+use leadline_core::model::Deployment;
 use serde_json::Value;
 
-use super::github::{Cursor, Phase, Synced};
+use super::github::{Cursor, Listing, Synced, advance};
 use super::{Client, Fetched, ForgeError, Sink};
 use crate::webhook::{Doc, MappingError};
 
@@ -51,16 +52,7 @@ pub async fn sync_project(
             merge_request(client, project, &id, mr, &mut events, sink, &mut synced).await?;
             sink.progress("merge requests", synced.pull_requests);
         }
-        if !advance(
-            &mut cursor,
-            Listing::MergeRequests,
-            next,
-            &mut url,
-            events,
-            sink,
-        )
-        .await?
-        {
+        if !advance(&mut cursor, Listing::Pulls, next, &mut url, events, sink).await? {
             break;
         }
     }
@@ -98,59 +90,71 @@ pub async fn sync_project(
             synced.builds += 1;
             sink.progress("pipelines", synced.builds);
         }
-        if !advance(
-            &mut cursor,
-            Listing::Pipelines,
-            next,
-            &mut url,
-            events,
-            sink,
-        )
-        .await?
-        {
+        if !advance(&mut cursor, Listing::Runs, next, &mut url, events, sink).await? {
             break;
         }
     }
+    sync_deployments(client, project, &id, &mut cursor, sink, &mut synced).await?;
     Ok(synced)
 }
 
-#[derive(Clone, Copy)]
-enum Listing {
-    MergeRequests,
-    Pipelines,
-}
-
-fn phase(cursor: &mut Cursor, listing: Listing) -> &mut Phase {
-    match listing {
-        Listing::MergeRequests => &mut cursor.pulls,
-        Listing::Pipelines => &mut cursor.runs,
-    }
-}
-
-/// Saves a page's events with the cursor that follows them; false when the listing is done.
-async fn advance(
+/// Deployments, updated since the last complete run, as the Deployment Hook maps them.
+async fn sync_deployments(
+    client: &Client,
+    project: &str,
+    id: &str,
     cursor: &mut Cursor,
-    listing: Listing,
-    next: Option<String>,
-    url: &mut String,
-    events: Events,
     sink: &mut impl Sink,
-) -> Result<bool, ForgeError> {
-    let p = phase(cursor, listing);
-    let more = match next {
-        Some(n) => {
-            p.next = Some(n.clone());
-            *url = n;
-            true
+    synced: &mut Synced,
+) -> Result<(), ForgeError> {
+    let name = project.rsplit('/').next().unwrap_or(project);
+    let updated = cursor
+        .deployments
+        .since
+        .as_deref()
+        .map(|s| format!("&updated_after={s}"))
+        .unwrap_or_default();
+    let first = client.url(&format!(
+        "/projects/{id}/deployments?order_by=updated_at&sort=desc&per_page=100{updated}"
+    ));
+    let mut url = cursor.deployments.next.clone().unwrap_or(first);
+    loop {
+        synced.requests += 1;
+        let Fetched::Page { body, next, .. } = client.get(&url, None, sink).await? else {
+            return Ok(());
+        };
+        let mut events = Events::default();
+        for d in list(&body, &url)? {
+            let doc = Doc(d);
+            cursor.deployments.see(doc.get("updated_at").str()?);
+            let status = match doc.get("status").str()? {
+                "success" => "success",
+                "failed" => "failure",
+                "created" => "pending",
+                "running" => "in_progress",
+                other => other,
+            };
+            let created_at = doc.get("created_at").time()?;
+            events.deployments.push(Deployment {
+                id: doc.get("id").id()?,
+                service: name.to_owned(),
+                environment: doc.get("environment.name").str()?.to_owned(),
+                sha: doc.get("sha").str()?.to_owned(),
+                started_at: Some(created_at),
+                finished_at: match time(&doc, "finished_at")? {
+                    Some(at) => at,
+                    None => doc.get("updated_at").time()?,
+                },
+                status: status.to_owned(),
+                repo: Some(name.to_owned()),
+            });
+            synced.deployments += 1;
+            sink.progress("deployments", synced.deployments);
         }
-        None => {
-            p.complete();
-            false
+        if !advance(cursor, Listing::Deployments, next, &mut url, events, sink).await? {
+            return Ok(());
         }
-    };
-    let text = serde_json::to_string(cursor).map_err(|e| ForgeError::Sink(e.to_string()))?;
-    sink.save(events, &text).await.map_err(ForgeError::Sink)?;
-    Ok(more)
+    }
 }
 
 fn list<'a>(body: &'a Value, url: &str) -> Result<&'a [Value], ForgeError> {
@@ -241,18 +245,10 @@ async fn merge_request(
         .filter(|r| r.number == iid && r.repo == project)
         .map(|r| r.submitted_at)
         .min();
-    let rework = first_review.map(|reviewed| {
-        commits
-            .iter()
-            .filter_map(|c| {
-                let at = c
-                    .get("committed_date")
-                    .or_else(|| c.get("created_at"))?
-                    .as_str()?;
-                crate::webhook::parse_time(at)
-            })
-            .filter(|at| *at > reviewed)
-            .count() as i64
+    let rework = super::rework(first_review, &commits, |c| {
+        c.get("committed_date")
+            .or_else(|| c.get("created_at"))?
+            .as_str()
     });
     let merged_at = time(&doc, "merged_at")?;
     events.pull_requests.push(PullRequest {

@@ -247,6 +247,23 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Rework of a pull request: how many of its commits (their times read by `time_of`) were
+/// written after `first_review`; unknown without a review.
+pub(crate) fn rework(
+    first_review: Option<leadline_core::model::Millis>,
+    commits: &[Value],
+    time_of: impl Fn(&Value) -> Option<&str>,
+) -> Option<i64> {
+    let reviewed = first_review?;
+    Some(
+        commits
+            .iter()
+            .filter_map(|c| crate::webhook::parse_time(time_of(c)?))
+            .filter(|at| *at > reviewed)
+            .count() as i64,
+    )
+}
+
 /// A 429, or a 403 that says it is a rate limit (remaining 0, or a retry-after).
 fn rate_limited(status: u16, headers: &HeaderMap) -> bool {
     status == 429

@@ -55,7 +55,9 @@ fn deployment(doc: &Doc<'_>) -> Mapped {
         Some(sha) => sha.to_owned(),
         None => doc.get("short_sha").str()?.to_owned(),
     };
-    let project = doc.get("project.name").str()?;
+    // The project's path (its last segment), as the connector and a clone's directory name it.
+    let path = doc.get("project.path_with_namespace").str()?;
+    let project = path.rsplit('/').next().unwrap_or(path);
     Ok(Mapping::stored(Events {
         deployments: vec![Deployment {
             id: doc.get("deployment_id").id()?,
