@@ -50,6 +50,8 @@ pub struct Review {
     /// `approved`, `changes_requested`, `commented` or `dismissed`.
     pub state: String,
     pub submitted_at: Millis,
+    /// Line comments it left (forge APIs tell; webhooks do not, and never clear it).
+    pub comments: Option<i64>,
 }
 
 /// One attempt of a CI run; natural key (source, id) where the id names run and attempt.

@@ -84,6 +84,8 @@ pub struct PullRequestKeys {
     pub merged_without_review: Option<f64>,
     /// Reviews (by others than the author) per merged pull request.
     pub reviews_per_pull_request: Option<f64>,
+    /// Line comments per review, over the reviews whose comments the connector counted.
+    pub comments_per_review: Option<f64>,
     /// Share of reviewed pull requests (with a known count) that got commits after their first
     /// review.
     pub rework_share: Option<f64>,
@@ -179,29 +181,16 @@ fn seconds(from: Millis, to: Millis) -> f64 {
 /// The first review of each pull request by someone other than its author, and the number of
 /// such reviews.
 fn first_reviews<'a>(
-    prs: &[&'a PullRequest],
+    prs: &'a [&'a PullRequest],
     reviews: &'a [Review],
 ) -> HashMap<(&'a str, &'a str, i64), (Millis, usize)> {
-    let authors: HashMap<(&str, &str, i64), &str> = prs
-        .iter()
-        .map(|p| {
-            (
-                (p.forge.as_str(), p.repo.as_str(), p.number),
-                p.author.as_str(),
-            )
-        })
-        .collect();
     let mut out: HashMap<(&str, &str, i64), (Millis, usize)> = HashMap::new();
-    for r in reviews {
-        let key = (r.forge.as_str(), r.repo.as_str(), r.number);
-        match authors.get(&key) {
-            Some(author) if *author != r.reviewer && r.state != "dismissed" => {
-                let entry = out.entry(key).or_insert((r.submitted_at, 0));
-                entry.0 = entry.0.min(r.submitted_at);
-                entry.1 += 1;
-            }
-            _ => {}
-        }
+    for r in others_reviews(prs, reviews) {
+        let entry = out
+            .entry((r.forge.as_str(), r.repo.as_str(), r.number))
+            .or_insert((r.submitted_at, 0));
+        entry.0 = entry.0.min(r.submitted_at);
+        entry.1 += 1;
     }
     out
 }
@@ -293,6 +282,9 @@ fn pull_request_keys(
         .filter(|l| **l > options.large_pr_lines as f64)
         .count();
     let (reviewers, top_fifth) = review_load(&prs, reviews);
+    let (comments, counted) = others_reviews(&prs, reviews)
+        .filter_map(|r| r.comments)
+        .fold((0, 0), |(sum, n), c| (sum + c.max(0) as usize, n + 1));
     PullRequestKeys {
         merged: n,
         bot_pull_requests: bots.len(),
@@ -307,6 +299,7 @@ fn pull_request_keys(
         large_share: share(large, lines.len()),
         merged_without_review: share(unreviewed, n),
         reviews_per_pull_request: share(review_count, n),
+        comments_per_review: share(comments, counted),
         rework_share: share(reworked, rework_known),
         rework_commits_per_pull_request: share(rework_commits, rework_known),
         reviewers,
@@ -314,9 +307,11 @@ fn pull_request_keys(
     }
 }
 
-/// Distinct reviewers of `prs` (others than the author) and the share of their reviews done by
-/// the busiest fifth of them (rounded up).
-fn review_load(prs: &[&PullRequest], reviews: &[Review]) -> (usize, Option<f64>) {
+/// The reviews of `prs` that count: by someone other than the author, not dismissed.
+fn others_reviews<'a>(
+    prs: &'a [&PullRequest],
+    reviews: &'a [Review],
+) -> impl Iterator<Item = &'a Review> {
     let authors: HashMap<(&str, &str, i64), &str> = prs
         .iter()
         .map(|p| {
@@ -326,14 +321,19 @@ fn review_load(prs: &[&PullRequest], reviews: &[Review]) -> (usize, Option<f64>)
             )
         })
         .collect();
+    reviews.iter().filter(move |r| {
+        authors
+            .get(&(r.forge.as_str(), r.repo.as_str(), r.number))
+            .is_some_and(|author| *author != r.reviewer && r.state != "dismissed")
+    })
+}
+
+/// Distinct reviewers of `prs` (others than the author) and the share of their reviews done by
+/// the busiest fifth of them (rounded up).
+fn review_load(prs: &[&PullRequest], reviews: &[Review]) -> (usize, Option<f64>) {
     let mut per_reviewer: HashMap<&str, usize> = HashMap::new();
-    for r in reviews {
-        if let Some(author) = authors.get(&(r.forge.as_str(), r.repo.as_str(), r.number))
-            && *author != r.reviewer
-            && r.state != "dismissed"
-        {
-            *per_reviewer.entry(r.reviewer.as_str()).or_default() += 1;
-        }
+    for r in others_reviews(prs, reviews) {
+        *per_reviewer.entry(r.reviewer.as_str()).or_default() += 1;
     }
     let mut counts: Vec<usize> = per_reviewer.into_values().collect();
     let total: usize = counts.iter().sum();

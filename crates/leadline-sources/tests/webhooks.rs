@@ -202,6 +202,7 @@ fn github_pull_request_and_review() {
             reviewer: "Codertocat".into(),
             state: "commented".into(),
             submitted_at: ms("2019-05-15T15:20:38Z"),
+            comments: None,
         }]
     );
 }

@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_pull_request_rework.sql"),
         postgres: include_str!("../migrations/postgres/0008_pull_request_rework.sql"),
     },
+    Migration {
+        version: 9,
+        sqlite: include_str!("../migrations/sqlite/0009_review_comments.sql"),
+        postgres: include_str!("../migrations/postgres/0009_review_comments.sql"),
+    },
 ];
 
 /// The schema version this build writes.

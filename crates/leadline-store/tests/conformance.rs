@@ -230,7 +230,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 8);
+    assert_eq!(LATEST_SCHEMA, 9);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -811,6 +811,7 @@ fn all_events() -> Events {
             reviewer: "hubot".into(),
             state: "approved".into(),
             submitted_at: 2_500,
+            comments: None,
         }],
         builds: vec![Build {
             id: "30433642/1".into(),

@@ -391,6 +391,11 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
                     .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}")),
             ),
             (
+                "comments per review",
+                p.comments_per_review
+                    .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}")),
+            ),
+            (
                 "review load, busiest fifth",
                 format!(
                     "{} of reviews ({} reviewers)",

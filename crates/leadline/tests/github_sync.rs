@@ -183,6 +183,18 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 None,
             )
         }
+        ["pulls", n, "comments"] => {
+            let review: i64 = format!("{n}00").parse().unwrap();
+            (
+                json!([
+                    {"id": 1, "pull_request_review_id": review, "body": "nit"},
+                    {"id": 2, "pull_request_review_id": review, "body": "why?"},
+                    {"id": 3, "pull_request_review_id": null, "body": "a comment outside reviews"}
+                ]),
+                String::new(),
+                None,
+            )
+        }
         ["pulls", n, "reviews"] => {
             let mut review = template(
                 "github/pull_request_review/submitted.payload.json",
@@ -355,7 +367,12 @@ fn pages_faults_rate_limits_and_etags() {
         let third: Vec<String> = state.lock().unwrap().log[before..].to_vec();
         let details: Vec<&String> = third
             .iter()
-            .filter(|l| l.contains("/pulls/") && !l.contains("/reviews") && !l.contains("/commits"))
+            .filter(|l| {
+                l.contains("/pulls/")
+                    && !l.contains("/reviews")
+                    && !l.contains("/commits")
+                    && !l.contains("/comments")
+            })
             .collect();
         assert_eq!(details.len(), 1, "{third:?}");
         assert_eq!(counts(&store), c);
@@ -445,6 +462,8 @@ fn flow_of_synced_pull_requests_matches_an_independent_calculation() {
     // The (fixture's) review is dated 2019, before both commits of every PR: 2 rework commits.
     assert_eq!(all["pull_requests"]["rework_share"], 1.0);
     assert_eq!(all["pull_requests"]["rework_commits_per_pull_request"], 2.0);
+    // Each review left two line comments (a third comment belongs to no review).
+    assert_eq!(all["pull_requests"]["comments_per_review"], 2.0);
     assert_eq!(all["builds"]["attempts"], 4);
     assert_eq!(all["builds"]["runs"], 3);
     // Run 102's first attempt failed, its second (same commit) succeeded: flaky.

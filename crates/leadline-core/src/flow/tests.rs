@@ -43,7 +43,7 @@ fn pr(p: Pr) -> PullRequest {
     }
 }
 
-fn review(number: i64, reviewer: &str, at_hours: i64) -> Review {
+fn review(number: i64, reviewer: &str, at_hours: i64, comments: Option<i64>) -> Review {
     Review {
         forge: "github".into(),
         repo: "octo/app".into(),
@@ -52,6 +52,7 @@ fn review(number: i64, reviewer: &str, at_hours: i64) -> Review {
         reviewer: reviewer.into(),
         state: "approved".into(),
         submitted_at: at_hours * H,
+        comments,
     }
 }
 
@@ -137,11 +138,11 @@ fn example() -> (Vec<PullRequest>, Vec<Review>, Vec<Build>) {
         }),
     ];
     let reviews = vec![
-        review(1, "bob", 5),
-        review(2, "ann", 11),
-        review(2, "cat", 12),
+        review(1, "bob", 5, Some(3)),
+        review(2, "ann", 11, Some(1)),
+        review(2, "cat", 12, None),
         // An author's own review does not count.
-        review(3, "cat", 5),
+        review(3, "cat", 5, Some(9)),
     ];
     let builds = vec![
         build("10", 1, "failure", H, 2 * M, Some(10 * M)),
@@ -198,6 +199,8 @@ fn worked_example_flow_keys() {
     assert_eq!(p.large_share, Some(1.0 / 3.0));
     assert_eq!(p.merged_without_review, Some(1.0 / 3.0));
     assert_eq!(p.reviews_per_pull_request, Some(1.0));
+    // bob left 3 comments, ann 1; cat's count is unknown, cat's own review does not count.
+    assert_eq!(p.comments_per_review, Some(2.0));
     // #1 got 2 commits after its first review, #2 none; #3 was not reviewed.
     assert_eq!(p.rework_share, Some(0.5));
     assert_eq!(p.rework_commits_per_pull_request, Some(1.0));

@@ -313,11 +313,36 @@ async fn pull_request(
         synced,
     )
     .await?;
+    // Line comments, counted per review (review depth).
+    let comments = fetch_all(
+        client,
+        &client.url(&format!("{base}/comments?per_page=100")),
+        None,
+        sink,
+        synced,
+    )
+    .await?;
+    let mut per_review: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for c in &comments {
+        if let Some(id) = c.get("pull_request_review_id").and_then(Value::as_i64) {
+            *per_review.entry(id).or_default() += 1;
+        }
+    }
     for review in reviews {
+        let review_id = review.get("id").and_then(Value::as_i64);
         let wrapped = json!({"review": review, "pull_request": {"number": number}, "repository": {"full_name": repo}});
         let m = map_value("pull_request_review", &wrapped, 0, &MapOptions::default())?;
         synced.reviews += m.events.reviews.len() as u64;
-        events.reviews.extend(m.events.reviews);
+        events
+            .reviews
+            .extend(m.events.reviews.into_iter().map(|mut r| {
+                r.comments = Some(
+                    review_id
+                        .and_then(|id| per_review.get(&id).copied())
+                        .unwrap_or(0),
+                );
+                r
+            }));
     }
     // Rework: commits written after the first review by someone other than the author.
     let author = detail_author(&wrapped);

@@ -235,6 +235,7 @@ async fn merge_request(
             reviewer: reviewer.to_owned(),
             state: state.into(),
             submitted_at: n.get("created_at").time()?,
+            comments: None,
         });
         synced.reviews += 1;
     }

@@ -225,6 +225,7 @@ fn review(doc: &Doc<'_>) -> Mapped {
             reviewer: doc.get("review.user.login").str()?.to_owned(),
             state: doc.get("review.state").str()?.to_ascii_lowercase(),
             submitted_at,
+            comments: None,
         }],
         ..Events::default()
     }))

@@ -69,7 +69,7 @@ macro_rules! put_reviews {
     ($tx:ident, $rows:expr, $context:expr) => {
         for chunk in $rows.chunks(INSERT_ROWS / 2) {
             let mut q = QueryBuilder::new(
-                "INSERT INTO reviews (forge, repo, number, review_id, reviewer, state, submitted_at) ",
+                "INSERT INTO reviews (forge, repo, number, review_id, reviewer, state, submitted_at, comments) ",
             );
             q.push_values(chunk, |mut b, r: &Review| {
                 b.push_bind(&r.forge)
@@ -78,11 +78,13 @@ macro_rules! put_reviews {
                     .push_bind(&r.id)
                     .push_bind(&r.reviewer)
                     .push_bind(&r.state)
-                    .push_bind(r.submitted_at);
+                    .push_bind(r.submitted_at)
+                    .push_bind(r.comments);
             });
             q.push(
                 " ON CONFLICT (forge, repo, number, review_id) DO UPDATE SET reviewer = excluded.reviewer, \
-                 state = excluded.state, submitted_at = excluded.submitted_at",
+                 state = excluded.state, submitted_at = excluded.submitted_at, \
+                 comments = COALESCE(excluded.comments, reviews.comments)",
             );
             q.build()
                 .execute(&mut *$tx)
@@ -457,7 +459,7 @@ impl SqlStore {
     pub(super) async fn all_reviews(&self) -> StoreResult<Vec<Review>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT forge, repo, number, review_id, reviewer, state, submitted_at FROM reviews \
+                "SELECT forge, repo, number, review_id, reviewer, state, submitted_at, comments FROM reviews \
                  ORDER BY forge, repo, number, submitted_at, review_id",
             )
             .fetch_all(pool)
@@ -473,6 +475,7 @@ impl SqlStore {
                     reviewer: col!(row, "reviewer"),
                     state: col!(row, "state"),
                     submitted_at: col!(row, "submitted_at"),
+                    comments: col!(row, "comments"),
                 });
             }
             Ok(out)
