@@ -85,6 +85,24 @@ pub struct PushedCommit {
     pub message: String,
 }
 
+/// The files a pull request changes (replacing what was stored for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PullRequestFiles {
+    pub forge: String,
+    pub repo: String,
+    pub number: i64,
+    pub paths: Vec<String>,
+}
+
+/// A repository's CODEOWNERS rules (replacing what was stored for it; none: no file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeOwnersFile {
+    pub forge: String,
+    pub repo: String,
+    /// (pattern, owners) in file order.
+    pub rules: Vec<(String, Vec<String>)>,
+}
+
 /// An incident closed by an alert that names only its id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resolution {
@@ -103,6 +121,8 @@ pub struct Events {
     pub reviews: Vec<Review>,
     pub builds: Vec<Build>,
     pub pushed_commits: Vec<PushedCommit>,
+    pub pull_request_files: Vec<PullRequestFiles>,
+    pub code_owners: Vec<CodeOwnersFile>,
 }
 
 impl Events {
@@ -114,6 +134,8 @@ impl Events {
             && self.reviews.is_empty()
             && self.builds.is_empty()
             && self.pushed_commits.is_empty()
+            && self.pull_request_files.is_empty()
+            && self.code_owners.is_empty()
     }
 
     /// What was stored, in words: `1 deployment, 2 builds`.

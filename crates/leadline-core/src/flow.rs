@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::codeowners::CodeOwners;
 use crate::dora::{Window, percentile};
-use crate::events::{Build, PullRequest, Review};
+use crate::events::{Build, CodeOwnersFile, PullRequest, PullRequestFiles, Review};
 use crate::model::Millis;
 
 /// Pull requests above this many changed lines count as large.
@@ -407,39 +408,131 @@ pub fn groups<'a>(
     })
 }
 
-/// A team: its members (emails or forge logins) and the repositories it owns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A team: its members (emails or forge logins), the repositories it owns and the paths it
+/// owns within any repository (CODEOWNERS patterns).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Team {
     pub name: String,
     pub members: Vec<String>,
     pub repositories: Vec<String>,
+    pub paths: Vec<String>,
 }
 
-impl Team {
-    /// The team of a pull request: its author's, else its repository's owner's.
-    pub fn of<'t>(teams: &'t [Team], author: &str, repo: &str) -> Option<&'t Team> {
-        let author = author.to_lowercase();
-        teams
+/// Decides a pull request's team: its author's team; else the team owning most of the files it
+/// changes (a configured team's paths first, else the repository's CODEOWNERS `@org/team`
+/// owners); else the team owning its repository.
+pub struct Ownership<'a> {
+    teams: &'a [Team],
+    team_paths: Vec<(&'a str, Vec<regex::Regex>)>,
+    code_owners: HashMap<(&'a str, &'a str), CodeOwners>,
+    files: HashMap<(&'a str, &'a str, i64), &'a [String]>,
+}
+
+impl<'a> Ownership<'a> {
+    pub fn new(
+        teams: &'a [Team],
+        files: &'a [PullRequestFiles],
+        code_owners: &'a [CodeOwnersFile],
+    ) -> Ownership<'a> {
+        Ownership {
+            teams,
+            team_paths: teams
+                .iter()
+                .map(|t| {
+                    let patterns = t
+                        .paths
+                        .iter()
+                        .filter_map(|p| crate::codeowners::pattern_regex(p))
+                        .collect();
+                    (t.name.as_str(), patterns)
+                })
+                .collect(),
+            code_owners: code_owners
+                .iter()
+                .map(|f| {
+                    let rules: Vec<crate::codeowners::Rule> = f
+                        .rules
+                        .iter()
+                        .map(|(pattern, owners)| crate::codeowners::Rule {
+                            pattern: pattern.clone(),
+                            owners: owners.clone(),
+                        })
+                        .collect();
+                    ((f.forge.as_str(), f.repo.as_str()), CodeOwners::new(&rules))
+                })
+                .collect(),
+            files: files
+                .iter()
+                .map(|f| {
+                    (
+                        (f.forge.as_str(), f.repo.as_str(), f.number),
+                        f.paths.as_slice(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether anything could put a pull request in a team.
+    pub fn has_teams(&self) -> bool {
+        !self.teams.is_empty() || !self.code_owners.is_empty()
+    }
+
+    pub fn team_of(&self, pr: &PullRequest) -> Option<String> {
+        let author = pr.author.to_lowercase();
+        if let Some(t) = self
+            .teams
             .iter()
             .find(|t| t.members.iter().any(|m| m.to_lowercase() == author))
-            .or_else(|| {
-                teams
+        {
+            return Some(t.name.clone());
+        }
+        if let Some(team) = self.team_by_files(pr) {
+            return Some(team);
+        }
+        self.teams
+            .iter()
+            .find(|t| t.repositories.contains(&pr.repo))
+            .map(|t| t.name.clone())
+    }
+
+    fn team_by_files(&self, pr: &PullRequest) -> Option<String> {
+        let files = self
+            .files
+            .get(&(pr.forge.as_str(), pr.repo.as_str(), pr.number))?;
+        let owners = self.code_owners.get(&(pr.forge.as_str(), pr.repo.as_str()));
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for path in files.iter() {
+            let configured = self
+                .team_paths
+                .iter()
+                .find(|(_, patterns)| patterns.iter().any(|p| p.is_match(path)))
+                .map(|(name, _)| (*name).to_owned());
+            let team = configured.or_else(|| {
+                owners?
+                    .owners(path)
                     .iter()
-                    .find(|t| t.repositories.iter().any(|r| r == repo))
-            })
+                    .find_map(|o| crate::codeowners::team_of_owner(o))
+                    .map(str::to_owned)
+            });
+            if let Some(team) = team {
+                *counts.entry(team).or_default() += 1;
+            }
+        }
+        // Most files; ties to the first name.
+        let most = counts.values().copied().max()?;
+        counts.into_iter().find(|(_, n)| *n == most).map(|(t, _)| t)
     }
 }
 
 /// Pull requests grouped by team; see [`groups_by`].
 pub fn team_groups<'a>(
     pull_requests: &'a [PullRequest],
-    teams: &[Team],
+    ownership: &Ownership<'_>,
     window: Window,
     options: &Options,
 ) -> Vec<(String, Vec<&'a PullRequest>)> {
-    groups_by(pull_requests, window, options, |p| {
-        Team::of(teams, &p.author, &p.repo).map(|t| t.name.clone())
-    })
+    groups_by(pull_requests, window, options, |p| ownership.team_of(p))
 }
 
 /// Pull requests grouped by `key` (`None`: no group). A group whose merged pull requests in

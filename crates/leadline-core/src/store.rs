@@ -3,7 +3,10 @@
 
 use async_trait::async_trait;
 
-use crate::events::{ApiToken, Build, Delivery, Events, PullRequest, PushedCommit, Review};
+use crate::events::{
+    ApiToken, Build, CodeOwnersFile, Delivery, Events, PullRequest, PullRequestFiles, PushedCommit,
+    Review,
+};
 use crate::model::{Commit, Deployment, Identity, Incident, Millis, Ref, Repository};
 
 /// Why a store operation failed.
@@ -330,6 +333,9 @@ pub trait Store: Send + Sync {
     async fn reviews(&self) -> StoreResult<Vec<Review>>;
     async fn builds(&self) -> StoreResult<Vec<(String, Build)>>;
     async fn pushed_commits(&self) -> StoreResult<Vec<PushedCommit>>;
+    async fn pull_request_files(&self) -> StoreResult<Vec<PullRequestFiles>>;
+    /// Rules with no file left are not listed.
+    async fn code_owners(&self) -> StoreResult<Vec<CodeOwnersFile>>;
 
     /// Stores a new API token; a name already taken is a [`StoreError::Conflict`].
     async fn create_token(&self, token: &ApiToken) -> StoreResult<()>;

@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_review_comments.sql"),
         postgres: include_str!("../migrations/postgres/0009_review_comments.sql"),
     },
+    Migration {
+        version: 10,
+        sqlite: include_str!("../migrations/sqlite/0010_ownership.sql"),
+        postgres: include_str!("../migrations/postgres/0010_ownership.sql"),
+    },
 ];
 
 /// The schema version this build writes.

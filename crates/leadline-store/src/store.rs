@@ -3,7 +3,10 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use leadline_core::events::{ApiToken, Build, Delivery, Events, PullRequest, PushedCommit, Review};
+use leadline_core::events::{
+    ApiToken, Build, CodeOwnersFile, Delivery, Events, PullRequest, PullRequestFiles, PushedCommit,
+    Review,
+};
 use leadline_core::model::{
     Commit, Deployment, Identity, Incident, Millis, Ref, RefKind, Repository,
 };
@@ -995,6 +998,14 @@ impl Store for SqlStore {
 
     async fn pushed_commits(&self) -> StoreResult<Vec<PushedCommit>> {
         self.all_pushed_commits().await
+    }
+
+    async fn pull_request_files(&self) -> StoreResult<Vec<PullRequestFiles>> {
+        self.all_pull_request_files().await
+    }
+
+    async fn code_owners(&self) -> StoreResult<Vec<CodeOwnersFile>> {
+        self.all_code_owners().await
     }
 
     async fn create_token(&self, token: &ApiToken) -> StoreResult<()> {

@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use leadline_core::events::{
-    ApiToken, Build, Delivery, Events, Outcome, PullRequest, PushedCommit, Resolution, Review,
-    Scope,
+    ApiToken, Build, CodeOwnersFile, Delivery, Events, Outcome, PullRequest, PullRequestFiles,
+    PushedCommit, Resolution, Review, Scope,
 };
 use leadline_core::model::{
     ChangeStatus, Commit, Deployment, FileChange, Identity, Incident, Ref, RefKind, Signature,
@@ -230,7 +230,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 9);
+    assert_eq!(LATEST_SCHEMA, 10);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -837,6 +837,24 @@ fn all_events() -> Events {
             pushed_at: 950,
             message: "Fix\n\nbody".into(),
         }],
+        pull_request_files: vec![PullRequestFiles {
+            forge: "github".into(),
+            repo: "octo/app".into(),
+            number: 7,
+            paths: vec!["src/a.rs".into(), "web/app.js".into()],
+        }],
+        code_owners: vec![CodeOwnersFile {
+            forge: "github".into(),
+            repo: "octo/app".into(),
+            rules: vec![
+                ("*".into(), vec!["@org/all".into()]),
+                ("/vendor/".into(), vec![]),
+                (
+                    "*.js".into(),
+                    vec!["@org/web".into(), "ann@example.com".into()],
+                ),
+            ],
+        }],
     }
 }
 
@@ -1147,6 +1165,16 @@ async fn synced_events_move_their_cursor_with_them(f: Fixture) {
         ),
         ("merged", Some(500), Some(2))
     );
+    // Files and CODEOWNERS rules are replaced whole.
+    let mut again = all_events();
+    again.pull_request_files[0].paths = vec!["only.rs".into()];
+    again.code_owners[0].rules.truncate(1);
+    f.store.store_events("github", &again, None).await.unwrap();
+    assert_eq!(
+        f.store.pull_request_files().await.unwrap()[0].paths,
+        ["only.rs"]
+    );
+    assert_eq!(f.store.code_owners().await.unwrap()[0].rules.len(), 1);
     // Without a cursor only the events are stored.
     f.store
         .store_events("github", &Events::default(), None)

@@ -68,6 +68,10 @@ pub struct TeamConfig {
     /// builds count for it.
     #[serde(default)]
     pub repositories: Vec<String>,
+    /// Paths the team owns in any repository (CODEOWNERS patterns): a pull request by a
+    /// non-member changing mostly these is the team's.
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -349,10 +353,19 @@ impl Settings {
             {
                 bail!("leadline.toml: teams: {:?} is defined twice", t.name);
             }
+            for p in &t.paths {
+                if leadline_core::codeowners::pattern_regex(p).is_none() {
+                    bail!(
+                        "leadline.toml: teams {:?}: invalid path pattern {p:?}",
+                        t.name
+                    );
+                }
+            }
             teams.push(leadline_core::flow::Team {
                 name: t.name.clone(),
                 members: t.members.clone(),
                 repositories: t.repositories.clone(),
+                paths: t.paths.clone(),
             });
         }
         let dora = DoraConfig {

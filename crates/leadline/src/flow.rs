@@ -8,7 +8,7 @@ use anyhow::Result;
 use comfy_table::{Cell, CellAlignment};
 use leadline_core::dora::Window;
 use leadline_core::events::{Build, PullRequest};
-use leadline_core::flow::{self, Durations, FlowKeys, Onboarding, Options, Team};
+use leadline_core::flow::{self, Durations, FlowKeys, Onboarding, Options, Ownership, Team};
 use leadline_core::model::Millis;
 use leadline_core::store::Store;
 use serde::Serialize;
@@ -90,13 +90,16 @@ pub async fn run(
     let changes = git_changes(store).await?;
     let plain: Vec<Build> = builds.iter().map(|(_, b)| b.clone()).collect();
     let window = window(args, &prs, &plain, &changes)?;
+    let files = store.pull_request_files().await?;
+    let code_owners = store.code_owners().await?;
+    let ownership = Ownership::new(teams, &files, &code_owners);
     let by_team = match args.group {
-        Some(GroupBy::Team) if teams.is_empty() => {
-            anyhow::bail!("--group team: no [[teams]] in leadline.toml")
+        Some(GroupBy::Team) if !ownership.has_teams() => {
+            anyhow::bail!("--group team: no [[teams]] in leadline.toml and no CODEOWNERS synced")
         }
         Some(GroupBy::Team) => true,
         Some(GroupBy::Repository) => false,
-        None => !teams.is_empty(),
+        None => ownership.has_teams(),
     };
     let data = Data {
         prs: &prs,
@@ -104,7 +107,8 @@ pub async fn run(
         builds: &builds,
         deployed_at: &deployed_at,
         options,
-        teams: by_team.then_some(teams),
+        teams: Some(teams),
+        ownership: by_team.then_some(&ownership),
         explain: args.explain,
     };
     let windows = match args.by {
@@ -182,8 +186,10 @@ struct Data<'a> {
     builds: &'a [(String, Build)],
     deployed_at: &'a dyn Fn(&str) -> Option<Millis>,
     options: &'a Options,
-    /// Group by these teams; by repository when `None`.
+    /// The configured teams (their repositories own builds).
     teams: Option<&'a [Team]>,
+    /// Group by team; by repository when `None`.
+    ownership: Option<&'a Ownership<'a>>,
     explain: bool,
 }
 
@@ -195,8 +201,8 @@ fn report(d: &Data<'_>, w: Window) -> Report {
     if flow::reportable(&all, w, options) {
         groups.push((ALL.to_owned(), all));
     }
-    let grouped = match d.teams {
-        Some(teams) => flow::team_groups(prs, teams, w, options),
+    let grouped = match d.ownership {
+        Some(ownership) => flow::team_groups(prs, ownership, w, options),
         None => flow::groups(prs, w, options),
     };
     let reported: Vec<String> = grouped.iter().map(|(g, _)| g.clone()).collect();
@@ -204,11 +210,11 @@ fn report(d: &Data<'_>, w: Window) -> Report {
     // A build belongs to its repository's group: the repository itself, or its owning team.
     let build_group = |source: &str, b: &Build| -> Option<String> {
         match d.teams {
-            Some(teams) => teams
+            Some(teams) if d.ownership.is_some() => teams
                 .iter()
                 .find(|t| t.repositories.contains(&b.repo))
                 .map(|t| t.name.clone()),
-            None => Some(format!("{source}:{}", b.repo)),
+            _ => Some(format!("{source}:{}", b.repo)),
         }
         .filter(|g| reported.contains(g))
     };

@@ -183,6 +183,27 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 None,
             )
         }
+        ["pulls", n, "files"] => {
+            let file = if n.parse::<i64>().unwrap() <= 3 {
+                "src/lib.rs"
+            } else {
+                "README.md"
+            };
+            (
+                json!([{"filename": file, "status": "modified", "additions": 1, "deletions": 1}]),
+                String::new(),
+                None,
+            )
+        }
+        ["contents", ".github", "CODEOWNERS"] => {
+            // base64 of "*.md @octo-org/docs\n/src/ @octo-org/core\n"
+            let text = "*.md @octo-org/docs\n/src/ @octo-org/core\n";
+            (
+                json!({"type": "file", "encoding": "base64", "content": base64_lines(text)}),
+                String::new(),
+                None,
+            )
+        }
         ["pulls", n, "comments"] => {
             let review: i64 = format!("{n}00").parse().unwrap();
             (
@@ -260,6 +281,31 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         response.headers_mut().insert("etag", etag.parse().unwrap());
     }
     response
+}
+
+/// Base64 as GitHub's contents API sends it: wrapped in lines.
+fn base64_lines(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+        if out.len() % 61 == 60 {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// The fake forge on a loopback port, served from a thread of its own.
@@ -372,6 +418,7 @@ fn pages_faults_rate_limits_and_etags() {
                     && !l.contains("/reviews")
                     && !l.contains("/commits")
                     && !l.contains("/comments")
+                    && !l.contains("/files")
             })
             .collect();
         assert_eq!(details.len(), 1, "{third:?}");
@@ -413,8 +460,12 @@ fn a_killed_sync_resumes_without_losing_or_duplicating() {
         let log = run_ok(&store, &api);
         assert!(log.contains("resumed"), "{log}");
         let resumed: Vec<String> = state.lock().unwrap().log[before..].to_vec();
-        // It began at page 3, not page 1.
-        assert!(resumed[0].ends_with("page=3"), "{resumed:?}");
+        // The pull request listing began at page 3, not page 1.
+        let listings: Vec<&String> = resumed.iter().filter(|l| l.contains("/pulls?")).collect();
+        assert!(
+            listings.len() == 1 && listings[0].ends_with("page=3"),
+            "{resumed:?}"
+        );
         let c = counts(&store);
         assert_eq!(
             (c["pull_requests"], c["reviews"], c["builds"]),
@@ -551,4 +602,41 @@ repositories = ["octo-org/hello"]
     assert_eq!(groups, [("all", 5), ("core", 3)]);
     let by_repo = flow(&["--group", "repository"]);
     assert_eq!(by_repo["groups"][1]["group"], "github:octo-org/hello");
+}
+
+#[test]
+fn codeowners_teams_and_a_team_of_two_folds() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(forge()));
+    let api = start_forge(state.clone());
+    run_ok(&store, &api);
+    let out = store.run(
+        &[
+            "flow",
+            "--format",
+            "json",
+            "--since",
+            "2024-03-01",
+            "--until",
+            "2024-04-01",
+        ]
+        .iter()
+        .map(|a| a.as_ref())
+        .collect::<Vec<_>>(),
+    );
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let groups: Vec<(&str, u64)> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap(),
+                g["pull_requests"]["merged"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Without [[teams]], CODEOWNERS decides: PRs 1-3 change src/ (core: three authors); PRs 4-5
+    // change README.md (docs: two authors), folded into other, which is too small to show.
+    assert_eq!(groups, [("all", 5), ("core", 3)]);
 }

@@ -314,24 +314,23 @@ fn teams_group_by_member_then_by_repository_and_a_team_of_two_folds() {
         Team {
             name: "checkout".into(),
             members: vec!["ANN".into(), "bob".into(), "cat".into()],
-            repositories: vec![],
+            ..Team::default()
         },
         // A team of two people (dan is on it but merged nothing) owns octo/billing.
         Team {
             name: "billing".into(),
             members: vec!["dan".into()],
             repositories: vec!["octo/billing".into()],
+            ..Team::default()
         },
     ];
-    assert_eq!(
-        Team::of(&teams, "zed", "octo/billing").map(|t| t.name.as_str()),
-        Some("billing")
-    );
+    let ownership = Ownership::new(&teams, &[], &[]);
+    assert_eq!(ownership.team_of(&prs[5]).as_deref(), Some("billing"));
     let window = Window {
         since: 0,
         until: 48 * H,
     };
-    let groups = team_groups(&prs, &teams, window, &Options::default());
+    let groups = team_groups(&prs, &ownership, window, &Options::default());
     let names: Vec<(&str, usize)> = groups
         .iter()
         .map(|(g, members)| (g.as_str(), members.len()))
@@ -340,4 +339,49 @@ fn teams_group_by_member_then_by_repository_and_a_team_of_two_folds() {
     // so dependabot's pull request is ungrouped and folds into other with billing's one
     // author: other has one author, too few to show).
     assert_eq!(names, [("checkout", 4)]);
+}
+
+#[test]
+fn teams_by_the_files_a_pull_request_changes() {
+    let (prs, _, _) = example();
+    let teams = vec![Team {
+        name: "payments".into(),
+        paths: vec!["/services/payments/".into()],
+        ..Team::default()
+    }];
+    let files = |number: i64, paths: &[&str]| PullRequestFiles {
+        forge: "github".into(),
+        repo: "octo/app".into(),
+        number,
+        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+    };
+    let files = vec![
+        // #1: two payments files and one web file: payments.
+        files(
+            1,
+            &[
+                "services/payments/a.rs",
+                "services/payments/b.rs",
+                "web/app.js",
+            ],
+        ),
+        // #2: only web files: CODEOWNERS' @org/web.
+        files(2, &["web/app.js", "web/page.js"]),
+        // #3: a file owned by a person, not a team: no team.
+        files(3, &["docs/intro.md"]),
+    ];
+    let owners = vec![CodeOwnersFile {
+        forge: "github".into(),
+        repo: "octo/app".into(),
+        rules: vec![
+            ("*.js".into(), vec!["@org/web".into()]),
+            ("docs/".into(), vec!["ann@example.com".into()]),
+        ],
+    }];
+    let ownership = Ownership::new(&teams, &files, &owners);
+    // ann, bob and cat are no team members here: their files decide.
+    let team = |i: usize| ownership.team_of(&prs[i]);
+    assert_eq!(team(0).as_deref(), Some("payments"));
+    assert_eq!(team(1).as_deref(), Some("web"));
+    assert_eq!(team(2), None);
 }

@@ -74,10 +74,61 @@ pub async fn sync_repo(
     sink: &mut impl Sink,
 ) -> Result<Synced, ForgeError> {
     let mut synced = Synced::default();
+    sync_code_owners(client, repo, &mut cursor, sink, &mut synced).await?;
     sync_pulls(client, repo, &mut cursor, sink, &mut synced).await?;
     sync_runs(client, repo, &mut cursor, sink, &mut synced).await?;
     sync_deployments(client, repo, &mut cursor, sink, &mut synced).await?;
     Ok(synced)
+}
+
+/// Where GitHub looks for CODEOWNERS, in its order.
+const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
+
+/// The repository's CODEOWNERS rules (none when it has no such file), stored whole.
+async fn sync_code_owners(
+    client: &Client,
+    repo: &str,
+    cursor: &mut Cursor,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<(), ForgeError> {
+    use base64::Engine;
+    let mut rules = Vec::new();
+    for path in CODEOWNERS_PATHS {
+        synced.requests += 1;
+        let url = client.url(&format!("/repos/{repo}/contents/{path}"));
+        let body = match client.get(&url, None, sink).await {
+            Ok(Fetched::Page { body, .. }) => body,
+            Ok(Fetched::NotModified) | Err(ForgeError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let encoded: String = body
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| ForgeError::Body {
+                url: url.clone(),
+                message: format!("CODEOWNERS content is not base64: {e}"),
+            })?;
+        rules = leadline_core::codeowners::parse(&String::from_utf8_lossy(&bytes))
+            .into_iter()
+            .map(|r| (r.pattern, r.owners))
+            .collect();
+        break;
+    }
+    let events = Events {
+        code_owners: vec![leadline_core::events::CodeOwnersFile {
+            forge: "github".into(),
+            repo: repo.to_owned(),
+            rules,
+        }],
+        ..Events::default()
+    };
+    save(sink, events, cursor).await
 }
 
 /// A deployment still this young may change status: each sync reads it again.
@@ -313,6 +364,26 @@ async fn pull_request(
         synced,
     )
     .await?;
+    // The files it changes (which decide its team when its author is in none).
+    let files = fetch_all(
+        client,
+        &client.url(&format!("{base}/files?per_page=100")),
+        None,
+        sink,
+        synced,
+    )
+    .await?;
+    events
+        .pull_request_files
+        .push(leadline_core::events::PullRequestFiles {
+            forge: "github".into(),
+            repo: repo.to_owned(),
+            number,
+            paths: files
+                .iter()
+                .filter_map(|f| f.get("filename")?.as_str().map(str::to_owned))
+                .collect(),
+        });
     // Line comments, counted per review (review depth).
     let comments = fetch_all(
         client,

@@ -2,7 +2,8 @@
 //! time-ordered pages of deployments and incidents. The `Store` impl delegates here.
 
 use leadline_core::events::{
-    ApiToken, Build, Delivery, Events, Outcome, PullRequest, PushedCommit, Review, Scope,
+    ApiToken, Build, CodeOwnersFile, Delivery, Events, Outcome, PullRequest, PullRequestFiles,
+    PushedCommit, Review, Scope,
 };
 use leadline_core::model::{Deployment, Incident};
 use leadline_core::store::{EventPosition, StoreError, StoreResult};
@@ -181,6 +182,44 @@ macro_rules! put_events {
         put_reviews!($tx, $events.reviews, $context);
         put_builds!($tx, $source, $events.builds, $context);
         put_pushed_commits!($tx, $events.pushed_commits, $context);
+        for f in &$events.pull_request_files {
+            sqlx::query("DELETE FROM pull_request_files WHERE forge = $1 AND repo = $2 AND number = $3")
+                .bind(&f.forge)
+                .bind(&f.repo)
+                .bind(f.number)
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+            for chunk in f.paths.chunks(INSERT_ROWS) {
+                let mut q = QueryBuilder::new("INSERT INTO pull_request_files (forge, repo, number, path) ");
+                q.push_values(chunk, |mut b, path| {
+                    b.push_bind(&f.forge).push_bind(&f.repo).push_bind(f.number).push_bind(path);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *$tx).await.map_err(backend($context))?;
+            }
+        }
+        for file in &$events.code_owners {
+            sqlx::query("DELETE FROM code_owners WHERE forge = $1 AND repo = $2")
+                .bind(&file.forge)
+                .bind(&file.repo)
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+            for (position, (pattern, owners)) in file.rules.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO code_owners (forge, repo, position, pattern, owners) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&file.forge)
+                .bind(&file.repo)
+                .bind(position as i64)
+                .bind(pattern)
+                .bind(owners.join(" "))
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+            }
+        }
     };
 }
 
@@ -190,7 +229,9 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-const COUNTED_TABLES: [&str; 16] = [
+const COUNTED_TABLES: [&str; 18] = [
+    "pull_request_files",
+    "code_owners",
     "repositories",
     "person_aliases",
     "ingest_cursors",
@@ -539,6 +580,59 @@ impl SqlStore {
             }
             Ok(out)
         })
+    }
+
+    pub(super) async fn all_pull_request_files(&self) -> StoreResult<Vec<PullRequestFiles>> {
+        let rows: Vec<(String, String, i64, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT forge, repo, number, path FROM pull_request_files ORDER BY forge, repo, number, path",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list pull request files"))?
+        });
+        let mut out: Vec<PullRequestFiles> = Vec::new();
+        for (forge, repo, number, path) in rows {
+            match out.last_mut() {
+                Some(last) if last.forge == forge && last.repo == repo && last.number == number => {
+                    last.paths.push(path);
+                }
+                _ => out.push(PullRequestFiles {
+                    forge,
+                    repo,
+                    number,
+                    paths: vec![path],
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn all_code_owners(&self) -> StoreResult<Vec<CodeOwnersFile>> {
+        let rows: Vec<(String, String, String, String)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT forge, repo, pattern, owners FROM code_owners ORDER BY forge, repo, position",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list code owners"))?
+        });
+        let mut out: Vec<CodeOwnersFile> = Vec::new();
+        for (forge, repo, pattern, owners) in rows {
+            let rule = (
+                pattern,
+                owners.split_whitespace().map(str::to_owned).collect(),
+            );
+            match out.last_mut() {
+                Some(last) if last.forge == forge && last.repo == repo => last.rules.push(rule),
+                _ => out.push(CodeOwnersFile {
+                    forge,
+                    repo,
+                    rules: vec![rule],
+                }),
+            }
+        }
+        Ok(out)
     }
 
     pub(super) async fn insert_token(&self, token: &ApiToken) -> StoreResult<()> {

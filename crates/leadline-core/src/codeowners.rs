@@ -1,0 +1,142 @@
+//! CODEOWNERS files: which owners a path has (the last matching rule wins, as on GitHub and
+//! GitLab), and which teams those are. Patterns as GitHub documents them: `*` within a path
+//! segment, `**` across segments, a leading `/` or an inner `/` anchors at the root, a trailing
+//! `/` means a directory's whole content, a pattern without `/` matches at any depth, and a last
+//! segment with a wildcard (`docs/*`) does not reach into subdirectories.
+
+use regex::Regex;
+
+/// One rule: a pattern and its owners (`@org/team`, `@user`, emails); none means unowned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub pattern: String,
+    pub owners: Vec<String>,
+}
+
+/// Rules read from a CODEOWNERS file, in file order.
+pub fn parse(text: &str) -> Vec<Rule> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('['))
+        .filter_map(|line| {
+            // An inline comment starts at a `#` after whitespace.
+            let line = line.split(" #").next().unwrap_or(line);
+            let mut parts = line.split_whitespace();
+            let pattern = parts.next()?.to_owned();
+            Some(Rule {
+                pattern,
+                owners: parts.map(str::to_owned).collect(),
+            })
+        })
+        .collect()
+}
+
+/// A pattern as an anchored regular expression over `/`-separated paths.
+pub fn pattern_regex(pattern: &str) -> Option<Regex> {
+    let directory = pattern.ends_with('/');
+    let trimmed = pattern.trim_end_matches('/');
+    let anchored = trimmed.starts_with('/') || trimmed.contains('/');
+    let body = trimmed.trim_start_matches('/');
+    let mut re = String::from("^");
+    if !anchored {
+        re.push_str("(?:.*/)?");
+    }
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                // `**/` matches zero or more directories.
+                if chars.peek() == Some(&'/') {
+                    chars.next();
+                    re.push_str("(?:.*/)?");
+                } else {
+                    re.push_str(".*");
+                }
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    // A name also owns what is below it (a directory); a last segment with a wildcard
+    // (`docs/*`, `*.js`) matches only entries themselves, not deeper ones.
+    let last = body.rsplit('/').next().unwrap_or(body);
+    re.push_str(if directory {
+        "/.*$"
+    } else if last.contains(['*', '?']) {
+        "$"
+    } else {
+        "(?:/.*)?$"
+    });
+    Regex::new(&re).ok()
+}
+
+/// Compiled rules.
+pub struct CodeOwners {
+    rules: Vec<(Regex, Vec<String>)>,
+}
+
+impl CodeOwners {
+    pub fn new(rules: &[Rule]) -> CodeOwners {
+        CodeOwners {
+            rules: rules
+                .iter()
+                .filter_map(|r| Some((pattern_regex(&r.pattern)?, r.owners.clone())))
+                .collect(),
+        }
+    }
+
+    /// The owners of `path`: those of the last rule matching it.
+    pub fn owners(&self, path: &str) -> &[String] {
+        self.rules
+            .iter()
+            .rev()
+            .find(|(re, _)| re.is_match(path))
+            .map_or(&[], |(_, owners)| owners.as_slice())
+    }
+}
+
+/// The team an owner names: `@org/team` -> `team`; people (`@user`, emails) are no team.
+pub fn team_of_owner(owner: &str) -> Option<&str> {
+    let (_, team) = owner.strip_prefix('@')?.split_once('/')?;
+    (!team.is_empty()).then_some(team)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_matching_rule_wins_with_gitignore_patterns() {
+        let rules = parse(
+            "# owners\n\
+             *       @org/everyone\n\
+             *.js    @org/web  # front end\n\
+             /build/logs/ @org/ops\n\
+             docs/*  docs@example.com\n\
+             apps/   @org/apps\n\
+             **/migrations/** @org/data\n\
+             /vendor/\n",
+        );
+        let owners = CodeOwners::new(&rules);
+        let of = |p: &str| owners.owners(p).to_vec();
+        assert_eq!(of("README.md"), ["@org/everyone"]);
+        assert_eq!(of("src/app.js"), ["@org/web"]);
+        assert_eq!(of("build/logs/today.log"), ["@org/ops"]);
+        // An anchored directory does not match deeper copies of its name.
+        assert_eq!(of("src/build/logs/x.log"), ["@org/everyone"]);
+        // `docs/*`: files directly in docs/, not deeper.
+        assert_eq!(of("docs/intro.md"), ["docs@example.com"]);
+        assert_eq!(of("docs/api/v1.md"), ["@org/everyone"]);
+        // `apps/` without an anchor: any directory named apps.
+        assert_eq!(of("apps/web/main.rs"), ["@org/apps"]);
+        assert_eq!(of("tools/apps/x.rs"), ["@org/apps"]);
+        assert_eq!(of("db/migrations/0001.sql"), ["@org/data"]);
+        // A rule without owners leaves the path unowned.
+        assert!(of("vendor/lib.c").is_empty());
+        assert_eq!(team_of_owner("@org/web"), Some("web"));
+        assert_eq!(team_of_owner("@someone"), None);
+        assert_eq!(team_of_owner("docs@example.com"), None);
+    }
+}
