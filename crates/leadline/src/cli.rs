@@ -239,9 +239,18 @@ pub enum IngestCommand {
 
 #[derive(Debug, Args)]
 pub struct IngestGitlabArgs {
-    /// The project's path, GROUP/PROJECT (subgroups allowed)
+    /// The project's path, GROUP/PROJECT (subgroups allowed), or with --group a group's path
     #[arg(value_name = "GROUP/PROJECT")]
     pub project: String,
+    /// The path is a group: sync all its projects (and its subgroups')
+    #[arg(long)]
+    pub group: bool,
+    /// Only a group's projects whose path contains this (case-insensitive)
+    #[arg(long, requires = "group")]
+    pub filter: Option<String>,
+    /// List a group's projects instead of syncing them
+    #[arg(long, requires = "group")]
+    pub list: bool,
     /// API root, for self-managed GitLab [default: [gitlab] url + /api/v4, else https://gitlab.com/api/v4]
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,

@@ -94,13 +94,40 @@ pub async fn run_gitlab(
     config: &ServerConfig,
     chatty: bool,
 ) -> Result<()> {
-    if !args.project.contains('/') || args.project.ends_with('/') {
-        bail!("{:?}: expected GROUP/PROJECT", args.project);
+    if !args.group && (!args.project.contains('/') || args.project.ends_with('/')) {
+        bail!(
+            "{:?}: expected GROUP/PROJECT (or pass --group for a group)",
+            args.project
+        );
     }
     let token = std::env::var("GITLAB_TOKEN").ok().filter(|t| !t.is_empty());
     let api_url = args.api_url.as_deref().unwrap_or(&config.gitlab_api_url);
     let client = Client::new(Options::new(api_url, token))?;
-    sync(store, &client, Forge::Gitlab, &args.project, chatty).await
+    let projects = if args.group {
+        let mut sink = StoreSink {
+            store,
+            source: "gitlab",
+            scope: args.project.clone(),
+            bar: ProgressBar::hidden(),
+        };
+        let projects =
+            gitlab::list_projects(&client, &args.project, args.filter.as_deref(), &mut sink)
+                .await?;
+        if args.list {
+            for p in &projects {
+                println!("{p}");
+            }
+            eprintln!("{} projects", projects.len());
+            return Ok(());
+        }
+        projects
+    } else {
+        vec![args.project.clone()]
+    };
+    for project in projects {
+        sync(store, &client, Forge::Gitlab, &project, chatty).await?;
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy)]

@@ -54,6 +54,13 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
             return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], "{}").into_response();
         }
     }
+    if path == "/api/v4/groups/grp/projects" {
+        let projects = json!([
+            {"id": 7, "path_with_namespace": "grp/sub/app"},
+            {"id": 8, "path_with_namespace": "grp/tools"}
+        ]);
+        return (StatusCode::OK, projects.to_string()).into_response();
+    }
     let Some(rest) = path.strip_prefix(PROJECT) else {
         return (
             StatusCode::NOT_FOUND,
@@ -204,4 +211,37 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
         assert_eq!(after["pull_requests"], 3);
         assert_eq!(after["reviews"], 6);
     }
+}
+
+#[test]
+fn a_groups_projects_are_listed_and_filtered() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::default();
+    let api = start(state);
+    let list = |extra: &[&str]| {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("leadline"))
+            .env_remove("LEADLINE_DB")
+            .args([
+                "--db",
+                &store.db,
+                "ingest",
+                "gitlab",
+                "grp",
+                "--group",
+                "--list",
+                "--api-url",
+                &api,
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(list(&[]), "grp/sub/app\ngrp/tools\n");
+    assert_eq!(list(&["--filter", "TOOL"]), "grp/tools\n");
 }

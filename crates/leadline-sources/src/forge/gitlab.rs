@@ -338,3 +338,30 @@ fn pipeline(p: &Value, project: &str) -> Result<Build, ForgeError> {
         updated_at: time(&doc, "updated_at")?.unwrap_or(created_at),
     })
 }
+
+/// The projects of a group and its subgroups (not archived), `filter` a case-insensitive
+/// substring of their path; paged, so large groups list in a few requests.
+pub async fn list_projects(
+    client: &Client,
+    group: &str,
+    filter: Option<&str>,
+    sink: &mut impl Sink,
+) -> Result<Vec<String>, ForgeError> {
+    let mut synced = Synced::default();
+    let url = client.url(&format!(
+        "/groups/{}/projects?include_subgroups=true&archived=false&per_page=100",
+        project_id(group)
+    ));
+    let projects = fetch(client, &url, sink, &mut synced).await?;
+    let filter = filter.map(str::to_lowercase);
+    Ok(projects
+        .iter()
+        .filter_map(|p| p.get("path_with_namespace")?.as_str())
+        .filter(|path| {
+            filter
+                .as_ref()
+                .is_none_or(|f| path.to_lowercase().contains(f.as_str()))
+        })
+        .map(str::to_owned)
+        .collect())
+}
