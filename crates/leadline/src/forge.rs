@@ -32,8 +32,27 @@ impl Sink for StoreSink<'_> {
     }
 
     fn progress(&mut self, what: &str, done: u64) {
+        if self.bar.length().is_some() && self.bar.message() == what {
+            self.bar.set_position(done);
+            return;
+        }
+        if self.bar.length().is_some() {
+            // A listing without a known total: back to a counter.
+            self.bar.unset_length();
+            self.bar.set_style(spinner());
+        }
         self.bar.set_message(format!("{what}: {done}"));
         self.bar.tick();
+    }
+
+    fn total(&mut self, what: &str, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_position(0);
+        self.bar.set_message(what.to_owned());
+        self.bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix} {msg}: {pos}/{len} ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
     }
 
     fn notice(&mut self, message: &str) {
@@ -85,6 +104,12 @@ pub async fn run(
         sync(store, &client, Forge::Github, &repo, chatty).await?;
     }
     Ok(())
+}
+
+/// Counts without a known total: the listing's name, its count and the time spent.
+fn spinner() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {prefix} {msg} ({elapsed})")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 /// `leadline ingest gitlab GROUP/PROJECT`.
@@ -156,10 +181,7 @@ async fn sync(
     let resuming = cursor.pulls.next.is_some() || cursor.runs.next.is_some();
     let bar = if chatty {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix} {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
+        bar.set_style(spinner());
         bar.set_prefix(repo.to_owned());
         bar
     } else {

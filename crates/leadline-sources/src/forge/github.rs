@@ -490,11 +490,15 @@ async fn sync_runs(
         .unwrap_or_default();
     let first = client.url(&format!("/repos/{repo}/actions/runs?per_page=100{created}"));
     let mut url = cursor.runs.next.clone().unwrap_or(first);
+    let mut runs_seen = 0;
     loop {
         synced.requests += 1;
         let Fetched::Page { body, next, .. } = client.get(&url, None, sink).await? else {
             break;
         };
+        if let Some(total) = body.get("total_count").and_then(Value::as_u64) {
+            sink.total("workflow runs", total);
+        }
         let mut events = Events::default();
         for run in items(&body, &url, Some("workflow_runs"))? {
             if let Some(at) = run.get("created_at").and_then(Value::as_str) {
@@ -523,7 +527,8 @@ async fn sync_runs(
                 synced.builds += m.events.builds.len() as u64;
                 events.builds.extend(m.events.builds);
             }
-            sink.progress("workflow runs", synced.builds);
+            runs_seen += 1;
+            sink.progress("workflow runs", runs_seen);
         }
         if !advance(cursor, Listing::Runs, next, &mut url, events, sink).await? {
             return Ok(());

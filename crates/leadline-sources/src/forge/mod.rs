@@ -97,6 +97,8 @@ pub trait Sink {
     ) -> impl std::future::Future<Output = Result<(), String>> + Send;
     /// `what` moved on to `done` items.
     fn progress(&mut self, what: &str, done: u64);
+    /// `what` will have `total` items (when the forge says so), for an ETA.
+    fn total(&mut self, what: &str, total: u64);
     /// Something the user should know (a rate-limit wait, a retry).
     fn notice(&mut self, message: &str);
 }
