@@ -82,6 +82,15 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 .then(|| format!("http://{host}{path}?{query}&page={}", page + 1));
             (json!(slice), next)
         }
+        ["repository", "files", "CODEOWNERS"] => (
+            // "[Backend]\n*.rb @grp/backend\n" in base64
+            json!({"file_name": "CODEOWNERS", "encoding": "base64", "content": "W0JhY2tlbmRdCioucmIgQGdycC9iYWNrZW5kCg=="}),
+            None,
+        ),
+        ["merge_requests", _, "diffs"] => (
+            json!([{"old_path": "app/models/user.rb", "new_path": "app/models/user.rb"}]),
+            None,
+        ),
         ["merge_requests", iid, "commits"] => (
             json!([
                 {"id": "c2", "authored_date": format!("2024-04-2{iid}T10:00:00.000+02:00"), "created_at": "2024-04-29T00:00:00Z"},
@@ -199,12 +208,41 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
             "{deployments}"
         );
         assert!(deployments.contains(",in_progress,app"), "{deployments}");
+        // CODEOWNERS (section headers skipped) and each merge request's files were stored: the
+        // flow groups by the owning team.
+        let flow: Value = serde_json::from_slice(&store.run(&[
+            "flow".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            "--since".as_ref(),
+            "2024-05-01".as_ref(),
+            "--until".as_ref(),
+            "2024-06-01".as_ref(),
+        ]))
+        .unwrap();
+        let groups: Vec<&str> = flow["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["group"].as_str().unwrap())
+            .collect();
+        // Two merged merge requests by two people: too few to report any group at all.
+        assert!(groups.is_empty(), "{groups:?}");
+        let counts: HashMap<String, i64> = row_counts(&store).into_iter().collect();
+        assert_eq!(
+            (counts["pull_request_files"], counts["code_owners"]),
+            (3, 1)
+        );
         let first_run = state.lock().unwrap().log.len();
         sync();
         let second: Vec<String> = state.lock().unwrap().log[first_run..].to_vec();
         // The second run asks only for what was updated after the newest update seen.
         assert!(
-            second[0].contains("updated_after=2024-05-13T08:00:00.000Z"),
+            second
+                .iter()
+                .find(|l| l.contains("/merge_requests?"))
+                .unwrap()
+                .contains("updated_after=2024-05-13T08:00:00.000Z"),
             "{second:?}"
         );
         let after: HashMap<String, i64> = row_counts(&store).into_iter().collect();

@@ -1,6 +1,6 @@
-//! `leadline ingest gitlab GROUP/PROJECT`: merge requests (with their first commit and their
-//! reviews: approvals and comments by others than the author), pipelines and deployments,
-//! through GitLab's REST API v4 (gitlab.com or self-managed).
+//! `leadline ingest gitlab GROUP/PROJECT`: merge requests (with their first commit, files and
+//! reviews: approvals and comments by others than the author), pipelines, deployments and
+//! CODEOWNERS, through GitLab's REST API v4 (gitlab.com or self-managed).
 //!
 //! Incremental: both listings are asked `updated_after` the newest update the last complete
 //! run saw, newest first; each page is saved with the cursor that follows it, so a killed sync
@@ -29,6 +29,7 @@ pub async fn sync_project(
 ) -> Result<Synced, ForgeError> {
     let mut synced = Synced::default();
     let id = project_id(project);
+    sync_code_owners(client, project, &id, &cursor, sink, &mut synced).await?;
     let after = |since: &Option<String>| {
         since
             .as_deref()
@@ -205,6 +206,25 @@ async fn merge_request(
             crate::webhook::parse_time(at)
         })
         .min();
+    // The files it changes (which decide its team when its author is in none).
+    let diffs = fetch(
+        client,
+        &client.url(&format!("{base}/diffs?per_page=100")),
+        sink,
+        synced,
+    )
+    .await?;
+    events
+        .pull_request_files
+        .push(leadline_core::events::PullRequestFiles {
+            forge: FORGE.into(),
+            repo: project.to_owned(),
+            number: iid,
+            paths: diffs
+                .iter()
+                .filter_map(|d| d.get("new_path")?.as_str().map(str::to_owned))
+                .collect(),
+        });
     let notes = fetch(
         client,
         &client.url(&format!(
@@ -337,6 +357,61 @@ fn pipeline(p: &Value, project: &str) -> Result<Build, ForgeError> {
         finished_at,
         updated_at: time(&doc, "updated_at")?.unwrap_or(created_at),
     })
+}
+
+/// Where GitLab looks for CODEOWNERS, in its order.
+const CODEOWNERS_PATHS: [&str; 3] = ["CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS"];
+
+/// The project's CODEOWNERS rules at HEAD (none when it has no such file), stored whole.
+async fn sync_code_owners(
+    client: &Client,
+    project: &str,
+    id: &str,
+    cursor: &Cursor,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<(), ForgeError> {
+    use base64::Engine;
+    let mut rules = Vec::new();
+    for path in CODEOWNERS_PATHS {
+        synced.requests += 1;
+        let url = client.url(&format!(
+            "/projects/{id}/repository/files/{}?ref=HEAD",
+            project_id(path).replace('.', "%2E")
+        ));
+        let body = match client.get(&url, None, sink).await {
+            Ok(Fetched::Page { body, .. }) => body,
+            Ok(Fetched::NotModified) | Err(ForgeError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let encoded: String = body
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| ForgeError::Body {
+                url: url.clone(),
+                message: format!("CODEOWNERS content is not base64: {e}"),
+            })?;
+        rules = leadline_core::codeowners::parse(&String::from_utf8_lossy(&bytes))
+            .into_iter()
+            .map(|r| (r.pattern, r.owners))
+            .collect();
+        break;
+    }
+    let events = Events {
+        code_owners: vec![leadline_core::events::CodeOwnersFile {
+            forge: FORGE.into(),
+            repo: project.to_owned(),
+            rules,
+        }],
+        ..Events::default()
+    };
+    let text = serde_json::to_string(cursor).map_err(|e| ForgeError::Sink(e.to_string()))?;
+    sink.save(events, &text).await.map_err(ForgeError::Sink)
 }
 
 /// The projects of a group and its subgroups (not archived), `filter` a case-insensitive
