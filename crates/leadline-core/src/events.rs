@@ -37,6 +37,9 @@ pub struct PullRequest {
     pub changed_files: Option<i64>,
     pub commits: Option<i64>,
     pub labels: Vec<String>,
+    /// Logins (people) and team names asked to review, as last seen; people's logins are
+    /// erased by `forget`.
+    pub review_requests: Vec<String>,
 }
 
 /// A review of a pull request; natural key (forge, repo, number, id).

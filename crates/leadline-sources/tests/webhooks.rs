@@ -184,7 +184,14 @@ fn github_pull_request_and_review() {
             changed_files: Some(1),
             commits: Some(1),
             labels: vec!["bug".into()],
+            // The fixture asks octocat for a review.
+            review_requests: vec!["octocat".into()],
         }]
+    );
+    let requested = gh("pull_request", "pull_request/review_requested.payload.json");
+    assert_eq!(
+        requested.events.pull_requests[0].review_requests,
+        ["octocat"]
     );
     let opened = gh("pull_request", "pull_request/opened.payload.json");
     assert_eq!(opened.events.pull_requests[0].state, "open");

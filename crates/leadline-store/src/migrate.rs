@@ -63,6 +63,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_ownership.sql"),
         postgres: include_str!("../migrations/postgres/0010_ownership.sql"),
     },
+    Migration {
+        version: 11,
+        sqlite: include_str!("../migrations/sqlite/0011_review_requests.sql"),
+        postgres: include_str!("../migrations/postgres/0011_review_requests.sql"),
+    },
 ];
 
 /// The schema version this build writes.

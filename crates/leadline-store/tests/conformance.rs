@@ -230,7 +230,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 10);
+    assert_eq!(LATEST_SCHEMA, 11);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -784,6 +784,7 @@ fn pull_request(updated_at: i64, state: &str) -> PullRequest {
         changed_files: Some(1),
         commits: Some(3),
         labels: vec!["bug".into(), "needs, review".into()],
+        review_requests: vec![],
     }
 }
 
@@ -1200,7 +1201,8 @@ async fn forgetting_a_person_erases_them_and_keeps_their_work(f: Fixture) {
         .finish_ingest(repo.id, &[], &[], ("git", "/one", "d"))
         .await
         .unwrap();
-    let events = all_events();
+    let mut events = all_events();
+    events.pull_requests[0].review_requests = vec!["OctoCat".into(), "team:web".into()];
     let mut body = serde_json::to_vec(&serde_json::json!({
         "pusher": {"name": "ann", "email": "ANN@example.com"},
         "sender": {"login": "octocat"},
@@ -1262,6 +1264,7 @@ async fn forgetting_a_person_erases_them_and_keeps_their_work(f: Fixture) {
     }
     let prs = f.store.pull_requests().await.unwrap();
     assert_eq!(prs[0].author, "forgotten-1");
+    assert_eq!(prs[0].review_requests, ["forgotten-1", "team:web"]);
     assert_eq!(f.store.reviews().await.unwrap()[0].reviewer, "forgotten-1");
     let pushed = f.store.pushed_commits().await.unwrap();
     assert_eq!(pushed[0].author_email, "forgotten-1");

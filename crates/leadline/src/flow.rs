@@ -27,6 +27,16 @@ struct Report {
     groups: Vec<Group>,
     /// Across all repositories (from git history).
     onboarding: Onboarding,
+    /// Per configured team, by its members' emails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    team_onboarding: Vec<TeamOnboarding>,
+}
+
+#[derive(Serialize)]
+struct TeamOnboarding {
+    team: String,
+    #[serde(flatten)]
+    onboarding: Onboarding,
 }
 
 #[derive(Serialize)]
@@ -122,6 +132,21 @@ pub async fn run(
             let pairs: Vec<(&str, Millis)> =
                 changes.iter().map(|(a, t)| (a.as_str(), *t)).collect();
             r.onboarding = flow::onboarding(&pairs, w, options);
+            r.team_onboarding = teams
+                .iter()
+                .map(|t| {
+                    let members: Vec<String> = t.members.iter().map(|m| m.to_lowercase()).collect();
+                    let theirs: Vec<(&str, Millis)> = pairs
+                        .iter()
+                        .copied()
+                        .filter(|(author, _)| members.contains(&author.to_lowercase()))
+                        .collect();
+                    TeamOnboarding {
+                        team: t.name.clone(),
+                        onboarding: flow::onboarding(&theirs, w, options),
+                    }
+                })
+                .collect();
             r
         })
         .collect();
@@ -254,6 +279,7 @@ fn report(d: &Data<'_>, w: Window) -> Report {
         until: utc(w.until),
         groups,
         onboarding: Onboarding::default(),
+        team_onboarding: Vec::new(),
     }
 }
 
@@ -358,6 +384,15 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
         r.onboarding.newcomers,
         duration(&r.onboarding.to_tenth_change)
     )?;
+    for t in &r.team_onboarding {
+        writeln!(
+            out,
+            "  {}: {} newcomers; first to tenth change {}",
+            t.team,
+            t.onboarding.newcomers,
+            duration(&t.onboarding.to_tenth_change)
+        )?;
+    }
     for g in &r.groups {
         let (p, b) = (&g.keys.pull_requests, &g.keys.builds);
         writeln!(out, "{}", g.group)?;

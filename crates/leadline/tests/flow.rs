@@ -53,6 +53,38 @@ fn onboarding_of_newcomers_from_history() {
         assert_eq!(to_tenth["count"], 3);
         assert_eq!(to_tenth["median_seconds"], (18 * DAY) as f64);
         assert_eq!(to_tenth["p90_seconds"], (27 * DAY) as f64);
+        // Per team, by members' emails: ann, bob and cat are "checkout".
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("leadline.toml");
+        std::fs::write(
+            &config,
+            "[[teams]]\nname = \"checkout\"\nmembers = [\"ann@example.com\", \"BOB@example.com\", \"cat@example.com\"]\n\n[[teams]]\nname = \"ops\"\nmembers = [\"founder@example.com\"]\n",
+        )
+        .unwrap();
+        let by_team: Value = serde_json::from_slice(&store.run(&[
+            "--config".as_ref(),
+            config.as_os_str(),
+            "flow".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            "--since".as_ref(),
+            "2024-01-01".as_ref(),
+            "--until".as_ref(),
+            "2024-04-01".as_ref(),
+        ]))
+        .unwrap();
+        let teams = by_team["team_onboarding"].as_array().unwrap();
+        assert_eq!(teams[0]["team"], "checkout");
+        assert_eq!(teams[0]["newcomers"], 3);
+        assert_eq!(
+            teams[0]["to_tenth_change"]["median_seconds"],
+            (18 * DAY) as f64
+        );
+        // The founder started before the window: no newcomer in ops.
+        assert_eq!(
+            (teams[1]["team"].as_str(), teams[1]["newcomers"].as_u64()),
+            (Some("ops"), Some(0))
+        );
         // The table says it too (its default window, the 90 days up to the newest commit,
         // also holds the founder's first commit), and names no one.
         let table = String::from_utf8(store.run(&["flow".as_ref()])).unwrap();

@@ -40,6 +40,7 @@ fn pr(p: Pr) -> PullRequest {
         changed_files: Some(p.files),
         commits: Some(1),
         labels: vec![],
+        review_requests: vec![],
     }
 }
 

@@ -309,6 +309,12 @@ async fn merge_request(
             .iter()
             .filter_map(|l| l.as_str().map(str::to_owned))
             .collect(),
+        review_requests: doc
+            .get("reviewers")
+            .array()?
+            .iter()
+            .filter_map(|r| r.get("username")?.as_str().map(str::to_owned))
+            .collect(),
     });
     synced.pull_requests += 1;
     Ok(())

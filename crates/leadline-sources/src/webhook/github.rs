@@ -171,6 +171,40 @@ fn labels(items: &[Value], path: &str) -> Result<Vec<String>, MappingError> {
         .collect()
 }
 
+/// Who a pull request asks to review: people's logins and `team:<slug>` for teams.
+fn requested(doc: &Doc<'_>) -> Result<Vec<String>, MappingError> {
+    let mut out = Vec::new();
+    for (i, r) in doc
+        .get("pull_request.requested_reviewers")
+        .array()?
+        .iter()
+        .enumerate()
+    {
+        let login = Doc(r).get("login").str().map_err(|e| {
+            MappingError::new(
+                &format!("pull_request.requested_reviewers.{i}.{}", e.field),
+                e.message.clone(),
+            )
+        })?;
+        out.push(login.to_owned());
+    }
+    for (i, t) in doc
+        .get("pull_request.requested_teams")
+        .array()?
+        .iter()
+        .enumerate()
+    {
+        let slug = Doc(t).get("slug").str().map_err(|e| {
+            MappingError::new(
+                &format!("pull_request.requested_teams.{i}.{}", e.field),
+                e.message.clone(),
+            )
+        })?;
+        out.push(format!("team:{slug}"));
+    }
+    Ok(out)
+}
+
 fn pull_request(doc: &Doc<'_>) -> Mapped {
     let pr = |field: &'static str| doc.get(field);
     let merged_at = pr("pull_request.merged_at").opt_time()?;
@@ -207,6 +241,7 @@ fn pull_request(doc: &Doc<'_>) -> Mapped {
             changed_files: pr("pull_request.changed_files").opt_int()?,
             commits: pr("pull_request.commits").opt_int()?,
             labels: labels(pr("pull_request.labels").array()?, "pull_request.labels")?,
+            review_requests: requested(doc)?,
         }],
         ..Events::default()
     }))

@@ -171,6 +171,12 @@ fn merge_request(doc: &Doc<'_>) -> Mapped {
             changed_files: None,
             commits: None,
             labels,
+            review_requests: doc
+                .get("reviewers")
+                .array()?
+                .iter()
+                .filter_map(|r| r.get("username")?.as_str().map(str::to_owned))
+                .collect(),
         }],
         ..Events::default()
     }))

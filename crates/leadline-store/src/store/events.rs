@@ -20,7 +20,7 @@ macro_rules! put_pull_requests {
             let mut q = QueryBuilder::new(
                 "INSERT INTO pull_requests (forge, repo, number, title, author, state, draft, created_at, \
                  first_commit_at, rework_commits, updated_at, merged_at, closed_at, base_ref, head_sha, merge_sha, additions, deletions, \
-                 changed_files, commits, labels) ",
+                 changed_files, commits, labels, review_requests) ",
             );
             q.push_values(chunk, |mut b, p: &PullRequest| {
                 b.push_bind(&p.forge)
@@ -43,7 +43,8 @@ macro_rules! put_pull_requests {
                     .push_bind(p.deletions)
                     .push_bind(p.changed_files)
                     .push_bind(p.commits)
-                    .push_bind(serde_json::Value::from(p.labels.clone()).to_string());
+                    .push_bind(serde_json::Value::from(p.labels.clone()).to_string())
+                    .push_bind(serde_json::Value::from(p.review_requests.clone()).to_string());
             });
             q.push(
                 " ON CONFLICT (forge, repo, number) DO UPDATE SET title = excluded.title, \
@@ -54,7 +55,8 @@ macro_rules! put_pull_requests {
                  merged_at = excluded.merged_at, closed_at = excluded.closed_at, base_ref = excluded.base_ref, \
                  head_sha = excluded.head_sha, merge_sha = excluded.merge_sha, additions = excluded.additions, \
                  deletions = excluded.deletions, changed_files = excluded.changed_files, \
-                 commits = excluded.commits, labels = excluded.labels \
+                 commits = excluded.commits, labels = excluded.labels, \
+                 review_requests = excluded.review_requests \
                  WHERE excluded.updated_at >= pull_requests.updated_at",
             );
             q.build()
@@ -458,8 +460,8 @@ impl SqlStore {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT forge, repo, number, title, author, state, draft, created_at, first_commit_at, rework_commits, updated_at, merged_at, \
-                 closed_at, base_ref, head_sha, merge_sha, additions, deletions, changed_files, commits, labels \
-                 FROM pull_requests ORDER BY forge, repo, number",
+                 closed_at, base_ref, head_sha, merge_sha, additions, deletions, changed_files, commits, labels, \
+                 review_requests FROM pull_requests ORDER BY forge, repo, number",
             )
             .fetch_all(pool)
             .await
@@ -467,6 +469,7 @@ impl SqlStore {
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 let labels: String = col!(row, "labels");
+                let requests: String = col!(row, "review_requests");
                 out.push(PullRequest {
                     forge: col!(row, "forge"),
                     repo: col!(row, "repo"),
@@ -490,6 +493,9 @@ impl SqlStore {
                     commits: col!(row, "commits"),
                     labels: serde_json::from_str(&labels).map_err(|_| {
                         StoreError::Corrupt(format!("unreadable pull request labels {labels:?}"))
+                    })?,
+                    review_requests: serde_json::from_str(&requests).map_err(|_| {
+                        StoreError::Corrupt(format!("unreadable review requests {requests:?}"))
                     })?,
                 });
             }

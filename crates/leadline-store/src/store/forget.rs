@@ -153,6 +153,30 @@ impl SqlStore {
                         .map_err(backend(context))?;
                 }
             }
+            // Review requests name people too (a JSON array of logins).
+            let requested: Vec<(String, String, i64, String)> = sqlx::query_as(
+                "SELECT forge, repo, number, review_requests FROM pull_requests WHERE review_requests <> '[]'",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend(context))?;
+            for (forge, repo, number, text) in requested {
+                let Ok(mut value) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
+                if scrub(&mut value, &[], &logins, with) {
+                    sqlx::query(
+                        "UPDATE pull_requests SET review_requests = $1 WHERE forge = $2 AND repo = $3 AND number = $4",
+                    )
+                    .bind(value.to_string())
+                    .bind(&forge)
+                    .bind(&repo)
+                    .bind(number)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+                }
+            }
             for login in &logins {
                 report.pull_requests +=
                     sqlx::query("UPDATE pull_requests SET author = $1 WHERE lower(author) = $2")
