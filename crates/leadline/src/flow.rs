@@ -30,6 +30,9 @@ struct Report {
     /// Per configured team, by its members' emails.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     team_onboarding: Vec<TeamOnboarding>,
+    /// Per ingested repository (`team` holds the repository's name): newcomers to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    repository_onboarding: Vec<TeamOnboarding>,
 }
 
 #[derive(Serialize)]
@@ -99,7 +102,8 @@ pub async fn run(
     };
     let changes = git_changes(store).await?;
     let plain: Vec<Build> = builds.iter().map(|(_, b)| b.clone()).collect();
-    let window = window(args, &prs, &plain, &changes)?;
+    let times: Vec<(String, Millis)> = changes.iter().map(|(_, a, t, _)| (a.clone(), *t)).collect();
+    let window = window(args, &prs, &plain, &times)?;
     let files = store.pull_request_files().await?;
     let code_owners = store.code_owners().await?;
     let ownership = Ownership::new(teams, &files, &code_owners);
@@ -129,9 +133,28 @@ pub async fn run(
         .iter()
         .map(|&w| {
             let mut r = report(&data, w);
-            let pairs: Vec<(&str, Millis)> =
-                changes.iter().map(|(a, t)| (a.as_str(), *t)).collect();
+            let pairs: Vec<(&str, Millis)> = changes
+                .iter()
+                .filter(|(_, _, _, first)| *first)
+                .map(|(_, a, t, _)| (a.as_str(), *t))
+                .collect();
             r.onboarding = flow::onboarding(&pairs, w, options);
+            let mut repos: Vec<&str> = changes.iter().map(|(r, ..)| r.as_str()).collect();
+            repos.dedup();
+            r.repository_onboarding = repos
+                .into_iter()
+                .map(|repo| {
+                    let theirs: Vec<(&str, Millis)> = changes
+                        .iter()
+                        .filter(|(r, ..)| r == repo)
+                        .map(|(_, a, t, _)| (a.as_str(), *t))
+                        .collect();
+                    TeamOnboarding {
+                        team: repo.to_owned(),
+                        onboarding: flow::onboarding(&theirs, w, options),
+                    }
+                })
+                .collect();
             r.team_onboarding = teams
                 .iter()
                 .map(|t| {
@@ -280,17 +303,20 @@ fn report(d: &Data<'_>, w: Window) -> Report {
         groups,
         onboarding: Onboarding::default(),
         team_onboarding: Vec::new(),
+        repository_onboarding: Vec::new(),
     }
 }
 
-/// Every non-merge commit of every repository (once per sha): (author email, commit time).
-async fn git_changes(store: &Arc<dyn Store>) -> Result<Vec<(String, Millis)>> {
+/// Every non-merge commit of every ingested repository: (repository name, author email, commit
+/// time). A commit in several repositories (forks) counts in each, and once overall.
+async fn git_changes(store: &Arc<dyn Store>) -> Result<Vec<(String, String, Millis, bool)>> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for repo in store.repositories().await? {
         for c in store.commit_facts(repo.id).await? {
-            if !c.is_merge && seen.insert(c.sha) {
-                out.push((c.author_email, c.committed_at));
+            if !c.is_merge {
+                let first = seen.insert(c.sha);
+                out.push((repo.name.clone(), c.author_email, c.committed_at, first));
             }
         }
     }
@@ -384,7 +410,7 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
         r.onboarding.newcomers,
         duration(&r.onboarding.to_tenth_change)
     )?;
-    for t in &r.team_onboarding {
+    for t in r.team_onboarding.iter().chain(&r.repository_onboarding) {
         writeln!(
             out,
             "  {}: {} newcomers; first to tenth change {}",

@@ -53,6 +53,10 @@ fn onboarding_of_newcomers_from_history() {
         assert_eq!(to_tenth["count"], 3);
         assert_eq!(to_tenth["median_seconds"], (18 * DAY) as f64);
         assert_eq!(to_tenth["p90_seconds"], (27 * DAY) as f64);
+        // Per repository: the one repository holds the same newcomers.
+        let repos = report["repository_onboarding"].as_array().unwrap();
+        assert_eq!(repos.len(), 1);
+        assert_eq!(repos[0]["newcomers"], 3);
         // Per team, by members' emails: ann, bob and cat are "checkout".
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("leadline.toml");
