@@ -290,7 +290,17 @@ async fn sync_pulls(
                 cursor.pulls.complete();
                 return save(sink, Events::default(), cursor).await;
             }
-            Fetched::Page { body, etag, next } => (body, etag, next),
+            Fetched::Page {
+                body,
+                etag,
+                next,
+                total,
+            } => {
+                if let Some(total) = total.filter(|_| first_page) {
+                    sink.total("pull requests", total);
+                }
+                (body, etag, next)
+            }
         };
         if first_page {
             cursor.pulls.pending_etag = page_etag;

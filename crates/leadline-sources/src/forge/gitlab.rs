@@ -43,9 +43,15 @@ pub async fn sync_project(
     let mut url = cursor.pulls.next.clone().unwrap_or(first);
     loop {
         synced.requests += 1;
-        let Fetched::Page { body, next, .. } = client.get(&url, None, sink).await? else {
+        let Fetched::Page {
+            body, next, total, ..
+        } = client.get(&url, None, sink).await?
+        else {
             break;
         };
+        if let Some(total) = total.filter(|_| synced.pull_requests == 0) {
+            sink.total("merge requests", total);
+        }
         let mut events = Events::default();
         for mr in list(&body, &url)? {
             let updated = mr.get("updated_at").and_then(Value::as_str).unwrap_or("");

@@ -84,6 +84,9 @@ pub enum Fetched {
         etag: Option<String>,
         /// The `rel="next"` link.
         next: Option<String>,
+        /// How many items the whole listing holds, when the forge tells (GitLab's `X-Total`) or
+        /// lets it be estimated (the page number of GitHub's `rel="last"` link × `per_page`).
+        total: Option<u64>,
     },
 }
 
@@ -183,10 +186,14 @@ impl Client {
                         url: url.to_owned(),
                         message: e.to_string(),
                     })?;
+                    let total = header("x-total")
+                        .and_then(|t| t.trim().parse().ok())
+                        .or_else(|| header("link").and_then(|l| estimated_total(l, url)));
                     return Ok(Fetched::Page {
                         body,
                         etag: header("etag").map(str::to_owned),
                         next: header("link").and_then(next_link),
+                        total,
                     });
                 }
                 401 => {
@@ -287,26 +294,60 @@ fn rate_limit_wait(headers: &HeaderMap) -> Duration {
     Duration::from_secs(60)
 }
 
-/// The `rel="next"` target of a `Link` header.
-fn next_link(link: &str) -> Option<String> {
+/// The target of the `rel` link in a `Link` header.
+fn link_rel(link: &str, rel: &str) -> Option<String> {
+    let wanted = format!("rel=\"{rel}\"");
     link.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
-        params
-            .split(';')
-            .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| {
-                target
-                    .trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_owned()
-            })
+        params.split(';').any(|p| p.trim() == wanted).then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
     })
+}
+
+fn next_link(link: &str) -> Option<String> {
+    link_rel(link, "next")
+}
+
+/// Items in a listing whose last page the `Link` header names: pages × `per_page` (an upper
+/// bound, good enough for an ETA).
+fn estimated_total(link: &str, url: &str) -> Option<u64> {
+    let param = |u: &str, name: &str| -> Option<u64> {
+        let query = u.split_once('?')?.1;
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))?
+            .parse()
+            .ok()
+    };
+    let last = link_rel(link, "last")?;
+    let pages = param(&last, "page")?;
+    let per_page = param(&last, "per_page")
+        .or_else(|| param(url, "per_page"))
+        .unwrap_or(30);
+    Some(pages * per_page)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn totals_from_headers() {
+        let link = r#"<https://api.github.com/repositories/1/pulls?state=all&per_page=100&page=2>; rel="next", <https://api.github.com/repositories/1/pulls?state=all&per_page=100&page=7>; rel="last""#;
+        assert_eq!(
+            estimated_total(link, "https://x/pulls?per_page=100"),
+            Some(700)
+        );
+        assert_eq!(
+            estimated_total(r#"<https://x/y?page=2>; rel="next""#, "https://x/y"),
+            None
+        );
+    }
 
     #[test]
     fn next_links() {
