@@ -383,37 +383,16 @@ async fn sync_code_owners(
     sink: &mut impl Sink,
     synced: &mut Synced,
 ) -> Result<(), ForgeError> {
-    use base64::Engine;
-    let mut rules = Vec::new();
-    for path in CODEOWNERS_PATHS {
-        synced.requests += 1;
-        let url = client.url(&format!(
-            "/projects/{id}/repository/files/{}?ref=HEAD",
-            project_id(path).replace('.', "%2E")
-        ));
-        let body = match client.get(&url, None, sink).await {
-            Ok(Fetched::Page { body, .. }) => body,
-            Ok(Fetched::NotModified) | Err(ForgeError::NotFound { .. }) => continue,
-            Err(e) => return Err(e),
-        };
-        let encoded: String = body
-            .get("content")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|e| ForgeError::Body {
-                url: url.clone(),
-                message: format!("CODEOWNERS content is not base64: {e}"),
-            })?;
-        rules = leadline_core::codeowners::parse(&String::from_utf8_lossy(&bytes))
-            .into_iter()
-            .map(|r| (r.pattern, r.owners))
-            .collect();
-        break;
-    }
+    let urls: Vec<String> = CODEOWNERS_PATHS
+        .iter()
+        .map(|path| {
+            client.url(&format!(
+                "/projects/{id}/repository/files/{}?ref=HEAD",
+                project_id(path).replace('.', "%2E")
+            ))
+        })
+        .collect();
+    let rules = super::code_owners(client, &urls, sink, synced).await?;
     let events = Events {
         code_owners: vec![leadline_core::events::CodeOwnersFile {
             forge: FORGE.into(),

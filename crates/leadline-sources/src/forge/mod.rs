@@ -256,6 +256,44 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The CODEOWNERS rules in the first of `urls` that exists (a contents object with base64
+/// `content`, as both forges answer), or none when none does.
+pub(crate) async fn code_owners(
+    client: &Client,
+    urls: &[String],
+    sink: &mut impl Sink,
+    synced: &mut github::Synced,
+) -> Result<Vec<(String, Vec<String>)>, ForgeError> {
+    use base64::Engine;
+    for url in urls {
+        synced.requests += 1;
+        let body = match client.get(url, None, sink).await {
+            Ok(Fetched::Page { body, .. }) => body,
+            Ok(Fetched::NotModified) | Err(ForgeError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let encoded: String = body
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| ForgeError::Body {
+                url: url.clone(),
+                message: format!("CODEOWNERS content is not base64: {e}"),
+            })?;
+        return Ok(
+            leadline_core::codeowners::parse(&String::from_utf8_lossy(&bytes))
+                .into_iter()
+                .map(|r| (r.pattern, r.owners))
+                .collect(),
+        );
+    }
+    Ok(Vec::new())
+}
+
 /// Rework of a pull request: how many of its commits (their times read by `time_of`) were
 /// written after `first_review`; unknown without a review.
 pub(crate) fn rework(
