@@ -8,6 +8,7 @@ pub mod codeowners;
 pub mod dora;
 pub mod events;
 pub mod flow;
+pub mod health;
 pub mod model;
 pub mod pseudonym;
 pub mod store;

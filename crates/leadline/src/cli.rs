@@ -52,6 +52,8 @@ pub enum Command {
     Dora(DoraArgs),
     /// Flow: pull request cycle time and its phases, review coverage and load, build health
     Flow(FlowArgs),
+    /// Code health from history: the most changed files and the files that change together
+    Health(HealthArgs),
     /// Serve the JSON API, webhooks, the dashboard and /metrics
     Serve(ServeArgs),
     /// Create, list and revoke API tokens
@@ -96,6 +98,34 @@ pub struct FlowArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
     pub format: DoraFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Only this repository (by name) [default: each ingested repository]
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 365 days before --until]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the repository's newest commit]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Coupling: both files changed in at least this many commits
+    #[arg(long, default_value_t = 5)]
+    pub min_revisions: usize,
+    /// Coupling: shared commits / average revisions, at least this
+    #[arg(long, default_value_t = 0.3)]
+    pub min_degree: f64,
+    /// Commits changing more files than this are left out of coupling
+    #[arg(long, default_value_t = 50)]
+    pub max_files: usize,
+    /// How many files and pairs to show
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,6 +11,7 @@ mod dora_table;
 mod export;
 mod flow;
 mod forge;
+mod health;
 mod import;
 mod ingest;
 mod time;
@@ -152,6 +153,7 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
             )
             .await?
         }
+        Command::Health(args) => health::run(&store, &args, &mut stdout).await?,
         Command::Serve(args) => {
             drop(stdout);
             let addr = args.addr.unwrap_or_else(|| settings.server.addr.clone());
