@@ -181,6 +181,7 @@ mod tests {
             sha: sha.into(),
             path: path.as_bytes().to_vec(),
             committed_at: at,
+            author_email: "ann@example.com".into(),
             added,
             deleted,
         }

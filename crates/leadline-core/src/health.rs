@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::model::Millis;
+
 /// One file change: (commit, path, lines added, lines deleted); binary files have no counts.
 pub type FileChange<'a> = (&'a str, &'a str, Option<u64>, Option<u64>);
 
@@ -121,6 +123,89 @@ pub fn coupling(changes: &[FileChange<'_>], t: Thresholds) -> Vec<Coupled> {
     out
 }
 
+/// One file change with its author and time, for knowledge and age.
+pub type AuthoredChange<'a> = (&'a str, &'a str, Millis);
+
+/// What an area (a directory) depends on: how many people know it, how much one of them holds,
+/// whether those who know it are still around, how long it has been left alone. Never names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaKnowledge {
+    pub area: String,
+    /// Changes to it in the window.
+    pub changes: usize,
+    /// Distinct authors of those changes.
+    pub active_authors: usize,
+    /// The share of those changes by the author with the most (no name given).
+    pub main_author_share: Option<f64>,
+    /// Every active author has left (no commit anywhere in the repository for `left_after`).
+    pub knowledge_risk: bool,
+    /// Days from its last change (ever) to the window's end.
+    pub age_days: f64,
+}
+
+/// The area of a path: its first `depth` directories (`.` for files at the root).
+pub fn area(path: &str, depth: usize) -> String {
+    let dirs: Vec<&str> = path.split('/').collect();
+    if dirs.len() <= 1 {
+        return ".".to_owned();
+    }
+    dirs[..(dirs.len() - 1).min(depth)].join("/")
+}
+
+/// Knowledge and age per area. `changes` is (path, author, time) of every file change in the
+/// repository's history; the window chooses the active authors, and an author has left when
+/// their last commit is more than `left_after` before the window's end.
+pub fn knowledge(
+    changes: &[AuthoredChange<'_>],
+    window: crate::dora::Window,
+    left_after: Millis,
+    depth: usize,
+) -> Vec<AreaKnowledge> {
+    let mut last_seen: HashMap<&str, Millis> = HashMap::new();
+    for (_, author, at) in changes {
+        let seen = last_seen.entry(author).or_insert(*at);
+        *seen = (*seen).max(*at);
+    }
+    let gone = |author: &str| {
+        last_seen
+            .get(author)
+            .is_none_or(|at| *at < window.until - left_after)
+    };
+    struct Area<'a> {
+        last: Millis,
+        by_author: HashMap<&'a str, usize>,
+    }
+    let mut areas: BTreeMap<String, Area<'_>> = BTreeMap::new();
+    for (path, author, at) in changes {
+        if *at >= window.until {
+            continue;
+        }
+        let a = areas.entry(area(path, depth)).or_insert(Area {
+            last: *at,
+            by_author: HashMap::new(),
+        });
+        a.last = a.last.max(*at);
+        if window.since <= *at {
+            *a.by_author.entry(author).or_default() += 1;
+        }
+    }
+    areas
+        .into_iter()
+        .map(|(name, a)| {
+            let changes: usize = a.by_author.values().sum();
+            let top = a.by_author.values().copied().max();
+            AreaKnowledge {
+                area: name,
+                changes,
+                active_authors: a.by_author.len(),
+                main_author_share: top.map(|t| t as f64 / changes as f64),
+                knowledge_risk: !a.by_author.is_empty() && a.by_author.keys().all(|p| gone(p)),
+                age_days: (window.until - a.last) as f64 / 86_400_000.0,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +241,59 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// area, changes, active authors, main author's share, knowledge risk, age in days
+    type AreaRow<'a> = (&'a str, usize, usize, Option<f64>, bool, f64);
+
+    /// docs/metrics.md, "Knowledge and age": days 0-100, window [day 40, day 100), authors have
+    /// left after 30 days without a commit.
+    #[test]
+    fn worked_example_knowledge() {
+        const D: i64 = 86_400_000;
+        let changes: Vec<AuthoredChange<'_>> = vec![
+            // api/: ann (3) and bob (1) in the window; ann is still active.
+            ("api/a.rs", "ann", 50 * D),
+            ("api/a.rs", "ann", 60 * D),
+            ("api/b.rs", "ann", 95 * D),
+            ("api/b.rs", "bob", 45 * D),
+            // billing/: only cat in the window, and cat's last commit is day 55: left.
+            ("billing/x.rs", "cat", 55 * D),
+            ("billing/x.rs", "cat", 50 * D),
+            ("billing/y.rs", "dan", 10 * D),
+            // docs/: nothing since day 20.
+            ("docs/intro.md", "ann", 20 * D),
+            ("README.md", "bob", 45 * D),
+        ];
+        let window = crate::dora::Window {
+            since: 40 * D,
+            until: 100 * D,
+        };
+        let k = knowledge(&changes, window, 30 * D, 1);
+        let rows: Vec<AreaRow<'_>> = k
+            .iter()
+            .map(|a| {
+                (
+                    a.area.as_str(),
+                    a.changes,
+                    a.active_authors,
+                    a.main_author_share,
+                    a.knowledge_risk,
+                    a.age_days,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (".", 1, 1, Some(1.0), true, 55.0),
+                ("api", 4, 2, Some(0.75), false, 5.0),
+                ("billing", 2, 1, Some(1.0), true, 45.0),
+                ("docs", 0, 0, None, false, 80.0),
+            ]
+        );
+        assert_eq!(area("src/a/b.rs", 2), "src/a");
+        assert_eq!(area("src/b.rs", 2), "src");
     }
 
     #[test]

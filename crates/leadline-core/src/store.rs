@@ -109,6 +109,8 @@ pub struct ChurnRow {
     pub sha: String,
     pub path: Vec<u8>,
     pub committed_at: Millis,
+    /// The commit's (canonical) author: personal data, for knowledge counts only.
+    pub author_email: String,
     pub added: Option<u64>,
     pub deleted: Option<u64>,
 }

@@ -798,7 +798,7 @@ impl Store for SqlStore {
     async fn churn_since(&self, repo_id: i64, since: Millis) -> StoreResult<Vec<ChurnRow>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT f.sha, f.path, c.committed_at, f.added, f.deleted \
+                "SELECT f.sha, f.path, c.committed_at, c.author_email, f.added, f.deleted \
                  FROM commits c JOIN file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha \
                  WHERE c.repo_id = $1 AND c.committed_at >= $2",
             )
@@ -813,6 +813,7 @@ impl Store for SqlStore {
                     sha: col!(row, "sha"),
                     path: col!(row, "path"),
                     committed_at: col!(row, "committed_at"),
+                    author_email: col!(row, "author_email"),
                     added: uncount(col!(row, "added")),
                     deleted: uncount(col!(row, "deleted")),
                 });

@@ -123,6 +123,12 @@ pub struct HealthArgs {
     /// How many files and pairs to show
     #[arg(long, default_value_t = 20)]
     pub top: usize,
+    /// Areas are the first N directories of a path
+    #[arg(long, default_value_t = 1)]
+    pub depth: usize,
+    /// An author with no commit for this many days before the window's end has left
+    #[arg(long, default_value_t = 90)]
+    pub left_after_days: i64,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,

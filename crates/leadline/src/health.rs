@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use comfy_table::{Cell, CellAlignment};
-use leadline_core::health::{self, Coupled, FileActivity, Thresholds};
+use leadline_core::dora::Window;
+use leadline_core::health::{self, AreaKnowledge, Coupled, FileActivity, Thresholds};
 use leadline_core::store::Store;
 use serde::Serialize;
 
@@ -22,6 +23,8 @@ struct Report {
     until: String,
     files: Vec<FileActivity>,
     coupling: Vec<Coupled>,
+    /// Knowledge and age per area.
+    areas: Vec<AreaKnowledge>,
 }
 
 pub async fn run(store: &Arc<dyn Store>, args: &HealthArgs, out: &mut dyn Write) -> Result<()> {
@@ -71,12 +74,24 @@ pub async fn run(store: &Arc<dyn Store>, args: &HealthArgs, out: &mut dyn Write)
         files.truncate(args.top);
         let mut coupling = health::coupling(&changes, thresholds);
         coupling.truncate(args.top);
+        let authored: Vec<health::AuthoredChange<'_>> = rows
+            .iter()
+            .zip(&paths)
+            .map(|(r, p)| (p.as_str(), r.author_email.as_str(), r.committed_at))
+            .collect();
+        let areas = health::knowledge(
+            &authored,
+            Window { since, until },
+            args.left_after_days.max(0) * DAY_MS,
+            args.depth.max(1),
+        );
         reports.push(Report {
             repository: repo.name,
             since: utc(since),
             until: utc(until),
             files,
             coupling,
+            areas,
         });
     }
     match args.format {
@@ -107,6 +122,33 @@ fn print(r: &Report, out: &mut dyn Write) -> Result<()> {
             Cell::new(&f.path),
             Cell::new(f.revisions).set_alignment(CellAlignment::Right),
             Cell::new(f.churn).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    let mut t = crate::dora_table::table(&[
+        "area",
+        "changes",
+        "active authors",
+        "main author's share",
+        "knowledge risk",
+        "days since a change",
+    ]);
+    for a in &r.areas {
+        t.add_row(vec![
+            Cell::new(&a.area),
+            Cell::new(a.changes).set_alignment(CellAlignment::Right),
+            Cell::new(a.active_authors).set_alignment(CellAlignment::Right),
+            Cell::new(
+                a.main_author_share
+                    .map_or_else(|| "n/a".to_owned(), |s| format!("{:.0}%", s * 100.0)),
+            )
+            .set_alignment(CellAlignment::Right),
+            Cell::new(if a.knowledge_risk {
+                "yes: its authors left"
+            } else {
+                ""
+            }),
+            Cell::new(format!("{:.0}", a.age_days)).set_alignment(CellAlignment::Right),
         ]);
     }
     writeln!(out, "{t}")?;

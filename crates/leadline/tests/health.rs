@@ -150,3 +150,59 @@ fn files_and_coupling_equal_a_calculation_from_git_log() {
         );
     }
 }
+
+/// A leaver makes an area a knowledge risk: legacy/ was only ever changed by someone whose last
+/// commit is five months before the newest one; src/ is still worked on.
+#[test]
+fn a_leaver_makes_an_area_a_knowledge_risk() {
+    let repo = GitRepo::new();
+    let day = 86_400;
+    let start = 1_704_067_200;
+    let mut n = 0;
+    let mut commit = |d: i64, who: &str, path: &str| {
+        n += 1;
+        repo.write(path.as_bytes(), format!("{n}\n").as_bytes());
+        let author = format!("{who} <{who}@example.com>");
+        repo.commit_all_at(start + d * day, Some(&author), &format!("c{n}"));
+    };
+    commit(0, "old", "legacy/a.rs");
+    commit(10, "old", "legacy/b.rs");
+    commit(20, "new", "src/main.rs");
+    commit(150, "new", "src/main.rs");
+    commit(170, "new", "src/lib.rs");
+    for store in TestStore::both() {
+        store.ingest(repo.path());
+        let out = store.run(
+            &["health", "--format", "json", "--left-after-days", "90"]
+                .iter()
+                .map(|a| a.as_ref())
+                .collect::<Vec<_>>(),
+        );
+        let reports: Value = serde_json::from_slice(&out).unwrap();
+        let areas: BTreeMap<String, (bool, u64, f64)> = reports[0]["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["area"].as_str().unwrap().to_owned(),
+                    (
+                        a["knowledge_risk"].as_bool().unwrap(),
+                        a["active_authors"].as_u64().unwrap(),
+                        a["age_days"].as_f64().unwrap(),
+                    ),
+                )
+            })
+            .collect();
+        // The window ends at the midnight after day 170, 171 days after the first commit.
+        assert_eq!(areas["legacy"], (true, 1, 161.0), "{}", store.backend);
+        assert_eq!(areas["src"], (false, 1, 1.0), "{}", store.backend);
+        // No output names a person.
+        let table = String::from_utf8(store.run(&["health".as_ref()])).unwrap();
+        assert!(table.contains("yes: its authors left"), "{table}");
+        assert!(
+            !table.contains("old@") && !table.contains("new@"),
+            "{table}"
+        );
+    }
+}
