@@ -68,6 +68,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_review_requests.sql"),
         postgres: include_str!("../migrations/postgres/0011_review_requests.sql"),
     },
+    Migration {
+        version: 12,
+        sqlite: include_str!("../migrations/sqlite/0012_drop_author_index.sql"),
+        postgres: include_str!("../migrations/postgres/0012_drop_author_index.sql"),
+    },
 ];
 
 /// The schema version this build writes.
