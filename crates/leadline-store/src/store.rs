@@ -493,31 +493,39 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend(context))?;
-            let rows = sqlx::query(
-                "SELECT sha, parents, committed_at, author_name, author_email FROM commits \
-                 WHERE repo_id = $1",
+            // The graph is encoded as the rows stream in: holding 100k rows would double the
+            // ingest's peak memory.
+            let authors: Vec<(String, String)> = sqlx::query_as(
+                "SELECT DISTINCT author_name, author_email FROM commits WHERE repo_id = $1",
             )
             .bind(repo_id)
             .fetch_all(&mut *tx)
             .await
             .map_err(backend(context))?;
-            let mut commits = Vec::with_capacity(rows.len());
-            for row in rows {
-                commits.push(graph::Row {
-                    sha: col!(row, "sha"),
-                    parents: col!(row, "parents"),
-                    committed_at: col!(row, "committed_at"),
-                    author_name: col!(row, "author_name"),
-                    author_email: col!(row, "author_email"),
-                });
+            let mut encoder = graph::Encoder::new(authors);
+            {
+                use futures_util::TryStreamExt;
+                let mut rows = sqlx::query(
+                    "SELECT sha, parents, committed_at, author_name, author_email FROM commits \
+                     WHERE repo_id = $1",
+                )
+                .bind(repo_id)
+                .fetch(&mut *tx);
+                while let Some(row) = rows.try_next().await.map_err(backend(context))? {
+                    let (sha, parents): (String, String) = (col!(row, "sha"), col!(row, "parents"));
+                    let (name, email): (String, String) =
+                        (col!(row, "author_name"), col!(row, "author_email"));
+                    encoder.push(&sha, &parents, col!(row, "committed_at"), &name, &email);
+                }
             }
+            let (count, data) = encoder.finish();
             sqlx::query(
                 "INSERT INTO commit_graphs (repo_id, commits, data) VALUES ($1, $2, $3) \
                  ON CONFLICT (repo_id) DO UPDATE SET commits = excluded.commits, data = excluded.data",
             )
             .bind(repo_id)
-            .bind(commits.len() as i64)
-            .bind(graph::encode(&commits))
+            .bind(count as i64)
+            .bind(data)
             .execute(&mut *tx)
             .await
             .map_err(backend(context))?;

@@ -10,44 +10,65 @@ use leadline_core::store::{GraphRow, StoreError, StoreResult};
 
 const MAGIC: &[u8; 4] = b"LLG1";
 
-/// One commit as the commits table holds it.
-pub(super) struct Row {
-    pub sha: String,
-    pub parents: String,
-    pub committed_at: Millis,
-    pub author_name: String,
-    pub author_email: String,
+/// Encodes a graph as its commits arrive; the authors are known up front.
+pub(super) struct Encoder {
+    out: Vec<u8>,
+    authors: Vec<(String, String)>,
+    count_at: usize,
+    count: usize,
 }
 
-pub(super) fn encode(rows: &[Row]) -> Vec<u8> {
-    let mut authors: Vec<(&str, &str)> = rows
-        .iter()
-        .map(|r| (r.author_name.as_str(), r.author_email.as_str()))
-        .collect();
-    authors.sort_unstable();
-    authors.dedup();
-    let mut out = Vec::with_capacity(rows.len() * 100);
-    out.extend_from_slice(MAGIC);
-    put_u32(&mut out, authors.len());
-    for (name, email) in &authors {
-        put_str(&mut out, name);
-        put_str(&mut out, email);
-    }
-    put_u32(&mut out, rows.len());
-    for r in rows {
-        put_str(&mut out, &r.sha);
-        out.extend_from_slice(&r.committed_at.to_le_bytes());
-        let author = authors
-            .binary_search(&(r.author_name.as_str(), r.author_email.as_str()))
-            .unwrap_or_default();
-        put_u32(&mut out, author);
-        let parents: Vec<&str> = r.parents.split_whitespace().collect();
-        out.push(u8::try_from(parents.len()).unwrap_or(u8::MAX));
-        for p in parents.iter().take(u8::MAX as usize) {
-            put_str(&mut out, p);
+impl Encoder {
+    pub(super) fn new(mut authors: Vec<(String, String)>) -> Encoder {
+        authors.sort_unstable();
+        authors.dedup();
+        let mut out = Vec::with_capacity(1 << 20);
+        out.extend_from_slice(MAGIC);
+        put_u32(&mut out, authors.len());
+        for (name, email) in &authors {
+            put_str(&mut out, name);
+            put_str(&mut out, email);
+        }
+        let count_at = out.len();
+        put_u32(&mut out, 0);
+        Encoder {
+            out,
+            authors,
+            count_at,
+            count: 0,
         }
     }
-    out
+
+    pub(super) fn push(
+        &mut self,
+        sha: &str,
+        parents: &str,
+        committed_at: Millis,
+        name: &str,
+        email: &str,
+    ) {
+        put_str(&mut self.out, sha);
+        self.out.extend_from_slice(&committed_at.to_le_bytes());
+        let author = self
+            .authors
+            .binary_search_by(|(n, e)| (n.as_str(), e.as_str()).cmp(&(name, email)))
+            .unwrap_or_default();
+        put_u32(&mut self.out, author);
+        let parents: Vec<&str> = parents.split_whitespace().collect();
+        self.out
+            .push(u8::try_from(parents.len()).unwrap_or(u8::MAX));
+        for p in parents.iter().take(u8::MAX as usize) {
+            put_str(&mut self.out, p);
+        }
+        self.count += 1;
+    }
+
+    /// The number of commits and the encoded graph.
+    pub(super) fn finish(mut self) -> (usize, Vec<u8>) {
+        let count = u32::try_from(self.count).unwrap_or(u32::MAX).to_le_bytes();
+        self.out[self.count_at..self.count_at + 4].copy_from_slice(&count);
+        (self.count, self.out)
+    }
 }
 
 fn put_u32(out: &mut Vec<u8>, n: usize) {
@@ -131,14 +152,22 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    fn row(sha: &str, parents: &str, at: i64, name: &str) -> Row {
-        Row {
-            sha: sha.into(),
-            parents: parents.into(),
-            committed_at: at,
-            author_name: name.into(),
-            author_email: format!("{name}@example.com"),
+    fn row(sha: &str, parents: &str, at: i64, name: &str) -> (String, String, i64, String, String) {
+        (
+            sha.into(),
+            parents.into(),
+            at,
+            name.into(),
+            format!("{name}@example.com"),
+        )
+    }
+
+    fn encode(rows: &[(String, String, i64, String, String)]) -> Vec<u8> {
+        let mut e = Encoder::new(rows.iter().map(|r| (r.3.clone(), r.4.clone())).collect());
+        for (sha, parents, at, name, email) in rows {
+            e.push(sha, parents, *at, name, email);
         }
+        e.finish().1
     }
 
     #[test]
