@@ -41,6 +41,22 @@ macro_rules! repository {
     };
 }
 
+/// Moves the ingest cursor (source, scope) to `$value` inside `$tx`.
+macro_rules! put_cursor {
+    ($tx:ident, $source:expr, $scope:expr, $value:expr, $context:expr) => {
+        sqlx::query(
+            "INSERT INTO ingest_cursors (source, scope, value) VALUES ($1, $2, $3) \
+             ON CONFLICT (source, scope) DO UPDATE SET value = excluded.value",
+        )
+        .bind($source)
+        .bind($scope)
+        .bind($value)
+        .execute(&mut *$tx)
+        .await
+        .map_err(backend($context))?;
+    };
+}
+
 /// Upserts deployments of `$source` inside transaction `$tx`; (source, id) is the key. `$guard`
 /// is appended to the update (`""`, or a `WHERE` limiting which stored rows may change).
 macro_rules! put_deployments {
@@ -483,16 +499,7 @@ impl Store for SqlStore {
                     .await
                     .map_err(backend(context))?;
             }
-            sqlx::query(
-                "INSERT INTO ingest_cursors (source, scope, value) VALUES ($1, $2, $3) \
-                 ON CONFLICT (source, scope) DO UPDATE SET value = excluded.value",
-            )
-            .bind(source)
-            .bind(scope)
-            .bind(value)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend(context))?;
+            put_cursor!(tx, source, scope, value, context);
             // The graph is encoded as the rows stream in: holding 100k rows would double the
             // ingest's peak memory.
             let authors: Vec<(String, String)> = sqlx::query_as(

@@ -397,16 +397,7 @@ impl SqlStore {
             let mut tx = pool.begin().await.map_err(backend(context))?;
             put_events!(tx, source, events, context);
             if let Some((scope, value)) = cursor {
-                sqlx::query(
-                    "INSERT INTO ingest_cursors (source, scope, value) VALUES ($1, $2, $3) \
-                     ON CONFLICT (source, scope) DO UPDATE SET value = excluded.value",
-                )
-                .bind(source)
-                .bind(scope)
-                .bind(value)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend(context))?;
+                put_cursor!(tx, source, scope, value, context);
             }
             tx.commit().await.map_err(backend(context))
         })
