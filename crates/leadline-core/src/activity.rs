@@ -184,6 +184,7 @@ mod tests {
             author_email: "ann@example.com".into(),
             added,
             deleted,
+            complexity: None,
         }
     }
 

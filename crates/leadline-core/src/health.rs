@@ -1,11 +1,15 @@
 //! Code health from history (see "Code health" in `docs/metrics.md`): how often each file
-//! changes, and which files change together (temporal coupling).
+//! changes, where change meets complexity (hotspots), which files change together (temporal
+//! coupling), and who still knows each area.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::model::Millis;
+use crate::dora::Window;
+use crate::model::{Complexity, Millis};
+
+const MONTH_MS: f64 = 365.25 / 12.0 * 86_400_000.0;
 
 /// One file change: (commit, path, lines added, lines deleted); binary files have no counts.
 pub type FileChange<'a> = (&'a str, &'a str, Option<u64>, Option<u64>);
@@ -41,6 +45,135 @@ pub fn activity(changes: &[FileChange<'_>]) -> Vec<FileActivity> {
             .then_with(|| a.path.cmp(&b.path))
     });
     out
+}
+
+/// The commits reachable from `tip` (itself included), as `git log tip` walks them; `parents`
+/// is every known commit with its parents.
+pub fn history_of<'a>(
+    tip: &'a str,
+    parents: &'a [(String, Vec<String>)],
+) -> std::collections::HashSet<&'a str> {
+    let by_sha: HashMap<&str, &[String]> = parents
+        .iter()
+        .map(|(sha, p)| (sha.as_str(), p.as_slice()))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![tip];
+    while let Some(sha) = stack.pop() {
+        if seen.insert(sha) {
+            stack.extend(by_sha.get(sha).into_iter().flat_map(|p| p.iter().map(String::as_str)));
+        }
+    }
+    seen
+}
+
+/// Change frequency and churn per area (see [`area`]): revisions are distinct commits that
+/// changed anything in it.
+pub fn area_activity(changes: &[FileChange<'_>], depth: usize) -> Vec<FileActivity> {
+    let mut by_area: HashMap<String, (std::collections::HashSet<&str>, u64)> = HashMap::new();
+    for (sha, path, added, deleted) in changes {
+        let entry = by_area.entry(area(path, depth)).or_default();
+        entry.0.insert(sha);
+        entry.1 += added.unwrap_or(0) + deleted.unwrap_or(0);
+    }
+    let mut out: Vec<FileActivity> = by_area
+        .into_iter()
+        .map(|(path, (commits, churn))| FileActivity {
+            path,
+            revisions: commits.len(),
+            churn,
+        })
+        .collect();
+    sort_activity(&mut out);
+    out
+}
+
+fn sort_activity(files: &mut [FileActivity]) {
+    files.sort_by(|a, b| {
+        (b.revisions, b.churn)
+            .cmp(&(a.revisions, a.churn))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+}
+
+/// A file at HEAD where change and complexity meet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hotspot {
+    pub path: String,
+    /// Commits that changed it in the window.
+    pub revisions: usize,
+    /// Lines added plus deleted in the window.
+    pub churn: u64,
+    /// Its complexity at HEAD.
+    pub lines: u32,
+    pub indentation: u32,
+    /// lines + indentation.
+    pub complexity: u64,
+    /// revisions × complexity: the ranking.
+    pub score: u64,
+    /// Months from its last change (ever) to the window's end: code age.
+    pub age_months: f64,
+}
+
+/// Files at HEAD ranked by revisions in the window × complexity at HEAD. Files changed in the
+/// window but gone from HEAD, and binary files, are not hotspots. `head` is each file at HEAD
+/// with its complexity; `last_change` is each path's newest change before the window's end.
+pub fn hotspots(
+    activity: &[FileActivity],
+    head: &HashMap<String, Complexity>,
+    last_change: &HashMap<&str, Millis>,
+    until: Millis,
+) -> Vec<Hotspot> {
+    let mut out: Vec<Hotspot> = activity
+        .iter()
+        .filter_map(|f| {
+            let c = head.get(&f.path)?;
+            let at = last_change.get(f.path.as_str()).copied().unwrap_or(until);
+            Some(Hotspot {
+                path: f.path.clone(),
+                revisions: f.revisions,
+                churn: f.churn,
+                lines: c.lines,
+                indentation: c.indentation,
+                complexity: c.score(),
+                score: f.revisions as u64 * c.score(),
+                age_months: months(until - at),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (b.score, b.revisions)
+            .cmp(&(a.score, a.revisions))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    out
+}
+
+/// A duration in months of 365.25 / 12 days.
+pub fn months(ms: Millis) -> f64 {
+    ms as f64 / MONTH_MS
+}
+
+/// The complexity of one file at the end of each bucket: after its last change before that
+/// end, `None` before its first measured change. `changes` are (time, complexity after) of
+/// that file's changes in any order; changes with no complexity (deleted, binary, or mined by
+/// an older leadline) are skipped, so a bucket keeps the last measured value.
+pub fn complexity_trend(
+    changes: &[(Millis, Option<Complexity>)],
+    buckets: &[Window],
+) -> Vec<Option<u64>> {
+    let mut measured: Vec<(Millis, u64)> = changes
+        .iter()
+        .filter_map(|(at, c)| Some((*at, c.as_ref()?.score())))
+        .collect();
+    measured.sort_unstable();
+    buckets
+        .iter()
+        .map(|b| {
+            let before = measured.partition_point(|(at, _)| *at < b.until);
+            before.checked_sub(1).map(|i| measured[i].1)
+        })
+        .collect()
 }
 
 /// When two files count as coupled.
@@ -141,6 +274,8 @@ pub struct AreaKnowledge {
     pub knowledge_risk: bool,
     /// Days from its last change (ever) to the window's end.
     pub age_days: f64,
+    /// The same in months: code age.
+    pub age_months: f64,
 }
 
 /// The area of a path: its first `depth` directories (`.` for files at the root).
@@ -157,7 +292,7 @@ pub fn area(path: &str, depth: usize) -> String {
 /// their last commit is more than `left_after` before the window's end.
 pub fn knowledge(
     changes: &[AuthoredChange<'_>],
-    window: crate::dora::Window,
+    window: Window,
     left_after: Millis,
     depth: usize,
 ) -> Vec<AreaKnowledge> {
@@ -201,6 +336,7 @@ pub fn knowledge(
                 main_author_share: top.map(|t| t as f64 / changes as f64),
                 knowledge_risk: !a.by_author.is_empty() && a.by_author.keys().all(|p| gone(p)),
                 age_days: (window.until - a.last) as f64 / 86_400_000.0,
+                age_months: months(window.until - a.last),
             }
         })
         .collect()
@@ -265,7 +401,7 @@ mod tests {
             ("docs/intro.md", "ann", 20 * D),
             ("README.md", "bob", 45 * D),
         ];
-        let window = crate::dora::Window {
+        let window = Window {
             since: 40 * D,
             until: 100 * D,
         };
@@ -283,6 +419,7 @@ mod tests {
                 )
             })
             .collect();
+        assert!((k[2].age_months - 45.0 / (365.25 / 12.0)).abs() < 1e-9);
         assert_eq!(
             rows,
             [
@@ -294,6 +431,90 @@ mod tests {
         );
         assert_eq!(area("src/a/b.rs", 2), "src/a");
         assert_eq!(area("src/b.rs", 2), "src");
+    }
+
+    #[test]
+    fn history_of_walks_parents_only() {
+        let g: Vec<(String, Vec<String>)> = [
+            ("a", vec![]),
+            ("b", vec!["a"]),
+            ("side", vec!["a"]),
+            ("m", vec!["b", "side"]),
+            ("later", vec!["m"]),
+        ]
+        .into_iter()
+        .map(|(s, p)| (s.to_owned(), p.into_iter().map(str::to_owned).collect()))
+        .collect();
+        let mut h: Vec<&str> = history_of("m", &g).into_iter().collect();
+        h.sort_unstable();
+        assert_eq!(h, ["a", "b", "m", "side"]);
+        assert_eq!(history_of("b", &g).len(), 2);
+    }
+
+    /// docs/metrics.md, "Hotspots": revisions in the window × complexity at HEAD.
+    #[test]
+    fn worked_example_hotspots() {
+        const D: i64 = 86_400_000;
+        let c = |lines, indentation| Complexity { lines, indentation };
+        let changes: Vec<FileChange<'_>> = [
+            ("c1", "a.rs"),
+            ("c2", "a.rs"),
+            ("c3", "a.rs"),
+            ("c4", "a.rs"),
+            ("c1", "b.rs"),
+            ("c5", "b.rs"),
+            ("c1", "gone.rs"),
+            ("c2", "gone.rs"),
+            ("c3", "gone.rs"),
+            ("c4", "gone.rs"),
+            ("c5", "gone.rs"),
+            ("c2", "logo.png"),
+        ]
+        .into_iter()
+        .map(|(sha, path)| (sha, path, Some(1), Some(0)))
+        .collect();
+        let head: HashMap<String, Complexity> = [
+            ("a.rs", c(10, 5)),
+            ("b.rs", c(40, 20)),
+            ("quiet.rs", c(500, 300)),
+        ]
+        .into_iter()
+        .map(|(p, c)| (p.to_owned(), c))
+        .collect();
+        let last: HashMap<&str, Millis> = [("a.rs", 90 * D), ("b.rs", 70 * D)].into();
+        let h = hotspots(&activity(&changes), &head, &last, 100 * D);
+        let rows: Vec<(&str, usize, u64, u64)> = h
+            .iter()
+            .map(|h| (h.path.as_str(), h.revisions, h.complexity, h.score))
+            .collect();
+        assert_eq!(rows, [("b.rs", 2, 60, 120), ("a.rs", 4, 15, 60)]);
+        assert!((h[1].age_months - 10.0 / 30.4375).abs() < 1e-9);
+    }
+
+    /// docs/metrics.md, "Complexity trend": the value after the last measured change before
+    /// each bucket's end.
+    #[test]
+    fn worked_example_trend() {
+        let c = |lines| Some(Complexity {
+            lines,
+            indentation: 0,
+        });
+        let buckets: Vec<Window> = (0..4)
+            .map(|i| Window {
+                since: i * 10,
+                until: i * 10 + 10,
+            })
+            .collect();
+        let changes = [(25, c(12)), (5, c(10)), (12, None), (15, c(14)), (40, c(99))];
+        assert_eq!(
+            complexity_trend(&changes, &buckets),
+            [Some(10), Some(14), Some(12), Some(12)]
+        );
+        assert_eq!(
+            complexity_trend(&changes[1..2], &buckets[..1]),
+            [Some(10)]
+        );
+        assert_eq!(complexity_trend(&[(15, c(3))], &buckets), [None, Some(3), Some(3), Some(3)]);
     }
 
     #[test]
@@ -325,5 +546,11 @@ mod tests {
             files,
             [("a".into(), 4, 8), ("b".into(), 4, 8), ("c".into(), 3, 6)]
         );
+        // At the root, every file is in area `.`: six commits, 22 lines.
+        let areas: Vec<(String, usize, u64)> = area_activity(&changes, 1)
+            .into_iter()
+            .map(|f| (f.path, f.revisions, f.churn))
+            .collect();
+        assert_eq!(areas, [(".".into(), 6, 22)]);
     }
 }

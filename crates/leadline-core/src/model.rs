@@ -80,6 +80,60 @@ pub struct FileChange {
     pub added: Option<u64>,
     pub deleted: Option<u64>,
     pub status: ChangeStatus,
+    /// The complexity of the file after the change; `None` when it was deleted, is binary, or
+    /// is not a regular file (a symlink or submodule).
+    pub complexity: Option<Complexity>,
+}
+
+/// A language-agnostic complexity proxy of a text file (see "Hotspots" in docs/metrics.md):
+/// its non-blank lines and their summed logical indentation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Complexity {
+    /// Lines holding anything but whitespace.
+    pub lines: u32,
+    /// The sum over those lines of their indentation depth: a tab, or four columns of spaces,
+    /// is one level.
+    pub indentation: u32,
+}
+
+impl Complexity {
+    /// Measures `text`. Deeply nested code weighs more than flat code of the same length,
+    /// which is what makes a file hard to change, whatever its language.
+    pub fn of(text: &[u8]) -> Complexity {
+        let mut c = Complexity::default();
+        for line in text.split(|&b| b == b'\n') {
+            let mut columns = 0u32;
+            let mut rest = line;
+            while let [first, tail @ ..] = rest {
+                match first {
+                    b' ' => columns += 1,
+                    b'\t' => columns = (columns / 4 + 1) * 4,
+                    _ => break,
+                }
+                rest = tail;
+            }
+            if rest.iter().any(|b| !b.is_ascii_whitespace()) {
+                c.lines = c.lines.saturating_add(1);
+                c.indentation = c.indentation.saturating_add(columns / 4);
+            }
+        }
+        c
+    }
+
+    /// The single number hotspots use: every non-blank line counts one, plus its depth.
+    pub fn score(self) -> u64 {
+        u64::from(self.lines) + u64::from(self.indentation)
+    }
+}
+
+/// A regular file in the tree HEAD points to, as ingested: what hotspots rank.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeadFile {
+    pub path: Vec<u8>,
+    /// The blob's id, so an unchanged file is not measured again.
+    pub blob: String,
+    /// `None` for binary content.
+    pub complexity: Option<Complexity>,
 }
 
 /// A commit with everything mined from it. Merge commits carry no file changes (as
@@ -187,4 +241,28 @@ pub struct Incident {
     /// The commit that caused it, when known.
     pub cause_sha: Option<String>,
     pub postmortem_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Complexity;
+
+    /// docs/metrics.md, "Hotspots": the complexity of a small file.
+    #[test]
+    fn worked_example_complexity() {
+        let text = b"fn main() {\n    if ok {\n\tgo();\n        }\n\n   \n  }\n";
+        let c = Complexity::of(text);
+        // Non-blank: 5 lines; depths 0, 1, 1 (a tab), 2, 0 (two spaces are not a level).
+        assert_eq!(
+            c,
+            Complexity {
+                lines: 5,
+                indentation: 4
+            }
+        );
+        assert_eq!(c.score(), 9);
+        // CRLF and a missing final newline change nothing; tabs after spaces reach the next stop.
+        assert_eq!(Complexity::of(b"a\r\n  \tb"), Complexity::of(b"a\n\tb"));
+        assert_eq!(Complexity::of(b""), Complexity::default());
+    }
 }

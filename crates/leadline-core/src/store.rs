@@ -7,7 +7,9 @@ use crate::events::{
     ApiToken, Build, CodeOwnersFile, Delivery, Events, PullRequest, PullRequestFiles, PushedCommit,
     Review,
 };
-use crate::model::{Commit, Deployment, Identity, Incident, Millis, Ref, Repository};
+use crate::model::{
+    Commit, Complexity, Deployment, HeadFile, Identity, Incident, Millis, Ref, Repository,
+};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +115,8 @@ pub struct ChurnRow {
     pub author_email: String,
     pub added: Option<u64>,
     pub deleted: Option<u64>,
+    /// The file's complexity after the change (see [`crate::model::FileChange`]).
+    pub complexity: Option<Complexity>,
 }
 
 /// Where the previous page of a keyset-paged listing ended. Pages are ordered by
@@ -263,6 +267,16 @@ pub trait Store: Send + Sync {
     async fn commit_facts(&self, repo_id: i64) -> StoreResult<Vec<CommitFact>>;
 
     /// File changes of the repository's commits committed at or after `since`.
+    /// Every stored commit of a repository as (sha, its parents' shas).
+    async fn commit_parents(&self, repo_id: i64) -> StoreResult<Vec<(String, Vec<String>)>>;
+
+    /// The files at HEAD as last ingested, by path.
+    async fn head_files(&self, repo_id: i64) -> StoreResult<Vec<HeadFile>>;
+
+    /// Replaces the repository's files at HEAD. An ingest calls it before it moves its cursor,
+    /// so a killed run measures HEAD again.
+    async fn replace_head_files(&self, repo_id: i64, files: &[HeadFile]) -> StoreResult<()>;
+
     async fn churn_since(&self, repo_id: i64, since: Millis) -> StoreResult<Vec<ChurnRow>>;
 
     /// Stores deployments of `source` in one transaction; a row whose (source, id) exists

@@ -9,7 +9,9 @@ use gix::diff::blob::Diff;
 use gix::diff::tree::recorder::Change;
 use gix::objs::tree::EntryKind;
 use gix::objs::{FindExt, TreeRefIter};
-use leadline_core::model::{ChangeStatus, Commit, FileChange, Identity, Signature, Trailer};
+use leadline_core::model::{
+    ChangeStatus, Commit, Complexity, FileChange, Identity, Signature, Trailer,
+};
 
 use crate::MineError;
 use crate::attributes::DiffAttributes;
@@ -218,6 +220,7 @@ impl CommitMiner {
                 (a, b) if a.class() != b.class() => ChangeStatus::TypeChanged,
                 _ => ChangeStatus::Modified,
             };
+            let regular = matches!(new, Side::File(_));
             let old = load(&self.repo, old, &mut self.old_blob)?;
             let new = load(&self.repo, new, &mut self.new_blob)?;
             let mode = self
@@ -229,6 +232,7 @@ impl CommitMiner {
                 added: counts.map(|c| c.0),
                 deleted: counts.map(|c| c.1),
                 status,
+                complexity: (regular && counts.is_some()).then(|| Complexity::of(new)),
             });
         }
         Ok(rows)

@@ -5,6 +5,7 @@
 mod attributes;
 mod cache;
 mod commit;
+mod head;
 mod numstat;
 mod refs;
 mod resident;
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 
 use gix::ObjectId;
-use leadline_core::model::Commit;
+use leadline_core::model::{Commit, HeadFile};
 
 pub use refs::RefSnapshot;
 
@@ -133,6 +134,15 @@ impl Miner {
     /// The refs `git log --branches --remotes --tags HEAD` starts from, and a digest of them.
     pub fn refs(&self) -> Result<RefSnapshot, MineError> {
         refs::snapshot(&self.repo.to_thread_local())
+    }
+
+    /// The regular files at HEAD with their complexity (see [`HeadFile`]). Files whose blob is
+    /// unchanged from `known`, the previous snapshot by path, are not read again.
+    pub fn head_files(
+        &self,
+        known: &std::collections::HashMap<Vec<u8>, HeadFile>,
+    ) -> Result<Vec<HeadFile>, MineError> {
+        head::files(&self.repo.to_thread_local(), known)
     }
 
     /// Every commit reachable from `tips`, without decoding trees: cheap next to mining.

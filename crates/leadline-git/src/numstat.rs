@@ -15,7 +15,7 @@ use crate::attributes::DiffMode;
 const BINARY_PROBE_LEN: usize = 8000;
 
 /// True when git would treat `data` as binary.
-fn is_binary(data: &[u8]) -> bool {
+pub(crate) fn is_binary(data: &[u8]) -> bool {
     data[..data.len().min(BINARY_PROBE_LEN)].contains(&0)
 }
 

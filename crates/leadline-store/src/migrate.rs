@@ -73,6 +73,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_drop_author_index.sql"),
         postgres: include_str!("../migrations/postgres/0012_drop_author_index.sql"),
     },
+    Migration {
+        version: 13,
+        sqlite: include_str!("../migrations/sqlite/0013_complexity.sql"),
+        postgres: include_str!("../migrations/postgres/0013_complexity.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -8,7 +8,7 @@ use leadline_core::events::{
     Review,
 };
 use leadline_core::model::{
-    Commit, Deployment, Identity, Incident, Millis, Ref, RefKind, Repository,
+    Commit, Complexity, Deployment, HeadFile, Identity, Incident, Millis, Ref, RefKind, Repository,
 };
 use leadline_core::store::{
     ChurnRow, CommitFact, CommitRow, EventPosition, FileChangeRow, Forget, Forgotten, GraphRow,
@@ -163,12 +163,13 @@ mod forget;
 mod graph;
 
 /// Tables keyed by repository, children before parents.
-const REPOSITORY_TABLES: [&str; 5] = [
+const REPOSITORY_TABLES: [&str; 6] = [
     "file_changes",
     "commit_trailers",
     "commits",
     "refs",
     "commit_graphs",
+    "head_files",
 ];
 
 /// Deletes commits with their file changes and trailers inside transaction `$tx`.
@@ -199,6 +200,23 @@ fn count(v: Option<u64>) -> Option<i64> {
 
 fn uncount(v: Option<i64>) -> Option<u64> {
     v.map(|n| n.max(0) as u64)
+}
+
+/// (lines, indentation) columns of a complexity.
+fn complexity_columns(c: Option<Complexity>) -> (Option<i64>, Option<i64>) {
+    (
+        c.map(|c| i64::from(c.lines)),
+        c.map(|c| i64::from(c.indentation)),
+    )
+}
+
+/// A complexity from its columns: both or nothing.
+fn complexity_of(lines: Option<i64>, indentation: Option<i64>) -> Option<Complexity> {
+    let clamp = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+    Some(Complexity {
+        lines: clamp(lines?),
+        indentation: clamp(indentation?),
+    })
 }
 
 fn split_parents(parents: &str) -> Vec<String> {
@@ -408,15 +426,18 @@ impl Store for SqlStore {
             }
             for chunk in changes.chunks(INSERT_ROWS) {
                 let mut q = QueryBuilder::new(
-                    "INSERT INTO file_changes (repo_id, sha, path, added, deleted, status) ",
+                    "INSERT INTO file_changes (repo_id, sha, path, added, deleted, status, lines, indentation) ",
                 );
                 q.push_values(chunk, |mut b, (sha, f)| {
+                    let (lines, indentation) = complexity_columns(f.complexity);
                     b.push_bind(repo_id)
                         .push_bind(*sha)
                         .push_bind(f.path.as_slice())
                         .push_bind(count(f.added))
                         .push_bind(count(f.deleted))
-                        .push_bind(f.status.code());
+                        .push_bind(f.status.code())
+                        .push_bind(lines)
+                        .push_bind(indentation);
                 });
                 q.push(" ON CONFLICT (repo_id, sha, path) DO NOTHING");
                 q.build()
@@ -813,7 +834,7 @@ impl Store for SqlStore {
     async fn churn_since(&self, repo_id: i64, since: Millis) -> StoreResult<Vec<ChurnRow>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT f.sha, f.path, c.committed_at, c.author_email, f.added, f.deleted \
+                "SELECT f.sha, f.path, c.committed_at, c.author_email, f.added, f.deleted, f.lines, f.indentation \
                  FROM commits c JOIN file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha \
                  WHERE c.repo_id = $1 AND c.committed_at >= $2",
             )
@@ -831,9 +852,76 @@ impl Store for SqlStore {
                     author_email: col!(row, "author_email"),
                     added: uncount(col!(row, "added")),
                     deleted: uncount(col!(row, "deleted")),
+                    complexity: complexity_of(col!(row, "lines"), col!(row, "indentation")),
                 });
             }
             Ok(out)
+        })
+    }
+
+    async fn commit_parents(&self, repo_id: i64) -> StoreResult<Vec<(String, Vec<String>)>> {
+        on_pool!(self, |pool| {
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT sha, parents FROM commits WHERE repo_id = $1")
+                    .bind(repo_id)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(backend("cannot list commits"))?;
+            Ok(rows
+                .into_iter()
+                .map(|(sha, parents)| (sha, split_parents(&parents)))
+                .collect())
+        })
+    }
+
+    async fn head_files(&self, repo_id: i64) -> StoreResult<Vec<HeadFile>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT path, blob, lines, indentation FROM head_files WHERE repo_id = $1 ORDER BY path",
+            )
+            .bind(repo_id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list the files at HEAD"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(HeadFile {
+                    path: col!(row, "path"),
+                    blob: col!(row, "blob"),
+                    complexity: complexity_of(col!(row, "lines"), col!(row, "indentation")),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn replace_head_files(&self, repo_id: i64, files: &[HeadFile]) -> StoreResult<()> {
+        on_pool!(self, |pool| {
+            let context = "cannot store the files at HEAD";
+            let mut tx = pool.begin().await.map_err(backend(context))?;
+            sqlx::query("DELETE FROM head_files WHERE repo_id = $1")
+                .bind(repo_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend(context))?;
+            for chunk in files.chunks(INSERT_ROWS) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO head_files (repo_id, path, blob, lines, indentation) ",
+                );
+                q.push_values(chunk, |mut b, f| {
+                    let (lines, indentation) = complexity_columns(f.complexity);
+                    b.push_bind(repo_id)
+                        .push_bind(f.path.as_slice())
+                        .push_bind(&f.blob)
+                        .push_bind(lines)
+                        .push_bind(indentation);
+                });
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(context))?;
+            }
+            tx.commit().await.map_err(backend(context))
         })
     }
 

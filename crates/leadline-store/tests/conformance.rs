@@ -139,6 +139,7 @@ fn change(path: &[u8], added: Option<u64>, deleted: Option<u64>) -> FileChange {
         added,
         deleted,
         status: ChangeStatus::Modified,
+        complexity: None,
     }
 }
 
@@ -230,7 +231,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 12);
+    assert_eq!(LATEST_SCHEMA, 13);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {

@@ -123,6 +123,12 @@ pub struct HealthArgs {
     /// How many files and pairs to show
     #[arg(long, default_value_t = 20)]
     pub top: usize,
+    /// Show the complexity trend of this many top hotspots
+    #[arg(long, default_value_t = 5)]
+    pub trend: usize,
+    /// Say how each figure is computed
+    #[arg(long)]
+    pub explain: bool,
     /// Areas are the first N directories of a path
     #[arg(long, default_value_t = 1)]
     pub depth: usize,

@@ -1,98 +1,95 @@
-//! `leadline health`: per repository, the most changed files (revisions and churn) and the
-//! files that change together, over a window of history.
+//! `leadline health`: per repository, over a window of history: change and churn per file and
+//! area, hotspots (change × complexity at HEAD) with the complexity trend of the top ones,
+//! temporal coupling, and knowledge and age per area.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use comfy_table::{Cell, CellAlignment};
 use leadline_core::dora::Window;
-use leadline_core::health::{self, AreaKnowledge, Coupled, FileActivity, Thresholds};
-use leadline_core::store::Store;
+use leadline_core::health::{self, AreaKnowledge, Coupled, FileActivity, Hotspot, Thresholds};
+use leadline_core::model::{Complexity, Millis, RefKind, Repository};
+use leadline_core::store::{ChurnRow, Store};
 use serde::Serialize;
 
-use crate::cli::{HealthArgs, SummaryFormat};
-use crate::dora::{parse_instant, utc};
+use crate::cli::{By, HealthArgs, SummaryFormat};
+use crate::dora::{buckets, parse_instant, utc};
 
 const DAY_MS: i64 = 86_400_000;
 
 #[derive(Serialize)]
-struct Report {
-    repository: String,
-    since: String,
-    until: String,
-    files: Vec<FileActivity>,
-    coupling: Vec<Coupled>,
+pub(crate) struct Report {
+    pub repository: String,
+    pub since: String,
+    pub until: String,
+    /// Most changed files, then areas.
+    pub files: Vec<FileActivity>,
+    pub areas_activity: Vec<FileActivity>,
+    pub hotspots: Vec<Hotspot>,
+    /// The complexity of the top hotspots at the end of each month of the window.
+    pub trends: Vec<Trend>,
+    pub coupling: Vec<Coupled>,
     /// Knowledge and age per area.
-    areas: Vec<AreaKnowledge>,
+    pub areas: Vec<AreaKnowledge>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Trend {
+    pub path: String,
+    /// `YYYY-MM`, one per month of the window.
+    pub months: Vec<String>,
+    /// Complexity (lines + indentation) at each month's end; `null` before it was measured.
+    pub complexity: Vec<Option<u64>>,
+}
+
+/// Everything a health analysis needs besides the store: the parsed command line.
+pub(crate) struct Query {
+    pub since: Option<Millis>,
+    pub until: Option<Millis>,
+    pub thresholds: Thresholds,
+    pub top: usize,
+    pub trend: usize,
+    pub depth: usize,
+    pub left_after: Millis,
+}
+
+impl Query {
+    pub(crate) fn from_args(args: &HealthArgs) -> Result<Query> {
+        if !(0.0..=1.0).contains(&args.min_degree) {
+            bail!("--min-degree {}: expected 0 to 1", args.min_degree);
+        }
+        Ok(Query {
+            since: args
+                .since
+                .as_deref()
+                .map(|v| parse_instant("--since", v))
+                .transpose()?,
+            until: args
+                .until
+                .as_deref()
+                .map(|v| parse_instant("--until", v))
+                .transpose()?,
+            thresholds: Thresholds {
+                min_revisions: args.min_revisions,
+                min_degree: args.min_degree,
+                max_files: args.max_files,
+            },
+            top: args.top,
+            trend: args.trend,
+            depth: args.depth.max(1),
+            left_after: args.left_after_days.max(0) * DAY_MS,
+        })
+    }
 }
 
 pub async fn run(store: &Arc<dyn Store>, args: &HealthArgs, out: &mut dyn Write) -> Result<()> {
-    if !(0.0..=1.0).contains(&args.min_degree) {
-        bail!("--min-degree {}: expected 0 to 1", args.min_degree);
-    }
-    let repos: Vec<_> = store
-        .repositories()
-        .await?
-        .into_iter()
-        .filter(|r| args.repo.as_ref().is_none_or(|n| &r.name == n))
-        .collect();
-    if repos.is_empty() {
-        match &args.repo {
-            Some(name) => bail!("no ingested repository is named {name:?}"),
-            None => bail!("no repository ingested yet: run `leadline ingest git PATH`"),
-        }
-    }
-    let thresholds = Thresholds {
-        min_revisions: args.min_revisions,
-        min_degree: args.min_degree,
-        max_files: args.max_files,
-    };
+    let query = Query::from_args(args)?;
+    let repos = selected(store, args.repo.as_deref()).await?;
     let mut reports = Vec::new();
-    for repo in repos {
-        let rows = store.churn_since(repo.id, i64::MIN).await?;
-        let newest = rows.iter().map(|r| r.committed_at).max();
-        let until = match &args.until {
-            Some(v) => parse_instant("--until", v)?,
-            None => newest.map_or(0, |n| (n.div_euclid(DAY_MS) + 1) * DAY_MS),
-        };
-        let since = match &args.since {
-            Some(v) => parse_instant("--since", v)?,
-            None => until - 365 * DAY_MS,
-        };
-        let paths: Vec<String> = rows
-            .iter()
-            .map(|r| String::from_utf8_lossy(&r.path).into_owned())
-            .collect();
-        let changes: Vec<health::FileChange<'_>> = rows
-            .iter()
-            .zip(&paths)
-            .filter(|(r, _)| since <= r.committed_at && r.committed_at < until)
-            .map(|(r, p)| (r.sha.as_str(), p.as_str(), r.added, r.deleted))
-            .collect();
-        let mut files = health::activity(&changes);
-        files.truncate(args.top);
-        let mut coupling = health::coupling(&changes, thresholds);
-        coupling.truncate(args.top);
-        let authored: Vec<health::AuthoredChange<'_>> = rows
-            .iter()
-            .zip(&paths)
-            .map(|(r, p)| (p.as_str(), r.author_email.as_str(), r.committed_at))
-            .collect();
-        let areas = health::knowledge(
-            &authored,
-            Window { since, until },
-            args.left_after_days.max(0) * DAY_MS,
-            args.depth.max(1),
-        );
-        reports.push(Report {
-            repository: repo.name,
-            since: utc(since),
-            until: utc(until),
-            files,
-            coupling,
-            areas,
-        });
+    for repo in &repos {
+        reports.push(report(store, repo, &query).await?);
     }
     match args.format {
         SummaryFormat::Json => {
@@ -103,9 +100,159 @@ pub async fn run(store: &Arc<dyn Store>, args: &HealthArgs, out: &mut dyn Write)
             for r in &reports {
                 print(r, out)?;
             }
+            if args.explain {
+                explain(&query, out)?;
+            }
         }
     }
     Ok(())
+}
+
+/// The ingested repositories named by `--repo`, or all of them; an error when there are none.
+pub(crate) async fn selected(
+    store: &Arc<dyn Store>,
+    name: Option<&str>,
+) -> Result<Vec<Repository>> {
+    let repos: Vec<_> = store
+        .repositories()
+        .await?
+        .into_iter()
+        .filter(|r| name.is_none_or(|n| r.name == n))
+        .collect();
+    if repos.is_empty() {
+        match name {
+            Some(name) => bail!("no ingested repository is named {name:?}"),
+            None => bail!("no repository ingested yet: run `leadline ingest git PATH`"),
+        }
+    }
+    Ok(repos)
+}
+
+/// One repository's health over the query's window.
+pub(crate) async fn report(
+    store: &Arc<dyn Store>,
+    repo: &Repository,
+    q: &Query,
+) -> Result<Report> {
+    let rows = head_history(store, repo).await?;
+    let newest = rows.iter().map(|r| r.committed_at).max();
+    let until = q
+        .until
+        .unwrap_or_else(|| newest.map_or(0, |n| (n.div_euclid(DAY_MS) + 1) * DAY_MS));
+    let since = q.since.unwrap_or(until - 365 * DAY_MS);
+    if since >= until {
+        bail!("the window is empty: --since must be before --until");
+    }
+    let window = Window { since, until };
+    let paths: Vec<String> = rows
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.path).into_owned())
+        .collect();
+    let changes: Vec<health::FileChange<'_>> = rows
+        .iter()
+        .zip(&paths)
+        .filter(|(r, _)| since <= r.committed_at && r.committed_at < until)
+        .map(|(r, p)| (r.sha.as_str(), p.as_str(), r.added, r.deleted))
+        .collect();
+    let activity = health::activity(&changes);
+    let mut areas_activity = health::area_activity(&changes, q.depth);
+    areas_activity.truncate(q.top);
+    let mut hotspots = hotspots(store, repo, &rows, &paths, &activity, until).await?;
+    hotspots.truncate(q.top);
+    let trends = trends(&rows, &paths, &hotspots[..q.trend.min(hotspots.len())], window)?;
+    let mut files = activity;
+    files.truncate(q.top);
+    let mut coupling = health::coupling(&changes, q.thresholds);
+    coupling.truncate(q.top);
+    let authored: Vec<health::AuthoredChange<'_>> = rows
+        .iter()
+        .zip(&paths)
+        .map(|(r, p)| (p.as_str(), r.author_email.as_str(), r.committed_at))
+        .collect();
+    let mut areas = health::knowledge(&authored, window, q.left_after, q.depth);
+    let head = store.head_files(repo.id).await?;
+    if !head.is_empty() {
+        // An area with no file left at HEAD (moved or deleted) needs nobody's knowledge.
+        let present: std::collections::HashSet<String> = head
+            .iter()
+            .map(|f| health::area(&String::from_utf8_lossy(&f.path), q.depth))
+            .collect();
+        areas.retain(|a| present.contains(&a.area));
+    }
+    Ok(Report {
+        repository: repo.name.clone(),
+        since: utc(since),
+        until: utc(until),
+        files,
+        areas_activity,
+        hotspots,
+        trends,
+        coupling,
+        areas,
+    })
+}
+
+/// The file changes of the commits reachable from HEAD, as `git log HEAD` lists them: side
+/// branches and stale remote branches would blur a picture of the code as it is.
+async fn head_history(store: &Arc<dyn Store>, repo: &Repository) -> Result<Vec<ChurnRow>> {
+    let mut rows = store.churn_since(repo.id, i64::MIN).await?;
+    let refs = store.refs(repo.id).await?;
+    let Some(head) = refs.iter().find(|r| r.kind == RefKind::Head) else {
+        return Ok(rows);
+    };
+    let parents = store.commit_parents(repo.id).await?;
+    let history = health::history_of(&head.commit, &parents);
+    rows.retain(|r| history.contains(r.sha.as_str()));
+    Ok(rows)
+}
+
+async fn hotspots(
+    store: &Arc<dyn Store>,
+    repo: &Repository,
+    rows: &[ChurnRow],
+    paths: &[String],
+    activity: &[FileActivity],
+    until: Millis,
+) -> Result<Vec<Hotspot>> {
+    let head: HashMap<String, Complexity> = store
+        .head_files(repo.id)
+        .await?
+        .into_iter()
+        .filter_map(|f| Some((String::from_utf8_lossy(&f.path).into_owned(), f.complexity?)))
+        .collect();
+    let mut last_change: HashMap<&str, Millis> = HashMap::new();
+    for (r, p) in rows.iter().zip(paths) {
+        if r.committed_at < until {
+            let at = last_change.entry(p.as_str()).or_insert(r.committed_at);
+            *at = (*at).max(r.committed_at);
+        }
+    }
+    Ok(health::hotspots(activity, &head, &last_change, until))
+}
+
+fn trends(
+    rows: &[ChurnRow],
+    paths: &[String],
+    top: &[Hotspot],
+    window: Window,
+) -> Result<Vec<Trend>> {
+    let months = buckets(window, By::Month)?;
+    let labels: Vec<String> = months.iter().map(|m| utc(m.since)[..7].to_owned()).collect();
+    let mut by_path: HashMap<&str, Vec<(Millis, Option<Complexity>)>> =
+        top.iter().map(|h| (h.path.as_str(), Vec::new())).collect();
+    for (r, p) in rows.iter().zip(paths) {
+        if let Some(changes) = by_path.get_mut(p.as_str()) {
+            changes.push((r.committed_at, r.complexity));
+        }
+    }
+    Ok(top
+        .iter()
+        .map(|h| Trend {
+            path: h.path.clone(),
+            months: labels.clone(),
+            complexity: health::complexity_trend(&by_path[h.path.as_str()], &months),
+        })
+        .collect())
 }
 
 fn print(r: &Report, out: &mut dyn Write) -> Result<()> {
@@ -116,59 +263,158 @@ fn print(r: &Report, out: &mut dyn Write) -> Result<()> {
         &r.since[..10],
         &r.until[..10]
     )?;
-    let mut t = crate::dora_table::table(&["most changed file", "commits", "lines changed"]);
-    for f in &r.files {
+    print_hotspots(r, out)?;
+    print_activity("most changed file", &r.files, out)?;
+    print_activity("most changed area", &r.areas_activity, out)?;
+    print_areas(&r.areas, out)?;
+    print_coupling(&r.coupling, out)
+}
+
+fn right(v: impl ToString) -> Cell {
+    Cell::new(v.to_string()).set_alignment(CellAlignment::Right)
+}
+
+fn print_hotspots(r: &Report, out: &mut dyn Write) -> Result<()> {
+    if r.hotspots.is_empty() {
+        writeln!(out, "no hotspots: no file at HEAD changed in the window")?;
+        return Ok(());
+    }
+    let mut t = crate::dora_table::table(&[
+        "hotspot",
+        "commits",
+        "complexity (lines + indentation)",
+        "score",
+        "months since a change",
+    ]);
+    for h in &r.hotspots {
         t.add_row(vec![
-            Cell::new(&f.path),
-            Cell::new(f.revisions).set_alignment(CellAlignment::Right),
-            Cell::new(f.churn).set_alignment(CellAlignment::Right),
+            Cell::new(&h.path),
+            right(h.revisions),
+            right(format!("{} ({} + {})", h.complexity, h.lines, h.indentation)),
+            right(h.score),
+            right(format!("{:.1}", h.age_months)),
         ]);
     }
     writeln!(out, "{t}")?;
+    for trend in &r.trends {
+        writeln!(out, "{}", trend_line(trend))?;
+    }
+    Ok(())
+}
+
+/// `path  ▁▂▅█  120 -> 180 (+50%) over 12 months`.
+fn trend_line(t: &Trend) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let values: Vec<u64> = t.complexity.iter().flatten().copied().collect();
+    let (Some(first), Some(last), Some(max)) =
+        (values.first(), values.last(), values.iter().max())
+    else {
+        return format!("{}: no measured complexity in the window", t.path);
+    };
+    let spark: String = t
+        .complexity
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(v) => BARS[(*v * 7).checked_div(*max).unwrap_or(0) as usize],
+        })
+        .collect();
+    let change = if *first == 0 {
+        String::new()
+    } else {
+        format!(" ({:+.0}%)", (*last as f64 / *first as f64 - 1.0) * 100.0)
+    };
+    format!(
+        "trend {}: {spark} {first} -> {last}{change} over {} months",
+        t.path,
+        t.months.len()
+    )
+}
+
+fn print_activity(title: &str, files: &[FileActivity], out: &mut dyn Write) -> Result<()> {
+    let mut t = crate::dora_table::table(&[title, "commits", "lines changed"]);
+    for f in files {
+        t.add_row(vec![Cell::new(&f.path), right(f.revisions), right(f.churn)]);
+    }
+    writeln!(out, "{t}")?;
+    Ok(())
+}
+
+fn print_areas(areas: &[AreaKnowledge], out: &mut dyn Write) -> Result<()> {
     let mut t = crate::dora_table::table(&[
         "area",
         "changes",
         "active authors",
         "main author's share",
         "knowledge risk",
-        "days since a change",
+        "months since a change",
     ]);
-    for a in &r.areas {
+    for a in areas {
         t.add_row(vec![
             Cell::new(&a.area),
-            Cell::new(a.changes).set_alignment(CellAlignment::Right),
-            Cell::new(a.active_authors).set_alignment(CellAlignment::Right),
-            Cell::new(
+            right(a.changes),
+            right(a.active_authors),
+            right(
                 a.main_author_share
                     .map_or_else(|| "n/a".to_owned(), |s| format!("{:.0}%", s * 100.0)),
-            )
-            .set_alignment(CellAlignment::Right),
+            ),
             Cell::new(if a.knowledge_risk {
                 "yes: its authors left"
             } else {
                 ""
             }),
-            Cell::new(format!("{:.0}", a.age_days)).set_alignment(CellAlignment::Right),
+            right(format!("{:.1}", a.age_months)),
         ]);
     }
     writeln!(out, "{t}")?;
-    if r.coupling.is_empty() {
+    Ok(())
+}
+
+fn print_coupling(coupling: &[Coupled], out: &mut dyn Write) -> Result<()> {
+    if coupling.is_empty() {
         writeln!(out, "no files change together above the thresholds")?;
         return Ok(());
     }
     let mut t = crate::dora_table::table(&["file", "changes together with", "shared", "degree"]);
-    for c in &r.coupling {
+    for c in coupling {
         t.add_row(vec![
             Cell::new(&c.a),
             Cell::new(&c.b),
-            Cell::new(format!(
+            right(format!(
                 "{} of {}/{}",
                 c.shared, c.revisions_a, c.revisions_b
-            ))
-            .set_alignment(CellAlignment::Right),
-            Cell::new(format!("{:.0}%", c.degree * 100.0)).set_alignment(CellAlignment::Right),
+            )),
+            right(format!("{:.0}%", c.degree * 100.0)),
         ]);
     }
     writeln!(out, "{t}")?;
+    Ok(())
+}
+
+fn explain(q: &Query, out: &mut dyn Write) -> Result<()> {
+    let t = q.thresholds;
+    writeln!(
+        out,
+        "\nHow these are computed (docs/metrics.md, \"Code health\"):\n\
+         - history: every non-merge commit reachable from a branch, tag or HEAD, with its files as \
+         `git log --numstat --no-renames` lists them (a rename is a deletion and an addition);\n\
+         - commits: distinct commits in the window that changed the file or area; lines changed: \
+         added + deleted (binary files count 0);\n\
+         - complexity: at HEAD, the file's non-blank lines plus their summed indentation depth \
+         (a tab or four spaces is one level); binary files have none;\n\
+         - hotspot score: commits in the window x complexity; files deleted from HEAD are left out;\n\
+         - trend: the complexity after the last change before each month's end, for the top {} hotspots;\n\
+         - coupling: both files in at least {} commits, degree = shared / average commits at least \
+         {:.0}%, commits touching more than {} files left out;\n\
+         - areas: the first {} directories of a path; an author has left after {} days without a \
+         commit in the repository; knowledge risk: every author of the window's changes has left;\n\
+         - months since a change: from the last change ever to the window's end (months of 30.44 days).",
+        q.trend,
+        t.min_revisions,
+        t.min_degree * 100.0,
+        t.max_files,
+        q.depth,
+        q.left_after / DAY_MS,
+    )?;
     Ok(())
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use leadline_core::model::{Commit, Repository};
+use leadline_core::model::{Commit, HeadFile, Repository};
 use leadline_core::store::{Store, StoreError};
 use leadline_git::{MineError, MineOptions, Miner};
 
@@ -150,7 +150,15 @@ async fn mine_into(
         .cursor(CURSOR_SOURCE, &repo.location)
         .await
         .map_err(early)?;
+    let miner = Arc::new(miner);
     if cursor.as_deref() == Some(&snapshot.digest) {
+        // A store from before hotspots has history but no snapshot of HEAD yet.
+        let known = store.head_files(repo.id).await.map_err(early)?;
+        if known.is_empty() {
+            snapshot_head(store, &miner, repo, known)
+                .await
+                .map_err(early)?;
+        }
         return Ok((0, 0, 0, true));
     }
     let reachable = miner.reachable(&snapshot.tips).map_err(early)?;
@@ -174,8 +182,9 @@ async fn mine_into(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Commit>>(2);
     let total = new.len();
     let opts = options.clone();
+    let worker = Arc::clone(&miner);
     let mining = tokio::task::spawn_blocking(move || {
-        miner.mine(&new, &opts, |batch| tx.blocking_send(batch).is_ok())
+        worker.mine(&new, &opts, |batch| tx.blocking_send(batch).is_ok())
     });
 
     let mut inserted = Vec::with_capacity(total);
@@ -202,6 +211,14 @@ async fn mine_into(
     if let Some(error) = failed {
         return Err(Failure { error, inserted });
     }
+    let known = store.head_files(repo.id).await;
+    let snapshot_done = match known {
+        Ok(known) => snapshot_head(store, &miner, repo, known).await,
+        Err(e) => Err(e.into()),
+    };
+    if let Err(error) = snapshot_done {
+        return Err(Failure { error, inserted });
+    }
     store
         .finish_ingest(
             repo.id,
@@ -215,6 +232,26 @@ async fn mine_into(
             inserted: inserted.clone(),
         })?;
     Ok((inserted.len(), file_changes, unreachable.len(), false))
+}
+
+/// Measures the files at HEAD, reading only blobs that changed since `known`, and stores them.
+async fn snapshot_head(
+    store: &Arc<dyn Store>,
+    miner: &Arc<Miner>,
+    repo: &Repository,
+    known: Vec<HeadFile>,
+) -> Result<()> {
+    let miner = Arc::clone(miner);
+    let name = repo.name.clone();
+    let files = tokio::task::spawn_blocking(move || {
+        let known = known.into_iter().map(|f| (f.path.clone(), f)).collect();
+        miner.head_files(&known)
+    })
+    .await
+    .context("the thread reading HEAD panicked")?
+    .map_err(|e| mine_error(e, &name))?;
+    store.replace_head_files(repo.id, &files).await?;
+    Ok(())
 }
 
 fn mine_error(e: MineError, repo: &str) -> anyhow::Error {

@@ -1,5 +1,6 @@
 //! `leadline health` against an independent calculation from `git log --name-only` on a
-//! generated history: the same revision counts per file and the same coupled pairs.
+//! generated history: the same revision counts per file, the same coupled pairs, and the same
+//! hotspots, whose complexity the test knows from how it wrote each file.
 
 mod common;
 
@@ -8,10 +9,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::{GitRepo, TestStore};
 use serde_json::Value;
 
+/// The content written to a file in commit `i`, and its complexity (non-blank lines plus their
+/// indentation levels) by construction: line j is indented j % 3 levels of four spaces.
+fn content(i: usize) -> (String, u64) {
+    let n = i % 7 + 1;
+    let text = (0..n)
+        .map(|j| format!("{}x{i}\n\n", "    ".repeat(j % 3)))
+        .collect();
+    (text, (0..n).map(|j| 1 + (j % 3) as u64).sum())
+}
+
 /// A deterministic history: 60 commits over 8 files, each commit touching 1-4 of them, files
-/// 0-1 and 2-3 mostly together.
-fn history() -> GitRepo {
+/// 0-1 and 2-3 mostly together; a binary file changed often; a file deleted; and a side branch
+/// that HEAD does not reach. Returns the complexity of each text file at HEAD.
+fn history() -> (GitRepo, BTreeMap<String, u64>) {
     let repo = GitRepo::new();
+    let mut at_head = BTreeMap::new();
     let mut state: u64 = 42;
     let mut next = || {
         state = state
@@ -30,15 +43,30 @@ fn history() -> GitRepo {
         for _ in 0..next() % 2 {
             files.insert(next() % 8);
         }
+        let (text, complexity) = content(i);
         for f in &files {
-            repo.write(
-                format!("src/f{f}.rs").as_bytes(),
-                format!("{i}\n").as_bytes(),
-            );
+            let path = format!("src/f{f}.rs");
+            repo.write(path.as_bytes(), text.as_bytes());
+            at_head.insert(path, complexity);
+        }
+        if i % 3 == 0 {
+            repo.write(b"assets/logo.bin", format!("\0{i}").as_bytes());
+        }
+        if i < 40 && i % 4 == 0 {
+            repo.write(b"src/old.rs", text.as_bytes());
+        }
+        if i == 40 {
+            repo.remove("src/old.rs");
         }
         repo.commit_all_at(1_704_067_200 + i as i64 * 3600, None, &format!("c{i}"));
     }
-    repo
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    for i in 0..6 {
+        repo.write(b"src/f0.rs", content(100 + i).0.as_bytes());
+        repo.commit_all_at(1_704_067_200 + (70 + i) as i64 * 3600, None, "side");
+    }
+    repo.git(&["checkout", "-q", "-"]);
+    (repo, at_head)
 }
 
 /// (revisions per file, coupled pairs with their shared count) from git itself.
@@ -81,8 +109,18 @@ fn from_git(
 
 #[test]
 fn files_and_coupling_equal_a_calculation_from_git_log() {
-    let repo = history();
+    let (repo, at_head) = history();
     let (revisions, coupled) = from_git(&repo, 5, 0.3);
+    // Hotspots: files at HEAD with text, commits x complexity.
+    let mut hotspots: Vec<(String, u64, u64)> = revisions
+        .iter()
+        .filter_map(|(path, n)| {
+            let c = at_head.get(path)?;
+            Some((path.clone(), *n as u64, *n as u64 * c))
+        })
+        .collect();
+    hotspots.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    assert!(revisions.contains_key("assets/logo.bin") && revisions.contains_key("src/old.rs"));
     assert!(
         coupled.len() >= 2,
         "the history should couple some files: {coupled:?}"
@@ -138,6 +176,19 @@ fn files_and_coupling_equal_a_calculation_from_git_log() {
             })
             .collect();
         assert_eq!(pairs, coupled, "{}", store.backend);
+        let found: Vec<(String, u64, u64)> = report["hotspots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["path"].as_str().unwrap().to_owned(),
+                    h["revisions"].as_u64().unwrap(),
+                    h["score"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(found, hotspots, "{}", store.backend);
         let degrees: Vec<f64> = report["coupling"]
             .as_array()
             .unwrap()

@@ -231,7 +231,8 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-const COUNTED_TABLES: [&str; 18] = [
+const COUNTED_TABLES: [&str; 19] = [
+    "head_files",
     "pull_request_files",
     "code_owners",
     "repositories",

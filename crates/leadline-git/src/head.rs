@@ -1,0 +1,67 @@
+//! The regular files of the tree HEAD points to, with their complexity: what hotspots rank.
+
+use std::collections::HashMap;
+
+use gix::objs::FindExt;
+use gix::objs::tree::EntryKind;
+use leadline_core::model::{Complexity, HeadFile};
+
+use crate::MineError;
+use crate::attributes::{DiffAttributes, DiffMode};
+use crate::numstat::is_binary;
+
+/// Every regular file at HEAD (none when HEAD is unborn). A file whose blob is in `known` (the
+/// previous snapshot, by path) keeps its measured complexity; only changed blobs are read.
+/// Binary content, by the same rules as `--numstat`, has no complexity.
+pub(crate) fn files(
+    repo: &gix::Repository,
+    known: &HashMap<Vec<u8>, HeadFile>,
+) -> Result<Vec<HeadFile>, MineError> {
+    let mut head = repo.head().map_err(MineError::git("cannot read HEAD"))?;
+    if head.is_unborn() {
+        return Ok(Vec::new());
+    }
+    let tree = head
+        .peel_to_commit()
+        .map_err(MineError::git("cannot read HEAD's commit"))?
+        .tree()
+        .map_err(MineError::git("cannot read HEAD's tree"))?;
+    let mut recorder = gix::traverse::tree::Recorder::default();
+    tree.traverse()
+        .breadthfirst(&mut recorder)
+        .map_err(MineError::git("cannot walk HEAD's tree"))?;
+    let mut attributes = DiffAttributes::new(repo)?;
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    for entry in recorder.records {
+        if !matches!(
+            entry.mode.kind(),
+            EntryKind::Blob | EntryKind::BlobExecutable
+        ) {
+            continue;
+        }
+        let path: Vec<u8> = entry.filepath.into();
+        let blob = entry.oid.to_string();
+        if let Some(previous) = known.get(&path).filter(|f| f.blob == blob) {
+            out.push(previous.clone());
+            continue;
+        }
+        let data = repo
+            .objects
+            .find_blob(&entry.oid, &mut buf)
+            .map_err(|e| MineError::object(entry.oid, e))?
+            .data;
+        let text = match attributes.mode(&path, [0, data.len()], &repo.objects) {
+            DiffMode::Binary => false,
+            DiffMode::Auto => !is_binary(data),
+            DiffMode::Text => true,
+        };
+        out.push(HeadFile {
+            complexity: text.then(|| Complexity::of(data)),
+            path,
+            blob,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
