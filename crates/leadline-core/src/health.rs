@@ -61,7 +61,12 @@ pub fn history_of<'a>(
     let mut stack = vec![tip];
     while let Some(sha) = stack.pop() {
         if seen.insert(sha) {
-            stack.extend(by_sha.get(sha).into_iter().flat_map(|p| p.iter().map(String::as_str)));
+            stack.extend(
+                by_sha
+                    .get(sha)
+                    .into_iter()
+                    .flat_map(|p| p.iter().map(String::as_str)),
+            );
         }
     }
     seen
@@ -495,26 +500,34 @@ mod tests {
     /// each bucket's end.
     #[test]
     fn worked_example_trend() {
-        let c = |lines| Some(Complexity {
-            lines,
-            indentation: 0,
-        });
+        let c = |lines| {
+            Some(Complexity {
+                lines,
+                indentation: 0,
+            })
+        };
         let buckets: Vec<Window> = (0..4)
             .map(|i| Window {
                 since: i * 10,
                 until: i * 10 + 10,
             })
             .collect();
-        let changes = [(25, c(12)), (5, c(10)), (12, None), (15, c(14)), (40, c(99))];
+        let changes = [
+            (25, c(12)),
+            (5, c(10)),
+            (12, None),
+            (15, c(14)),
+            (40, c(99)),
+        ];
         assert_eq!(
             complexity_trend(&changes, &buckets),
             [Some(10), Some(14), Some(12), Some(12)]
         );
+        assert_eq!(complexity_trend(&changes[1..2], &buckets[..1]), [Some(10)]);
         assert_eq!(
-            complexity_trend(&changes[1..2], &buckets[..1]),
-            [Some(10)]
+            complexity_trend(&[(15, c(3))], &buckets),
+            [None, Some(3), Some(3), Some(3)]
         );
-        assert_eq!(complexity_trend(&[(15, c(3))], &buckets), [None, Some(3), Some(3), Some(3)]);
     }
 
     #[test]

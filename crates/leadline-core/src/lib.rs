@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod codeowners;
+pub mod debt;
 pub mod dora;
 pub mod events;
 pub mod flow;

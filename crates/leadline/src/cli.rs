@@ -52,8 +52,11 @@ pub enum Command {
     Dora(DoraArgs),
     /// Flow: pull request cycle time and its phases, review coverage and load, build health
     Flow(FlowArgs),
-    /// Code health from history: the most changed files and the files that change together
+    /// Code health from history: hotspots, churn, coupling, knowledge and code age
     Health(HealthArgs),
+    /// The technical debt register (debt.toml): list, add, close, and check against policies
+    #[command(subcommand)]
+    Debt(DebtCommand),
     /// Serve the JSON API, webhooks, the dashboard and /metrics
     Serve(ServeArgs),
     /// Create, list and revoke API tokens
@@ -98,6 +101,104 @@ pub struct FlowArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
     pub format: DoraFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DebtCommand {
+    /// The register: open items with deadlines and the hotspots they cover, the portfolio,
+    /// and top hotspots no item covers (candidates)
+    List(DebtListArgs),
+    /// Add an item to the register
+    Add(Box<DebtAddArgs>),
+    /// Mark an item closed
+    Close(DebtCloseArgs),
+    /// Exit 1 and list the open items past their deadline (a CI gate); exit 2 when the
+    /// register is invalid
+    Check(DebtCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DebtFileArgs {
+    /// The register [default: debt.file in leadline.toml, else ./debt.toml]
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Judge deadlines as of this date (YYYY-MM-DD) [default: today, UTC]
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DebtListArgs {
+    #[command(flatten)]
+    pub register: DebtFileArgs,
+    /// Closed items too
+    #[arg(long)]
+    pub all: bool,
+    /// How many top hotspots per repository to link and suggest
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DebtCheckArgs {
+    #[command(flatten)]
+    pub register: DebtFileArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DebtAddArgs {
+    #[command(flatten)]
+    pub register: DebtFileArgs,
+    /// What the debt is
+    #[arg(long)]
+    pub title: String,
+    /// Path patterns (CODEOWNERS syntax) of the code it lives in; repeat for more
+    #[arg(long = "area", value_name = "PATTERN", required = true)]
+    pub area: Vec<String>,
+    /// Only in this ingested repository
+    #[arg(long)]
+    pub repository: Option<String>,
+    /// strategic, tactical or accidental
+    #[arg(long)]
+    pub category: String,
+    /// security, performance, compliance, reliability, maintainability or other
+    #[arg(long)]
+    pub kind: String,
+    /// The team that owns it
+    #[arg(long)]
+    pub owner: String,
+    /// Hours to repay it
+    #[arg(long)]
+    pub cost_hours: Option<f64>,
+    /// What it slows, in words
+    #[arg(long)]
+    pub interest: Option<String>,
+    /// What it costs while it stays, in hours per month
+    #[arg(long)]
+    pub interest_hours_per_month: Option<f64>,
+    /// Why it waits
+    #[arg(long)]
+    pub rationale: Option<String>,
+    /// Due date (YYYY-MM-DD)
+    #[arg(long)]
+    pub due: Option<String>,
+    /// Its id [default: D-<next number>]
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DebtCloseArgs {
+    #[command(flatten)]
+    pub register: DebtFileArgs,
+    /// The item's id
+    pub id: String,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,67 @@ pub struct FileConfig {
     pub github: GithubFileConfig,
     #[serde(default)]
     pub gitlab: GitlabFileConfig,
+    #[serde(default)]
+    pub debt: DebtFileConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DebtFileConfig {
+    /// The register [default: debt.toml].
+    pub file: Option<PathBuf>,
+    /// Days an open item of a kind may stay open, e.g. `{ security = 30 }`; 0 means no limit
+    /// [default: security 30, compliance 90, performance 90].
+    pub policies: Option<std::collections::BTreeMap<String, u32>>,
+    /// The share of merged work meant for debt and maintenance, e.g. 0.2.
+    pub capacity_target: Option<f64>,
+}
+
+/// The debt register's settings, with defaults filled in.
+#[derive(Debug, Clone)]
+pub struct DebtConfig {
+    pub file: PathBuf,
+    pub policies: leadline_core::debt::Policies,
+    pub capacity_target: Option<f64>,
+}
+
+impl DebtConfig {
+    fn from_file(file: &DebtFileConfig) -> Result<DebtConfig> {
+        use leadline_core::debt::Kind;
+        let mut policies: leadline_core::debt::Policies = [
+            (Kind::Security, 30),
+            (Kind::Compliance, 90),
+            (Kind::Performance, 90),
+        ]
+        .into();
+        for (kind, days) in file.policies.iter().flatten() {
+            let Some(k) = Kind::parse(kind) else {
+                let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                bail!(
+                    "leadline.toml: debt.policies: unknown kind {kind:?}, expected one of {}",
+                    known.join(", ")
+                );
+            };
+            if *days == 0 {
+                policies.remove(&k);
+            } else {
+                policies.insert(k, *days);
+            }
+        }
+        if let Some(t) = file.capacity_target
+            && !(0.0..=1.0).contains(&t)
+        {
+            bail!("leadline.toml: debt.capacity_target {t}: expected a share from 0 to 1");
+        }
+        Ok(DebtConfig {
+            file: file
+                .file
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("debt.toml")),
+            policies,
+            capacity_target: file.capacity_target,
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -279,6 +340,7 @@ pub struct Settings {
     pub server: ServerConfig,
     pub flow: leadline_core::flow::Options,
     pub teams: Vec<leadline_core::flow::Team>,
+    pub debt: DebtConfig,
 }
 
 impl Settings {
@@ -393,6 +455,7 @@ impl Settings {
             server,
             flow,
             teams,
+            debt: DebtConfig::from_file(&file.debt)?,
         })
     }
 }

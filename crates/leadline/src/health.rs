@@ -56,6 +56,19 @@ pub(crate) struct Query {
 }
 
 impl Query {
+    /// `leadline health`'s defaults, showing `top` rows.
+    pub(crate) fn defaults(top: usize) -> Query {
+        Query {
+            since: None,
+            until: None,
+            thresholds: Thresholds::default(),
+            top,
+            trend: 5,
+            depth: 1,
+            left_after: 90 * DAY_MS,
+        }
+    }
+
     pub(crate) fn from_args(args: &HealthArgs) -> Result<Query> {
         if !(0.0..=1.0).contains(&args.min_degree) {
             bail!("--min-degree {}: expected 0 to 1", args.min_degree);
@@ -129,11 +142,7 @@ pub(crate) async fn selected(
 }
 
 /// One repository's health over the query's window.
-pub(crate) async fn report(
-    store: &Arc<dyn Store>,
-    repo: &Repository,
-    q: &Query,
-) -> Result<Report> {
+pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query) -> Result<Report> {
     let rows = head_history(store, repo).await?;
     let newest = rows.iter().map(|r| r.committed_at).max();
     let until = q
@@ -159,7 +168,12 @@ pub(crate) async fn report(
     areas_activity.truncate(q.top);
     let mut hotspots = hotspots(store, repo, &rows, &paths, &activity, until).await?;
     hotspots.truncate(q.top);
-    let trends = trends(&rows, &paths, &hotspots[..q.trend.min(hotspots.len())], window)?;
+    let trends = trends(
+        &rows,
+        &paths,
+        &hotspots[..q.trend.min(hotspots.len())],
+        window,
+    )?;
     let mut files = activity;
     files.truncate(q.top);
     let mut coupling = health::coupling(&changes, q.thresholds);
@@ -237,7 +251,10 @@ fn trends(
     window: Window,
 ) -> Result<Vec<Trend>> {
     let months = buckets(window, By::Month)?;
-    let labels: Vec<String> = months.iter().map(|m| utc(m.since)[..7].to_owned()).collect();
+    let labels: Vec<String> = months
+        .iter()
+        .map(|m| utc(m.since)[..7].to_owned())
+        .collect();
     let mut by_path: HashMap<&str, Vec<(Millis, Option<Complexity>)>> =
         top.iter().map(|h| (h.path.as_str(), Vec::new())).collect();
     for (r, p) in rows.iter().zip(paths) {
@@ -290,7 +307,10 @@ fn print_hotspots(r: &Report, out: &mut dyn Write) -> Result<()> {
         t.add_row(vec![
             Cell::new(&h.path),
             right(h.revisions),
-            right(format!("{} ({} + {})", h.complexity, h.lines, h.indentation)),
+            right(format!(
+                "{} ({} + {})",
+                h.complexity, h.lines, h.indentation
+            )),
             right(h.score),
             right(format!("{:.1}", h.age_months)),
         ]);
@@ -306,8 +326,7 @@ fn print_hotspots(r: &Report, out: &mut dyn Write) -> Result<()> {
 fn trend_line(t: &Trend) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let values: Vec<u64> = t.complexity.iter().flatten().copied().collect();
-    let (Some(first), Some(last), Some(max)) =
-        (values.first(), values.last(), values.iter().max())
+    let (Some(first), Some(last), Some(max)) = (values.first(), values.last(), values.iter().max())
     else {
         return format!("{}: no measured complexity in the window", t.path);
     };

@@ -5,6 +5,7 @@
 mod analyze;
 mod cli;
 mod config;
+mod debt;
 mod delivery;
 mod dora;
 mod dora_table;
@@ -26,7 +27,7 @@ use clap::Parser;
 use leadline_core::store::Store;
 use leadline_store::{Location, SqlStore};
 
-use crate::cli::{Cli, Command, IngestCommand, TokenCommand, TokenScope};
+use crate::cli::{Cli, Command, DebtCommand, IngestCommand, TokenCommand, TokenScope};
 use crate::config::{Settings, Verbosity};
 
 fn main() -> ExitCode {
@@ -52,7 +53,10 @@ fn main() -> ExitCode {
 
 fn fail(e: &anyhow::Error) -> ExitCode {
     eprintln!("error: {e:#}");
-    ExitCode::FAILURE
+    match e.downcast_ref::<debt::DebtExit>() {
+        Some(exit) => ExitCode::from(exit.code()),
+        None => ExitCode::FAILURE,
+    }
 }
 
 /// Logs go to stderr. A server logs each request (at info) with timestamps; other commands
@@ -101,6 +105,10 @@ async fn open_store(location: &Location) -> Result<Arc<dyn Store>> {
 }
 
 async fn run(command: Command, settings: &Settings) -> Result<()> {
+    let command = match command {
+        Command::Debt(command) => return run_debt(command, settings).await,
+        other => other,
+    };
     let store = open_store(&settings.db).await?;
     let chatty = settings.verbosity >= Verbosity::Normal;
     let mut stdout = std::io::stdout().lock();
@@ -154,6 +162,7 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
             .await?
         }
         Command::Health(args) => health::run(&store, &args, &mut stdout).await?,
+        Command::Debt(_) => unreachable!("debt commands run before the store opens"),
         Command::Serve(args) => {
             drop(stdout);
             let addr = args.addr.unwrap_or_else(|| settings.server.addr.clone());
@@ -169,6 +178,28 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `leadline debt …`: the register needs no store, and `list` reads one only if it exists, so
+/// a CI gate never creates a store in the repository it checks.
+async fn run_debt(command: DebtCommand, settings: &Settings) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match command {
+        DebtCommand::Check(args) => debt::check(&args, &settings.debt, &mut stdout),
+        DebtCommand::Add(args) => debt::add(&args, &settings.debt, &mut stdout),
+        DebtCommand::Close(args) => debt::close(&args, &settings.debt),
+        DebtCommand::List(args) => {
+            let exists = match &settings.db {
+                Location::Sqlite(path) => path.exists(),
+                Location::Postgres(_) => true,
+            };
+            let store = match exists {
+                true => Some(open_store(&settings.db).await?),
+                false => None,
+            };
+            debt::list(store.as_ref(), &args, &settings.debt, &mut stdout).await
+        }
+    }
 }
 
 /// `leadline token create|list|revoke`. A created token is printed once, alone on stdout.
