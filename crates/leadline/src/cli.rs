@@ -112,6 +112,9 @@ pub enum DebtCommand {
     Add(Box<DebtAddArgs>),
     /// Mark an item closed
     Close(DebtCloseArgs),
+    /// The share of merged work per class (feature, debt, fix, other) per team and month,
+    /// against debt.capacity_target
+    Capacity(DebtCapacityArgs),
     /// Exit 1 and list the open items past their deadline (a CI gate); exit 2 when the
     /// register is invalid
     Check(DebtCheckArgs),
@@ -191,6 +194,34 @@ pub struct DebtAddArgs {
     /// Its id [default: D-<next number>]
     #[arg(long)]
     pub id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DebtCapacityArgs {
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: six calendar months up to --until]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest merge]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// What counts as merged work [default: pull requests if any were synced, else commits]
+    #[arg(long, value_enum)]
+    pub source: Option<CapacitySource>,
+    /// Only this repository (OWNER/REPO for pull requests, the ingested name for commits)
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Group by team or repository [default: team when teams are configured, else all]
+    #[arg(long, value_enum)]
+    pub group: Option<GroupBy>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CapacitySource {
+    PullRequests,
+    Commits,
 }
 
 #[derive(Debug, Args)]

@@ -60,6 +60,53 @@ pub struct DebtFileConfig {
     pub policies: Option<std::collections::BTreeMap<String, u32>>,
     /// The share of merged work meant for debt and maintenance, e.g. 0.2.
     pub capacity_target: Option<f64>,
+    /// Capacity classes (`feature`, `debt`, `fix`): the evidence for each, replacing that
+    /// class's defaults.
+    pub classes: Option<std::collections::BTreeMap<String, ClassConfig>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassConfig {
+    /// Conventional-commit types, e.g. ["refactor", "chore"].
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Pull request labels.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Path patterns (CODEOWNERS syntax) that decide the class when every changed path matches.
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+fn capacity_rules(
+    classes: Option<&std::collections::BTreeMap<String, ClassConfig>>,
+) -> Result<leadline_core::capacity::Rules> {
+    use leadline_core::capacity::{Class, Rule, Rules};
+    let mut rules = Rules::default();
+    for (name, c) in classes.into_iter().flatten() {
+        let Some(class) = Class::parse(name).filter(|c| Class::RULED.contains(c)) else {
+            bail!(
+                "leadline.toml: debt.classes: unknown class {name:?}, expected feature, debt or fix"
+            );
+        };
+        let mut paths = Vec::new();
+        for p in &c.paths {
+            let Some(re) = leadline_core::codeowners::pattern_regex(p) else {
+                bail!("leadline.toml: debt.classes.{name}: invalid path pattern {p:?}");
+            };
+            paths.push(re);
+        }
+        rules.0.insert(
+            class,
+            Rule {
+                prefixes: c.prefixes.iter().map(|p| p.to_ascii_lowercase()).collect(),
+                labels: c.labels.clone(),
+                paths,
+            },
+        );
+    }
+    Ok(rules)
 }
 
 /// The debt register's settings, with defaults filled in.
@@ -68,6 +115,7 @@ pub struct DebtConfig {
     pub file: PathBuf,
     pub policies: leadline_core::debt::Policies,
     pub capacity_target: Option<f64>,
+    pub rules: leadline_core::capacity::Rules,
 }
 
 impl DebtConfig {
@@ -105,6 +153,7 @@ impl DebtConfig {
                 .unwrap_or_else(|| PathBuf::from("debt.toml")),
             policies,
             capacity_target: file.capacity_target,
+            rules: capacity_rules(file.classes.as_ref())?,
         })
     }
 }

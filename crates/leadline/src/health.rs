@@ -208,7 +208,10 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
 
 /// The file changes of the commits reachable from HEAD, as `git log HEAD` lists them: side
 /// branches and stale remote branches would blur a picture of the code as it is.
-async fn head_history(store: &Arc<dyn Store>, repo: &Repository) -> Result<Vec<ChurnRow>> {
+pub(crate) async fn head_history(
+    store: &Arc<dyn Store>,
+    repo: &Repository,
+) -> Result<Vec<ChurnRow>> {
     let mut rows = store.churn_since(repo.id, i64::MIN).await?;
     let refs = store.refs(repo.id).await?;
     let Some(head) = refs.iter().find(|r| r.kind == RefKind::Head) else {

@@ -3,6 +3,7 @@
 //! data goes to stdout.
 
 mod analyze;
+mod capacity;
 mod cli;
 mod config;
 mod debt;
@@ -188,6 +189,18 @@ async fn run_debt(command: DebtCommand, settings: &Settings) -> Result<()> {
         DebtCommand::Check(args) => debt::check(&args, &settings.debt, &mut stdout),
         DebtCommand::Add(args) => debt::add(&args, &settings.debt, &mut stdout),
         DebtCommand::Close(args) => debt::close(&args, &settings.debt),
+        DebtCommand::Capacity(args) => {
+            let store = open_store(&settings.db).await?;
+            capacity::run(
+                &store,
+                &args,
+                &settings.debt,
+                &settings.flow,
+                &settings.teams,
+                &mut stdout,
+            )
+            .await
+        }
         DebtCommand::List(args) => {
             let exists = match &settings.db {
                 Location::Sqlite(path) => path.exists(),
