@@ -11,7 +11,7 @@ use leadline_core::store::Store;
 use serde::Serialize;
 
 use crate::cli::{DoraFormat, SummaryFormat};
-use crate::config::DoraConfig;
+use crate::config::{DebtConfig, DoraConfig};
 use crate::dora;
 use crate::time::date;
 
@@ -26,24 +26,46 @@ pub struct RepoSummary {
     /// them (JSON output only; tables print `leadline dora`'s own table after the summary).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dora: Option<serde_json::Value>,
+    /// Top hotspots, their trend, coupling and knowledge, as `leadline health --top 5` gives
+    /// them (JSON output only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::health::Report>,
+    /// The debt register's open items for this repository, linked to its hotspots, when
+    /// there is a register.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debt: Option<crate::debt::Listing>,
 }
+
+/// Rows per section of code health in the summary.
+const HEALTH_TOP: usize = 5;
 
 pub async fn summary(
     store: &Arc<dyn Store>,
     repo: &Repository,
     shallow: bool,
+    debt: &DebtConfig,
 ) -> Result<RepoSummary> {
     let commits = store.commit_facts(repo.id).await?;
     let last = commits.iter().map(|c| c.committed_at).max().unwrap_or(0);
     let churn = store
         .churn_since(repo.id, last - RECENT_DAYS * 86_400_000)
         .await?;
+    let health =
+        crate::health::report(store, repo, &crate::health::Query::defaults(HEALTH_TOP)).await?;
+    // The summary stands without the register: a broken debt.toml is `debt check`'s to report.
+    let debt =
+        crate::debt::for_repository(&repo.name, &health.hotspots, debt).unwrap_or_else(|e| {
+            tracing::warn!("the debt register is left out: {e:#}");
+            None
+        });
     Ok(RepoSummary {
         repo: repo.name.clone(),
         location: repo.location.clone(),
         shallow,
         activity: summarize(&commits, &churn),
         dora: None,
+        health: Some(health),
+        debt,
     })
 }
 
@@ -81,6 +103,17 @@ pub async fn report(
                     out,
                 )
                 .await?;
+                if let Some(health) = &s.health {
+                    writeln!(
+                        out,
+                        "\ncode health ({} as `leadline health --top {HEALTH_TOP}` shows it)",
+                        s.repo
+                    )?;
+                    crate::health::print_summary(health, out)?;
+                }
+                if let Some(register) = &s.debt {
+                    crate::debt::print_summary(register, out)?;
+                }
                 writeln!(out)?;
             }
         }

@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use comfy_table::{Cell, CellAlignment};
 use jiff::civil::Date;
 use leadline_core::debt::{self, Breach, Category, InvalidRegister, Item, Kind, Portfolio};
+use leadline_core::health::Hotspot;
 use leadline_core::store::Store;
 use serde::Serialize;
 
@@ -303,19 +304,14 @@ pub(crate) struct Listing {
     pub candidates: Vec<Linked>,
 }
 
-/// The register as of `today`, linked to the top `top` hotspots of each repository in `store`.
-pub(crate) async fn listing(
-    store: Option<&Arc<dyn Store>>,
+/// The register as of `today`, linked to `hotspots`.
+pub(crate) fn listing(
+    hotspots: Vec<Linked>,
     register_path: &Path,
     items: Vec<Item>,
     config: &DebtConfig,
     today: Date,
-    top: usize,
-) -> Result<Listing> {
-    let hotspots = match store {
-        Some(store) => top_hotspots(store, top).await?,
-        None => Vec::new(),
-    };
+) -> Listing {
     let covered_by = |h: &Linked, i: &Item| i.covers(&h.repository, &h.path);
     let candidates = hotspots
         .iter()
@@ -340,13 +336,80 @@ pub(crate) async fn listing(
             }
         })
         .collect();
-    Ok(Listing {
+    Listing {
         register: register_path.display().to_string(),
         today,
         portfolio,
         items,
         candidates,
-    })
+    }
+}
+
+/// The open items of the register that apply to `repository`, linked to its `hotspots`;
+/// `None` when there is no register file.
+pub(crate) fn for_repository(
+    repository: &str,
+    hotspots: &[Hotspot],
+    config: &DebtConfig,
+) -> Result<Option<Listing>> {
+    let args = DebtFileArgs {
+        file: None,
+        today: None,
+    };
+    let register = open(&args, config)?;
+    if register.text.is_none() {
+        return Ok(None);
+    }
+    let items = register
+        .items
+        .into_iter()
+        .filter(|i| i.closed.is_none() && i.repository.as_deref().is_none_or(|r| r == repository))
+        .collect();
+    let hotspots = hotspots
+        .iter()
+        .map(|h| Linked {
+            repository: repository.to_owned(),
+            path: h.path.clone(),
+            score: h.score,
+        })
+        .collect();
+    Ok(Some(listing(
+        hotspots,
+        &register.path,
+        items,
+        config,
+        register.today,
+    )))
+}
+
+/// What `analyze` shows: the portfolio, items past their deadline and candidates.
+pub(crate) fn print_summary(l: &Listing, out: &mut dyn Write) -> Result<()> {
+    let overdue: Vec<Breach> = l
+        .items
+        .iter()
+        .filter(|i| i.days_left.is_some_and(|d| d < 0))
+        .map(|i| Breach {
+            id: i.item.id.clone(),
+            title: i.item.title.clone(),
+            kind: i.item.kind,
+            owner: i.item.owner.clone(),
+            deadline: i.deadline.unwrap_or(l.today),
+            days_over: -i.days_left.unwrap_or(0),
+            rule: i.deadline_rule.clone().unwrap_or_default(),
+        })
+        .collect();
+    let summary = Listing {
+        register: l.register.clone(),
+        today: l.today,
+        portfolio: l.portfolio.clone(),
+        items: Vec::new(),
+        candidates: l.candidates.clone(),
+    };
+    print_listing(&summary, out)?;
+    if !overdue.is_empty() {
+        print_breaches(&overdue, out)?;
+    }
+    Ok(())
 }
 
 async fn top_hotspots(store: &Arc<dyn Store>, top: usize) -> Result<Vec<Linked>> {
@@ -376,15 +439,17 @@ pub async fn list(
             register.path.display()
         );
     }
+    let hotspots = match store {
+        Some(store) => top_hotspots(store, args.top).await?,
+        None => Vec::new(),
+    };
     let mut listing = listing(
-        store,
+        hotspots,
         &register.path,
         register.items,
         config,
         register.today,
-        args.top,
-    )
-    .await?;
+    );
     if !args.all {
         listing.items.retain(|l| l.item.closed.is_none());
     }

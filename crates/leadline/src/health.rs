@@ -290,6 +290,23 @@ fn print(r: &Report, out: &mut dyn Write) -> Result<()> {
     print_coupling(&r.coupling, out)
 }
 
+/// What `analyze` shows: hotspots with their trend, areas at knowledge risk, coupling.
+pub(crate) fn print_summary(r: &Report, out: &mut dyn Write) -> Result<()> {
+    print_hotspots(r, out)?;
+    let risky: Vec<AreaKnowledge> = r
+        .areas
+        .iter()
+        .filter(|a| a.knowledge_risk)
+        .cloned()
+        .collect();
+    if risky.is_empty() {
+        writeln!(out, "no area is a knowledge risk")?;
+    } else {
+        print_areas(&risky, out)?;
+    }
+    print_coupling(&r.coupling, out)
+}
+
 fn right(v: impl ToString) -> Cell {
     Cell::new(v.to_string()).set_alignment(CellAlignment::Right)
 }

@@ -145,7 +145,9 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
                 if chatty {
                     eprintln!("{}", report.summary());
                 }
-                summaries.push(analyze::summary(&store, &report.repo, report.shallow).await?);
+                summaries.push(
+                    analyze::summary(&store, &report.repo, report.shallow, &settings.debt).await?,
+                );
             }
             analyze::report(&store, summaries, args.format, &settings.dora, &mut stdout).await?;
         }
