@@ -1,5 +1,6 @@
 // leadline dashboard: reads /api/v1 and shows the five DORA keys per service, a weekly trend
-// chart per service, and the rows behind any number. Every shown number carries its exact API
+// chart per service, the rows behind any number, code health per repository (hotspots,
+// coupling, knowledge risks) and the debt portfolio. Every shown number carries its exact API
 // value in data-value, so tests (and curious users) can check one against the other.
 "use strict";
 
@@ -153,9 +154,107 @@ async function render() {
     card.append(trendChart(series, Math.max(240, Math.min(width, card.clientWidth - 40))));
   }
   list.dataset.window = JSON.stringify(window_);
+  await renderHealth();
+  await renderDebt();
   await showExplainFromHash();
   status.textContent = services.length + " services";
   status.dataset.state = "ready";
+}
+
+const HEALTH_TOP = 5;
+
+// Plain rows with a data-value on the cells tests compare with the API.
+function rowsTable(label, columns, rows) {
+  const head = el("tr", {}, ...columns.map((c) => el("th", c.numeric ? { class: "num" } : {}, c.title)));
+  const body = rows.map((r) => el("tr", {}, ...columns.map((c) => {
+    const td = el("td", c.attrs ? c.attrs(r) : {}, c.show(r));
+    if (c.numeric) td.className = "num";
+    return td;
+  })));
+  return el("table", { "data-table": label }, el("thead", {}, head), el("tbody", {}, ...body));
+}
+
+async function renderHealth() {
+  const section = document.getElementById("health");
+  const repositories = await api("/api/v1/repositories", { limit: 1 });
+  if (!repositories.items.length) {
+    section.replaceChildren();
+    return;
+  }
+  const reports = await api("/api/v1/health", { top: HEALTH_TOP });
+  section.replaceChildren(...reports.map((r) => {
+    const card = el("div", { class: "card", "data-repository": r.repository },
+      el("h2", {}, "Code health: " + r.repository),
+      el("p", { class: "detail" }, r.since.slice(0, 10) + " to " + r.until.slice(0, 10) +
+        " · score = commits × complexity (non-blank lines + indentation) at HEAD"));
+    card.append(el("h3", {}, "Hotspots"), rowsTable("hotspots", [
+      { title: "file", show: (h) => h.path },
+      { title: "commits", numeric: true, show: (h) => h.revisions },
+      { title: "complexity", numeric: true, show: (h) => h.complexity },
+      { title: "score", numeric: true, show: (h) => h.score,
+        attrs: (h) => ({ "data-health": r.repository, "data-path": h.path, "data-value": String(h.score) }) },
+      { title: "trend", show: (h) => sparkline(r.trends.find((t) => t.path === h.path)) },
+      { title: "months since a change", numeric: true, show: (h) => h.age_months.toFixed(1) },
+    ], r.hotspots));
+    card.append(el("h3", {}, "Files that change together"), r.coupling.length ? rowsTable("coupling", [
+      { title: "file", show: (c) => c.a },
+      { title: "with", show: (c) => c.b },
+      { title: "shared commits", numeric: true, show: (c) => c.shared + " of " + c.revisions_a + "/" + c.revisions_b },
+      { title: "degree", numeric: true, show: (c) => percent(c.degree),
+        attrs: (c) => ({ "data-coupling": r.repository, "data-value": String(c.degree) }) },
+    ], r.coupling) : el("p", {}, "none above the thresholds"));
+    const risky = r.areas.filter((a) => a.knowledge_risk);
+    card.append(el("h3", {}, "Knowledge risk"), risky.length
+      ? el("p", { "data-risk": risky.map((a) => a.area).join(",") },
+        "Every recent author of these areas has left: " + risky.map((a) => a.area).join(", "))
+      : el("p", { "data-risk": "" }, "no area depends only on people who left"));
+    return card;
+  }));
+}
+
+function sparkline(trend) {
+  const values = trend ? trend.complexity.filter((v) => v != null) : [];
+  if (!values.length) return "";
+  const max = Math.max(...values, 1);
+  const bars = "▁▂▃▄▅▆▇█";
+  return trend.complexity.map((v) => v == null ? " " : bars[Math.floor(v * 7 / max)]).join("") +
+    " " + values[0] + "→" + values[values.length - 1];
+}
+
+async function renderDebt() {
+  const d = await api("/api/v1/debt");
+  const p = d.portfolio;
+  const section = document.getElementById("debt");
+  const figure = (key, label, show) => el("div", { class: "key" }, el("h3", {}, label),
+    el("span", { class: "value", "data-debt": key, "data-value": String(p[key]) }, show(p[key])));
+  const card = el("div", { class: "card" }, el("h2", {}, "Debt portfolio"),
+    el("p", { class: "detail" }, d.register + " as of " + d.today),
+    el("div", { class: "keys" },
+      figure("open", "Open items", (v) => v),
+      figure("overdue", "Past deadline", (v) => v),
+      figure("cost_hours", "Cost to repay", (v) => Math.round(v) + " h"),
+      figure("interest_hours_per_month", "Interest", (v) => Math.round(v) + " h/month")));
+  if (d.items.length) {
+    card.append(el("h3", {}, "Open items"), rowsTable("debt-items", [
+      { title: "id", show: (i) => i.id },
+      { title: "title", show: (i) => i.title },
+      { title: "category", show: (i) => i.category },
+      { title: "kind", show: (i) => i.kind },
+      { title: "owner", show: (i) => i.owner },
+      { title: "deadline", show: (i) => i.deadline || "" },
+      { title: "days left", numeric: true, show: (i) => i.days_left == null ? "" : i.days_left,
+        attrs: (i) => (i.days_left != null && i.days_left < 0 ? { class: "late" } : {}) },
+      { title: "hotspots covered", show: (i) => i.hotspots.map((h) => h.path).join(", ") },
+    ], d.items));
+  }
+  if (d.candidates.length) {
+    card.append(el("h3", {}, "Hotspots with no debt item"), rowsTable("debt-candidates", [
+      { title: "file", show: (c) => c.path },
+      { title: "repository", show: (c) => c.repository },
+      { title: "score", numeric: true, show: (c) => c.score },
+    ], d.candidates));
+  }
+  section.replaceChildren(card);
 }
 
 // The drill-down is addressable: #explain=SERVICE (empty: all services) opens it.

@@ -426,6 +426,30 @@ async fn top_hotspots(store: &Arc<dyn Store>, top: usize) -> Result<Vec<Linked>>
     Ok(out)
 }
 
+/// The register's open items linked to the store's top hotspots (an empty register when there
+/// is no file). An invalid register is an error naming its line and field.
+pub(crate) async fn open_listing(
+    store: &Arc<dyn Store>,
+    config: &DebtConfig,
+    top: usize,
+) -> Result<Listing> {
+    let args = DebtFileArgs {
+        file: None,
+        today: None,
+    };
+    let register = open(&args, config)?;
+    let hotspots = top_hotspots(store, top).await?;
+    let mut l = listing(
+        hotspots,
+        &register.path,
+        register.items,
+        config,
+        register.today,
+    );
+    l.items.retain(|i| i.item.closed.is_none());
+    Ok(l)
+}
+
 pub async fn list(
     store: Option<&Arc<dyn Store>>,
     args: &DebtListArgs,

@@ -133,10 +133,11 @@ pub(crate) async fn selected(
         .filter(|r| name.is_none_or(|n| r.name == n))
         .collect();
     if repos.is_empty() {
-        match name {
-            Some(name) => bail!("no ingested repository is named {name:?}"),
-            None => bail!("no repository ingested yet: run `leadline ingest git PATH`"),
-        }
+        let why = match name {
+            Some(name) => format!("no ingested repository is named {name:?}"),
+            None => "no repository ingested yet: run `leadline ingest git PATH`".to_owned(),
+        };
+        return Err(crate::dora::InvalidArgs(why).into());
     }
     Ok(repos)
 }
@@ -150,7 +151,10 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
         .unwrap_or_else(|| newest.map_or(0, |n| (n.div_euclid(DAY_MS) + 1) * DAY_MS));
     let since = q.since.unwrap_or(until - 365 * DAY_MS);
     if since >= until {
-        bail!("the window is empty: --since must be before --until");
+        return Err(crate::dora::InvalidArgs(
+            "the window is empty: --since must be before --until".to_owned(),
+        )
+        .into());
     }
     let window = Window { since, until };
     let paths: Vec<String> = rows

@@ -169,7 +169,14 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         Command::Serve(args) => {
             drop(stdout);
             let addr = args.addr.unwrap_or_else(|| settings.server.addr.clone());
-            web::serve(store, settings.dora.clone(), settings.server.clone(), &addr).await?;
+            web::serve(
+                store,
+                settings.dora.clone(),
+                settings.server.clone(),
+                settings.debt.clone(),
+                &addr,
+            )
+            .await?;
         }
         Command::Token(command) => token(&store, command, &mut stdout).await?,
         Command::Replay(args) => delivery::replay(&store, &args, &settings.server).await?,

@@ -150,7 +150,21 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     let Some(chromium) = chromium() else { return };
     let store = TestStore::sqlite();
     let _repos = seed(&store);
-    let server = Server::start(&store, None);
+    // A debt register covering one repository's only file; the other's is a candidate.
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("debt.toml");
+    std::fs::write(
+        &register,
+        "[[item]]\nid = \"D-1\"\ntitle = \"Web is one file\"\narea = [\"web.txt\"]\ncategory = \"tactical\"\nkind = \"security\"\nowner = \"web\"\ncost_hours = 8\ninterest_hours_per_month = 3\ncreated = 2024-01-01\n",
+    )
+    .unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!("[debt]\nfile = {:?}\n", register.display().to_string()),
+    )
+    .unwrap();
+    let server = Server::start(&store, Some(&config));
     let (dom, log) = run_chromium(&chromium, &format!("{}/", server.url), &["--dump-dom"]);
 
     assert!(
@@ -214,6 +228,48 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
             );
         }
     }
+
+    // Code health: every hotspot score and coupling degree shown is the API's.
+    let health = api(&server, "/api/v1/health?top=5");
+    let scores =
+        Regex::new(r#"data-health="([^"]*)" data-path="([^"]*)" data-value="([^"]*)""#).unwrap();
+    let mut shown_scores = Vec::new();
+    for c in scores.captures_iter(&dom) {
+        shown_scores.push((c[1].to_owned(), c[2].to_owned(), c[3].to_owned()));
+    }
+    let mut api_scores = Vec::new();
+    for r in health.as_array().unwrap() {
+        for h in r["hotspots"].as_array().unwrap() {
+            api_scores.push((
+                r["repository"].as_str().unwrap().to_owned(),
+                h["path"].as_str().unwrap().to_owned(),
+                h["score"].to_string(),
+            ));
+        }
+    }
+    assert_eq!(api_scores.len(), 2, "one hotspot per repository: {health}");
+    assert_eq!(shown_scores, api_scores);
+    // The debt portfolio: the same figures as /api/v1/debt.
+    let debt = api(&server, "/api/v1/debt");
+    let figures = Regex::new(r#"data-debt="([a-z_]+)" data-value="([^"]*)""#).unwrap();
+    let mut checked = 0;
+    for c in figures.captures_iter(&dom) {
+        let expected = &debt["portfolio"][&c[1]];
+        assert_eq!(
+            c[2].parse::<f64>().unwrap(),
+            expected.as_f64().unwrap(),
+            "{}",
+            &c[1]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 4, "open, overdue, cost, interest:\n{dom}");
+    assert_eq!(
+        debt["portfolio"]["overdue"], 1,
+        "a 2024 security item is past 30 days"
+    );
+    assert_eq!(debt["items"][0]["hotspots"][0]["path"], "web.txt");
+    assert!(dom.contains(r#"data-table="debt-candidates""#) && dom.contains("payments.txt"));
 
     // The drill-down lists the API's rows.
     let (dom, _) = run_chromium(

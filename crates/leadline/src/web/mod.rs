@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod dashboard;
 mod error;
+mod health;
 mod metrics;
 mod openapi;
 mod webhooks;
@@ -26,7 +27,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 use tokio::sync::Mutex;
 
-use crate::config::{DoraConfig, ServerConfig};
+use crate::config::{DebtConfig, DoraConfig, ServerConfig};
 use crate::dora::Gathered;
 
 pub use auth::new_token;
@@ -36,6 +37,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub dora: DoraConfig,
     pub server: ServerConfig,
+    pub debt: DebtConfig,
     /// Listening on loopback: reads may be open while no token exists.
     pub loopback: bool,
     metrics: PrometheusHandle,
@@ -52,12 +54,14 @@ impl AppState {
         store: Arc<dyn Store>,
         dora: DoraConfig,
         server: ServerConfig,
+        debt: DebtConfig,
         loopback: bool,
     ) -> AppState {
         AppState {
             store,
             dora,
             server,
+            debt,
             loopback,
             metrics: metrics::handle(),
             dora_gauges: metrics::DoraGauges::default(),
@@ -112,6 +116,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(api::list_incidents).post(api::post_incidents),
         )
         .route("/api/v1/repositories", get(api::repositories))
+        .route("/api/v1/health", get(health::health))
+        .route("/api/v1/debt", get(health::debt))
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .route("/webhooks/incidents", post(webhooks::incidents))
@@ -150,6 +156,7 @@ pub async fn serve(
     store: Arc<dyn Store>,
     dora: DoraConfig,
     server: ServerConfig,
+    debt: DebtConfig,
     addr: &str,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
@@ -164,7 +171,7 @@ pub async fn serve(
              listen on 127.0.0.1"
         );
     }
-    let state = Arc::new(AppState::new(store, dora, server, loopback));
+    let state = Arc::new(AppState::new(store, dora, server, debt, loopback));
     // The listening line goes to stderr whatever the log level: scripts wait for it.
     eprintln!("leadline listening on http://{local}");
     axum::serve(listener, router(state))

@@ -15,6 +15,8 @@ use utoipa::{Modify, OpenApi};
         super::api::list_incidents,
         super::api::post_incidents,
         super::api::repositories,
+        super::health::health,
+        super::health::debt,
         super::webhooks::github,
         super::webhooks::gitlab,
         super::webhooks::incidents,

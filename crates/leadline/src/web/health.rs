@@ -1,0 +1,76 @@
+//! `/api/v1/health` and `/api/v1/debt`: code health per repository (the JSON of
+//! `leadline health --format json`) and the debt register (that of `leadline debt list`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use leadline_core::events::Scope;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::error::AppError;
+use super::{AppState, auth};
+use crate::dora::parse_instant;
+
+/// Rows per section unless asked.
+const DEFAULT_TOP: usize = 10;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HealthQuery {
+    /// Only this repository [default: each ingested repository].
+    repo: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 365 days before `until`].
+    since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest commit].
+    until: Option<String>,
+    /// Rows per section [default: 10, at most 100].
+    top: Option<usize>,
+}
+
+/// Hotspots with their complexity trend, churn per file and area, coupling, and knowledge
+/// and age per area, per repository, as `leadline health --format json` gives them.
+#[utoipa::path(get, path = "/api/v1/health", tag = "metrics", params(HealthQuery),
+    responses((status = 200, description = "One report per repository", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn health(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HealthQuery>,
+) -> Result<Response, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let instant = |flag: &str, v: Option<String>| {
+        v.filter(|v| !v.is_empty())
+            .map(|v| parse_instant(flag, &v))
+            .transpose()
+    };
+    let mut query = crate::health::Query::defaults(q.top.unwrap_or(DEFAULT_TOP).min(100));
+    query.since = instant("since", q.since)?;
+    query.until = instant("until", q.until)?;
+    let repo = q.repo.as_deref().filter(|r| !r.is_empty());
+    let repos = crate::health::selected(&state.store, repo).await?;
+    let mut reports = Vec::with_capacity(repos.len());
+    for repo in &repos {
+        reports.push(crate::health::report(&state.store, repo, &query).await?);
+    }
+    Ok(Json(reports).into_response())
+}
+
+/// The debt register of the server's configuration (`[debt] file`): the portfolio, open items
+/// with their deadlines and covered hotspots, and hotspots no item covers.
+#[utoipa::path(get, path = "/api/v1/debt", tag = "metrics",
+    responses((status = 200, description = "The register as `leadline debt list --format json`", body = Object),
+              (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn debt(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let listing = crate::debt::open_listing(&state.store, &state.debt, DEFAULT_TOP).await?;
+    Ok(Json(listing).into_response())
+}
