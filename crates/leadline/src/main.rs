@@ -45,7 +45,13 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&anyhow::Error::new(e).context("cannot start the async runtime")),
     };
-    match runtime.block_on(run(cli.command, &settings)) {
+    let result = runtime.block_on(run(cli.command, &settings));
+    if settings.verbosity >= Verbosity::Verbose
+        && let Some(kib) = peak_memory_kib()
+    {
+        eprintln!("peak memory {} MiB", kib / 1024);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if export::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
@@ -125,11 +131,6 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
                 if chatty {
                     eprintln!("{}", report.summary());
                 }
-            }
-            if settings.verbosity >= Verbosity::Verbose
-                && let Some(kib) = peak_memory_kib()
-            {
-                eprintln!("peak memory {} MiB", kib / 1024);
             }
         }
         Command::Ingest(IngestCommand::Github(args)) => {
