@@ -267,6 +267,14 @@ pub trait Store: Send + Sync {
     async fn commit_facts(&self, repo_id: i64) -> StoreResult<Vec<CommitFact>>;
 
     /// File changes of the repository's commits committed at or after `since`.
+    /// Hands every file change of a repository, with its commit's time and author, to `each`
+    /// as it streams from the store, so that a whole history need not be held at once.
+    async fn each_file_change(
+        &self,
+        repo_id: i64,
+        each: &mut (dyn FnMut(ChurnRow) + Send),
+    ) -> StoreResult<()>;
+
     /// Every stored commit of a repository as (sha, its parents' shas).
     async fn commit_parents(&self, repo_id: i64) -> StoreResult<Vec<(String, Vec<String>)>>;
 

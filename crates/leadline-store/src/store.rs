@@ -158,6 +158,21 @@ macro_rules! incident {
     };
 }
 
+/// A [`ChurnRow`] from a row of file changes joined with their commits.
+macro_rules! churn_row {
+    ($row:expr) => {
+        ChurnRow {
+            sha: col!($row, "sha"),
+            path: col!($row, "path"),
+            committed_at: col!($row, "committed_at"),
+            author_email: col!($row, "author_email"),
+            added: uncount(col!($row, "added")),
+            deleted: uncount(col!($row, "deleted")),
+            complexity: complexity_of(col!($row, "lines"), col!($row, "indentation")),
+        }
+    };
+}
+
 mod events;
 mod forget;
 mod graph;
@@ -845,17 +860,34 @@ impl Store for SqlStore {
             .map_err(backend("cannot list file changes"))?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(ChurnRow {
-                    sha: col!(row, "sha"),
-                    path: col!(row, "path"),
-                    committed_at: col!(row, "committed_at"),
-                    author_email: col!(row, "author_email"),
-                    added: uncount(col!(row, "added")),
-                    deleted: uncount(col!(row, "deleted")),
-                    complexity: complexity_of(col!(row, "lines"), col!(row, "indentation")),
-                });
+                out.push(churn_row!(row));
             }
             Ok(out)
+        })
+    }
+
+    async fn each_file_change(
+        &self,
+        repo_id: i64,
+        each: &mut (dyn FnMut(ChurnRow) + Send),
+    ) -> StoreResult<()> {
+        use futures_util::TryStreamExt;
+        on_pool!(self, |pool| {
+            let mut rows = sqlx::query(
+                "SELECT f.sha, f.path, c.committed_at, c.author_email, f.added, f.deleted, f.lines, f.indentation \
+                 FROM commits c JOIN file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha \
+                 WHERE c.repo_id = $1",
+            )
+            .bind(repo_id)
+            .fetch(pool);
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(backend("cannot list file changes"))?
+            {
+                each(churn_row!(row));
+            }
+            Ok(())
         })
     }
 

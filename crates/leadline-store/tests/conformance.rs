@@ -12,8 +12,8 @@ use leadline_core::events::{
     PushedCommit, Resolution, Review, Scope,
 };
 use leadline_core::model::{
-    ChangeStatus, Commit, Deployment, FileChange, Identity, Incident, Ref, RefKind, Signature,
-    Trailer,
+    ChangeStatus, Commit, Complexity, Deployment, FileChange, HeadFile, Identity, Incident, Ref,
+    RefKind, Signature, Trailer,
 };
 use leadline_core::store::{EventPosition, Forget, ImportCounts, PagePosition, Store, StoreError};
 use leadline_store::{LATEST_SCHEMA, Location, SqlStore};
@@ -119,6 +119,7 @@ conformance!(
     the_stored_graph_serves_once_an_ingest_finishes,
     synced_events_move_their_cursor_with_them,
     forgetting_a_person_erases_them_and_keeps_their_work,
+    complexity_and_head_files_serve_health,
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
@@ -525,6 +526,65 @@ async fn activity_queries_see_what_was_stored(f: Fixture) {
     let churn = f.store.churn_since(repo.id, 2_000_000).await.unwrap();
     assert_eq!(churn.len(), 3);
     assert!(churn.iter().all(|c| c.committed_at == 2_000_000));
+}
+
+/// Complexity after each change, the streamed file changes, parents, and the files at HEAD
+/// (replaced whole, removed with their repository).
+async fn complexity_and_head_files_serve_health(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("r", "/r").await.unwrap();
+    let mut commits = sample();
+    let measured = Complexity {
+        lines: 7,
+        indentation: 3,
+    };
+    commits[1].file_changes[0].complexity = Some(measured);
+    f.store.insert_commits(repo.id, &commits).await.unwrap();
+    let mut streamed = Vec::new();
+    f.store
+        .each_file_change(repo.id, &mut |row| streamed.push(row))
+        .await
+        .unwrap();
+    let mut listed = f.store.churn_since(repo.id, i64::MIN).await.unwrap();
+    streamed.sort_by(|a, b| (&a.sha, &a.path).cmp(&(&b.sha, &b.path)));
+    listed.sort_by(|a, b| (&a.sha, &a.path).cmp(&(&b.sha, &b.path)));
+    assert_eq!(streamed, listed);
+    assert_eq!(streamed.len(), 4);
+    let z: Vec<_> = streamed.iter().filter(|r| r.path == b"src/z.rs").collect();
+    assert_eq!(z[0].complexity, Some(measured));
+    assert!(
+        streamed
+            .iter()
+            .filter(|r| r.path != b"src/z.rs")
+            .all(|r| r.complexity.is_none())
+    );
+    let mut parents = f.store.commit_parents(repo.id).await.unwrap();
+    parents.sort();
+    let expected: Vec<(String, Vec<String>)> = {
+        let mut e: Vec<_> = commits
+            .iter()
+            .map(|c| (c.sha.clone(), c.parents.clone()))
+            .collect();
+        e.sort();
+        e
+    };
+    assert_eq!(parents, expected);
+
+    let file = |path: &[u8], blob: &str, complexity| HeadFile {
+        path: path.to_vec(),
+        blob: blob.into(),
+        complexity,
+    };
+    let first = vec![
+        file(b"caf\xe9.txt", "b1", Some(measured)),
+        file(b"logo.png", "b2", None),
+    ];
+    f.store.replace_head_files(repo.id, &first).await.unwrap();
+    assert_eq!(f.store.head_files(repo.id).await.unwrap(), first);
+    let second = vec![file(b"a.rs", "b3", Some(Complexity::default()))];
+    f.store.replace_head_files(repo.id, &second).await.unwrap();
+    assert_eq!(f.store.head_files(repo.id).await.unwrap(), second);
+    f.store.delete_repository(repo.id).await.unwrap();
+    assert!(f.store.head_files(repo.id).await.unwrap().is_empty());
 }
 
 fn deployment(id: &str, finished_at: i64) -> Deployment {

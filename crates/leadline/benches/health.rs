@@ -3,8 +3,9 @@
 //! timed in one run, with leadline's peak memory; then every hotspot, coupled pair and area's
 //! knowledge figures are compared.
 //!
-//! `bench/health [PATH] [--commits N] [--files N] [--seed N]`: without PATH, a deterministic
-//! synthetic repository is built with `git fast-import` (100k commits, 3k files by default).
+//! `bench/health [PATH] [--commits N] [--files N] [--seed N] [--keep DIR]`: without PATH, a
+//! deterministic synthetic repository is built with `git fast-import` (100k commits, 3k files
+//! by default), in DIR when given (and reused from there on later runs).
 
 #[path = "../tests/common/synth.rs"]
 mod synth;
@@ -19,6 +20,7 @@ use serde_json::Value;
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let mut path = None;
+    let mut keep: Option<PathBuf> = None;
     let mut shape = synth::Shape {
         commits: 100_000,
         files: 3_000,
@@ -34,14 +36,16 @@ fn main() {
             "--commits" => shape.commits = value("--commits"),
             "--files" => shape.files = value("--files"),
             "--seed" => shape.seed = value("--seed") as u64,
+            "--keep" => keep = args.next().map(PathBuf::from),
             other => path = Some(PathBuf::from(other)),
         }
     }
     let scratch = tempfile::tempdir().expect("temp dir");
     let repo = match path {
         Some(p) => p,
+        None if keep.as_ref().is_some_and(|k| k.exists()) => keep.expect("checked"),
         None => {
-            let dir = scratch.path().join("synthetic");
+            let dir = keep.unwrap_or_else(|| scratch.path().join("synthetic"));
             let t = Instant::now();
             synth::build(&dir, shape);
             println!(
@@ -53,7 +57,10 @@ fn main() {
     };
     let db = scratch.path().join("leadline.db");
     let (ingest, ingest_peak) = leadline(&db, &["ingest", "git", &repo.display().to_string()]);
-    println!("ingest: {:.2} s, peak {ingest_peak}", ingest.0.as_secs_f64());
+    println!(
+        "ingest: {:.2} s, peak {ingest_peak}",
+        ingest.0.as_secs_f64()
+    );
 
     let ((table, _), table_peak) = leadline(&db, &["health"]);
     let ((json_time, json), json_peak) =
@@ -104,8 +111,16 @@ fn main() {
     let mut mismatches = 0;
     mismatches += compare(
         "hotspots",
-        rows(report, "hotspots", &["path", "revisions", "complexity", "score"]),
-        rows(&reference, "hotspots", &["path", "revisions", "complexity", "score"]),
+        rows(
+            report,
+            "hotspots",
+            &["path", "revisions", "complexity", "score"],
+        ),
+        rows(
+            &reference,
+            "hotspots",
+            &["path", "revisions", "complexity", "score"],
+        ),
     );
     mismatches += compare(
         "coupled pairs",
@@ -118,11 +133,7 @@ fn main() {
         rows(report, "areas", &knowledge),
         rows(&reference, "areas", &knowledge),
     );
-    mismatches += compare(
-        "main author shares",
-        shares(report),
-        shares(&reference),
-    );
+    mismatches += compare("main author shares", shares(report), shares(&reference));
     println!("mismatches: {mismatches}");
 }
 
@@ -175,7 +186,10 @@ fn shares(report: &Value) -> Vec<String> {
             .map_or("none".to_owned(), |s| format!("{s:.6}"));
         by_area.insert(a["area"].to_string(), share);
     }
-    by_area.into_iter().map(|(a, s)| format!("{a} {s}")).collect()
+    by_area
+        .into_iter()
+        .map(|(a, s)| format!("{a} {s}"))
+        .collect()
 }
 
 /// Prints how many rows agree and the first differences; returns the number of differences.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use comfy_table::{Cell, CellAlignment};
-use leadline_core::capacity::{self, Allocation, Change};
+use leadline_core::capacity::{self, Allocation};
 use leadline_core::dora::Window;
 use leadline_core::events::{PullRequest, PullRequestFiles};
 use leadline_core::flow::{self, Options, Ownership, Team};
@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::cli::{By, CapacitySource, DebtCapacityArgs, GroupBy, SummaryFormat};
 use crate::config::DebtConfig;
 use crate::dora::{buckets, parse_instant, utc};
+use crate::history::{Change, History};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -110,7 +111,7 @@ pub(crate) async fn report(
             let classified: Vec<(Millis, capacity::Class)> = changes
                 .iter()
                 .filter_map(|p| {
-                    let class = config.rules.classify(Change {
+                    let class = config.rules.classify(capacity::Change {
                         title: &p.title,
                         labels: &p.labels,
                         paths: paths
@@ -167,13 +168,13 @@ async fn commits(store: &Arc<dyn Store>) -> Result<Work> {
         files: Vec::new(),
     };
     for repo in store.repositories().await? {
-        let rows = crate::health::head_history(store, &repo).await?;
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        for r in &rows {
-            let i = *index.entry(r.sha.as_str()).or_insert_with(|| {
+        let history = crate::history::head_history(store, &repo).await?;
+        let mut index: HashMap<u32, usize> = HashMap::new();
+        for c in &history.changes {
+            let i = *index.entry(c.commit).or_insert_with(|| {
                 let number = work.changes.len() as i64;
                 work.changes
-                    .push(as_change(&repo.name, number, r, &subjects));
+                    .push(as_change(&repo.name, number, &history, c, &subjects));
                 work.files.push(PullRequestFiles {
                     forge: "git".into(),
                     repo: repo.name.clone(),
@@ -182,9 +183,7 @@ async fn commits(store: &Arc<dyn Store>) -> Result<Work> {
                 });
                 work.files.len() - 1
             });
-            work.files[i]
-                .paths
-                .push(String::from_utf8_lossy(&r.path).into_owned());
+            work.files[i].paths.push(history.path(c).to_owned());
         }
     }
     Ok(work)
@@ -193,26 +192,28 @@ async fn commits(store: &Arc<dyn Store>) -> Result<Work> {
 fn as_change(
     repo: &str,
     number: i64,
-    r: &leadline_core::store::ChurnRow,
+    history: &History,
+    c: &Change,
     subjects: &HashMap<String, String>,
 ) -> PullRequest {
+    let sha = history.sha(c);
     PullRequest {
         forge: "git".into(),
         repo: repo.to_owned(),
         number,
-        title: subjects.get(&r.sha).cloned().unwrap_or_default(),
-        author: r.author_email.clone(),
+        title: subjects.get(sha).cloned().unwrap_or_default(),
+        author: history.author(c).to_owned(),
         state: "merged".into(),
         draft: false,
-        created_at: r.committed_at,
-        first_commit_at: Some(r.committed_at),
+        created_at: c.at,
+        first_commit_at: Some(c.at),
         rework_commits: None,
-        updated_at: r.committed_at,
-        merged_at: Some(r.committed_at),
-        closed_at: Some(r.committed_at),
+        updated_at: c.at,
+        merged_at: Some(c.at),
+        closed_at: Some(c.at),
         base_ref: String::new(),
-        head_sha: r.sha.clone(),
-        merge_sha: Some(r.sha.clone()),
+        head_sha: sha.to_owned(),
+        merge_sha: Some(sha.to_owned()),
         additions: None,
         deletions: None,
         changed_files: None,

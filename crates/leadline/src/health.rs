@@ -10,12 +10,13 @@ use anyhow::{Result, bail};
 use comfy_table::{Cell, CellAlignment};
 use leadline_core::dora::Window;
 use leadline_core::health::{self, AreaKnowledge, Coupled, FileActivity, Hotspot, Thresholds};
-use leadline_core::model::{Complexity, Millis, RefKind, Repository};
-use leadline_core::store::{ChurnRow, Store};
+use leadline_core::model::{Complexity, HeadFile, Millis, Repository};
+use leadline_core::store::Store;
 use serde::Serialize;
 
 use crate::cli::{By, HealthArgs, SummaryFormat};
 use crate::dora::{buckets, parse_instant, utc};
+use crate::history::{History, head_history};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -144,8 +145,8 @@ pub(crate) async fn selected(
 
 /// One repository's health over the query's window.
 pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query) -> Result<Report> {
-    let rows = head_history(store, repo).await?;
-    let newest = rows.iter().map(|r| r.committed_at).max();
+    let history = head_history(store, repo).await?;
+    let newest = history.changes.iter().map(|c| c.at).max();
     let until = q
         .until
         .unwrap_or_else(|| newest.map_or(0, |n| (n.div_euclid(DAY_MS) + 1) * DAY_MS));
@@ -157,38 +158,30 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
         .into());
     }
     let window = Window { since, until };
-    let paths: Vec<String> = rows
+    let changes: Vec<health::FileChange<'_>> = history
+        .changes
         .iter()
-        .map(|r| String::from_utf8_lossy(&r.path).into_owned())
-        .collect();
-    let changes: Vec<health::FileChange<'_>> = rows
-        .iter()
-        .zip(&paths)
-        .filter(|(r, _)| since <= r.committed_at && r.committed_at < until)
-        .map(|(r, p)| (r.sha.as_str(), p.as_str(), r.added, r.deleted))
+        .filter(|c| since <= c.at && c.at < until)
+        .map(|c| (history.sha(c), history.path(c), c.added, c.deleted))
         .collect();
     let activity = health::activity(&changes);
     let mut areas_activity = health::area_activity(&changes, q.depth);
     areas_activity.truncate(q.top);
-    let mut hotspots = hotspots(store, repo, &rows, &paths, &activity, until).await?;
+    let head = store.head_files(repo.id).await?;
+    let mut hotspots = hotspots(&history, &head, &activity, until);
     hotspots.truncate(q.top);
-    let trends = trends(
-        &rows,
-        &paths,
-        &hotspots[..q.trend.min(hotspots.len())],
-        window,
-    )?;
+    let trends = trends(&history, &hotspots[..q.trend.min(hotspots.len())], window)?;
     let mut files = activity;
     files.truncate(q.top);
     let mut coupling = health::coupling(&changes, q.thresholds);
     coupling.truncate(q.top);
-    let authored: Vec<health::AuthoredChange<'_>> = rows
+    drop(changes);
+    let authored: Vec<health::AuthoredChange<'_>> = history
+        .changes
         .iter()
-        .zip(&paths)
-        .map(|(r, p)| (p.as_str(), r.author_email.as_str(), r.committed_at))
+        .map(|c| (history.path(c), history.author(c), c.at))
         .collect();
     let mut areas = health::knowledge(&authored, window, q.left_after, q.depth);
-    let head = store.head_files(repo.id).await?;
     if !head.is_empty() {
         // An area with no file left at HEAD (moved or deleted) needs nobody's knowledge.
         let present: std::collections::HashSet<String> = head
@@ -210,53 +203,25 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
     })
 }
 
-/// The file changes of the commits reachable from HEAD, as `git log HEAD` lists them: side
-/// branches and stale remote branches would blur a picture of the code as it is.
-pub(crate) async fn head_history(
-    store: &Arc<dyn Store>,
-    repo: &Repository,
-) -> Result<Vec<ChurnRow>> {
-    let mut rows = store.churn_since(repo.id, i64::MIN).await?;
-    let refs = store.refs(repo.id).await?;
-    let Some(head) = refs.iter().find(|r| r.kind == RefKind::Head) else {
-        return Ok(rows);
-    };
-    let parents = store.commit_parents(repo.id).await?;
-    let history = health::history_of(&head.commit, &parents);
-    rows.retain(|r| history.contains(r.sha.as_str()));
-    Ok(rows)
-}
-
-async fn hotspots(
-    store: &Arc<dyn Store>,
-    repo: &Repository,
-    rows: &[ChurnRow],
-    paths: &[String],
+fn hotspots(
+    history: &History,
+    head: &[HeadFile],
     activity: &[FileActivity],
     until: Millis,
-) -> Result<Vec<Hotspot>> {
-    let head: HashMap<String, Complexity> = store
-        .head_files(repo.id)
-        .await?
-        .into_iter()
+) -> Vec<Hotspot> {
+    let head: HashMap<String, Complexity> = head
+        .iter()
         .filter_map(|f| Some((String::from_utf8_lossy(&f.path).into_owned(), f.complexity?)))
         .collect();
     let mut last_change: HashMap<&str, Millis> = HashMap::new();
-    for (r, p) in rows.iter().zip(paths) {
-        if r.committed_at < until {
-            let at = last_change.entry(p.as_str()).or_insert(r.committed_at);
-            *at = (*at).max(r.committed_at);
-        }
+    for c in history.changes.iter().filter(|c| c.at < until) {
+        let at = last_change.entry(history.path(c)).or_insert(c.at);
+        *at = (*at).max(c.at);
     }
-    Ok(health::hotspots(activity, &head, &last_change, until))
+    health::hotspots(activity, &head, &last_change, until)
 }
 
-fn trends(
-    rows: &[ChurnRow],
-    paths: &[String],
-    top: &[Hotspot],
-    window: Window,
-) -> Result<Vec<Trend>> {
+fn trends(history: &History, top: &[Hotspot], window: Window) -> Result<Vec<Trend>> {
     let months = buckets(window, By::Month)?;
     let labels: Vec<String> = months
         .iter()
@@ -264,9 +229,9 @@ fn trends(
         .collect();
     let mut by_path: HashMap<&str, Vec<(Millis, Option<Complexity>)>> =
         top.iter().map(|h| (h.path.as_str(), Vec::new())).collect();
-    for (r, p) in rows.iter().zip(paths) {
-        if let Some(changes) = by_path.get_mut(p.as_str()) {
-            changes.push((r.committed_at, r.complexity));
+    for c in &history.changes {
+        if let Some(changes) = by_path.get_mut(history.path(c)) {
+            changes.push((c.at, c.complexity));
         }
     }
     Ok(top

@@ -219,6 +219,8 @@ async fn mine_into(
     if let Err(error) = snapshot_done {
         return Err(Failure { error, inserted });
     }
+    // The repository's mapped packs count towards memory while the graph is encoded.
+    drop(miner);
     store
         .finish_ingest(
             repo.id,

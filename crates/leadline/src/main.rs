@@ -14,6 +14,7 @@ mod export;
 mod flow;
 mod forge;
 mod health;
+mod history;
 mod import;
 mod ingest;
 mod time;

@@ -257,3 +257,66 @@ fn a_leaver_makes_an_area_a_knowledge_risk() {
         );
     }
 }
+
+/// The hotspots of one file, as (path, revisions, complexity).
+fn hotspot_rows(store: &TestStore) -> Vec<(String, u64, u64)> {
+    let out = store.run(
+        &["health", "--format", "json", "--since", "2000-01-01"]
+            .iter()
+            .map(|a| a.as_ref())
+            .collect::<Vec<_>>(),
+    );
+    let reports: Value = serde_json::from_slice(&out).unwrap();
+    reports[0]["hotspots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["path"].as_str().unwrap().to_owned(),
+                h["revisions"].as_u64().unwrap(),
+                h["complexity"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A re-ingest measures the new HEAD; a store whose HEAD was never measured (written before
+/// hotspots existed) is measured by the next ingest even when no ref moved.
+#[test]
+fn hotspots_follow_head_across_ingests() {
+    let repo = GitRepo::new();
+    let (first, c1) = content(3);
+    repo.write(b"src/a.rs", first.as_bytes());
+    repo.commit_all_at(1_704_067_200, None, "one");
+    for store in TestStore::both() {
+        store.ingest(repo.path());
+        assert_eq!(hotspot_rows(&store), [("src/a.rs".into(), 1, c1)]);
+    }
+    let (second, c2) = content(5);
+    assert_ne!(c1, c2);
+    repo.write(b"src/a.rs", second.as_bytes());
+    repo.commit_all_at(1_704_070_800, None, "two");
+    let store = TestStore::sqlite();
+    store.ingest(repo.path());
+    assert_eq!(hotspot_rows(&store), [("src/a.rs".into(), 2, c2)]);
+
+    // As if written before the snapshot existed: the next (no-op) ingest measures HEAD.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", store.db))
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM head_files")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    assert!(hotspot_rows(&store).is_empty());
+    store.ingest(repo.path());
+    assert_eq!(hotspot_rows(&store), [("src/a.rs".into(), 2, c2)]);
+}
