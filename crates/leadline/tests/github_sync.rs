@@ -640,3 +640,57 @@ fn codeowners_teams_and_a_team_of_two_folds() {
     // change README.md (docs: two authors), folded into other, which is too small to show.
     assert_eq!(groups, [("all", 5), ("core", 3)]);
 }
+
+/// `debt capacity` from synced pull requests: labels first, then the title's type; the
+/// classes are chosen here, so the counts are known without leadline's help.
+#[test]
+fn capacity_of_synced_pull_requests_by_labels_and_titles() {
+    let store = TestStore::sqlite();
+    let mut forge = forge();
+    // (number, title, labels) -> expected class
+    let shapes = [
+        (5, "change 5", vec!["bug"]),          // fix (label)
+        (4, "feat: search", vec![]),           // feature (type)
+        (3, "feat: cache", vec!["tech-debt"]), // debt (the label wins)
+        (2, "refactor(api): split", vec![]),   // debt (type)
+        (1, "change 1", vec![]),               // other
+    ];
+    for p in &mut forge.pulls {
+        let n = p["number"].as_i64().unwrap();
+        let (_, title, labels) = shapes.iter().find(|s| s.0 == n).unwrap();
+        p["title"] = (*title).into();
+        p["labels"] = labels.iter().map(|l| json!({ "name": l })).collect();
+    }
+    let state: Shared = Arc::new(Mutex::new(forge));
+    let api = start_forge(state);
+    run_ok(&store, &api);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(&config, "[debt]\ncapacity_target = 0.2\n").unwrap();
+    let out = store.run(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "debt".as_ref(),
+        "capacity".as_ref(),
+        "--group".as_ref(),
+        "repository".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        "--since".as_ref(),
+        "2024-03-01".as_ref(),
+        "--until".as_ref(),
+        "2024-04-01".as_ref(),
+    ]);
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["source"], "pull_requests");
+    assert_eq!(report["groups"].as_array().unwrap().len(), 1, "{report}");
+    let march = &report["groups"][0]["months"][0];
+    assert_eq!(march["period"], "2024-03");
+    let counts: Vec<u64> = ["feature", "debt", "fix", "other"]
+        .iter()
+        .map(|k| march[*k].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 2, 1, 1], "{report}");
+    assert_eq!(march["debt_share"], 0.4);
+    assert!((march["versus_target"].as_f64().unwrap() - 0.2).abs() < 1e-12);
+}
