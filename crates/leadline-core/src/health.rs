@@ -269,6 +269,9 @@ pub type AuthoredChange<'a> = (&'a str, &'a str, Millis);
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AreaKnowledge {
     pub area: String,
+    /// The team it belongs to (see [`area_teams`]), when teams are configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     /// Changes to it in the window.
     pub changes: usize,
     /// Distinct authors of those changes.
@@ -281,6 +284,73 @@ pub struct AreaKnowledge {
     pub age_days: f64,
     /// The same in months: code age.
     pub age_months: f64,
+}
+
+/// The team each area belongs to: the team whose `paths` cover most of the area's files at
+/// HEAD; else the team whose members made most of its changes in the window; ties go to the
+/// first name. Areas no team touches are left out. Teams, never people, own areas.
+pub fn area_teams(
+    head_paths: &[&str],
+    changes: &[AuthoredChange<'_>],
+    window: Window,
+    depth: usize,
+    teams: &[crate::flow::Team],
+) -> BTreeMap<String, String> {
+    let patterns: Vec<Vec<regex::Regex>> = teams
+        .iter()
+        .map(|t| {
+            t.paths
+                .iter()
+                .filter_map(|p| crate::codeowners::pattern_regex(p))
+                .collect()
+        })
+        .collect();
+    let mut by_paths: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
+    for path in head_paths {
+        for (t, team) in teams.iter().enumerate() {
+            if patterns[t].iter().any(|re| re.is_match(path)) {
+                *by_paths
+                    .entry(area(path, depth))
+                    .or_default()
+                    .entry(&team.name)
+                    .or_default() += 1;
+            }
+        }
+    }
+    let mut by_members: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
+    for (path, author, at) in changes {
+        if !(window.since <= *at && *at < window.until) {
+            continue;
+        }
+        let author = author.to_lowercase();
+        if let Some(team) = teams
+            .iter()
+            .find(|t| t.members.iter().any(|m| m.to_lowercase() == author))
+        {
+            *by_members
+                .entry(area(path, depth))
+                .or_default()
+                .entry(&team.name)
+                .or_default() += 1;
+        }
+    }
+    let most = |counts: &BTreeMap<&str, usize>| {
+        let top = counts.values().max()?;
+        counts
+            .iter()
+            .find(|(_, n)| *n == top)
+            .map(|(t, _)| (*t).to_owned())
+    };
+    let mut out: BTreeMap<String, String> = by_members
+        .iter()
+        .filter_map(|(a, c)| Some((a.clone(), most(c)?)))
+        .collect();
+    out.extend(
+        by_paths
+            .iter()
+            .filter_map(|(a, c)| Some((a.clone(), most(c)?))),
+    );
+    out
 }
 
 /// The area of a path: its first `depth` directories (`.` for files at the root).
@@ -336,6 +406,7 @@ pub fn knowledge(
             let top = a.by_author.values().copied().max();
             AreaKnowledge {
                 area: name,
+                team: None,
                 changes,
                 active_authors: a.by_author.len(),
                 main_author_share: top.map(|t| t as f64 / changes as f64),
@@ -436,6 +507,43 @@ mod tests {
         );
         assert_eq!(area("src/a/b.rs", 2), "src/a");
         assert_eq!(area("src/b.rs", 2), "src");
+    }
+
+    /// docs/metrics.md, "Knowledge and age": areas belong to teams by paths, else by members.
+    #[test]
+    fn worked_example_area_teams() {
+        let team = |name: &str, members: &[&str], paths: &[&str]| crate::flow::Team {
+            name: name.into(),
+            members: members.iter().map(|m| (*m).to_owned()).collect(),
+            repositories: Vec::new(),
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+        };
+        let teams = [
+            team("payments", &["ann@example.com"], &["billing/"]),
+            team("platform", &["bob@example.com", "cat@example.com"], &[]),
+        ];
+        let head = ["billing/x.rs", "billing/y.rs", "api/a.rs", "docs/intro.md"];
+        let changes: Vec<AuthoredChange<'_>> = vec![
+            // billing/ is payments' by path, although platform changed it most.
+            ("billing/x.rs", "bob@example.com", 50),
+            ("billing/x.rs", "cat@example.com", 51),
+            // api/ has no team path: platform's members made two of its three changes.
+            ("api/a.rs", "Ann@Example.com", 52),
+            ("api/a.rs", "bob@example.com", 53),
+            ("api/a.rs", "cat@example.com", 54),
+            // docs/ changed only before the window.
+            ("docs/intro.md", "ann@example.com", 10),
+        ];
+        let window = Window {
+            since: 40,
+            until: 100,
+        };
+        let owners = area_teams(&head, &changes, window, 1, &teams);
+        let owners: Vec<(&str, &str)> = owners
+            .iter()
+            .map(|(a, t)| (a.as_str(), t.as_str()))
+            .collect();
+        assert_eq!(owners, [("api", "platform"), ("billing", "payments")]);
     }
 
     #[test]

@@ -44,14 +44,18 @@ pub async fn summary(
     repo: &Repository,
     shallow: bool,
     debt: &DebtConfig,
+    teams: &[leadline_core::flow::Team],
 ) -> Result<RepoSummary> {
     let commits = store.commit_facts(repo.id).await?;
     let last = commits.iter().map(|c| c.committed_at).max().unwrap_or(0);
     let churn = store
         .churn_since(repo.id, last - RECENT_DAYS * 86_400_000)
         .await?;
-    let health =
-        crate::health::report(store, repo, &crate::health::Query::defaults(HEALTH_TOP)).await?;
+    let query = crate::health::Query {
+        teams: teams.to_vec(),
+        ..crate::health::Query::defaults(HEALTH_TOP)
+    };
+    let health = crate::health::report(store, repo, &query).await?;
     // The summary stands without the register: a broken debt.toml is `debt check`'s to report.
     let debt =
         crate::debt::for_repository(&repo.name, &health.hotspots, debt).unwrap_or_else(|e| {

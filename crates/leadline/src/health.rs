@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use comfy_table::{Cell, CellAlignment};
 use leadline_core::dora::Window;
+use leadline_core::flow::Team;
 use leadline_core::health::{self, AreaKnowledge, Coupled, FileActivity, Hotspot, Thresholds};
 use leadline_core::model::{Complexity, HeadFile, Millis, Repository};
 use leadline_core::store::Store;
@@ -54,6 +55,8 @@ pub(crate) struct Query {
     pub trend: usize,
     pub depth: usize,
     pub left_after: Millis,
+    /// Configured teams: areas are shown with the team they belong to.
+    pub teams: Vec<Team>,
 }
 
 impl Query {
@@ -67,10 +70,11 @@ impl Query {
             trend: 5,
             depth: 1,
             left_after: 90 * DAY_MS,
+            teams: Vec::new(),
         }
     }
 
-    pub(crate) fn from_args(args: &HealthArgs) -> Result<Query> {
+    pub(crate) fn from_args(args: &HealthArgs, teams: &[Team]) -> Result<Query> {
         if !(0.0..=1.0).contains(&args.min_degree) {
             bail!("--min-degree {}: expected 0 to 1", args.min_degree);
         }
@@ -94,12 +98,18 @@ impl Query {
             trend: args.trend,
             depth: args.depth.max(1),
             left_after: args.left_after_days.max(0) * DAY_MS,
+            teams: teams.to_vec(),
         })
     }
 }
 
-pub async fn run(store: &Arc<dyn Store>, args: &HealthArgs, out: &mut dyn Write) -> Result<()> {
-    let query = Query::from_args(args)?;
+pub async fn run(
+    store: &Arc<dyn Store>,
+    args: &HealthArgs,
+    teams: &[Team],
+    out: &mut dyn Write,
+) -> Result<()> {
+    let query = Query::from_args(args, teams)?;
     let repos = selected(store, args.repo.as_deref()).await?;
     let mut reports = Vec::new();
     for repo in &repos {
@@ -189,6 +199,17 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
             .map(|f| health::area(&String::from_utf8_lossy(&f.path), q.depth))
             .collect();
         areas.retain(|a| present.contains(&a.area));
+    }
+    if !q.teams.is_empty() {
+        let paths: Vec<String> = head
+            .iter()
+            .map(|f| String::from_utf8_lossy(&f.path).into_owned())
+            .collect();
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let mut teams = health::area_teams(&paths, &authored, window, q.depth, &q.teams);
+        for a in &mut areas {
+            a.team = teams.remove(&a.area);
+        }
     }
     Ok(Report {
         repository: repo.name.clone(),
@@ -349,17 +370,25 @@ fn print_activity(title: &str, files: &[FileActivity], out: &mut dyn Write) -> R
 }
 
 fn print_areas(areas: &[AreaKnowledge], out: &mut dyn Write) -> Result<()> {
-    let mut t = crate::dora_table::table(&[
-        "area",
+    let teams = areas.iter().any(|a| a.team.is_some());
+    let mut header = vec!["area"];
+    if teams {
+        header.push("team");
+    }
+    header.extend([
         "changes",
         "active authors",
         "main author's share",
         "knowledge risk",
         "months since a change",
     ]);
+    let mut t = crate::dora_table::table(&header);
     for a in areas {
-        t.add_row(vec![
-            Cell::new(&a.area),
+        let mut row = vec![Cell::new(&a.area)];
+        if teams {
+            row.push(Cell::new(a.team.as_deref().unwrap_or("")));
+        }
+        row.extend([
             right(a.changes),
             right(a.active_authors),
             right(
@@ -373,6 +402,7 @@ fn print_areas(areas: &[AreaKnowledge], out: &mut dyn Write) -> Result<()> {
             }),
             right(format!("{:.1}", a.age_months)),
         ]);
+        t.add_row(row);
     }
     writeln!(out, "{t}")?;
     Ok(())

@@ -148,7 +148,14 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
                     eprintln!("{}", report.summary());
                 }
                 summaries.push(
-                    analyze::summary(&store, &report.repo, report.shallow, &settings.debt).await?,
+                    analyze::summary(
+                        &store,
+                        &report.repo,
+                        report.shallow,
+                        &settings.debt,
+                        &settings.teams,
+                    )
+                    .await?,
                 );
             }
             analyze::report(&store, summaries, args.format, &settings.dora, &mut stdout).await?;
@@ -166,7 +173,7 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
             )
             .await?
         }
-        Command::Health(args) => health::run(&store, &args, &mut stdout).await?,
+        Command::Health(args) => health::run(&store, &args, &settings.teams, &mut stdout).await?,
         Command::Debt(_) => unreachable!("debt commands run before the store opens"),
         Command::Serve(args) => {
             drop(stdout);

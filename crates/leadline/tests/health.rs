@@ -255,6 +255,35 @@ fn a_leaver_makes_an_area_a_knowledge_risk() {
             !table.contains("old@") && !table.contains("new@"),
             "{table}"
         );
+        // With teams, each area shows the team it belongs to: legacy/ by path, src/ by members.
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("leadline.toml");
+        std::fs::write(
+            &config,
+            "[[teams]]\nname = \"ledger\"\npaths = [\"legacy/\"]\n\n[[teams]]\nname = \"core\"\nmembers = [\"new@example.com\"]\n",
+        )
+        .unwrap();
+        let out = store.run(&[
+            "--config".as_ref(),
+            config.as_os_str(),
+            "health".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ]);
+        let reports: Value = serde_json::from_slice(&out).unwrap();
+        let teams: BTreeMap<String, String> = reports[0]["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["area"].as_str().unwrap().to_owned(),
+                    a["team"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(teams["legacy"], "ledger", "{}", store.backend);
+        assert_eq!(teams["src"], "core", "{}", store.backend);
     }
 }
 
