@@ -684,3 +684,92 @@ fn metrics_health_and_openapi() {
     let repos = json(server.get("/api/v1/repositories").send().unwrap());
     assert_eq!(repos["items"].as_array().unwrap().len(), 1);
 }
+
+/// `/api/v1/health` is `leadline health --format json`; `/api/v1/debt` is `leadline debt
+/// list --format json`; bad windows are 400s, a broken register a 500 that names nothing.
+#[test]
+fn api_health_and_debt_equal_the_cli() {
+    for store in TestStore::both() {
+        let repo = GitRepo::new();
+        for i in 0..6 {
+            repo.write(b"src/a.rs", format!("fn a() {{\n    {i}\n}}\n").as_bytes());
+            if i % 2 == 0 {
+                repo.write(b"src/b.rs", format!("{i}\n").as_bytes());
+            }
+            repo.commit_all_at(1_704_067_200 + i * 86_400, None, &format!("c{i}"));
+        }
+        store.ingest(repo.path());
+        let dir = tempfile::tempdir().unwrap();
+        let register = dir.path().join("debt.toml");
+        std::fs::write(
+            &register,
+            "[[item]]\nid = \"D-1\"\ntitle = \"a is tangled\"\narea = [\"src/a.rs\"]\ncategory = \"tactical\"\nkind = \"maintainability\"\nowner = \"core\"\ncreated = 2024-01-01\n",
+        )
+        .unwrap();
+        let config = dir.path().join("leadline.toml");
+        std::fs::write(
+            &config,
+            format!("[debt]\nfile = {:?}\n", register.display().to_string()),
+        )
+        .unwrap();
+        let server = Server::start(&store, Some(&config));
+        for (query, args) in [
+            ("", vec!["--top", "10"]),
+            (
+                "?since=2024-01-02&until=2024-01-05&top=1",
+                vec![
+                    "--since",
+                    "2024-01-02",
+                    "--until",
+                    "2024-01-05",
+                    "--top",
+                    "1",
+                ],
+            ),
+        ] {
+            let mut cli_args = vec!["health", "--format", "json"];
+            cli_args.extend(args);
+            let cli: Value = serde_json::from_slice(
+                &store.run(&cli_args.iter().map(|a| a.as_ref()).collect::<Vec<_>>()),
+            )
+            .unwrap();
+            let api = json(
+                server
+                    .get(&format!("/api/v1/health{query}"))
+                    .send()
+                    .unwrap(),
+            );
+            assert_eq!(api, cli, "{query} on {}", store.backend);
+        }
+        for bad in [
+            "?since=yesterday",
+            "?since=2024-02-01&until=2024-01-01",
+            "?repo=nope",
+        ] {
+            let status = server
+                .get(&format!("/api/v1/health{bad}"))
+                .send()
+                .unwrap()
+                .status();
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+        let cli: Value = serde_json::from_slice(
+            &store
+                .leadline()
+                .arg("--config")
+                .arg(&config)
+                .args(["debt", "list", "--format", "json"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let api = json(server.get("/api/v1/debt").send().unwrap());
+        assert_eq!(api, cli, "{}", store.backend);
+        assert_eq!(api["items"][0]["hotspots"][0]["path"], "src/a.rs");
+        std::fs::write(&register, "[[item]]\nid = 1\n").unwrap();
+        let broken = server.get("/api/v1/debt").send().unwrap();
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!broken.text().unwrap().contains("debt.toml"));
+    }
+}
