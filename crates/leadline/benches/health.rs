@@ -7,54 +7,20 @@
 //! deterministic synthetic repository is built with `git fast-import` (100k commits, 3k files
 //! by default), in DIR when given (and reused from there on later runs).
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "../tests/common/synth.rs"]
 mod synth;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 fn main() {
-    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
-    let mut path = None;
-    let mut keep: Option<PathBuf> = None;
-    let mut shape = synth::Shape {
-        commits: 100_000,
-        files: 3_000,
-        seed: 42,
-    };
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| -> usize {
-            args.next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{name} needs a number"))
-        };
-        match arg.as_str() {
-            "--commits" => shape.commits = value("--commits"),
-            "--files" => shape.files = value("--files"),
-            "--seed" => shape.seed = value("--seed") as u64,
-            "--keep" => keep = args.next().map(PathBuf::from),
-            other => path = Some(PathBuf::from(other)),
-        }
-    }
-    let scratch = tempfile::tempdir().expect("temp dir");
-    let repo = match path {
-        Some(p) => p,
-        None if keep.as_ref().is_some_and(|k| k.exists()) => keep.expect("checked"),
-        None => {
-            let dir = keep.unwrap_or_else(|| scratch.path().join("synthetic"));
-            let t = Instant::now();
-            synth::build(&dir, shape);
-            println!(
-                "built synthetic repository {shape:?} in {:.1} s",
-                t.elapsed().as_secs_f64()
-            );
-            dir
-        }
-    };
+    let (repo, scratch) = args::repository(100_000);
     let db = scratch.path().join("leadline.db");
     let (ingest, ingest_peak) = leadline(&db, &["ingest", "git", &repo.display().to_string()]);
     println!(

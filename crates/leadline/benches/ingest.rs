@@ -1,51 +1,20 @@
 //! Ingest benchmark: leadline's full ingest into SQLite against `git log --numstat` on the
 //! same repository, measured in one run, plus the no-op re-ingest and leadline's peak memory.
 //!
-//! `bench/ingest [PATH] [--commits N] [--files N] [--seed N]`: without PATH, a deterministic
+//! `bench/ingest [PATH] [--commits N] [--files N] [--seed N] [--keep DIR]`: without PATH, a deterministic
 //! synthetic repository is built with `git fast-import` (20k commits, 3k files by default).
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "../tests/common/synth.rs"]
 mod synth;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn main() {
-    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
-    let mut path = None;
-    let mut shape = synth::Shape {
-        commits: 20_000,
-        files: 3_000,
-        seed: 42,
-    };
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| -> usize {
-            args.next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{name} needs a number"))
-        };
-        match arg.as_str() {
-            "--commits" => shape.commits = value("--commits"),
-            "--files" => shape.files = value("--files"),
-            "--seed" => shape.seed = value("--seed") as u64,
-            other => path = Some(PathBuf::from(other)),
-        }
-    }
-    let scratch = tempfile::tempdir().expect("temp dir");
-    let repo = match path {
-        Some(p) => p,
-        None => {
-            let dir = scratch.path().join("synthetic");
-            let t = Instant::now();
-            synth::build(&dir, shape);
-            println!(
-                "built synthetic repository {shape:?} in {:.1} s",
-                t.elapsed().as_secs_f64()
-            );
-            dir
-        }
-    };
+    let (repo, scratch) = args::repository(20_000);
     let commits = git_out(
         &repo,
         &[
