@@ -152,18 +152,10 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     let _repos = seed(&store);
     // A debt register covering one repository's only file; the other's is a candidate.
     let dir = tempfile::tempdir().unwrap();
-    let register = dir.path().join("debt.toml");
-    std::fs::write(
-        &register,
+    let (config, _) = common::debt_config(
+        dir.path(),
         "[[item]]\nid = \"D-1\"\ntitle = \"Web is one file\"\narea = [\"web.txt\"]\ncategory = \"tactical\"\nkind = \"security\"\nowner = \"web\"\ncost_hours = 8\ninterest_hours_per_month = 3\ncreated = 2024-01-01\n",
-    )
-    .unwrap();
-    let config = dir.path().join("leadline.toml");
-    std::fs::write(
-        &config,
-        format!("[debt]\nfile = {:?}\n", register.display().to_string()),
-    )
-    .unwrap();
+    );
     let server = Server::start(&store, Some(&config));
     let (dom, log) = run_chromium(&chromium, &format!("{}/", server.url), &["--dump-dom"]);
 

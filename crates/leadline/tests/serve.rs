@@ -700,18 +700,10 @@ fn api_health_and_debt_equal_the_cli() {
         }
         store.ingest(repo.path());
         let dir = tempfile::tempdir().unwrap();
-        let register = dir.path().join("debt.toml");
-        std::fs::write(
-            &register,
+        let (config, register) = common::debt_config(
+            dir.path(),
             "[[item]]\nid = \"D-1\"\ntitle = \"a is tangled\"\narea = [\"src/a.rs\"]\ncategory = \"tactical\"\nkind = \"maintainability\"\nowner = \"core\"\ncreated = 2024-01-01\n",
-        )
-        .unwrap();
-        let config = dir.path().join("leadline.toml");
-        std::fs::write(
-            &config,
-            format!("[debt]\nfile = {:?}\n", register.display().to_string()),
-        )
-        .unwrap();
+        );
         let server = Server::start(&store, Some(&config));
         for (query, args) in [
             ("", vec!["--top", "10"]),
