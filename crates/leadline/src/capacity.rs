@@ -302,6 +302,34 @@ fn print(r: &Report, options: &Options, out: &mut dyn Write) -> Result<()> {
             ]);
         }
         writeln!(out, "{t}")?;
+        writeln!(out, "{}", trend_line(g, r.target))?;
     }
     Ok(())
+}
+
+/// `debt share by month ▂▅█ ; over the window 27% (target 20%)`: the trend at a glance.
+fn trend_line(g: &GroupAllocation, target: Option<f64>) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let spark: String = g
+        .months
+        .iter()
+        .map(|m| match m.debt_share {
+            None => ' ',
+            Some(s) => BARS[((s * 7.0).round() as usize).min(7)],
+        })
+        .collect();
+    let (debt, all) = g.months.iter().fold((0, 0), |(d, a), m| {
+        (d + m.debt, a + m.feature + m.debt + m.fix + m.other)
+    });
+    let overall = match all {
+        0 => "nothing merged".to_owned(),
+        _ => format!("{:.0}%", debt as f64 / all as f64 * 100.0),
+    };
+    let target = target
+        .map(|t| format!(" (target {:.0}%)", t * 100.0))
+        .unwrap_or_default();
+    format!(
+        "{}: debt share by month {spark} ; over the window {overall}{target}",
+        g.group
+    )
 }
