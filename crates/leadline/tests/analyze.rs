@@ -98,6 +98,28 @@ fn json_summary_matches_the_worked_example() {
             dora["lead_time"]["changes"], 3,
             "the first deployment is the baseline"
         );
+        // Hotspots: commits x complexity (non-blank lines, no indentation here) at HEAD.
+        let hotspots: Vec<(String, u64)> = s["health"]["hotspots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["path"].as_str().unwrap().to_owned(),
+                    h["score"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            hotspots,
+            [
+                ("src/a.rs".to_owned(), 2 * 3),
+                ("docs/x.md".to_owned(), 2 * 2),
+                ("src/b.rs".to_owned(), 2),
+                (".mailmap".to_owned(), 1),
+                ("README".to_owned(), 1),
+            ]
+        );
     }
 }
 
@@ -116,6 +138,8 @@ fn table_summary_names_no_one() {
         "busiest areas",
         "weekly activity",
         "2023-11-13",
+        "code health",
+        "hotspot",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
