@@ -292,8 +292,8 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     );
 
     for (name, size) in [
-        ("dashboard.png", "1280,1400"),
-        ("dashboard-phone.png", "390,1600"),
+        ("dashboard.png", "1280,2200"),
+        ("dashboard-phone.png", "390,3400"),
     ] {
         let path = artifacts().join(name);
         run_chromium(
