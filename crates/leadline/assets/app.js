@@ -195,6 +195,7 @@ async function renderHealth() {
         attrs: (h) => ({ "data-health": r.repository, "data-path": h.path, "data-value": String(h.score) }) },
       { title: "trend", show: (h) => sparkline(r.trends.find((t) => t.path === h.path)) },
       { title: "months since a change", numeric: true, show: (h) => h.age_months.toFixed(1) },
+      ...(r.debt_items ? [{ title: "debt item", show: (h) => (r.debt_items[h.path] || []).join(", ") || "none: a candidate" }] : []),
     ], r.hotspots));
     card.append(el("h3", {}, "Files that change together"), r.coupling.length ? rowsTable("coupling", [
       { title: "file", show: (c) => c.a },

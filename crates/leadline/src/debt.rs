@@ -5,6 +5,7 @@
 //! register cannot be read. Every write validates the whole new register first and replaces
 //! the file atomically, so a refused change leaves it as it was.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -380,6 +381,23 @@ pub(crate) fn for_repository(
         config,
         register.today,
     )))
+}
+
+/// Per hotspot of `listing`'s repository, the ids of the open items covering it (none: a
+/// candidate for the register).
+pub(crate) fn coverage(listing: &Listing, hotspots: &[Hotspot]) -> BTreeMap<String, Vec<String>> {
+    hotspots
+        .iter()
+        .map(|h| {
+            let ids = listing
+                .items
+                .iter()
+                .filter(|i| i.hotspots.iter().any(|l| l.path == h.path))
+                .map(|i| i.item.id.clone())
+                .collect();
+            (h.path.clone(), ids)
+        })
+        .collect()
 }
 
 /// What `analyze` shows: the portfolio, items past their deadline and candidates.

@@ -2,7 +2,7 @@
 //! area, hotspots (change × complexity at HEAD) with the complexity trend of the top ones,
 //! temporal coupling, and knowledge and age per area.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use leadline_core::store::Store;
 use serde::Serialize;
 
 use crate::cli::{By, HealthArgs, SummaryFormat};
+use crate::config::DebtConfig;
 use crate::dora::{buckets, parse_instant, utc};
 use crate::history::{History, head_history};
 
@@ -35,6 +36,10 @@ pub(crate) struct Report {
     pub coupling: Vec<Coupled>,
     /// Knowledge and age per area.
     pub areas: Vec<AreaKnowledge>,
+    /// Per hotspot, the open debt items covering it (`[]`: a candidate for the register);
+    /// absent without a register.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debt_items: Option<BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Serialize)]
@@ -107,13 +112,16 @@ pub async fn run(
     store: &Arc<dyn Store>,
     args: &HealthArgs,
     teams: &[Team],
+    debt: &DebtConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
     let query = Query::from_args(args, teams)?;
     let repos = selected(store, args.repo.as_deref()).await?;
     let mut reports = Vec::new();
     for repo in &repos {
-        reports.push(report(store, repo, &query).await?);
+        let mut r = report(store, repo, &query).await?;
+        r.debt_items = debt_items(&r, debt);
+        reports.push(r);
     }
     match args.format {
         SummaryFormat::Json => {
@@ -130,6 +138,18 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// Which open debt items cover each hotspot, when there is a register. The report stands
+/// without it: a broken debt.toml is `debt check`'s to report.
+pub(crate) fn debt_items(r: &Report, debt: &DebtConfig) -> Option<BTreeMap<String, Vec<String>>> {
+    match crate::debt::for_repository(&r.repository, &r.hotspots, debt) {
+        Ok(listing) => listing.map(|l| crate::debt::coverage(&l, &r.hotspots)),
+        Err(e) => {
+            tracing::warn!("the debt register is left out: {e:#}");
+            None
+        }
+    }
 }
 
 /// The ingested repositories named by `--repo`, or all of them; an error when there are none.
@@ -221,6 +241,7 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
         trends,
         coupling,
         areas,
+        debt_items: None,
     })
 }
 
@@ -306,15 +327,19 @@ fn print_hotspots(r: &Report, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "no hotspots: no file at HEAD changed in the window")?;
         return Ok(());
     }
-    let mut t = crate::dora_table::table(&[
+    let mut header = vec![
         "hotspot",
         "commits",
         "complexity (lines + indentation)",
         "score",
         "months since a change",
-    ]);
+    ];
+    if r.debt_items.is_some() {
+        header.push("debt item");
+    }
+    let mut t = crate::dora_table::table(&header);
     for h in &r.hotspots {
-        t.add_row(vec![
+        let mut row = vec![
             Cell::new(&h.path),
             right(h.revisions),
             right(format!(
@@ -323,7 +348,14 @@ fn print_hotspots(r: &Report, out: &mut dyn Write) -> Result<()> {
             )),
             right(h.score),
             right(format!("{:.1}", h.age_months)),
-        ]);
+        ];
+        if let Some(items) = &r.debt_items {
+            row.push(Cell::new(match items.get(&h.path) {
+                Some(ids) if !ids.is_empty() => ids.join(", "),
+                _ => "none: a candidate".to_owned(),
+            }));
+        }
+        t.add_row(row);
     }
     writeln!(out, "{t}")?;
     for trend in &r.trends {

@@ -173,7 +173,9 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
             )
             .await?
         }
-        Command::Health(args) => health::run(&store, &args, &settings.teams, &mut stdout).await?,
+        Command::Health(args) => {
+            health::run(&store, &args, &settings.teams, &settings.debt, &mut stdout).await?
+        }
         Command::Debt(_) => unreachable!("debt commands run before the store opens"),
         Command::Serve(args) => {
             drop(stdout);

@@ -266,5 +266,19 @@ fn items_link_to_hotspots_and_uncovered_hotspots_are_candidates() {
         assert_eq!(listing["portfolio"]["cost_hours"], 80.0);
         assert_eq!(listing["portfolio"]["interest_hours_per_month"], 12.0);
         assert_eq!(listing["portfolio"]["open_by_category"]["strategic"], 1);
+        // `health` marks each hotspot with the items covering it.
+        let out = store
+            .leadline()
+            .current_dir(d)
+            .args(["health", "--format", "json"])
+            .output()
+            .unwrap();
+        let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            reports[0]["debt_items"],
+            serde_json::json!({ "core/engine.rs": ["D-1"], "ui/view.rs": [] }),
+            "{}",
+            store.backend
+        );
     }
 }

@@ -722,9 +722,17 @@ fn api_health_and_debt_equal_the_cli() {
             let mut cli_args = vec!["health", "--format", "json"];
             cli_args.extend(args);
             let cli: Value = serde_json::from_slice(
-                &store.run(&cli_args.iter().map(|a| a.as_ref()).collect::<Vec<_>>()),
+                &store
+                    .leadline()
+                    .arg("--config")
+                    .arg(&config)
+                    .args(&cli_args)
+                    .output()
+                    .unwrap()
+                    .stdout,
             )
             .unwrap();
+            assert_eq!(cli[0]["debt_items"]["src/a.rs"][0], "D-1");
             let api = json(
                 server
                     .get(&format!("/api/v1/health{query}"))

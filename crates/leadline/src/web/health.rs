@@ -55,7 +55,9 @@ pub async fn health(
     let repos = crate::health::selected(&state.store, repo).await?;
     let mut reports = Vec::with_capacity(repos.len());
     for repo in &repos {
-        reports.push(crate::health::report(&state.store, repo, &query).await?);
+        let mut r = crate::health::report(&state.store, repo, &query).await?;
+        r.debt_items = crate::health::debt_items(&r, &state.debt);
+        reports.push(r);
     }
     Ok(Json(reports).into_response())
 }
