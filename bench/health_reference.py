@@ -100,7 +100,7 @@ def main():
     for _, _, _, files in in_window:
         for path in {f[0] for f in files}:
             revisions[path] += 1
-    head, regular = head_complexity(a.repo)
+    head, regular = head_complexity(a.repo)  # files deleted since are left out of every list
     hotspots = sorted(
         ({"path": f, "revisions": n, "complexity": head[f], "score": n * head[f]}
          for f, n in revisions.items() if f in head),
@@ -117,7 +117,10 @@ def main():
             for y in paths[i + 1:]:
                 together[(x, y)] += 1
     coupling = []
+    at_head = set(regular)
     for (x, y), n in together.items():
+        if x not in at_head or y not in at_head:
+            continue
         rx, ry = coupled_revisions[x], coupled_revisions[y]
         degree = n / ((rx + ry) / 2)
         if rx >= a.min_revisions and ry >= a.min_revisions and degree >= a.min_degree:

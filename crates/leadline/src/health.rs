@@ -2,7 +2,7 @@
 //! area, hotspots (change × complexity at HEAD) with the complexity trend of the top ones,
 //! temporal coupling, and knowledge and age per area.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -194,16 +194,27 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
         .filter(|c| since <= c.at && c.at < until)
         .map(|c| (history.sha(c), history.path(c), c.added, c.deleted))
         .collect();
+    // Files and areas deleted since are history, not code anyone must change now: lists are
+    // of what exists at HEAD (when it was measured).
+    let head = store.head_files(repo.id).await?;
+    let at_head: HashSet<String> = head
+        .iter()
+        .map(|f| String::from_utf8_lossy(&f.path).into_owned())
+        .collect();
+    let areas_at_head: HashSet<String> = at_head.iter().map(|p| health::area(p, q.depth)).collect();
+    let exists = |path: &str| head.is_empty() || at_head.contains(path);
     let activity = health::activity(&changes);
     let mut areas_activity = health::area_activity(&changes, q.depth);
+    areas_activity.retain(|a| head.is_empty() || areas_at_head.contains(&a.path));
     areas_activity.truncate(q.top);
-    let head = store.head_files(repo.id).await?;
     let mut hotspots = hotspots(&history, &head, &activity, until);
     hotspots.truncate(q.top);
     let trends = trends(&history, &hotspots[..q.trend.min(hotspots.len())], window)?;
     let mut files = activity;
+    files.retain(|f| exists(&f.path));
     files.truncate(q.top);
     let mut coupling = health::coupling(&changes, q.thresholds);
+    coupling.retain(|c| exists(&c.a) && exists(&c.b));
     coupling.truncate(q.top);
     drop(changes);
     let authored: Vec<health::AuthoredChange<'_>> = history
@@ -214,18 +225,10 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
     let mut areas = health::knowledge(&authored, window, q.left_after, q.depth);
     if !head.is_empty() {
         // An area with no file left at HEAD (moved or deleted) needs nobody's knowledge.
-        let present: std::collections::HashSet<String> = head
-            .iter()
-            .map(|f| health::area(&String::from_utf8_lossy(&f.path), q.depth))
-            .collect();
-        areas.retain(|a| present.contains(&a.area));
+        areas.retain(|a| areas_at_head.contains(&a.area));
     }
     if !q.teams.is_empty() {
-        let paths: Vec<String> = head
-            .iter()
-            .map(|f| String::from_utf8_lossy(&f.path).into_owned())
-            .collect();
-        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let paths: Vec<&str> = at_head.iter().map(String::as_str).collect();
         let mut teams = health::area_teams(&paths, &authored, window, q.depth, &q.teams);
         for a in &mut areas {
             a.team = teams.remove(&a.area);

@@ -53,7 +53,10 @@ fn history() -> (GitRepo, BTreeMap<String, u64>) {
             repo.write(b"assets/logo.bin", format!("\0{i}").as_bytes());
         }
         if i < 40 && i % 4 == 0 {
+            // Coupled with f7 until it is deleted: a pair that must not be listed.
             repo.write(b"src/old.rs", text.as_bytes());
+            repo.write(b"src/f7.rs", text.as_bytes());
+            at_head.insert("src/f7.rs".to_owned(), complexity);
         }
         if i == 40 {
             repo.remove("src/old.rs");
@@ -69,7 +72,8 @@ fn history() -> (GitRepo, BTreeMap<String, u64>) {
     (repo, at_head)
 }
 
-/// (revisions per file, coupled pairs with their shared count) from git itself.
+/// (revisions per file, coupled pairs with their shared count) from git itself, for the files
+/// at HEAD (files deleted since are left out of both lists; their commits still count).
 fn from_git(
     repo: &GitRepo,
     min_revisions: usize,
@@ -95,15 +99,35 @@ fn from_git(
             }
         }
     }
-    let coupled = shared
-        .into_iter()
-        .filter(|((a, b), n)| {
-            let (ra, rb) = (revisions[a], revisions[b]);
-            ra >= min_revisions
-                && rb >= min_revisions
-                && *n as f64 / ((ra + rb) as f64 / 2.0) >= min_degree
-        })
+    let at_head: BTreeSet<String> = repo
+        .git(&["ls-tree", "-r", "--name-only", "HEAD"])
+        .lines()
+        .map(str::to_owned)
         .collect();
+    let strong = |(a, b): &(String, String), n: usize| {
+        let (ra, rb) = (revisions[a], revisions[b]);
+        ra >= min_revisions
+            && rb >= min_revisions
+            && n as f64 / ((ra + rb) as f64 / 2.0) >= min_degree
+    };
+    assert!(
+        shared
+            .iter()
+            .any(|(pair, n)| pair.1 == "src/old.rs" && strong(pair, *n)),
+        "the deleted file is coupled with one still there"
+    );
+    let coupled = shared
+        .iter()
+        .filter(|(pair, n)| {
+            at_head.contains(&pair.0) && at_head.contains(&pair.1) && strong(pair, **n)
+        })
+        .map(|(pair, n)| (pair.clone(), *n))
+        .collect();
+    assert!(
+        revisions.contains_key("src/old.rs"),
+        "a deleted file was changed"
+    );
+    revisions.retain(|path, _| at_head.contains(path));
     (revisions, coupled)
 }
 
@@ -120,7 +144,7 @@ fn files_and_coupling_equal_a_calculation_from_git_log() {
         })
         .collect();
     hotspots.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
-    assert!(revisions.contains_key("assets/logo.bin") && revisions.contains_key("src/old.rs"));
+    assert!(revisions.contains_key("assets/logo.bin") && !revisions.contains_key("src/old.rs"));
     assert!(
         coupled.len() >= 2,
         "the history should couple some files: {coupled:?}"
