@@ -278,7 +278,7 @@ pub struct AreaKnowledge {
     pub active_authors: usize,
     /// The share of those changes by the author with the most (no name given).
     pub main_author_share: Option<f64>,
-    /// Every active author has left (no commit anywhere in the repository for `left_after`).
+    /// Every active author has left (no change among those given for `left_after`).
     pub knowledge_risk: bool,
     /// Days from its last change (ever) to the window's end.
     pub age_days: f64,

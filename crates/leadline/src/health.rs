@@ -469,8 +469,9 @@ fn explain(q: &Query, out: &mut dyn Write) -> Result<()> {
     writeln!(
         out,
         "\nHow these are computed (docs/metrics.md, \"Code health\"):\n\
-         - history: every non-merge commit reachable from a branch, tag or HEAD, with its files as \
-         `git log --numstat --no-renames` lists them (a rename is a deletion and an addition);\n\
+         - history: every non-merge commit reachable from HEAD, with its files as \
+         `git log --numstat --no-renames HEAD` lists them (a rename is a deletion and an addition); \
+         only files and areas that exist at HEAD are listed;\n\
          - commits: distinct commits in the window that changed the file or area; lines changed: \
          added + deleted (binary files count 0);\n\
          - complexity: at HEAD, the file's non-blank lines plus their summed indentation depth \
@@ -480,7 +481,7 @@ fn explain(q: &Query, out: &mut dyn Write) -> Result<()> {
          - coupling: both files in at least {} commits, degree = shared / average commits at least \
          {:.0}%, commits touching more than {} files left out;\n\
          - areas: the first {} directories of a path; an author has left after {} days without a \
-         commit in the repository; knowledge risk: every author of the window's changes has left;\n\
+         commit on HEAD's history; knowledge risk: every author of the window's changes has left;\n\
          - months since a change: from the last change ever to the window's end (months of 30.44 days).",
         q.trend,
         t.min_revisions,

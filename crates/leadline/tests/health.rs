@@ -279,6 +279,30 @@ fn a_leaver_makes_an_area_a_knowledge_risk() {
             !table.contains("old@") && !table.contains("new@"),
             "{table}"
         );
+        // --explain states the definitions with the thresholds in force.
+        let explained = String::from_utf8(
+            store.run(
+                &[
+                    "health",
+                    "--explain",
+                    "--min-revisions",
+                    "7",
+                    "--left-after-days",
+                    "30",
+                ]
+                .iter()
+                .map(|a| a.as_ref())
+                .collect::<Vec<_>>(),
+            ),
+        )
+        .unwrap();
+        for expected in [
+            "in at least 7 commits",
+            "after 30 days without a commit",
+            "reachable from HEAD",
+        ] {
+            assert!(explained.contains(expected), "{expected:?} in {explained}");
+        }
         // With teams, each area shows the team it belongs to: legacy/ by path, src/ by members.
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("leadline.toml");
