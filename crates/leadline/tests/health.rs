@@ -151,11 +151,9 @@ fn files_and_coupling_equal_a_calculation_from_git_log() {
     );
     for store in TestStore::both() {
         store.ingest(repo.path());
-        let out = store.run(
+        let reports = health_json(
+            &store,
             &[
-                "health",
-                "--format",
-                "json",
                 "--since",
                 "2000-01-01",
                 "--until",
@@ -166,12 +164,8 @@ fn files_and_coupling_equal_a_calculation_from_git_log() {
                 "0.3",
                 "--top",
                 "1000",
-            ]
-            .iter()
-            .map(|a| a.as_ref())
-            .collect::<Vec<_>>(),
+            ],
         );
-        let reports: Value = serde_json::from_slice(&out).unwrap();
         let report = &reports[0];
         let files: BTreeMap<String, usize> = report["files"]
             .as_array()
@@ -247,13 +241,7 @@ fn a_leaver_makes_an_area_a_knowledge_risk() {
     commit(170, "new", "src/lib.rs");
     for store in TestStore::both() {
         store.ingest(repo.path());
-        let out = store.run(
-            &["health", "--format", "json", "--left-after-days", "90"]
-                .iter()
-                .map(|a| a.as_ref())
-                .collect::<Vec<_>>(),
-        );
-        let reports: Value = serde_json::from_slice(&out).unwrap();
+        let reports = health_json(&store, &["--left-after-days", "90"]);
         let areas: BTreeMap<String, (bool, u64, f64)> = reports[0]["areas"]
             .as_array()
             .unwrap()
@@ -335,15 +323,16 @@ fn a_leaver_makes_an_area_a_knowledge_risk() {
     }
 }
 
+/// `leadline health --format json ARGS` on `store`.
+fn health_json(store: &TestStore, args: &[&str]) -> Value {
+    let mut all = vec!["health", "--format", "json"];
+    all.extend(args);
+    serde_json::from_slice(&store.run(&all.iter().map(|a| a.as_ref()).collect::<Vec<_>>())).unwrap()
+}
+
 /// The hotspots of one file, as (path, revisions, complexity).
 fn hotspot_rows(store: &TestStore) -> Vec<(String, u64, u64)> {
-    let out = store.run(
-        &["health", "--format", "json", "--since", "2000-01-01"]
-            .iter()
-            .map(|a| a.as_ref())
-            .collect::<Vec<_>>(),
-    );
-    let reports: Value = serde_json::from_slice(&out).unwrap();
+    let reports = health_json(store, &["--since", "2000-01-01"]);
     reports[0]["hotspots"]
         .as_array()
         .unwrap()
