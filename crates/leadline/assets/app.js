@@ -156,6 +156,7 @@ async function render() {
   list.dataset.window = JSON.stringify(window_);
   await renderHealth();
   await renderDebt();
+  await renderCapacity();
   await showExplainFromHash();
   status.textContent = services.length + " services";
   status.dataset.state = "ready";
@@ -256,6 +257,28 @@ async function renderDebt() {
     ], d.candidates));
   }
   section.replaceChildren(card);
+}
+
+async function renderCapacity() {
+  const c = await api("/api/v1/capacity");
+  const card = el("div", { class: "card" }, el("h2", {}, "Capacity allocation"),
+    el("p", { class: "detail" }, "Merged " + c.source.replace("_", " ") + ", " + c.since.slice(0, 10) +
+      " to " + c.until.slice(0, 10) + (c.target == null ? "" : " · debt target " + percent(c.target))));
+  if (!c.groups.length) card.append(el("p", {}, "Nothing to show: too few authors merged work in the window to report without naming anyone."));
+  for (const g of c.groups) {
+    card.append(el("h3", {}, g.group), rowsTable("capacity", [
+      { title: "month", show: (m) => m.period },
+      { title: "feature", numeric: true, show: (m) => m.feature },
+      { title: "debt", numeric: true, show: (m) => m.debt },
+      { title: "fix", numeric: true, show: (m) => m.fix },
+      { title: "other", numeric: true, show: (m) => m.other },
+      { title: "debt share", numeric: true, show: (m) => percent(m.debt_share),
+        attrs: (m) => ({ "data-capacity": g.group, "data-period": m.period, "data-value": String(m.debt_share) }) },
+      { title: "vs target", numeric: true,
+        show: (m) => m.versus_target == null ? "" : (m.versus_target >= 0 ? "+" : "") + (m.versus_target * 100).toFixed(0) + " pts" },
+    ], g.months));
+  }
+  document.getElementById("capacity").replaceChildren(card);
 }
 
 // The drill-down is addressable: #explain=SERVICE (empty: all services) opens it.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use comfy_table::{Cell, CellAlignment};
 use leadline_core::capacity::{self, Allocation};
 use leadline_core::dora::Window;
@@ -89,7 +89,10 @@ pub(crate) async fn report(
     let ownership = Ownership::new(teams, &work.files, &code_owners);
     let groups = match args.group {
         Some(GroupBy::Team) if !ownership.has_teams() => {
-            bail!("--group team: no [[teams]] in leadline.toml and no CODEOWNERS synced")
+            return Err(crate::dora::InvalidArgs(
+                "--group team: no [[teams]] in leadline.toml and no CODEOWNERS synced".to_owned(),
+            )
+            .into());
         }
         Some(GroupBy::Team) => flow::team_groups(&work.changes, &ownership, window, options),
         None if ownership.has_teams() => {
@@ -251,7 +254,10 @@ fn window(args: &DebtCapacityArgs, changes: &[PullRequest]) -> Result<Window> {
         }
     };
     if since >= until {
-        bail!("the window is empty: --since must be before --until");
+        return Err(crate::dora::InvalidArgs(
+            "the window is empty: --since must be before --until".to_owned(),
+        )
+        .into());
     }
     Ok(Window { since, until })
 }

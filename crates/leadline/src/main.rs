@@ -185,6 +185,7 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
                 settings.dora.clone(),
                 settings.server.clone(),
                 settings.debt.clone(),
+                (settings.flow.clone(), settings.teams.clone()),
                 &addr,
             )
             .await?;

@@ -155,6 +155,7 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     let (config, _) = common::debt_config(
         dir.path(),
         "[[item]]\nid = \"D-1\"\ntitle = \"Web is one file\"\narea = [\"web.txt\"]\ncategory = \"tactical\"\nkind = \"security\"\nowner = \"web\"\ncost_hours = 8\ninterest_hours_per_month = 3\ncreated = 2024-01-01\n",
+        "capacity_target = 0.2\n\n[privacy]\nmin_group_size = 1\n",
     );
     let server = Server::start(&store, Some(&config));
     let (dom, log) = run_chromium(&chromium, &format!("{}/", server.url), &["--dump-dom"]);
@@ -262,6 +263,30 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     );
     assert_eq!(debt["items"][0]["hotspots"][0]["path"], "web.txt");
     assert!(dom.contains(r#"data-table="debt-candidates""#) && dom.contains("payments.txt"));
+
+    // Capacity allocation: every month's debt share shown is the API's.
+    let capacity = api(&server, "/api/v1/capacity");
+    let shares =
+        Regex::new(r#"data-capacity="([^"]*)" data-period="([^"]*)" data-value="([^"]*)""#)
+            .unwrap();
+    let shown: Vec<(String, String, String)> = shares
+        .captures_iter(&dom)
+        .map(|c| (c[1].to_owned(), c[2].to_owned(), c[3].to_owned()))
+        .collect();
+    let mut expected = Vec::new();
+    for g in capacity["groups"].as_array().unwrap() {
+        for m in g["months"].as_array().unwrap() {
+            expected.push((
+                g["group"].as_str().unwrap().to_owned(),
+                m["period"].as_str().unwrap().to_owned(),
+                m["debt_share"]
+                    .as_f64()
+                    .map_or_else(|| "null".to_owned(), |v| v.to_string()),
+            ));
+        }
+    }
+    assert!(!expected.is_empty(), "{capacity}");
+    assert_eq!(shown, expected);
 
     // The drill-down lists the API's rows.
     let (dom, _) = run_chromium(

@@ -703,6 +703,7 @@ fn api_health_and_debt_equal_the_cli() {
         let (config, register) = common::debt_config(
             dir.path(),
             "[[item]]\nid = \"D-1\"\ntitle = \"a is tangled\"\narea = [\"src/a.rs\"]\ncategory = \"tactical\"\nkind = \"maintainability\"\nowner = \"core\"\ncreated = 2024-01-01\n",
+            "capacity_target = 0.25\n[privacy]\nmin_group_size = 1\n",
         );
         let server = Server::start(&store, Some(&config));
         for (query, args) in [
@@ -766,6 +767,59 @@ fn api_health_and_debt_equal_the_cli() {
         .unwrap();
         let api = json(server.get("/api/v1/debt").send().unwrap());
         assert_eq!(api, cli, "{}", store.backend);
+        for (query, args) in [
+            ("", vec![]),
+            (
+                "?since=2024-01-01&until=2024-03-01&group=repository&source=commits",
+                vec![
+                    "--since",
+                    "2024-01-01",
+                    "--until",
+                    "2024-03-01",
+                    "--group",
+                    "repository",
+                    "--source",
+                    "commits",
+                ],
+            ),
+        ] {
+            let out = store
+                .leadline()
+                .arg("--config")
+                .arg(&config)
+                .args(["debt", "capacity", "--format", "json"])
+                .args(&args)
+                .output()
+                .unwrap();
+            let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let api = json(
+                server
+                    .get(&format!("/api/v1/capacity{query}"))
+                    .send()
+                    .unwrap(),
+            );
+            assert_eq!(api, cli, "{query} on {}", store.backend);
+            let other: u64 = api["groups"][0]["months"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["other"].as_u64().unwrap())
+                .sum();
+            assert_eq!(other, 6, "six commits, none with a type: {api}");
+        }
+        for bad in [
+            "?group=people",
+            "?source=emails",
+            "?group=team",
+            "?since=soon",
+        ] {
+            let status = server
+                .get(&format!("/api/v1/capacity{bad}"))
+                .send()
+                .unwrap()
+                .status();
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        }
         assert_eq!(api["items"][0]["hotspots"][0]["path"], "src/a.rs");
         std::fs::write(&register, "[[item]]\nid = 1\n").unwrap();
         let broken = server.get("/api/v1/debt").send().unwrap();

@@ -1,5 +1,5 @@
-//! `/api/v1/health` and `/api/v1/debt`: code health per repository (the JSON of
-//! `leadline health --format json`) and the debt register (that of `leadline debt list`).
+//! `/api/v1/health`, `/api/v1/debt` and `/api/v1/capacity`: code health per repository, the
+//! debt register and capacity allocation, each the JSON of its CLI command.
 
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 
 use super::error::AppError;
 use super::{AppState, auth};
+use crate::cli::{CapacitySource, DebtCapacityArgs, GroupBy, SummaryFormat};
 use crate::dora::parse_instant;
 
 /// Rows per section unless asked.
@@ -75,4 +76,66 @@ pub async fn debt(
     auth::require(&state, &headers, Scope::Read).await?;
     let listing = crate::debt::open_listing(&state.store, &state.debt, DEFAULT_TOP).await?;
     Ok(Json(listing).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CapacityQuery {
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: six calendar months up to `until`].
+    since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest merge].
+    until: Option<String>,
+    /// `pull_requests` or `commits` [default: pull requests if any were synced].
+    source: Option<String>,
+    /// `team` or `repository` [default: team when teams are configured, else all].
+    group: Option<String>,
+    /// Only this repository.
+    repo: Option<String>,
+}
+
+/// The share of merged work per class per group and month, against `debt.capacity_target`, as
+/// `leadline debt capacity --format json` gives it.
+#[utoipa::path(get, path = "/api/v1/capacity", tag = "metrics", params(CapacityQuery),
+    responses((status = 200, description = "Capacity allocation", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn capacity(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<CapacityQuery>,
+) -> Result<Response, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let given = |v: Option<String>| v.filter(|v| !v.is_empty());
+    let source = match given(q.source).as_deref() {
+        None => None,
+        Some("pull_requests") => Some(CapacitySource::PullRequests),
+        Some("commits") => Some(CapacitySource::Commits),
+        Some(other) => {
+            return Err(AppError::bad_request(format!(
+                "source {other:?}: expected pull_requests or commits"
+            )));
+        }
+    };
+    let group = match given(q.group).as_deref() {
+        None => None,
+        Some("team") => Some(GroupBy::Team),
+        Some("repository") => Some(GroupBy::Repository),
+        Some(other) => {
+            return Err(AppError::bad_request(format!(
+                "group {other:?}: expected team or repository"
+            )));
+        }
+    };
+    let args = DebtCapacityArgs {
+        since: given(q.since),
+        until: given(q.until),
+        source,
+        repo: given(q.repo),
+        group,
+        format: SummaryFormat::Json,
+    };
+    let report =
+        crate::capacity::report(&state.store, &args, &state.debt, &state.flow, &state.teams)
+            .await?;
+    Ok(Json(report).into_response())
 }

@@ -38,6 +38,9 @@ pub struct AppState {
     pub dora: DoraConfig,
     pub server: ServerConfig,
     pub debt: DebtConfig,
+    /// Flow options (bots, privacy) and teams, for capacity allocation.
+    pub flow: leadline_core::flow::Options,
+    pub teams: Vec<leadline_core::flow::Team>,
     /// Listening on loopback: reads may be open while no token exists.
     pub loopback: bool,
     metrics: PrometheusHandle,
@@ -55,6 +58,7 @@ impl AppState {
         dora: DoraConfig,
         server: ServerConfig,
         debt: DebtConfig,
+        (flow, teams): (leadline_core::flow::Options, Vec<leadline_core::flow::Team>),
         loopback: bool,
     ) -> AppState {
         AppState {
@@ -62,6 +66,8 @@ impl AppState {
             dora,
             server,
             debt,
+            flow,
+            teams,
             loopback,
             metrics: metrics::handle(),
             dora_gauges: metrics::DoraGauges::default(),
@@ -118,6 +124,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/repositories", get(api::repositories))
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/debt", get(health::debt))
+        .route("/api/v1/capacity", get(health::capacity))
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .route("/webhooks/incidents", post(webhooks::incidents))
@@ -157,6 +164,7 @@ pub async fn serve(
     dora: DoraConfig,
     server: ServerConfig,
     debt: DebtConfig,
+    flow: (leadline_core::flow::Options, Vec<leadline_core::flow::Team>),
     addr: &str,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
@@ -171,7 +179,7 @@ pub async fn serve(
              listen on 127.0.0.1"
         );
     }
-    let state = Arc::new(AppState::new(store, dora, server, debt, loopback));
+    let state = Arc::new(AppState::new(store, dora, server, debt, flow, loopback));
     // The listening line goes to stderr whatever the log level: scripts wait for it.
     eprintln!("leadline listening on http://{local}");
     axum::serve(listener, router(state))

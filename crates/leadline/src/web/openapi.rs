@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         super::api::repositories,
         super::health::health,
         super::health::debt,
+        super::health::capacity,
         super::webhooks::github,
         super::webhooks::gitlab,
         super::webhooks::incidents,

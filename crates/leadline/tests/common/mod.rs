@@ -384,15 +384,19 @@ impl TestStore {
     }
 }
 
-/// Writes `register` as `dir/debt.toml` and a `dir/leadline.toml` pointing at it; returns
-/// (the config, the register).
-pub fn debt_config(dir: &Path, register: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+/// Writes `register` as `dir/debt.toml` and a `dir/leadline.toml` pointing at it, followed by
+/// `more` (more `[debt]` keys, then other tables); returns (the config, the register).
+pub fn debt_config(
+    dir: &Path,
+    register: &str,
+    more: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let path = dir.join("debt.toml");
     std::fs::write(&path, register).unwrap();
     let config = dir.join("leadline.toml");
     std::fs::write(
         &config,
-        format!("[debt]\nfile = {:?}\n", path.display().to_string()),
+        format!("[debt]\nfile = {:?}\n{more}", path.display().to_string()),
     )
     .unwrap();
     (config, path)
