@@ -383,6 +383,19 @@ pub(crate) fn for_repository(
     )))
 }
 
+/// The register's portfolio today; `None` when there is no register file.
+pub(crate) fn portfolio_now(config: &DebtConfig) -> Result<Option<Portfolio>> {
+    let args = DebtFileArgs {
+        file: None,
+        today: None,
+    };
+    let register = open(&args, config)?;
+    Ok(register
+        .text
+        .is_some()
+        .then(|| debt::portfolio(&register.items, &config.policies, register.today)))
+}
+
 /// Per hotspot of `listing`'s repository, the ids of the open items covering it (none: a
 /// candidate for the register).
 pub(crate) fn coverage(listing: &Listing, hotspots: &[Hotspot]) -> BTreeMap<String, Vec<String>> {

@@ -767,6 +767,20 @@ fn api_health_and_debt_equal_the_cli() {
         .unwrap();
         let api = json(server.get("/api/v1/debt").send().unwrap());
         assert_eq!(api, cli, "{}", store.backend);
+        // The portfolio as Prometheus gauges: one open maintainability item, overdue by no
+        // policy (maintainability has none), no estimates.
+        let metrics = server.get("/metrics").send().unwrap().text().unwrap();
+        for expected in [
+            r#"leadline_debt_items_open{kind="maintainability"} 1"#,
+            r#"leadline_debt_items_open{kind="security"} 0"#,
+            "leadline_debt_items_past_deadline 0",
+            "leadline_debt_cost_hours 0",
+        ] {
+            assert!(
+                metrics.contains(expected),
+                "{expected} missing from\n{metrics}"
+            );
+        }
         for (query, args) in [
             ("", vec![]),
             (
@@ -825,5 +839,9 @@ fn api_health_and_debt_equal_the_cli() {
         let broken = server.get("/api/v1/debt").send().unwrap();
         assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!broken.text().unwrap().contains("debt.toml"));
+        // A scrape still succeeds, without the debt gauges.
+        let metrics = server.get("/metrics").send().unwrap();
+        assert_eq!(metrics.status(), StatusCode::OK);
+        assert!(!metrics.text().unwrap().contains("leadline_debt_items_open"));
     }
 }

@@ -1,6 +1,6 @@
 //! `/metrics` in Prometheus text format: requests (count and latency by route and status),
-//! webhook deliveries by source, event and outcome, the ingest lag, and the five DORA keys per
-//! service over the last 30 days as gauges.
+//! webhook deliveries by source, event and outcome, the ingest lag, the five DORA keys per
+//! service over the last 30 days, and the debt register's portfolio as gauges.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -118,6 +118,7 @@ pub async fn render(
     );
     text.push_str(&format!("leadline_ingest_lag_seconds {lag}\n"));
     text.push_str(&dora_gauges(&state).await?);
+    text.push_str(&debt_gauges(&state));
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -188,6 +189,56 @@ fn gauge_text(keys: &[(String, DoraKeys)]) -> String {
                 ));
             }
         }
+    }
+    out
+}
+
+/// The portfolio of the register as gauges (none without a register). A register that cannot
+/// be read is logged, not a failed scrape: `debt check` is where it fails.
+fn debt_gauges(state: &AppState) -> String {
+    let portfolio = match crate::debt::portfolio_now(&state.debt) {
+        Ok(Some(p)) => p,
+        Ok(None) => return String::new(),
+        Err(e) => {
+            tracing::warn!("debt gauges left out: {e:#}");
+            return String::new();
+        }
+    };
+    let mut out = String::from(
+        "# HELP leadline_debt_items_open Open items of the debt register, by kind.\n\
+         # TYPE leadline_debt_items_open gauge\n",
+    );
+    for kind in leadline_core::debt::Kind::ALL {
+        let n = portfolio
+            .open_by_kind
+            .get(kind.as_str())
+            .copied()
+            .unwrap_or(0);
+        out.push_str(&format!(
+            "leadline_debt_items_open{{kind=\"{}\"}} {n}\n",
+            kind.as_str()
+        ));
+    }
+    for (name, help, value) in [
+        (
+            "leadline_debt_items_past_deadline",
+            "Open debt items past their deadline (due date or policy).",
+            portfolio.overdue as f64,
+        ),
+        (
+            "leadline_debt_cost_hours",
+            "Estimated hours to repay the open debt items.",
+            portfolio.cost_hours,
+        ),
+        (
+            "leadline_debt_interest_hours_per_month",
+            "Hours per month the open debt items cost while they stay.",
+            portfolio.interest_hours_per_month,
+        ),
+    ] {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+        ));
     }
     out
 }
