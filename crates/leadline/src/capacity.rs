@@ -103,10 +103,15 @@ pub(crate) async fn report(
         }
         None => flow::groups_by(&work.changes, window, options, |_| Some("all".to_owned())),
     };
-    let paths: HashMap<(&str, i64), &[String]> = work
+    let paths: HashMap<(&str, &str, i64), &[String]> = work
         .files
         .iter()
-        .map(|f| ((f.repo.as_str(), f.number), f.paths.as_slice()))
+        .map(|f| {
+            (
+                (f.forge.as_str(), f.repo.as_str(), f.number),
+                f.paths.as_slice(),
+            )
+        })
         .collect();
     let groups = groups
         .into_iter()
@@ -118,7 +123,7 @@ pub(crate) async fn report(
                         title: &p.title,
                         labels: &p.labels,
                         paths: paths
-                            .get(&(p.repo.as_str(), p.number))
+                            .get(&(p.forge.as_str(), p.repo.as_str(), p.number))
                             .copied()
                             .unwrap_or(&[]),
                     });
