@@ -64,6 +64,16 @@ impl Kind {
 }
 
 impl Category {
+    pub const ALL: [Category; 3] = [
+        Category::Strategic,
+        Category::Tactical,
+        Category::Accidental,
+    ];
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Strategic => "strategic",

@@ -159,14 +159,12 @@ pub fn add(args: &DebtAddArgs, config: &DebtConfig, out: &mut dyn Write) -> Resu
         Some(id) => id.clone(),
         None => next_id(&register.items),
     };
-    let category: Category = toml::Value::String(args.category.clone())
-        .try_into()
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "--category {:?}: expected strategic, tactical or accidental",
-                args.category
-            )
-        })?;
+    let Some(category) = Category::parse(&args.category) else {
+        bail!(
+            "--category {:?}: expected strategic, tactical or accidental",
+            args.category
+        );
+    };
     let Some(kind) = Kind::parse(&args.kind) else {
         let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         bail!(
@@ -203,12 +201,12 @@ pub fn add(args: &DebtAddArgs, config: &DebtConfig, out: &mut dyn Write) -> Resu
             set(key, t.as_str().into());
         }
     }
-    set("created", date_value(register.today));
+    set("created", date_value(register.today)?);
     if let Some(due) = &args.due {
         let due: Date = due
             .parse()
             .with_context(|| format!("--due {due:?}: expected YYYY-MM-DD"))?;
-        set("due", date_value(due));
+        set("due", date_value(due)?);
     }
     let mut doc = document(&register)?;
     doc.entry("item")
@@ -239,7 +237,10 @@ pub fn close(args: &DebtCloseArgs, config: &DebtConfig) -> Result<()> {
         .iter_mut()
         .find(|t| t.get("id").and_then(|v| v.as_str()).map(str::trim) == Some(args.id.as_str()))
         .context("the item vanished while editing")?;
-    table.insert("closed", toml_edit::Item::Value(date_value(register.today)));
+    table.insert(
+        "closed",
+        toml_edit::Item::Value(date_value(register.today)?),
+    );
     write(&register.path, &doc.to_string())?;
     eprintln!("closed {} on {}", args.id, register.today);
     Ok(())
@@ -254,16 +255,21 @@ fn document(register: &Register) -> Result<toml_edit::DocumentMut> {
         .with_context(|| format!("cannot edit {}", register.path.display()))
 }
 
-fn date_value(d: Date) -> toml_edit::Value {
-    toml_edit::Value::from(toml_edit::Datetime {
+/// A TOML date; TOML has no years before 1.
+fn date_value(d: Date) -> Result<toml_edit::Value> {
+    let year = u16::try_from(d.year())
+        .ok()
+        .filter(|y| *y >= 1)
+        .with_context(|| format!("{d}: TOML dates start at year 1"))?;
+    Ok(toml_edit::Value::from(toml_edit::Datetime {
         date: Some(toml_edit::Date {
-            year: d.year() as u16,
+            year,
             month: d.month() as u8,
             day: d.day() as u8,
         }),
         time: None,
         offset: None,
-    })
+    }))
 }
 
 /// `D-<n>` after the highest such number in use.
