@@ -208,3 +208,74 @@ fn unknown_repository_and_bad_store_location_are_clear_errors() {
         .failure()
         .stderr(contains("/nonexistent-dir"));
 }
+
+/// Bad options of the health and debt commands are refused, naming the option, with a non-zero
+/// exit, before anything is read or written.
+#[test]
+fn bad_health_and_capacity_options_are_refused() {
+    let repo = GitRepo::new();
+    repo.write(b"a.txt", b"a\n");
+    repo.commit_all("one");
+    let store = TestStore::sqlite();
+    store.ingest(repo.path());
+    let cwd = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (
+            vec!["health", "--since", "2024-02-01", "--until", "2024-01-01"],
+            "the window is empty",
+        ),
+        (
+            vec!["health", "--since", "last week"],
+            "--since \"last week\"",
+        ),
+        (
+            vec!["health", "--min-degree", "2"],
+            "--min-degree 2: expected 0 to 1",
+        ),
+        (
+            vec!["health", "--repo", "nope"],
+            "no ingested repository is named \"nope\"",
+        ),
+        (
+            vec!["debt", "capacity", "--group", "team"],
+            "no [[teams]] in leadline.toml",
+        ),
+        (
+            vec![
+                "debt",
+                "capacity",
+                "--since",
+                "2024-02-01",
+                "--until",
+                "2024-01-01",
+            ],
+            "the window is empty",
+        ),
+        (
+            vec![
+                "debt",
+                "add",
+                "--title",
+                "t",
+                "--area",
+                "x/",
+                "--category",
+                "chosen",
+                "--kind",
+                "security",
+                "--owner",
+                "o",
+            ],
+            "--category \"chosen\"",
+        ),
+    ] {
+        store
+            .leadline()
+            .current_dir(cwd.path())
+            .args(&args)
+            .assert()
+            .failure()
+            .stderr(contains(message));
+    }
+    assert!(!cwd.path().join("debt.toml").exists());
+}
