@@ -278,6 +278,9 @@ pub trait Store: Send + Sync {
     /// Every stored commit of a repository as (sha, its parents' shas).
     async fn commit_parents(&self, repo_id: i64) -> StoreResult<Vec<(String, Vec<String>)>>;
 
+    /// How many files at HEAD were last ingested (0: HEAD was never measured, or is empty).
+    async fn head_file_count(&self, repo_id: i64) -> StoreResult<usize>;
+
     /// The files at HEAD as last ingested, by path.
     async fn head_files(&self, repo_id: i64) -> StoreResult<Vec<HeadFile>>;
 

@@ -906,6 +906,17 @@ impl Store for SqlStore {
         })
     }
 
+    async fn head_file_count(&self, repo_id: i64) -> StoreResult<usize> {
+        on_pool!(self, |pool| {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM head_files WHERE repo_id = $1")
+                .bind(repo_id)
+                .fetch_one(pool)
+                .await
+                .map_err(backend("cannot count the files at HEAD"))?;
+            Ok(n.max(0) as usize)
+        })
+    }
+
     async fn head_files(&self, repo_id: i64) -> StoreResult<Vec<HeadFile>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(

@@ -578,8 +578,10 @@ async fn complexity_and_head_files_serve_health(f: Fixture) {
         file(b"caf\xe9.txt", "b1", Some(measured)),
         file(b"logo.png", "b2", None),
     ];
+    assert_eq!(f.store.head_file_count(repo.id).await.unwrap(), 0);
     f.store.replace_head_files(repo.id, &first).await.unwrap();
     assert_eq!(f.store.head_files(repo.id).await.unwrap(), first);
+    assert_eq!(f.store.head_file_count(repo.id).await.unwrap(), 2);
     let second = vec![file(b"a.rs", "b3", Some(Complexity::default()))];
     f.store.replace_head_files(repo.id, &second).await.unwrap();
     assert_eq!(f.store.head_files(repo.id).await.unwrap(), second);

@@ -153,9 +153,8 @@ async fn mine_into(
     let miner = Arc::new(miner);
     if cursor.as_deref() == Some(&snapshot.digest) {
         // A store from before hotspots has history but no snapshot of HEAD yet.
-        let known = store.head_files(repo.id).await.map_err(early)?;
-        if known.is_empty() {
-            snapshot_head(store, &miner, repo, known)
+        if store.head_file_count(repo.id).await.map_err(early)? == 0 {
+            snapshot_head(store, &miner, repo, Vec::new())
                 .await
                 .map_err(early)?;
         }
