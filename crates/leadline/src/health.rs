@@ -27,8 +27,9 @@ pub(crate) struct Report {
     pub repository: String,
     pub since: String,
     pub until: String,
-    /// Most changed files, then areas.
+    /// The most changed files at HEAD, by commits then lines changed.
     pub files: Vec<FileActivity>,
+    /// The same per area (distinct commits).
     pub areas_activity: Vec<FileActivity>,
     pub hotspots: Vec<Hotspot>,
     /// The complexity of the top hotspots at the end of each month of the window.
