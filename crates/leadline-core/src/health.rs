@@ -192,13 +192,18 @@ pub struct Thresholds {
     pub max_files: usize,
 }
 
+impl Thresholds {
+    /// What `leadline health` uses unless told otherwise.
+    pub const DEFAULT: Thresholds = Thresholds {
+        min_revisions: 5,
+        min_degree: 0.3,
+        max_files: 50,
+    };
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds {
-            min_revisions: 5,
-            min_degree: 0.3,
-            max_files: 50,
-        }
+        Thresholds::DEFAULT
     }
 }
 

@@ -146,24 +146,22 @@ pub(crate) async fn report(
 }
 
 async fn work(store: &Arc<dyn Store>, source: Option<CapacitySource>) -> Result<Work> {
+    if source == Some(CapacitySource::Commits) {
+        return commits(store).await;
+    }
     let merged: Vec<PullRequest> = store
         .pull_requests()
         .await?
         .into_iter()
         .filter(|p| p.merged_at.is_some())
         .collect();
-    let source = source.unwrap_or(if merged.is_empty() {
-        CapacitySource::Commits
-    } else {
-        CapacitySource::PullRequests
-    });
-    Ok(match source {
-        CapacitySource::PullRequests => Work {
-            source: "pull_requests",
-            changes: merged,
-            files: store.pull_request_files().await?,
-        },
-        CapacitySource::Commits => commits(store).await?,
+    if merged.is_empty() && source.is_none() {
+        return commits(store).await;
+    }
+    Ok(Work {
+        source: "pull_requests",
+        changes: merged,
+        files: store.pull_request_files().await?,
     })
 }
 

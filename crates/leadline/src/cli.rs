@@ -120,7 +120,7 @@ pub enum DebtCommand {
     Check(DebtCheckArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct DebtFileArgs {
     /// The register [default: debt.file in leadline.toml, else ./debt.toml]
     #[arg(long, value_name = "FILE")]
@@ -244,28 +244,28 @@ pub struct HealthArgs {
     #[arg(long)]
     pub until: Option<String>,
     /// Coupling: both files changed in at least this many commits
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = leadline_core::health::Thresholds::DEFAULT.min_revisions)]
     pub min_revisions: usize,
     /// Coupling: shared commits / average revisions, at least this
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = leadline_core::health::Thresholds::DEFAULT.min_degree)]
     pub min_degree: f64,
     /// Commits changing more files than this are left out of coupling
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = leadline_core::health::Thresholds::DEFAULT.max_files)]
     pub max_files: usize,
     /// How many files and pairs to show
     #[arg(long, default_value_t = 20)]
     pub top: usize,
     /// Show the complexity trend of this many top hotspots
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = crate::health::DEFAULT_TREND)]
     pub trend: usize,
     /// Say how each figure is computed
     #[arg(long)]
     pub explain: bool,
     /// Areas are the first N directories of a path
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = crate::health::DEFAULT_DEPTH)]
     pub depth: usize,
     /// An author with no commit for this many days before the window's end has left
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = crate::health::DEFAULT_LEFT_AFTER_DAYS)]
     pub left_after_days: i64,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]

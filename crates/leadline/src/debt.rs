@@ -359,11 +359,7 @@ pub(crate) fn for_repository(
     hotspots: &[Hotspot],
     config: &DebtConfig,
 ) -> Result<Option<Listing>> {
-    let args = DebtFileArgs {
-        file: None,
-        today: None,
-    };
-    let register = open(&args, config)?;
+    let register = open(&DebtFileArgs::default(), config)?;
     if register.text.is_none() {
         return Ok(None);
     }
@@ -391,11 +387,7 @@ pub(crate) fn for_repository(
 
 /// The register's portfolio today; `None` when there is no register file.
 pub(crate) fn portfolio_now(config: &DebtConfig) -> Result<Option<Portfolio>> {
-    let args = DebtFileArgs {
-        file: None,
-        today: None,
-    };
-    let register = open(&args, config)?;
+    let register = open(&DebtFileArgs::default(), config)?;
     Ok(register
         .text
         .is_some()
@@ -470,12 +462,23 @@ pub(crate) async fn open_listing(
     config: &DebtConfig,
     top: usize,
 ) -> Result<Listing> {
-    let args = DebtFileArgs {
-        file: None,
-        today: None,
+    let register = open(&DebtFileArgs::default(), config)?;
+    linked(Some(store), register, config, top, false).await
+}
+
+/// The register linked to the top `top` hotspots of each repository in `store` (none without
+/// a store); closed items only with `closed`.
+async fn linked(
+    store: Option<&Arc<dyn Store>>,
+    register: Register,
+    config: &DebtConfig,
+    top: usize,
+    closed: bool,
+) -> Result<Listing> {
+    let hotspots = match store {
+        Some(store) => top_hotspots(store, top).await?,
+        None => Vec::new(),
     };
-    let register = open(&args, config)?;
-    let hotspots = top_hotspots(store, top).await?;
     let mut l = listing(
         hotspots,
         &register.path,
@@ -483,7 +486,9 @@ pub(crate) async fn open_listing(
         config,
         register.today,
     );
-    l.items.retain(|i| i.item.closed.is_none());
+    if !closed {
+        l.items.retain(|i| i.item.closed.is_none());
+    }
     Ok(l)
 }
 
@@ -500,20 +505,7 @@ pub async fn list(
             register.path.display()
         );
     }
-    let hotspots = match store {
-        Some(store) => top_hotspots(store, args.top).await?,
-        None => Vec::new(),
-    };
-    let mut listing = listing(
-        hotspots,
-        &register.path,
-        register.items,
-        config,
-        register.today,
-    );
-    if !args.all {
-        listing.items.retain(|l| l.item.closed.is_none());
-    }
+    let listing = linked(store, register, config, args.top, args.all).await?;
     match args.format {
         SummaryFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &listing)?;

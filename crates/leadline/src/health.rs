@@ -22,6 +22,12 @@ use crate::history::{History, head_history};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Defaults shared by the command line and the summaries that reuse health (analyze, debt,
+/// the API).
+pub(crate) const DEFAULT_TREND: usize = 5;
+pub(crate) const DEFAULT_DEPTH: usize = 1;
+pub(crate) const DEFAULT_LEFT_AFTER_DAYS: i64 = 90;
+
 #[derive(Serialize)]
 pub(crate) struct Report {
     pub repository: String,
@@ -71,11 +77,11 @@ impl Query {
         Query {
             since: None,
             until: None,
-            thresholds: Thresholds::default(),
+            thresholds: Thresholds::DEFAULT,
             top,
-            trend: 5,
-            depth: 1,
-            left_after: 90 * DAY_MS,
+            trend: DEFAULT_TREND,
+            depth: DEFAULT_DEPTH,
+            left_after: DEFAULT_LEFT_AFTER_DAYS * DAY_MS,
             teams: Vec::new(),
         }
     }
