@@ -29,6 +29,16 @@ pub enum StoreError {
     /// by something other than leadline.
     #[error("corrupt store data: {0}")]
     Corrupt(String),
+    /// The store cannot take writes (or answer) for a reason that passes: a full disk, an I/O
+    /// error, a lock held too long, a lost connection. Nothing was committed; the same request
+    /// may succeed later, so servers answer 503 with `Retry-After`.
+    #[error("{context}: the store is unavailable ({reason})")]
+    Unavailable {
+        context: String,
+        reason: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The database engine failed; `context` says what leadline was doing.
     #[error("{context}")]
     Backend {
@@ -386,4 +396,16 @@ pub trait Store: Send + Sync {
     /// The secret key for pseudonymising people in exports, created on first use and kept in
     /// the store so that pseudonyms are stable across runs but cannot be reversed elsewhere.
     async fn pseudonym_key(&self) -> StoreResult<Vec<u8>>;
+
+    /// Whether the store can take a write now: one small write is committed, and (SQLite) the
+    /// filesystem holding it has room for more. [`StoreError::Unavailable`] says why not.
+    async fn check_writable(&self) -> StoreResult<()>;
+
+    /// Writes a consistent copy of the whole store to `path`, which must not exist (SQLite:
+    /// `VACUUM INTO`, safe while others read and write; PostgreSQL: refused, use `pg_dump`).
+    async fn backup(&self, path: &std::path::Path) -> StoreResult<()>;
+
+    /// Makes the store whole on disk and closes it: SQLite moves its write-ahead log into the
+    /// database file, so the file alone holds every row (a copy of it is a backup).
+    async fn close(&self) -> StoreResult<()>;
 }

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use jiff::Timestamp;
 use leadline_core::model::{Deployment, Incident, Millis};
 
 use crate::records::{self, Record};
@@ -298,13 +297,10 @@ impl Row<'_> {
     }
 
     fn parse_time(&mut self, field: &str, value: &str) -> Option<Millis> {
-        match value.parse::<Timestamp>() {
-            Ok(t) => Some(t.as_millisecond()),
-            Err(_) => {
-                self.fail(
-                    field,
-                    &format!("{value:?} is not an RFC 3339 time (e.g. 2024-05-01T09:30:00Z)"),
-                );
+        match crate::instant::rfc3339(value) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                self.fail(field, &why);
                 None
             }
         }

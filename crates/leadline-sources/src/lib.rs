@@ -3,5 +3,6 @@
 
 pub mod forge;
 pub mod import;
+pub mod instant;
 mod records;
 pub mod webhook;

@@ -48,6 +48,8 @@ impl Location {
 /// A connected store.
 pub struct SqlStore {
     pool: Pool,
+    /// The SQLite file, for checks of the filesystem that holds it.
+    path: Option<PathBuf>,
 }
 
 enum Pool {
@@ -66,11 +68,52 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
-/// Wraps a driver error with what the store was doing.
+/// Wraps a driver error with what the store was doing; failures that may pass (a full disk,
+/// I/O, locks, lost connections) become [`StoreError::Unavailable`].
 pub(crate) fn backend(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |e| StoreError::Backend {
-        context: context.to_owned(),
-        source: Box::new(e),
+    move |e| match unavailable(&e) {
+        Some(reason) => StoreError::Unavailable {
+            context: context.to_owned(),
+            reason: reason.to_owned(),
+            source: Box::new(e),
+        },
+        None => StoreError::Backend {
+            context: context.to_owned(),
+            source: Box::new(e),
+        },
+    }
+}
+
+/// Why `e` is a passing condition of the store rather than a defect, if it is.
+fn unavailable(e: &sqlx::Error) -> Option<&'static str> {
+    match e {
+        sqlx::Error::Io(_) => Some("I/O error"),
+        sqlx::Error::PoolTimedOut => Some("no connection free in time"),
+        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => Some("the store is closing"),
+        sqlx::Error::Database(db) => {
+            let code = db.code()?;
+            if let Ok(n) = code.parse::<i32>() {
+                // SQLite result codes; the low byte is the primary code of an extended one.
+                return match n & 0xff {
+                    13 => Some("database or disk is full"),
+                    10 => Some("disk I/O error"),
+                    5 | 6 => Some("the database is locked"),
+                    14 => Some("cannot open the database file"),
+                    8 => Some("the database is read-only"),
+                    _ => None,
+                };
+            }
+            // PostgreSQL SQLSTATE classes: insufficient resources, connection exceptions,
+            // operator intervention (shutdown), system errors.
+            match code.get(..2) {
+                Some("53") => Some("insufficient resources (disk full or out of memory)"),
+                Some("08") => Some("connection lost"),
+                Some("57") => Some("the server is shutting down"),
+                Some("58") => Some("system error"),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 
@@ -78,18 +121,13 @@ impl SqlStore {
     /// Connects to (creating if needed) the store at `location` and brings its schema up to
     /// date. A store whose schema is newer than this build knows is refused untouched.
     pub async fn open(location: &Location) -> StoreResult<SqlStore> {
-        let pool = match location {
-            Location::Sqlite(path) => Pool::Sqlite(open_sqlite(path).await?),
-            Location::Postgres(url) => Pool::Postgres(open_postgres(url).await?),
+        let (pool, path) = match location {
+            Location::Sqlite(path) => (Pool::Sqlite(open_sqlite(path).await?), Some(path.clone())),
+            Location::Postgres(url) => (Pool::Postgres(open_postgres(url).await?), None),
         };
-        let store = SqlStore { pool };
+        let store = SqlStore { pool, path };
         migrate::run(&store).await?;
         Ok(store)
-    }
-
-    /// Closes every connection, flushing SQLite's WAL.
-    pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await)
     }
 }
 
@@ -111,9 +149,31 @@ async fn open_sqlite(path: &Path) -> StoreResult<SqlitePool> {
         .pragma("cache_size", "-16384");
     SqlitePoolOptions::new()
         .max_connections(4)
+        .after_release(|conn, _| Box::pin(async move { Ok(is_clean(conn).await) }))
         .connect_with(options)
         .await
         .map_err(backend("cannot open the SQLite store"))
+}
+
+/// Whether a released SQLite connection may serve again: neither sqlx nor SQLite itself may
+/// think a transaction is open. After a failed COMMIT or ROLLBACK (a full disk, an I/O error)
+/// the two can disagree; reused, such a connection turns every later BEGIN/COMMIT into a
+/// savepoint inside a transaction that never commits, and writes are acknowledged that no
+/// one will ever read. It is closed instead, and the pool opens a fresh one.
+async fn is_clean(conn: &mut sqlx::SqliteConnection) -> bool {
+    use sqlx::{Connection, Executor};
+    if conn.is_in_transaction() {
+        tracing::warn!("a released connection was still in a transaction; closing it");
+        return false;
+    }
+    // BEGIN fails inside a transaction; a deferred BEGIN and its ROLLBACK touch no file.
+    match conn.execute("BEGIN").await {
+        Ok(_) => conn.execute("ROLLBACK").await.is_ok(),
+        Err(_) => {
+            tracing::warn!("SQLite still held a transaction on a released connection; closing it");
+            false
+        }
+    }
 }
 
 async fn open_postgres(url: &str) -> StoreResult<PgPool> {
@@ -123,6 +183,11 @@ async fn open_postgres(url: &str) -> StoreResult<PgPool> {
     })?;
     PgPoolOptions::new()
         .max_connections(8)
+        // PostgreSQL ends a transaction whose COMMIT failed; a connection that sqlx still
+        // believes inside one is not reused all the same.
+        .after_release(|conn, _| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+        })
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(options)
         .await

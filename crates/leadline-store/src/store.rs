@@ -176,6 +176,7 @@ macro_rules! churn_row {
 mod events;
 mod forget;
 mod graph;
+mod upkeep;
 
 /// Tables keyed by repository, children before parents.
 const REPOSITORY_TABLES: [&str; 6] = [
@@ -1203,6 +1204,18 @@ impl Store for SqlStore {
                 .map_err(backend("cannot read the pseudonym key"))?
         });
         hex::decode(&stored).map_err(|_| StoreError::Corrupt("the pseudonym key is not hex".into()))
+    }
+
+    async fn check_writable(&self) -> StoreResult<()> {
+        self.probe_write().await
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> StoreResult<()> {
+        self.backup_to(path).await
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        self.checkpoint_and_close().await
     }
 }
 

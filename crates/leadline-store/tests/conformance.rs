@@ -228,7 +228,7 @@ async fn all_commits(
 async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let (repo, _) = f.store.upsert_repository("r", "/r").await.unwrap();
     f.store.insert_commits(repo.id, &sample()).await.unwrap();
-    f.store.close().await;
+    f.store.close().await.unwrap();
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
@@ -237,7 +237,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
     f.store.upsert_repository("r", "/r").await.unwrap();
-    f.store.close().await;
+    f.store.close().await.unwrap();
     set_schema_version(&f.location, LATEST_SCHEMA + 1).await;
     match SqlStore::open(&f.location).await {
         Err(StoreError::NewerSchema { found, supported }) => {
@@ -510,7 +510,7 @@ async fn pseudonym_key_is_created_once(f: Fixture) {
     let key = f.store.pseudonym_key().await.unwrap();
     assert_eq!(key.len(), 32);
     assert_eq!(f.store.pseudonym_key().await.unwrap(), key);
-    f.store.close().await;
+    f.store.close().await.unwrap();
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.pseudonym_key().await.unwrap(), key);
 }

@@ -84,7 +84,7 @@ fn main() {
             .upsert_incidents("bench", &incidents)
             .await
             .expect("incidents");
-        store.close().await;
+        store.close().await.unwrap();
     });
     println!(
         "synthetic store: {commits} commits, {deployments} deployments, 200 incidents (built in {:.1} s)",

@@ -190,7 +190,7 @@ fn main() {
         .await
         .expect("store");
         let counts = store.row_counts().await.expect("counts");
-        store.close().await;
+        store.close().await.unwrap();
         counts.into_iter().collect()
     });
     let (deliveries, deployments) = (counts["webhook_deliveries"], counts["deployments"]);

@@ -66,6 +66,14 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Erase a person's identity everywhere in the store; their work stays, unattributed
     Forget(ForgetArgs),
+    /// Write a consistent copy of the SQLite store to FILE, safe while others use it
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where the copy goes (a new file; an existing one is never overwritten)
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +347,12 @@ pub struct DoraArgs {
     /// List the deployments, changes and incidents behind each number
     #[arg(long)]
     pub explain: bool,
+    /// With --explain: skip this many explanation rows (the next page starts where one ended)
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub explain_offset: usize,
+    /// With --explain: at most this many explanation rows (1 to 10000)
+    #[arg(long, default_value_t = crate::dora::MAX_EXPLAIN_ROWS, value_name = "N")]
+    pub explain_limit: usize,
     /// Output format
     #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
     pub format: DoraFormat,

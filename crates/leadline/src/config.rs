@@ -258,10 +258,18 @@ const DEFAULT_BODY_LIMIT_MB: usize = 25;
 impl ServerConfig {
     fn resolve(file: &FileConfig) -> Result<ServerConfig> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let body_limit_mb = file.server.body_limit_mb.unwrap_or(DEFAULT_BODY_LIMIT_MB);
-        if body_limit_mb == 0 {
-            bail!("leadline.toml: server.body_limit_mb must be at least 1");
-        }
+        let body_limit_mb = bounded("server.body_limit_mb", file.server.body_limit_mb, 1..=1024)?
+            .unwrap_or(DEFAULT_BODY_LIMIT_MB);
+        let timeout = bounded(
+            "server.request_timeout_secs",
+            file.server.request_timeout_secs,
+            1..=3600,
+        )?;
+        // An empty secret is a key anyone can compute: refused, not taken as "no secret".
+        let github_secret = not_empty("github.webhook_secret", &file.github.webhook_secret)?;
+        let gitlab_token = not_empty("gitlab.webhook_token", &file.gitlab.webhook_token)?;
+        let github_api_url = not_empty("github.api_url", &file.github.api_url)?;
+        let gitlab_url = not_empty("gitlab.url", &file.gitlab.url)?;
         let defaults = leadline_sources::webhook::github::Options::default();
         Ok(ServerConfig {
             addr: file
@@ -270,11 +278,8 @@ impl ServerConfig {
                 .clone()
                 .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             body_limit: body_limit_mb << 20,
-            request_timeout: std::time::Duration::from_secs(
-                file.server.request_timeout_secs.unwrap_or(30).max(1),
-            ),
-            github_secret: env("LEADLINE_GITHUB_WEBHOOK_SECRET")
-                .or_else(|| file.github.webhook_secret.clone()),
+            request_timeout: std::time::Duration::from_secs(timeout.unwrap_or(30)),
+            github_secret: env("LEADLINE_GITHUB_WEBHOOK_SECRET").or(github_secret),
             github: leadline_sources::webhook::github::Options {
                 incident_label: file
                     .github
@@ -286,17 +291,11 @@ impl ServerConfig {
                     .releases_are_deployments
                     .unwrap_or(defaults.releases_are_deployments),
             },
-            gitlab_token: env("LEADLINE_GITLAB_WEBHOOK_TOKEN")
-                .or_else(|| file.gitlab.webhook_token.clone()),
-            github_api_url: file
-                .github
-                .api_url
-                .clone()
-                .unwrap_or_else(|| "https://api.github.com".to_owned()),
+            gitlab_token: env("LEADLINE_GITLAB_WEBHOOK_TOKEN").or(gitlab_token),
+            github_api_url: github_api_url.unwrap_or_else(|| "https://api.github.com".to_owned()),
             gitlab_api_url: format!(
                 "{}/api/v4",
-                file.gitlab
-                    .url
+                gitlab_url
                     .as_deref()
                     .unwrap_or("https://gitlab.com")
                     .trim_end_matches('/')
@@ -401,19 +400,13 @@ impl Settings {
             .or(file.store.db.clone())
             .unwrap_or_else(|| DEFAULT_DB.to_owned());
         let mut mine = MineOptions::default();
-        if let Some(threads) = file.ingest.threads {
-            if threads == 0 {
-                bail!("leadline.toml: ingest.threads must be at least 1");
-            }
+        if let Some(threads) = bounded("ingest.threads", file.ingest.threads, 1..=256)? {
             mine.threads = threads;
         }
-        if let Some(mb) = file.ingest.pack_cache_mb {
+        if let Some(mb) = bounded("ingest.pack_cache_mb", file.ingest.pack_cache_mb, 0..=65536)? {
             mine.pack_cache_bytes = mb << 20;
         }
-        if let Some(batch) = file.ingest.batch {
-            if batch == 0 {
-                bail!("leadline.toml: ingest.batch must be at least 1");
-            }
+        if let Some(batch) = bounded("ingest.batch", file.ingest.batch, 1..=1_000_000)? {
             mine.batch = batch;
         }
         let verbosity = match (args.quiet, args.verbose) {
@@ -449,12 +442,14 @@ impl Settings {
         let defaults = leadline_core::flow::Options::default();
         let flow = leadline_core::flow::Options {
             bots: file.flow.bots.clone().unwrap_or(defaults.bots),
-            large_pr_lines: file.flow.large_pr_lines.unwrap_or(defaults.large_pr_lines),
-            min_group_size: file
-                .privacy
-                .min_group_size
-                .unwrap_or(defaults.min_group_size)
-                .max(1),
+            large_pr_lines: bounded("flow.large_pr_lines", file.flow.large_pr_lines, 1..=1 << 40)?
+                .unwrap_or(defaults.large_pr_lines),
+            min_group_size: bounded(
+                "privacy.min_group_size",
+                file.privacy.min_group_size,
+                1..=1_000_000,
+            )?
+            .unwrap_or(defaults.min_group_size),
         };
         let mut teams = Vec::new();
         for t in &file.teams {
@@ -509,6 +504,32 @@ impl Settings {
     }
 }
 
+/// A number from the file, refused naming its key when outside `range` (a value that would
+/// overflow arithmetic downstream, such as MiB shifted to bytes, never gets that far).
+fn bounded<T>(key: &str, value: Option<T>, range: std::ops::RangeInclusive<T>) -> Result<Option<T>>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    match value {
+        Some(v) if !range.contains(&v) => bail!(
+            "leadline.toml: {key} = {v} is out of range: expected {} to {}",
+            range.start(),
+            range.end()
+        ),
+        _ => Ok(value),
+    }
+}
+
+/// A string from the file that must not be empty when given.
+fn not_empty(key: &str, value: &Option<String>) -> Result<Option<String>> {
+    match value {
+        Some(v) if v.trim().is_empty() => {
+            bail!("leadline.toml: {key} is empty: remove the key or give it a value")
+        }
+        _ => Ok(value.clone()),
+    }
+}
+
 /// Reads the configuration: `explicit` must exist; the default file is optional.
 fn load(explicit: Option<&Path>) -> Result<FileConfig> {
     let path = match explicit {
@@ -541,5 +562,33 @@ mod tests {
         let err = format!("{:#}", parse("[store]\n\ndbb = \"x\"\n").unwrap_err());
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("dbb"), "{err}");
+    }
+
+    fn server_error(text: &str) -> String {
+        let file = parse(text).unwrap();
+        format!("{:#}", ServerConfig::resolve(&file).unwrap_err())
+    }
+
+    #[test]
+    fn empty_secrets_are_refused_naming_the_key() {
+        let err = server_error("[github]\nwebhook_secret = \"\"\n");
+        assert!(err.contains("github.webhook_secret is empty"), "{err}");
+        let err = server_error("[gitlab]\nwebhook_token = \"  \"\n");
+        assert!(err.contains("gitlab.webhook_token is empty"), "{err}");
+        let file = parse("[github]\nwebhook_secret = \"s\"\n").unwrap();
+        assert!(ServerConfig::resolve(&file).is_ok());
+    }
+
+    #[test]
+    fn sizes_that_would_overflow_are_refused_naming_the_key() {
+        for value in ["0", "1025", "17592186044416"] {
+            let err = server_error(&format!("[server]\nbody_limit_mb = {value}\n"));
+            assert!(err.contains("server.body_limit_mb"), "{err}");
+            assert!(err.contains("out of range"), "{err}");
+        }
+        let err = server_error("[server]\nrequest_timeout_secs = 0\n");
+        assert!(err.contains("server.request_timeout_secs"), "{err}");
+        let file = parse("[server]\nbody_limit_mb = 1024\n").unwrap();
+        assert_eq!(ServerConfig::resolve(&file).unwrap().body_limit, 1 << 30);
     }
 }

@@ -75,8 +75,15 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         })
         .collect();
     let graph = dora::graph_index(&commits);
-    let mut deployments: Vec<Deployment> = deployments.into_iter().map(|(_, d)| d).collect();
-    let mut incidents: Vec<Incident> = incidents.into_iter().map(|(_, i)| i).collect();
+    let (mut deployments, absurd_deployments) =
+        sane(deployments, |d| [Some(d.finished_at), d.started_at]);
+    let (mut incidents, absurd_incidents) = sane(incidents, |i| [Some(i.opened_at), i.resolved_at]);
+    if absurd_deployments + absurd_incidents > 0 {
+        tracing::warn!(
+            "left out {absurd_deployments} deployment(s) and {absurd_incidents} incident(s) \
+             dated before 1970 or more than a day from now (stored before such times were refused)"
+        );
+    }
     let unresolved = dora::resolve_abbreviations(&mut deployments, &mut incidents, &graph);
     if unresolved > 0 {
         tracing::warn!("{unresolved} imported commit sha(s) match no ingested commit, or several");
@@ -159,6 +166,28 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
     })
 }
 
+/// The rows of `(source, row)` pairs whose instants are all sane (see
+/// [`leadline_sources::instant`]), and how many were not: rows stored before instants were
+/// checked at the door must not move every default window or break reads of good rows.
+fn sane<T>(
+    rows: Vec<(String, T)>,
+    instants: impl Fn(&T) -> [Option<Millis>; 2],
+) -> (Vec<T>, usize) {
+    let total = rows.len();
+    let kept: Vec<T> = rows
+        .into_iter()
+        .map(|(_, row)| row)
+        .filter(|row| {
+            instants(row)
+                .into_iter()
+                .flatten()
+                .all(|at| leadline_sources::instant::check(at).is_ok())
+        })
+        .collect();
+    let dropped = total - kept.len();
+    (kept, dropped)
+}
+
 /// Attribution with incidents from reverts (and hotfixes, when configured) added to the
 /// imported ones, and how those incidents were found.
 pub fn attribute(inputs: &Inputs, scope: Scope<'_>) -> (Attribution, Vec<String>) {
@@ -209,6 +238,9 @@ pub(crate) struct Explanation {
     pub(crate) deployments: Vec<ExplainedDeployment>,
     pub(crate) changes: Vec<ExplainedChange>,
     pub(crate) incidents: Vec<ExplainedIncident>,
+    /// Which of the response's explanation rows these are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) rows: Option<ExplainRows>,
 }
 
 #[derive(Serialize)]
@@ -247,11 +279,12 @@ pub(crate) fn utc(at: Millis) -> String {
     rfc3339(at, 0)
 }
 
-fn explain(a: &Attribution, w: Window) -> Explanation {
+fn explain(a: &Attribution, w: Window, pager: &mut Pager) -> Explanation {
     let deployed: Vec<_> = dora::in_window(a, w).collect();
     Explanation {
         deployments: deployed
             .iter()
+            .filter(|_| pager.admit())
             .map(|d| ExplainedDeployment {
                 id: d.deployment.id.clone(),
                 service: d.deployment.service.clone(),
@@ -265,25 +298,25 @@ fn explain(a: &Attribution, w: Window) -> Explanation {
             .collect(),
         changes: deployed
             .iter()
-            .flat_map(|d| {
-                d.changes.iter().map(move |c| {
-                    let excluded = if d.baseline {
-                        Some("baseline")
-                    } else if c.bot {
-                        Some("bot")
-                    } else {
-                        None
-                    };
-                    ExplainedChange {
-                        sha: c.sha.clone(),
-                        deployment: d.deployment.id.clone(),
-                        committed_at: utc(c.committed_at),
-                        lead_time_seconds: excluded.is_none().then(|| {
-                            ((d.deployment.finished_at - c.committed_at).max(0) as f64) / 1000.0
-                        }),
-                        excluded,
-                    }
-                })
+            .flat_map(|d| d.changes.iter().map(move |c| (d, c)))
+            .filter(|_| pager.admit())
+            .map(|(d, c)| {
+                let excluded = if d.baseline {
+                    Some("baseline")
+                } else if c.bot {
+                    Some("bot")
+                } else {
+                    None
+                };
+                ExplainedChange {
+                    sha: c.sha.clone(),
+                    deployment: d.deployment.id.clone(),
+                    committed_at: utc(c.committed_at),
+                    lead_time_seconds: excluded.is_none().then(|| {
+                        ((d.deployment.finished_at - c.committed_at).max(0) as f64) / 1000.0
+                    }),
+                    excluded,
+                }
             })
             .collect(),
         incidents: a
@@ -293,6 +326,7 @@ fn explain(a: &Attribution, w: Window) -> Explanation {
                 w.contains(i.incident.opened_at)
                     || i.incident.resolved_at.is_some_and(|r| w.contains(r))
             })
+            .filter(|_| pager.admit())
             .map(|i| ExplainedIncident {
                 id: i.incident.id.clone(),
                 service: i.incident.service.clone(),
@@ -307,7 +341,52 @@ fn explain(a: &Attribution, w: Window) -> Explanation {
                     .map(|r| ((r - i.incident.opened_at).max(0) as f64) / 1000.0),
             })
             .collect(),
+        rows: None,
     }
+}
+
+/// The most periods one `--by` request may ask for: ten years of weeks.
+pub const MAX_PERIODS: usize = 520;
+
+/// The most explanation rows one response holds; more are paged with `--explain-offset`.
+pub const MAX_EXPLAIN_ROWS: usize = 10_000;
+
+/// Which explanation rows one response holds. Rows are numbered across the response's
+/// reports in order (each report: its deployments, changes, incidents); only those in
+/// [offset, offset + limit) are written, so memory and output stay bounded whatever the window.
+pub(crate) struct Pager {
+    offset: usize,
+    limit: usize,
+    seen: usize,
+}
+
+impl Pager {
+    fn admit(&mut self) -> bool {
+        let i = self.seen;
+        self.seen += 1;
+        i >= self.offset && i - self.offset < self.limit
+    }
+
+    fn rows(&self) -> ExplainRows {
+        let end = self.offset.saturating_add(self.limit);
+        ExplainRows {
+            total: self.seen,
+            offset: self.offset,
+            limit: self.limit,
+            next_offset: (end < self.seen).then_some(end),
+        }
+    }
+}
+
+/// Where this page of explanation rows sits among all of them.
+#[derive(Serialize, Clone, Copy)]
+pub(crate) struct ExplainRows {
+    pub(crate) total: usize,
+    pub(crate) offset: usize,
+    pub(crate) limit: usize,
+    /// The `explain_offset` of the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_offset: Option<usize>,
 }
 
 /// A request the caller can fix (a bad time, an empty window), as opposed to a failure of the
@@ -396,6 +475,16 @@ pub(crate) fn buckets(w: Window, by: By) -> Result<Vec<Window>> {
                 month_start(next.year(), next.month())?
             }
         };
+        if out.len() == MAX_PERIODS {
+            return Err(InvalidArgs(format!(
+                "the window holds more than {MAX_PERIODS} periods of a {}; narrow --since and --until",
+                match by {
+                    By::Week => "week",
+                    By::Month => "month",
+                }
+            ))
+            .into());
+        }
         out.push(Window {
             since: start,
             until: end,
@@ -507,7 +596,19 @@ pub fn compute_from<'a>(
         Some(by) => buckets(window, by)?,
         None => vec![window],
     };
-    let reports = windows
+    if !(1..=MAX_EXPLAIN_ROWS).contains(&args.explain_limit) {
+        return Err(InvalidArgs(format!(
+            "explain limit {}: expected 1 to {MAX_EXPLAIN_ROWS} rows per response",
+            args.explain_limit
+        ))
+        .into());
+    }
+    let mut pager = Pager {
+        offset: args.explain_offset,
+        limit: args.explain_limit,
+        seen: 0,
+    };
+    let mut reports: Vec<Report<'a>> = windows
         .iter()
         .map(|&w| Report {
             since: utc(w.since),
@@ -516,9 +617,15 @@ pub fn compute_from<'a>(
             environment: &args.env,
             basis: basis.clone(),
             keys: dora::keys(&attribution, w, &config.bands),
-            explain: args.explain.then(|| explain(&attribution, w)),
+            explain: args.explain.then(|| explain(&attribution, w, &mut pager)),
         })
         .collect();
+    let rows = pager.rows();
+    for report in &mut reports {
+        if let Some(e) = &mut report.explain {
+            e.rows = Some(rows);
+        }
+    }
     let previous = Window {
         since: window.since - (window.until - window.since),
         until: window.since,
@@ -554,6 +661,22 @@ pub async fn run(
         DoraFormat::Table => {
             crate::dora_table::print(reports, &computed.previous, args.by.is_some(), out)?
         }
+    }
+    let page = reports
+        .first()
+        .and_then(|r| r.explain.as_ref())
+        .and_then(|e| e.rows);
+    if let Some(ExplainRows {
+        total,
+        offset,
+        next_offset: Some(next),
+        ..
+    }) = page
+    {
+        eprintln!(
+            "explanation rows {}-{next} of {total} shown; --explain-offset {next} for the next page",
+            offset + 1
+        );
     }
     Ok(())
 }
@@ -657,6 +780,8 @@ pub fn service_args(service: &str, format: DoraFormat) -> DoraArgs {
         until: None,
         by: None,
         explain: false,
+        explain_offset: 0,
+        explain_limit: MAX_EXPLAIN_ROWS,
         format,
     }
 }

@@ -118,6 +118,16 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         other => other,
     };
     let store = open_store(&settings.db).await?;
+    let result = run_on(&store, command, settings).await;
+    // The store is closed whatever happened, so that SQLite's file alone holds every row.
+    let closed = store.close().await.context(
+        "cannot close the store cleanly (nothing is lost: SQLite replays its log on the next open)",
+    );
+    result.and(closed)
+}
+
+async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -> Result<()> {
+    let store = store.clone();
     let chatty = settings.verbosity >= Verbosity::Normal;
     let mut stdout = std::io::stdout().lock();
     match command {
@@ -193,6 +203,15 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         Command::Token(command) => token(&store, command, &mut stdout).await?,
         Command::Replay(args) => delivery::replay(&store, &args, &settings.server).await?,
         Command::Forget(args) => forget(&store, &args).await?,
+        Command::Backup(args) => {
+            store
+                .backup(&args.file)
+                .await
+                .with_context(|| format!("cannot back up to {}", args.file.display()))?;
+            if chatty {
+                eprintln!("backed up the store to {}", args.file.display());
+            }
+        }
         Command::Export(args) => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
             export::run(&store, &args, &mut out).await?;

@@ -493,7 +493,7 @@ fn lead_time_can_start_at_a_synced_pull_requests_first_commit() {
                 ..Default::default()
             };
             s.store_events("github", &events, None).await.unwrap();
-            s.close().await;
+            s.close().await.unwrap();
         });
         let window = [
             "--service",

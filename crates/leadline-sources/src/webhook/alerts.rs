@@ -137,7 +137,7 @@ fn opsgenie(doc: &Doc<'_>) -> Mapped {
             let mut row = incident(
                 id,
                 doc.get("alert.entity").str()?,
-                doc.get("alert.createdAt").int()?,
+                doc.get("alert.createdAt").epoch_millis()?,
             );
             row.severity = doc.get("alert.priority").opt_str()?.map(str::to_owned);
             row.title = doc.get("alert.message").opt_str()?.map(str::to_owned);
@@ -149,7 +149,7 @@ fn opsgenie(doc: &Doc<'_>) -> Mapped {
         "Close" => Ok(Mapping::stored(Events {
             resolutions: vec![Resolution {
                 id,
-                resolved_at: doc.get("alert.updatedAt").int()?,
+                resolved_at: doc.get("alert.updatedAt").epoch_millis()?,
             }],
             ..Events::default()
         })),

@@ -83,9 +83,25 @@ fn pipeline(doc: &Doc<'_>) -> Mapped {
     let created_at = attrs("object_attributes.created_at").time()?;
     let finished_at = attrs("object_attributes.finished_at").opt_time()?;
     // queued_duration is in seconds; a pipeline starts when its first job leaves the queue.
-    let started_at = attrs("object_attributes.queued_duration")
-        .opt_int()?
-        .map(|q| created_at + q * 1000);
+    let queued = attrs("object_attributes.queued_duration");
+    let started_at = match queued.opt_int()? {
+        Some(q) if q < 0 => {
+            return Err(MappingError::new(
+                "object_attributes.queued_duration",
+                "is negative",
+            ));
+        }
+        Some(q) => {
+            let at = q
+                .checked_mul(1000)
+                .and_then(|ms| created_at.checked_add(ms));
+            let at = at.ok_or_else(|| {
+                MappingError::new("object_attributes.queued_duration", "is out of range")
+            })?;
+            Some(queued.in_range(at)?)
+        }
+        None => None,
+    };
     Ok(Mapping::stored(Events {
         builds: vec![Build {
             id: format!("pipeline-{}", attrs("object_attributes.id").id()?),

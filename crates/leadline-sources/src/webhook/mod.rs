@@ -152,11 +152,25 @@ impl<'a> Field<'a> {
         match self.value {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => parse_time(s)
-                .map(Some)
-                .ok_or_else(|| MappingError::new(self.path, format!("unreadable time {s:?}"))),
+            Some(Value::String(s)) => {
+                let at = parse_time(s).ok_or_else(|| {
+                    MappingError::new(self.path, format!("unreadable time {s:?}"))
+                })?;
+                self.in_range(at).map(Some)
+            }
             Some(_) => Err(MappingError::new(self.path, "expected a time")),
         }
+    }
+
+    /// Milliseconds since the epoch given as a number (Opsgenie), in the sane range.
+    pub fn epoch_millis(&self) -> Result<Millis, MappingError> {
+        self.in_range(self.int()?)
+    }
+
+    /// `at` if it is a sane event instant (see [`crate::instant`]), else an error naming this
+    /// field.
+    pub fn in_range(&self, at: Millis) -> Result<Millis, MappingError> {
+        crate::instant::check(at).map_err(|why| MappingError::new(self.path, why))
     }
 
     pub fn time(&self) -> Result<Millis, MappingError> {

@@ -39,6 +39,10 @@ pub struct DoraQuery {
     /// Include the deployments, changes and incidents behind each number.
     #[serde(default)]
     explain: bool,
+    /// Skip this many explanation rows (rows are numbered across the response's periods).
+    explain_offset: Option<usize>,
+    /// At most this many explanation rows, 1 to 10000 [default: 10000].
+    explain_limit: Option<usize>,
 }
 
 /// The five keys for one window, or (with `by`) an array of them. Fields as documented for
@@ -70,6 +74,8 @@ pub async fn dora(
         until: q.until.filter(|s| !s.is_empty()),
         by,
         explain: q.explain,
+        explain_offset: q.explain_offset.unwrap_or(0),
+        explain_limit: q.explain_limit.unwrap_or(crate::dora::MAX_EXPLAIN_ROWS),
         format: DoraFormat::Json,
     };
     let gathered = state.gathered().await?;

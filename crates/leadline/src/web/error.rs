@@ -27,7 +27,12 @@ pub struct ErrorBody {
 pub struct AppError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// Seconds a client should wait before retrying (`Retry-After`), for answers that may pass.
+    pub retry_after: Option<u32>,
 }
+
+/// How long a sender is asked to wait when the store cannot write.
+const STORE_RETRY_AFTER_SECS: u32 = 30;
 
 impl AppError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> AppError {
@@ -37,6 +42,15 @@ impl AppError {
                 error: message.into(),
                 problems: Vec::new(),
             },
+            retry_after: None,
+        }
+    }
+
+    /// 503 with `Retry-After`: nothing was done and the same request may succeed later.
+    pub fn unavailable(message: impl Into<String>, retry_after: u32) -> AppError {
+        AppError {
+            retry_after: Some(retry_after),
+            ..AppError::new(StatusCode::SERVICE_UNAVAILABLE, message)
         }
     }
 
@@ -54,11 +68,26 @@ impl AppError {
     }
 }
 
-/// Failures of the store or the metric code: logged in full, answered without detail.
+/// Failures of the store or the metric code: logged in full, answered without detail. A store
+/// that cannot write for now is a 503 with `Retry-After` (webhook senders redeliver those), any
+/// other failure a 500; neither ever claims that something was stored.
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> AppError {
         if let Some(invalid) = e.downcast_ref::<crate::dora::InvalidArgs>() {
             return AppError::bad_request(invalid.to_string());
+        }
+        let unavailable = e.chain().any(|c| {
+            matches!(
+                c.downcast_ref::<leadline_core::store::StoreError>(),
+                Some(leadline_core::store::StoreError::Unavailable { .. })
+            )
+        });
+        if unavailable {
+            tracing::error!("store unavailable: {e:#}");
+            return AppError::unavailable(
+                "the store cannot take this now; nothing was stored, retry later",
+                STORE_RETRY_AFTER_SECS,
+            );
         }
         tracing::error!("request failed: {e:#}");
         AppError::new(
@@ -77,6 +106,11 @@ impl From<leadline_core::store::StoreError> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -147,13 +147,22 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// The store answers.
-async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
-    match state.store.repositories().await {
-        Ok(_) => (StatusCode::OK, "ready\n"),
+/// Ready when the store takes a write now: a server whose disk is full, or whose database is
+/// gone, must not look ready while it answers 503 to every delivery. Each probe is a fresh
+/// check, so readiness comes back by itself once the store can write again.
+async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, String) {
+    match state.store.check_writable().await {
+        Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
         Err(e) => {
             tracing::error!("store not ready: {e}");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
+            let reason = match &e {
+                leadline_core::store::StoreError::Unavailable { reason, .. } => reason.clone(),
+                _ => "the store failed; see the server log".to_owned(),
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: the store cannot write ({reason})\n"),
+            )
         }
     }
 }

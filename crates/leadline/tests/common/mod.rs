@@ -304,6 +304,15 @@ impl TestStore {
         }
     }
 
+    /// A SQLite file in `dir` (which the caller keeps alive), e.g. on a small filesystem.
+    pub fn sqlite_in(dir: &Path) -> TestStore {
+        TestStore {
+            db: dir.join("leadline.db").display().to_string(),
+            backend: "sqlite",
+            _dir: None,
+        }
+    }
+
     /// A fresh database on the cluster in `LEADLINE_TEST_POSTGRES`; `None` when that is `skip`.
     pub fn postgres() -> Option<TestStore> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);

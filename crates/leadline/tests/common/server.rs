@@ -152,7 +152,7 @@ pub fn row_counts(store: &TestStore) -> Vec<(String, i64)> {
         let location = leadline_store::Location::parse(&store.db).unwrap();
         let s = leadline_store::SqlStore::open(&location).await.unwrap();
         let counts = s.row_counts().await.unwrap();
-        s.close().await;
+        s.close().await.unwrap();
         counts
     })
 }
