@@ -31,8 +31,43 @@ pub fn parse(text: &str) -> Vec<Rule> {
         .collect()
 }
 
-/// A pattern as an anchored regular expression over `/`-separated paths.
+/// Why `pattern` is not a CODEOWNERS path pattern, if it is not. GitHub's syntax has `*`,
+/// `**` as a whole segment, `?` and a trailing `/`; character ranges, negation, escapes and
+/// `..` are not part of it and would silently match nothing (or something else).
+pub fn pattern_problem(pattern: &str) -> Option<&'static str> {
+    if pattern.trim().is_empty() {
+        return Some("it is empty");
+    }
+    if pattern.contains(['[', ']']) {
+        return Some("character ranges ([...]) are not supported");
+    }
+    if pattern.starts_with('!') {
+        return Some("negation (!) is not supported");
+    }
+    if pattern.contains('\\') || pattern.chars().any(char::is_control) {
+        return Some("backslashes and control characters are not allowed");
+    }
+    if pattern.contains("***") {
+        return Some("*** is not a wildcard");
+    }
+    let segments = pattern.trim_matches('/').split('/');
+    for segment in segments {
+        if segment == ".." || segment == "." {
+            return Some("relative segments (. and ..) are not allowed");
+        }
+        if segment.contains("**") && segment != "**" {
+            return Some("** must be a whole path segment (a/**/b)");
+        }
+    }
+    None
+}
+
+/// A pattern as an anchored regular expression over `/`-separated paths; `None` for what
+/// [`pattern_problem`] refuses.
 pub fn pattern_regex(pattern: &str) -> Option<Regex> {
+    if pattern_problem(pattern).is_some() {
+        return None;
+    }
     let directory = pattern.ends_with('/');
     let trimmed = pattern.trim_end_matches('/');
     let anchored = trimmed.starts_with('/') || trimmed.contains('/');

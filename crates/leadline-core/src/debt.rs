@@ -186,12 +186,14 @@ pub fn parse(text: &str) -> Result<Vec<Item>, InvalidRegister> {
                 "needs at least one path".into(),
             ));
         }
-        if let Some(bad) = raw.area.get_ref().iter().find(|p| pattern(p).is_none()) {
-            return Err(invalid(
-                raw.area.span(),
-                "area",
-                format!("{bad:?} is not a path pattern"),
-            ));
+        for p in raw.area.get_ref() {
+            if let Some(why) = crate::codeowners::pattern_problem(p.trim()) {
+                return Err(invalid(
+                    raw.area.span(),
+                    "area",
+                    format!("{p:?} is not a path pattern: {why}"),
+                ));
+            }
         }
         for (field, hours) in [
             ("cost_hours", &raw.cost_hours),
@@ -199,7 +201,7 @@ pub fn parse(text: &str) -> Result<Vec<Item>, InvalidRegister> {
         ] {
             if let Some(h) = hours
                 .as_ref()
-                .filter(|h| h.get_ref().is_sign_negative() || h.get_ref().is_nan())
+                .filter(|h| h.get_ref().is_sign_negative() || !h.get_ref().is_finite())
             {
                 return Err(invalid(
                     h.span(),
@@ -517,5 +519,17 @@ closed = 2026-01-20
         assert_eq!(line, 1);
         let (line, field, _) = error(&format!("{base}cost_hours = -3\n"));
         assert_eq!((line, field.as_deref()), (9, Some("cost_hours")));
+        for infinite in ["inf", "+inf", "nan"] {
+            let (line, field, _) = error(&format!("{base}interest_hours_per_month = {infinite}\n"));
+            assert_eq!(
+                (line, field.as_deref()),
+                (9, Some("interest_hours_per_month"))
+            );
+        }
+        for glob in ["src/[ab]/", "!src/", "src/**x", "../src", "a\\\\b"] {
+            let (line, field, message) = error(&base.replace("\"src/\"", &format!("{glob:?}")));
+            assert_eq!((line, field.as_deref()), (4, Some("area")), "{glob}");
+            assert!(message.contains("is not a path pattern"), "{message}");
+        }
     }
 }

@@ -103,9 +103,7 @@ pub fn deployments(file: &str, text: &str, format: Format) -> Result<Vec<Deploym
             sha: sha?,
             started_at: started_at?,
             finished_at: finished_at?,
-            status: row
-                .opt("status")
-                .map_or_else(|| "success".to_owned(), |s| s.to_ascii_lowercase()),
+            status: row.status()?,
             repo: row.opt("repo"),
         })
     })
@@ -259,6 +257,32 @@ impl Row<'_> {
             .and_then(|(_, value)| value.clone())
     }
 
+    /// A deployment status, `success` when absent; the forges' spellings are accepted and
+    /// anything else refused (a typo must not silently make a deployment not count).
+    fn status(&mut self) -> Option<String> {
+        let Some(given) = self.opt("status") else {
+            return Some("success".to_owned());
+        };
+        let lower = given.to_ascii_lowercase();
+        let status = match lower.as_str() {
+            "success" | "succeeded" => "success",
+            "failure" | "failed" | "error" => "failure",
+            "cancelled" | "canceled" => "cancelled",
+            "in_progress" | "running" => "in_progress",
+            s @ ("pending" | "queued" | "blocked" | "skipped") => s,
+            _ => {
+                self.fail(
+                    "status",
+                    &format!(
+                        "unknown status {given:?} (known: success, failure, cancelled, in_progress, pending, queued, blocked, skipped)"
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(status.to_owned())
+    }
+
     fn text(&mut self, field: &str) -> Option<String> {
         let value = self.opt(field);
         if value.is_none() {
@@ -275,7 +299,9 @@ impl Row<'_> {
         if !valid {
             self.fail(
                 field,
-                &format!("{value:?} is not a commit sha (7 to 40 hex digits)"),
+                &format!(
+                    "{value:?} is not a commit sha (7 to 64 hex digits: SHA-1 or SHA-256, full or abbreviated)"
+                ),
             );
             return None;
         }

@@ -14,11 +14,23 @@ pub(crate) struct Record {
 pub(crate) type Read = (Vec<Record>, Vec<RowError>, Option<Vec<String>>);
 
 pub(crate) fn read(text: &str, format: Format) -> Read {
-    match format {
+    // Editors on Windows start UTF-8 files with a byte order mark; it is not data.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (records, mut errors, header) = match format {
         Format::Csv => csv_records(text),
         Format::Json => json_array(text),
         Format::Ndjson => ndjson(text),
+    };
+    // A NUL byte in an id or a name is never data either: it truncates in C consumers and
+    // makes two different values print alike.
+    for r in &records {
+        for (name, value) in &r.fields {
+            if value.as_deref().is_some_and(|v| v.contains('\0')) {
+                errors.push(RowError::new(r.line, name, "contains a NUL byte"));
+            }
+        }
     }
+    (records, errors, header)
 }
 
 fn csv_records(text: &str) -> Read {
@@ -37,6 +49,11 @@ fn csv_records(text: &str) -> Read {
     };
     let mut records = Vec::new();
     let mut errors = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        if header[..i].contains(name) {
+            errors.push(RowError::new(1, name, "appears twice in the header"));
+        }
+    }
     for row in reader.records() {
         match row {
             Ok(row) => {
@@ -101,6 +118,33 @@ fn json_array(text: &str) -> Read {
     (records, errors, None)
 }
 
+/// A JSON object's members in order, duplicates kept so they can be refused (serde_json's
+/// own map would silently keep the last).
+struct Members(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    members.push(entry);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 /// One JSON object whose values are strings, numbers or null.
 fn object(text: &str, line: usize) -> Result<Record, RowError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
@@ -110,11 +154,17 @@ fn object(text: &str, line: usize) -> Result<Record, RowError> {
             format!("invalid JSON: {e}"),
         )
     })?;
-    let serde_json::Value::Object(map) = value else {
+    if !value.is_object() {
+        return Err(RowError::new(line, "", "expected a JSON object"));
+    }
+    let Ok(Members(members)) = serde_json::from_str::<Members>(text) else {
         return Err(RowError::new(line, "", "expected a JSON object"));
     };
-    let mut fields = Vec::with_capacity(map.len());
-    for (name, value) in map {
+    let mut fields: Vec<(String, Option<String>)> = Vec::with_capacity(members.len());
+    for (name, value) in members {
+        if fields.iter().any(|(seen, _)| *seen == name) {
+            return Err(RowError::new(line, &name, "appears twice in the object"));
+        }
         let text = match value {
             serde_json::Value::Null => None,
             serde_json::Value::String(s) if s.trim().is_empty() => None,

@@ -508,3 +508,44 @@ fn leadline_shaped_alerts() {
     .unwrap_err();
     assert_eq!(e.field, "resolved_at");
 }
+
+/// Absurd instants and durations are refused naming the field, never stored as 1970 or
+/// wrapped around.
+#[test]
+fn absurd_instants_and_durations_name_the_field() {
+    let mut create: serde_json::Value =
+        serde_json::from_slice(&fixture("alerts/opsgenie-create.json")).unwrap();
+    create["alert"]["createdAt"] = i64::MAX.into();
+    let err = alerts::map(&serde_json::to_vec(&create).unwrap()).unwrap_err();
+    assert_eq!(err.field, "alert.createdAt");
+    assert!(err.message.contains("more than a day"), "{err}");
+    create["alert"]["createdAt"] = (-1).into();
+    let err = alerts::map(&serde_json::to_vec(&create).unwrap()).unwrap_err();
+    assert!(err.message.contains("before 1970"), "{err}");
+
+    let mut pipeline: serde_json::Value =
+        serde_json::from_slice(&fixture("gitlab/pipeline.json")).unwrap();
+    for (q, why) in [(i64::MAX, "out of range"), (-5, "negative")] {
+        pipeline["object_attributes"]["queued_duration"] = q.into();
+        let err = gitlab::map(&serde_json::to_vec(&pipeline).unwrap(), RECEIVED).unwrap_err();
+        assert_eq!(err.field, "object_attributes.queued_duration");
+        assert!(err.message.contains(why), "{err}");
+    }
+
+    let body = br#"{"id": "x", "service": "api", "opened_at": "9999-12-30T00:00:00Z"}"#;
+    let err = alerts::map(body).unwrap_err();
+    assert_eq!(err.field, "opened_at");
+}
+
+/// `github::EVENTS` (which /metrics labels by name) lists exactly what the mapping reads.
+#[test]
+fn github_events_listed_are_the_events_mapped() {
+    let untracked = |event: &str| {
+        github::map(event, b"{}", RECEIVED, &github::Options::default())
+            .is_ok_and(|m| m.detail.contains("is not tracked"))
+    };
+    for event in github::EVENTS {
+        assert!(!untracked(event), "{event} is listed but not mapped");
+    }
+    assert!(untracked("star"));
+}

@@ -81,7 +81,7 @@ pub(crate) async fn report(
         work.changes.retain(|c| &c.repo == repo);
     }
     let window = window(args, &work.changes)?;
-    let months: Vec<(String, Window)> = buckets(window, By::Month)?
+    let months: Vec<(String, Window)> = buckets(window, By::Month, crate::dora::MAX_MONTHS)?
         .into_iter()
         .map(|m| (utc(m.since)[..7].to_owned(), m))
         .collect();

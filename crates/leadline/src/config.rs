@@ -200,6 +200,9 @@ pub struct ServerFileConfig {
     pub body_limit_mb: Option<usize>,
     /// Seconds before a request is answered 408 [default: 30].
     pub request_timeout_secs: Option<u64>,
+    /// Host names (beyond localhost, 127.0.0.1 and [::1]) that requests to a server on a
+    /// loopback address may name, e.g. a reverse proxy's.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +231,8 @@ pub struct GitlabFileConfig {
 #[derive(Clone)]
 pub struct ServerConfig {
     pub addr: String,
+    /// Host names a loopback server answers besides localhost and its loopback addresses.
+    pub allowed_hosts: Vec<String>,
     pub body_limit: usize,
     pub request_timeout: std::time::Duration,
     pub github_secret: Option<String>,
@@ -241,6 +246,7 @@ impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerConfig")
             .field("addr", &self.addr)
+            .field("allowed_hosts", &self.allowed_hosts)
             .field("body_limit", &self.body_limit)
             .field("request_timeout", &self.request_timeout)
             .field("github_secret", &self.github_secret.as_ref().map(|_| "…"))
@@ -272,6 +278,13 @@ impl ServerConfig {
         let gitlab_url = not_empty("gitlab.url", &file.gitlab.url)?;
         let defaults = leadline_sources::webhook::github::Options::default();
         Ok(ServerConfig {
+            allowed_hosts: file
+                .server
+                .allowed_hosts
+                .iter()
+                .flatten()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
             addr: file
                 .server
                 .addr

@@ -348,6 +348,10 @@ fn explain(a: &Attribution, w: Window, pager: &mut Pager) -> Explanation {
 /// The most periods one `--by` request may ask for: ten years of weeks.
 pub const MAX_PERIODS: usize = 520;
 
+/// The most months a monthly series over a whole window (health trends, capacity) may hold:
+/// a century.
+pub const MAX_MONTHS: usize = 1200;
+
 /// The most explanation rows one response holds; more are paged with `--explain-offset`.
 pub const MAX_EXPLAIN_ROWS: usize = 10_000;
 
@@ -452,8 +456,9 @@ fn window(args: &DoraArgs, a: &Attribution) -> Result<Window> {
     Ok(Window { since, until })
 }
 
-/// Splits a window into calendar weeks (from Monday) or months, UTC.
-pub(crate) fn buckets(w: Window, by: By) -> Result<Vec<Window>> {
+/// Splits a window into calendar weeks (from Monday) or months, UTC; more than `max` periods
+/// is a request to narrow the window (one request must not cost unbounded memory).
+pub(crate) fn buckets(w: Window, by: By, max: usize) -> Result<Vec<Window>> {
     let mut out = Vec::new();
     let mut start = match by {
         By::Week => leadline_core::activity::week_start(w.since),
@@ -475,9 +480,9 @@ pub(crate) fn buckets(w: Window, by: By) -> Result<Vec<Window>> {
                 month_start(next.year(), next.month())?
             }
         };
-        if out.len() == MAX_PERIODS {
+        if out.len() == max {
             return Err(InvalidArgs(format!(
-                "the window holds more than {MAX_PERIODS} periods of a {}; narrow --since and --until",
+                "the window holds more than {max} periods of a {}; narrow --since and --until",
                 match by {
                     By::Week => "week",
                     By::Month => "month",
@@ -593,7 +598,7 @@ pub fn compute_from<'a>(
     };
     let window = window(args, &attribution)?;
     let windows = match args.by {
-        Some(by) => buckets(window, by)?,
+        Some(by) => buckets(window, by, MAX_PERIODS)?,
         None => vec![window],
     };
     if !(1..=MAX_EXPLAIN_ROWS).contains(&args.explain_limit) {
@@ -712,27 +717,30 @@ fn write_csv(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
     };
     for r in reports {
         let k = &r.keys;
-        w.write_record([
-            r.since.clone(),
-            r.until.clone(),
-            r.service.unwrap_or_default().to_owned(),
-            r.environment.to_owned(),
-            k.deployment_frequency.deployments.to_string(),
-            k.deployment_frequency.per_day.to_string(),
-            band(k.deployment_frequency.band),
-            k.lead_time.changes.to_string(),
-            num(k.lead_time.median_seconds),
-            num(k.lead_time.p90_seconds),
-            band(k.lead_time.band),
-            k.change_failure_rate.failed_deployments.to_string(),
-            num(k.change_failure_rate.rate),
-            band(k.change_failure_rate.band),
-            k.recovery_time.incidents.to_string(),
-            num(k.recovery_time.median_seconds),
-            band(k.recovery_time.band),
-            k.rework_rate.rework_deployments.to_string(),
-            num(k.rework_rate.rate),
-        ])?;
+        crate::csv_cell::write(
+            &mut w,
+            [
+                r.since.clone(),
+                r.until.clone(),
+                r.service.unwrap_or_default().to_owned(),
+                r.environment.to_owned(),
+                k.deployment_frequency.deployments.to_string(),
+                k.deployment_frequency.per_day.to_string(),
+                band(k.deployment_frequency.band),
+                k.lead_time.changes.to_string(),
+                num(k.lead_time.median_seconds),
+                num(k.lead_time.p90_seconds),
+                band(k.lead_time.band),
+                k.change_failure_rate.failed_deployments.to_string(),
+                num(k.change_failure_rate.rate),
+                band(k.change_failure_rate.band),
+                k.recovery_time.incidents.to_string(),
+                num(k.recovery_time.median_seconds),
+                band(k.recovery_time.band),
+                k.rework_rate.rework_deployments.to_string(),
+                num(k.rework_rate.rate),
+            ],
+        )?;
     }
     w.flush()?;
     Ok(())

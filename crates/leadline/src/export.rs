@@ -356,7 +356,7 @@ impl<'w> Sink<'w> {
 
     fn row(&mut self, row: &impl OutRow) -> Result<()> {
         match self {
-            Sink::Csv(w) => w.write_record(row.csv_fields())?,
+            Sink::Csv(w) => crate::csv_cell::write(w, row.csv_fields())?,
             Sink::Json { out, rows } => {
                 out.write_all(if *rows == 0 { b"\n" } else { b",\n" })?;
                 serde_json::to_writer(&mut **out, row)?;

@@ -126,7 +126,7 @@ pub async fn run(
         explain: args.explain,
     };
     let windows = match args.by {
-        Some(by) => buckets(window, by)?,
+        Some(by) => buckets(window, by, crate::dora::MAX_PERIODS)?,
         None => vec![window],
     };
     let reports: Vec<Report> = windows
@@ -546,10 +546,10 @@ fn flatten(
             }
         }
         serde_json::Value::Null => {
-            w.write_record([&r.since, &r.until, group, prefix, ""])?;
+            crate::csv_cell::write(w, [&r.since, &r.until, group, prefix, ""])?;
         }
         other => {
-            w.write_record([&r.since, &r.until, group, prefix, &other.to_string()])?;
+            crate::csv_cell::write(w, [&r.since, &r.until, group, prefix, &other.to_string()])?;
         }
     }
     Ok(())

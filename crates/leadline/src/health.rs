@@ -274,7 +274,7 @@ fn hotspots(
 }
 
 fn trends(history: &History, top: &[Hotspot], window: Window) -> Result<Vec<Trend>> {
-    let months = buckets(window, By::Month)?;
+    let months = buckets(window, By::Month, crate::dora::MAX_MONTHS)?;
     let labels: Vec<String> = months
         .iter()
         .map(|m| utc(m.since)[..7].to_owned())

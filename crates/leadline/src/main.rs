@@ -6,6 +6,7 @@ mod analyze;
 mod capacity;
 mod cli;
 mod config;
+mod csv_cell;
 mod debt;
 mod delivery;
 mod dora;

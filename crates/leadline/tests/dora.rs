@@ -528,3 +528,72 @@ fn lead_time_can_start_at_a_synced_pull_requests_first_commit() {
             .stderr(contains("lead_time_start"));
     }
 }
+
+#[test]
+fn a_trend_of_unbounded_periods_is_refused() {
+    let store = TestStore::sqlite();
+    store
+        .leadline()
+        .args(["dora", "--since", "1000-01-01", "--until", "9999-01-01"])
+        .args(["--by", "week", "--explain"])
+        .assert()
+        .failure()
+        .stderr(contains("more than 520 periods of a week"));
+    store
+        .leadline()
+        .args(["dora", "--explain", "--explain-limit", "10001"])
+        .assert()
+        .failure()
+        .stderr(contains("expected 1 to 10000 rows"));
+}
+
+#[test]
+fn explanation_pages_add_up_to_the_whole_explanation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments, incidents) = worked_example(dir.path());
+    let store = TestStore::sqlite();
+    setup(&store, &repo, &deployments, &incidents);
+    let window = [
+        "--since",
+        "2023-12-25",
+        "--until",
+        "2024-01-15",
+        "--by",
+        "week",
+    ];
+    let rows = |v: &serde_json::Value| -> Vec<String> {
+        let mut out = Vec::new();
+        for report in v.as_array().unwrap() {
+            for list in ["deployments", "changes", "incidents"] {
+                for row in report["explain"][list].as_array().unwrap() {
+                    out.push(format!("{list}:{row}"));
+                }
+            }
+        }
+        out
+    };
+    let mut args = window.to_vec();
+    args.push("--explain");
+    let whole = dora_json(&store, &args);
+    let all = rows(&whole);
+    assert!(all.len() > 5, "{all:?}");
+    assert_eq!(whole[0]["explain"]["rows"]["total"], all.len());
+    assert!(whole[0]["explain"]["rows"].get("next_offset").is_none());
+
+    let mut paged = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (o, l) = (offset.to_string(), "3".to_owned());
+        let mut args = args.clone();
+        args.extend(["--explain-offset", &o, "--explain-limit", &l]);
+        let page = dora_json(&store, &args);
+        let got = rows(&page);
+        assert!(got.len() <= 3);
+        paged.extend(got);
+        match page[0]["explain"]["rows"]["next_offset"].as_u64() {
+            Some(next) => offset = next as usize,
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+}

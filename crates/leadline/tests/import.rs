@@ -144,3 +144,87 @@ fn unknown_commits_warn_and_unknown_formats_fail() {
         .stderr(contains("d.txt:1: service: required column is missing"))
         .stderr(contains("nothing was imported"));
 }
+
+/// Instants outside 1970..now+1 day are refused naming line and field; a store that already
+/// holds one (written before the check existed) still answers `dora` from its good rows.
+#[test]
+fn absurd_times_are_refused_and_never_break_reads() {
+    let repo = GitRepo::new();
+    repo.write(b"f", b"x\n");
+    let sha = repo.commit_all("one");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "9999-12-30T00:00:00Z",
+            "more than a day after the server's clock",
+        ),
+        ("9999-12-31T23:59:59Z", "is out of range"),
+        ("1969-12-31T23:59:59Z", "is before 1970"),
+    ];
+    for store in TestStore::both() {
+        store.ingest(repo.path());
+        for (i, (at, why)) in cases.iter().enumerate() {
+            let csv = write(
+                dir.path(),
+                &format!("absurd{i}.csv"),
+                &format!(
+                    "id,service,environment,sha,finished_at\n\
+                     ok,api,production,{sha},2024-05-01T09:00:00Z\n\
+                     bad,api,production,{sha},{at}\n"
+                ),
+            );
+            import(&store, "deployments", &csv)
+                .failure()
+                .stderr(contains(format!("absurd{i}.csv:3: finished_at:")))
+                .stderr(contains(*why));
+            assert_eq!(
+                store.export("deployments", "csv"),
+                b"source,id,service,environment,sha,started_at,finished_at,status,repo\n"
+            );
+        }
+        let good = write(
+            dir.path(),
+            "good.csv",
+            &format!(
+                "id,service,environment,sha,finished_at\nok,api,production,{sha},2024-05-01T09:00:00Z\n"
+            ),
+        );
+        import(&store, "deployments", &good).success();
+        insert_absurd_deployment(&store, &sha);
+        let out = store
+            .leadline()
+            .args(["dora", "--service", "api", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["until"], "2024-05-02T00:00:00+00:00", "{v}");
+        assert_eq!(v["deployment_frequency"]["deployments"], 1);
+    }
+}
+
+/// A deployment finished at i64::MAX ms, written straight into the store as an older
+/// leadline would have stored it.
+fn insert_absurd_deployment(store: &TestStore, sha: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let sql = "INSERT INTO deployments (source, external_id, service, environment, sha, \
+                   finished_at, status) VALUES ('old', 'absurd', 'api', 'production', $1, $2, 'success')";
+        if store.backend == "sqlite" {
+            let url = format!("sqlite://{}", store.db);
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query(sql).bind(sha).bind(i64::MAX).execute(&mut conn).await.unwrap();
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&store.db).await.unwrap();
+            sqlx::query(sql).bind(sha).bind(i64::MAX).execute(&mut conn).await.unwrap();
+        }
+    });
+}

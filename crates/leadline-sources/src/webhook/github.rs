@@ -58,6 +58,19 @@ pub fn signature_is_valid(secret: &[u8], body: &[u8], header: &str) -> bool {
     given.len() == expected.len() && bool::from(expected.as_slice().ct_eq(&given))
 }
 
+/// The `X-GitHub-Event` values [`map`] reads (any other is recorded as ignored).
+pub const EVENTS: &[&str] = &[
+    "deployment_status",
+    "deployment",
+    "push",
+    "pull_request",
+    "pull_request_review",
+    "workflow_run",
+    "release",
+    "issues",
+    "ping",
+];
+
 /// Maps one delivery (`X-GitHub-Event` and body) received at `received_at`.
 pub fn map(event: &str, body: &[u8], received_at: Millis, options: &Options) -> Mapped {
     map_value(event, &parse(body)?, received_at, options)

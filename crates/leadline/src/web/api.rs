@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -298,10 +298,11 @@ pub async fn post_deployments(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(q): Query<SourceQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Imported>, AppError> {
     auth::require(&state, &headers, Scope::Write).await?;
     let source = source(q)?;
+    let body = super::body::read(&state.bodies, &headers, body).await?;
     let rows = import::deployments("request", &items_as_ndjson(&body)?, Format::Ndjson)
         .map_err(refused)?;
     let counts = state.store.upsert_deployments(&source, &rows).await?;
@@ -320,10 +321,11 @@ pub async fn post_incidents(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(q): Query<SourceQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Imported>, AppError> {
     auth::require(&state, &headers, Scope::Write).await?;
     let source = source(q)?;
+    let body = super::body::read(&state.bodies, &headers, body).await?;
     let rows =
         import::incidents("request", &items_as_ndjson(&body)?, Format::Ndjson).map_err(refused)?;
     let counts = state.store.upsert_incidents(&source, &rows).await?;
@@ -340,7 +342,9 @@ pub async fn post_incidents(
 pub struct RepositoryOut {
     id: i64,
     name: String,
-    location: String,
+    /// Where the server reads it from (a filesystem path): shown to admin tokens only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -350,7 +354,7 @@ pub struct RepositoryPage {
     next: Option<String>,
 }
 
-/// Ingested repositories, by name.
+/// Ingested repositories, by name; their server paths only for admin tokens.
 #[utoipa::path(get, path = "/api/v1/repositories", tag = "events", params(PageQuery),
     responses((status = 200, body = RepositoryPage)), security((), ("bearer" = ["read"])))]
 pub async fn repositories(
@@ -358,7 +362,7 @@ pub async fn repositories(
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<RepositoryPage>, AppError> {
-    auth::require(&state, &headers, Scope::Read).await?;
+    let admin = auth::require(&state, &headers, Scope::Read).await? == Scope::Admin;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let after = q
         .cursor
@@ -384,7 +388,7 @@ pub async fn repositories(
             .map(|r| RepositoryOut {
                 id: r.id,
                 name: r.name,
-                location: r.location,
+                location: admin.then_some(r.location),
             })
             .collect(),
         next,

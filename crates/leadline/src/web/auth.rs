@@ -41,22 +41,29 @@ fn find<'a>(tokens: &'a [ApiToken], token: &str) -> Option<&'a ApiToken> {
     found
 }
 
-/// Allows the request when its bearer token has at least `needed`, or when reads are open.
-pub async fn require(state: &AppState, headers: &HeaderMap, needed: Scope) -> Result<(), AppError> {
+/// Allows the request when its bearer token has at least `needed`, or when reads are open;
+/// returns the scope granted (open reads are `read`).
+pub async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    needed: Scope,
+) -> Result<Scope, AppError> {
     let tokens = state.store.tokens().await?;
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         if needed == Scope::Read && state.loopback && tokens.is_empty() {
-            return Ok(());
+            return Ok(Scope::Read);
         }
         return Err(AppError::unauthorized(
             "this needs `Authorization: Bearer <token>`; create one with `leadline token create`",
         ));
     };
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is as good as `Bearer`.
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .ok_or_else(|| AppError::unauthorized("expected `Authorization: Bearer <token>`"))?;
     let found = find(&tokens, token).ok_or_else(|| AppError::unauthorized("unknown token"))?;
     if found.scope < needed {
@@ -70,7 +77,7 @@ pub async fn require(state: &AppState, headers: &HeaderMap, needed: Scope) -> Re
             ),
         ));
     }
-    Ok(())
+    Ok(found.scope)
 }
 
 #[cfg(test)]

@@ -23,14 +23,6 @@ const DORA_DAYS: i64 = 30;
 /// Events whose names may become label values; anything else is `other`, so unauthenticated
 /// requests cannot grow the label set.
 const KNOWN_EVENTS: &[&str] = &[
-    "deployment_status",
-    "push",
-    "pull_request",
-    "pull_request_review",
-    "workflow_run",
-    "release",
-    "issues",
-    "ping",
     "Deployment Hook",
     "Pipeline Hook",
     "Merge Request Hook",
@@ -78,11 +70,9 @@ pub async fn track(request: Request, next: Next) -> Response {
 }
 
 pub fn delivery(source: &str, event: &str, outcome: &str) {
-    let event = if KNOWN_EVENTS.contains(&event) {
-        event
-    } else {
-        "other"
-    };
+    let known =
+        KNOWN_EVENTS.contains(&event) || leadline_sources::webhook::github::EVENTS.contains(&event);
+    let event = if known { event } else { "other" };
     metrics::counter!(
         "leadline_webhook_deliveries_total",
         "source" => source.to_owned(),

@@ -4,6 +4,7 @@
 
 mod api;
 mod auth;
+mod body;
 mod dashboard;
 mod error;
 mod health;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub teams: Vec<leadline_core::flow::Team>,
     /// Listening on loopback: reads may be open while no token exists.
     pub loopback: bool,
+    /// Memory that request bodies being read may hold at once.
+    bodies: body::Budget,
     metrics: PrometheusHandle,
     dora_gauges: metrics::DoraGauges,
     gathered: Mutex<Option<(Instant, Arc<Gathered>)>>,
@@ -62,6 +65,7 @@ impl AppState {
         loopback: bool,
     ) -> AppState {
         AppState {
+            bodies: body::Budget::new(server.body_limit),
             store,
             dora,
             server,
@@ -129,17 +133,68 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .route("/webhooks/incidents", post(webhooks::incidents))
         .route_layer(axum::middleware::from_fn(metrics::track))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            host_guard,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// On a loopback address (where reads may be open), a request naming another host is refused:
+/// a web page on any site could otherwise point its own name at 127.0.0.1 (DNS rebinding)
+/// and read the API from the visitor's browser. Allowed: localhost, 127.0.0.1, [::1] (any
+/// port) and `[server] allowed_hosts`; a request without a Host header (HTTP/1.0) is not a
+/// browser's.
+async fn host_guard(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .map(|v| v.to_str().unwrap_or("\u{fffd}").to_ascii_lowercase());
+    match host {
+        Some(host) if state.loopback && !host_allowed(&host, &state.server.allowed_hosts) => {
+            let shown: String = host.chars().take(100).collect();
+            error::AppError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "Host {shown:?} is not this server's: use localhost or 127.0.0.1, or add the \
+                     name to [server] allowed_hosts"
+                ),
+            )
+            .into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// `host` (lower case, with an optional port) names this loopback server.
+fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().map(|a| format!("[{a}]")),
+        None => host.split(':').next().map(str::to_owned),
+    };
+    let Some(name) = name else { return false };
+    matches!(name.as_str(), "localhost" | "127.0.0.1" | "[::1]") || allowed.contains(&name)
+}
+
+async fn not_found() -> error::AppError {
+    error::AppError::new(StatusCode::NOT_FOUND, "no such path")
 }
 
 /// The process is up.
@@ -214,5 +269,34 @@ async fn shutdown() {
     tokio::select! {
         () = interrupt => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_allowed;
+
+    #[test]
+    fn only_loopback_names_and_configured_hosts_are_allowed() {
+        let allowed = ["leadline.internal".to_owned()];
+        for host in [
+            "localhost",
+            "localhost:8080",
+            "127.0.0.1:9",
+            "[::1]:8080",
+            "[::1]",
+            "leadline.internal:443",
+        ] {
+            assert!(host_allowed(host, &allowed), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "127.0.0.1.evil.example",
+            "localhost.evil:80",
+            "[::2]",
+            "",
+        ] {
+            assert!(!host_allowed(host, &allowed), "{host}");
+        }
     }
 }

@@ -1,11 +1,13 @@
 //! `POST /webhooks/{github,gitlab,incidents}`: authenticate, map, store the delivery with its
 //! events in one transaction. Refused requests (bad signature, missing headers, malformed or
-//! unmappable bodies) store nothing, not even the delivery.
+//! unmappable bodies) store nothing, not even the delivery. Everything the headers can settle
+//! (token, scope, a well-formed signature header, ids, declared length) is settled before the
+//! body is read, and "stored" is answered only after the transaction committed.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use leadline_core::events::{Delivery, Scope};
@@ -29,10 +31,26 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Delivery ids and event names are short; longer values are refused, never stored or logged.
+const MAX_HEADER_CHARS: usize = 200;
+
 fn required<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, AppError> {
-    header(headers, name)
+    let value = header(headers, name)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| AppError::bad_request(format!("missing header {name}")))
+        .ok_or_else(|| AppError::bad_request(format!("missing header {name}")))?;
+    if value.len() > MAX_HEADER_CHARS {
+        return Err(AppError::bad_request(format!(
+            "header {name} is longer than {MAX_HEADER_CHARS} characters"
+        )));
+    }
+    Ok(value)
+}
+
+/// `sha256=` and 64 hexadecimal digits: the only form GitHub sends.
+fn well_formed_signature(value: &str) -> bool {
+    value
+        .strip_prefix("sha256=")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Counts a delivery that was refused before anything was stored.
@@ -57,9 +75,10 @@ fn unmappable(e: MappingError) -> AppError {
 pub async fn github(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Accepted>, AppError> {
     let event = header(&headers, "x-github-event").unwrap_or("");
+    let event = &event[..event.len().min(MAX_HEADER_CHARS)];
     let Some(secret) = &state.server.github_secret else {
         return Err(refused(
             GITHUB,
@@ -71,16 +90,36 @@ pub async fn github(
         ));
     };
     let signature = header(&headers, "x-hub-signature-256").unwrap_or("");
-    if !github::signature_is_valid(secret.as_bytes(), &body, signature) {
-        return Err(refused(
+    let wrong = || {
+        refused(
             GITHUB,
             event,
             AppError::unauthorized("missing or wrong X-Hub-Signature-256"),
-        ));
+        )
+    };
+    if !well_formed_signature(signature) {
+        return Err(wrong());
     }
     let event = required(&headers, "x-github-event").map_err(|e| refused(GITHUB, "", e))?;
     let id = required(&headers, "x-github-delivery").map_err(|e| refused(GITHUB, event, e))?;
+    let body = read(&state, &headers, body, GITHUB, event).await?;
+    if !github::signature_is_valid(secret.as_bytes(), &body, signature) {
+        return Err(wrong());
+    }
     accept(&state, GITHUB, id, event, body).await
+}
+
+/// The body of an authenticated (or, for GitHub, well-signed-looking) request.
+async fn read(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    source: &str,
+    event: &str,
+) -> Result<Bytes, AppError> {
+    super::body::read(&state.bodies, headers, body)
+        .await
+        .map_err(|e| refused(source, event, e))
 }
 
 #[utoipa::path(post, path = "/webhooks/gitlab", tag = "webhooks",
@@ -90,9 +129,10 @@ pub async fn github(
 pub async fn gitlab(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Accepted>, AppError> {
     let event = header(&headers, "x-gitlab-event").unwrap_or("");
+    let event = &event[..event.len().min(MAX_HEADER_CHARS)];
     let Some(expected) = &state.server.gitlab_token else {
         return Err(refused(
             GITLAB,
@@ -113,6 +153,7 @@ pub async fn gitlab(
     }
     let event = required(&headers, "x-gitlab-event").map_err(|e| refused(GITLAB, "", e))?;
     let id = required(&headers, "x-gitlab-event-uuid").map_err(|e| refused(GITLAB, event, e))?;
+    let body = read(&state, &headers, body, GITLAB, event).await?;
     accept(&state, GITLAB, id, event, body).await
 }
 
@@ -124,16 +165,25 @@ pub async fn gitlab(
 pub async fn incidents(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Accepted>, AppError> {
     auth::require(&state, &headers, Scope::Write)
         .await
         .map_err(|e| refused(ALERTS, "alert", e))?;
-    // Senders without a delivery id are deduplicated by the body itself.
-    let id = match header(&headers, "idempotency-key").or(header(&headers, "x-request-id")) {
-        Some(id) if !id.is_empty() => id.to_owned(),
-        _ => format!("sha256:{}", hex::encode(Sha256::digest(&body))),
+    let named = ["idempotency-key", "x-request-id"]
+        .into_iter()
+        .find(|name| header(&headers, name).is_some_and(|v| !v.is_empty()));
+    let given = match named {
+        Some(name) => Some(
+            required(&headers, name)
+                .map_err(|e| refused(ALERTS, "alert", e))?
+                .to_owned(),
+        ),
+        None => None,
     };
+    let body = read(&state, &headers, body, ALERTS, "alert").await?;
+    // Senders without a delivery id are deduplicated by the body itself.
+    let id = given.unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256::digest(&body))));
     accept(&state, ALERTS, &id, "alert", body).await
 }
 
