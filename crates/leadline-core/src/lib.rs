@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod codeowners;
 pub mod debt;
 pub mod dora;
+pub mod erase;
 pub mod events;
 pub mod flow;
 pub mod health;

@@ -162,15 +162,24 @@ pub struct Forget {
 }
 
 /// What `forget` changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Forgotten {
-    /// Author or committer identities rewritten (a commit may count twice).
-    pub commits: u64,
-    pub trailers: u64,
-    pub pushed_commits: u64,
-    pub pull_requests: u64,
-    pub reviews: u64,
-    pub deliveries: u64,
+    /// Rows rewritten per table (people and aliases: deleted), tables with none left out.
+    pub tables: Vec<(String, u64)>,
+    /// Whether the old contents were also removed from the files (SQLite: rewritten and the
+    /// log truncated; PostgreSQL: vacuumed). False when another process held the store open;
+    /// running `forget` again when it is closed finishes the job.
+    pub compacted: bool,
+}
+
+impl Forgotten {
+    /// Rows rewritten in `table`.
+    pub fn rows(&self, table: &str) -> u64 {
+        self.tables
+            .iter()
+            .find(|(t, _)| t == table)
+            .map_or(0, |(_, n)| *n)
+    }
 }
 
 /// Where a page of time-ordered events (deployments, incidents, deliveries) stopped: the
@@ -385,8 +394,9 @@ pub trait Store: Send + Sync {
     /// the mined history lags behind the forge.
     async fn oldest_unmined_push(&self) -> StoreResult<Option<Millis>>;
 
-    /// Erases a person's identity from commits, trailers and messages, people and aliases,
-    /// pushed commits, pull requests, reviews and stored webhook bodies, in one transaction;
+    /// Erases every form of a person's identity (their emails, the names and logins anything
+    /// stored pairs with them, in any letter case, in every text and JSON column but file
+    /// paths and hashes) in one transaction, then removes the old contents from the files;
     /// their work stays, under `who.replacement`.
     async fn forget(&self, who: &Forget) -> StoreResult<Forgotten>;
 

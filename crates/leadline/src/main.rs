@@ -321,15 +321,25 @@ async fn forget(store: &Arc<dyn Store>, args: &cli::ForgetArgs) -> Result<()> {
         replacement: format!("forgotten-{}", hex::encode(id)),
     };
     let done = store.forget(&who).await?;
+    let rows: Vec<String> = done
+        .tables
+        .iter()
+        .map(|(table, n)| format!("{table} {n}"))
+        .collect();
     eprintln!(
-        "forgotten: {} commit identities, {} trailers, {} pushed commits, {} pull requests, {} reviews, {} webhook bodies now say {}",
-        done.commits,
-        done.trailers,
-        done.pushed_commits,
-        done.pull_requests,
-        done.reviews,
-        done.deliveries,
+        "forgotten: rows rewritten per table: {}; they now say {}",
+        if rows.is_empty() {
+            "none".to_owned()
+        } else {
+            rows.join(", ")
+        },
         who.replacement
     );
+    if !done.compacted {
+        eprintln!(
+            "warning: another process has the store open, so old copies may remain in its \
+             write-ahead log; stop it (e.g. leadline serve) and run this forget again to remove them"
+        );
+    }
     Ok(())
 }
