@@ -549,3 +549,30 @@ fn github_events_listed_are_the_events_mapped() {
     }
     assert!(untracked("star"));
 }
+
+/// An alert that resolves before it opened is refused, naming the field.
+#[test]
+fn resolved_before_opened_is_refused() {
+    let mut am: serde_json::Value =
+        serde_json::from_slice(&fixture("alerts/alertmanager.json")).unwrap();
+    let alerts = am["alerts"].as_array_mut().unwrap();
+    let resolved = alerts
+        .iter_mut()
+        .find(|a| a["status"] == "resolved")
+        .unwrap();
+    resolved["endsAt"] = "2001-01-01T00:00:00Z".into();
+    let err = alerts::map(&serde_json::to_vec(&am).unwrap()).unwrap_err();
+    assert!(err.field.ends_with("endsAt"), "{err}");
+
+    let mut close: serde_json::Value =
+        serde_json::from_slice(&fixture("alerts/opsgenie-close.json")).unwrap();
+    close["alert"]["updatedAt"] = 1_000.into();
+    let err = alerts::map(&serde_json::to_vec(&close).unwrap()).unwrap_err();
+    assert_eq!(err.field, "alert.updatedAt");
+
+    let mut pd: serde_json::Value =
+        serde_json::from_slice(&fixture("alerts/pagerduty-resolved.json")).unwrap();
+    pd["event"]["occurred_at"] = "2001-01-01T00:00:00Z".into();
+    let err = alerts::map(&serde_json::to_vec(&pd).unwrap()).unwrap_err();
+    assert_eq!(err.field, "event.occurred_at");
+}

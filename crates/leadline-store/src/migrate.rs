@@ -78,6 +78,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_complexity.sql"),
         postgres: include_str!("../migrations/postgres/0013_complexity.sql"),
     },
+    Migration {
+        version: 14,
+        sqlite: include_str!("../migrations/sqlite/0014_pending_resolutions.sql"),
+        postgres: include_str!("../migrations/postgres/0014_pending_resolutions.sql"),
+    },
 ];
 
 /// The schema version this build writes.

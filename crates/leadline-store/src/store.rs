@@ -93,7 +93,7 @@ macro_rules! put_deployments {
 
 /// Upserts incidents of `$source` inside transaction `$tx`, as `put_deployments!`.
 macro_rules! put_incidents {
-    ($tx:ident, $source:expr, $rows:expr, $context:expr) => {
+    ($tx:ident, $source:expr, $rows:expr, $guard:expr, $context:expr) => {
         for chunk in $rows.chunks(INSERT_ROWS / 2) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO incidents (source, external_id, service, opened_at, resolved_at, severity, title, \
@@ -117,6 +117,7 @@ macro_rules! put_incidents {
                  title = excluded.title, cause_deployment = excluded.cause_deployment, \
                  cause_sha = excluded.cause_sha, postmortem_url = excluded.postmortem_url",
             );
+            q.push($guard);
             q.build()
                 .execute(&mut *$tx)
                 .await
@@ -999,7 +1000,7 @@ impl Store for SqlStore {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(backend(context))?;
-            put_incidents!(tx, source, rows, context);
+            put_incidents!(tx, source, rows, "", context);
             tx.commit().await.map_err(backend(context))?;
             Ok(counts(rows.iter().map(|i| &i.id), &existing))
         })

@@ -120,6 +120,7 @@ conformance!(
     synced_events_move_their_cursor_with_them,
     forgetting_a_person_erases_them_and_keeps_their_work,
     complexity_and_head_files_serve_health,
+    alert_events_apply_in_the_order_of_their_own_times,
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {
@@ -232,7 +233,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 13);
+    assert_eq!(LATEST_SCHEMA, 14);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -1347,4 +1348,120 @@ async fn forgetting_a_person_erases_them_and_keeps_their_work(f: Fixture) {
     assert!(text.contains("unrelated octocats"), "{text}");
     // The graph is still whole (read from the commits until the next ingest).
     assert_eq!(f.store.commit_graph(&[]).await.unwrap().len(), 3);
+}
+
+fn alert(id: &str, opened_at: i64, resolved_at: Option<i64>) -> Incident {
+    Incident {
+        id: id.into(),
+        service: "api".into(),
+        opened_at,
+        resolved_at,
+        severity: None,
+        title: None,
+        cause_deployment: None,
+        cause_sha: None,
+        postmortem_url: None,
+    }
+}
+
+/// Delivers alert events under a fresh delivery id.
+async fn alert_events(
+    f: &Fixture,
+    incidents: Vec<Incident>,
+    resolutions: Vec<Resolution>,
+) -> Result<bool, StoreError> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let mut d = delivery(
+        &format!("alert-{}", NEXT.fetch_add(1, Ordering::Relaxed)),
+        "{}",
+    );
+    d.source = "alerts".into();
+    let events = Events {
+        incidents,
+        resolutions,
+        ..Events::default()
+    };
+    f.store.apply_delivery(&d, &events, false).await
+}
+
+async fn stored_alert(f: &Fixture, id: &str) -> Option<Incident> {
+    f.store
+        .incidents()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, i)| i)
+        .find(|i| i.id == id)
+}
+
+async fn alert_events_apply_in_the_order_of_their_own_times(f: Fixture) {
+    let close = |id: &str, at: i64| Resolution {
+        id: id.into(),
+        resolved_at: at,
+    };
+    // A close that arrives before its open waits, and resolves the incident when it opens.
+    alert_events(&f, vec![], vec![close("a", 2_000)])
+        .await
+        .unwrap();
+    assert_eq!(stored_alert(&f, "a").await, None);
+    alert_events(&f, vec![alert("a", 1_000, None)], vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        stored_alert(&f, "a").await.unwrap().resolved_at,
+        Some(2_000)
+    );
+    assert_eq!(
+        count(&f.location, "SELECT COUNT(*) FROM pending_resolutions").await,
+        0
+    );
+
+    // A late retry of the "firing" never re-opens the newer resolution...
+    alert_events(&f, vec![alert("a", 1_000, None)], vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        stored_alert(&f, "a").await.unwrap().resolved_at,
+        Some(2_000)
+    );
+    // ...but a firing that starts after it is a new occurrence.
+    alert_events(&f, vec![alert("a", 3_000, None)], vec![])
+        .await
+        .unwrap();
+    let reopened = stored_alert(&f, "a").await.unwrap();
+    assert_eq!((reopened.opened_at, reopened.resolved_at), (3_000, None));
+    // An event about the earlier occurrence arriving now changes nothing.
+    alert_events(&f, vec![alert("a", 1_000, Some(2_000))], vec![])
+        .await
+        .unwrap();
+    assert_eq!(stored_alert(&f, "a").await.unwrap(), reopened);
+
+    // A resolution dated before the incident opened is refused, and nothing of it stored.
+    let before = f.store.row_counts().await.unwrap();
+    match alert_events(&f, vec![], vec![close("a", 2_500)]).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("before the incident opened"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(f.store.row_counts().await.unwrap(), before);
+    assert_eq!(stored_alert(&f, "a").await.unwrap().resolved_at, None);
+
+    // A waiting close older than the open it meets does not apply.
+    alert_events(&f, vec![], vec![close("b", 1_000)])
+        .await
+        .unwrap();
+    alert_events(&f, vec![alert("b", 5_000, None)], vec![])
+        .await
+        .unwrap();
+    assert_eq!(stored_alert(&f, "b").await.unwrap().resolved_at, None);
+
+    // Imports stay authoritative: a corrected file may move an incident earlier.
+    f.store
+        .upsert_incidents("alerts", &[alert("a", 500, Some(900))])
+        .await
+        .unwrap();
+    let corrected = stored_alert(&f, "a").await.unwrap();
+    assert_eq!(
+        (corrected.opened_at, corrected.resolved_at),
+        (500, Some(900))
+    );
 }

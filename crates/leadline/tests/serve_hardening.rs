@@ -234,3 +234,56 @@ fn readers_see_repository_names_and_admins_their_paths() {
     let as_admin = list(&admin, "bearer");
     assert!(as_admin.to_string().contains(&path), "{as_admin}");
 }
+
+#[test]
+fn a_close_that_arrives_first_resolves_the_incident_when_it_opens() {
+    for store in TestStore::both() {
+        let token = {
+            let out = store.run(
+                &["token", "create", "--name", "w", "--scope", "write"].map(std::ffi::OsStr::new),
+            );
+            String::from_utf8(out).unwrap().trim().to_owned()
+        };
+        let server = Server::start(&store, None);
+        let send = |body: &[u8]| {
+            server
+                .post("/webhooks/incidents")
+                .bearer_auth(&token)
+                .body(body.to_vec())
+                .send()
+                .unwrap()
+        };
+        assert_eq!(
+            send(&github_fixture("alerts/opsgenie-close.json")).status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            send(&github_fixture("alerts/opsgenie-create.json")).status(),
+            StatusCode::OK
+        );
+        let incidents: Value = server
+            .get("/api/v1/incidents")
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let item = &incidents["items"][0];
+        assert_eq!(
+            item["opened_at"], "2024-03-05T09:00:00+00:00",
+            "{incidents}"
+        );
+        assert_eq!(
+            item["resolved_at"], "2024-03-05T10:00:00+00:00",
+            "{incidents}"
+        );
+
+        // A resolution dated before the incident opened: 409, and nothing stored.
+        let before = row_counts(&store);
+        let early = br#"{"id": "70413a06-38d6-4c85-92b8-5ebc900d42e2", "resolved_at": "2024-03-05T08:00:00Z"}"#;
+        let answer = send(early);
+        assert_eq!(answer.status(), StatusCode::CONFLICT);
+        assert!(error_of(&answer.text().unwrap()).contains("before the incident opened"));
+        assert_eq!(row_counts(&store), before);
+    }
+}

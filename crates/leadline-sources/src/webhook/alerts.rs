@@ -73,7 +73,11 @@ fn alertmanager(doc: &Doc<'_>) -> Mapped {
                 a.get("startsAt").time()?,
             );
             if a.get("status").str()? == "resolved" {
-                row.resolved_at = Some(a.get("endsAt").time()?);
+                let ends = a.get("endsAt").time()?;
+                if ends < row.opened_at {
+                    return Err(MappingError::new("endsAt", "is before startsAt"));
+                }
+                row.resolved_at = Some(ends);
             }
             row.severity = a.get("labels.severity").opt_str()?.map(str::to_owned);
             row.title = match a.get("annotations.summary").opt_str()? {
@@ -119,6 +123,12 @@ fn pagerduty(doc: &Doc<'_>) -> Mapped {
             }),
         });
     };
+    if resolved.is_some_and(|r| r < opened_at) {
+        return Err(MappingError::new(
+            "event.occurred_at",
+            "resolves the incident before event.data.created_at",
+        ));
+    }
     let mut row = incident(id, doc.get("event.data.service.summary").str()?, opened_at);
     row.resolved_at = resolved;
     row.severity = doc.get("event.data.urgency").opt_str()?.map(str::to_owned);
@@ -146,13 +156,20 @@ fn opsgenie(doc: &Doc<'_>) -> Mapped {
                 ..Events::default()
             }))
         }
-        "Close" => Ok(Mapping::stored(Events {
-            resolutions: vec![Resolution {
-                id,
-                resolved_at: doc.get("alert.updatedAt").epoch_millis()?,
-            }],
-            ..Events::default()
-        })),
+        "Close" => {
+            let resolved_at = doc.get("alert.updatedAt").epoch_millis()?;
+            let created = doc.get("alert.createdAt");
+            if created.exists() && resolved_at < created.epoch_millis()? {
+                return Err(MappingError::new(
+                    "alert.updatedAt",
+                    "is before alert.createdAt",
+                ));
+            }
+            Ok(Mapping::stored(Events {
+                resolutions: vec![Resolution { id, resolved_at }],
+                ..Events::default()
+            }))
+        }
         other => Ok(Mapping::ignored(format!("Opsgenie {other}"))),
     }
 }

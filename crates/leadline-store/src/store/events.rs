@@ -162,24 +162,88 @@ macro_rules! put_pushed_commits {
     };
 }
 
+/// Stores incidents and resolutions of `$source` inside `$tx`, each incident's events ordered
+/// by their own times rather than by arrival: an older "firing" never re-opens a newer
+/// resolution, a resolution that arrives before its incident waits in `pending_resolutions`
+/// and is applied when the incident arrives, and a resolution before the incident opened is
+/// refused ([`StoreError::Conflict`]).
+macro_rules! put_alerts {
+    ($tx:ident, $source:expr, $events:expr, $context:expr) => {
+        put_incidents!($tx, $source, $events.incidents, STALE_ALERTS_KEPT, $context);
+        for i in $events.incidents.iter().filter(|i| i.resolved_at.is_none()) {
+            let pending: Option<i64> = sqlx::query_scalar(
+                "DELETE FROM pending_resolutions WHERE source = $1 AND external_id = $2 RETURNING resolved_at",
+            )
+            .bind($source)
+            .bind(&i.id)
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err(backend($context))?;
+            if let Some(at) = pending {
+                sqlx::query(
+                    "UPDATE incidents SET resolved_at = $1 WHERE source = $2 AND external_id = $3 \
+                     AND resolved_at IS NULL AND opened_at <= $1",
+                )
+                .bind(at)
+                .bind($source)
+                .bind(&i.id)
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend($context))?;
+            }
+        }
+        for r in &$events.resolutions {
+            let stored: Option<(i64, Option<i64>)> = sqlx::query_as(
+                "SELECT opened_at, resolved_at FROM incidents WHERE source = $1 AND external_id = $2",
+            )
+            .bind($source)
+            .bind(&r.id)
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err(backend($context))?;
+            match stored {
+                Some((opened, _)) if r.resolved_at < opened => {
+                    return Err(StoreError::Conflict(format!(
+                        "the resolution of incident {:?} is dated before the incident opened",
+                        r.id
+                    )));
+                }
+                Some((_, None)) => {
+                    sqlx::query(
+                        "UPDATE incidents SET resolved_at = $1 WHERE source = $2 AND external_id = $3",
+                    )
+                    .bind(r.resolved_at)
+                    .bind($source)
+                    .bind(&r.id)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(backend($context))?;
+                }
+                // Already resolved: a repeated close changes nothing.
+                Some((_, Some(_))) => {}
+                None => {
+                    sqlx::query(
+                        "INSERT INTO pending_resolutions (source, external_id, resolved_at) \
+                         VALUES ($1, $2, $3) ON CONFLICT (source, external_id) DO NOTHING",
+                    )
+                    .bind($source)
+                    .bind(&r.id)
+                    .bind(r.resolved_at)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(backend($context))?;
+                }
+            }
+        }
+    };
+}
+
 /// Stores the events of `$source` inside `$tx`: deployments (progress never replacing a
 /// finished one), incidents, resolutions, pull requests, reviews, builds, pushed commits.
 macro_rules! put_events {
     ($tx:ident, $source:expr, $events:expr, $context:expr) => {
         put_deployments!($tx, $source, $events.deployments, UNFINISHED_ONLY, $context);
-        put_incidents!($tx, $source, $events.incidents, $context);
-        for r in &$events.resolutions {
-            sqlx::query(
-                "UPDATE incidents SET resolved_at = $1 \
-                 WHERE source = $2 AND external_id = $3 AND resolved_at IS NULL",
-            )
-            .bind(r.resolved_at)
-            .bind($source)
-            .bind(&r.id)
-            .execute(&mut *$tx)
-            .await
-            .map_err(backend($context))?;
-        }
+        put_alerts!($tx, $source, $events, $context);
         put_pull_requests!($tx, $events.pull_requests, $context);
         put_reviews!($tx, $events.reviews, $context);
         put_builds!($tx, $source, $events.builds, $context);
@@ -225,13 +289,22 @@ macro_rules! put_events {
     };
 }
 
+/// Alerts arrive out of order and are retried: an incident event is skipped when it is about
+/// an earlier occurrence than the stored one, or is a "firing" no newer than the stored
+/// resolution (a late retry must not re-open what was resolved; a firing that starts after
+/// the resolution is a new occurrence and re-opens it).
+const STALE_ALERTS_KEPT: &str = " WHERE excluded.opened_at >= incidents.opened_at \
+     AND NOT (excluded.resolved_at IS NULL AND incidents.resolved_at IS NOT NULL \
+     AND excluded.opened_at <= incidents.resolved_at)";
+
 /// Deliveries arrive out of order: a progress report (`queued`, `pending`, `in_progress`) may
 /// update a deployment that has not finished, but never one that has.
 const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'failure') \
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-const COUNTED_TABLES: [&str; 19] = [
+const COUNTED_TABLES: [&str; 20] = [
+    "pending_resolutions",
     "head_files",
     "pull_request_files",
     "code_owners",

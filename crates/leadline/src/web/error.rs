@@ -76,6 +76,14 @@ impl From<anyhow::Error> for AppError {
         if let Some(invalid) = e.downcast_ref::<crate::dora::InvalidArgs>() {
             return AppError::bad_request(invalid.to_string());
         }
+        // A conflict with what is stored (a resolution dated before its incident opened) is
+        // the sender's to fix; the message is leadline's own and names nothing secret.
+        if let Some(leadline_core::store::StoreError::Conflict(message)) = e
+            .chain()
+            .find_map(|c| c.downcast_ref::<leadline_core::store::StoreError>())
+        {
+            return AppError::new(StatusCode::CONFLICT, message.clone());
+        }
         let unavailable = e.chain().any(|c| {
             matches!(
                 c.downcast_ref::<leadline_core::store::StoreError>(),
