@@ -168,7 +168,50 @@ fn parse<T>(
         file: file.to_owned(),
         errors,
     };
-    let (records, mut errors, header) = records::read(text, format);
+    let mut out = Vec::new();
+    let mut problems: Vec<RowError> = Vec::new();
+    let mut first_line_of_id: HashMap<String, usize> = HashMap::new();
+    // An unknown field is reported once, where it first appears (a CSV header: line 1).
+    let mut unknown: Vec<String> = Vec::new();
+    let names: Vec<&str> = fields
+        .required
+        .iter()
+        .chain(fields.optional)
+        .copied()
+        .collect();
+    let (mut errors, header) = records::read(text, format, &mut |record| {
+        for (name, _) in &record.fields {
+            if !names.contains(&name.as_str()) && !unknown.contains(name) {
+                unknown.push(name.clone());
+                let line = if format == Format::Csv {
+                    1
+                } else {
+                    record.line
+                };
+                problems.push(RowError::new(
+                    line,
+                    name,
+                    format!("unknown field (known: {})", names.join(", ")),
+                ));
+            }
+        }
+        let mut row = Row {
+            record: &record,
+            errors: Vec::new(),
+        };
+        let converted = convert(&mut row);
+        if let Some(id) = row.opt("id")
+            && let Some(first) = first_line_of_id.insert(id.clone(), record.line)
+        {
+            row.fail("id", &format!("{id:?} repeats the id of line {first}"));
+        }
+        match (converted, row.errors.is_empty()) {
+            // Once the file is refused, converted rows are no longer kept.
+            (Some(value), true) if problems.is_empty() => out.push(value),
+            (Some(_), true) => {}
+            _ => problems.append(&mut row.errors),
+        }
+    });
     if let Some(header) = header {
         for missing in fields
             .required
@@ -182,52 +225,7 @@ fn parse<T>(
             ));
         }
     }
-    let mut out = Vec::with_capacity(records.len());
-    let mut first_line_of_id: HashMap<String, usize> = HashMap::new();
-    // An unknown field is reported once, where it first appears (a CSV header: line 1).
-    let mut unknown: Vec<String> = Vec::new();
-    for record in &records {
-        let mut row = Row {
-            record,
-            errors: Vec::new(),
-        };
-        for (name, _) in &record.fields {
-            let known = fields
-                .required
-                .iter()
-                .chain(fields.optional)
-                .any(|f| f == name);
-            if !known && !unknown.contains(name) {
-                unknown.push(name.clone());
-                let line = if format == Format::Csv {
-                    1
-                } else {
-                    record.line
-                };
-                let names: Vec<&str> = fields
-                    .required
-                    .iter()
-                    .chain(fields.optional)
-                    .copied()
-                    .collect();
-                errors.push(RowError::new(
-                    line,
-                    name,
-                    format!("unknown field (known: {})", names.join(", ")),
-                ));
-            }
-        }
-        let converted = convert(&mut row);
-        if let Some(id) = row.opt("id")
-            && let Some(first) = first_line_of_id.insert(id.clone(), record.line)
-        {
-            row.fail("id", &format!("{id:?} repeats the id of line {first}"));
-        }
-        match (converted, row.errors.is_empty()) {
-            (Some(value), true) => out.push(value),
-            _ => errors.append(&mut row.errors),
-        }
-    }
+    errors.append(&mut problems);
     errors.sort_by_key(|e| e.line);
     if errors.is_empty() {
         Ok(out)
@@ -437,6 +435,69 @@ mod tests {
                 Format::Json
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn byte_order_marks_are_not_data_in_any_format() {
+        let row = format!(
+            "{{\"id\": \"d1\", \"service\": \"api\", \"environment\": \"production\", \"sha\": \"{SHA}\", \"finished_at\": \"2024-05-01T07:30:00Z\"}}"
+        );
+        let csv = format!(
+            "\u{feff}id,service,environment,sha,finished_at\nd1,api,production,{SHA},2024-05-01T07:30:00Z\n"
+        );
+        let a = deployments("f", &csv, Format::Csv).unwrap();
+        assert_eq!(
+            a,
+            deployments("f", &format!("\u{feff}[{row}]"), Format::Json).unwrap()
+        );
+        assert_eq!(
+            a,
+            deployments("f", &format!("\u{feff}{row}\n"), Format::Ndjson).unwrap()
+        );
+    }
+
+    #[test]
+    fn repeated_columns_and_keys_nul_bytes_and_unknown_statuses_are_refused() {
+        let base = format!("d1,api,production,{SHA},2024-05-01T07:30:00Z");
+        for (text, format, expected) in [
+            (
+                format!("id,service,environment,sha,finished_at,id\n{base},d2\n"),
+                Format::Csv,
+                "f:1: id: appears twice in the header",
+            ),
+            (
+                format!(
+                    "{{\"id\": \"a\", \"id\": \"b\", \"service\": \"api\", \"environment\": \"production\", \"sha\": \"{SHA}\", \"finished_at\": \"2024-05-01T07:30:00Z\"}}\n"
+                ),
+                Format::Ndjson,
+                "f:1: id: appears twice in the object",
+            ),
+            (
+                format!(
+                    "id,service,environment,sha,finished_at\nd\u{0}1,api,production,{SHA},2024-05-01T07:30:00Z\n"
+                ),
+                Format::Csv,
+                "f:2: id: contains a NUL byte",
+            ),
+            (
+                format!("id,service,environment,sha,finished_at,status\n{base},succes\n"),
+                Format::Csv,
+                "f:2: status: unknown status \"succes\"",
+            ),
+        ] {
+            let err = deployments("f", &text, format).unwrap_err().to_string();
+            assert!(err.contains(expected), "missing {expected:?} in\n{err}");
+        }
+        // SHA-256 commit ids are accepted deliberately.
+        let sha256 = "ab".repeat(32);
+        let text = format!(
+            "id,service,environment,sha,finished_at,status\nd1,api,production,{sha256},2024-05-01T07:30:00Z,FAILED\n"
+        );
+        let rows = deployments("f", &text, Format::Csv).unwrap();
+        assert_eq!(
+            (rows[0].sha.as_str(), rows[0].status.as_str()),
+            (sha256.as_str(), "failure")
         );
     }
 }

@@ -9,54 +9,63 @@ pub(crate) struct Record {
     pub fields: Vec<(String, Option<String>)>,
 }
 
-/// The records that could be read, the problems of those that could not, and for CSV the
-/// header's column names (checked even when there are no rows).
-pub(crate) type Read = (Vec<Record>, Vec<RowError>, Option<Vec<String>>);
+/// The problems of the records that could not be read, and for CSV the header's column names
+/// (checked even when there are no rows).
+pub(crate) type Read = (Vec<RowError>, Option<Vec<String>>);
 
-pub(crate) fn read(text: &str, format: Format) -> Read {
+/// Reads `text` record by record, handing each to `each` as soon as it is read: a file of a
+/// million rows is never held as a million records at once.
+pub(crate) fn read(text: &str, format: Format, each: &mut dyn FnMut(Record)) -> Read {
     // Editors on Windows start UTF-8 files with a byte order mark; it is not data.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (records, mut errors, header) = match format {
-        Format::Csv => csv_records(text),
-        Format::Json => json_array(text),
-        Format::Ndjson => ndjson(text),
-    };
+    let mut errors = Vec::new();
     // A NUL byte in an id or a name is never data either: it truncates in C consumers and
     // makes two different values print alike.
-    for r in &records {
+    let mut checked = |r: Record, errors: &mut Vec<RowError>| {
         for (name, value) in &r.fields {
             if value.as_deref().is_some_and(|v| v.contains('\0')) {
                 errors.push(RowError::new(r.line, name, "contains a NUL byte"));
             }
         }
-    }
-    (records, errors, header)
+        each(r);
+    };
+    let header = match format {
+        Format::Csv => csv_records(text, &mut errors, &mut checked),
+        Format::Json => {
+            json_array(text, &mut errors, &mut checked);
+            None
+        }
+        Format::Ndjson => {
+            ndjson(text, &mut errors, &mut checked);
+            None
+        }
+    };
+    (errors, header)
 }
 
-fn csv_records(text: &str) -> Read {
+type Each<'a> = dyn FnMut(Record, &mut Vec<RowError>) + 'a;
+
+fn csv_records(text: &str, errors: &mut Vec<RowError>, each: &mut Each<'_>) -> Option<Vec<String>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(str::to_owned).collect(),
         Err(e) => {
-            return (
-                Vec::new(),
-                vec![RowError::new(1, "", format!("unreadable header: {e}"))],
-                None,
-            );
+            errors.push(RowError::new(1, "", format!("unreadable header: {e}")));
+            return None;
         }
     };
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
     for (i, name) in header.iter().enumerate() {
         if header[..i].contains(name) {
             errors.push(RowError::new(1, name, "appears twice in the header"));
         }
     }
-    for row in reader.records() {
-        match row {
-            Ok(row) => {
+    let mut row = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {
                 let line = row.position().map_or(0, |p| p.line() as usize);
                 let fields = header
                     .iter()
@@ -65,15 +74,19 @@ fn csv_records(text: &str) -> Read {
                         (name.clone(), (!value.is_empty()).then(|| value.to_owned()))
                     })
                     .collect();
-                records.push(Record { line, fields });
+                each(Record { line, fields }, errors);
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line() as usize);
                 errors.push(RowError::new(line, "", csv_message(&e)));
+                // A malformed row (unequal lengths) is reported; reading goes on after it.
+                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) {
+                    break;
+                }
             }
         }
     }
-    (records, errors, Some(header))
+    Some(header)
 }
 
 fn csv_message(e: &csv::Error) -> String {
@@ -87,35 +100,32 @@ fn csv_message(e: &csv::Error) -> String {
     }
 }
 
-fn ndjson(text: &str) -> Read {
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
+fn ndjson(text: &str, errors: &mut Vec<RowError>, each: &mut Each<'_>) {
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         match object(line, i + 1) {
-            Ok(r) => records.push(r),
+            Ok(r) => each(r, errors),
             Err(e) => errors.push(e),
         }
     }
-    (records, errors, None)
 }
 
-fn json_array(text: &str) -> Read {
+fn json_array(text: &str, errors: &mut Vec<RowError>, each: &mut Each<'_>) {
     let items = match array_items(text) {
         Ok(items) => items,
-        Err(e) => return (Vec::new(), vec![e], None),
+        Err(e) => {
+            errors.push(e);
+            return;
+        }
     };
-    let mut records = Vec::new();
-    let mut errors = Vec::new();
     for (line, item) in items {
         match object(item, line) {
-            Ok(r) => records.push(r),
+            Ok(r) => each(r, errors),
             Err(e) => errors.push(e),
         }
     }
-    (records, errors, None)
 }
 
 /// A JSON object's members in order, duplicates kept so they can be refused (serde_json's
