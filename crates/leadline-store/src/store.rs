@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use leadline_core::events::{
     ApiToken, Build, CodeOwnersFile, Delivery, Events, PullRequest, PullRequestFiles, PushedCommit,
     Review,
@@ -549,7 +550,6 @@ impl Store for SqlStore {
             .map_err(backend(context))?;
             let mut encoder = graph::Encoder::new(authors);
             {
-                use futures_util::TryStreamExt;
                 let mut rows = sqlx::query(
                     "SELECT sha, parents, committed_at, author_name, author_email FROM commits \
                      WHERE repo_id = $1",
@@ -873,7 +873,6 @@ impl Store for SqlStore {
         repo_id: i64,
         each: &mut (dyn FnMut(ChurnRow) + Send),
     ) -> StoreResult<()> {
-        use futures_util::TryStreamExt;
         on_pool!(self, |pool| {
             let mut rows = sqlx::query(
                 "SELECT f.sha, f.path, c.committed_at, c.author_email, f.added, f.deleted, f.lines, f.indentation \
@@ -1006,17 +1005,21 @@ impl Store for SqlStore {
         })
     }
 
+    // Streamed row by row: a driver row holds a copy of every value, so collecting a million
+    // rows before converting them costs several times the rows themselves.
     async fn deployments(&self) -> StoreResult<Vec<(String, Deployment)>> {
         on_pool!(self, |pool| {
-            let rows = sqlx::query(
+            let mut rows = sqlx::query(
                 "SELECT source, external_id, service, environment, sha, started_at, finished_at, status, repo \
                  FROM deployments ORDER BY finished_at, source, external_id",
             )
-            .fetch_all(pool)
-            .await
-            .map_err(backend("cannot list deployments"))?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
+            .fetch(pool);
+            let mut out = Vec::new();
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(backend("cannot list deployments"))?
+            {
                 out.push((col!(row, "source"), deployment!(row)));
             }
             Ok(out)
@@ -1025,15 +1028,17 @@ impl Store for SqlStore {
 
     async fn incidents(&self) -> StoreResult<Vec<(String, Incident)>> {
         on_pool!(self, |pool| {
-            let rows = sqlx::query(
+            let mut rows = sqlx::query(
                 "SELECT source, external_id, service, opened_at, resolved_at, severity, title, cause_deployment, \
                  cause_sha, postmortem_url FROM incidents ORDER BY opened_at, source, external_id",
             )
-            .fetch_all(pool)
-            .await
-            .map_err(backend("cannot list incidents"))?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
+            .fetch(pool);
+            let mut out = Vec::new();
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(backend("cannot list incidents"))?
+            {
                 out.push((col!(row, "source"), incident!(row)));
             }
             Ok(out)
