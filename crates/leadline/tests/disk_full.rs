@@ -19,7 +19,7 @@ use std::process::Command;
 use common::TestStore;
 use reqwest::StatusCode;
 use serde_json::Value;
-use server::{GITHUB_SECRET, Server, github_fixture, github_signature};
+use server::{Server, github_fixture};
 
 /// A tmpfs of `size` bytes mounted on a fresh temp dir, unmounted when dropped.
 struct Tmpfs {
@@ -72,15 +72,7 @@ fn fill(dir: &Path, name: &str, leave: u64) -> PathBuf {
 
 /// Sends one signed `pull_request` delivery; returns the status and the outcome it reported.
 fn deliver(url: &str, id: &str, body: &[u8]) -> (StatusCode, Option<String>, bool) {
-    let response = server::client()
-        .post(format!("{url}/webhooks/github"))
-        .header("X-GitHub-Event", "pull_request")
-        .header("X-GitHub-Delivery", id)
-        .header("X-Hub-Signature-256", github_signature(GITHUB_SECRET, body))
-        .header("Content-Type", "application/json")
-        .body(body.to_vec())
-        .send()
-        .unwrap();
+    let response = server::deliver_github(url, "pull_request", id, body);
     let status = response.status();
     let retry_after = response.headers().contains_key("retry-after");
     let text = response.text().unwrap();

@@ -12,7 +12,7 @@ use std::ffi::OsStr;
 
 use common::{GitRepo, TestStore};
 use reqwest::StatusCode;
-use server::{GITHUB_SECRET, Server, github_fixture, github_signature};
+use server::{Server, deliver_github, github_fixture};
 
 const EMAIL: &str = "ann@example.com";
 const NAME: &str = "Ann Exämple";
@@ -93,17 +93,7 @@ fn deliveries(server: &Server) {
         ("pull_request", "pr-1", pr.into_bytes()),
         ("push", "push-1", serde_json::to_vec(&push).unwrap()),
     ] {
-        let answer = server
-            .post("/webhooks/github")
-            .header("X-GitHub-Event", event)
-            .header("X-GitHub-Delivery", id)
-            .header(
-                "X-Hub-Signature-256",
-                github_signature(GITHUB_SECRET, &body),
-            )
-            .body(body)
-            .send()
-            .unwrap();
+        let answer = deliver_github(&server.url, event, id, &body);
         assert_eq!(answer.status(), StatusCode::OK, "{event}");
     }
 }

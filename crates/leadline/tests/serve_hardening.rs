@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::{GitRepo, TestStore};
 use reqwest::StatusCode;
 use serde_json::Value;
-use server::{GITHUB_SECRET, Server, github_fixture, github_signature, row_counts};
+use server::{Server, deliver_github, github_fixture, row_counts};
 
 /// Sends only the head of a request announcing a `length`-byte body, never the body, and
 /// returns the status line and body of the answer: the server must decide from the headers.
@@ -104,17 +104,7 @@ fn header_values_are_bounded() {
     let server = Server::start(&store, None);
     let body = github_fixture("github/ping/payload.json");
     let long = "x".repeat(10_000);
-    let answer = server
-        .post("/webhooks/github")
-        .header("X-GitHub-Event", "ping")
-        .header("X-GitHub-Delivery", &long)
-        .header(
-            "X-Hub-Signature-256",
-            github_signature(GITHUB_SECRET, &body),
-        )
-        .body(body.clone())
-        .send()
-        .unwrap();
+    let answer = deliver_github(&server.url, "ping", &long, &body);
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     let text = answer.text().unwrap();
     assert!(error_of(&text).contains("longer than 200"), "{text}");

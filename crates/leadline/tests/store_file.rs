@@ -10,7 +10,7 @@ use std::path::Path;
 
 use common::{GitRepo, TestStore};
 use reqwest::StatusCode;
-use server::{GITHUB_SECRET, Server, github_fixture, github_signature, row_counts};
+use server::{Server, deliver_github, github_fixture, row_counts};
 
 fn history() -> GitRepo {
     let r = GitRepo::new();
@@ -66,17 +66,7 @@ fn after_serve_stops_the_database_file_alone_holds_every_delivery() {
     let server = Server::start(&store, None);
     let body = github_fixture("github/pull_request/opened.payload.json");
     for i in 0..5 {
-        let answer = server
-            .post("/webhooks/github")
-            .header("X-GitHub-Event", "pull_request")
-            .header("X-GitHub-Delivery", format!("d-{i}"))
-            .header(
-                "X-Hub-Signature-256",
-                github_signature(GITHUB_SECRET, &body),
-            )
-            .body(body.clone())
-            .send()
-            .unwrap();
+        let answer = deliver_github(&server.url, "pull_request", &format!("d-{i}"), &body);
         assert_eq!(answer.status(), StatusCode::OK);
     }
     let (stopped, log) = server.stop();

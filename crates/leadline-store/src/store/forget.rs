@@ -309,18 +309,7 @@ impl SqlStore {
                     .execute(&mut *conn)
                     .await
                     .map_err(backend(context))?;
-                sqlx::query("PRAGMA busy_timeout = 5000")
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend(context))?;
-                let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(backend(context))?;
-                let busy: i64 = row.try_get(0).map_err(backend(context))?;
-                // The pool's other connections keep their settings; this one goes.
-                conn.close_on_drop();
-                Ok(busy == 0)
+                super::upkeep::truncate_log(&mut conn).await
             }
             Pool::Postgres(pool) => {
                 for table in touched {

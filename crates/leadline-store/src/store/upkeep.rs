@@ -94,24 +94,37 @@ impl SqlStore {
 /// reading (a server beside a CLI command) makes this wait at most a moment and give up
 /// without error: the last process to close folds the log in.
 async fn checkpoint(pool: &sqlx::SqlitePool) -> StoreResult<()> {
-    use sqlx::Row;
-    let context = "cannot checkpoint the store's write-ahead log";
-    let mut conn = pool.acquire().await.map_err(backend(context))?;
-    sqlx::query("PRAGMA busy_timeout = 2000")
-        .execute(&mut *conn)
+    let mut conn = pool
+        .acquire()
         .await
-        .map_err(backend(context))?;
-    let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(backend(context))?;
-    let busy: i64 = row.try_get(0).map_err(backend(context))?;
-    if busy != 0 {
+        .map_err(backend("cannot checkpoint the store's write-ahead log"))?;
+    if !truncate_log(&mut conn).await? {
         tracing::info!(
             "the store is in use by another process; its log stays until that one closes"
         );
     }
     Ok(())
+}
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)` waiting at most a few seconds for readers; whether the
+/// log was wholly copied and truncated. The connection is closed afterwards, so the pool's
+/// other connections keep their own busy timeout.
+pub(super) async fn truncate_log(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
+) -> StoreResult<bool> {
+    use sqlx::Row;
+    let context = "cannot checkpoint the store's write-ahead log";
+    conn.close_on_drop();
+    sqlx::query("PRAGMA busy_timeout = 3000")
+        .execute(&mut **conn)
+        .await
+        .map_err(backend(context))?;
+    let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(&mut **conn)
+        .await
+        .map_err(backend(context))?;
+    let busy: i64 = row.try_get(0).map_err(backend(context))?;
+    Ok(busy == 0)
 }
 
 /// Bytes available to this process on the filesystem holding `path`.

@@ -124,6 +124,24 @@ pub fn client() -> reqwest::blocking::Client {
         .expect("an HTTP client")
 }
 
+/// Posts a GitHub delivery signed with [`GITHUB_SECRET`] to the server at `url`.
+pub fn deliver_github(
+    url: &str,
+    event: &str,
+    id: &str,
+    body: &[u8],
+) -> reqwest::blocking::Response {
+    client()
+        .post(format!("{url}/webhooks/github"))
+        .header("X-GitHub-Event", event)
+        .header("X-GitHub-Delivery", id)
+        .header("X-Hub-Signature-256", github_signature(GITHUB_SECRET, body))
+        .header("Content-Type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .unwrap()
+}
+
 /// `X-Hub-Signature-256` of `body` under `secret`.
 pub fn github_signature(secret: &str, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};
