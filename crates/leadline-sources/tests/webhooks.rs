@@ -535,6 +535,12 @@ fn absurd_instants_and_durations_name_the_field() {
     let body = br#"{"id": "x", "service": "api", "opened_at": "9999-12-30T00:00:00Z"}"#;
     let err = alerts::map(body).unwrap_err();
     assert_eq!(err.field, "opened_at");
+    let body = br#"{"id": "x\u0000y", "service": "api", "opened_at": "2024-01-01T00:00:00Z"}"#;
+    let err = alerts::map(body).unwrap_err();
+    assert_eq!(
+        (err.field.as_str(), err.message.as_str()),
+        ("id", "contains a NUL byte")
+    );
 }
 
 /// `github::EVENTS` (which /metrics labels by name) lists exactly what the mapping reads.

@@ -277,3 +277,25 @@ fn a_close_that_arrives_first_resolves_the_incident_when_it_opens() {
         assert_eq!(row_counts(&store), before);
     }
 }
+
+#[test]
+fn an_empty_secret_in_the_file_refuses_to_start() {
+    let store = TestStore::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    for (text, key) in [
+        ("[github]\nwebhook_secret = \"\"\n", "github.webhook_secret"),
+        ("[gitlab]\nwebhook_token = \"\"\n", "gitlab.webhook_token"),
+        (
+            "[server]\nbody_limit_mb = 17592186044416\n",
+            "server.body_limit_mb",
+        ),
+    ] {
+        let config = dir.path().join("leadline.toml");
+        std::fs::write(&config, text).unwrap();
+        let said = match Server::start_on(&store, Some(&config), "127.0.0.1:0") {
+            Ok(_) => panic!("started with {text:?}"),
+            Err(said) => said,
+        };
+        assert!(said.contains(key), "{said}");
+    }
+}

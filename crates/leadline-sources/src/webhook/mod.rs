@@ -99,6 +99,11 @@ impl<'a> Field<'a> {
     pub fn opt_str(&self) -> Result<Option<&'a str>, MappingError> {
         match self.value {
             None => Ok(None),
+            // A NUL byte is never part of an id, a name or a time: it truncates in C consumers
+            // and makes two different values print alike.
+            Some(Value::String(s)) if s.contains('\0') => {
+                Err(MappingError::new(self.path, "contains a NUL byte"))
+            }
             Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(_) => Err(MappingError::new(self.path, "expected a string")),
         }
@@ -112,6 +117,9 @@ impl<'a> Field<'a> {
     pub fn id(&self) -> Result<String, MappingError> {
         match self.value {
             None => Err(self.missing()),
+            Some(Value::String(s)) if s.contains('\0') => {
+                Err(MappingError::new(self.path, "contains a NUL byte"))
+            }
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
             Some(Value::Number(n)) => Ok(n.to_string()),
             Some(_) => Err(MappingError::new(self.path, "expected an id")),
