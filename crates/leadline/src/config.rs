@@ -357,7 +357,8 @@ pub struct DoraFileConfig {
 pub struct DoraConfig {
     /// Services owning paths, with their compiled globs.
     pub services: Vec<(String, globset::GlobSet)>,
-    pub tag_pattern: String,
+    /// `deployments.tag_pattern`; none: the zero-config release tag rules.
+    pub tag_pattern: Option<String>,
     pub hotfix_pattern: Option<String>,
     pub bots: Vec<String>,
     pub bands: Bands,
@@ -489,10 +490,7 @@ impl Settings {
         }
         let dora = DoraConfig {
             services,
-            tag_pattern: file
-                .deployments
-                .tag_pattern
-                .unwrap_or_else(|| leadline_core::dora::infer::DEFAULT_TAG_PATTERN.to_owned()),
+            tag_pattern: file.deployments.tag_pattern,
             hotfix_pattern: file.failures.hotfix_pattern,
             bots: file.dora.bots.unwrap_or_else(crate::dora::default_bots),
             bands: file.dora.bands.unwrap_or_default(),

@@ -41,8 +41,11 @@ pub struct Inputs {
 /// Loads stored deployments and incidents; repositories whose name has no imported
 /// deployments get inferred ones (release tags, else first-parent commits of HEAD).
 pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Inputs> {
-    let pattern = Regex::new(&config.tag_pattern)
-        .with_context(|| format!("invalid deployments.tag_pattern {:?}", config.tag_pattern))?;
+    let pattern = config
+        .tag_pattern
+        .as_deref()
+        .map(|p| Regex::new(p).with_context(|| format!("invalid deployments.tag_pattern {p:?}")))
+        .transpose()?;
     let hotfix = config
         .hotfix_pattern
         .as_deref()
@@ -111,14 +114,21 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
             continue;
         }
         let refs = store.refs(repo.id).await?;
-        let tagged = infer::from_tags(&repo.name, &refs, &graph, &pattern);
+        let (tagged, basis) = match &pattern {
+            Some(p) => {
+                let tagged = infer::from_tags(&repo.name, &refs, &graph, p);
+                let basis = format!(
+                    "{}: {} release tags matching {} (deployments.tag_pattern)",
+                    repo.name,
+                    tagged.len(),
+                    p.as_str()
+                );
+                (tagged, basis)
+            }
+            None => infer::from_release_tags(&repo.name, &refs, &graph),
+        };
         if !tagged.is_empty() {
-            deployment_basis.push(format!(
-                "{}: {} release tags matching {}",
-                repo.name,
-                tagged.len(),
-                config.tag_pattern
-            ));
+            deployment_basis.push(basis);
             inferred.extend(tagged);
             continue;
         }

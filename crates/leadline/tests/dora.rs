@@ -597,3 +597,64 @@ fn explanation_pages_add_up_to_the_whole_explanation() {
     }
     assert_eq!(paged, all);
 }
+
+/// jq tags its releases `jq-1.7.1`: with no configuration those are its releases (not every
+/// commit), pre-releases left out, and the prefix equal to the repository's name is its own
+/// service.
+#[test]
+fn prefixed_release_tags_are_releases_without_configuration() {
+    let r = GitRepo::new();
+    for (i, tag) in [
+        (0, Some("jq-1.6")),
+        (1, None),
+        (2, Some("jq-1.7rc1")),
+        (3, None),
+        (4, Some("jq-1.7")),
+    ] {
+        r.write(b"f", format!("{i}\n").as_bytes());
+        r.commit_all_at(DAY0 + i * DAY, None, &format!("c{i}"));
+        if let Some(tag) = tag {
+            r.git(&["tag", tag]);
+        }
+    }
+    let store = TestStore::sqlite();
+    store.run(&[
+        OsStr::new("ingest"),
+        OsStr::new("git"),
+        OsStr::new("--name"),
+        OsStr::new("jq"),
+        r.path().as_os_str(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(
+        &store.run(&["dora", "--service", "jq", "--format", "json"].map(OsStr::new)),
+    )
+    .unwrap();
+    let basis = v["basis"]["deployments"].as_str().unwrap();
+    assert!(basis.contains("jq: 2 release tags matching"), "{basis}");
+    assert!(basis.contains("pre-releases left out"), "{basis}");
+    assert_eq!(v["deployment_frequency"]["deployments"], 2, "{v}");
+    // jq-1.7 carries c1..c4 after the baseline jq-1.6: lead times of 3, 2, 1 and 0 days;
+    // nearest-rank median the 2nd of 4 (1 day), p90 the 4th (3 days).
+    assert_eq!(v["lead_time"]["changes"], 4, "{v}");
+    assert_eq!(
+        v["lead_time"]["median_seconds"],
+        serde_json::json!(86400.0),
+        "{v}"
+    );
+    assert_eq!(
+        v["lead_time"]["p90_seconds"],
+        serde_json::json!(259200.0),
+        "{v}"
+    );
+
+    // deployments.tag_pattern still decides when set.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(&config, "[deployments]\ntag_pattern = '^jq-1\\.7'\n").unwrap();
+    let v = dora_with_config(&store, &config, &["--service", "jq"]);
+    let basis = v["basis"]["deployments"].as_str().unwrap();
+    assert!(
+        basis.contains("jq: 2 release tags matching ^jq-1\\.7 (deployments.tag_pattern)"),
+        "{basis}"
+    );
+}

@@ -12,6 +12,20 @@ use crate::model::{Deployment, Incident, Millis, Ref, RefKind};
 /// Release tags: `v1.2`, `1.2.3`, `v10.0.1`.
 pub const DEFAULT_TAG_PATTERN: &str = r"^v?\d+\.\d+(\.\d+)?$";
 
+/// Release tags with an optional prefix naming the service: `jq-1.7.1`, `api/v2.0`,
+/// `@scope/pkg@1.2.3`. A constant pattern, so compiling it cannot fail.
+pub const PREFIXED_TAG_PATTERN: &str = r"^(?:(?P<prefix>.+?)[-_/@])?v?\d+\.\d+(?:\.\d+)?$";
+
+static PREFIXED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(PREFIXED_TAG_PATTERN).expect("a valid pattern"));
+
+/// Words that mark a pre-release wherever they stand as a word of the tag (`beta-1.2`,
+/// `rc/2.0`, `nightly-2024.05`).
+static PRE_RELEASE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[^a-z0-9])(?:rc\d*|alpha\d*|beta\d*|pre|preview|prerelease|dev|snapshot|nightly|canary)(?:[^a-z0-9]|$)")
+        .expect("a valid pattern")
+});
+
 /// `git revert`'s message; a constant pattern, so compiling it cannot fail.
 static REVERT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"This reverts commit ([0-9a-fA-F]{7,64})").expect("a valid pattern")
@@ -28,6 +42,63 @@ fn deployment(service: &str, id: String, sha: &str, at: Millis) -> Deployment {
         status: "success".to_owned(),
         repo: Some(service.to_owned()),
     }
+}
+
+/// The deployments a repository's release tags give with no configuration, and the rule used
+/// (for `basis`). A tag is a release when it matches [`PREFIXED_TAG_PATTERN`] and names no
+/// pre-release. Unprefixed release tags, when there are any, are the repository's releases
+/// alone; otherwise the prefixed ones are, each prefix naming a service (the repository's own
+/// when the prefix is its name). Empty when no tag is a release.
+pub fn from_release_tags(
+    repository: &str,
+    refs: &[Ref],
+    graph: &GraphIndex<'_>,
+) -> (Vec<Deployment>, String) {
+    let own = repository.rsplit('/').next().unwrap_or(repository);
+    let releases: Vec<(&Ref, Option<&str>)> = refs
+        .iter()
+        .filter(|r| r.kind == RefKind::Tag && !PRE_RELEASE.is_match(r.short_name()))
+        .filter_map(|r| {
+            let caps = PREFIXED.captures(r.short_name())?;
+            Some((r, caps.name("prefix").map(|m| m.as_str())))
+        })
+        .collect();
+    let unprefixed = releases.iter().any(|(_, prefix)| prefix.is_none());
+    let mut services: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for (r, prefix) in releases {
+        let service = match (unprefixed, prefix) {
+            (true, Some(_)) => continue,
+            (_, None) => repository,
+            (false, Some(p)) if p.eq_ignore_ascii_case(own) => repository,
+            (false, Some(p)) => p,
+        };
+        let Some(at) = r
+            .tagger_at
+            .or_else(|| graph.get(r.commit.as_str()).map(|c| c.committed_at))
+        else {
+            continue;
+        };
+        let mut d = deployment(service, r.short_name().to_owned(), &r.commit, at);
+        d.repo = Some(repository.to_owned());
+        if !services.iter().any(|s| s == service) {
+            services.push(service.to_owned());
+        }
+        out.push(d);
+    }
+    let basis = if unprefixed {
+        format!(
+            "{repository}: {} release tags matching {DEFAULT_TAG_PATTERN} (pre-releases left out)",
+            out.len()
+        )
+    } else {
+        format!(
+            "{repository}: {} release tags matching {PREFIXED_TAG_PATTERN} (pre-releases left out), the prefix naming the service: {}",
+            out.len(),
+            services.join(", ")
+        )
+    };
+    (out, basis)
 }
 
 /// One deployment per tag whose short name matches `pattern`, at the tagger time of an
@@ -235,6 +306,71 @@ mod tests {
             .map(|d| (d.id, d.finished_at))
             .collect();
         assert_eq!(found, [("v1.0".to_owned(), 15), ("1.1.0".to_owned(), 20)]);
+    }
+
+    #[test]
+    fn zero_config_release_tags_prefer_unprefixed_then_name_services_by_prefix() {
+        let commits = [
+            node("a", &[], 10),
+            node("b", &["a"], 20),
+            node("c", &["b"], 30),
+        ];
+        let graph = graph_index(&commits);
+        let found = |refs: &[Ref]| -> Vec<(String, String)> {
+            from_release_tags("jq", refs, &graph)
+                .0
+                .into_iter()
+                .map(|d| (d.id, d.service))
+                .collect()
+        };
+        // jq's own scheme: the prefix is the repository's name.
+        let jq = [
+            tag("jq-1.6", "a", None),
+            tag("jq-1.7rc1", "b", None),
+            tag("jq-1.7.1", "c", None),
+            tag("rc-1.7", "b", None),
+        ];
+        assert_eq!(
+            found(&jq),
+            [
+                ("jq-1.6".into(), "jq".into()),
+                ("jq-1.7.1".into(), "jq".into())
+            ]
+        );
+        // A monorepo: each prefix is a service; pre-releases are left out.
+        let mono = [
+            tag("api/v2.0", "a", None),
+            tag("web@1.2.3", "b", None),
+            tag("web@1.3.0-beta", "c", None),
+            tag("beta-web@1.4", "c", None),
+        ];
+        assert_eq!(
+            found(&mono),
+            [
+                ("api/v2.0".into(), "api".into()),
+                ("web@1.2.3".into(), "web".into())
+            ]
+        );
+        let (_, basis) = from_release_tags("jq", &mono, &graph);
+        assert!(
+            basis.contains("the prefix naming the service: api, web"),
+            "{basis}"
+        );
+        // Unprefixed release tags, when there are any, are the releases alone.
+        let plain = [
+            tag("v1.0", "a", None),
+            tag("tools-2.0", "b", None),
+            tag("1.1", "c", None),
+        ];
+        assert_eq!(
+            found(&plain),
+            [("v1.0".into(), "jq".into()), ("1.1".into(), "jq".into())]
+        );
+        assert!(
+            from_release_tags("jq", &[tag("nightly", "a", None)], &graph)
+                .0
+                .is_empty()
+        );
     }
 
     #[test]
