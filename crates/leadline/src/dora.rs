@@ -466,7 +466,8 @@ fn window(args: &DoraArgs, a: &Attribution) -> Result<Window> {
     Ok(Window { since, until })
 }
 
-/// Splits a window into calendar weeks (from Monday) or months, UTC; more than `max` periods
+/// Splits a window into calendar weeks (from Monday) or months, UTC, the first and last clipped
+/// to the window; more than `max` periods
 /// is a request to narrow the window (one request must not cost unbounded memory).
 pub(crate) fn buckets(w: Window, by: By, max: usize) -> Result<Vec<Window>> {
     let mut out = Vec::new();
@@ -500,9 +501,11 @@ pub(crate) fn buckets(w: Window, by: By, max: usize) -> Result<Vec<Window>> {
             ))
             .into());
         }
+        // The first and last periods are clipped to the window: a week that starts before
+        // --since counts nothing from before it.
         out.push(Window {
-            since: start,
-            until: end,
+            since: start.max(w.since),
+            until: end.min(w.until),
         });
         start = end;
     }

@@ -658,3 +658,33 @@ fn prefixed_release_tags_are_releases_without_configuration() {
         "{basis}"
     );
 }
+
+/// The periods of `--by` are clipped to the window: together they count exactly what the
+/// whole window counts.
+#[test]
+fn trend_periods_are_clipped_to_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments, incidents) = worked_example(dir.path());
+    let store = TestStore::sqlite();
+    setup(&store, &repo, &deployments, &incidents);
+    // 2024-01-03 is a Wednesday; D1 finished on the Tuesday before it.
+    let window = ["--since", "2024-01-03", "--until", "2024-01-10"];
+    let whole = dora_json(&store, &window);
+    let mut args = window.to_vec();
+    args.extend(["--by", "week"]);
+    let weeks = dora_json(&store, &args);
+    let weeks = weeks.as_array().unwrap();
+    assert_eq!(weeks[0]["since"], "2024-01-03T00:00:00+00:00");
+    assert_eq!(weeks.last().unwrap()["until"], "2024-01-10T00:00:00+00:00");
+    let sum: u64 = weeks
+        .iter()
+        .map(|w| w["deployment_frequency"]["deployments"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        sum,
+        whole["deployment_frequency"]["deployments"]
+            .as_u64()
+            .unwrap()
+    );
+    assert_eq!(sum, 2, "D2 and D3, not D1");
+}
