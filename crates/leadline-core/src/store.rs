@@ -329,7 +329,8 @@ pub trait Store: Send + Sync {
     /// The ids of the repositories holding any of `shas`.
     async fn repositories_with(&self, shas: &[String]) -> StoreResult<Vec<i64>>;
 
-    /// Those of `shas` that no stored repository has.
+    /// Those of `shas` that no stored repository has; an abbreviated sha is known when it
+    /// abbreviates a stored commit.
     async fn unknown_shas(&self, shas: &[String]) -> StoreResult<Vec<String>>;
 
     /// A page of deployments ordered by (finished_at, source, id), after `after`.

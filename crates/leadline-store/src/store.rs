@@ -1092,7 +1092,28 @@ impl Store for SqlStore {
             .collect();
         unknown.sort();
         unknown.dedup();
-        Ok(unknown)
+        // Abbreviations: a range over the sha index ("abc" ≤ sha < "abcg", hex has no g).
+        let mut still = Vec::with_capacity(unknown.len());
+        for sha in unknown {
+            let abbreviated = sha.len() < 40 && sha.bytes().all(|b| b.is_ascii_hexdigit());
+            let found: Option<String> = match abbreviated {
+                false => None,
+                true => on_pool!(self, |pool| {
+                    sqlx::query_scalar(
+                        "SELECT sha FROM commits WHERE sha >= $1 AND sha < $2 LIMIT 1",
+                    )
+                    .bind(&sha)
+                    .bind(format!("{sha}g"))
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(backend("cannot look up commits"))?
+                }),
+            };
+            if found.is_none() {
+                still.push(sha);
+            }
+        }
+        Ok(still)
     }
 
     async fn deployments_page(

@@ -696,6 +696,12 @@ async fn unknown_shas_are_those_no_repository_has(f: Fixture) {
         vec!["ff".repeat(20)]
     );
     assert!(f.store.unknown_shas(&[]).await.unwrap().is_empty());
+    // An abbreviation of a stored commit is known; one of nothing stored is not.
+    let short = vec![commits[2].sha[..9].to_owned(), "fffffff".to_owned()];
+    assert_eq!(
+        f.store.unknown_shas(&short).await.unwrap(),
+        vec!["fffffff".to_owned()]
+    );
 }
 
 async fn graph_reverts_and_refs_serve_dora(f: Fixture) {
