@@ -500,4 +500,21 @@ mod tests {
             (sha256.as_str(), "failure")
         );
     }
+
+    #[test]
+    fn line_numbers_are_right_in_crlf_files() {
+        let crlf = format!(
+            "id,service,environment,sha,finished_at\r\nd1,api,production,{SHA},2024-05-01T07:30:00Z\r\nd2,api,production,{SHA},yesterday\r\n"
+        );
+        let err = deployments("f.csv", &crlf, Format::Csv)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f.csv:3: finished_at"), "{err}");
+        let ndjson =
+            "{\"id\": \"a\"}\r\n{\"id\": \"b\", \"service\": \"s\", \"opened_at\": \"soon\"}\r\n";
+        let err = incidents("f.ndjson", ndjson, Format::Ndjson)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f.ndjson:2: opened_at"), "{err}");
+    }
 }

@@ -61,12 +61,25 @@ fn csv_records(text: &str, errors: &mut Vec<RowError>, each: &mut Each<'_>) -> O
             errors.push(RowError::new(1, name, "appears twice in the header"));
         }
     }
+    // Lines are counted from byte offsets: the csv crate's own count is one short after CRLF
+    // line ends (files written by Excel or Python's csv module), where a record's position is
+    // the `\n` that ends the line before it.
+    let newlines: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter_map(|(i, b)| (b == b'\n').then_some(i))
+        .collect();
+    let line_of = |p: Option<&csv::Position>| {
+        p.map_or(0, |p| {
+            newlines.partition_point(|&n| n <= p.byte() as usize) + 1
+        })
+    };
     let mut row = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {
-                let line = row.position().map_or(0, |p| p.line() as usize);
+                let line = line_of(row.position());
                 let fields = header
                     .iter()
                     .zip(row.iter())
@@ -77,7 +90,7 @@ fn csv_records(text: &str, errors: &mut Vec<RowError>, each: &mut Each<'_>) -> O
                 each(Record { line, fields }, errors);
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = line_of(e.position());
                 errors.push(RowError::new(line, "", csv_message(&e)));
                 // A malformed row (unequal lengths) is reported; reading goes on after it.
                 if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) {
