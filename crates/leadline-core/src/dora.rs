@@ -191,13 +191,25 @@ pub fn attribute_changes(
     let mut first_by_service: FastMap<String, Vec<u32>> = FastMap::default();
     let mut attributed = Vec::with_capacity(counted.len());
     for (index, d) in counted.iter().enumerate() {
+        // A deployment of a commit no ingested repository holds carries no changes and cannot
+        // be the baseline: the baseline is the earliest deployment whose history is known.
+        let Some(&head) = sha_index.get(&d.sha) else {
+            attributed.push(AttributedDeployment {
+                deployment: (*d).clone(),
+                baseline: false,
+                changes: Vec::new(),
+                incidents: Vec::new(),
+                rework: false,
+            });
+            continue;
+        };
         let baseline = !first_by_service.contains_key(&d.service);
         let first = first_by_service
             .entry(d.service.clone())
             .or_insert_with(|| vec![0; commits.len()]);
         let touches = scope.paths.and_then(|p| p.get(&d.service));
         let mut changes = Vec::new();
-        let mut stack: Vec<u32> = sha_index.get(&d.sha).copied().into_iter().collect();
+        let mut stack: Vec<u32> = vec![head];
         while let Some(node) = stack.pop() {
             let slot = &mut first[node as usize];
             if *slot != 0 {

@@ -248,6 +248,50 @@ fn the_baseline_carries_history_without_lead_time() {
 }
 
 #[test]
+fn a_deployment_of_an_unknown_commit_is_never_the_baseline() {
+    let commits: Vec<CommitNode> = (0..10)
+        .map(|d| {
+            let parent = format!("c{}", d - 1);
+            let parents: &[&str] = if d == 0 { &[] } else { &[parent.as_str()] };
+            commit(&format!("c{d}"), parents, at(d, 0), false)
+        })
+        .collect();
+    let deployments = vec![
+        deploy("elsewhere", "api", &"ee".repeat(20), at(0, 1)),
+        deploy("first", "api", "c7", at(7, 12)),
+        deploy("second", "api", "c9", at(9, 12)),
+    ];
+    let a = attribute(&deployments, &[], &commits, &HashSet::new(), PRODUCTION);
+    let by_id = |id: &str| {
+        a.deployments
+            .iter()
+            .find(|d| d.deployment.id == id)
+            .unwrap()
+    };
+    let unknown = by_id("elsewhere");
+    assert!(!unknown.baseline && unknown.changes.is_empty());
+    assert!(
+        by_id("first").baseline,
+        "the earliest deployment of a known commit"
+    );
+    assert_eq!(by_id("second").changes.len(), 2);
+    let k = keys(
+        &a,
+        Window {
+            since: at(0, 0),
+            until: at(10, 0),
+        },
+        &Bands::default(),
+    );
+    // Three deployments count; lead time only from c8 and c9 (36 and 12 hours).
+    assert_eq!(
+        (k.deployment_frequency.deployments, k.lead_time.changes),
+        (3, 2)
+    );
+    assert_eq!(k.lead_time.p90_seconds, Some(36.0 * 3600.0));
+}
+
+#[test]
 fn merges_are_carried_but_are_not_changes() {
     let commits = vec![
         commit("a", &[], at(0, 0), false),
