@@ -332,6 +332,8 @@ pub struct ServiceConfig {
 pub struct FailuresConfig {
     /// Commit subjects that mark a hotfix (a regex), e.g. `^(hotfix|fix!)`.
     pub hotfix_pattern: Option<String>,
+    /// Days after the reverted commit's first deployment a revert still marks it failed.
+    pub revert_max_age_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -360,6 +362,8 @@ pub struct DoraConfig {
     /// `deployments.tag_pattern`; none: the zero-config release tag rules.
     pub tag_pattern: Option<String>,
     pub hotfix_pattern: Option<String>,
+    /// How long after a deployment a revert of its commits still marks it failed, in ms.
+    pub revert_max_age: leadline_core::model::Millis,
     pub bots: Vec<String>,
     pub bands: Bands,
     /// Lead time of a pull request's merge commit starts at the pull request's first commit.
@@ -492,6 +496,14 @@ impl Settings {
             services,
             tag_pattern: file.deployments.tag_pattern,
             hotfix_pattern: file.failures.hotfix_pattern,
+            revert_max_age: bounded(
+                "failures.revert_max_age_days",
+                file.failures.revert_max_age_days,
+                1..=36500,
+            )?
+            .map_or(leadline_core::dora::infer::DEFAULT_REVERT_MAX_AGE, |d| {
+                i64::from(d) * 24 * 3600 * 1000
+            }),
             bots: file.dora.bots.unwrap_or_else(crate::dora::default_bots),
             bands: file.dora.bands.unwrap_or_default(),
             lead_time_from_pull_requests: match file.dora.lead_time_start.as_deref() {

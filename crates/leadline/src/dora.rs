@@ -32,6 +32,8 @@ pub struct Inputs {
     pub reverts: Vec<Revert>,
     /// Commits whose subject matches `failures.hotfix_pattern`.
     pub hotfixes: Option<HashSet<String>>,
+    /// `failures.revert_max_age_days` in milliseconds.
+    pub revert_max_age: Millis,
     pub deployment_basis: Vec<String>,
     pub incident_basis: Vec<String>,
     /// First commits of synced pull requests by merge commit, when lead time starts there.
@@ -165,6 +167,7 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         }
     }
     Ok(Inputs {
+        revert_max_age: config.revert_max_age,
         pull_request_starts,
         deployments,
         incidents,
@@ -202,7 +205,8 @@ fn sane<T>(
 /// imported ones, and how those incidents were found.
 pub fn attribute(inputs: &Inputs, scope: Scope<'_>) -> (Attribution, Vec<String>) {
     let mut attribution = dora::attribute_changes(&inputs.deployments, &inputs.commits, scope);
-    let (from_reverts, mut remediations) = infer::revert_incidents(&attribution, &inputs.reverts);
+    let (from_reverts, mut remediations) =
+        infer::revert_incidents(&attribution, &inputs.reverts, inputs.revert_max_age);
     let mut basis = inputs.incident_basis.clone();
     basis.push(format!(
         "reverts of deployed commits: {} incidents",

@@ -9,6 +9,10 @@ use regex::Regex;
 use super::{Attribution, GraphIndex};
 use crate::model::{Deployment, Incident, Millis, Ref, RefKind};
 
+/// How long after the reverted commit's first deployment a revert still means that deployment
+/// failed (`failures.revert_max_age_days`, default 90 days).
+pub const DEFAULT_REVERT_MAX_AGE: Millis = 90 * 24 * 3600 * 1000;
+
 /// Release tags: `v1.2`, `1.2.3`, `v10.0.1`.
 pub const DEFAULT_TAG_PATTERN: &str = r"^v?\d+\.\d+(\.\d+)?$";
 
@@ -161,10 +165,17 @@ pub struct Revert {
 /// revert was committed makes an incident of that service, caused by that deployment, opened at
 /// its `finished_at` and resolved when the revert's first deployment finished (open until then).
 /// Reverts of commits never deployed are not failures.
+/// Not every revert is a failure: a revert of a revert (git's "Reapply …") puts a change back,
+/// and a revert committed more than `max_age` after the reverted commit's first deployment is
+/// a change of direction (git/git reverts a 2008 commit in 2026); neither makes an incident or
+/// rework.
 pub fn revert_incidents(
     attribution: &Attribution,
     reverts: &[Revert],
+    max_age: Millis,
 ) -> (Vec<Incident>, HashSet<String>) {
+    let revert_shas: Vec<&str> = reverts.iter().map(|r| r.sha.as_str()).collect();
+    let is_revert = |sha: &str| revert_shas.iter().any(|r| r.starts_with(sha));
     let services: Vec<&str> = {
         let mut s: Vec<&str> = attribution
             .deployments
@@ -177,12 +188,13 @@ pub fn revert_incidents(
     };
     let mut incidents = Vec::new();
     let mut remediations = HashSet::new();
-    for r in reverts {
+    for r in reverts.iter().filter(|r| !is_revert(&r.reverted)) {
         for &service in &services {
             let Some(cause) = first_carrying(attribution, service, &r.reverted) else {
                 continue;
             };
-            if cause.deployment.finished_at > r.committed_at {
+            let deployed = cause.deployment.finished_at;
+            if deployed > r.committed_at || r.committed_at - deployed > max_age {
                 continue;
             }
             let resolved_at = attribution
@@ -468,7 +480,7 @@ mod tests {
                 reverted: "draft".into(),
             },
         ];
-        let (incidents, remediations) = revert_incidents(&first, &reverts);
+        let (incidents, remediations) = revert_incidents(&first, &reverts, DEFAULT_REVERT_MAX_AGE);
         assert_eq!(incidents.len(), 1);
         let i = &incidents[0];
         assert_eq!(
@@ -476,5 +488,54 @@ mod tests {
             (11, Some(40), Some("D2"))
         );
         assert_eq!(remediations, HashSet::from(["revert-bad".to_owned()]));
+    }
+
+    #[test]
+    fn reapplies_and_old_reverts_are_not_failures() {
+        let day = 24 * 3600 * 1000;
+        let commits = [
+            node("a", &[], 0),
+            node("bad", &["a"], day),
+            node("revert-bad", &["bad"], 2 * day),
+            node("reapply", &["revert-bad"], 3 * day),
+            node("old", &["reapply"], 4 * day),
+            node("revert-old", &["old"], 200 * day),
+        ];
+        let deployments = [
+            deployment("app", "D0".into(), "a", 0),
+            deployment("app", "D1".into(), "bad", day + 1),
+            deployment("app", "D2".into(), "revert-bad", 2 * day + 1),
+            deployment("app", "D3".into(), "reapply", 3 * day + 1),
+            deployment("app", "D4".into(), "old", 4 * day + 1),
+            deployment("app", "D5".into(), "revert-old", 200 * day + 1),
+        ];
+        let scope = Scope {
+            environment: "production",
+            service: None,
+            paths: None,
+        };
+        let first = attribute(&deployments, &[], &commits, &HashSet::new(), scope);
+        let revert = |sha: &str, at: Millis, reverted: &str| Revert {
+            sha: sha.into(),
+            committed_at: at,
+            reverted: reverted.into(),
+        };
+        let reverts = [
+            revert("revert-bad", 2 * day, "bad"),
+            // git's "Reapply": it reverts a revert (named by an abbreviation here).
+            revert("reapply", 3 * day, "revert-b"),
+            // 196 days after `old` was deployed: a change of direction.
+            revert("revert-old", 200 * day, "old"),
+        ];
+        let (incidents, remediations) = revert_incidents(&first, &reverts, DEFAULT_REVERT_MAX_AGE);
+        let causes: Vec<_> = incidents
+            .iter()
+            .map(|i| i.cause_deployment.as_deref())
+            .collect();
+        assert_eq!(causes, [Some("D1")]);
+        assert_eq!(remediations, HashSet::from(["revert-bad".to_owned()]));
+        // With a longer limit the old revert counts again.
+        let (incidents, _) = revert_incidents(&first, &reverts, 365 * day);
+        assert_eq!(incidents.len(), 2);
     }
 }
