@@ -482,11 +482,14 @@ pub fn lead_times(attribution: &Attribution, window: Window) -> Vec<f64> {
     out
 }
 
-/// Recovery times in seconds of the incidents resolved in `window`.
+/// Recovery times in seconds of the incidents resolved in `window` that are attributed to a
+/// deployment: DORA narrowed the key to failed deployments in 2023, so an incident no
+/// deployment caused (a provider outage) does not count.
 pub fn recovery_times(attribution: &Attribution, window: Window) -> Vec<f64> {
     let mut out: Vec<f64> = attribution
         .incidents
         .iter()
+        .filter(|i| i.cause.is_some())
         .filter_map(|i| {
             let resolved = i.incident.resolved_at.filter(|&r| window.contains(r))?;
             Some(((resolved - i.incident.opened_at).max(0) as f64) / 1000.0)

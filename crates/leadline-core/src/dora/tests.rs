@@ -292,6 +292,25 @@ fn a_deployment_of_an_unknown_commit_is_never_the_baseline() {
 }
 
 #[test]
+fn recovery_counts_only_incidents_a_deployment_caused() {
+    let commits = vec![commit("a", &[], at(0, 0), false)];
+    let deployments = vec![deploy("D1", "api", "a", at(2, 0))];
+    let incidents = vec![
+        // Before any deployment: attributed to none (an outage of a provider, say).
+        incident("outage", "api", at(1, 0), Some(at(1, 10))),
+        incident("failed", "api", at(3, 0), Some(at(3, 2))),
+    ];
+    let a = attribute(&deployments, &incidents, &commits, &HashSet::new(), PRODUCTION);
+    let window = Window {
+        since: at(0, 0),
+        until: at(10, 0),
+    };
+    assert_eq!(recovery_times(&a, window), [2.0 * 3600.0]);
+    let k = keys(&a, window, &Bands::default());
+    assert_eq!((k.recovery_time.incidents, k.recovery_time.median_seconds), (1, Some(7200.0)));
+}
+
+#[test]
 fn merges_are_carried_but_are_not_changes() {
     let commits = vec![
         commit("a", &[], at(0, 0), false),
