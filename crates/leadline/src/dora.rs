@@ -274,6 +274,8 @@ pub(crate) struct ExplainedChange {
     pub(crate) sha: String,
     pub(crate) deployment: String,
     pub(crate) committed_at: String,
+    /// Where its lead time starts: `committed_at`, or the pull request's first commit.
+    pub(crate) started_at: String,
     pub(crate) lead_time_seconds: Option<f64>,
     pub(crate) excluded: Option<&'static str>,
 }
@@ -326,8 +328,11 @@ fn explain(a: &Attribution, w: Window, pager: &mut Pager) -> Explanation {
                     sha: c.sha.clone(),
                     deployment: d.deployment.id.clone(),
                     committed_at: utc(c.committed_at),
+                    started_at: utc(c.started_at),
+                    // From the same start as the key: the commit, or in `pr_first_commit` mode
+                    // the first commit of the pull request it was merged with.
                     lead_time_seconds: excluded.is_none().then(|| {
-                        ((d.deployment.finished_at - c.committed_at).max(0) as f64) / 1000.0
+                        ((d.deployment.finished_at - c.started_at).max(0) as f64) / 1000.0
                     }),
                     excluded,
                 }

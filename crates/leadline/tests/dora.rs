@@ -516,6 +516,28 @@ fn lead_time_can_start_at_a_synced_pull_requests_first_commit() {
             "{}",
             store.backend
         );
+        // --explain lists each change's lead time from the same start as the key.
+        let mut explaining = window.to_vec();
+        explaining.push("--explain");
+        for (config, key) in [(&commit, &by_commit), (&pr, &by_pr)] {
+            let explained = dora_with_config(&store, config, &explaining);
+            let mut listed: Vec<f64> = explained["explain"]["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|c| c["lead_time_seconds"].as_f64())
+                .collect();
+            listed.sort_by(f64::total_cmp);
+            assert_eq!(
+                listed.len() as u64,
+                key["lead_time"]["changes"].as_u64().unwrap()
+            );
+            assert_eq!(
+                listed.last().copied(),
+                key["lead_time"]["p90_seconds"].as_f64(),
+                "{explained}"
+            );
+        }
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "[dora]\nlead_time_start = \"merge\"\n").unwrap();
         store

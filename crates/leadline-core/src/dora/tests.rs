@@ -300,14 +300,23 @@ fn recovery_counts_only_incidents_a_deployment_caused() {
         incident("outage", "api", at(1, 0), Some(at(1, 10))),
         incident("failed", "api", at(3, 0), Some(at(3, 2))),
     ];
-    let a = attribute(&deployments, &incidents, &commits, &HashSet::new(), PRODUCTION);
+    let a = attribute(
+        &deployments,
+        &incidents,
+        &commits,
+        &HashSet::new(),
+        PRODUCTION,
+    );
     let window = Window {
         since: at(0, 0),
         until: at(10, 0),
     };
     assert_eq!(recovery_times(&a, window), [2.0 * 3600.0]);
     let k = keys(&a, window, &Bands::default());
-    assert_eq!((k.recovery_time.incidents, k.recovery_time.median_seconds), (1, Some(7200.0)));
+    assert_eq!(
+        (k.recovery_time.incidents, k.recovery_time.median_seconds),
+        (1, Some(7200.0))
+    );
 }
 
 #[test]
