@@ -400,6 +400,9 @@ pub struct DeploymentFrequency {
     pub deployments: u64,
     pub per_day: f64,
     pub band: Option<Band>,
+    /// Why the figure is missing or only a proxy; absent when it is what it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -408,6 +411,9 @@ pub struct LeadTime {
     pub median_seconds: Option<f64>,
     pub p90_seconds: Option<f64>,
     pub band: Option<Band>,
+    /// Why the figure is missing or only a proxy; absent when it is what it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -416,6 +422,9 @@ pub struct ChangeFailureRate {
     pub deployments: u64,
     pub rate: Option<f64>,
     pub band: Option<Band>,
+    /// Why the figure is missing or only a proxy; absent when it is what it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -423,6 +432,9 @@ pub struct RecoveryTime {
     pub incidents: u64,
     pub median_seconds: Option<f64>,
     pub band: Option<Band>,
+    /// Why the figure is missing or only a proxy; absent when it is what it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -529,29 +541,70 @@ pub fn keys(attribution: &Attribution, window: Window, bands: &Bands) -> DoraKey
             deployments: n,
             per_day,
             band: Some(band(|l| per_day >= l, bands.frequency_per_day)),
+            reason: None,
         },
         lead_time: LeadTime {
             changes: leads.len() as u64,
             median_seconds: lead_median,
             p90_seconds: percentile(&leads, 90.0),
             band: lead_median.map(|m| band(|l| m < l, bands.lead_time_seconds)),
+            reason: None,
         },
         change_failure_rate: ChangeFailureRate {
             failed_deployments: failed,
             deployments: n,
             rate: cfr,
             band: cfr.map(|r| band(|l| r <= l, bands.change_failure_rate)),
+            reason: None,
         },
         recovery_time: RecoveryTime {
             incidents: recoveries.len() as u64,
             median_seconds: recovery_median,
             band: recovery_median.map(|m| band(|l| m < l, bands.recovery_seconds)),
+            reason: None,
         },
         rework_rate: ReworkRate {
             rework_deployments: rework,
             deployments: n,
             rate: rate(rework),
         },
+    }
+}
+
+impl DoraKeys {
+    /// The keys of a scope whose only deployments are HEAD's first-parent commits (no release
+    /// tags, nothing imported). On such a history every commit "deploys" itself at its own
+    /// time, so lead time would always be 0 (elite) and failures would be guesses: lead time,
+    /// change failure rate and recovery are `null` with the reason, and deployment frequency
+    /// stays, labelled as the proxy it is (commits on the main line per day).
+    pub fn as_first_parent_proxy(&mut self) {
+        const HINT: &str = "import deployments (leadline import deployments) or set \
+             deployments.tag_pattern to the tags that mark releases";
+        let why =
+            format!("no deployments are known, only commits on HEAD's first-parent line; {HINT}");
+        self.deployment_frequency.reason = Some(format!(
+            "a proxy: each first-parent commit of HEAD counted as a deployment; {HINT}"
+        ));
+        self.lead_time = LeadTime {
+            changes: 0,
+            median_seconds: None,
+            p90_seconds: None,
+            band: None,
+            reason: Some(why.clone()),
+        };
+        self.change_failure_rate = ChangeFailureRate {
+            failed_deployments: 0,
+            deployments: self.change_failure_rate.deployments,
+            rate: None,
+            band: None,
+            reason: Some(why.clone()),
+        };
+        self.recovery_time = RecoveryTime {
+            incidents: 0,
+            median_seconds: None,
+            band: None,
+            reason: Some(why),
+        };
     }
 }
 

@@ -34,6 +34,8 @@ pub struct Inputs {
     pub hotfixes: Option<HashSet<String>>,
     /// `failures.revert_max_age_days` in milliseconds.
     pub revert_max_age: Millis,
+    /// Services whose deployments are only HEAD's first-parent commits (no releases known).
+    pub proxy_services: HashSet<String>,
     pub deployment_basis: Vec<String>,
     pub incident_basis: Vec<String>,
     /// First commits of synced pull requests by merge commit, when lead time starts there.
@@ -111,6 +113,7 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         .into_iter()
         .collect();
     let mut inferred = Vec::new();
+    let mut proxy_services = HashSet::new();
     for repo in repositories {
         if covered.contains(&repo.id) || named.contains(repo.name.as_str()) {
             continue;
@@ -142,6 +145,7 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
                 continuous.len()
             ));
             inferred.extend(continuous);
+            proxy_services.insert(repo.name.clone());
         }
     }
     deployments.extend(inferred);
@@ -167,6 +171,7 @@ pub async fn gather(store: &Arc<dyn Store>, config: &DoraConfig) -> Result<Input
         }
     }
     Ok(Inputs {
+        proxy_services,
         revert_max_age: config.revert_max_age,
         pull_request_starts,
         deployments,
@@ -635,6 +640,27 @@ pub fn compute_from<'a>(
         limit: args.explain_limit,
         seen: 0,
     };
+    // When every deployment in scope is a first-parent commit, the keys other than frequency
+    // would be artefacts of that inference: null, with why.
+    let proxy = {
+        let mut services = attribution
+            .deployments
+            .iter()
+            .map(|d| d.deployment.service.as_str());
+        let mut any = false;
+        let all = services.all(|s| {
+            any = true;
+            inputs.proxy_services.contains(s)
+        });
+        any && all
+    };
+    let keys = |w: Window| {
+        let mut k = dora::keys(&attribution, w, &config.bands);
+        if proxy {
+            k.as_first_parent_proxy();
+        }
+        k
+    };
     let mut reports: Vec<Report<'a>> = windows
         .iter()
         .map(|&w| Report {
@@ -643,7 +669,7 @@ pub fn compute_from<'a>(
             service: args.service.as_deref(),
             environment: &args.env,
             basis: basis.clone(),
-            keys: dora::keys(&attribution, w, &config.bands),
+            keys: keys(w),
             explain: args.explain.then(|| explain(&attribution, w, &mut pager)),
         })
         .collect();
@@ -659,7 +685,7 @@ pub fn compute_from<'a>(
     };
     Ok(Computed {
         reports,
-        previous: dora::keys(&attribution, previous, &config.bands),
+        previous: keys(previous),
     })
 }
 
@@ -795,7 +821,10 @@ pub fn keys_by_service(
                 &gathered.inputs,
                 gathered.scope(environment, Some(&service)),
             );
-            let keys = dora::keys(&attribution, w, &config.bands);
+            let mut keys = dora::keys(&attribution, w, &config.bands);
+            if gathered.inputs.proxy_services.contains(&service) {
+                keys.as_first_parent_proxy();
+            }
             (service, keys)
         })
         .collect()

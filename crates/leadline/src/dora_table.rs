@@ -131,6 +131,16 @@ pub fn print(
         ),
     );
     writeln!(out, "{t}")?;
+    for (key, reason) in [
+        ("deployment frequency", &k.deployment_frequency.reason),
+        ("lead time", &k.lead_time.reason),
+        ("change failure rate", &k.change_failure_rate.reason),
+        ("recovery time", &k.recovery_time.reason),
+    ] {
+        if let Some(reason) = reason {
+            writeln!(out, "{key}: {reason}")?;
+        }
+    }
     if let Some(explained) = report.explanation() {
         print_explanation(explained, out)?;
     }

@@ -311,6 +311,31 @@ fn git_alone_infers_deployments_and_says_how() {
     assert_eq!(v["deployment_frequency"]["deployments"], 3);
     // Default window: the 90 days up to the midnight after the newest deployment (2024-01-03).
     assert_eq!(v["until"], "2024-01-04T00:00:00+00:00");
+    // On first-parent commits alone, frequency is a labelled proxy and the other keys are
+    // null with the reason (not a 0 s "elite" lead time).
+    assert!(
+        v["deployment_frequency"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("a proxy")
+    );
+    for key in ["lead_time", "recovery_time"] {
+        assert!(v[key]["median_seconds"].is_null(), "{key}: {v}");
+        assert!(v[key]["band"].is_null(), "{key}: {v}");
+        assert!(
+            v[key]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("import deployments"),
+            "{key}"
+        );
+    }
+    assert!(v["change_failure_rate"]["rate"].is_null());
+    let table = String::from_utf8(store.run(&["dora"].map(OsStr::new))).unwrap();
+    assert!(
+        table.contains("lead time: no deployments are known"),
+        "{table}"
+    );
 
     r.git(&["tag", "-a", "-m", "release", "v1.0", "HEAD~1"]);
     store.ingest(r.path());
@@ -323,6 +348,8 @@ fn git_alone_infers_deployments_and_says_how() {
             .contains("1 release tags matching")
     );
     assert_eq!(v["deployment_frequency"]["deployments"], 1);
+    // Release tags are deployments: the keys are what they say.
+    assert!(v["lead_time"].get("reason").is_none(), "{v}");
 }
 
 #[test]
