@@ -347,18 +347,32 @@ fn review_load(prs: &[&PullRequest], reviews: &[Review]) -> (usize, Option<f64>)
     (counts.len(), Some(busiest as f64 / total as f64))
 }
 
+/// Conclusions that are no verdict on the code (GitHub's `cancelled`, `skipped`, `neutral`;
+/// GitLab's `canceled` is stored as `cancelled`).
+const NO_VERDICT: [&str; 4] = ["cancelled", "skipped", "neutral", "stale"];
+
+/// Conclusions that are failures: GitHub's `failure`, `timed_out`, `startup_failure`.
+fn is_failure(b: &Build) -> bool {
+    matches!(
+        b.status.as_str(),
+        "failure" | "timed_out" | "startup_failure"
+    )
+}
+
 fn build_keys(all: &[&Build], window: Window) -> BuildKeys {
     let builds: Vec<&Build> = all
         .iter()
         .copied()
         .filter(|b| in_window(b.created_at, window))
         .collect();
+    // An attempt that was cancelled, skipped or neutral did not run to a verdict: it is not a
+    // finished attempt. One that timed out or could not start failed.
     let finished: Vec<&Build> = builds
         .iter()
         .copied()
-        .filter(|b| b.finished_at.is_some())
+        .filter(|b| b.finished_at.is_some() && !NO_VERDICT.contains(&b.status.as_str()))
         .collect();
-    let failed = finished.iter().filter(|b| b.status == "failure").count();
+    let failed = finished.iter().filter(|b| is_failure(b)).count();
     // Attempts of one run share the id before the `/attempt` suffix.
     let mut runs: BTreeMap<&str, Vec<&Build>> = BTreeMap::new();
     for b in &builds {
@@ -369,7 +383,7 @@ fn build_keys(all: &[&Build], window: Window) -> BuildKeys {
         .values()
         .filter(|attempts| {
             attempts.iter().any(|f| {
-                f.status == "failure"
+                is_failure(f)
                     && attempts
                         .iter()
                         .any(|s| s.status == "success" && s.sha == f.sha && s.attempt > f.attempt)

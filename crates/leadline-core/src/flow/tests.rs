@@ -386,3 +386,25 @@ fn teams_by_the_files_a_pull_request_changes() {
     assert_eq!(team(1).as_deref(), Some("web"));
     assert_eq!(team(2), None);
 }
+
+#[test]
+fn timeouts_fail_and_cancelled_attempts_are_not_verdicts() {
+    let builds = vec![
+        build("20", 1, "timed_out", H, M, Some(10 * M)),
+        build("20", 2, "success", 2 * H, M, Some(10 * M)),
+        build("21", 1, "startup_failure", 3 * H, M, Some(M)),
+        build("22", 1, "cancelled", 4 * H, M, Some(M)),
+        build("23", 1, "skipped", 5 * H, 0, Some(0)),
+        build("24", 1, "neutral", 6 * H, M, Some(M)),
+    ];
+    let builds: Vec<&Build> = builds.iter().collect();
+    let window = Window {
+        since: 0,
+        until: 100 * H,
+    };
+    let k = keys(&[], &[], &builds, &deployed, window, &Options::default());
+    let b = &k.builds;
+    // Finished attempts: the timeout, its successful retry and the startup failure.
+    assert_eq!((b.attempts, b.failed, b.flaky), (3, 2, 1));
+    assert_eq!(b.failure_rate, Some(2.0 / 3.0));
+}
