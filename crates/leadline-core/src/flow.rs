@@ -313,19 +313,25 @@ fn others_reviews<'a>(
     prs: &'a [&PullRequest],
     reviews: &'a [Review],
 ) -> impl Iterator<Item = &'a Review> {
-    let authors: HashMap<(&str, &str, i64), &str> = prs
+    let known: HashMap<(&str, &str, i64), (&str, Option<Millis>)> = prs
         .iter()
         .map(|p| {
             (
                 (p.forge.as_str(), p.repo.as_str(), p.number),
-                p.author.as_str(),
+                (p.author.as_str(), p.merged_at),
             )
         })
         .collect();
+    // A review submitted after the merge reviewed nothing that was merged: it neither ends
+    // pickup nor makes the pull request reviewed.
     reviews.iter().filter(move |r| {
-        authors
+        known
             .get(&(r.forge.as_str(), r.repo.as_str(), r.number))
-            .is_some_and(|author| *author != r.reviewer && r.state != "dismissed")
+            .is_some_and(|(author, merged)| {
+                *author != r.reviewer
+                    && r.state != "dismissed"
+                    && merged.is_none_or(|m| r.submitted_at <= m)
+            })
     })
 }
 

@@ -408,3 +408,20 @@ fn timeouts_fail_and_cancelled_attempts_are_not_verdicts() {
     assert_eq!((b.attempts, b.failed, b.flaky), (3, 2, 1));
     assert_eq!(b.failure_rate, Some(2.0 / 3.0));
 }
+
+#[test]
+fn a_review_after_the_merge_is_not_a_review_of_what_was_merged() {
+    let (prs, _, _) = example();
+    let prs: Vec<&PullRequest> = prs.iter().take(1).collect();
+    // #1 was created at hour 2 and merged at hour 8; dan approves at hour 9.
+    let reviews = vec![review(1, "dan", 9, Some(1))];
+    let window = Window {
+        since: 0,
+        until: 48 * H,
+    };
+    let k = keys(&prs, &reviews, &[], &deployed, window, &Options::default());
+    let p = &k.pull_requests;
+    assert_eq!(p.pickup.count, 0, "pickup would end after the merge");
+    assert_eq!(p.merged_without_review, Some(1.0));
+    assert_eq!(p.reviewers, 0);
+}
