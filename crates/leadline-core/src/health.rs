@@ -368,18 +368,27 @@ pub fn area(path: &str, depth: usize) -> String {
 }
 
 /// Knowledge and age per area. `changes` is (path, author, time) of every file change in the
-/// repository's history; the window chooses the active authors, and an author has left when
-/// their last commit is more than `left_after` before the window's end.
+/// repository's history and `commits` (author, time) of every commit on it, merges included;
+/// the window chooses the active authors, and an author has left when their last commit of
+/// either kind is more than `left_after` before the window's end.
 pub fn knowledge(
     changes: &[AuthoredChange<'_>],
+    commits: &[(&str, Millis)],
     window: Window,
     left_after: Millis,
     depth: usize,
 ) -> Vec<AreaKnowledge> {
+    // An author is present while they commit anything on HEAD's history, merges included: a
+    // maintainer who mostly merges has not left.
     let mut last_seen: HashMap<&str, Millis> = HashMap::new();
-    for (_, author, at) in changes {
-        let seen = last_seen.entry(author).or_insert(*at);
-        *seen = (*seen).max(*at);
+    let seen_at = changes.iter().map(|(_, author, at)| (*author, *at));
+    for (author, at) in seen_at.chain(commits.iter().copied()) {
+        // As of the window's end: what they commit later does not say they were there then.
+        if at >= window.until {
+            continue;
+        }
+        let seen = last_seen.entry(author).or_insert(at);
+        *seen = (*seen).max(at);
     }
     let gone = |author: &str| {
         last_seen
@@ -486,7 +495,7 @@ mod tests {
             since: 40 * D,
             until: 100 * D,
         };
-        let k = knowledge(&changes, window, 30 * D, 1);
+        let k = knowledge(&changes, &[], window, 30 * D, 1);
         let rows: Vec<AreaRow<'_>> = k
             .iter()
             .map(|a| {
@@ -512,6 +521,11 @@ mod tests {
         );
         assert_eq!(area("src/a/b.rs", 2), "src/a");
         assert_eq!(area("src/b.rs", 2), "src");
+        // cat merged a pull request on day 90 (a merge changes no file): cat has not left, and
+        // billing is no knowledge risk.
+        let k = knowledge(&changes, &[("cat", 90 * D)], window, 30 * D, 1);
+        let billing = k.iter().find(|a| a.area == "billing").unwrap();
+        assert!(!billing.knowledge_risk);
     }
 
     /// docs/metrics.md, "Knowledge and age": areas belong to teams by paths, else by members.

@@ -183,7 +183,13 @@ pub(crate) async fn selected(
 /// One repository's health over the query's window.
 pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query) -> Result<Report> {
     let history = head_history(store, repo).await?;
-    let newest = history.changes.iter().map(|c| c.at).max();
+    // The newest commit on HEAD's history, merges included (a merge changes no file).
+    let newest = history
+        .commits
+        .iter()
+        .map(|(_, at)| *at)
+        .chain(history.changes.iter().map(|c| c.at))
+        .max();
     let until = q
         .until
         .unwrap_or_else(|| newest.map_or(0, |n| (n.div_euclid(DAY_MS) + 1) * DAY_MS));
@@ -229,7 +235,12 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
         .iter()
         .map(|c| (history.path(c), history.author(c), c.at))
         .collect();
-    let mut areas = health::knowledge(&authored, window, q.left_after, q.depth);
+    let commits: Vec<(&str, Millis)> = history
+        .commits
+        .iter()
+        .map(|(author, at)| (author.as_str(), *at))
+        .collect();
+    let mut areas = health::knowledge(&authored, &commits, window, q.left_after, q.depth);
     if !head.is_empty() {
         // An area with no file left at HEAD (moved or deleted) needs nobody's knowledge.
         areas.retain(|a| areas_at_head.contains(&a.area));

@@ -30,6 +30,8 @@ pub(crate) struct History {
     /// Canonical author emails: personal data, for counts only.
     pub authors: Vec<String>,
     pub changes: Vec<Change>,
+    /// (author, committed at) of every commit on HEAD's history, merges included.
+    pub commits: Vec<(String, Millis)>,
 }
 
 impl History {
@@ -70,7 +72,16 @@ pub(crate) async fn head_history(store: &Arc<dyn Store>, repo: &Repository) -> R
             }
         })
         .await?;
-    Ok(builder.finish())
+    let commits = store
+        .commit_facts(repo.id)
+        .await?
+        .into_iter()
+        .filter(|c| on_head.as_ref().is_none_or(|h| h.contains(c.sha.as_str())))
+        .map(|c| (c.author_email, c.committed_at))
+        .collect();
+    let mut history = builder.finish();
+    history.commits = commits;
+    Ok(history)
 }
 
 #[derive(Default)]
@@ -101,6 +112,7 @@ impl Builder {
             paths: self.paths.into_table(),
             authors: self.authors.into_table(),
             changes: self.changes,
+            commits: Vec::new(),
         }
     }
 }
