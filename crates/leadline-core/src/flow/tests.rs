@@ -389,7 +389,7 @@ fn teams_by_the_files_a_pull_request_changes() {
 
 #[test]
 fn timeouts_fail_and_cancelled_attempts_are_not_verdicts() {
-    let builds = vec![
+    let builds = [
         build("20", 1, "timed_out", H, M, Some(10 * M)),
         build("20", 2, "success", 2 * H, M, Some(10 * M)),
         build("21", 1, "startup_failure", 3 * H, M, Some(M)),
