@@ -6,7 +6,7 @@ the definitions of docs/metrics.md ("Code health"), and prints JSON shaped like 
 `leadline health --format json --top N`. bench/health compares the two on the same repository.
 
 usage: health_reference.py REPO SINCE_MS UNTIL_MS [--depth 1] [--left-after-days 90]
-       [--min-revisions 5] [--min-degree 0.3] [--max-files 50]
+       [--min-revisions 5] [--min-shared 5] [--min-degree 0.3] [--max-files 30]
 """
 import argparse
 import collections
@@ -91,7 +91,8 @@ def main():
     p.add_argument("--left-after-days", type=int, default=90)
     p.add_argument("--min-revisions", type=int, default=5)
     p.add_argument("--min-degree", type=float, default=0.3)
-    p.add_argument("--max-files", type=int, default=50)
+    p.add_argument("--max-files", type=int, default=30)
+    p.add_argument("--min-shared", type=int, default=5)
     a = p.parse_args()
     commits = history(a.repo)
     in_window = [c for c in commits if a.since <= c[1] < a.until]
@@ -123,7 +124,8 @@ def main():
             continue
         rx, ry = coupled_revisions[x], coupled_revisions[y]
         degree = n / ((rx + ry) / 2)
-        if rx >= a.min_revisions and ry >= a.min_revisions and degree >= a.min_degree:
+        # code-maat's rules: the average revisions, shared commits, degree.
+        if (rx + ry) / 2 >= a.min_revisions and n >= a.min_shared and degree >= a.min_degree:
             coupling.append({"a": x, "b": y, "shared": n, "degree": degree})
 
     last_seen = {}

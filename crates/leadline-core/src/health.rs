@@ -184,11 +184,14 @@ pub fn complexity_trend(
 /// When two files count as coupled.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
-    /// Both files changed in at least this many commits.
+    /// The average of the two files' revisions is at least this (code-maat's `min-revs`).
     pub min_revisions: usize,
+    /// They changed together in at least this many commits (code-maat's `min-shared-revs`).
+    pub min_shared: usize,
     /// Shared commits / the average of their revisions, at least this.
     pub min_degree: f64,
-    /// Commits changing more files than this (mass renames, formatting) are left out.
+    /// Commits changing more files than this (mass renames, formatting) are left out, of the
+    /// revisions too (code-maat's `max-changeset-size`).
     pub max_files: usize,
 }
 
@@ -196,8 +199,9 @@ impl Thresholds {
     /// What `leadline health` uses unless told otherwise.
     pub const DEFAULT: Thresholds = Thresholds {
         min_revisions: 5,
+        min_shared: 5,
         min_degree: 0.3,
-        max_files: 50,
+        max_files: 30,
     };
 }
 
@@ -244,16 +248,17 @@ pub fn coupling(changes: &[FileChange<'_>], t: Thresholds) -> Vec<Coupled> {
         .into_iter()
         .filter_map(|((a, b), n)| {
             let (ra, rb) = (revisions[a], revisions[b]);
-            let degree = n as f64 / ((ra + rb) as f64 / 2.0);
-            (ra >= t.min_revisions && rb >= t.min_revisions && degree >= t.min_degree).then(|| {
-                Coupled {
-                    a: a.to_owned(),
-                    b: b.to_owned(),
-                    shared: n,
-                    revisions_a: ra,
-                    revisions_b: rb,
-                    degree,
-                }
+            let average = (ra + rb) as f64 / 2.0;
+            let degree = n as f64 / average;
+            let qualifies =
+                average >= t.min_revisions as f64 && n >= t.min_shared && degree >= t.min_degree;
+            qualifies.then(|| Coupled {
+                a: a.to_owned(),
+                b: b.to_owned(),
+                shared: n,
+                revisions_a: ra,
+                revisions_b: rb,
+                degree,
             })
         })
         .collect();
@@ -661,6 +666,7 @@ mod tests {
     fn worked_example_coupling() {
         let t = |min_revisions, min_degree, max_files| Thresholds {
             min_revisions,
+            min_shared: 1,
             min_degree,
             max_files,
         };
@@ -669,6 +675,7 @@ mod tests {
             pairs(&coupling(&changes, t(3, 0.5, 50))),
             [("a", "b", 3, 0.75), ("b", "c", 2, 0.571)]
         );
+        // b and c average 3.5 revisions, under 4.
         assert_eq!(
             pairs(&coupling(&changes, t(4, 0.5, 50))),
             [("a", "b", 3, 0.75)]
@@ -678,6 +685,12 @@ mod tests {
             pairs(&coupling(&changes, t(2, 0.4, 2))),
             [("a", "b", 2, 0.667), ("b", "c", 1, 0.4)]
         );
+        // At least three shared commits: b and c share two.
+        let shared = Thresholds {
+            min_shared: 3,
+            ..t(3, 0.5, 50)
+        };
+        assert_eq!(pairs(&coupling(&changes, shared)), [("a", "b", 3, 0.75)]);
         let files: Vec<(String, usize, u64)> = activity(&changes)
             .into_iter()
             .map(|f| (f.path, f.revisions, f.churn))

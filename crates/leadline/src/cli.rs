@@ -251,16 +251,19 @@ pub struct HealthArgs {
     /// Window end, exclusive [default: the UTC midnight after the repository's newest commit]
     #[arg(long)]
     pub until: Option<String>,
-    /// Coupling: both files changed in at least this many commits
+    /// Coupling: the two files' revisions average at least this (code-maat's min-revs)
     #[arg(long, default_value_t = leadline_core::health::Thresholds::DEFAULT.min_revisions)]
     pub min_revisions: usize,
+    /// Coupling: the two files changed together in at least this many commits
+    #[arg(long, default_value_t = leadline_core::health::Thresholds::DEFAULT.min_shared)]
+    pub min_shared: usize,
     /// Coupling: shared commits / average revisions, at least this
     #[arg(long, default_value_t = leadline_core::health::Thresholds::DEFAULT.min_degree)]
     pub min_degree: f64,
     /// Commits changing more files than this are left out of coupling
     #[arg(long, default_value_t = leadline_core::health::Thresholds::DEFAULT.max_files)]
     pub max_files: usize,
-    /// How many files and pairs to show
+    /// How many files and pairs to show (0: all)
     #[arg(long, default_value_t = 20)]
     pub top: usize,
     /// Show the complexity trend of this many top hotspots

@@ -103,10 +103,15 @@ impl Query {
                 .transpose()?,
             thresholds: Thresholds {
                 min_revisions: args.min_revisions,
+                min_shared: args.min_shared,
                 min_degree: args.min_degree,
                 max_files: args.max_files,
             },
-            top: args.top,
+            // 0: everything.
+            top: match args.top {
+                0 => usize::MAX,
+                n => n,
+            },
             trend: args.trend,
             depth: args.depth.max(1),
             left_after: args.left_after_days.max(0) * DAY_MS,
@@ -496,13 +501,15 @@ fn explain(q: &Query, out: &mut dyn Write) -> Result<()> {
          (a tab or four spaces is one level); binary files have none;\n\
          - hotspot score: commits in the window x complexity; files deleted from HEAD are left out;\n\
          - trend: the complexity after the last change before each month's end, for the top {} hotspots;\n\
-         - coupling: both files in at least {} commits, degree = shared / average commits at least \
-         {:.0}%, commits touching more than {} files left out;\n\
+         - coupling (code-maat's rules): the two files' commits average at least {}, they share at \
+         least {} commits, degree = shared / average commits at least {:.0}%; commits touching more \
+         than {} files are left out, of the commit counts too;\n\
          - areas: the first {} directories of a path; an author has left after {} days without a \
          commit on HEAD's history; knowledge risk: every author of the window's changes has left;\n\
          - months since a change: from the last change ever to the window's end (months of 30.44 days).",
         q.trend,
         t.min_revisions,
+        t.min_shared,
         t.min_degree * 100.0,
         t.max_files,
         q.depth,

@@ -77,6 +77,7 @@ fn history() -> (GitRepo, BTreeMap<String, u64>) {
 fn from_git(
     repo: &GitRepo,
     min_revisions: usize,
+    min_shared: usize,
     min_degree: f64,
 ) -> (BTreeMap<String, usize>, BTreeMap<(String, String), usize>) {
     let log = repo.git(&["log", "--no-renames", "--format=commit %H", "--name-only"]);
@@ -104,11 +105,10 @@ fn from_git(
         .lines()
         .map(str::to_owned)
         .collect();
+    // code-maat's rules: the average of the two revision counts, shared commits, degree.
     let strong = |(a, b): &(String, String), n: usize| {
-        let (ra, rb) = (revisions[a], revisions[b]);
-        ra >= min_revisions
-            && rb >= min_revisions
-            && n as f64 / ((ra + rb) as f64 / 2.0) >= min_degree
+        let average = (revisions[a] + revisions[b]) as f64 / 2.0;
+        average >= min_revisions as f64 && n >= min_shared && n as f64 / average >= min_degree
     };
     assert!(
         shared
@@ -134,7 +134,7 @@ fn from_git(
 #[test]
 fn files_and_coupling_equal_a_calculation_from_git_log() {
     let (repo, at_head) = history();
-    let (revisions, coupled) = from_git(&repo, 5, 0.3);
+    let (revisions, coupled) = from_git(&repo, 5, 2, 0.3);
     // Hotspots: files at HEAD with text, commits x complexity.
     let mut hotspots: Vec<(String, u64, u64)> = revisions
         .iter()
@@ -160,10 +160,12 @@ fn files_and_coupling_equal_a_calculation_from_git_log() {
                 "2100-01-01",
                 "--min-revisions",
                 "5",
+                "--min-shared",
+                "2",
                 "--min-degree",
                 "0.3",
                 "--top",
-                "1000",
+                "0",
             ],
         );
         let report = &reports[0];
@@ -285,7 +287,7 @@ fn a_leaver_makes_an_area_a_knowledge_risk() {
         )
         .unwrap();
         for expected in [
-            "in at least 7 commits",
+            "commits average at least 7",
             "after 30 days without a commit",
             "reachable from HEAD",
         ] {
