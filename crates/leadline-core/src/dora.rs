@@ -129,7 +129,12 @@ pub fn resolve_abbreviations(
     let mut wanted: Vec<&mut String> = deployments
         .iter_mut()
         .map(|d| &mut d.sha)
-        .chain(incidents.iter_mut().filter_map(|i| i.cause_sha.as_mut()))
+        .chain(
+            incidents
+                .iter_mut()
+                .flat_map(|i| [i.cause_sha.as_mut(), i.fix_sha.as_mut()])
+                .flatten(),
+        )
         .filter(|sha| !graph.contains_key(sha.as_str()))
         .collect();
     if wanted.is_empty() {
@@ -254,8 +259,21 @@ pub fn attach(
     remediations: &HashSet<String>,
     scope: Scope<'_>,
 ) {
+    // Rework: a deployment carrying a remediation (a revert, a hotfix), the fix an incident
+    // names by its commit, or the deployment an incident names as its fix.
+    let fix_deployments: HashSet<&str> = incidents
+        .iter()
+        .filter_map(|i| i.fix_deployment.as_deref())
+        .collect();
+    let fix_shas: HashSet<&str> = incidents
+        .iter()
+        .filter_map(|i| i.fix_sha.as_deref())
+        .collect();
     for d in &mut attribution.deployments {
-        d.rework = d.changes.iter().any(|c| remediations.contains(&c.sha));
+        d.rework = fix_deployments.contains(d.deployment.id.as_str())
+            || d.changes
+                .iter()
+                .any(|c| remediations.contains(&c.sha) || fix_shas.contains(c.sha.as_str()));
         d.incidents.clear();
     }
     let attributed: Vec<AttributedIncident> = incidents

@@ -245,6 +245,10 @@ pub struct Incident {
     /// The commit that caused it, when known.
     pub cause_sha: Option<String>,
     pub postmortem_url: Option<String>,
+    /// The deployment that carried the fix, by id; it counts as rework.
+    pub fix_deployment: Option<String>,
+    /// The commit that fixed it (may be abbreviated); its first deployment counts as rework.
+    pub fix_sha: Option<String>,
 }
 
 #[cfg(test)]

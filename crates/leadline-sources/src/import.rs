@@ -110,7 +110,7 @@ pub fn deployments(file: &str, text: &str, format: Format) -> Result<Vec<Deploym
 }
 
 /// Parses incidents: required `id,service,opened_at`; optional `resolved_at,severity,title,
-/// cause_deployment,cause_sha,postmortem_url`.
+/// cause_deployment,cause_sha,postmortem_url,fix_deployment,fix_sha`.
 pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>, Rejected> {
     const FIELDS: Fields = Fields {
         required: &["id", "service", "opened_at"],
@@ -121,6 +121,8 @@ pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>
             "cause_deployment",
             "cause_sha",
             "postmortem_url",
+            "fix_deployment",
+            "fix_sha",
         ],
     };
     parse(file, text, format, &FIELDS, |row| {
@@ -135,6 +137,10 @@ pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>
             Some(_) => row.sha("cause_sha").map(Some),
             None => Some(None),
         };
+        let fix_sha = match row.opt("fix_sha") {
+            Some(_) => row.sha("fix_sha").map(Some),
+            None => Some(None),
+        };
         let (id, service) = (row.text("id"), row.text("service"));
         Some(Incident {
             id: id?,
@@ -146,6 +152,8 @@ pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>
             cause_deployment: row.opt("cause_deployment"),
             cause_sha: cause_sha?,
             postmortem_url: row.opt("postmortem_url"),
+            fix_deployment: row.opt("fix_deployment"),
+            fix_sha: fix_sha?,
         })
     })
 }

@@ -264,6 +264,8 @@ fn github_issues_with_the_incident_label_are_incidents() {
             cause_deployment: None,
             cause_sha: None,
             postmortem_url: None,
+            fix_deployment: None,
+            fix_sha: None,
         }]
     );
 }

@@ -83,6 +83,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_pending_resolutions.sql"),
         postgres: include_str!("../migrations/postgres/0014_pending_resolutions.sql"),
     },
+    Migration {
+        version: 15,
+        sqlite: include_str!("../migrations/sqlite/0015_incident_fixes.sql"),
+        postgres: include_str!("../migrations/postgres/0015_incident_fixes.sql"),
+    },
 ];
 
 /// The schema version this build writes.

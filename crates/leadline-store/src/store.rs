@@ -98,7 +98,7 @@ macro_rules! put_incidents {
         for chunk in $rows.chunks(INSERT_ROWS / 2) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO incidents (source, external_id, service, opened_at, resolved_at, severity, title, \
-                 cause_deployment, cause_sha, postmortem_url) ",
+                 cause_deployment, cause_sha, postmortem_url, fix_deployment, fix_sha) ",
             );
             q.push_values(chunk, |mut b, i| {
                 b.push_bind($source)
@@ -110,13 +110,16 @@ macro_rules! put_incidents {
                     .push_bind(&i.title)
                     .push_bind(&i.cause_deployment)
                     .push_bind(&i.cause_sha)
-                    .push_bind(&i.postmortem_url);
+                    .push_bind(&i.postmortem_url)
+                    .push_bind(&i.fix_deployment)
+                    .push_bind(&i.fix_sha);
             });
             q.push(
                 " ON CONFLICT (source, external_id) DO UPDATE SET service = excluded.service, \
                  opened_at = excluded.opened_at, resolved_at = excluded.resolved_at, severity = excluded.severity, \
                  title = excluded.title, cause_deployment = excluded.cause_deployment, \
-                 cause_sha = excluded.cause_sha, postmortem_url = excluded.postmortem_url",
+                 cause_sha = excluded.cause_sha, postmortem_url = excluded.postmortem_url, \
+                 fix_deployment = excluded.fix_deployment, fix_sha = excluded.fix_sha",
             );
             q.push($guard);
             q.build()
@@ -156,6 +159,8 @@ macro_rules! incident {
             cause_deployment: col!($row, "cause_deployment"),
             cause_sha: col!($row, "cause_sha"),
             postmortem_url: col!($row, "postmortem_url"),
+            fix_deployment: col!($row, "fix_deployment"),
+            fix_sha: col!($row, "fix_sha"),
         }
     };
 }
@@ -1030,7 +1035,8 @@ impl Store for SqlStore {
         on_pool!(self, |pool| {
             let mut rows = sqlx::query(
                 "SELECT source, external_id, service, opened_at, resolved_at, severity, title, cause_deployment, \
-                 cause_sha, postmortem_url FROM incidents ORDER BY opened_at, source, external_id",
+                 cause_sha, postmortem_url, fix_deployment, fix_sha FROM incidents \
+                 ORDER BY opened_at, source, external_id",
             )
             .fetch(pool);
             let mut out = Vec::new();

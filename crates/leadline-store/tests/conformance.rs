@@ -233,7 +233,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 14);
+    assert_eq!(LATEST_SCHEMA, 15);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -656,6 +656,8 @@ async fn incidents_are_upserted_by_source_and_id(f: Fixture) {
         cause_deployment: None,
         cause_sha: Some("cd".repeat(20)),
         postmortem_url: None,
+        fix_deployment: None,
+        fix_sha: None,
     };
     assert_eq!(
         f.store
@@ -871,6 +873,8 @@ fn all_events() -> Events {
             cause_deployment: None,
             cause_sha: None,
             postmortem_url: None,
+            fix_deployment: None,
+            fix_sha: None,
         }],
         resolutions: vec![],
         pull_requests: vec![pull_request(2_000, "open")],
@@ -1367,6 +1371,8 @@ fn alert(id: &str, opened_at: i64, resolved_at: Option<i64>) -> Incident {
         cause_deployment: None,
         cause_sha: None,
         postmortem_url: None,
+        fix_deployment: None,
+        fix_sha: None,
     }
 }
 

@@ -50,6 +50,8 @@ fn main() {
                 cause_deployment: None,
                 cause_sha: None,
                 postmortem_url: None,
+                fix_deployment: None,
+                fix_sha: None,
             }
         })
         .collect();

@@ -111,6 +111,8 @@ fn header(what: ExportKind) -> &'static [&'static str] {
             "cause_deployment",
             "cause_sha",
             "postmortem_url",
+            "fix_deployment",
+            "fix_sha",
         ],
     }
 }
@@ -327,6 +329,8 @@ pub(crate) fn incident_out(source: &str, i: &Incident) -> TextRow {
             i.cause_deployment.clone(),
             i.cause_sha.clone(),
             i.postmortem_url.clone(),
+            i.fix_deployment.clone(),
+            i.fix_sha.clone(),
         ],
     }
 }

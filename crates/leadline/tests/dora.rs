@@ -737,3 +737,43 @@ fn trend_periods_are_clipped_to_the_window() {
     );
     assert_eq!(sum, 2, "D2 and D3, not D1");
 }
+
+/// An imported incident may name its fix, by deployment or by (abbreviated) commit: the
+/// deployment carrying it counts as rework.
+#[test]
+fn imported_incidents_naming_their_fix_make_rework() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments, incidents) = worked_example(dir.path());
+    let store = TestStore::sqlite();
+    setup(&store, &repo, &deployments, &incidents);
+    let window = ["--since", "2024-01-01", "--until", "2024-01-06"];
+    let before = dora_json(&store, &window)["rework_rate"]["rework_deployments"]
+        .as_u64()
+        .unwrap();
+    let fixes = dir.path().join("fixes.csv");
+    std::fs::write(
+        &fixes,
+        "id,service,opened_at,resolved_at,fix_deployment\nI3,api,2024-01-04T00:00:00Z,2024-01-05T00:00:00Z,D3\n",
+    )
+    .unwrap();
+    store.run(&[
+        OsStr::new("import"),
+        OsStr::new("incidents"),
+        fixes.as_os_str(),
+    ]);
+    let v = dora_json(&store, &window);
+    assert_eq!(
+        v["rework_rate"]["rework_deployments"].as_u64().unwrap(),
+        before + 1,
+        "{v}"
+    );
+    let exported = String::from_utf8(store.export("incidents", "csv")).unwrap();
+    assert!(
+        exported
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",fix_deployment,fix_sha"),
+        "{exported}"
+    );
+}

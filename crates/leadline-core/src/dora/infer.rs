@@ -210,6 +210,8 @@ pub fn revert_incidents(
                 cause_deployment: Some(cause.deployment.id.clone()),
                 cause_sha: None,
                 postmortem_url: None,
+                fix_deployment: None,
+                fix_sha: None,
             });
             remediations.insert(r.sha.clone());
         }
@@ -264,6 +266,8 @@ pub fn hotfix_incidents(
                 cause_deployment: Some(before.deployment.id.clone()),
                 cause_sha: None,
                 postmortem_url: None,
+                fix_deployment: None,
+                fix_sha: None,
             });
             remediations.extend(
                 d.changes

@@ -46,6 +46,8 @@ fn incident(id: &str, service: &str, opened: Millis, resolved: Option<Millis>) -
         cause_deployment: None,
         cause_sha: None,
         postmortem_url: None,
+        fix_deployment: None,
+        fix_sha: None,
     }
 }
 
@@ -691,4 +693,50 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn incidents_that_name_their_fix_make_rework() {
+    let commits = vec![
+        commit("a", &[], at(0, 0), false),
+        commit("b", &["a"], at(1, 0), false),
+        commit("fix", &["b"], at(2, 0), false),
+        commit("c", &["fix"], at(3, 0), false),
+    ];
+    let deployments = vec![
+        deploy("D1", "api", "a", at(0, 1)),
+        deploy("D2", "api", "b", at(1, 1)),
+        deploy("D3", "api", "fix", at(2, 1)),
+        deploy("D4", "api", "c", at(3, 1)),
+    ];
+    let mut by_commit = incident("I1", "api", at(1, 2), Some(at(2, 2)));
+    by_commit.fix_sha = Some("fix".into());
+    let mut by_deployment = incident("I2", "api", at(3, 2), Some(at(3, 3)));
+    by_deployment.fix_deployment = Some("D4".into());
+    let a = attribute(
+        &deployments,
+        &[by_commit, by_deployment],
+        &commits,
+        &HashSet::new(),
+        PRODUCTION,
+    );
+    let rework: Vec<&str> = a
+        .deployments
+        .iter()
+        .filter(|d| d.rework)
+        .map(|d| d.deployment.id.as_str())
+        .collect();
+    assert_eq!(rework, ["D3", "D4"]);
+    let k = keys(
+        &a,
+        Window {
+            since: at(0, 0),
+            until: at(4, 0),
+        },
+        &Bands::default(),
+    );
+    assert_eq!(
+        (k.rework_rate.rework_deployments, k.rework_rate.rate),
+        (2, Some(0.5))
+    );
 }

@@ -47,6 +47,8 @@ fn incident(id: String, service: &str, opened_at: Millis) -> Incident {
         cause_deployment: None,
         cause_sha: None,
         postmortem_url: None,
+        fix_deployment: None,
+        fix_sha: None,
     }
 }
 
@@ -201,6 +203,8 @@ fn leadline(doc: &Doc<'_>) -> Mapped {
     row.cause_deployment = text("cause_deployment")?;
     row.cause_sha = text("cause_sha")?;
     row.postmortem_url = text("postmortem_url")?;
+    row.fix_deployment = text("fix_deployment")?;
+    row.fix_sha = text("fix_sha")?;
     Ok(Mapping::stored(Events {
         incidents: vec![row],
         ..Events::default()

@@ -393,6 +393,8 @@ fn issue(doc: &Doc<'_>, options: &Options) -> Mapped {
             cause_deployment: None,
             cause_sha: None,
             postmortem_url: None,
+            fix_deployment: None,
+            fix_sha: None,
         }],
         ..Events::default()
     }))

@@ -394,7 +394,7 @@ impl SqlStore {
         on_pool!(self, |pool| {
             let mut q = QueryBuilder::new(
                 "SELECT source, external_id, service, opened_at, resolved_at, severity, title, cause_deployment, \
-                 cause_sha, postmortem_url FROM incidents",
+                 cause_sha, postmortem_url, fix_deployment, fix_sha FROM incidents",
             );
             page_tail(
                 &mut q,
