@@ -248,8 +248,10 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         }
         ["deployments", id, "statuses"] => {
             let status = template("github/deployment_status/payload.json", "deployment_status");
+            // Newest first; GitHub marks a deployment inactive once a newer one of its
+            // environment succeeds (by default), after its own success.
             let statuses: Vec<Value> = if *id == "2" {
-                ["success", "in_progress"]
+                ["inactive", "success", "in_progress"]
                     .iter()
                     .map(|state| {
                         let mut s = status.clone();

@@ -154,8 +154,13 @@ async fn sync_deployments(
                 synced,
             )
             .await?;
-            // Statuses come newest first.
-            let (event, wrapped) = match statuses.first() {
+            // Statuses come newest first. `inactive` is GitHub retiring a deployment a newer one
+            // replaced: the deployment keeps the outcome it had before (its latest success,
+            // failure or error), so the newest status that is not `inactive` decides.
+            let decisive = statuses
+                .iter()
+                .find(|s| s.get("state").and_then(Value::as_str) != Some("inactive"));
+            let (event, wrapped) = match decisive {
                 Some(status) => (
                     "deployment_status",
                     json!({"deployment": d, "deployment_status": status, "repository": {"name": name}}),
