@@ -516,6 +516,25 @@ impl<'a> Ownership<'a> {
             .map(|t| t.name.clone())
     }
 
+    /// The team owning a repository (its builds are that team's): a configured team listing
+    /// it, else the team its CODEOWNERS gives everything to (`* @org/core`).
+    pub fn team_of_repository(&self, forge: &str, repo: &str) -> Option<String> {
+        if let Some(t) = self
+            .teams
+            .iter()
+            .find(|t| t.repositories.iter().any(|r| r == repo))
+        {
+            return Some(t.name.clone());
+        }
+        // Only a catch-all rule (`*`, `**`, `/`) owns the empty path.
+        self.code_owners
+            .get(&(forge, repo))?
+            .owners("")
+            .iter()
+            .find_map(|o| crate::codeowners::team_of_owner(o))
+            .map(str::to_owned)
+    }
+
     fn team_by_files(&self, pr: &PullRequest) -> Option<String> {
         let files = self
             .files

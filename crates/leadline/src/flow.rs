@@ -121,7 +121,6 @@ pub async fn run(
         builds: &builds,
         deployed_at: &deployed_at,
         options,
-        teams: Some(teams),
         ownership: by_team.then_some(&ownership),
         explain: args.explain,
     };
@@ -234,8 +233,6 @@ struct Data<'a> {
     builds: &'a [(String, Build)],
     deployed_at: &'a dyn Fn(&str) -> Option<Millis>,
     options: &'a Options,
-    /// The configured teams (their repositories own builds).
-    teams: Option<&'a [Team]>,
     /// Group by team; by repository when `None`.
     ownership: Option<&'a Ownership<'a>>,
     explain: bool,
@@ -257,12 +254,9 @@ fn report(d: &Data<'_>, w: Window) -> Report {
     groups.extend(grouped);
     // A build belongs to its repository's group: the repository itself, or its owning team.
     let build_group = |source: &str, b: &Build| -> Option<String> {
-        match d.teams {
-            Some(teams) if d.ownership.is_some() => teams
-                .iter()
-                .find(|t| t.repositories.contains(&b.repo))
-                .map(|t| t.name.clone()),
-            _ => Some(format!("{source}:{}", b.repo)),
+        match d.ownership {
+            Some(ownership) => ownership.team_of_repository(source, &b.repo),
+            None => Some(format!("{source}:{}", b.repo)),
         }
         .filter(|g| reported.contains(g))
     };

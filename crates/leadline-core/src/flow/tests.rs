@@ -425,3 +425,42 @@ fn a_review_after_the_merge_is_not_a_review_of_what_was_merged() {
     assert_eq!(p.merged_without_review, Some(1.0));
     assert_eq!(p.reviewers, 0);
 }
+
+#[test]
+fn a_repository_belongs_to_its_configured_team_else_its_catch_all_code_owner() {
+    let owners = vec![
+        CodeOwnersFile {
+            forge: "github".into(),
+            repo: "octo/app".into(),
+            rules: vec![
+                ("*".into(), vec!["@org/core".into()]),
+                ("*.js".into(), vec!["@org/web".into()]),
+            ],
+        },
+        CodeOwnersFile {
+            forge: "github".into(),
+            repo: "octo/site".into(),
+            rules: vec![("docs/".into(), vec!["@org/docs".into()])],
+        },
+    ];
+    let teams = vec![Team {
+        name: "payments".into(),
+        repositories: vec!["octo/pay".into()],
+        ..Team::default()
+    }];
+    let ownership = Ownership::new(&teams, &[], &owners);
+    assert_eq!(
+        ownership
+            .team_of_repository("github", "octo/app")
+            .as_deref(),
+        Some("core")
+    );
+    assert_eq!(
+        ownership
+            .team_of_repository("github", "octo/pay")
+            .as_deref(),
+        Some("payments")
+    );
+    // Owning a directory is not owning the repository.
+    assert_eq!(ownership.team_of_repository("github", "octo/site"), None);
+}
