@@ -400,8 +400,20 @@ fn build_keys(all: &[&Build], window: Window) -> BuildKeys {
         .iter()
         .filter_map(|b| Some(seconds(b.started_at?, b.finished_at?)))
         .collect();
-    let queue = builds
-        .iter()
+    // Queue time needs the time an attempt was requested. A later attempt that carries its
+    // run's original creation time (a GitHub re-run) does not say when it was requested: its
+    // "queue" would hold the earlier attempts and the wait before the re-run, so it is left out.
+    let queue = runs
+        .values()
+        .flat_map(|attempts| {
+            let first = attempts
+                .iter()
+                .min_by_key(|b| b.attempt)
+                .map(|b| (b.attempt, b.created_at));
+            attempts
+                .iter()
+                .filter(move |b| first.is_some_and(|(n, at)| b.attempt == n || b.created_at != at))
+        })
         .filter_map(|b| Some(seconds(b.created_at, b.started_at?)))
         .collect();
     let share = |k: usize, of: usize| (of > 0).then(|| k as f64 / of as f64);

@@ -464,3 +464,25 @@ fn a_repository_belongs_to_its_configured_team_else_its_catch_all_code_owner() {
     // Owning a directory is not owning the repository.
     assert_eq!(ownership.team_of_repository("github", "octo/site"), None);
 }
+
+#[test]
+fn a_rerun_that_keeps_its_runs_creation_time_has_no_queue_time() {
+    // GitHub: attempt 2, re-run four hours later, still says it was created with attempt 1.
+    let mut rerun = build("30", 2, "success", H, 4 * H, Some(10 * M));
+    rerun.created_at = H;
+    // GitLab-like: a retry with its own request time.
+    let retry = build("31", 2, "success", 3 * H, 2 * M, Some(10 * M));
+    let builds = [
+        build("30", 1, "failure", H, M, Some(10 * M)),
+        rerun,
+        build("31", 1, "failure", 2 * H, M, Some(10 * M)),
+        retry,
+    ];
+    let builds: Vec<&Build> = builds.iter().collect();
+    let window = Window {
+        since: 0,
+        until: 100 * H,
+    };
+    let k = keys(&[], &[], &builds, &deployed, window, &Options::default());
+    assert_eq!(k.builds.queue, durations(3, 60.0, 120.0));
+}
