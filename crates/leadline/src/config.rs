@@ -216,6 +216,8 @@ pub struct GithubFileConfig {
     pub releases_are_deployments: Option<bool>,
     /// API root for `ingest github` (GitHub Enterprise Server: `https://HOST/api/v3`).
     pub api_url: Option<String>,
+    /// Days of workflow runs listed again on each sync, for re-runs [default: 30].
+    pub rerun_lookback_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -240,6 +242,8 @@ pub struct ServerConfig {
     pub gitlab_token: Option<String>,
     pub github_api_url: String,
     pub gitlab_api_url: String,
+    /// `[github] rerun_lookback_days`.
+    pub github_rerun_lookback_days: u32,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -278,6 +282,12 @@ impl ServerConfig {
         let gitlab_url = not_empty("gitlab.url", &file.gitlab.url)?;
         let defaults = leadline_sources::webhook::github::Options::default();
         Ok(ServerConfig {
+            github_rerun_lookback_days: bounded(
+                "github.rerun_lookback_days",
+                file.github.rerun_lookback_days,
+                0..=365,
+            )?
+            .unwrap_or(30),
             allowed_hosts: file
                 .server
                 .allowed_hosts

@@ -71,7 +71,10 @@ pub async fn run(
         eprintln!("GITHUB_TOKEN is not set: unauthenticated requests are limited to 60 an hour");
     }
     let api_url = args.api_url.as_deref().unwrap_or(&config.github_api_url);
-    let client = Client::new(Options::new(api_url, token))?;
+    let client = Client::new(Options {
+        rerun_lookback_days: config.github_rerun_lookback_days,
+        ..Options::new(api_url, token)
+    })?;
     let repos = match args.target.split_once('/') {
         Some((owner, name)) if !owner.is_empty() && !name.is_empty() && !name.contains('/') => {
             if args.list || args.filter.is_some() {

@@ -226,9 +226,24 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
             (json!([review]), String::new(), None)
         }
         ["actions", "runs"] => {
-            let (items, more) = page_of(&f.runs, page);
+            // GitHub's `created=>=DAY` filter (URL-encoded), as the real API applies it.
+            let since = query
+                .split('&')
+                .find_map(|p| p.strip_prefix("created=%3E%3D"))
+                .map(str::to_owned);
+            let listed: Vec<Value> = f
+                .runs
+                .iter()
+                .filter(|r| {
+                    since
+                        .as_deref()
+                        .is_none_or(|day| r["created_at"].as_str().unwrap_or("")[..10] >= *day)
+                })
+                .cloned()
+                .collect();
+            let (items, more) = page_of(&listed, page);
             (
-                json!({"total_count": f.runs.len(), "workflow_runs": items}),
+                json!({"total_count": listed.len(), "workflow_runs": items}),
                 link(more, "/actions/runs?per_page=100"),
                 None,
             )
@@ -695,4 +710,23 @@ fn capacity_of_synced_pull_requests_by_labels_and_titles() {
     assert_eq!(counts, [1, 2, 1, 1], "{report}");
     assert_eq!(march["debt_share"], 0.4);
     assert!((march["versus_target"].as_f64().unwrap() - 0.2).abs() < 1e-12);
+}
+
+/// A run re-run days after newer runs were synced keeps its `created_at`: later syncs re-list
+/// runs over `[github] rerun_lookback_days` and store the new attempt.
+#[test]
+fn a_rerun_of_an_older_run_is_synced() {
+    let state: Shared = Arc::new(Mutex::new(forge()));
+    let api = start_forge(state.clone());
+    let store = TestStore::sqlite();
+    run_ok(&store, &api);
+    let before = counts(&store)["builds"];
+    {
+        let mut f = state.lock().unwrap();
+        let run = f.runs.iter_mut().find(|r| r["id"] == 101).unwrap();
+        run["run_attempt"] = 2.into();
+        run["conclusion"] = "success".into();
+    }
+    run_ok(&store, &api);
+    assert_eq!(counts(&store)["builds"], before + 1, "attempt 2 of run 101");
 }

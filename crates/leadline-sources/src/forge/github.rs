@@ -471,14 +471,16 @@ async fn sync_runs(
     sink: &mut impl Sink,
     synced: &mut Synced,
 ) -> Result<(), ForgeError> {
-    // Runs change after they are created (reruns, completion): ask again from the day of the
-    // newest one seen; the rows are upserts.
+    // Runs change after they are created (re-runs keep their `created_at`, runs in progress
+    // finish): ask again from `rerun_lookback_days` before the newest one seen; rows are upserts.
+    let lookback = i64::from(client.options.rerun_lookback_days) * 86_400_000;
     let created = cursor
         .runs
         .since
         .as_deref()
-        .and_then(|s| s.get(..10))
-        .map(|day| format!("&created=%3E%3D{day}"))
+        .and_then(crate::webhook::parse_time)
+        .and_then(|newest| jiff::Timestamp::from_millisecond(newest.saturating_sub(lookback)).ok())
+        .map(|from| format!("&created=%3E%3D{}", &from.to_string()[..10]))
         .unwrap_or_default();
     let first = client.url(&format!("/repos/{repo}/actions/runs?per_page=100{created}"));
     let mut url = cursor.runs.next.clone().unwrap_or(first);

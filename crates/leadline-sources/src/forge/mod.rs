@@ -27,6 +27,9 @@ pub struct Options {
     /// A rate limit asking to wait longer than this fails the sync instead.
     pub max_wait: Duration,
     pub timeout: Duration,
+    /// Runs created this many days before the newest one seen are listed again on each sync:
+    /// a re-run keeps its run's `created_at`, and a run still going at the last sync finishes.
+    pub rerun_lookback_days: u32,
 }
 
 impl Options {
@@ -38,6 +41,7 @@ impl Options {
             backoff: Duration::from_secs(1),
             max_wait: Duration::from_secs(3600),
             timeout: Duration::from_secs(60),
+            rerun_lookback_days: 30,
         }
     }
 }
