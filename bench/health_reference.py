@@ -38,6 +38,17 @@ def history(repo):
     return commits
 
 
+def by_hand(path):
+    """False for files nobody maintains by hand: lock files, change logs, vendored and
+    installed dependencies, minified bundles (leadline's NOT_BY_HAND)."""
+    dirs, _, name = path.rpartition("/")
+    if set(dirs.split("/")) & {"vendor", "third_party", "node_modules"}:
+        return False
+    return not (name.endswith((".lock", ".min.js", ".min.css"))
+                or name in ("package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "go.sum")
+                or name.startswith(("CHANGELOG", "changelog")))
+
+
 def complexity(data):
     lines = indentation = 0
     for line in data.split(b"\n"):
@@ -104,7 +115,7 @@ def main():
     head, regular = head_complexity(a.repo)  # files deleted since are left out of every list
     hotspots = sorted(
         ({"path": f, "revisions": n, "complexity": head[f], "score": n * head[f]}
-         for f, n in revisions.items() if f in head),
+         for f, n in revisions.items() if f in head and by_hand(f)),
         key=lambda h: (-h["score"], -h["revisions"], h["path"]))
 
     together = collections.Counter()

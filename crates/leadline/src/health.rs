@@ -38,6 +38,9 @@ pub(crate) struct Report {
     /// The same per area (distinct commits).
     pub areas_activity: Vec<FileActivity>,
     pub hotspots: Vec<Hotspot>,
+    /// Files at HEAD changed in the window but left out of hotspots because nobody maintains
+    /// them by hand (lock files, change logs, vendored code; see `--explain`), most changed first.
+    pub not_maintained_by_hand: Vec<String>,
     /// The complexity of the top hotspots at the end of each month of the window.
     pub trends: Vec<Trend>,
     pub coupling: Vec<Coupled>,
@@ -146,6 +149,16 @@ pub async fn run(
             }
             if args.explain {
                 explain(&query, out)?;
+                for r in &reports {
+                    if !r.not_maintained_by_hand.is_empty() {
+                        writeln!(
+                            out,
+                            "left out of {}'s hotspots (not maintained by hand): {}",
+                            r.repository,
+                            r.not_maintained_by_hand.join(", ")
+                        )?;
+                    }
+                }
             }
         }
     }
@@ -225,6 +238,11 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
     let mut areas_activity = health::area_activity(&changes, q.depth);
     areas_activity.retain(|a| head.is_empty() || areas_at_head.contains(&a.path));
     areas_activity.truncate(q.top);
+    let not_maintained_by_hand: Vec<String> = activity
+        .iter()
+        .filter(|f| exists(&f.path) && !health::maintained_by_hand(&f.path))
+        .map(|f| f.path.clone())
+        .collect();
     let mut hotspots = hotspots(&history, &head, &activity, until);
     hotspots.truncate(q.top);
     let trends = trends(&history, &hotspots[..q.trend.min(hotspots.len())], window)?;
@@ -264,6 +282,7 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
         files,
         areas_activity,
         hotspots,
+        not_maintained_by_hand,
         trends,
         coupling,
         areas,
@@ -499,7 +518,8 @@ fn explain(q: &Query, out: &mut dyn Write) -> Result<()> {
          added + deleted (binary files count 0);\n\
          - complexity: at HEAD, the file's non-blank lines plus their summed indentation depth \
          (a tab or four spaces is one level); binary files have none;\n\
-         - hotspot score: commits in the window x complexity; files deleted from HEAD are left out;\n\
+         - hotspot score: commits in the window x complexity; files deleted from HEAD are left out, \
+         and files nobody maintains by hand ({});\n\
          - trend: the complexity after the last change before each month's end, for the top {} hotspots;\n\
          - coupling (code-maat's rules): the two files' commits average at least {}, they share at \
          least {} commits, degree = shared / average commits at least {:.0}%; commits touching more \
@@ -507,6 +527,7 @@ fn explain(q: &Query, out: &mut dyn Write) -> Result<()> {
          - areas: the first {} directories of a path; an author has left after {} days without a \
          commit on HEAD's history; knowledge risk: every author of the window's changes has left;\n\
          - months since a change: from the last change ever to the window's end (months of 30.44 days).",
+        health::NOT_BY_HAND.join(" "),
         q.trend,
         t.min_revisions,
         t.min_shared,

@@ -388,3 +388,31 @@ fn hotspots_follow_head_across_ingests() {
     store.ingest(repo.path());
     assert_eq!(hotspot_rows(&store), [("src/a.rs".into(), 2, c2)]);
 }
+
+/// Lock files and change logs change in most commits and are long, but nobody simplifies them:
+/// they are no hotspots, and the report says they were left out.
+#[test]
+fn files_nobody_maintains_by_hand_are_left_out_of_hotspots() {
+    let repo = GitRepo::new();
+    for i in 0..6 {
+        repo.write(b"Cargo.lock", format!("{i}\n").repeat(50).as_bytes());
+        repo.write(b"CHANGELOG.md", format!("- {i}\n").repeat(20).as_bytes());
+        repo.write(b"src/lib.rs", format!("fn f{i}() {{}}\n").as_bytes());
+        repo.commit_all(&format!("c{i}"));
+    }
+    let store = TestStore::sqlite();
+    store.ingest(repo.path());
+    let reports = health_json(&store, &["--since", "2000-01-01"]);
+    let hotspots: Vec<&str> = reports[0]["hotspots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(hotspots, ["src/lib.rs"]);
+    // Most changed first, as the file lists are.
+    assert_eq!(
+        reports[0]["not_maintained_by_hand"],
+        serde_json::json!(["Cargo.lock", "CHANGELOG.md"])
+    );
+}
