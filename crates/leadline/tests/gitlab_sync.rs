@@ -112,12 +112,17 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         }
         ["deployments"] => (
             json!([
+                // As GitLab documents the entity: no `finished_at` of its own; the deploy job
+                // (`deployable`) says when it finished, and `updated_at` moves later.
                 {"id": 41, "iid": 2, "ref": "main", "sha": format!("{:040x}", 2), "status": "success",
                  "created_at": "2024-05-12T09:00:00.000Z", "updated_at": "2024-05-12T09:05:00.000Z",
-                 "finished_at": "2024-05-12T09:05:00.000Z", "environment": {"id": 1, "name": "production"}},
+                 "deployable": {"id": 7, "status": "success", "started_at": "2024-05-12T09:01:00.000Z",
+                                "finished_at": "2024-05-12T09:04:00.000Z"},
+                 "environment": {"id": 1, "name": "production"}},
                 {"id": 40, "iid": 1, "ref": "main", "sha": format!("{:040x}", 1), "status": "running",
                  "created_at": "2024-05-11T09:00:00.000Z", "updated_at": "2024-05-11T09:01:00.000Z",
-                 "finished_at": null, "environment": {"id": 1, "name": "production"}}
+                 "deployable": {"id": 6, "status": "running", "finished_at": null},
+                 "environment": {"id": 1, "name": "production"}}
             ]),
             None,
         ),
@@ -201,6 +206,11 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
         assert!(
             deployments.contains("gitlab,41,app,production,")
                 && deployments.contains(",success,app"),
+            "{deployments}"
+        );
+        // Finished when its deploy job finished, not when the entity was last updated.
+        assert!(
+            deployments.contains(",2024-05-12T09:04:00+00:00,success,app"),
             "{deployments}"
         );
         assert!(

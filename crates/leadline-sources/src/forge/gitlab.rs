@@ -148,9 +148,14 @@ async fn sync_deployments(
                 environment: doc.get("environment.name").str()?.to_owned(),
                 sha: doc.get("sha").str()?.to_owned(),
                 started_at: Some(created_at),
-                finished_at: match time(&doc, "finished_at")? {
+                // The documented entity has no finish time of its own: its deploy job's is it.
+                // Until that finishes, the latest update stands in (as for webhook progress).
+                finished_at: match time(&doc, "deployable.finished_at")? {
                     Some(at) => at,
-                    None => doc.get("updated_at").time()?,
+                    None => match time(&doc, "finished_at")? {
+                        Some(at) => at,
+                        None => doc.get("updated_at").time()?,
+                    },
                 },
                 status: status.to_owned(),
                 repo: Some(name.to_owned()),
