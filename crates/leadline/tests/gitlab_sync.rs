@@ -88,7 +88,10 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
             None,
         ),
         ["merge_requests", _, "diffs"] => (
-            json!([{"old_path": "app/models/user.rb", "new_path": "app/models/user.rb"}]),
+            // As the diffs API gives them: hunks without file headers; a line whose text
+            // starts with "++" is still one added line.
+            json!([{"old_path": "app/models/user.rb", "new_path": "app/models/user.rb",
+                    "diff": "@@ -1,2 +1,3 @@\n keep\n-old\n+new\n+++counter\n"}]),
             None,
         ),
         ["merge_requests", iid, "commits"] => (
@@ -243,6 +246,15 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
             (counts["pull_request_files"], counts["code_owners"]),
             (3, 1)
         );
+        // Size from the diffs fetched: 2 lines added, 1 deleted, 1 file, for each.
+        let sizes: Vec<(Option<i64>, Option<i64>, Option<i64>)> = stored_pull_requests(&store)
+            .iter()
+            .map(|p| (p.additions, p.deletions, p.changed_files))
+            .collect();
+        assert!(
+            !sizes.is_empty() && sizes.iter().all(|s| *s == (Some(2), Some(1), Some(1))),
+            "{sizes:?}"
+        );
         let first_run = state.lock().unwrap().log.len();
         sync();
         let second: Vec<String> = state.lock().unwrap().log[first_run..].to_vec();
@@ -292,4 +304,19 @@ fn a_groups_projects_are_listed_and_filtered() {
     };
     assert_eq!(list(&[]), "grp/sub/app\ngrp/tools\n");
     assert_eq!(list(&["--filter", "TOOL"]), "grp/tools\n");
+}
+
+fn stored_pull_requests(store: &TestStore) -> Vec<leadline_core::events::PullRequest> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use leadline_core::store::Store;
+        let location = leadline_store::Location::parse(&store.db).unwrap();
+        let s = leadline_store::SqlStore::open(&location).await.unwrap();
+        let prs = s.pull_requests().await.unwrap();
+        s.close().await.unwrap();
+        prs
+    })
 }

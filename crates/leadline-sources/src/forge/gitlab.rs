@@ -178,6 +178,31 @@ fn list<'a>(body: &'a Value, url: &str) -> Result<&'a [Value], ForgeError> {
         })
 }
 
+/// Lines added and deleted over a merge request's diffs, counted from their hunks; `None` when
+/// GitLab left a diff out (`too_large` or `collapsed` with no text), since the count would be
+/// short.
+fn lines_changed(diffs: &[Value]) -> Option<(i64, i64)> {
+    let (mut added, mut deleted) = (0, 0);
+    for d in diffs {
+        let text = d.get("diff").and_then(Value::as_str).unwrap_or("");
+        let flagged = |k: &str| d.get(k).and_then(Value::as_bool).unwrap_or(false);
+        if (flagged("too_large") || flagged("collapsed")) && text.is_empty() {
+            return None;
+        }
+        let mut in_hunk = false;
+        for line in text.lines() {
+            if line.starts_with("@@") {
+                in_hunk = true;
+            } else if in_hunk && line.starts_with('+') {
+                added += 1;
+            } else if in_hunk && line.starts_with('-') {
+                deleted += 1;
+            }
+        }
+    }
+    Some((added, deleted))
+}
+
 fn time(doc: &Doc<'_>, path: &'static str) -> Result<Option<i64>, MappingError> {
     doc.get(path).opt_time()
 }
@@ -236,6 +261,7 @@ async fn merge_request(
                 .filter_map(|d| d.get("new_path")?.as_str().map(str::to_owned))
                 .collect(),
         });
+    let size = lines_changed(&diffs);
     let notes = fetch(
         client,
         &client.url(&format!(
@@ -307,12 +333,11 @@ async fn merge_request(
                 .map(str::to_owned),
             None => None,
         },
-        additions: None,
-        deletions: None,
-        changed_files: doc
-            .get("changes_count")
-            .opt_str()?
-            .and_then(|c| c.trim_end_matches('+').parse().ok()),
+        additions: size.map(|(a, _)| a),
+        deletions: size.map(|(_, d)| d),
+        // Every diff was fetched: count them (the list's `changes_count` is absent, and the
+        // detail's is a string that stops at "1000+").
+        changed_files: Some(diffs.len() as i64),
         commits: Some(commits.len() as i64),
         labels: doc
             .get("labels")
