@@ -13,22 +13,51 @@ pub struct Rule {
     pub owners: Vec<String>,
 }
 
-/// Rules read from a CODEOWNERS file, in file order.
+/// Rules read from a CODEOWNERS file, in file order. GitLab's sections (`[Documentation]
+/// @docs-team`, `^[Optional]`, `[Section][2]`) give their default owners to the entries below
+/// them that name none; an entry with owners of its own keeps them.
 pub fn parse(text: &str) -> Vec<Rule> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('['))
-        .filter_map(|line| {
-            // An inline comment starts at a `#` after whitespace.
-            let line = line.split(" #").next().unwrap_or(line);
-            let mut parts = line.split_whitespace();
-            let pattern = parts.next()?.to_owned();
-            Some(Rule {
-                pattern,
-                owners: parts.map(str::to_owned).collect(),
-            })
-        })
-        .collect()
+    let mut defaults: Vec<String> = Vec::new();
+    let mut rules = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // An inline comment starts at a `#` after whitespace.
+        let line = line.split(" #").next().unwrap_or(line);
+        if let Some(owners) = section_owners(line) {
+            defaults = owners;
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        let Some(pattern) = parts.next() else {
+            continue;
+        };
+        let mut owners: Vec<String> = parts.map(str::to_owned).collect();
+        if owners.is_empty() {
+            owners.clone_from(&defaults);
+        }
+        rules.push(Rule {
+            pattern: pattern.to_owned(),
+            owners,
+        });
+    }
+    rules
+}
+
+/// The default owners of a GitLab section header (`^[Name][2] @a @b`), or `None` when `line`
+/// is no header.
+fn section_owners(line: &str) -> Option<Vec<String>> {
+    let rest = line.strip_prefix('^').unwrap_or(line).strip_prefix('[')?;
+    let (_, mut rest) = rest.split_once(']')?;
+    // An optional count of required approvals: `[2]`.
+    if let Some(after) = rest.strip_prefix('[')
+        && let Some((count, tail)) = after.split_once(']')
+        && count.chars().all(|c| c.is_ascii_digit())
+    {
+        rest = tail;
+    }
+    Some(rest.split_whitespace().map(str::to_owned).collect())
 }
 
 /// Why `pattern` is not a CODEOWNERS path pattern, if it is not. GitHub's syntax has `*`,
@@ -141,6 +170,39 @@ pub fn team_of_owner(owner: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gitlab_sections_give_their_default_owners() {
+        let rules = parse(
+            "* @org/core\n\
+             [Documentation] @org/docs\n\
+             docs/\n\
+             README.md @ann\n\
+             ^[Optional][2] @org/qa @bob\n\
+             tests/ # the QA team's\n\
+             [Empty]\n\
+             scratch/\n",
+        );
+        let owners: Vec<(&str, Vec<&str>)> = rules
+            .iter()
+            .map(|r| {
+                (
+                    r.pattern.as_str(),
+                    r.owners.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            owners,
+            [
+                ("*", vec!["@org/core"]),
+                ("docs/", vec!["@org/docs"]),
+                ("README.md", vec!["@ann"]),
+                ("tests/", vec!["@org/qa", "@bob"]),
+                ("scratch/", vec![]),
+            ]
+        );
+    }
 
     #[test]
     fn last_matching_rule_wins_with_gitignore_patterns() {
