@@ -96,8 +96,8 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         ),
         ["merge_requests", iid, "commits"] => (
             json!([
-                {"id": "c2", "authored_date": format!("2024-04-2{iid}T10:00:00.000+02:00"), "created_at": "2024-04-29T00:00:00Z"},
-                {"id": "c1", "authored_date": format!("2024-04-2{iid}T09:00:00.000+02:00"), "created_at": "2024-04-29T00:00:00Z"}
+                {"id": "c2", "authored_date": format!("2024-04-2{iid}T10:00:00.000+02:00"), "created_at": "2024-04-29T00:00:00Z", "committed_date": "2024-05-10T09:00:00.000Z"},
+                {"id": "c1", "authored_date": format!("2024-04-2{iid}T09:00:00.000+02:00"), "created_at": "2024-04-29T00:00:00Z", "committed_date": "2024-05-10T09:00:00.000Z"}
             ]),
             None,
         ),
@@ -108,7 +108,10 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                     {"id": iid * 10, "body": "approved this merge request", "system": true, "created_at": "2024-05-09T12:00:00.000Z", "author": {"username": "reviewer"}},
                     {"id": iid * 10 + 1, "body": "Nice work", "system": false, "created_at": "2024-05-09T11:00:00.000Z", "author": {"username": "other"}},
                     {"id": iid * 10 + 2, "body": "added 1 commit", "system": true, "created_at": "2024-05-09T10:00:00.000Z", "author": {"username": "reviewer"}},
-                    {"id": iid * 10 + 3, "body": "thanks", "system": false, "created_at": "2024-05-09T13:00:00.000Z", "author": {"username": format!("dev{iid}")}}
+                    {"id": iid * 10 + 3, "body": "thanks", "system": false, "created_at": "2024-05-09T13:00:00.000Z", "author": {"username": format!("dev{iid}")}},
+                    // Pushed after the first review (11:00): one commit. The commits' own dates
+                    // (a rebase rewrote both to after the review) must not count.
+                    {"id": iid * 10 + 4, "body": "added 1 commit\n\n<ul><li>c3 - fix</li></ul>", "system": true, "created_at": "2024-05-09T14:00:00.000Z", "author": {"username": format!("dev{iid}")}}
                 ]),
                 None,
             )
@@ -255,6 +258,12 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
             !sizes.is_empty() && sizes.iter().all(|s| *s == (Some(2), Some(1), Some(1))),
             "{sizes:?}"
         );
+        // Rework: the one commit pushed after the first review, whatever commit dates say.
+        let rework: Vec<Option<i64>> = stored_pull_requests(&store)
+            .iter()
+            .map(|p| p.rework_commits)
+            .collect();
+        assert!(rework.iter().all(|r| *r == Some(1)), "{rework:?}");
         let first_run = state.lock().unwrap().log.len();
         sync();
         let second: Vec<String> = state.lock().unwrap().log[first_run..].to_vec();

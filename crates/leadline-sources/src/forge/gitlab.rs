@@ -178,6 +178,31 @@ fn list<'a>(body: &'a Value, url: &str) -> Result<&'a [Value], ForgeError> {
         })
 }
 
+/// Commits pushed after the first review, from GitLab's system notes ("added 3 commits"):
+/// commit dates cannot tell, since a rebase rewrites every one of them. `None` without a
+/// review.
+fn pushed_after(first_review: Option<i64>, notes: &[Value]) -> Option<i64> {
+    let reviewed = first_review?;
+    let pushed = notes
+        .iter()
+        .filter(|n| n.get("system").and_then(Value::as_bool).unwrap_or(false))
+        .filter(|n| {
+            n.get("created_at")
+                .and_then(Value::as_str)
+                .and_then(crate::webhook::parse_time)
+                .is_some_and(|at| at > reviewed)
+        })
+        .filter_map(|n| {
+            let body = n.get("body")?.as_str()?;
+            let count = body.strip_prefix("added ")?.split_whitespace().next()?;
+            let word = body.strip_prefix("added ")?.split_whitespace().nth(1)?;
+            word.starts_with("commit")
+                .then(|| count.parse::<i64>().ok())?
+        })
+        .sum();
+    Some(pushed)
+}
+
 /// Lines added and deleted over a merge request's diffs, counted from their hunks; `None` when
 /// GitLab left a diff out (`too_large` or `collapsed` with no text), since the count would be
 /// short.
@@ -303,11 +328,7 @@ async fn merge_request(
         .filter(|r| r.number == iid && r.repo == project)
         .map(|r| r.submitted_at)
         .min();
-    let rework = super::rework(first_review, &commits, |c| {
-        c.get("committed_date")
-            .or_else(|| c.get("created_at"))?
-            .as_str()
-    });
+    let rework = pushed_after(first_review, &notes);
     let merged_at = time(&doc, "merged_at")?;
     events.pull_requests.push(PullRequest {
         forge: FORGE.into(),
