@@ -316,16 +316,8 @@ fn a_groups_projects_are_listed_and_filtered() {
 }
 
 fn stored_pull_requests(store: &TestStore) -> Vec<leadline_core::events::PullRequest> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    server::read_store(store, async |s| {
         use leadline_core::store::Store;
-        let location = leadline_store::Location::parse(&store.db).unwrap();
-        let s = leadline_store::SqlStore::open(&location).await.unwrap();
-        let prs = s.pull_requests().await.unwrap();
-        s.close().await.unwrap();
-        prs
+        s.pull_requests().await.unwrap()
     })
 }

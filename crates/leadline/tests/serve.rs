@@ -14,15 +14,7 @@ use serde_json::Value;
 use server::{GITHUB_SECRET, GITLAB_TOKEN, Server, github_fixture, github_signature, row_counts};
 
 fn deliver(server: &Server, event: &str, id: &str, body: &[u8]) -> reqwest::blocking::Response {
-    server
-        .post("/webhooks/github")
-        .header("X-GitHub-Event", event)
-        .header("X-GitHub-Delivery", id)
-        .header("X-Hub-Signature-256", github_signature(GITHUB_SECRET, body))
-        .header("Content-Type", "application/json")
-        .body(body.to_vec())
-        .send()
-        .unwrap()
+    server::deliver_github(&server.url, event, id, body)
 }
 
 fn json(response: reqwest::blocking::Response) -> Value {

@@ -159,8 +159,11 @@ pub fn github_fixture(path: &str) -> Vec<u8> {
     std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
-/// Rows per table, read from the store directly.
-pub fn row_counts(store: &TestStore) -> Vec<(String, i64)> {
+/// The result of `read` on the store itself, opened directly and closed after.
+pub fn read_store<T>(
+    store: &TestStore,
+    read: impl AsyncFnOnce(&leadline_store::SqlStore) -> T,
+) -> T {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -169,8 +172,16 @@ pub fn row_counts(store: &TestStore) -> Vec<(String, i64)> {
         use leadline_core::store::Store;
         let location = leadline_store::Location::parse(&store.db).unwrap();
         let s = leadline_store::SqlStore::open(&location).await.unwrap();
-        let counts = s.row_counts().await.unwrap();
+        let out = read(&s).await;
         s.close().await.unwrap();
-        counts
+        out
+    })
+}
+
+/// Rows per table, read from the store directly.
+pub fn row_counts(store: &TestStore) -> Vec<(String, i64)> {
+    read_store(store, async |s| {
+        use leadline_core::store::Store;
+        s.row_counts().await.unwrap()
     })
 }
