@@ -83,9 +83,10 @@ impl Person {
     /// messages, mailmaps).
     pub fn learn_from_text(&mut self, text: &str) -> bool {
         let mut learned = false;
+        let needles: Vec<String> = self.emails.iter().map(|e| format!("<{e}>")).collect();
         for line in text.lines() {
-            for email in self.emails.clone() {
-                let Some(at) = find_folded(line, &format!("<{email}>")) else {
+            for needle in &needles {
+                let Some(at) = find_folded(line, needle) else {
                     continue;
                 };
                 let before = &line[..at];

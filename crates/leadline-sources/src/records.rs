@@ -170,19 +170,15 @@ impl<'de> serde::Deserialize<'de> for Members {
 
 /// One JSON object whose values are strings, numbers or null.
 fn object(text: &str, line: usize) -> Result<Record, RowError> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        RowError::new(
+    // One parse: a well-formed value of another type is a data error, anything else syntax.
+    let Members(members) = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => RowError::new(line, "", "expected a JSON object"),
+        _ => RowError::new(
             line + e.line().saturating_sub(1),
             "",
             format!("invalid JSON: {e}"),
-        )
+        ),
     })?;
-    if !value.is_object() {
-        return Err(RowError::new(line, "", "expected a JSON object"));
-    }
-    let Ok(Members(members)) = serde_json::from_str::<Members>(text) else {
-        return Err(RowError::new(line, "", "expected a JSON object"));
-    };
     let mut fields: Vec<(String, Option<String>)> = Vec::with_capacity(members.len());
     for (name, value) in members {
         if fields.iter().any(|(seen, _)| *seen == name) {

@@ -200,6 +200,9 @@ impl SqlStore {
                     }
                 }
             }
+            // The same people appear in many bodies: learn from each identity once.
+            identities.sort_by_cached_key(|v| v.to_string());
+            identities.dedup();
             while identities
                 .iter()
                 .fold(false, |l, v| person.learn_from_json(v) | l)
@@ -405,8 +408,6 @@ fn identity_objects(value: &serde_json::Value) -> Vec<serde_json::Value> {
             _ => {}
         }
     }
-    out.sort_by_key(|v| v.to_string());
-    out.dedup();
     out
 }
 

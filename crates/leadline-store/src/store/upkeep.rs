@@ -30,18 +30,17 @@ impl SqlStore {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis().to_string())
             .unwrap_or_default();
-        let context = "cannot write to the store";
+        // One statement commits on its own.
         on_pool!(self, |pool| {
-            let mut tx = pool.begin().await.map_err(backend(context))?;
             sqlx::query(
                 "INSERT INTO leadline_meta (key, value) VALUES ('write_probe', $1) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             )
             .bind(&now)
-            .execute(&mut *tx)
+            .execute(pool)
             .await
-            .map_err(backend(context))?;
-            tx.commit().await.map_err(backend(context))
+            .map(|_| ())
+            .map_err(backend("cannot write to the store"))
         })
     }
 
