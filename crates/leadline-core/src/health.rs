@@ -3,7 +3,6 @@
 //! coupling), and who still knows each area.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
 
 use serde::Serialize;
 
@@ -122,40 +121,9 @@ pub struct Hotspot {
 }
 
 /// Files at HEAD ranked by revisions in the window × complexity at HEAD. Files changed in the
-/// window but gone from HEAD, and binary files, are not hotspots. `head` is each file at HEAD
-/// with its complexity; `last_change` is each path's newest change before the window's end.
-/// Files nobody maintains by hand (CODEOWNERS patterns): lock files, change logs, vendored
-/// and installed dependencies, minified bundles. Many commits touch them and they are long,
-/// so they would top every hotspot list while no one could make them simpler.
-pub const NOT_BY_HAND: &[&str] = &[
-    "*.lock",
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "pnpm-lock.yaml",
-    "go.sum",
-    "CHANGELOG*",
-    "changelog*",
-    "vendor/",
-    "third_party/",
-    "node_modules/",
-    "*.min.js",
-    "*.min.css",
-];
-
-static NOT_BY_HAND_PATTERNS: LazyLock<Vec<regex::Regex>> = LazyLock::new(|| {
-    NOT_BY_HAND
-        .iter()
-        .filter_map(|p| crate::codeowners::pattern_regex(p))
-        .collect()
-});
-
-/// Whether people change `path` by hand (see [`NOT_BY_HAND`]).
-pub fn maintained_by_hand(path: &str) -> bool {
-    !NOT_BY_HAND_PATTERNS.iter().any(|p| p.is_match(path))
-}
-
-/// Hotspots: the files at HEAD that people maintain by hand ([`maintained_by_hand`]), ranked
-/// by commits in the window times complexity.
+/// window but gone from HEAD, and binary files, are not hotspots. `activity` holds the files
+/// people maintain by hand (see [`crate::by_hand`]); `head` is each file at HEAD with its
+/// complexity; `last_change` is each path's newest change before the window's end.
 pub fn hotspots(
     activity: &[FileActivity],
     head: &HashMap<String, Complexity>,
@@ -164,7 +132,6 @@ pub fn hotspots(
 ) -> Vec<Hotspot> {
     let mut out: Vec<Hotspot> = activity
         .iter()
-        .filter(|f| maintained_by_hand(&f.path))
         .filter_map(|f| {
             let c = head.get(&f.path)?;
             let at = last_change.get(f.path.as_str()).copied().unwrap_or(until);
@@ -623,32 +590,6 @@ mod tests {
     }
 
     /// docs/metrics.md, "Hotspots": revisions in the window × complexity at HEAD.
-    #[test]
-    fn files_nobody_maintains_by_hand_are_no_hotspots() {
-        let c = Complexity {
-            lines: 100,
-            indentation: 0,
-        };
-        let paths = [
-            "Cargo.lock",
-            "web/package-lock.json",
-            "CHANGELOG.md",
-            "vendor/lib/x.go",
-            "ui/node_modules/a/index.js",
-            "third_party/zlib/z.c",
-            "dist/app.min.js",
-            "src/main.rs",
-            "docs/changes.md",
-        ];
-        let changes: Vec<FileChange<'_>> =
-            paths.iter().map(|p| ("c1", *p, Some(1), Some(0))).collect();
-        let head: HashMap<String, Complexity> =
-            paths.iter().map(|p| ((*p).to_owned(), c)).collect();
-        let h = hotspots(&activity(&changes), &head, &HashMap::new(), 1);
-        let kept: Vec<&str> = h.iter().map(|h| h.path.as_str()).collect();
-        assert_eq!(kept, ["docs/changes.md", "src/main.rs"]);
-    }
-
     #[test]
     fn worked_example_hotspots() {
         const D: i64 = 86_400_000;

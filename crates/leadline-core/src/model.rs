@@ -138,6 +138,40 @@ pub struct HeadFile {
     pub blob: String,
     /// `None` for binary content.
     pub complexity: Option<Complexity>,
+    /// What `.gitattributes` at HEAD say about who maintains it; `None` when they say nothing.
+    pub linguist: Option<Linguist>,
+}
+
+/// GitHub Linguist's attributes in `.gitattributes`: `linguist-generated` and
+/// `linguist-vendored` mark files nobody maintains by hand; either attribute explicitly unset
+/// (`-linguist-vendored`, `linguist-generated=false`) marks a file that is, whatever its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Linguist {
+    Generated,
+    Vendored,
+    ByHand,
+}
+
+impl Linguist {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Linguist::Generated => "generated",
+            Linguist::Vendored => "vendored",
+            Linguist::ByHand => "by_hand",
+        }
+    }
+
+    /// The inverse of [`Linguist::as_str`]; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Linguist> {
+        match s {
+            "generated" => Some(Linguist::Generated),
+            "vendored" => Some(Linguist::Vendored),
+            "by_hand" => Some(Linguist::ByHand),
+            _ => None,
+        }
+    }
 }
 
 /// A commit with everything mined from it. Merge commits carry no file changes (as

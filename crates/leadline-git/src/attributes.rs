@@ -136,3 +136,63 @@ impl DiffAttributes {
         }
     }
 }
+
+/// GitHub Linguist's `linguist-generated` and `linguist-vendored`, read from the
+/// `.gitattributes` committed in one tree (as Linguist reads them, so a bare mirror and a work
+/// tree agree) plus `$GIT_DIR/info/attributes` and the global attribute files.
+pub(crate) struct LinguistAttributes {
+    stack: gix::worktree::Stack,
+    outcome: gix::attrs::search::Outcome,
+}
+
+impl LinguistAttributes {
+    pub(crate) fn of_tree(repo: &gix::Repository, tree: gix::ObjectId) -> Result<Self, MineError> {
+        let index = repo
+            .index_from_tree(&tree)
+            .map_err(MineError::git("cannot read HEAD's tree for .gitattributes"))?;
+        let stack = repo
+            .attributes_only(&index, Source::IdMapping)
+            .map_err(MineError::git("cannot read .gitattributes"))?
+            .detach();
+        let outcome = stack.selected_attribute_matches(["linguist-generated", "linguist-vendored"]);
+        Ok(LinguistAttributes { stack, outcome })
+    }
+
+    /// What the attributes say about `path`: generated before vendored; explicitly unset
+    /// (`-attr` or `attr=false`) means maintained by hand.
+    pub(crate) fn of(
+        &mut self,
+        path: &[u8],
+        objects: &dyn gix::objs::Find,
+    ) -> Option<leadline_core::model::Linguist> {
+        use leadline_core::model::Linguist;
+        let platform = self
+            .stack
+            .at_entry(path.as_bstr(), Some(gix::index::entry::Mode::FILE), objects)
+            .ok()?;
+        if !platform.matching_attributes(&mut self.outcome) {
+            return None;
+        }
+        let mut said = [None, None];
+        for m in self.outcome.iter_selected() {
+            let value = match m.assignment.state {
+                gix::attrs::StateRef::Set => Some(true),
+                gix::attrs::StateRef::Unset => Some(false),
+                gix::attrs::StateRef::Value(v) => match v.as_bstr().to_str_lossy().as_ref() {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                },
+                gix::attrs::StateRef::Unspecified => None,
+            };
+            let slot = usize::from(m.assignment.name.as_str() == "linguist-vendored");
+            said[slot] = value;
+        }
+        match said {
+            [Some(true), _] => Some(Linguist::Generated),
+            [_, Some(true)] => Some(Linguist::Vendored),
+            [Some(false), _] | [_, Some(false)] => Some(Linguist::ByHand),
+            _ => None,
+        }
+    }
+}

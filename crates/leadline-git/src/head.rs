@@ -7,12 +7,13 @@ use gix::objs::tree::EntryKind;
 use leadline_core::model::{Complexity, HeadFile};
 
 use crate::MineError;
-use crate::attributes::{DiffAttributes, DiffMode};
+use crate::attributes::{DiffAttributes, DiffMode, LinguistAttributes};
 use crate::numstat::is_binary;
 
 /// Every regular file at HEAD (none when HEAD is unborn). A file whose blob is in `known` (the
 /// previous snapshot, by path) keeps its measured complexity; only changed blobs are read.
-/// Binary content, by the same rules as `--numstat`, has no complexity.
+/// Binary content, by the same rules as `--numstat`, has no complexity. Each file carries what
+/// HEAD's `.gitattributes` say about it (see [`LinguistAttributes`]).
 pub(crate) fn files(
     repo: &gix::Repository,
     known: &HashMap<Vec<u8>, HeadFile>,
@@ -31,6 +32,7 @@ pub(crate) fn files(
         .breadthfirst(&mut recorder)
         .map_err(MineError::git("cannot walk HEAD's tree"))?;
     let mut attributes = DiffAttributes::new(repo)?;
+    let mut linguist = LinguistAttributes::of_tree(repo, tree.id)?;
     let mut buf = Vec::new();
     let mut out = Vec::new();
     for entry in recorder.records {
@@ -42,8 +44,13 @@ pub(crate) fn files(
         }
         let path: Vec<u8> = entry.filepath.into();
         let blob = entry.oid.to_string();
+        // Attributes can change while the blob does not: they are read again every time.
+        let said = linguist.of(&path, &repo.objects);
         if let Some(previous) = known.get(&path).filter(|f| f.blob == blob) {
-            out.push(previous.clone());
+            out.push(HeadFile {
+                linguist: said,
+                ..previous.clone()
+            });
             continue;
         }
         let data = repo
@@ -58,6 +65,7 @@ pub(crate) fn files(
         };
         out.push(HeadFile {
             complexity: text.then(|| Complexity::of(data)),
+            linguist: said,
             path,
             blob,
         });

@@ -88,6 +88,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_incident_fixes.sql"),
         postgres: include_str!("../migrations/postgres/0015_incident_fixes.sql"),
     },
+    Migration {
+        version: 16,
+        sqlite: include_str!("../migrations/sqlite/0016_head_file_linguist.sql"),
+        postgres: include_str!("../migrations/postgres/0016_head_file_linguist.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -9,7 +9,8 @@ use leadline_core::events::{
     Review,
 };
 use leadline_core::model::{
-    Commit, Complexity, Deployment, HeadFile, Identity, Incident, Millis, Ref, RefKind, Repository,
+    Commit, Complexity, Deployment, HeadFile, Identity, Incident, Linguist, Millis, Ref, RefKind,
+    Repository,
 };
 use leadline_core::store::{
     ChurnRow, CommitFact, CommitRow, EventPosition, FileChangeRow, Forget, Forgotten, GraphRow,
@@ -926,7 +927,8 @@ impl Store for SqlStore {
     async fn head_files(&self, repo_id: i64) -> StoreResult<Vec<HeadFile>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
-                "SELECT path, blob, lines, indentation FROM head_files WHERE repo_id = $1 ORDER BY path",
+                "SELECT path, blob, lines, indentation, linguist FROM head_files WHERE repo_id = $1 \
+                 ORDER BY path",
             )
             .bind(repo_id)
             .fetch_all(pool)
@@ -938,6 +940,10 @@ impl Store for SqlStore {
                     path: col!(row, "path"),
                     blob: col!(row, "blob"),
                     complexity: complexity_of(col!(row, "lines"), col!(row, "indentation")),
+                    linguist: {
+                        let stored: Option<String> = col!(row, "linguist");
+                        stored.as_deref().and_then(Linguist::parse)
+                    },
                 });
             }
             Ok(out)
@@ -955,7 +961,7 @@ impl Store for SqlStore {
                 .map_err(backend(context))?;
             for chunk in files.chunks(INSERT_ROWS) {
                 let mut q = QueryBuilder::new(
-                    "INSERT INTO head_files (repo_id, path, blob, lines, indentation) ",
+                    "INSERT INTO head_files (repo_id, path, blob, lines, indentation, linguist) ",
                 );
                 q.push_values(chunk, |mut b, f| {
                     let (lines, indentation) = complexity_columns(f.complexity);
@@ -963,7 +969,8 @@ impl Store for SqlStore {
                         .push_bind(f.path.as_slice())
                         .push_bind(&f.blob)
                         .push_bind(lines)
-                        .push_bind(indentation);
+                        .push_bind(indentation)
+                        .push_bind(f.linguist.map(Linguist::as_str));
                 });
                 q.build()
                     .execute(&mut *tx)

@@ -12,8 +12,8 @@ use leadline_core::events::{
     PushedCommit, Resolution, Review, Scope,
 };
 use leadline_core::model::{
-    ChangeStatus, Commit, Complexity, Deployment, FileChange, HeadFile, Identity, Incident, Ref,
-    RefKind, Signature, Trailer,
+    ChangeStatus, Commit, Complexity, Deployment, FileChange, HeadFile, Identity, Incident,
+    Linguist, Ref, RefKind, Signature, Trailer,
 };
 use leadline_core::store::{EventPosition, Forget, ImportCounts, PagePosition, Store, StoreError};
 use leadline_store::{LATEST_SCHEMA, Location, SqlStore};
@@ -233,7 +233,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 15);
+    assert_eq!(LATEST_SCHEMA, 16);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -570,20 +570,33 @@ async fn complexity_and_head_files_serve_health(f: Fixture) {
     };
     assert_eq!(parents, expected);
 
-    let file = |path: &[u8], blob: &str, complexity| HeadFile {
+    let file = |path: &[u8], blob: &str, complexity, linguist| HeadFile {
         path: path.to_vec(),
         blob: blob.into(),
         complexity,
+        linguist,
     };
     let first = vec![
-        file(b"caf\xe9.txt", "b1", Some(measured)),
-        file(b"logo.png", "b2", None),
+        file(b"caf\xe9.txt", "b1", Some(measured), None),
+        file(
+            b"gen.pb.go",
+            "b4",
+            Some(measured),
+            Some(Linguist::Generated),
+        ),
+        file(b"logo.png", "b2", None, Some(Linguist::Vendored)),
+        file(
+            b"vendor/ours.c",
+            "b5",
+            Some(measured),
+            Some(Linguist::ByHand),
+        ),
     ];
     assert_eq!(f.store.head_file_count(repo.id).await.unwrap(), 0);
     f.store.replace_head_files(repo.id, &first).await.unwrap();
     assert_eq!(f.store.head_files(repo.id).await.unwrap(), first);
-    assert_eq!(f.store.head_file_count(repo.id).await.unwrap(), 2);
-    let second = vec![file(b"a.rs", "b3", Some(Complexity::default()))];
+    assert_eq!(f.store.head_file_count(repo.id).await.unwrap(), 4);
+    let second = vec![file(b"a.rs", "b3", Some(Complexity::default()), None)];
     f.store.replace_head_files(repo.id, &second).await.unwrap();
     assert_eq!(f.store.head_files(repo.id).await.unwrap(), second);
     f.store.delete_repository(repo.id).await.unwrap();

@@ -48,6 +48,21 @@ pub struct FileConfig {
     pub gitlab: GitlabFileConfig,
     #[serde(default)]
     pub debt: DebtFileConfig,
+    #[serde(default)]
+    pub health: HealthFileConfig,
+}
+
+/// `[health]`: which files hotspots (and so the debt register's candidates) may rank.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthFileConfig {
+    /// Paths people maintain by hand although a built-in rule or `.gitattributes` says
+    /// otherwise (CODEOWNERS patterns), e.g. `["vendor/ours/"]`.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Paths nobody maintains by hand besides the built-in ones, e.g. `["gen/", "*.pb.go"]`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,10 +131,14 @@ pub struct DebtConfig {
     pub policies: leadline_core::debt::Policies,
     pub capacity_target: Option<f64>,
     pub rules: leadline_core::capacity::Rules,
+    /// Which files can be hotspots (`[health] include` / `exclude` over the built-ins): the
+    /// register links items to hotspots, and every hotspot list (health, analyze, the API)
+    /// reads the rules from here so they agree.
+    pub by_hand: std::sync::Arc<leadline_core::by_hand::HandRules>,
 }
 
 impl DebtConfig {
-    fn from_file(file: &DebtFileConfig) -> Result<DebtConfig> {
+    fn from_file(file: &DebtFileConfig, health: &HealthFileConfig) -> Result<DebtConfig> {
         use leadline_core::debt::Kind;
         let mut policies: leadline_core::debt::Policies = [
             (Kind::Security, 30),
@@ -154,6 +173,10 @@ impl DebtConfig {
             policies,
             capacity_target: file.capacity_target,
             rules: capacity_rules(file.classes.as_ref())?,
+            by_hand: std::sync::Arc::new(
+                leadline_core::by_hand::HandRules::new(&health.include, &health.exclude)
+                    .context("leadline.toml")?,
+            ),
         })
     }
 }
@@ -532,7 +555,7 @@ impl Settings {
             server,
             flow,
             teams,
-            debt: DebtConfig::from_file(&file.debt)?,
+            debt: DebtConfig::from_file(&file.debt, &file.health)?,
         })
     }
 }

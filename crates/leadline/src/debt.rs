@@ -441,8 +441,12 @@ pub(crate) fn print_summary(l: &Listing, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-async fn top_hotspots(store: &Arc<dyn Store>, top: usize) -> Result<Vec<Linked>> {
-    let query = health::Query::defaults(top);
+async fn top_hotspots(
+    store: &Arc<dyn Store>,
+    top: usize,
+    config: &DebtConfig,
+) -> Result<Vec<Linked>> {
+    let query = health::Query::defaults(top, config);
     let mut out = Vec::new();
     for repo in store.repositories().await? {
         let report = health::report(store, &repo, &query).await?;
@@ -476,7 +480,7 @@ async fn linked(
     closed: bool,
 ) -> Result<Listing> {
     let hotspots = match store {
-        Some(store) => top_hotspots(store, top).await?,
+        Some(store) => top_hotspots(store, top, config).await?,
         None => Vec::new(),
     };
     let mut l = listing(

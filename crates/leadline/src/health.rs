@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use comfy_table::{Cell, CellAlignment};
+use leadline_core::by_hand::HandRules;
 use leadline_core::dora::Window;
 use leadline_core::flow::Team;
 use leadline_core::health::{self, AreaKnowledge, Coupled, FileActivity, Hotspot, Thresholds};
-use leadline_core::model::{Complexity, HeadFile, Millis, Repository};
+use leadline_core::model::{Complexity, HeadFile, Linguist, Millis, Repository};
 use leadline_core::store::Store;
 use serde::Serialize;
 
@@ -39,8 +40,10 @@ pub(crate) struct Report {
     pub areas_activity: Vec<FileActivity>,
     pub hotspots: Vec<Hotspot>,
     /// Files at HEAD changed in the window but left out of hotspots because nobody maintains
-    /// them by hand (lock files, change logs, vendored code; see `--explain`), most changed first.
+    /// them by hand (lock files, change logs, vendored and generated code), most changed first.
     pub not_maintained_by_hand: Vec<String>,
+    /// Why each of those was left out: the rule that decided (see docs/metrics.md, "Hotspots").
+    pub left_out_by: BTreeMap<String, String>,
     /// The complexity of the top hotspots at the end of each month of the window.
     pub trends: Vec<Trend>,
     pub coupling: Vec<Coupled>,
@@ -72,11 +75,13 @@ pub(crate) struct Query {
     pub left_after: Millis,
     /// Configured teams: areas are shown with the team they belong to.
     pub teams: Vec<Team>,
+    /// Which files can be hotspots.
+    pub by_hand: Arc<HandRules>,
 }
 
 impl Query {
-    /// `leadline health`'s defaults, showing `top` rows.
-    pub(crate) fn defaults(top: usize) -> Query {
+    /// `leadline health`'s defaults, showing `top` rows, with the configured hotspot rules.
+    pub(crate) fn defaults(top: usize, debt: &DebtConfig) -> Query {
         Query {
             since: None,
             until: None,
@@ -86,10 +91,11 @@ impl Query {
             depth: DEFAULT_DEPTH,
             left_after: DEFAULT_LEFT_AFTER_DAYS * DAY_MS,
             teams: Vec::new(),
+            by_hand: Arc::clone(&debt.by_hand),
         }
     }
 
-    pub(crate) fn from_args(args: &HealthArgs, teams: &[Team]) -> Result<Query> {
+    pub(crate) fn from_args(args: &HealthArgs, teams: &[Team], debt: &DebtConfig) -> Result<Query> {
         if !(0.0..=1.0).contains(&args.min_degree) {
             bail!("--min-degree {}: expected 0 to 1", args.min_degree);
         }
@@ -119,6 +125,7 @@ impl Query {
             depth: args.depth.max(1),
             left_after: args.left_after_days.max(0) * DAY_MS,
             teams: teams.to_vec(),
+            by_hand: Arc::clone(&debt.by_hand),
         })
     }
 }
@@ -130,7 +137,7 @@ pub async fn run(
     debt: &DebtConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let query = Query::from_args(args, teams)?;
+    let query = Query::from_args(args, teams, debt)?;
     let repos = selected(store, args.repo.as_deref()).await?;
     let mut reports = Vec::new();
     for repo in &repos {
@@ -150,17 +157,27 @@ pub async fn run(
             if args.explain {
                 explain(&query, out)?;
                 for r in &reports {
-                    if !r.not_maintained_by_hand.is_empty() {
-                        writeln!(
-                            out,
-                            "left out of {}'s hotspots (not maintained by hand): {}",
-                            r.repository,
-                            r.not_maintained_by_hand.join(", ")
-                        )?;
-                    }
+                    explain_left_out(r, out)?;
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// `--explain`: each file left out of the hotspots, with the rule that left it out.
+fn explain_left_out(r: &Report, out: &mut dyn Write) -> Result<()> {
+    if r.not_maintained_by_hand.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "left out of {}'s hotspots (not maintained by hand; [health] include keeps a path):",
+        r.repository
+    )?;
+    for path in &r.not_maintained_by_hand {
+        let why = r.left_out_by.get(path).map_or("", String::as_str);
+        writeln!(out, "  {path}  ({why})")?;
     }
     Ok(())
 }
@@ -238,12 +255,24 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
     let mut areas_activity = health::area_activity(&changes, q.depth);
     areas_activity.retain(|a| head.is_empty() || areas_at_head.contains(&a.path));
     areas_activity.truncate(q.top);
-    let not_maintained_by_hand: Vec<String> = activity
+    let linguist: HashMap<String, Linguist> = head
         .iter()
-        .filter(|f| exists(&f.path) && !health::maintained_by_hand(&f.path))
-        .map(|f| f.path.clone())
+        .filter_map(|f| Some((String::from_utf8_lossy(&f.path).into_owned(), f.linguist?)))
         .collect();
-    let mut hotspots = hotspots(&history, &head, &activity, until);
+    let mut left_out_by = BTreeMap::new();
+    let mut not_maintained_by_hand = Vec::new();
+    let mut by_hand = Vec::with_capacity(activity.len());
+    for f in &activity {
+        match q.by_hand.why_not(&f.path, linguist.get(&f.path).copied()) {
+            Some(why) if exists(&f.path) => {
+                not_maintained_by_hand.push(f.path.clone());
+                left_out_by.insert(f.path.clone(), why);
+            }
+            Some(_) => {}
+            None => by_hand.push(f.clone()),
+        }
+    }
+    let mut hotspots = hotspots(&history, &head, &by_hand, until);
     hotspots.truncate(q.top);
     let trends = trends(&history, &hotspots[..q.trend.min(hotspots.len())], window)?;
     let mut files = activity;
@@ -283,6 +312,7 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
         areas_activity,
         hotspots,
         not_maintained_by_hand,
+        left_out_by,
         trends,
         coupling,
         areas,
@@ -519,7 +549,8 @@ fn explain(q: &Query, out: &mut dyn Write) -> Result<()> {
          - complexity: at HEAD, the file's non-blank lines plus their summed indentation depth \
          (a tab or four spaces is one level); binary files have none;\n\
          - hotspot score: commits in the window x complexity; files deleted from HEAD are left out, \
-         and files nobody maintains by hand ({});\n\
+         and files nobody maintains by hand: [health] include, then [health] exclude, then \
+         .gitattributes linguist-generated / linguist-vendored, then the built-ins ({});\n\
          - trend: the complexity after the last change before each month's end, for the top {} hotspots;\n\
          - coupling (code-maat's rules): the two files' commits average at least {}, they share at \
          least {} commits, degree = shared / average commits at least {:.0}%; commits touching more \
@@ -527,7 +558,7 @@ fn explain(q: &Query, out: &mut dyn Write) -> Result<()> {
          - areas: the first {} directories of a path; an author has left after {} days without a \
          commit on HEAD's history; knowledge risk: every author of the window's changes has left;\n\
          - months since a change: from the last change ever to the window's end (months of 30.44 days).",
-        health::NOT_BY_HAND.join(" "),
+        leadline_core::by_hand::BUILT_IN.join(" "),
         q.trend,
         t.min_revisions,
         t.min_shared,

@@ -3,6 +3,8 @@
 //! hotspots, whose complexity the test knows from how it wrote each file.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -414,5 +416,163 @@ fn files_nobody_maintains_by_hand_are_left_out_of_hotspots() {
     assert_eq!(
         reports[0]["not_maintained_by_hand"],
         serde_json::json!(["Cargo.lock", "CHANGELOG.md"])
+    );
+}
+
+/// The hotspot paths of the first report of `value` (a health report list or analyze's summary).
+fn hotspot_paths(report: &Value) -> BTreeSet<String> {
+    report["hotspots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// docs/metrics.md, "Hotspots": `[health] include`, then `[health] exclude`, then HEAD's
+/// `.gitattributes` (Linguist's attributes), then the built-ins decide; the CLI, `analyze` and
+/// the API rank the same files, and attributes changed without touching a file still count.
+#[test]
+fn health_include_exclude_and_linguist_attributes_decide_hotspots() {
+    let repo = GitRepo::new();
+    repo.write(
+        b".gitattributes",
+        b"src/parser.c linguist-generated\nlib/** linguist-vendored\nvendor/ours/** -linguist-vendored\n",
+    );
+    let paths = [
+        "src/main.rs",
+        "src/parser.c",
+        "lib/jquery.js",
+        "vendor/ours/patch.c",
+        "vendor/theirs/x.c",
+        "gen/api.ts",
+        "CHANGELOG.md",
+    ];
+    for i in 0..4 {
+        for p in paths {
+            repo.write(
+                p.as_bytes(),
+                format!("line {i}\n    nested {i}\n").as_bytes(),
+            );
+        }
+        repo.commit_all_at(1_704_067_200 + i * 3600, None, &format!("c{i}"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        "[health]\ninclude = [\"CHANGELOG.md\"]\nexclude = [\"gen/\"]\n",
+    )
+    .unwrap();
+    let config_arg = config.to_str().unwrap();
+    let store = TestStore::sqlite();
+    store.ingest(repo.path());
+    let reports = health_json(
+        &store,
+        &[
+            "--config",
+            config_arg,
+            "--since",
+            "2000-01-01",
+            "--top",
+            "0",
+        ],
+    );
+    let kept: BTreeSet<String> = [
+        ".gitattributes",
+        "src/main.rs",
+        "vendor/ours/patch.c",
+        "CHANGELOG.md",
+    ]
+    .map(str::to_owned)
+    .into();
+    assert_eq!(hotspot_paths(&reports[0]), kept);
+    assert_eq!(
+        reports[0]["left_out_by"],
+        serde_json::json!({
+            "src/parser.c": ".gitattributes linguist-generated",
+            "lib/jquery.js": ".gitattributes linguist-vendored",
+            "vendor/theirs/x.c": "built-in \"vendor/\"",
+            "gen/api.ts": "[health] exclude \"gen/\"",
+        })
+    );
+    let explained = String::from_utf8(
+        store.run(
+            &[
+                "--config",
+                config_arg,
+                "health",
+                "--since",
+                "2000-01-01",
+                "--explain",
+            ]
+            .map(std::ffi::OsStr::new),
+        ),
+    )
+    .unwrap();
+    assert!(
+        explained.contains("src/parser.c  (.gitattributes linguist-generated)"),
+        "{explained}"
+    );
+
+    // analyze and the API follow the same configuration.
+    let summary: Value = serde_json::from_slice(
+        &store.run(
+            &[
+                "--config",
+                config_arg,
+                "analyze",
+                repo.path().to_str().unwrap(),
+                "--format",
+                "json",
+            ]
+            .map(std::ffi::OsStr::new),
+        ),
+    )
+    .unwrap();
+    let analyzed = hotspot_paths(&summary[0]["health"]);
+    assert!(
+        analyzed.is_subset(&kept) && !analyzed.is_empty(),
+        "{analyzed:?}"
+    );
+    let server = server::Server::start(&store, Some(&config));
+    let served: Value = server
+        .get("/api/v1/health?since=2000-01-01&top=100")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(hotspot_paths(&served[0]), kept);
+    drop(server);
+
+    // Attributes are HEAD's: unmarking the parser makes it a hotspot though its blob is unchanged…
+    repo.write(b".gitattributes", b"lib/** linguist-vendored\n");
+    repo.commit_all_at(1_704_067_200 + 5 * 3600, None, "attributes");
+    store.ingest(repo.path());
+    let reports = health_json(&store, &["--since", "2000-01-01", "--top", "0"]);
+    let now = hotspot_paths(&reports[0]);
+    assert!(now.contains("src/parser.c"), "{now:?}");
+    // …and without its `-linguist-vendored`, vendor/ours/ is vendored again by the built-ins.
+    assert!(!now.contains("vendor/ours/patch.c"), "{now:?}");
+}
+
+#[test]
+fn invalid_health_patterns_are_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(&config, "[health]\nexclude = [\"gen/[a-z]*\"]\n").unwrap();
+    let store = TestStore::sqlite();
+    let out = store
+        .leadline()
+        .arg("--config")
+        .arg(&config)
+        .args(["health"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[health] exclude") && err.contains("gen/[a-z]*"),
+        "{err}"
     );
 }

@@ -49,7 +49,8 @@ pub async fn health(
             .map(|v| parse_instant(flag, &v))
             .transpose()
     };
-    let mut query = crate::health::Query::defaults(q.top.unwrap_or(DEFAULT_TOP).min(100));
+    let mut query =
+        crate::health::Query::defaults(q.top.unwrap_or(DEFAULT_TOP).min(100), &state.debt);
     query.since = instant("since", q.since)?;
     query.until = instant("until", q.until)?;
     let repo = q.repo.as_deref().filter(|r| !r.is_empty());
