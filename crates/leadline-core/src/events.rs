@@ -25,6 +25,11 @@ pub struct PullRequest {
     pub first_commit_at: Option<Millis>,
     /// Commits pushed after its first review by someone else (forge APIs tell; webhooks do not).
     pub rework_commits: Option<i64>,
+    /// When it was first marked ready for review after being opened as a draft, where the
+    /// forge says so (GitHub's `ready_for_review` event, GitLab's "marked as ready" note or
+    /// draft change); `None` for one never drafted or when the source does not tell. Pickup
+    /// starts here. The earliest value seen is kept.
+    pub ready_at: Option<Millis>,
     /// Orders deliveries: an older one never overwrites a newer row.
     pub updated_at: Millis,
     pub merged_at: Option<Millis>,

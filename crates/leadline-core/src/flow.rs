@@ -253,7 +253,8 @@ fn pull_request_keys(
         to_merge.push(seconds(p.created_at, merged_at));
         match first.get(&(p.forge.as_str(), p.repo.as_str(), p.number)) {
             Some(&(at, n)) => {
-                pickup.push(seconds(p.created_at, at.max(p.created_at)));
+                let waiting = ready_for_review(p);
+                pickup.push(seconds(waiting, at.max(waiting)));
                 review.push(seconds(at.max(p.created_at), merged_at.max(at)));
                 review_count += n;
                 if let Some(commits) = p.rework_commits {
@@ -306,6 +307,12 @@ fn pull_request_keys(
         reviewers,
         review_load_top_fifth: top_fifth,
     }
+}
+
+/// When a pull request started waiting for a reviewer: its opening, or, for one opened as a
+/// draft, when it was first marked ready for review (where the forge says so).
+pub fn ready_for_review(p: &PullRequest) -> Millis {
+    p.ready_at.map_or(p.created_at, |r| r.max(p.created_at))
 }
 
 /// The reviews of `prs` that count: by someone other than the author, not dismissed.

@@ -173,6 +173,7 @@ fn github_pull_request_and_review() {
             created_at: ms("2019-05-15T15:20:33Z"),
             first_commit_at: None,
             rework_commits: None,
+            ready_at: None,
             updated_at: ms("2019-05-15T15:21:18Z"),
             merged_at: None,
             closed_at: Some(ms("2019-05-15T15:21:18Z")),
@@ -195,6 +196,18 @@ fn github_pull_request_and_review() {
     );
     let opened = gh("pull_request", "pull_request/opened.payload.json");
     assert_eq!(opened.events.pull_requests[0].state, "open");
+    assert_eq!(opened.events.pull_requests[0].ready_at, None);
+    // Marking a draft ready: the delivery's update is the moment pickup starts.
+    let ready = gh("pull_request", "pull_request/ready_for_review.payload.json");
+    let pr = &ready.events.pull_requests[0];
+    assert_eq!(
+        (pr.draft, pr.created_at, pr.ready_at),
+        (
+            false,
+            ms("2019-05-15T15:20:33Z"),
+            Some(ms("2019-05-15T15:21:18Z"))
+        )
+    );
     let r = gh(
         "pull_request_review",
         "pull_request_review/submitted.payload.json",
@@ -395,6 +408,20 @@ fn gitlab_events() {
             vec!["API".to_owned()]
         )
     );
+    assert_eq!(pr.ready_at, None);
+    // A hook whose changes take the draft flag (or, before GitLab 14, `work_in_progress`) from
+    // true to false dates when the merge request became ready: its update.
+    for flag in ["draft", "work_in_progress"] {
+        let mut hook: serde_json::Value =
+            serde_json::from_slice(&fixture("gitlab/merge_request.json")).unwrap();
+        hook["changes"] = serde_json::json!({ flag: {"previous": true, "current": false} });
+        let mr = gitlab::map(hook.to_string().as_bytes(), RECEIVED).unwrap();
+        let pr = &mr.events.pull_requests[0];
+        assert_eq!(pr.ready_at, Some(ms("2013-12-03T17:23:34Z")), "{flag}");
+        hook["changes"] = serde_json::json!({ flag: {"previous": false, "current": true} });
+        let mr = gitlab::map(hook.to_string().as_bytes(), RECEIVED).unwrap();
+        assert_eq!(mr.events.pull_requests[0].ready_at, None, "{flag}");
+    }
     let push = gitlab::map(&fixture("gitlab/push.json"), RECEIVED).unwrap();
     let shas: Vec<(&str, i64)> = push
         .events

@@ -93,6 +93,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_head_file_linguist.sql"),
         postgres: include_str!("../migrations/postgres/0016_head_file_linguist.sql"),
     },
+    Migration {
+        version: 17,
+        sqlite: include_str!("../migrations/sqlite/0017_pull_request_ready.sql"),
+        postgres: include_str!("../migrations/postgres/0017_pull_request_ready.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -233,7 +233,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 16);
+    assert_eq!(LATEST_SCHEMA, 17);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -858,6 +858,7 @@ fn pull_request(updated_at: i64, state: &str) -> PullRequest {
         created_at: 1_000,
         first_commit_at: None,
         rework_commits: None,
+        ready_at: None,
         updated_at,
         merged_at: (state == "merged").then_some(updated_at),
         closed_at: (state != "open").then_some(updated_at),
@@ -1218,6 +1219,7 @@ async fn synced_events_move_their_cursor_with_them(f: Fixture) {
     let mut pr = pull_request(2_000, "open");
     pr.first_commit_at = Some(500);
     pr.rework_commits = Some(2);
+    pr.ready_at = Some(900);
     let events = Events {
         pull_requests: vec![pr.clone()],
         ..Events::default()
@@ -1253,6 +1255,25 @@ async fn synced_events_move_their_cursor_with_them(f: Fixture) {
         ),
         ("merged", Some(500), Some(2))
     );
+    // Readiness keeps the earliest time seen: a later "ready" (after going back to draft) does
+    // not move it, an earlier one (a sync that saw what a webhook missed) does.
+    for (updated, ready, kept) in [
+        (6_000, Some(1_500), 900),
+        (7_000, None, 900),
+        (8_000, Some(700), 700),
+    ] {
+        let mut later = pull_request(updated, "merged");
+        later.ready_at = ready;
+        let events = Events {
+            pull_requests: vec![later],
+            ..Events::default()
+        };
+        f.store.store_events("github", &events, None).await.unwrap();
+        assert_eq!(
+            f.store.pull_requests().await.unwrap()[0].ready_at,
+            Some(kept)
+        );
+    }
     // Files and CODEOWNERS rules are replaced whole.
     let mut again = all_events();
     again.pull_request_files[0].paths = vec!["only.rs".into()];

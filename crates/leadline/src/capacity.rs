@@ -214,6 +214,7 @@ fn as_change(
         created_at: c.at,
         first_commit_at: Some(c.at),
         rework_commits: None,
+        ready_at: None,
         updated_at: c.at,
         merged_at: Some(c.at),
         closed_at: Some(c.at),

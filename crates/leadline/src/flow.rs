@@ -64,6 +64,9 @@ struct Explanation {
 struct Explained {
     pull_request: String,
     opened: String,
+    /// When a draft was first marked ready for review: its pickup starts there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ready: Option<String>,
     merged: String,
     cycle_seconds: f64,
     reviews: usize,
@@ -345,8 +348,12 @@ fn explained(
             Some(Explained {
                 pull_request: format!("{}#{}", p.repo, p.number),
                 opened: utc(p.created_at),
+                ready: p
+                    .ready_at
+                    .map(|_| utc(leadline_core::flow::ready_for_review(p))),
                 merged: utc(merged),
                 cycle_seconds: (merged - start) as f64 / 1000.0,
+                // The reviews the keys count: by others, not dismissed, by the merge.
                 reviews: reviews
                     .iter()
                     .filter(|r| {
@@ -354,6 +361,8 @@ fn explained(
                             && r.repo == p.repo
                             && r.number == p.number
                             && r.reviewer != p.author
+                            && r.state != "dismissed"
+                            && r.submitted_at <= merged
                     })
                     .count(),
                 lines: p.additions.zip(p.deletions).map(|(a, d)| a + d),
@@ -486,6 +495,7 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
             let mut t = crate::dora_table::table(&[
                 "pull request",
                 "opened",
+                "ready for review",
                 "merged",
                 "cycle time",
                 "reviews",
@@ -495,6 +505,7 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
                 t.add_row(vec![
                     Cell::new(&p.pull_request),
                     Cell::new(&p.opened),
+                    Cell::new(p.ready.as_deref().unwrap_or("")),
                     Cell::new(&p.merged),
                     Cell::new(human(p.cycle_seconds)).set_alignment(CellAlignment::Right),
                     Cell::new(p.reviews).set_alignment(CellAlignment::Right),

@@ -502,6 +502,7 @@ fn lead_time_can_start_at_a_synced_pull_requests_first_commit() {
                 created_at: (DAY0 + 3 * DAY) * 1000,
                 first_commit_at: Some((DAY0 + 2 * DAY + 12 * HOUR) * 1000),
                 rework_commits: None,
+                ready_at: None,
                 updated_at: (DAY0 + 3 * DAY + 12 * HOUR) * 1000,
                 merged_at: Some((DAY0 + 3 * DAY + 12 * HOUR) * 1000),
                 closed_at: Some((DAY0 + 3 * DAY + 12 * HOUR) * 1000),

@@ -174,10 +174,12 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         }
         ["pulls", n, "commits"] => {
             let n: u32 = n.parse().unwrap();
+            // Two commits before the pull request, one after its review (rework).
             (
                 json!([
                     {"sha": "a".repeat(40), "commit": {"author": {"date": format!("2024-02-2{n}T09:00:00Z")}}},
-                    {"sha": "b".repeat(40), "commit": {"author": {"date": format!("2024-02-2{}T09:00:00Z", n + 1)}}}
+                    {"sha": "b".repeat(40), "commit": {"author": {"date": format!("2024-02-2{}T09:00:00Z", n + 1)}}},
+                    {"sha": "c".repeat(40), "commit": {"author": {"date": format!("2024-03-0{}T09:00:00Z", n + 3)}}}
                 ]),
                 String::new(),
                 None,
@@ -194,6 +196,29 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
                 String::new(),
                 None,
             )
+        }
+        ["issues", n, "events"] => {
+            // GitHub's issue events (docs: "Issue event types"), oldest first. #2, #3 and #4
+            // were opened as drafts and marked ready the next day at 16:00; #4 went back to
+            // draft and was marked ready again, which does not move its first readiness.
+            let n: u32 = n.parse().unwrap();
+            let event = |kind: &str, at: String| {
+                json!({"id": 1, "node_id": "MDE", "url": "", "actor": {"login": "ann-gh"},
+                       "event": kind, "commit_id": null, "commit_url": null,
+                       "created_at": at, "performed_via_github_app": null})
+            };
+            let mut events = vec![event("labeled", format!("2024-03-0{n}T10:05:00Z"))];
+            if (2..=4).contains(&n) {
+                events.push(event(
+                    "ready_for_review",
+                    format!("2024-03-0{}T16:00:00Z", n + 1),
+                ));
+            }
+            if n == 4 {
+                events.push(event("convert_to_draft", "2024-03-05T17:00:00Z".into()));
+                events.push(event("ready_for_review", "2024-03-05T18:00:00Z".into()));
+            }
+            (json!(events), String::new(), None)
         }
         ["contents", ".github", "CODEOWNERS"] => {
             // base64 of "*.md @octo-org/docs\n/src/ @octo-org/core\n"
@@ -223,6 +248,8 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
             );
             review["id"] = format!("{n}00").parse::<i64>().unwrap().into();
             review["state"] = "APPROVED".into();
+            let n: u32 = n.parse().unwrap();
+            review["submitted_at"] = format!("2024-03-0{}T10:00:00Z", n + 2).into();
             (json!([review]), String::new(), None)
         }
         ["actions", "runs"] => {
@@ -527,9 +554,24 @@ fn flow_of_synced_pull_requests_matches_an_independent_calculation() {
     assert_eq!(all["pull_requests"]["cycle_time"]["p90_seconds"], cycles[4]);
     // Every PR was reviewed once, by someone else.
     assert_eq!(all["pull_requests"]["merged_without_review"], 0.0);
-    // The (fixture's) review is dated 2019, before both commits of every PR: 2 rework commits.
+    // PR n is reviewed on 2024-03-0(n+2) 10:00; one of its three commits comes after.
     assert_eq!(all["pull_requests"]["rework_share"], 1.0);
-    assert_eq!(all["pull_requests"]["rework_commits_per_pull_request"], 2.0);
+    assert_eq!(all["pull_requests"]["rework_commits_per_pull_request"], 1.0);
+    // Pickup: #1 and #5 wait from their opening (2 days); the drafts #2-#4 from when they were
+    // first marked ready (03-0(n+1) 16:00) to the review (03-0(n+2) 10:00): 18 h.
+    let mut pickups: Vec<f64> = (1..=5)
+        .map(|n| {
+            let start = match n {
+                2..=4 => format!("2024-03-0{}T16:00:00Z", n + 1),
+                _ => format!("2024-03-0{n}T10:00:00Z"),
+            };
+            ms(&format!("2024-03-0{}T10:00:00Z", n + 2)) - ms(&start)
+        })
+        .collect();
+    pickups.sort_by(f64::total_cmp);
+    assert_eq!(all["pull_requests"]["pickup"]["median_seconds"], pickups[2]);
+    assert_eq!(all["pull_requests"]["pickup"]["p90_seconds"], pickups[4]);
+    assert_eq!(pickups[2], 18.0 * 3600.0);
     // Each review left two line comments (a third comment belongs to no review).
     assert_eq!(all["pull_requests"]["comments_per_review"], 2.0);
     assert_eq!(all["builds"]["attempts"], 4);

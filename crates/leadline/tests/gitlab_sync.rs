@@ -103,18 +103,34 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         ),
         ["merge_requests", iid, "notes"] => {
             let iid: i64 = iid.parse().unwrap();
-            (
-                json!([
-                    {"id": iid * 10, "body": "approved this merge request", "system": true, "created_at": "2024-05-09T12:00:00.000Z", "author": {"username": "reviewer"}},
-                    {"id": iid * 10 + 1, "body": "Nice work", "system": false, "created_at": "2024-05-09T11:00:00.000Z", "author": {"username": "other"}},
-                    {"id": iid * 10 + 2, "body": "added 1 commit", "system": true, "created_at": "2024-05-09T10:00:00.000Z", "author": {"username": "reviewer"}},
-                    {"id": iid * 10 + 3, "body": "thanks", "system": false, "created_at": "2024-05-09T13:00:00.000Z", "author": {"username": format!("dev{iid}")}},
-                    // Pushed after the first review (11:00): one commit. The commits' own dates
-                    // (a rebase rewrote both to after the review) must not count.
-                    {"id": iid * 10 + 4, "body": "added 1 commit\n\n<ul><li>c3 - fix</li></ul>", "system": true, "created_at": "2024-05-09T14:00:00.000Z", "author": {"username": format!("dev{iid}")}}
+            // !1 and !2 were opened as drafts: GitLab 14+ writes "marked this merge request as
+            // **ready**", older versions "unmarked as a **Work In Progress**" (!1 both ways,
+            // the earlier counts).
+            let ready = match iid {
+                1 => json!([
+                    {"id": 91, "body": "unmarked as a **Work In Progress**", "system": true, "created_at": "2024-05-07T09:00:00.000Z", "author": {"username": "dev1"}},
+                    {"id": 92, "body": "marked this merge request as **draft**", "system": true, "created_at": "2024-05-07T10:00:00.000Z", "author": {"username": "dev1"}},
+                    {"id": 93, "body": "marked this merge request as **ready**", "system": true, "created_at": "2024-05-08T10:00:00.000Z", "author": {"username": "dev1"}}
                 ]),
-                None,
-            )
+                2 => json!([
+                    {"id": 94, "body": "marked this merge request as **ready**", "system": true, "created_at": "2024-05-08T09:00:00.000Z", "author": {"username": "dev2"}}
+                ]),
+                _ => json!([]),
+            };
+            let mut notes = json!([
+                {"id": iid * 10, "body": "approved this merge request", "system": true, "created_at": "2024-05-09T12:00:00.000Z", "author": {"username": "reviewer"}},
+                {"id": iid * 10 + 1, "body": "Nice work", "system": false, "created_at": "2024-05-09T11:00:00.000Z", "author": {"username": "other"}},
+                {"id": iid * 10 + 2, "body": "added 1 commit", "system": true, "created_at": "2024-05-09T10:00:00.000Z", "author": {"username": "reviewer"}},
+                {"id": iid * 10 + 3, "body": "thanks", "system": false, "created_at": "2024-05-09T13:00:00.000Z", "author": {"username": format!("dev{iid}")}},
+                // Pushed after the first review (11:00): one commit. The commits' own dates
+                // (a rebase rewrote both to after the review) must not count.
+                {"id": iid * 10 + 4, "body": "added 1 commit\n\n<ul><li>c3 - fix</li></ul>", "system": true, "created_at": "2024-05-09T14:00:00.000Z", "author": {"username": format!("dev{iid}")}}
+            ]);
+            notes
+                .as_array_mut()
+                .unwrap()
+                .extend(ready.as_array().unwrap().iter().cloned());
+            (notes, None)
         }
         ["deployments"] => (
             json!([
@@ -264,6 +280,20 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
             .map(|p| p.rework_commits)
             .collect();
         assert!(rework.iter().all(|r| *r == Some(1)), "{rework:?}");
+        // Ready for review: the earliest "ready" note of each draft.
+        let ms = |t: &str| t.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let ready: Vec<(i64, Option<i64>)> = stored_pull_requests(&store)
+            .iter()
+            .map(|p| (p.number, p.ready_at))
+            .collect();
+        assert_eq!(
+            ready,
+            [
+                (1, Some(ms("2024-05-07T09:00:00Z"))),
+                (2, Some(ms("2024-05-08T09:00:00Z"))),
+                (3, None)
+            ]
+        );
         let first_run = state.lock().unwrap().log.len();
         sync();
         let second: Vec<String> = state.lock().unwrap().log[first_run..].to_vec();

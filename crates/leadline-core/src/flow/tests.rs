@@ -5,6 +5,7 @@ use super::*;
 const H: i64 = 3_600_000;
 const M: i64 = 60_000;
 
+#[derive(Clone, Copy)]
 struct Pr {
     rework: Option<i64>,
     number: i64,
@@ -29,6 +30,7 @@ fn pr(p: Pr) -> PullRequest {
         created_at: p.created * H,
         first_commit_at: p.first_commit.map(|h| h * H),
         rework_commits: p.rework,
+        ready_at: None,
         updated_at: p.merged.unwrap_or(p.created) * H,
         merged_at: p.merged.map(|h| h * H),
         closed_at: p.merged.map(|h| h * H),
@@ -485,4 +487,46 @@ fn a_rerun_that_keeps_its_runs_creation_time_has_no_queue_time() {
     };
     let k = keys(&[], &[], &builds, &deployed, window, &Options::default());
     assert_eq!(k.builds.queue, durations(3, 60.0, 120.0));
+}
+
+/// docs/metrics.md, "Flow", drafts: pickup starts when a draft was marked ready for review.
+#[test]
+fn worked_example_pickup_of_a_draft_starts_when_it_is_ready() {
+    let base = Pr {
+        rework: None,
+        number: 1,
+        author: "ann",
+        first_commit: None,
+        created: 2,
+        merged: Some(9),
+        merge_sha: "m9",
+        lines: (1, 1),
+        files: 1,
+    };
+    // #1 opened as a draft at hour 2, ready at hour 6, reviewed at 7, merged at 9.
+    let mut drafted = pr(Pr { ..base });
+    drafted.ready_at = Some(6 * H);
+    // #2 reviewed at hour 5 while still a draft, ready at 6: nobody waited for a reviewer.
+    let mut early = pr(Pr { number: 2, ..base });
+    early.ready_at = Some(6 * H);
+    // #3 never a draft: pickup from its opening at hour 2 to the review at 4.
+    let plain = pr(Pr { number: 3, ..base });
+    let prs = [drafted, early, plain];
+    let prs: Vec<&PullRequest> = prs.iter().collect();
+    let reviews = vec![
+        review(1, "dan", 7, None),
+        review(2, "dan", 5, None),
+        review(3, "dan", 4, None),
+    ];
+    let window = Window {
+        since: 0,
+        until: 48 * H,
+    };
+    let k = keys(&prs, &reviews, &[], &deployed, window, &Options::default());
+    let p = &k.pull_requests;
+    // Pickups 3,600 s, 0 s and 7,200 s: median 3,600 s, p90 7,200 s.
+    assert_eq!(p.pickup, durations(3, 3_600.0, 7_200.0));
+    // Time to merge and the review phase do not move: 7 h from the opening, reviews to merge.
+    assert_eq!(p.time_to_merge, durations(3, 25_200.0, 25_200.0));
+    assert_eq!(p.review, durations(3, 14_400.0, 18_000.0));
 }

@@ -9,6 +9,7 @@
 //! 304 (free of rate limit on GitHub) ends the phase at once.
 
 use leadline_core::events::Events;
+use leadline_core::model::Millis;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -422,13 +423,46 @@ async fn pull_request(
             .or_else(|| c.pointer("/commit/author/date"))?
             .as_str()
     });
+    let ready_at = match detail.get("merged_at").is_some_and(|m| !m.is_null()) {
+        true => ready_for_review(client, repo, number, sink, synced).await?,
+        false => None,
+    };
     for pr in &mut mapped.pull_requests {
         pr.first_commit_at = first_commit;
         pr.rework_commits = rework;
+        pr.ready_at = ready_at;
     }
     synced.pull_requests += mapped.pull_requests.len() as u64;
     events.pull_requests.extend(mapped.pull_requests);
     Ok(())
+}
+
+/// When a merged pull request was first marked ready for review: the earliest
+/// `ready_for_review` of its issue events (none for one never drafted). Only merged pull
+/// requests are asked, as only their pickup is measured; merging updates a pull request, so it
+/// is listed again then.
+async fn ready_for_review(
+    client: &Client,
+    repo: &str,
+    number: i64,
+    sink: &mut impl Sink,
+    synced: &mut Synced,
+) -> Result<Option<Millis>, ForgeError> {
+    let events = fetch_all(
+        client,
+        &client.url(&format!(
+            "/repos/{repo}/issues/{number}/events?per_page=100"
+        )),
+        None,
+        sink,
+        synced,
+    )
+    .await?;
+    Ok(events
+        .iter()
+        .filter(|e| e.get("event").and_then(Value::as_str) == Some("ready_for_review"))
+        .filter_map(|e| crate::webhook::parse_time(e.get("created_at")?.as_str()?))
+        .min())
 }
 
 fn detail_author(wrapped: &Value) -> Option<String> {

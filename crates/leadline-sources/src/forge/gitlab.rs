@@ -203,6 +203,27 @@ fn pushed_after(first_review: Option<i64>, notes: &[Value]) -> Option<i64> {
     Some(pushed)
 }
 
+/// When a draft merge request was first marked ready, from GitLab's system notes: "marked this
+/// merge request as **ready**" (GitLab 14 on), "unmarked as a **Work In Progress**" or
+/// "unmarked as a **Draft**" (older). `None` when it never was.
+fn marked_ready(notes: &[Value]) -> Option<i64> {
+    const READY: [&str; 3] = [
+        "marked this merge request as **ready**",
+        "unmarked as a **work in progress**",
+        "unmarked as a **draft**",
+    ];
+    notes
+        .iter()
+        .filter(|n| n.get("system").and_then(Value::as_bool).unwrap_or(false))
+        .filter(|n| {
+            n.get("body")
+                .and_then(Value::as_str)
+                .is_some_and(|b| READY.iter().any(|r| b.to_lowercase().starts_with(r)))
+        })
+        .filter_map(|n| crate::webhook::parse_time(n.get("created_at")?.as_str()?))
+        .min()
+}
+
 /// Lines added and deleted over a merge request's diffs, counted from their hunks; `None` when
 /// GitLab left a diff out (`too_large` or `collapsed` with no text), since the count would be
 /// short.
@@ -329,6 +350,7 @@ async fn merge_request(
         .map(|r| r.submitted_at)
         .min();
     let rework = pushed_after(first_review, &notes);
+    let ready_at = marked_ready(&notes);
     let merged_at = time(&doc, "merged_at")?;
     events.pull_requests.push(PullRequest {
         forge: FORGE.into(),
@@ -341,6 +363,7 @@ async fn merge_request(
         created_at: doc.get("created_at").time()?,
         first_commit_at,
         rework_commits: rework,
+        ready_at,
         updated_at: doc.get("updated_at").time()?,
         merged_at,
         closed_at: time(&doc, "closed_at")?.or(merged_at),

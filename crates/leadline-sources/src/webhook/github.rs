@@ -5,7 +5,7 @@
 //! | `deployment_status` | a deployment, id = GitHub's deployment id; `error` is `failure`, `inactive` is ignored |
 //! | `deployment` (created) | the deployment, `pending` until a status finishes it |
 //! | `push` to the default branch | pushed commits (metadata; file statistics come from git ingest) |
-//! | `pull_request` | the pull request as last seen |
+//! | `pull_request` | the pull request as last seen; `ready_for_review` also dates when a draft became ready |
 //! | `pull_request_review` (submitted, dismissed) | a review |
 //! | `workflow_run` | a build, one per run attempt |
 //! | `release` (published), when `releases_are_deployments` | a deployment of the released commit |
@@ -226,6 +226,12 @@ fn pull_request(doc: &Doc<'_>) -> Mapped {
         (None, "open") => "open",
         (None, _) => "closed",
     };
+    let updated_at = pr("pull_request.updated_at").time()?;
+    // Marking a draft ready updates the pull request: that moment is its `updated_at`.
+    let ready_at = match doc.get("action").opt_str()? {
+        Some("ready_for_review") => Some(updated_at),
+        _ => None,
+    };
     Ok(Mapping::stored(Events {
         pull_requests: vec![PullRequest {
             forge: FORGE.into(),
@@ -238,7 +244,8 @@ fn pull_request(doc: &Doc<'_>) -> Mapped {
             created_at: pr("pull_request.created_at").time()?,
             first_commit_at: None,
             rework_commits: None,
-            updated_at: pr("pull_request.updated_at").time()?,
+            ready_at,
+            updated_at,
             merged_at,
             closed_at: pr("pull_request.closed_at").opt_time()?,
             base_ref: pr("pull_request.base.ref").str()?.to_owned(),

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `deployment` (Deployment Hook) | a deployment, id = GitLab's deployment id; `failed` is `failure` |
 //! | `pipeline` (Pipeline Hook) | a build, id = `pipeline-<id>` |
-//! | `merge_request` (Merge Request Hook) | the merge request as last seen |
+//! | `merge_request` (Merge Request Hook) | the merge request as last seen; a draft flag changing to false dates when it became ready |
 //! | `push` (Push Hook) to the default branch | pushed commits |
 //! | anything else | nothing (recorded as ignored) |
 
@@ -159,6 +159,17 @@ fn merge_request(doc: &Doc<'_>) -> Mapped {
     }
     let draft = attrs("object_attributes.draft").bool()?
         || attrs("object_attributes.work_in_progress").bool()?;
+    // A hook whose `changes` take the draft flag from true to false marks it ready (older
+    // GitLab versions call the flag `work_in_progress`); that update is the moment.
+    let became_ready = |flag: &'static str, previous: &'static str| -> Result<bool, MappingError> {
+        Ok(doc.get(flag).exists() && doc.get(previous).bool()? && !doc.get(flag).bool()?)
+    };
+    let ready_at = (became_ready("changes.draft.current", "changes.draft.previous")?
+        || became_ready(
+            "changes.work_in_progress.current",
+            "changes.work_in_progress.previous",
+        )?)
+    .then_some(updated_at);
     Ok(Mapping::stored(Events {
         pull_requests: vec![PullRequest {
             forge: FORGE.into(),
@@ -171,6 +182,7 @@ fn merge_request(doc: &Doc<'_>) -> Mapped {
             created_at: attrs("object_attributes.created_at").time()?,
             first_commit_at: None,
             rework_commits: None,
+            ready_at,
             updated_at,
             merged_at,
             closed_at,

@@ -20,7 +20,7 @@ macro_rules! put_pull_requests {
             let mut q = QueryBuilder::new(
                 "INSERT INTO pull_requests (forge, repo, number, title, author, state, draft, created_at, \
                  first_commit_at, rework_commits, updated_at, merged_at, closed_at, base_ref, head_sha, merge_sha, additions, deletions, \
-                 changed_files, commits, labels, review_requests) ",
+                 changed_files, commits, labels, review_requests, ready_at) ",
             );
             q.push_values(chunk, |mut b, p: &PullRequest| {
                 b.push_bind(&p.forge)
@@ -44,7 +44,8 @@ macro_rules! put_pull_requests {
                     .push_bind(p.changed_files)
                     .push_bind(p.commits)
                     .push_bind(serde_json::Value::from(p.labels.clone()).to_string())
-                    .push_bind(serde_json::Value::from(p.review_requests.clone()).to_string());
+                    .push_bind(serde_json::Value::from(p.review_requests.clone()).to_string())
+                    .push_bind(p.ready_at);
             });
             q.push(
                 " ON CONFLICT (forge, repo, number) DO UPDATE SET title = excluded.title, \
@@ -52,6 +53,8 @@ macro_rules! put_pull_requests {
                  created_at = excluded.created_at, updated_at = excluded.updated_at, \
                  first_commit_at = COALESCE(excluded.first_commit_at, pull_requests.first_commit_at), \
                  rework_commits = COALESCE(excluded.rework_commits, pull_requests.rework_commits), \
+                 ready_at = CASE WHEN pull_requests.ready_at IS NULL OR excluded.ready_at < pull_requests.ready_at \
+                 THEN excluded.ready_at ELSE pull_requests.ready_at END, \
                  merged_at = excluded.merged_at, closed_at = excluded.closed_at, base_ref = excluded.base_ref, \
                  head_sha = excluded.head_sha, merge_sha = excluded.merge_sha, additions = excluded.additions, \
                  deletions = excluded.deletions, changed_files = excluded.changed_files, \
@@ -526,7 +529,7 @@ impl SqlStore {
             let rows = sqlx::query(
                 "SELECT forge, repo, number, title, author, state, draft, created_at, first_commit_at, rework_commits, updated_at, merged_at, \
                  closed_at, base_ref, head_sha, merge_sha, additions, deletions, changed_files, commits, labels, \
-                 review_requests FROM pull_requests ORDER BY forge, repo, number",
+                 review_requests, ready_at FROM pull_requests ORDER BY forge, repo, number",
             )
             .fetch_all(pool)
             .await
@@ -546,6 +549,7 @@ impl SqlStore {
                     created_at: col!(row, "created_at"),
                     first_commit_at: col!(row, "first_commit_at"),
                     rework_commits: col!(row, "rework_commits"),
+                    ready_at: col!(row, "ready_at"),
                     updated_at: col!(row, "updated_at"),
                     merged_at: col!(row, "merged_at"),
                     closed_at: col!(row, "closed_at"),
