@@ -155,14 +155,84 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         ),
         ["pipelines", id] => {
             let id: i64 = id.parse().unwrap();
+            // 55 passed after its failed `test` job was retried at 08:20.
+            let finished = if id == 55 {
+                "2024-05-09T08:25:00Z"
+            } else {
+                "2024-05-09T08:06:00Z"
+            };
             (
                 json!({"id": id, "sha": format!("{:040x}", id), "ref": "main",
                     "status": if id == 55 { "success" } else { "failed" },
                     "created_at": "2024-05-09T08:00:00Z", "started_at": "2024-05-09T08:01:00Z",
-                    "finished_at": "2024-05-09T08:06:00Z", "updated_at": "2024-05-09T08:06:00Z",
+                    "finished_at": finished, "updated_at": finished,
                     "name": null}),
                 None,
             )
+        }
+        ["pipelines", id, "jobs"] => {
+            // As GitLab (13.5 on) lists them: newest first, retried jobs only when asked.
+            let job = |id: i64, name: &str, status: &str, times: [&str; 3], retried: bool| {
+                json!({"id": id, "name": name, "stage": "test", "status": status,
+                       "allow_failure": false, "created_at": times[0], "started_at": times[1],
+                       "finished_at": times[2], "retried": retried, "duration": 60.0,
+                       "queued_duration": 1.5})
+            };
+            let jobs = if *id == "55" {
+                vec![
+                    job(
+                        553,
+                        "test",
+                        "success",
+                        [
+                            "2024-05-09T08:20:00Z",
+                            "2024-05-09T08:21:00Z",
+                            "2024-05-09T08:25:00Z",
+                        ],
+                        false,
+                    ),
+                    job(
+                        552,
+                        "test",
+                        "failed",
+                        [
+                            "2024-05-09T08:00:00Z",
+                            "2024-05-09T08:02:00Z",
+                            "2024-05-09T08:04:00Z",
+                        ],
+                        true,
+                    ),
+                    job(
+                        551,
+                        "build",
+                        "success",
+                        [
+                            "2024-05-09T08:00:00Z",
+                            "2024-05-09T08:01:00Z",
+                            "2024-05-09T08:02:00Z",
+                        ],
+                        false,
+                    ),
+                ]
+            } else {
+                vec![job(
+                    541,
+                    "test",
+                    "failed",
+                    [
+                        "2024-05-09T08:00:00Z",
+                        "2024-05-09T08:01:00Z",
+                        "2024-05-09T08:06:00Z",
+                    ],
+                    false,
+                )]
+            };
+            let with_retried = query.contains("include_retried=true");
+            let listed: Vec<Value> = jobs
+                .into_iter()
+                .filter(|j| with_retried || j["retried"] == false)
+                .collect();
+            (json!(listed), None)
         }
         _ => return (StatusCode::NOT_FOUND, "{}").into_response(),
     };
@@ -220,9 +290,26 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
         // author's own note and a system note that is no approval do not count).
         assert_eq!(
             (counts["pull_requests"], counts["reviews"], counts["builds"]),
-            (3, 6, 2),
+            (3, 6, 3),
             "{}",
             store.backend
+        );
+        // Pipeline 55's retried job made it two attempts: a failure, then a success.
+        let mut attempts: Vec<(String, i64, String)> = server::read_store(&store, async |s| {
+            use leadline_core::store::Store;
+            s.builds().await.unwrap()
+        })
+        .into_iter()
+        .map(|(_, b)| (b.id, b.attempt, b.status))
+        .collect();
+        attempts.sort();
+        assert_eq!(
+            attempts,
+            [
+                ("pipeline-54".to_owned(), 1, "failure".to_owned()),
+                ("pipeline-55".to_owned(), 1, "failure".to_owned()),
+                ("pipeline-55/2".to_owned(), 2, "success".to_owned()),
+            ]
         );
         let deployments = String::from_utf8(store.export("deployments", "csv")).unwrap();
         assert!(
@@ -293,6 +380,54 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
                 (2, Some(ms("2024-05-08T09:00:00Z"))),
                 (3, None)
             ]
+        );
+        // The flow of what was served, with a group floor of one so two people show.
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("leadline.toml");
+        std::fs::write(&config, "[privacy]\nmin_group_size = 1\n").unwrap();
+        let flow: Value = serde_json::from_slice(
+            &store.run(
+                &[
+                    "--config",
+                    config.to_str().unwrap(),
+                    "flow",
+                    "--format",
+                    "json",
+                    "--since",
+                    "2024-05-01",
+                    "--until",
+                    "2024-06-01",
+                ]
+                .map(std::ffi::OsStr::new),
+            ),
+        )
+        .unwrap();
+        let all = &flow["groups"][0];
+        assert_eq!(all["group"], "all");
+        let b = &all["builds"];
+        // Attempts 54 (failed), 55/1 (failed), 55/2 (passed): one flaky run of two.
+        assert_eq!(
+            (&b["attempts"], &b["failed"], &b["runs"], &b["flaky"]),
+            (&json!(3), &json!(2), &json!(2), &json!(1))
+        );
+        // Durations 300 s (54), 180 s (55 until its test failed), 240 s (the retry until the
+        // pipeline finished): the 15 min before the retry are no one's build time.
+        assert_eq!(
+            (
+                &b["duration"]["median_seconds"],
+                &b["duration"]["p90_seconds"]
+            ),
+            (&json!(240.0), &json!(300.0))
+        );
+        // Every attempt, the retry included (requested at 08:20), waited 60 s to start.
+        assert_eq!(b["queue"]["count"], 3);
+        assert_eq!(b["queue"]["p90_seconds"], 60.0);
+        // Pickup from readiness (!1 05-07 09:00, !2 05-08 09:00) to the first review by
+        // someone else (05-09 11:00): 50 h and 26 h.
+        let p = &all["pull_requests"]["pickup"];
+        assert_eq!(
+            (&p["median_seconds"], &p["p90_seconds"]),
+            (&json!(93_600.0), &json!(180_000.0))
         );
         let first_run = state.lock().unwrap().log.len();
         sync();

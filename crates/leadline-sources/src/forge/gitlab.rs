@@ -1,6 +1,6 @@
 //! `leadline ingest gitlab GROUP/PROJECT`: merge requests (with their first commit, files and
-//! reviews: approvals and comments by others than the author), pipelines, deployments and
-//! CODEOWNERS, through GitLab's REST API v4 (gitlab.com or self-managed).
+//! reviews: approvals and comments by others than the author), pipelines (an attempt per
+//! retry, see [`attempts`]), deployments and CODEOWNERS, through GitLab's REST API v4 (gitlab.com or self-managed).
 //!
 //! Incremental: both listings are asked `updated_after` the newest update the last complete
 //! run saw, newest first; each page is saved with the cursor that follows it, so a killed sync
@@ -13,6 +13,8 @@ use serde_json::Value;
 use super::github::{Cursor, Listing, Synced, advance};
 use super::{Client, Fetched, ForgeError, Sink};
 use crate::webhook::{Doc, MappingError};
+
+mod attempts;
 
 const FORGE: &str = "gitlab";
 
@@ -93,8 +95,18 @@ pub async fn sync_project(
                 Fetched::Page { body, .. } => body,
                 Fetched::NotModified => listed.clone(),
             };
-            events.builds.push(pipeline(&detail, project)?);
-            synced.builds += 1;
+            let jobs = fetch(
+                client,
+                &client.url(&format!(
+                    "/projects/{id}/pipelines/{pid}/jobs?include_retried=true&per_page=100"
+                )),
+                sink,
+                &mut synced,
+            )
+            .await?;
+            let tried = attempts::attempts(pipeline(&detail, project)?, &jobs)?;
+            synced.builds += tried.len() as u64;
+            events.builds.extend(tried);
             sink.progress("pipelines", synced.builds);
         }
         if !advance(&mut cursor, Listing::Runs, next, &mut url, events, sink).await? {
