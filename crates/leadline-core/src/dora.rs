@@ -312,6 +312,11 @@ impl Attribution {
         slot.checked_sub(1).map(|i| &self.deployments[i as usize])
     }
 
+    /// Whether `sha` is a commit of an ingested repository's history.
+    pub fn knows(&self, sha: &str) -> bool {
+        self.sha_index.contains_key(sha)
+    }
+
     /// The first deployment of any service that carries `sha`.
     pub fn first_deployment_of_any(&self, sha: &str) -> Option<&AttributedDeployment> {
         let node = *self.sha_index.get(sha)?;

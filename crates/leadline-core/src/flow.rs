@@ -403,9 +403,15 @@ fn build_keys(all: &[&Build], window: Window) -> BuildKeys {
             })
         })
         .count();
+    // Times out of order (a start before the creation, a finish before the start) are
+    // inconsistent records, not durations: they are left out rather than counted negative.
+    let ordered = |from: Option<Millis>, to: Option<Millis>| {
+        let (from, to) = (from?, to?);
+        (from <= to).then(|| seconds(from, to))
+    };
     let duration = finished
         .iter()
-        .filter_map(|b| Some(seconds(b.started_at?, b.finished_at?)))
+        .filter_map(|b| ordered(b.started_at, b.finished_at))
         .collect();
     // Queue time needs the time an attempt was requested. A later attempt that carries its
     // run's original creation time (a GitHub re-run) does not say when it was requested: its
@@ -421,7 +427,7 @@ fn build_keys(all: &[&Build], window: Window) -> BuildKeys {
                 .iter()
                 .filter(move |b| first.is_some_and(|(n, at)| b.attempt == n || b.created_at != at))
         })
-        .filter_map(|b| Some(seconds(b.created_at, b.started_at?)))
+        .filter_map(|b| ordered(Some(b.created_at), b.started_at))
         .collect();
     let share = |k: usize, of: usize| (of > 0).then(|| k as f64 / of as f64);
     BuildKeys {

@@ -1,6 +1,7 @@
 //! `leadline flow`: the flow keys of pull requests and CI runs for a window or a trend, for all
 //! repositories together and per repository, never per person.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -98,10 +99,22 @@ pub async fn run(
             paths: None,
         },
     );
-    let deployed_at = |sha: &str| {
-        attribution
-            .first_deployment_of_any(sha)
-            .map(|d| d.deployment.finished_at)
+    // A merge commit no ingested repository holds (a forge synced without `ingest git`) is
+    // still carried by a deployment of exactly that commit: the first successful one.
+    let mut exact: HashMap<&str, Millis> = HashMap::new();
+    for d in gathered
+        .inputs
+        .deployments
+        .iter()
+        .filter(|d| d.status == "success" && d.environment == "production")
+    {
+        let at = exact.entry(d.sha.as_str()).or_insert(d.finished_at);
+        *at = (*at).min(d.finished_at);
+    }
+    let deployed_at = |sha: &str| match attribution.first_deployment_of_any(sha) {
+        Some(d) => Some(d.deployment.finished_at),
+        None if !attribution.knows(sha) => exact.get(sha).copied(),
+        None => None,
     };
     let changes = git_changes(store).await?;
     let plain: Vec<Build> = builds.iter().map(|(_, b)| b.clone()).collect();

@@ -72,7 +72,16 @@ fn forge() -> Forge {
         r["id"] = id.into();
         r["run_attempt"] = attempts.into();
         r["conclusion"] = conclusion.into();
-        r["created_at"] = format!("2024-03-0{}T08:00:00Z", id - 100).into();
+        let day = id - 100;
+        r["created_at"] = format!("2024-03-0{day}T08:00:00Z").into();
+        // Started a minute after its creation, finished five minutes later; run 102's listed
+        // attempt 2 was re-run two days later (a re-run keeps the run's `created_at`).
+        let (started, finished) = match attempts {
+            1 => (format!("0{day}T08:01"), format!("0{day}T08:06")),
+            _ => (format!("0{}T08:00", day + 2), format!("0{}T08:05", day + 2)),
+        };
+        r["run_started_at"] = format!("2024-03-{started}:00Z").into();
+        r["updated_at"] = format!("2024-03-{finished}:00Z").into();
         r
     })
     .collect();
@@ -311,6 +320,10 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
             let mut run = f.runs.iter().find(|r| r["id"] == id).cloned().unwrap();
             run["run_attempt"] = n.parse::<i64>().unwrap().into();
             run["conclusion"] = "failure".into();
+            // An earlier attempt ran when the run was created: 08:01 to 08:04.
+            let day = &run["created_at"].as_str().unwrap()[..10].to_owned();
+            run["run_started_at"] = format!("{day}T08:01:00Z").into();
+            run["updated_at"] = format!("{day}T08:04:00Z").into();
             (run, String::new(), None)
         }
         _ => return (StatusCode::NOT_FOUND, "{\"message\": \"Not Found\"}").into_response(),
@@ -535,49 +548,49 @@ fn flow_of_synced_pull_requests_matches_an_independent_calculation() {
             .collect::<Vec<_>>(),
     );
     let report: Value = serde_json::from_slice(&out).unwrap();
-    // Independently: PR n's first commit is 2024-02-2n 09:00, it merged 2024-03-0(n+4) 10:00.
+    // Every figure, worked out from what the fake serves.
     let ms = |t: &str| t.parse::<jiff::Timestamp>().unwrap().as_second() as f64;
-    let mut cycles: Vec<f64> = (1..=5)
-        .map(|n| {
-            ms(&format!("2024-03-0{}T10:00:00Z", n + 4)) - ms(&format!("2024-02-2{n}T09:00:00Z"))
-        })
-        .collect();
-    cycles.sort_by(f64::total_cmp);
+    let d = |count: usize, median: Option<f64>, p90: Option<f64>| json!({"count": count, "median_seconds": median, "p90_seconds": p90});
+    // PR n: first commit 02-2n 09:00, opened 03-0n 10:00, reviewed 03-0(n+2) 10:00, merged
+    // 03-0(n+4) 10:00 (February 2024 has 29 days).
+    let cycle = ms("2024-03-05T10:00:00Z") - ms("2024-02-21T09:00:00Z");
+    let coding = ms("2024-03-01T10:00:00Z") - ms("2024-02-21T09:00:00Z");
+    // Pickup: #1 and #5 wait from their opening (2 days); the drafts #2-#4 from when they were
+    // first marked ready (03-0(n+1) 16:00) to the review (03-0(n+2) 10:00): 18 h. Sorted
+    // 18 h ×3, 48 h ×2: median (rank 3) 18 h, p90 (rank 5) 48 h.
+    let expected = json!({
+        "builds": {
+            // Runs 101 (passed), 102 (attempt 1 failed, the re-run passed: flaky), 103 (failed).
+            "attempts": 4, "failed": 2, "failure_rate": 0.5,
+            "runs": 3, "flaky": 1, "flaky_rate": 1.0 / 3.0,
+            // 300 s each, 180 s for 102's first attempt: median (rank 2) and p90 300 s.
+            "duration": d(4, Some(300.0), Some(300.0)),
+            // First attempts only: a re-run keeps its run's `created_at`.
+            "queue": d(3, Some(60.0), Some(60.0)),
+        },
+        "pull_requests": {
+            "merged": 5, "bot_pull_requests": 0,
+            "cycle_time": d(5, Some(cycle), Some(cycle)),
+            "coding": d(5, Some(coding), Some(coding)),
+            "pickup": d(5, Some(18.0 * 3600.0), Some(48.0 * 3600.0)),
+            "review": d(5, Some(172_800.0), Some(172_800.0)),
+            // The fixture's merge commit is not the deployed one.
+            "deploy": d(0, None, None),
+            "time_to_merge": d(5, Some(345_600.0), Some(345_600.0)),
+            // The fixture's size: 1 line added, 1 deleted, 1 file.
+            "size_lines_median": 2.0, "size_files_median": 1.0, "large_share": 0.0,
+            // One review each, by the same someone else, with two line comments (a third
+            // comment belongs to no review); one of three commits after it.
+            "merged_without_review": 0.0, "reviews_per_pull_request": 1.0,
+            "comments_per_review": 2.0, "reviewers": 1, "review_load_top_fifth": 1.0,
+            "rework_share": 1.0, "rework_commits_per_pull_request": 1.0,
+        },
+    });
     let groups = report["groups"].as_array().unwrap();
     let all = &groups[0];
     assert_eq!(all["group"], "all");
-    assert_eq!(all["pull_requests"]["merged"], 5);
-    assert_eq!(
-        all["pull_requests"]["cycle_time"]["median_seconds"],
-        cycles[2]
-    );
-    assert_eq!(all["pull_requests"]["cycle_time"]["p90_seconds"], cycles[4]);
-    // Every PR was reviewed once, by someone else.
-    assert_eq!(all["pull_requests"]["merged_without_review"], 0.0);
-    // PR n is reviewed on 2024-03-0(n+2) 10:00; one of its three commits comes after.
-    assert_eq!(all["pull_requests"]["rework_share"], 1.0);
-    assert_eq!(all["pull_requests"]["rework_commits_per_pull_request"], 1.0);
-    // Pickup: #1 and #5 wait from their opening (2 days); the drafts #2-#4 from when they were
-    // first marked ready (03-0(n+1) 16:00) to the review (03-0(n+2) 10:00): 18 h.
-    let mut pickups: Vec<f64> = (1..=5)
-        .map(|n| {
-            let start = match n {
-                2..=4 => format!("2024-03-0{}T16:00:00Z", n + 1),
-                _ => format!("2024-03-0{n}T10:00:00Z"),
-            };
-            ms(&format!("2024-03-0{}T10:00:00Z", n + 2)) - ms(&start)
-        })
-        .collect();
-    pickups.sort_by(f64::total_cmp);
-    assert_eq!(all["pull_requests"]["pickup"]["median_seconds"], pickups[2]);
-    assert_eq!(all["pull_requests"]["pickup"]["p90_seconds"], pickups[4]);
-    assert_eq!(pickups[2], 18.0 * 3600.0);
-    // Each review left two line comments (a third comment belongs to no review).
-    assert_eq!(all["pull_requests"]["comments_per_review"], 2.0);
-    assert_eq!(all["builds"]["attempts"], 4);
-    assert_eq!(all["builds"]["runs"], 3);
-    // Run 102's first attempt failed, its second (same commit) succeeded: flaky.
-    assert_eq!(all["builds"]["flaky"], 1);
+    assert_eq!(all["builds"], expected["builds"]);
+    assert_eq!(all["pull_requests"], expected["pull_requests"]);
     // No output names a person.
     for format in ["json", "table", "csv"] {
         let mut args = vec!["flow", "--explain", "--format", format];

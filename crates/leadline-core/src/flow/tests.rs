@@ -530,3 +530,21 @@ fn worked_example_pickup_of_a_draft_starts_when_it_is_ready() {
     assert_eq!(p.time_to_merge, durations(3, 25_200.0, 25_200.0));
     assert_eq!(p.review, durations(3, 14_400.0, 18_000.0));
 }
+
+#[test]
+fn times_out_of_order_are_no_durations() {
+    // Started 10 minutes before it was created, and finished before it started: records with
+    // skewed clocks, left out of queue and duration rather than counted negative.
+    let skewed = build("1", 1, "success", 60 * M, -10 * M, Some(-5 * M));
+    let fine = build("2", 1, "success", 60 * M, M, Some(5 * M));
+    let builds = [skewed, fine];
+    let builds: Vec<&Build> = builds.iter().collect();
+    let window = Window {
+        since: 0,
+        until: 100 * H,
+    };
+    let k = keys(&[], &[], &builds, &deployed, window, &Options::default());
+    assert_eq!(k.builds.attempts, 2);
+    assert_eq!(k.builds.queue, durations(1, 60.0, 60.0));
+    assert_eq!(k.builds.duration, durations(1, 300.0, 300.0));
+}
