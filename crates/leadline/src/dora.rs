@@ -598,14 +598,6 @@ impl Gathered {
     }
 }
 
-pub async fn compute<'a>(
-    store: &Arc<dyn Store>,
-    args: &'a DoraArgs,
-    config: &DoraConfig,
-) -> Result<Computed<'a>> {
-    compute_from(&load(store, config).await?, args, config)
-}
-
 /// The reports for `args` from gathered inputs.
 pub fn compute_from<'a>(
     gathered: &Gathered,

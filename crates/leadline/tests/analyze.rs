@@ -160,3 +160,33 @@ fn table_summary_names_no_one() {
         );
     }
 }
+
+/// A repository whose release tags are prefixed with a name other than its directory's (jq's
+/// `jq-1.7` in a clone named otherwise) is summarised as the service its tags name.
+#[test]
+fn prefixed_release_tags_name_the_service_analyze_shows() {
+    let repo = history();
+    let tags = repo.git(&["rev-list", "--reverse", "HEAD"]);
+    let shas: Vec<&str> = tags.lines().collect();
+    repo.git(&["tag", "tool-1.0", shas[1]]);
+    repo.git(&["tag", "tool-1.1", shas[3]]);
+    let store = TestStore::sqlite();
+    let table =
+        String::from_utf8(store.run(&[OsStr::new("analyze"), repo.path().as_os_str()])).unwrap();
+    assert!(
+        table.contains("DORA keys (tool as a service, production)"),
+        "{table}"
+    );
+    let out = store.run(&[
+        OsStr::new("analyze"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        repo.path().as_os_str(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let dora = &v[0]["dora"];
+    assert_eq!(dora["service"], "tool");
+    // tool-1.0 (c2) is the baseline; tool-1.1 (c4) carries c3 and c4.
+    assert_eq!(dora["deployment_frequency"]["deployments"], 2);
+    assert_eq!(dora["lead_time"]["changes"], 2);
+}
