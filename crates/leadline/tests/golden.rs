@@ -1,0 +1,319 @@
+//! Golden outputs: every command's table, JSON and CSV on one fixed fixture (a synthetic
+//! history, imported deployments and incidents, synced pull requests, reviews and builds, a debt
+//! register and teams), compared byte for byte with `tests/golden/`. They pin what users and
+//! scripts read while the code behind them moves (issue 14: the metrics layer); a change of
+//! output must be deliberate: `LEADLINE_BLESS=1 cargo test --test golden` rewrites the files,
+//! and the diff is reviewed like code.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+#[path = "common/synth.rs"]
+mod synth;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use common::TestStore;
+use leadline_core::events::{Build, CodeOwnersFile, Events, PullRequest, PullRequestFiles, Review};
+
+const HOUR_MS: i64 = 3_600_000;
+
+struct Fixture {
+    root: tempfile::TempDir,
+    repo: PathBuf,
+    config: PathBuf,
+    store: TestStore,
+}
+
+/// `git log --first-parent --reverse` of HEAD as (sha, committer time in ms).
+fn first_parent(repo: &Path) -> Vec<(String, i64)> {
+    let out = std::process::Command::new("git")
+        .current_dir(repo)
+        .args(["log", "--first-parent", "--reverse", "--format=%H %ct"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (sha, at) = l.split_once(' ').unwrap();
+            (sha.to_owned(), at.parse::<i64>().unwrap() * 1000)
+        })
+        .collect()
+}
+
+fn iso(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).unwrap().to_string()
+}
+
+/// Deployments of every 12th main-line commit an hour after it (every fifth failed), incidents
+/// caused by three of them, and forge data for twelve pull requests merged as main-line commits.
+fn fixture(store: TestStore) -> Fixture {
+    let root = tempfile::tempdir().unwrap();
+    let repo = root.path().join("app");
+    synth::build(
+        &repo,
+        synth::Shape {
+            commits: 400,
+            files: 40,
+            seed: 5,
+        },
+    );
+    let main = first_parent(&repo);
+    let mut deployments = String::from("id,service,environment,sha,finished_at,status\n");
+    let deployed: Vec<(usize, &(String, i64))> = main.iter().enumerate().step_by(12).collect();
+    for (n, (i, (sha, at))) in deployed.iter().enumerate() {
+        let status = if n % 5 == 4 { "failure" } else { "success" };
+        deployments.push_str(&format!(
+            "d{i},app,production,{sha},{},{status}\n",
+            iso(at + HOUR_MS)
+        ));
+    }
+    let mut incidents =
+        String::from("id,service,opened_at,resolved_at,severity,title,cause_sha,fix_sha\n");
+    for (k, n) in [3usize, 9, 15].into_iter().enumerate() {
+        let (_, (sha, at)) = deployed[n];
+        let (_, (fix, _)) = deployed[n + 1];
+        incidents.push_str(&format!(
+            "inc{k},app,{},{},sev{},outage {k},{sha},{fix}\n",
+            iso(at + 2 * HOUR_MS),
+            iso(at + (5 + 7 * k as i64) * HOUR_MS),
+            k + 1
+        ));
+    }
+    std::fs::write(root.path().join("deployments.csv"), deployments).unwrap();
+    std::fs::write(root.path().join("incidents.csv"), incidents).unwrap();
+    std::fs::write(
+        root.path().join("debt.toml"),
+        "[[item]]\nid = \"DEBT-1\"\ntitle = \"Split module m1\"\narea = [\"src/m1/\"]\n\
+         category = \"tactical\"\nkind = \"maintainability\"\nowner = \"core\"\n\
+         cost_hours = 40\ninterest_hours_per_month = 6\ncreated = 2017-01-10\n\n\
+         [[item]]\nid = \"DEBT-2\"\ntitle = \"Patch the TLS library\"\narea = [\"src/m2/\"]\n\
+         category = \"accidental\"\nkind = \"security\"\nowner = \"web\"\ncost_hours = 8\n\
+         interest_hours_per_month = 2\ncreated = 2017-02-01\n",
+    )
+    .unwrap();
+    let config = root.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[debt]\nfile = {:?}\ncapacity_target = 0.2\n\n[privacy]\nmin_group_size = 2\n\n\
+             [[teams]]\nname = \"core\"\nmembers = [\"ann-gh\", \"bob-gh\"]\n\n\
+             [[teams]]\nname = \"web\"\nmembers = [\"cat-gh\", \"dan-gh\"]\n",
+            root.path().join("debt.toml").display().to_string()
+        ),
+    )
+    .unwrap();
+    store.ingest(&repo);
+    for what in ["deployments", "incidents"] {
+        let file = root.path().join(format!("{what}.csv"));
+        store.run(&[OsStr::new("import"), OsStr::new(what), file.as_os_str()]);
+    }
+    let events = forge_events(&main);
+    server::read_store(&store, async |s| {
+        use leadline_core::store::Store;
+        s.store_events("github", &events, None).await.unwrap();
+    });
+    Fixture {
+        root,
+        repo,
+        config,
+        store,
+    }
+}
+
+fn forge_events(main: &[(String, i64)]) -> Events {
+    let authors = ["ann-gh", "bob-gh", "cat-gh", "dan-gh"];
+    let titles = [
+        "feat: search",
+        "fix: crash on empty input",
+        "refactor: split the parser",
+        "chore(deps): bump serde",
+    ];
+    let mut events = Events::default();
+    for n in 0..12usize {
+        let (merge_sha, merged_at) = &main[main.len() - 200 + n * 15];
+        let created_at = merged_at - (20 + 7 * n as i64) * HOUR_MS;
+        events.pull_requests.push(PullRequest {
+            forge: "github".into(),
+            repo: "octo/app".into(),
+            number: n as i64 + 1,
+            title: titles[n % 4].into(),
+            author: authors[n % 4].into(),
+            state: "merged".into(),
+            draft: false,
+            created_at,
+            first_commit_at: Some(created_at - (3 + n as i64) * HOUR_MS),
+            rework_commits: Some((n % 3) as i64),
+            ready_at: (n % 4 == 1).then_some(created_at + 4 * HOUR_MS),
+            updated_at: *merged_at,
+            merged_at: Some(*merged_at),
+            closed_at: Some(*merged_at),
+            base_ref: "main".into(),
+            head_sha: format!("{:040x}", n + 1),
+            merge_sha: Some(merge_sha.clone()),
+            additions: Some(10 + 45 * n as i64),
+            deletions: Some(3 * n as i64),
+            changed_files: Some(1 + n as i64 % 5),
+            commits: Some(1 + n as i64 % 4),
+            labels: if n % 4 == 3 {
+                vec!["dependencies".into()]
+            } else {
+                vec![]
+            },
+            review_requests: vec![],
+        });
+        for (k, reviewer) in [authors[(n + 1) % 4], authors[(n + 2) % 4]]
+            .into_iter()
+            .enumerate()
+            .take(1 + n % 2)
+        {
+            events.reviews.push(Review {
+                forge: "github".into(),
+                repo: "octo/app".into(),
+                number: n as i64 + 1,
+                id: format!("r{n}-{k}"),
+                reviewer: reviewer.into(),
+                state: if k == 0 { "commented" } else { "approved" }.into(),
+                submitted_at: created_at + (6 + 2 * n as i64 + k as i64) * HOUR_MS,
+                comments: Some((n % 3 + k) as i64),
+            });
+        }
+        events.pull_request_files.push(PullRequestFiles {
+            forge: "github".into(),
+            repo: "octo/app".into(),
+            number: n as i64 + 1,
+            paths: vec![format!("src/f{}.rs", n % 6)],
+        });
+        for attempt in 1..=(1 + i64::from(n % 4 == 2)) {
+            let failed = attempt == 1 && n % 4 == 2 || n % 5 == 4;
+            events.builds.push(Build {
+                id: format!("{}/{attempt}", 900 + n),
+                repo: "octo/app".into(),
+                pipeline: "CI".into(),
+                sha: format!("{:040x}", n + 1),
+                branch: Some("main".into()),
+                attempt,
+                status: if failed { "failure" } else { "success" }.into(),
+                created_at: created_at + HOUR_MS,
+                started_at: Some(created_at + HOUR_MS + (1 + n as i64) * 60_000),
+                finished_at: Some(created_at + HOUR_MS + (8 + 3 * n as i64) * 60_000),
+                updated_at: created_at + 2 * HOUR_MS,
+            });
+        }
+    }
+    events.code_owners.push(CodeOwnersFile {
+        forge: "github".into(),
+        repo: "octo/app".into(),
+        rules: vec![("*".into(), vec!["@octo/core".into()])],
+    });
+    events
+}
+
+/// Each command's arguments and the name of its golden file.
+fn commands(f: &Fixture) -> Vec<(String, Vec<String>)> {
+    let repo = f.repo.display().to_string();
+    let mut out = Vec::new();
+    let mut add = |name: &str, args: &[&str]| {
+        out.push((
+            name.to_owned(),
+            args.iter().map(|a| (*a).to_owned()).collect(),
+        ));
+    };
+    add("analyze.txt", &["analyze", &repo]);
+    add("analyze.json", &["analyze", &repo, "--format", "json"]);
+    add("dora.txt", &["dora"]);
+    add("dora.json", &["dora", "--format", "json"]);
+    add("dora.csv", &["dora", "--format", "csv"]);
+    add(
+        "dora-by-month.json",
+        &["dora", "--by", "month", "--format", "json"],
+    );
+    add("dora-by-week.txt", &["dora", "--by", "week"]);
+    add(
+        "dora-explain.json",
+        &["dora", "--explain", "--format", "json"],
+    );
+    add("dora-explain.txt", &["dora", "--explain"]);
+    add("flow.txt", &["flow"]);
+    add("flow.json", &["flow", "--format", "json"]);
+    add("flow-explain.txt", &["flow", "--explain"]);
+    add(
+        "flow-by-repository.json",
+        &["flow", "--group", "repository", "--format", "json"],
+    );
+    add("health.txt", &["health"]);
+    add("health.json", &["health", "--format", "json"]);
+    add("health-explain.txt", &["health", "--explain", "--top", "3"]);
+    add("debt-list.txt", &["debt", "list", "--today", "2017-06-01"]);
+    add(
+        "debt-list.json",
+        &["debt", "list", "--today", "2017-06-01", "--format", "json"],
+    );
+    add("debt-capacity.txt", &["debt", "capacity"]);
+    add(
+        "debt-capacity.json",
+        &["debt", "capacity", "--format", "json"],
+    );
+    add(
+        "debt-capacity-commits.json",
+        &[
+            "debt", "capacity", "--source", "commits", "--format", "json",
+        ],
+    );
+    add("export-deployments.csv", &["export", "deployments"]);
+    add(
+        "export-incidents.json",
+        &["export", "incidents", "--format", "json"],
+    );
+    add("export-tags.csv", &["export", "tags"]);
+    out
+}
+
+/// The fixture's temporary directory, which differs per run, written as `<root>`.
+fn normalised(output: &[u8], root: &Path) -> String {
+    String::from_utf8(output.to_vec())
+        .unwrap()
+        .replace(&root.display().to_string(), "<root>")
+}
+
+/// On both stores: the backends print the same bytes too.
+#[test]
+fn every_command_prints_what_it_printed_before() {
+    for store in TestStore::both() {
+        compare(fixture(store));
+    }
+}
+
+fn compare(f: Fixture) {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let bless = std::env::var_os("LEADLINE_BLESS").is_some();
+    let mut differ = Vec::new();
+    for (name, args) in commands(&f) {
+        let mut all: Vec<&OsStr> = vec![OsStr::new("--config"), f.config.as_os_str()];
+        all.extend(args.iter().map(OsStr::new));
+        let got = normalised(&f.store.run(&all), f.root.path());
+        let path = golden.join(&name);
+        if bless {
+            std::fs::create_dir_all(&golden).unwrap();
+            std::fs::write(&path, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (LEADLINE_BLESS=1 writes it)", path.display()));
+        if got != want {
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(g, w)| g != w)
+                .map_or(got.lines().count().min(want.lines().count()), |i| i)
+                + 1;
+            differ.push(format!(
+                "{name} on {} (first difference on line {line}):\n{got}",
+                f.store.backend
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "outputs changed:\n{}", differ.join("\n"));
+}
