@@ -14,15 +14,44 @@ use leadline_core::model::Millis;
 use leadline_core::store::Store;
 use serde::Serialize;
 
-use crate::cli::{DoraFormat, FlowArgs, GroupBy};
+use crate::cli::{By, DoraFormat, FlowArgs, GroupBy};
 use crate::config::DoraConfig;
 use crate::dora::{buckets, parse_instant, utc};
 
 const DAY_MS: i64 = 86_400_000;
 const ALL: &str = "all";
 
+/// What a flow report is asked for, however it was asked (command line or API).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Query {
+    /// Only this repository (OWNER/REPO).
+    pub repo: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// A series, one report per calendar week or month.
+    pub by: Option<By>,
+    /// With the pull requests behind each group's numbers.
+    pub explain: bool,
+    /// Team or repository groups [default: team when teams are configured].
+    pub group: Option<GroupBy>,
+}
+
+impl From<&FlowArgs> for Query {
+    fn from(a: &FlowArgs) -> Query {
+        Query {
+            repo: a.repo.clone(),
+            since: a.since.clone(),
+            until: a.until.clone(),
+            by: a.by,
+            explain: a.explain,
+            group: a.group,
+        }
+    }
+}
+
+/// One window's flow, as `leadline flow --format json` and `GET /api/v1/flow` give it.
 #[derive(Serialize)]
-struct Report {
+pub(crate) struct Report {
     since: String,
     until: String,
     groups: Vec<Group>,
@@ -74,18 +103,18 @@ struct Explained {
     lines: Option<i64>,
 }
 
-pub async fn run(
+/// The flow reports `q` asks for: one, or one per period with `by`.
+pub(crate) async fn compute(
     store: &Arc<dyn Store>,
-    args: &FlowArgs,
+    q: &Query,
     options: &Options,
     teams: &[Team],
     dora: &DoraConfig,
-    out: &mut dyn Write,
-) -> Result<()> {
+) -> Result<Vec<Report>> {
     let mut prs = store.pull_requests().await?;
     let reviews = store.reviews().await?;
     let mut builds: Vec<(String, Build)> = store.builds().await?;
-    if let Some(repo) = &args.repo {
+    if let Some(repo) = &q.repo {
         prs.retain(|p| &p.repo == repo);
         builds.retain(|(_, b)| &b.repo == repo);
     }
@@ -119,11 +148,11 @@ pub async fn run(
     let changes = git_changes(store).await?;
     let plain: Vec<Build> = builds.iter().map(|(_, b)| b.clone()).collect();
     let times: Vec<(String, Millis)> = changes.iter().map(|(_, a, t, _)| (a.clone(), *t)).collect();
-    let window = window(args, &prs, &plain, &times)?;
+    let window = window(q, &prs, &plain, &times)?;
     let files = store.pull_request_files().await?;
     let code_owners = store.code_owners().await?;
     let ownership = Ownership::new(teams, &files, &code_owners);
-    let by_team = match args.group {
+    let by_team = match q.group {
         Some(GroupBy::Team) if !ownership.has_teams() => {
             anyhow::bail!("--group team: no [[teams]] in leadline.toml and no CODEOWNERS synced")
         }
@@ -138,9 +167,9 @@ pub async fn run(
         deployed_at: &deployed_at,
         options,
         ownership: by_team.then_some(&ownership),
-        explain: args.explain,
+        explain: q.explain,
     };
-    let windows = match args.by {
+    let windows = match q.by {
         Some(by) => buckets(window, by, crate::dora::MAX_PERIODS)?,
         None => vec![window],
     };
@@ -188,6 +217,18 @@ pub async fn run(
             r
         })
         .collect();
+    Ok(reports)
+}
+
+pub async fn run(
+    store: &Arc<dyn Store>,
+    args: &FlowArgs,
+    options: &Options,
+    teams: &[Team],
+    dora: &DoraConfig,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let reports = compute(store, &Query::from(args), options, teams, dora).await?;
     match args.format {
         DoraFormat::Json => {
             if args.by.is_some() {
@@ -210,7 +251,7 @@ pub async fn run(
 /// The window asked for, defaulting to the 90 days before the UTC midnight after the newest
 /// merge, build or commit.
 fn window(
-    args: &FlowArgs,
+    args: &Query,
     prs: &[PullRequest],
     builds: &[Build],
     changes: &[(String, Millis)],

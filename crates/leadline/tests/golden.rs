@@ -317,3 +317,48 @@ fn compare(f: Fixture) {
     }
     assert!(differ.is_empty(), "outputs changed:\n{}", differ.join("\n"));
 }
+
+/// The API answers what the command line prints, on both stores: `/api/v1/flow`, `/dora` and
+/// `/health` against `leadline flow|dora|health --format json` with the same options.
+#[test]
+fn the_api_equals_the_command_line() {
+    for store in TestStore::both() {
+        let f = fixture(store);
+        let server = server::Server::start(&f.store, Some(&f.config));
+        let pairs: &[(&str, &[&str])] = &[
+            ("/api/v1/flow", &["flow"]),
+            ("/api/v1/flow?by=week", &["flow", "--by", "week"]),
+            (
+                "/api/v1/flow?group=repository&explain=true",
+                &["flow", "--group", "repository", "--explain"],
+            ),
+            (
+                "/api/v1/flow?repo=octo/app&since=2017-07-01&until=2017-07-20&by=month",
+                &[
+                    "flow",
+                    "--repo",
+                    "octo/app",
+                    "--since",
+                    "2017-07-01",
+                    "--until",
+                    "2017-07-20",
+                    "--by",
+                    "month",
+                ],
+            ),
+            ("/api/v1/dora?by=month", &["dora", "--by", "month"]),
+            ("/api/v1/dora?explain=true", &["dora", "--explain"]),
+            ("/api/v1/health?top=10", &["health", "--top", "10"]),
+        ];
+        for (url, args) in pairs {
+            let served: serde_json::Value = server.get(url).send().unwrap().json().unwrap();
+            let mut all: Vec<&OsStr> = vec![OsStr::new("--config"), f.config.as_os_str()];
+            all.extend(args.iter().map(OsStr::new));
+            all.extend(["--format", "json"].map(OsStr::new));
+            let printed: serde_json::Value = serde_json::from_slice(&f.store.run(&all)).unwrap();
+            assert!(served == printed, "{url} differs on {}", f.store.backend);
+        }
+        let refused = server.get("/api/v1/flow?group=person").send().unwrap();
+        assert_eq!(refused.status(), 400);
+    }
+}

@@ -1,4 +1,4 @@
-//! `/api/v1/*`: the DORA keys (the same JSON as `leadline dora --format json`), services,
+//! `/api/v1/*`: the DORA keys and flow (the same JSON as `leadline dora|flow --format json`), services,
 //! deployments and incidents (read in pages, written as the CSV imports are), repositories.
 
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{AppError, Problem};
 use super::{AppState, auth};
-use crate::cli::{By, DoraArgs, DoraFormat};
+use crate::cli::{By, DoraArgs, DoraFormat, GroupBy};
 use crate::export::{TextRow, deployment_out, incident_out};
 
 const DEFAULT_PAGE: usize = 100;
@@ -57,16 +57,7 @@ pub async fn dora(
     Query(q): Query<DoraQuery>,
 ) -> Result<Response, AppError> {
     auth::require(&state, &headers, Scope::Read).await?;
-    let by = match q.by.as_deref() {
-        None | Some("") => None,
-        Some("week") => Some(By::Week),
-        Some("month") => Some(By::Month),
-        Some(other) => {
-            return Err(AppError::bad_request(format!(
-                "by {other:?}: expected week or month"
-            )));
-        }
-    };
+    let by = parse_by(q.by.as_deref())?;
     let args = DoraArgs {
         service: q.service.filter(|s| !s.is_empty()),
         env: q.env.unwrap_or_else(|| "production".to_owned()),
@@ -83,6 +74,75 @@ pub async fn dora(
     Ok(match by {
         Some(_) => Json(&computed.reports).into_response(),
         None => Json(&computed.reports[0]).into_response(),
+    })
+}
+
+/// `by=week|month`, or none.
+fn parse_by(by: Option<&str>) -> Result<Option<By>, AppError> {
+    match by {
+        None | Some("") => Ok(None),
+        Some("week") => Ok(Some(By::Week)),
+        Some("month") => Ok(Some(By::Month)),
+        Some(other) => Err(AppError::bad_request(format!(
+            "by {other:?}: expected week or month"
+        ))),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FlowQuery {
+    /// Only this repository (OWNER/REPO).
+    repo: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before `until`].
+    since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest merge or build].
+    until: Option<String>,
+    /// `week` or `month`: a series of results, one per period.
+    by: Option<String>,
+    /// `team` or `repository` [default: team when teams are configured].
+    group: Option<String>,
+    /// Include the pull requests behind each group's numbers (without their authors).
+    #[serde(default)]
+    explain: bool,
+}
+
+/// Pull request flow, review and build health per group, as `leadline flow --format json`
+/// gives it: one report, or (with `by`) an array of them.
+#[utoipa::path(get, path = "/api/v1/flow", tag = "metrics", params(FlowQuery),
+    responses((status = 200, description = "Flow report (object, or array with `by`)", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn flow(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<FlowQuery>,
+) -> Result<Response, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let group = match q.group.as_deref() {
+        None | Some("") => None,
+        Some("team") => Some(GroupBy::Team),
+        Some("repository") => Some(GroupBy::Repository),
+        Some(other) => {
+            return Err(AppError::bad_request(format!(
+                "group {other:?}: expected team or repository"
+            )));
+        }
+    };
+    let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let query = crate::flow::Query {
+        repo: nonempty(q.repo),
+        since: nonempty(q.since),
+        until: nonempty(q.until),
+        by: parse_by(q.by.as_deref())?,
+        explain: q.explain,
+        group,
+    };
+    let reports =
+        crate::flow::compute(&state.store, &query, &state.flow, &state.teams, &state.dora).await?;
+    Ok(match query.by {
+        Some(_) => Json(&reports).into_response(),
+        None => Json(&reports[0]).into_response(),
     })
 }
 

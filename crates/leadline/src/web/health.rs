@@ -51,6 +51,7 @@ pub async fn health(
     };
     let mut query =
         crate::health::Query::defaults(q.top.unwrap_or(DEFAULT_TOP).min(100), &state.debt);
+    query.teams = state.teams.clone();
     query.since = instant("since", q.since)?;
     query.until = instant("until", q.until)?;
     let repo = q.repo.as_deref().filter(|r| !r.is_empty());

@@ -116,6 +116,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi::document))
         .route("/api/v1/dora", get(api::dora))
+        .route("/api/v1/flow", get(api::flow))
         .route("/api/v1/services", get(api::services))
         .route(
             "/api/v1/deployments",

@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "leadline", description = "DORA keys, events and webhooks of a leadline server"),
     paths(
         super::api::dora,
+        super::api::flow,
         super::api::services,
         super::api::list_deployments,
         super::api::post_deployments,
