@@ -186,8 +186,8 @@ impl Rules {
     }
 }
 
-/// Merged changes per class in one month, with the debt share.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Merged changes per class in one period (a month, or a whole window), with the debt share.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Allocation {
     /// The bucket's start, `YYYY-MM` for months (set by the caller).
     pub period: String,

@@ -41,6 +41,8 @@ pub(crate) struct Report {
 pub(crate) struct GroupAllocation {
     pub group: String,
     pub months: Vec<Allocation>,
+    /// The months together (`period` is `window`): what `capacity.window.*` metrics read.
+    pub window: Allocation,
 }
 
 /// What a report is computed from: merged changes with their files.
@@ -113,6 +115,14 @@ pub(crate) async fn report(
             )
         })
         .collect();
+    // The span the months cover, whole: from the first month's start.
+    let span = vec![(
+        "window".to_owned(),
+        Window {
+            since: months.first().map_or(window.since, |m| m.1.since),
+            until: window.until,
+        },
+    )];
     let groups = groups
         .into_iter()
         .map(|(group, changes)| {
@@ -130,9 +140,11 @@ pub(crate) async fn report(
                     Some((p.merged_at?, class))
                 })
                 .collect();
+            let whole = capacity::allocate(&classified, &span, config.capacity_target);
             GroupAllocation {
                 group,
                 months: capacity::allocate(&classified, &months, config.capacity_target),
+                window: whole.into_iter().next().unwrap_or_default(),
             }
         })
         .collect();

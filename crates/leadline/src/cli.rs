@@ -57,6 +57,11 @@ pub enum Command {
     /// The technical debt register (debt.toml): list, add, close, and check against policies
     #[command(subcommand)]
     Debt(DebtCommand),
+    /// The catalog of named metrics (every scalar of every family)
+    #[command(subcommand)]
+    Metrics(MetricsCommand),
+    /// One metric by name (see `metrics list`), or its series by week or month
+    Metric(MetricArgs),
     /// Serve the JSON API, webhooks, the dashboard and /metrics
     Serve(ServeArgs),
     /// Create, list and revoke API tokens
@@ -68,6 +73,56 @@ pub enum Command {
     Forget(ForgetArgs),
     /// Write a consistent copy of the SQLite store to FILE, safe while others use it
     Backup(BackupArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MetricsCommand {
+    /// Every metric: name, unit, which way is better, definition
+    List(MetricsListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsListArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = MetricsFormat::Table)]
+    pub format: MetricsFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricArgs {
+    /// The metric's name, e.g. dora.lead_time.median_seconds
+    pub name: String,
+    /// Only this service (dora)
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Only this repository (flow, capacity: OWNER/REPO; health: the ingested name)
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// This team's group (flow, capacity) [default: all]
+    #[arg(long)]
+    pub team: Option<String>,
+    /// The environment whose deployments count (dora) [default: production]
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: the family's]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive [default: the family's]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// A series: one value per calendar week or month (dora, flow)
+    #[arg(long, value_enum)]
+    pub by: Option<By>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = MetricsFormat::Table)]
+    pub format: MetricsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricsFormat {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Args)]

@@ -49,10 +49,30 @@ pub(crate) struct Report {
     pub coupling: Vec<Coupled>,
     /// Knowledge and age per area.
     pub areas: Vec<AreaKnowledge>,
+    /// How many of those areas are at knowledge risk, and their share.
+    pub knowledge_risk: KnowledgeRisk,
     /// Per hotspot, the open debt items covering it (`[]`: a candidate for the register);
     /// absent without a register.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debt_items: Option<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct KnowledgeRisk {
+    /// Areas at HEAD every author of whose changes in the window has left.
+    pub areas: usize,
+    /// areas / all areas listed; `null` with none.
+    pub share: Option<f64>,
+}
+
+impl KnowledgeRisk {
+    fn of(areas: &[AreaKnowledge]) -> KnowledgeRisk {
+        let at_risk = areas.iter().filter(|a| a.knowledge_risk).count();
+        KnowledgeRisk {
+            areas: at_risk,
+            share: (!areas.is_empty()).then(|| at_risk as f64 / areas.len() as f64),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -315,6 +335,7 @@ pub(crate) async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query)
         left_out_by,
         trends,
         coupling,
+        knowledge_risk: KnowledgeRisk::of(&areas),
         areas,
         debt_items: None,
     })

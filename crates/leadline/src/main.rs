@@ -18,6 +18,7 @@ mod health;
 mod history;
 mod import;
 mod ingest;
+mod metric;
 mod time;
 mod web;
 
@@ -30,7 +31,9 @@ use clap::Parser;
 use leadline_core::store::Store;
 use leadline_store::{Location, SqlStore};
 
-use crate::cli::{Cli, Command, DebtCommand, IngestCommand, TokenCommand, TokenScope};
+use crate::cli::{
+    Cli, Command, DebtCommand, IngestCommand, MetricsCommand, TokenCommand, TokenScope,
+};
 use crate::config::{Settings, Verbosity};
 
 fn main() -> ExitCode {
@@ -60,10 +63,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Exit 1 for failures, 2 for a request the caller can fix (a bad option, an unknown metric),
+/// and what `debt check` decides for its verdicts.
 fn fail(e: &anyhow::Error) -> ExitCode {
     eprintln!("error: {e:#}");
-    match e.downcast_ref::<debt::DebtExit>() {
-        Some(exit) => ExitCode::from(exit.code()),
+    if let Some(exit) = e.downcast_ref::<debt::DebtExit>() {
+        return ExitCode::from(exit.code());
+    }
+    match e.downcast_ref::<dora::InvalidArgs>() {
+        Some(_) => ExitCode::from(2),
         None => ExitCode::FAILURE,
     }
 }
@@ -116,6 +124,10 @@ async fn open_store(location: &Location) -> Result<Arc<dyn Store>> {
 async fn run(command: Command, settings: &Settings) -> Result<()> {
     let command = match command {
         Command::Debt(command) => return run_debt(command, settings).await,
+        // The catalog needs no store (and creates none).
+        Command::Metrics(MetricsCommand::List(args)) => {
+            return metric::list(args.format, &mut std::io::stdout().lock());
+        }
         other => other,
     };
     let store = open_store(&settings.db).await?;
@@ -188,6 +200,17 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             health::run(&store, &args, &settings.teams, &settings.debt, &mut stdout).await?
         }
         Command::Debt(_) => unreachable!("debt commands run before the store opens"),
+        Command::Metrics(_) => unreachable!("the catalog is listed before the store opens"),
+        Command::Metric(args) => {
+            let ctx = metric::Ctx {
+                store: &store,
+                dora: &settings.dora,
+                debt: &settings.debt,
+                flow: &settings.flow,
+                teams: &settings.teams,
+            };
+            metric::run(&ctx, &args, &mut stdout).await?
+        }
         Command::Serve(args) => {
             drop(stdout);
             let addr = args.addr.unwrap_or_else(|| settings.server.addr.clone());

@@ -362,3 +362,168 @@ fn the_api_equals_the_command_line() {
         assert_eq!(refused.status(), 400);
     }
 }
+
+/// The value at a dotted path.
+fn at<'a>(v: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    path.split('.').fold(v, |v, k| &v[k])
+}
+
+/// The JSON a family command prints, with the fixture's configuration.
+fn family_json(f: &Fixture, args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<&OsStr> = vec![OsStr::new("--config"), f.config.as_os_str()];
+    all.extend(args.iter().map(OsStr::new));
+    all.extend(["--format", "json"].map(OsStr::new));
+    serde_json::from_slice(&f.store.run(&all)).unwrap()
+}
+
+/// docs/metrics.md, "Metric names": every name in the catalog equals the field its name
+/// addresses in the family's own JSON (for flow and capacity, in the group the query selects),
+/// from the command line and from the API, on both stores.
+#[test]
+fn every_metric_equals_the_field_of_its_family_report() {
+    for store in TestStore::both() {
+        let f = fixture(store);
+        let catalog = family_json(&f, &["metrics", "list"]);
+        let names: Vec<String> = catalog
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(names.len() >= 25, "{names:?}");
+        let dora = family_json(&f, &["dora"]);
+        let flow = family_json(&f, &["flow"]);
+        let health = family_json(&f, &["health"]);
+        let debt = family_json(&f, &["debt", "list"]);
+        let capacity = family_json(&f, &["debt", "capacity"]);
+        let all_flow = flow["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == "all")
+            .unwrap()
+            .clone();
+        // Teams are configured, so capacity has no `all` group: every group together.
+        let capacity_all = |key: &str| -> serde_json::Value {
+            let sum: u64 = capacity["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["window"][key].as_u64().unwrap())
+                .sum();
+            serde_json::json!(sum)
+        };
+        let server = server::Server::start(&f.store, Some(&f.config));
+        let mut checked = 0;
+        for name in &names {
+            let (family, path) = name.split_once('.').unwrap();
+            let expected = match family {
+                "dora" => at(&dora, path).clone(),
+                "flow" if path.starts_with("onboarding.") => at(&flow, path).clone(),
+                "flow" => at(&all_flow, path).clone(),
+                "health" => at(&health[0], path).clone(),
+                "debt" => at(&debt, path).clone(),
+                "capacity" if path == "window.debt_share" => {
+                    let (d, all) = (
+                        capacity_all("debt").as_u64().unwrap(),
+                        ["feature", "debt", "fix", "other"]
+                            .iter()
+                            .map(|k| capacity_all(k).as_u64().unwrap())
+                            .sum::<u64>(),
+                    );
+                    serde_json::json!(d as f64 / all as f64)
+                }
+                "capacity" => capacity_all(path.trim_start_matches("window.")),
+                other => panic!("a family the test does not know: {other}"),
+            };
+            let printed = family_json(&f, &["metric", name]);
+            assert_eq!(printed["name"], name.as_str());
+            assert_eq!(printed["value"], expected, "{name} on {}", f.store.backend);
+            if expected.is_null() {
+                assert!(
+                    printed["reason"].is_string(),
+                    "{name}: null without a reason"
+                );
+            }
+            let served: serde_json::Value = server
+                .get(&format!("/api/v1/metric/{name}"))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            assert_eq!(served, printed, "{name}: the API on {}", f.store.backend);
+            checked += 1;
+        }
+        assert_eq!(checked, names.len());
+        let served: serde_json::Value = server
+            .get("/api/v1/metrics")
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(served, catalog);
+
+        // A series is the family's own series, period by period.
+        let by_month = family_json(&f, &["dora", "--by", "month"]);
+        let series = family_json(
+            &f,
+            &["metric", "dora.lead_time.median_seconds", "--by", "month"],
+        );
+        let points = series["series"].as_array().unwrap();
+        assert_eq!(points.len(), by_month.as_array().unwrap().len());
+        for (p, r) in points.iter().zip(by_month.as_array().unwrap()) {
+            assert_eq!(
+                (&p["since"], &p["value"]),
+                (&r["since"], &r["lead_time"]["median_seconds"])
+            );
+        }
+        // A team's group.
+        let core = family_json(
+            &f,
+            &["metric", "flow.pull_requests.merged", "--team", "core"],
+        );
+        let core_group = flow["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == "core")
+            .unwrap();
+        assert_eq!(core["value"], core_group["pull_requests"]["merged"]);
+    }
+}
+
+/// Unknown names and options a family does not take are usage errors: exit 2, and 400.
+#[test]
+fn metric_usage_errors_exit_2_and_answer_400() {
+    let f = fixture(TestStore::sqlite());
+    for args in [
+        &["metric", "dora.lead_time.mean"][..],
+        &["metric", "flow.builds.failure_rate", "--service", "app"],
+        &["metric", "debt.portfolio.open", "--by", "week"],
+        &[
+            "metric",
+            "dora.lead_time.median_seconds",
+            "--since",
+            "yesterday",
+        ],
+    ] {
+        let out = f
+            .store
+            .leadline()
+            .arg("--config")
+            .arg(&f.config)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+    }
+    let server = server::Server::start(&f.store, Some(&f.config));
+    for url in [
+        "/api/v1/metric/dora.lead_time.mean",
+        "/api/v1/metric/flow.builds.failure_rate?service=app",
+        "/api/v1/metric/debt.portfolio.open?by=week",
+    ] {
+        assert_eq!(server.get(url).send().unwrap().status(), 400, "{url}");
+    }
+}

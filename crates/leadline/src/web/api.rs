@@ -146,6 +146,80 @@ pub async fn flow(
     })
 }
 
+/// Every named metric: name, unit, which way is better, family, definition (as `leadline
+/// metrics list --format json`).
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics",
+    responses((status = 200, description = "The catalog", body = Object),
+              (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn metrics_catalog(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    Ok(Json(crate::metric::catalog_json()).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetricQuery {
+    /// Only this service (dora).
+    service: Option<String>,
+    /// Only this repository (flow, capacity: OWNER/REPO; health: the ingested name).
+    repo: Option<String>,
+    /// This team's group (flow, capacity) [default: all].
+    team: Option<String>,
+    /// The environment whose deployments count (dora) [default: production].
+    env: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: the family's].
+    since: Option<String>,
+    /// Window end, exclusive [default: the family's].
+    until: Option<String>,
+    /// `week` or `month`: a series (dora, flow).
+    by: Option<String>,
+}
+
+/// One metric by name: `{name, value}` (a `reason` when `null`), or with `by`
+/// `{name, series: [{since, until, value}]}`, as `leadline metric NAME --format json`.
+#[utoipa::path(get, path = "/api/v1/metric/{name}", tag = "metrics",
+    params(("name" = String, Path, description = "e.g. dora.lead_time.median_seconds"), MetricQuery),
+    responses((status = 200, description = "The value or series", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn metric(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    Query(q): Query<MetricQuery>,
+) -> Result<Response, AppError> {
+    auth::require(&state, &headers, Scope::Read).await?;
+    let metric = leadline_metrics::reading::lookup(&name)
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let scope = crate::metric::Scope {
+        service: nonempty(q.service),
+        repo: nonempty(q.repo),
+        team: nonempty(q.team),
+        env: nonempty(q.env),
+        since: nonempty(q.since),
+        until: nonempty(q.until),
+        by: parse_by(q.by.as_deref())?,
+    };
+    let ctx = crate::metric::Ctx {
+        store: &state.store,
+        dora: &state.dora,
+        debt: &state.debt,
+        flow: &state.flow,
+        teams: &state.teams,
+    };
+    let gathered = match metric.family {
+        leadline_metrics::Family::Dora => Some(state.gathered().await?),
+        _ => None,
+    };
+    let reading = crate::metric::read(&ctx, gathered, metric, &scope).await?;
+    Ok(Json(reading).into_response())
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Services {
     services: Vec<String>,

@@ -117,6 +117,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi::document))
         .route("/api/v1/dora", get(api::dora))
         .route("/api/v1/flow", get(api::flow))
+        .route("/api/v1/metrics", get(api::metrics_catalog))
+        .route("/api/v1/metric/{name}", get(api::metric))
         .route("/api/v1/services", get(api::services))
         .route(
             "/api/v1/deployments",

@@ -10,6 +10,8 @@ use utoipa::{Modify, OpenApi};
     paths(
         super::api::dora,
         super::api::flow,
+        super::api::metrics_catalog,
+        super::api::metric,
         super::api::services,
         super::api::list_deployments,
         super::api::post_deployments,

@@ -1,0 +1,519 @@
+//! Every named scalar of today's families, with its unit, the direction that is better and
+//! where it is defined. A family registers its scalars here when it lands.
+
+use serde::Serialize;
+
+/// A metric family: one report shape, one command, one API route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// `leadline dora`: the report of one service and environment.
+    Dora,
+    /// `leadline flow`: the group the query selects (`all`, or a team), with its onboarding.
+    Flow,
+    /// `leadline health`: the report of one repository.
+    Health,
+    /// `leadline debt list`: the register's portfolio.
+    Debt,
+    /// `leadline debt capacity`: the group the query selects, over the window.
+    Capacity,
+}
+
+impl Family {
+    pub const ALL: [Family; 5] = [
+        Family::Dora,
+        Family::Flow,
+        Family::Health,
+        Family::Debt,
+        Family::Capacity,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Dora => "dora",
+            Family::Flow => "flow",
+            Family::Health => "health",
+            Family::Debt => "debt",
+            Family::Capacity => "capacity",
+        }
+    }
+
+    /// Whether the family's report comes per period (`--by week|month`).
+    pub fn has_series(self) -> bool {
+        matches!(self, Family::Dora | Family::Flow)
+    }
+}
+
+/// What a value counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Seconds,
+    PerDay,
+    /// A share from 0 to 1.
+    Ratio,
+    Count,
+    Hours,
+    HoursPerMonth,
+    Lines,
+    Files,
+    /// A count per pull request or per review.
+    PerItem,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Seconds => "seconds",
+            Unit::PerDay => "per_day",
+            Unit::Ratio => "ratio",
+            Unit::Count => "count",
+            Unit::Hours => "hours",
+            Unit::HoursPerMonth => "hours_per_month",
+            Unit::Lines => "lines",
+            Unit::Files => "files",
+            Unit::PerItem => "per_item",
+        }
+    }
+}
+
+/// Which way is better; `neither` for volumes that only describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Better {
+    Higher,
+    Lower,
+    Neither,
+}
+
+impl Better {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Better::Higher => "higher",
+            Better::Lower => "lower",
+            Better::Neither => "neither",
+        }
+    }
+}
+
+/// One named scalar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Metric {
+    /// `family.json.path`.
+    pub name: &'static str,
+    pub unit: Unit,
+    pub better: Better,
+    pub family: Family,
+    pub description: &'static str,
+    /// Where docs/metrics.md defines it.
+    pub docs: &'static str,
+}
+
+impl Metric {
+    /// The JSON path of the scalar in its family's report: the name without the family.
+    pub fn path(&self) -> &'static str {
+        let prefix = self.family.as_str().len() + 1;
+        &self.name[prefix..]
+    }
+}
+
+/// The metric called `name`, if there is one.
+pub fn find(name: &str) -> Option<&'static Metric> {
+    CATALOG.iter().find(|m| m.name == name)
+}
+
+const fn m(
+    family: Family,
+    name: &'static str,
+    unit: Unit,
+    better: Better,
+    description: &'static str,
+    docs: &'static str,
+) -> Metric {
+    Metric {
+        name,
+        unit,
+        better,
+        family,
+        description,
+        docs,
+    }
+}
+
+const DORA_FREQUENCY: &str = "docs/metrics.md#deployment-frequency";
+const DORA_LEAD: &str = "docs/metrics.md#lead-time-for-changes";
+const DORA_CFR: &str = "docs/metrics.md#change-failure-rate";
+const DORA_RECOVERY: &str = "docs/metrics.md#failed-deployment-recovery-time";
+const DORA_REWORK: &str = "docs/metrics.md#deployment-rework-rate";
+const FLOW: &str = "docs/metrics.md#flow-leadline-flow";
+const HEALTH: &str = "docs/metrics.md#code-health-leadline-health";
+const DEBT: &str = "docs/metrics.md#debt-register-leadline-debt";
+const CAPACITY: &str = "docs/metrics.md#capacity-allocation-leadline-debt-capacity";
+
+use Better::{Higher, Lower, Neither};
+use Family::{Capacity, Debt, Dora, Flow, Health};
+
+/// Every metric, by family.
+pub static CATALOG: &[Metric] = &[
+    m(
+        Dora,
+        "dora.deployment_frequency.per_day",
+        Unit::PerDay,
+        Higher,
+        "Successful deployments per day in the window",
+        DORA_FREQUENCY,
+    ),
+    m(
+        Dora,
+        "dora.deployment_frequency.deployments",
+        Unit::Count,
+        Higher,
+        "Successful deployments in the window",
+        DORA_FREQUENCY,
+    ),
+    m(
+        Dora,
+        "dora.lead_time.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time from a change's commit to the end of the first deployment carrying it",
+        DORA_LEAD,
+    ),
+    m(
+        Dora,
+        "dora.lead_time.p90_seconds",
+        Unit::Seconds,
+        Lower,
+        "90th percentile lead time for changes",
+        DORA_LEAD,
+    ),
+    m(
+        Dora,
+        "dora.lead_time.changes",
+        Unit::Count,
+        Neither,
+        "Changes whose lead time was measured",
+        DORA_LEAD,
+    ),
+    m(
+        Dora,
+        "dora.change_failure_rate.rate",
+        Unit::Ratio,
+        Lower,
+        "Share of deployments that failed or caused an incident",
+        DORA_CFR,
+    ),
+    m(
+        Dora,
+        "dora.change_failure_rate.failed_deployments",
+        Unit::Count,
+        Lower,
+        "Deployments that failed or caused an incident",
+        DORA_CFR,
+    ),
+    m(
+        Dora,
+        "dora.recovery_time.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time to restore service after a failed deployment",
+        DORA_RECOVERY,
+    ),
+    m(
+        Dora,
+        "dora.recovery_time.incidents",
+        Unit::Count,
+        Lower,
+        "Incidents attributed to deployments and resolved in the window",
+        DORA_RECOVERY,
+    ),
+    m(
+        Dora,
+        "dora.rework_rate.rate",
+        Unit::Ratio,
+        Lower,
+        "Share of deployments that were unplanned fixes (reverts, hotfixes, named fixes)",
+        DORA_REWORK,
+    ),
+    m(
+        Dora,
+        "dora.rework_rate.rework_deployments",
+        Unit::Count,
+        Lower,
+        "Deployments that were unplanned fixes",
+        DORA_REWORK,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.merged",
+        Unit::Count,
+        Neither,
+        "Pull requests merged in the window (bots left out)",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.cycle_time.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time from a pull request's first commit to its merge",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.cycle_time.p90_seconds",
+        Unit::Seconds,
+        Lower,
+        "90th percentile cycle time",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.coding.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time from the first commit to the opening",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.pickup.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time from the opening (or readiness) to the first review",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.review.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time from the first review to the merge",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.deploy.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time from the merge to the first deployment carrying it",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.time_to_merge.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time from the opening to the merge",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.size_lines_median",
+        Unit::Lines,
+        Lower,
+        "Median lines changed per pull request",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.large_share",
+        Unit::Ratio,
+        Lower,
+        "Share of pull requests over the large size",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.merged_without_review",
+        Unit::Ratio,
+        Lower,
+        "Share of pull requests merged without a review by someone else",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.reviews_per_pull_request",
+        Unit::PerItem,
+        Higher,
+        "Reviews by others per merged pull request",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.comments_per_review",
+        Unit::PerItem,
+        Neither,
+        "Line comments per review",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.rework_share",
+        Unit::Ratio,
+        Lower,
+        "Share of reviewed pull requests that got commits after their first review",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.pull_requests.review_load_top_fifth",
+        Unit::Ratio,
+        Lower,
+        "Share of reviews done by the busiest fifth of reviewers",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.builds.attempts",
+        Unit::Count,
+        Neither,
+        "CI attempts that finished with a verdict",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.builds.failure_rate",
+        Unit::Ratio,
+        Lower,
+        "Share of finished CI attempts that failed",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.builds.flaky_rate",
+        Unit::Ratio,
+        Lower,
+        "Share of CI runs that failed and then passed on the same commit",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.builds.duration.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median CI attempt duration, start to finish",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.builds.queue.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time a CI attempt waited to start",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.onboarding.newcomers",
+        Unit::Count,
+        Neither,
+        "People whose first change landed in the window",
+        FLOW,
+    ),
+    m(
+        Flow,
+        "flow.onboarding.to_tenth_change.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time from a newcomer's first change to their tenth",
+        FLOW,
+    ),
+    m(
+        Health,
+        "health.knowledge_risk.areas",
+        Unit::Count,
+        Lower,
+        "Areas at HEAD all of whose recent authors have left",
+        HEALTH,
+    ),
+    m(
+        Health,
+        "health.knowledge_risk.share",
+        Unit::Ratio,
+        Lower,
+        "Share of areas at HEAD at knowledge risk",
+        HEALTH,
+    ),
+    m(
+        Debt,
+        "debt.portfolio.open",
+        Unit::Count,
+        Lower,
+        "Open items in the debt register",
+        DEBT,
+    ),
+    m(
+        Debt,
+        "debt.portfolio.cost_hours",
+        Unit::Hours,
+        Lower,
+        "Estimated hours to pay off the open items",
+        DEBT,
+    ),
+    m(
+        Debt,
+        "debt.portfolio.interest_hours_per_month",
+        Unit::HoursPerMonth,
+        Lower,
+        "Hours a month the open items cost while they stay",
+        DEBT,
+    ),
+    m(
+        Debt,
+        "debt.portfolio.overdue",
+        Unit::Count,
+        Lower,
+        "Open items past their deadline",
+        DEBT,
+    ),
+    m(
+        Capacity,
+        "capacity.window.debt_share",
+        Unit::Ratio,
+        Neither,
+        "Share of merged work that went to debt and maintenance over the window (compare with debt.capacity_target)",
+        CAPACITY,
+    ),
+    m(
+        Capacity,
+        "capacity.window.feature",
+        Unit::Count,
+        Neither,
+        "Merged changes classified as features over the window",
+        CAPACITY,
+    ),
+    m(
+        Capacity,
+        "capacity.window.fix",
+        Unit::Count,
+        Lower,
+        "Merged changes classified as fixes over the window",
+        CAPACITY,
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_start_with_their_family() {
+        let mut names: Vec<&str> = CATALOG.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CATALOG.len());
+        for metric in CATALOG {
+            let (family, path) = metric.name.split_once('.').unwrap();
+            assert_eq!(family, metric.family.as_str(), "{}", metric.name);
+            assert_eq!(path, metric.path());
+            assert!(metric.docs.starts_with("docs/metrics.md#"));
+        }
+        assert!(CATALOG.len() >= 25);
+        assert_eq!(
+            find("dora.lead_time.median_seconds").map(Metric::path),
+            Some("lead_time.median_seconds")
+        );
+        assert!(find("dora.nothing").is_none());
+    }
+}
