@@ -6,7 +6,7 @@
 
 #[path = "common/args.rs"]
 mod args;
-#[path = "../tests/common/synth.rs"]
+#[path = "../tests/it/common/synth.rs"]
 mod synth;
 
 use std::path::Path;

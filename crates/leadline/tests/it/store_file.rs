@@ -2,15 +2,11 @@
 //! database file alone holds every row (nothing is left in a write-ahead log beside it), and
 //! `leadline backup` writes a consistent copy.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::path::Path;
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
+use crate::server::{Server, deliver_github, github_fixture, row_counts};
 use reqwest::StatusCode;
-use server::{Server, deliver_github, github_fixture, row_counts};
 
 fn history() -> GitRepo {
     let r = GitRepo::new();

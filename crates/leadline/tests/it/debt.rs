@@ -1,11 +1,9 @@
 //! `leadline debt`: the register in debt.toml, its policies as a CI gate (exit codes), strict
 //! reading with line and field, and links to the hotspots of an ingested repository.
 
-mod common;
-
 use std::path::Path;
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
 use serde_json::Value;
 
 /// A register next to a `leadline.toml` with policies: security 30 days, performance 10.

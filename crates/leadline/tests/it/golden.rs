@@ -2,19 +2,13 @@
 //! history, imported deployments and incidents, synced pull requests, reviews and builds, a debt
 //! register and teams), compared byte for byte with `tests/golden/`. They pin what users and
 //! scripts read while the code behind them moves (issue 14: the metrics layer); a change of
-//! output must be deliberate: `LEADLINE_BLESS=1 cargo test --test golden` rewrites the files,
+//! output must be deliberate: `LEADLINE_BLESS=1 cargo test -p leadline --test it golden::` rewrites the files,
 //! and the diff is reviewed like code.
-
-mod common;
-#[path = "common/server.rs"]
-mod server;
-#[path = "common/synth.rs"]
-mod synth;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use common::TestStore;
+use crate::common::TestStore;
 use leadline_core::events::{Build, CodeOwnersFile, Events, PullRequest, PullRequestFiles, Review};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -52,9 +46,9 @@ fn iso(ms: i64) -> String {
 fn fixture(store: TestStore) -> Fixture {
     let root = tempfile::tempdir().unwrap();
     let repo = root.path().join("app");
-    synth::build(
+    crate::synth::build(
         &repo,
-        synth::Shape {
+        crate::synth::Shape {
             commits: 400,
             files: 40,
             seed: 5,
@@ -111,7 +105,7 @@ fn fixture(store: TestStore) -> Fixture {
         store.run(&[OsStr::new("import"), OsStr::new(what), file.as_os_str()]);
     }
     let events = forge_events(&main);
-    server::read_store(&store, async |s| {
+    crate::server::read_store(&store, async |s| {
         use leadline_core::store::Store;
         s.store_events("github", &events, None).await.unwrap();
     });
@@ -324,7 +318,7 @@ fn compare(f: Fixture) {
 fn the_api_equals_the_command_line() {
     for store in TestStore::both() {
         let f = fixture(store);
-        let server = server::Server::start(&f.store, Some(&f.config));
+        let server = crate::server::Server::start(&f.store, Some(&f.config));
         let pairs: &[(&str, &[&str])] = &[
             ("/api/v1/flow", &["flow"]),
             ("/api/v1/flow?by=week", &["flow", "--by", "week"]),
@@ -413,7 +407,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
                 .sum();
             serde_json::json!(sum)
         };
-        let server = server::Server::start(&f.store, Some(&f.config));
+        let server = crate::server::Server::start(&f.store, Some(&f.config));
         let mut checked = 0;
         for name in &names {
             let (family, path) = name.split_once('.').unwrap();
@@ -518,7 +512,7 @@ fn metric_usage_errors_exit_2_and_answer_400() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
     }
-    let server = server::Server::start(&f.store, Some(&f.config));
+    let server = crate::server::Server::start(&f.store, Some(&f.config));
     for url in [
         "/api/v1/metric/dora.lead_time.mean",
         "/api/v1/metric/flow.builds.failure_rate?service=app",

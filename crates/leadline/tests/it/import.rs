@@ -1,11 +1,9 @@
 //! `leadline import` end to end: whole files or nothing, idempotent re-imports, warnings for
 //! commits the store does not know, on both stores.
 
-mod common;
-
 use std::path::Path;
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
 use predicates::prelude::*;
 use predicates::str::contains;
 

@@ -1,12 +1,10 @@
 //! `leadline dora` end to end: the worked example of docs/metrics.md through real git history
 //! and imported files, on both stores; the JSON contract; trends; bad arguments.
 
-mod common;
-
 use std::ffi::OsStr;
 use std::path::Path;
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
 use predicates::str::contains;
 
 // 2024-01-01 00:00 UTC.

@@ -1,11 +1,9 @@
 //! leadline's file changes against `git log --numstat --no-renames` itself, row for row, on a
 //! repository built to hold every case that trips a numstat reimplementation.
 
-mod common;
-
 use std::ffi::OsStr;
 
-use common::{GitRepo, TestStore, assert_same_numstat, git_command, git_numstat};
+use crate::common::{GitRepo, TestStore, assert_same_numstat, git_command, git_numstat};
 
 /// Builds the edge-case repository.
 fn edge_cases() -> GitRepo {
@@ -281,7 +279,7 @@ fn commit_metadata_equals_git_log() {
 
     let out = git_command(repo.path())
         .args(["log", "--format=%H%x09%P%x09%aN <%aE>%x09%aI%x09%cI%x09%s"])
-        .args(common::ALL_REFS)
+        .args(crate::common::ALL_REFS)
         .output()
         .unwrap();
     let mut expected: Vec<Vec<String>> = String::from_utf8(out.stdout)
@@ -326,17 +324,14 @@ fn commit_metadata_equals_git_log() {
     }
 }
 
-#[path = "common/synth.rs"]
-mod synth;
-
 /// A longer generated history (topic merges, renames, binaries, deletions) against git.
 #[test]
 fn synthetic_history_equals_git_numstat() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("synthetic");
-    synth::build(
+    crate::synth::build(
         &repo,
-        synth::Shape {
+        crate::synth::Shape {
             commits: 1500,
             files: 300,
             seed: 11,

@@ -2,20 +2,16 @@
 //! several pages with their commits and notes (approvals and comments), pipelines, a 429 with
 //! retry-after, and a second run that asks only for what was updated since.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::collections::HashMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use crate::common::TestStore;
+use crate::server::row_counts;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use common::TestStore;
 use serde_json::{Value, json};
-use server::row_counts;
 
 const PROJECT: &str = "/api/v4/projects/grp%2Fsub%2Fapp";
 
@@ -295,13 +291,14 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
             store.backend
         );
         // Pipeline 55's retried job made it two attempts: a failure, then a success.
-        let mut attempts: Vec<(String, i64, String)> = server::read_store(&store, async |s| {
-            use leadline_core::store::Store;
-            s.builds().await.unwrap()
-        })
-        .into_iter()
-        .map(|(_, b)| (b.id, b.attempt, b.status))
-        .collect();
+        let mut attempts: Vec<(String, i64, String)> =
+            crate::server::read_store(&store, async |s| {
+                use leadline_core::store::Store;
+                s.builds().await.unwrap()
+            })
+            .into_iter()
+            .map(|(_, b)| (b.id, b.attempt, b.status))
+            .collect();
         attempts.sort();
         assert_eq!(
             attempts,
@@ -493,7 +490,7 @@ fn a_groups_projects_are_listed_and_filtered() {
 }
 
 fn stored_pull_requests(store: &TestStore) -> Vec<leadline_core::events::PullRequest> {
-    server::read_store(store, async |s| {
+    crate::server::read_store(store, async |s| {
         use leadline_core::store::Store;
         s.pull_requests().await.unwrap()
     })

@@ -3,21 +3,17 @@
 //! retry-after, a 304 on the next run, and a sync killed half-way that resumes from the page
 //! after the last one stored, without losing or duplicating anything. Both stores.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::TestStore;
+use crate::server::{github_fixture, row_counts};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use common::TestStore;
 use serde_json::{Value, json};
-use server::{github_fixture, row_counts};
 
 const PREFIX: &str = "/api/v3";
 const REPO: &str = "octo-org/hello";

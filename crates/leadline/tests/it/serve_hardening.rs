@@ -2,18 +2,14 @@
 //! of unbounded size, plain-text errors, DNS rebinding on loopback, paths shown to readers,
 //! unbounded header values. Each is checked against a real server on a loopback port.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
+use crate::server::{Server, deliver_github, github_fixture, row_counts};
 use reqwest::StatusCode;
 use serde_json::Value;
-use server::{Server, deliver_github, github_fixture, row_counts};
 
 /// Sends only the head of a request announcing a `length`-byte body, never the body, and
 /// returns the status line and body of the answer: the server must decide from the headers.

@@ -1,15 +1,11 @@
 //! Incremental, idempotent and crash-safe ingest, checked through the CLI on both stores: every
 //! end state must equal git's numstat and the export of one clean run into a fresh store.
 
-mod common;
-#[path = "common/synth.rs"]
-mod synth;
-
 use std::ffi::OsStr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{GitRepo, TestStore, assert_same_numstat, git_numstat};
+use crate::common::{GitRepo, TestStore, assert_same_numstat, git_numstat};
 
 /// Every export of a store, for comparing whole states.
 fn exports(store: &TestStore) -> Vec<Vec<u8>> {
@@ -117,9 +113,9 @@ fn new_commits_rewritten_and_deleted_branches_end_as_a_clean_run() {
 fn kill_at_any_moment_then_rerun_equals_a_clean_run() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("synthetic");
-    synth::build(
+    crate::synth::build(
         &repo,
-        synth::Shape {
+        crate::synth::Shape {
             commits: 4000,
             files: 400,
             seed: 7,
@@ -197,7 +193,7 @@ fn a_shallow_clone_warns_and_matches_git_on_what_it_has() {
     let dir = tempfile::tempdir().unwrap();
     let clone = dir.path().join("shallow");
     let url = format!("file://{}", origin.path().display());
-    let status = common::git_command(dir.path())
+    let status = crate::common::git_command(dir.path())
         .args(["clone", "-q", "--depth", "2", &url])
         .arg(&clone)
         .status()
@@ -225,18 +221,18 @@ fn same_directory_names_get_distinct_names_and_exports_filter_by_repo() {
     for (parent, files) in [("team-a", 1), ("team-b", 2)] {
         let path = root.path().join(parent).join("app");
         std::fs::create_dir_all(&path).unwrap();
-        let status = common::git_command(&path)
+        let status = crate::common::git_command(&path)
             .args(["init", "-q", "-b", "main"])
             .status()
             .unwrap();
         assert!(status.success());
         for i in 0..files {
             std::fs::write(path.join(format!("f{i}")), "x\n").unwrap();
-            let add = common::git_command(&path)
+            let add = crate::common::git_command(&path)
                 .args(["add", "-A"])
                 .status()
                 .unwrap();
-            let commit = common::git_command(&path)
+            let commit = crate::common::git_command(&path)
                 .args(["commit", "-q", "-m", "c"])
                 .status()
                 .unwrap();

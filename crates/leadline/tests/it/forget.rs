@@ -4,15 +4,11 @@
 //! log, shared memory) in every case form, and from every row of a PostgreSQL store; their
 //! work still counts.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::ffi::OsStr;
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
+use crate::server::{Server, deliver_github, github_fixture};
 use reqwest::StatusCode;
-use server::{Server, deliver_github, github_fixture};
 
 const EMAIL: &str = "ann@example.com";
 const NAME: &str = "Ann Exämple";

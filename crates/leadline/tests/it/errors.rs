@@ -1,12 +1,10 @@
 //! Bad input gets a clear error naming where, a non-zero exit, and a store left exactly as it
 //! was.
 
-mod common;
-
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
 use predicates::str::contains;
 use sqlx::Connection;
 

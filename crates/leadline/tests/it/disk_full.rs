@@ -6,20 +6,16 @@
 //! The filesystem is a real tmpfs of a few MiB, so this needs the right to mount (root, as
 //! `.ci/run` runs); elsewhere it says it was skipped.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::TestStore;
+use crate::common::TestStore;
+use crate::server::{Server, github_fixture};
 use reqwest::StatusCode;
 use serde_json::Value;
-use server::{Server, github_fixture};
 
 /// A tmpfs of `size` bytes mounted on a fresh temp dir, unmounted when dropped.
 struct Tmpfs {
@@ -72,7 +68,7 @@ fn fill(dir: &Path, name: &str, leave: u64) -> PathBuf {
 
 /// Sends one signed `pull_request` delivery; returns the status and the outcome it reported.
 fn deliver(url: &str, id: &str, body: &[u8]) -> (StatusCode, Option<String>, bool) {
-    let response = server::deliver_github(url, "pull_request", id, body);
+    let response = crate::server::deliver_github(url, "pull_request", id, body);
     let status = response.status();
     let retry_after = response.headers().contains_key("retry-after");
     let text = response.text().unwrap();

@@ -5,17 +5,13 @@
 //! Chromium comes from `LEADLINE_TEST_CHROMIUM` (a path), else /usr/bin/chromium (`bash
 //! .ci/run` installs Debian's). Set the variable to `skip` to leave this test out on purpose.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
+use crate::server::Server;
 use regex::Regex;
 use serde_json::Value;
-use server::Server;
 
 fn chromium() -> Option<PathBuf> {
     match std::env::var("LEADLINE_TEST_CHROMIUM").as_deref() {
@@ -152,7 +148,7 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     let _repos = seed(&store);
     // A debt register covering one repository's only file; the other's is a candidate.
     let dir = tempfile::tempdir().unwrap();
-    let (config, _) = common::debt_config(
+    let (config, _) = crate::common::debt_config(
         dir.path(),
         "[[item]]\nid = \"D-1\"\ntitle = \"Web is one file\"\narea = [\"web.txt\"]\ncategory = \"tactical\"\nkind = \"security\"\nowner = \"web\"\ncost_hours = 8\ninterest_hours_per_month = 3\ncreated = 2024-01-01\n",
         "capacity_target = 0.2\n\n[privacy]\nmin_group_size = 1\n",

@@ -2,19 +2,17 @@
 //! with GitHub's documented secret, both stores. Every refused request is checked to have
 //! stored nothing.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::path::Path;
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
+use crate::server::{
+    GITHUB_SECRET, GITLAB_TOKEN, Server, github_fixture, github_signature, row_counts,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
-use server::{GITHUB_SECRET, GITLAB_TOKEN, Server, github_fixture, github_signature, row_counts};
 
 fn deliver(server: &Server, event: &str, id: &str, body: &[u8]) -> reqwest::blocking::Response {
-    server::deliver_github(&server.url, event, id, body)
+    crate::server::deliver_github(&server.url, event, id, body)
 }
 
 fn json(response: reqwest::blocking::Response) -> Value {
@@ -692,7 +690,7 @@ fn api_health_and_debt_equal_the_cli() {
         }
         store.ingest(repo.path());
         let dir = tempfile::tempdir().unwrap();
-        let (config, register) = common::debt_config(
+        let (config, register) = crate::common::debt_config(
             dir.path(),
             "[[item]]\nid = \"D-1\"\ntitle = \"a is tangled\"\narea = [\"src/a.rs\"]\ncategory = \"tactical\"\nkind = \"maintainability\"\nowner = \"core\"\ncreated = 2024-01-01\n",
             "capacity_target = 0.25\n[privacy]\nmin_group_size = 1\n",

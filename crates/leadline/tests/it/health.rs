@@ -2,13 +2,9 @@
 //! generated history: the same revision counts per file, the same coupled pairs, and the same
 //! hotspots, whose complexity the test knows from how it wrote each file.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
 use serde_json::Value;
 
 /// The content written to a file in commit `i`, and its complexity (non-blank lines plus their
@@ -535,7 +531,7 @@ fn health_include_exclude_and_linguist_attributes_decide_hotspots() {
         analyzed.is_subset(&kept) && !analyzed.is_empty(),
         "{analyzed:?}"
     );
-    let server = server::Server::start(&store, Some(&config));
+    let server = crate::server::Server::start(&store, Some(&config));
     let served: Value = server
         .get("/api/v1/health?since=2000-01-01&top=100")
         .send()

@@ -1,9 +1,7 @@
 //! `leadline flow` on git history: onboarding of newcomers compared with a calculation made
 //! here from the commit times the test chose, and with git's own view of the authors.
 
-mod common;
-
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
 use serde_json::Value;
 
 const DAY: i64 = 86_400;

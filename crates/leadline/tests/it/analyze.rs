@@ -1,10 +1,8 @@
 //! `leadline analyze` end to end on a small history whose summary is worked out by hand.
 
-mod common;
-
 use std::ffi::OsStr;
 
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
 
 /// Four commits in one week (the clock starts Tuesday 2023-11-14 22:13:20 UTC):
 ///

@@ -1,9 +1,7 @@
 //! `leadline debt capacity` on a generated history: each commit's class is known from how the
 //! test wrote its subject, so the shares per team and month are counted here independently.
 
-mod common;
-
-use common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore};
 use serde_json::Value;
 
 /// period, feature, debt, fix, other, debt share minus the target

@@ -1,0 +1,29 @@
+//! leadline's end-to-end tests: the CLI and the server against real stores (SQLite and
+//! PostgreSQL), real git, real headless Chromium, and fakes of the forges. One test binary, as
+//! each binary links the whole stack: `cargo test -p leadline --test it [filter]`.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+#[path = "common/synth.rs"]
+mod synth;
+
+mod analyze;
+mod capacity;
+mod dashboard;
+mod debt;
+mod disk_full;
+mod dora;
+mod errors;
+mod flow;
+mod forget;
+mod git_crosscheck;
+mod github_sync;
+mod gitlab_sync;
+mod golden;
+mod health;
+mod import;
+mod ingest;
+mod serve;
+mod serve_hardening;
+mod store_file;
