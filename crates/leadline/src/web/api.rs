@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use leadline_core::events::Scope;
 use leadline_core::model::Repository;
 use leadline_core::store::{EventPosition, ImportCounts};
@@ -15,8 +15,9 @@ use leadline_sources::import::{self, Format, Rejected};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::AppState;
+use super::auth::Granted;
 use super::error::{AppError, Problem};
-use super::{AppState, auth};
 use crate::cli::{By, DoraArgs, DoraFormat, GroupBy};
 use crate::export::{TextRow, deployment_out, incident_out};
 
@@ -53,10 +54,8 @@ pub struct DoraQuery {
     security((), ("bearer" = ["read"])))]
 pub async fn dora(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Query(q): Query<DoraQuery>,
 ) -> Result<Response, AppError> {
-    auth::require(&state, &headers, Scope::Read).await?;
     let by = parse_by(q.by.as_deref())?;
     let args = DoraArgs {
         service: q.service.filter(|s| !s.is_empty()),
@@ -115,10 +114,8 @@ pub struct FlowQuery {
     security((), ("bearer" = ["read"])))]
 pub async fn flow(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Query(q): Query<FlowQuery>,
 ) -> Result<Response, AppError> {
-    auth::require(&state, &headers, Scope::Read).await?;
     let group = match q.group.as_deref() {
         None | Some("") => None,
         Some("team") => Some(GroupBy::Team),
@@ -152,12 +149,8 @@ pub async fn flow(
     responses((status = 200, description = "The catalog", body = Object),
               (status = 401, body = super::error::ErrorBody)),
     security((), ("bearer" = ["read"])))]
-pub async fn metrics_catalog(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    auth::require(&state, &headers, Scope::Read).await?;
-    Ok(Json(crate::metric::catalog_json()).into_response())
+pub async fn metrics_catalog() -> Json<serde_json::Value> {
+    Json(crate::metric::catalog_json())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -188,11 +181,9 @@ pub struct MetricQuery {
     security((), ("bearer" = ["read"])))]
 pub async fn metric(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     axum::extract::Path(name): axum::extract::Path<String>,
     Query(q): Query<MetricQuery>,
 ) -> Result<Response, AppError> {
-    auth::require(&state, &headers, Scope::Read).await?;
     let metric = leadline_metrics::reading::lookup(&name)
         .map_err(|e| AppError::bad_request(e.to_string()))?;
     let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
@@ -228,11 +219,7 @@ pub struct Services {
 /// The services with production deployments (stored or inferred from git).
 #[utoipa::path(get, path = "/api/v1/services", tag = "metrics",
     responses((status = 200, body = Services)), security((), ("bearer" = ["read"])))]
-pub async fn services(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Json<Services>, AppError> {
-    auth::require(&state, &headers, Scope::Read).await?;
+pub async fn services(State(state): State<Arc<AppState>>) -> Result<Json<Services>, AppError> {
     let gathered = state.gathered().await?;
     Ok(Json(Services {
         services: crate::dora::services(&gathered.inputs, "production"),
@@ -288,10 +275,8 @@ fn cursor(at: i64, source: &str, id: &str) -> String {
     security((), ("bearer" = ["read"])))]
 pub async fn list_deployments(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<RowPage>, AppError> {
-    auth::require(&state, &headers, Scope::Read).await?;
     let (limit, after) = page_args(&q)?;
     let rows = state
         .store
@@ -308,10 +293,8 @@ pub async fn list_deployments(
     security((), ("bearer" = ["read"])))]
 pub async fn list_incidents(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<RowPage>, AppError> {
-    auth::require(&state, &headers, Scope::Read).await?;
     let (limit, after) = page_args(&q)?;
     let rows = state
         .store
@@ -434,7 +417,6 @@ pub async fn post_deployments(
     Query(q): Query<SourceQuery>,
     body: Body,
 ) -> Result<Json<Imported>, AppError> {
-    auth::require(&state, &headers, Scope::Write).await?;
     let source = source(q)?;
     let body = super::body::read(&state.bodies, &headers, body).await?;
     let rows = import::deployments("request", &items_as_ndjson(&body)?, Format::Ndjson)
@@ -457,7 +439,6 @@ pub async fn post_incidents(
     Query(q): Query<SourceQuery>,
     body: Body,
 ) -> Result<Json<Imported>, AppError> {
-    auth::require(&state, &headers, Scope::Write).await?;
     let source = source(q)?;
     let body = super::body::read(&state.bodies, &headers, body).await?;
     let rows =
@@ -493,10 +474,10 @@ pub struct RepositoryPage {
     responses((status = 200, body = RepositoryPage)), security((), ("bearer" = ["read"])))]
 pub async fn repositories(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(Granted(granted)): Extension<Granted>,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<RepositoryPage>, AppError> {
-    let admin = auth::require(&state, &headers, Scope::Read).await? == Scope::Admin;
+    let admin = granted == Scope::Admin;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let after = q
         .cursor

@@ -43,6 +43,28 @@ fn find<'a>(tokens: &'a [ApiToken], token: &str) -> Option<&'a ApiToken> {
 
 /// Allows the request when its bearer token has at least `needed`, or when reads are open;
 /// returns the scope granted (open reads are `read`).
+/// The scope the request's token was granted, for handlers whose answer depends on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Granted(pub Scope);
+
+/// The guard of every route that is neither public (the dashboard, health probes, the OpenAPI
+/// document) nor a webhook (which authenticate their senders themselves): reads need a read
+/// token, anything else a write token. It is a layer on the whole authorised router, so a route
+/// added there cannot forget it; the request's body is not read before it passes.
+pub async fn authorize(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<AppState>>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, AppError> {
+    let needed = match *request.method() {
+        axum::http::Method::GET | axum::http::Method::HEAD => Scope::Read,
+        _ => Scope::Write,
+    };
+    let granted = require(&state, request.headers(), needed).await?;
+    request.extensions_mut().insert(Granted(granted));
+    Ok(next.run(request).await)
+}
+
 pub async fn require(
     state: &AppState,
     headers: &HeaderMap,

@@ -108,13 +108,9 @@ fn now() -> i64 {
 pub fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.server.body_limit;
     let timeout = state.server.request_timeout;
-    Router::new()
-        .route("/", get(dashboard::index))
-        .route("/assets/{file}", get(dashboard::asset))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    // Everything here needs a token (reads on loopback may be open while none exists).
+    let authorised = Router::new()
         .route("/metrics", get(metrics::render))
-        .route("/openapi.json", get(openapi::document))
         .route("/api/v1/dora", get(api::dora))
         .route("/api/v1/flow", get(api::flow))
         .route("/api/v1/metrics", get(api::metrics_catalog))
@@ -132,9 +128,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/debt", get(health::debt))
         .route("/api/v1/capacity", get(health::capacity))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ));
+    Router::new()
+        .route("/", get(dashboard::index))
+        .route("/assets/{file}", get(dashboard::asset))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi::document))
+        // Webhooks authenticate their senders (signatures, a write token) and record refusals.
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .route("/webhooks/incidents", post(webhooks::incidents))
+        .merge(authorised)
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
