@@ -1,6 +1,9 @@
-// leadline dashboard: reads /api/v1 and shows the five DORA keys per service, a weekly trend
-// chart per service, the rows behind any number, code health per repository (hotspots,
-// coupling, knowledge risks) and the debt portfolio. Every shown number carries its exact API
+// leadline dashboard: one page per metric family, each drawn from its family's API — Delivery
+// (/api/v1/dora: the five DORA keys per service, weekly trends, the rows behind any number),
+// Flow (/api/v1/flow: pull request phases, reviews and builds per group), Code health
+// (/api/v1/health: hotspots with their complexity trend, coupling, knowledge risks) and Debt
+// (/api/v1/debt and /api/v1/capacity). The page, the window, the environment, the service and
+// the team live in the URL, so a view can be shared. Every shown number carries its exact API
 // value in data-value, so tests (and curious users) can check one against the other.
 "use strict";
 
@@ -64,11 +67,46 @@ async function api(path, params) {
   return body;
 }
 
-function windowParams() {
+// What the URL asks for: the page and its filters.
+const query = new URLSearchParams(location.search);
+const PAGE_NAMES = ["delivery", "flow", "health", "debt"];
+const page = PAGE_NAMES.includes(query.get("page")) ? query.get("page") : "delivery";
+for (const id of ["since", "until", "env", "preset"]) {
+  const v = query.get(id);
+  if (v != null && v !== "") document.getElementById(id).value = v;
+}
+
+// The window asked for. "Last N days" ends where the data ends (the family's own default end,
+// `defaultUntil`, asked of the API) unless an end is given.
+async function windowParams(defaultUntil) {
   const env = document.getElementById("env").value.trim() || "production";
   const since = document.getElementById("since").value;
   const until = document.getElementById("until").value;
-  return { env, since, until };
+  const preset = document.getElementById("preset").value;
+  const params = { env, since, until };
+  if (preset && !since) {
+    const end = until ? Date.parse(until) : Date.parse(await defaultUntil());
+    params.since = new Date(end - preset * DAY * 1000).toISOString();
+    if (!until) params.until = new Date(end).toISOString();
+  }
+  return params;
+}
+
+// The navigation keeps the window and filters; the current page is marked.
+function showPage() {
+  for (const section of document.querySelectorAll("main > section[data-page]")) {
+    section.hidden = section.dataset.page !== page;
+  }
+  for (const link of document.querySelectorAll("nav#pages a")) {
+    const target = new URLSearchParams(location.search);
+    target.set("page", link.dataset.page);
+    link.href = "?" + target.toString();
+    if (link.dataset.page === page) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  for (const label of document.querySelectorAll("label[data-for]")) {
+    label.hidden = label.dataset.for !== page;
+  }
 }
 
 function keyCard(report, service, previous) {
@@ -118,15 +156,7 @@ function previousParams(report) {
   return { since: new Date(2 * since - until).toISOString(), until: new Date(since).toISOString() };
 }
 
-async function render() {
-  const status = document.getElementById("status");
-  status.textContent = "loading…";
-  const params = windowParams();
-  const preset = document.getElementById("preset").value;
-  if (preset && !params.since) {
-    const end = params.until ? Date.parse(params.until) : Date.now();
-    params.since = new Date(end - preset * DAY * 1000).toISOString().slice(0, 10);
-  }
+async function renderDelivery(params) {
   const overall = await api("/api/v1/dora", params);
   // Every later request uses the window the server chose, so all numbers share it.
   const window_ = { env: params.env, since: overall.since, until: overall.until };
@@ -137,7 +167,10 @@ async function render() {
   const overallBox = document.getElementById("overall");
   overallBox.replaceChildren(el("div", { class: "card", "data-service": "" },
     el("h2", {}, "All services"), keyCard(overall, null, overallPrevious)));
-  const { services } = await api("/api/v1/services");
+  const all = (await api("/api/v1/services")).services;
+  // ?service=NAME shows that service alone.
+  const only = query.get("service");
+  const services = only ? all.filter((s) => s === only) : all;
   const list = document.getElementById("services");
   list.replaceChildren();
   const width = Math.min(1100, list.clientWidth || 800) - 40;
@@ -154,12 +187,105 @@ async function render() {
     card.append(trendChart(series, Math.max(240, Math.min(width, card.clientWidth - 40))));
   }
   list.dataset.window = JSON.stringify(window_);
-  await renderHealth();
+  await showExplainFromHash();
+  return services.length + " services";
+}
+
+// The figures of a flow group, by their metric paths (`leadline metric flow.PATH`).
+const FLOW_FIGURES = [
+  ["pull_requests.merged", "Pull requests merged", (v) => v],
+  ["pull_requests.cycle_time.median_seconds", "Cycle time (median)", duration],
+  ["pull_requests.coding.median_seconds", "Coding (median)", duration],
+  ["pull_requests.pickup.median_seconds", "Pickup (median)", duration],
+  ["pull_requests.review.median_seconds", "Review (median)", duration],
+  ["pull_requests.deploy.median_seconds", "Deploy (median)", duration],
+  ["pull_requests.merged_without_review", "Merged without review", percent],
+  ["pull_requests.reviews_per_pull_request", "Reviews per pull request", (v) => v == null ? "–" : v.toFixed(2)],
+  ["pull_requests.large_share", "Large pull requests", percent],
+  ["pull_requests.rework_share", "Rework after review", percent],
+  ["builds.failure_rate", "Build failure rate", percent],
+  ["builds.flaky_rate", "Flaky runs", percent],
+  ["builds.duration.median_seconds", "Build duration (median)", duration],
+  ["builds.queue.median_seconds", "Build queue (median)", duration],
+];
+
+function at(object, path) {
+  return path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), object);
+}
+
+async function renderFlow(params) {
+  const section = document.getElementById("flow");
+  const flowParams = { since: params.since, until: params.until };
+  const [report, weekly] = await Promise.all([
+    api("/api/v1/flow", flowParams),
+    api("/api/v1/flow", { ...flowParams, by: "week" }),
+  ]);
+  document.getElementById("window-shown").textContent =
+    "Window " + report.since.slice(0, 10) + " to " + report.until.slice(0, 10) + " (end exclusive, UTC)";
+  // ?team=NAME shows that group alone.
+  const only = query.get("team");
+  const groups = report.groups.filter((g) => !only || g.group === only);
+  const cards = groups.map((g) => {
+    const figures = el("div", { class: "figures" }, ...FLOW_FIGURES.map(([path, title, show]) => {
+      const value = at(g, path);
+      return el("div", { class: "key" }, el("h3", {}, title),
+        el("span", { class: "value", "data-flow": g.group, "data-key": path,
+          "data-value": value == null ? "null" : String(value) }, show(value)));
+    }));
+    const card = el("div", { class: "card", "data-group": g.group }, el("h2", {}, g.group === "all" ? "All pull requests" : g.group), figures);
+    const series = weekly.map((w) => (w.groups.find((x) => x.group === g.group) || null));
+    if (series.some((x) => x)) {
+      card.append(flowChart(weekly, series, Math.max(240, Math.min(1060, (section.clientWidth || 800) - 60))));
+    }
+    return card;
+  });
+  const o = report.onboarding;
+  cards.push(el("div", { class: "card" }, el("h2", {}, "Onboarding"),
+    el("p", { "data-onboarding": String(o.newcomers) }, o.newcomers + (o.newcomers === 1 ? " newcomer" : " newcomers") + "; first to tenth change " +
+      duration(o.to_tenth_change.median_seconds) + " (median)")));
+  if (!groups.length) {
+    cards.unshift(el("p", {}, "No group to show: too few people merged pull requests in the window to report without naming anyone, or no forge was synced."));
+  }
+  section.replaceChildren(...cards);
+  return groups.length + " groups";
+}
+
+function flowChart(weeks, series, width) {
+  const xs = weeks.map((w) => Date.parse(w.since) / 1000);
+  const merged = series.map((g) => (g ? g.pull_requests.merged : null));
+  const cycle = series.map((g) => (g && g.pull_requests.cycle_time.median_seconds != null
+    ? g.pull_requests.cycle_time.median_seconds / 3600 : null));
+  const holder = el("div", { class: "chart" });
+  /* global uPlot */
+  new uPlot({
+    width, height: 160,
+    series: [{}, { label: "merged / week", stroke: "#2f6db5", width: 2, scale: "n" },
+      { label: "cycle time median (h)", stroke: "#b27b00", width: 2, scale: "h", spanGaps: true }],
+    axes: [{}, { scale: "n" }, { scale: "h", side: 1, grid: { show: false } }],
+  }, [xs, merged, cycle], holder);
+  return holder;
+}
+
+async function renderDebtPage() {
   await renderDebt();
   await renderCapacity();
-  await showExplainFromHash();
-  status.textContent = services.length + " services";
+  return "debt and capacity";
+}
+
+async function render() {
+  showPage();
+  const status = document.getElementById("status");
+  status.textContent = "loading…";
+  const ends = {
+    delivery: async () => (await api("/api/v1/dora", { env: document.getElementById("env").value.trim() })).until,
+    flow: async () => (await api("/api/v1/flow")).until,
+  };
+  const params = await windowParams(ends[page] || (async () => new Date().toISOString()));
+  const pages = { delivery: renderDelivery, flow: renderFlow, health: renderHealth, debt: renderDebtPage };
+  const shown = await pages[page](params);
+  status.textContent = shown;
   status.dataset.state = "ready";
+  status.dataset.page = page;
 }
 
 const HEALTH_TOP = 5;
@@ -179,10 +305,11 @@ async function renderHealth() {
   const section = document.getElementById("health");
   const repositories = await api("/api/v1/repositories", { limit: 1 });
   if (!repositories.items.length) {
-    section.replaceChildren();
-    return;
+    section.replaceChildren(el("p", {}, "No repository ingested yet: run leadline ingest git PATH."));
+    return "no repositories";
   }
-  const reports = await api("/api/v1/health", { top: HEALTH_TOP });
+  // An explicit window applies; "last N days" is the delivery and flow pages'.
+  const reports = await api("/api/v1/health", { top: HEALTH_TOP, since: query.get("since"), until: query.get("until") });
   section.replaceChildren(...reports.map((r) => {
     const card = el("div", { class: "card", "data-repository": r.repository },
       el("h2", {}, "Code health: " + r.repository),
@@ -212,15 +339,41 @@ async function renderHealth() {
       : el("p", { "data-risk": "" }, "no area depends only on people who left"));
     return card;
   }));
+  return reports.length + " repositories";
 }
 
+// A hotspot's complexity by month as a small SVG line (text glyphs render as solid bars in
+// some fonts), with the first and last values.
 function sparkline(trend) {
-  const values = trend ? trend.complexity.filter((v) => v != null) : [];
-  if (!values.length) return "";
-  const max = Math.max(...values, 1);
-  const bars = "▁▂▃▄▅▆▇█";
-  return trend.complexity.map((v) => v == null ? " " : bars[Math.floor(v * 7 / max)]).join("") +
-    " " + values[0] + "→" + values[values.length - 1];
+  const points = trend ? trend.complexity.map((v, i) => [i, v]).filter(([, v]) => v != null) : [];
+  if (!points.length) return "";
+  const NS = "http://www.w3.org/2000/svg";
+  const width = 90, height = 22, pad = 3;
+  const values = points.map(([, v]) => v);
+  const min = Math.min(...values), max = Math.max(...values);
+  const n = Math.max(trend.complexity.length - 1, 1);
+  const x = (i) => pad + (i / n) * (width - 2 * pad);
+  const y = (v) => (max === min ? height / 2 : height - pad - ((v - min) / (max - min)) * (height - 2 * pad));
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("class", "sparkline");
+  svg.setAttribute("width", width);
+  svg.setAttribute("height", height);
+  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("data-sparkline", trend.complexity.map((v) => (v == null ? "" : v)).join(","));
+  const label = "complexity " + values[0] + " to " + values[values.length - 1] + " by month";
+  svg.setAttribute("aria-label", label);
+  const title = document.createElementNS(NS, "title");
+  title.textContent = label;
+  const line = document.createElementNS(NS, "polyline");
+  line.setAttribute("points", points.map(([i, v]) => x(i).toFixed(1) + "," + y(v).toFixed(1)).join(" "));
+  const [li, lv] = points[points.length - 1];
+  const dot = document.createElementNS(NS, "circle");
+  dot.setAttribute("cx", x(li).toFixed(1));
+  dot.setAttribute("cy", y(lv).toFixed(1));
+  dot.setAttribute("r", "2");
+  svg.append(title, line, dot);
+  return el("span", {}, svg, " " + values[0] + "→" + values[values.length - 1]);
 }
 
 async function renderDebt() {
@@ -260,7 +413,7 @@ async function renderDebt() {
 }
 
 async function renderCapacity() {
-  const c = await api("/api/v1/capacity");
+  const c = await api("/api/v1/capacity", { since: query.get("since"), until: query.get("until") });
   const card = el("div", { class: "card" }, el("h2", {}, "Capacity allocation"),
     el("p", { class: "detail" }, "Merged " + c.source.replace("_", " ") + ", " + c.since.slice(0, 10) +
       " to " + c.until.slice(0, 10) + (c.target == null ? "" : " · debt target " + percent(c.target))));
@@ -284,7 +437,7 @@ async function renderCapacity() {
 // The drill-down is addressable: #explain=SERVICE (empty: all services) opens it.
 async function showExplainFromHash() {
   const match = location.hash.match(/^#explain=(.*)$/);
-  if (!match) {
+  if (!match || page !== "delivery") {
     document.getElementById("explain").hidden = true;
     return;
   }
@@ -323,9 +476,17 @@ document.getElementById("explain-close").addEventListener("click", () => {
   document.getElementById("explain").hidden = true;
 });
 window.addEventListener("hashchange", () => showExplainFromHash().catch(reportError));
+// Showing a window puts it in the URL (shareable), keeping the page and its filters.
 document.getElementById("window").addEventListener("submit", (e) => {
   e.preventDefault();
-  render().catch(reportError);
+  const next = new URLSearchParams(location.search);
+  next.set("page", page);
+  for (const id of ["preset", "since", "until", "env"]) {
+    const v = document.getElementById(id).value.trim();
+    if (v && !(id === "env" && v === "production")) next.set(id, v);
+    else next.delete(id);
+  }
+  location.search = next.toString();
 });
 document.getElementById("token-form").addEventListener("submit", (e) => {
   e.preventDefault();

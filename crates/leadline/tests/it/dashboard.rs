@@ -89,6 +89,89 @@ fn api_value(report: &Value, key: &str) -> String {
     }
 }
 
+/// The page at `path` once it is ready, checked free of JavaScript errors.
+fn load(chromium: &Path, server: &Server, path: &str) -> String {
+    let (dom, log) = run_chromium(chromium, &format!("{}{path}", server.url), &["--dump-dom"]);
+    assert!(
+        dom.contains(r#"data-state="ready""#),
+        "{path} did not finish loading:\n{dom}\n{log}"
+    );
+    let errors = Regex::new(r#"<pre id="errors"[^>]*>([^<]*)</pre>"#).unwrap();
+    let shown_errors = errors
+        .captures(&dom)
+        .map(|c| c[1].to_owned())
+        .unwrap_or_default();
+    assert!(
+        shown_errors.is_empty(),
+        "{path}: JavaScript errors: {shown_errors}"
+    );
+    assert!(!log.contains("Uncaught"), "{path}: console errors:\n{log}");
+    dom
+}
+
+/// Three merged pull requests of one repository, reviewed, with a build each (one failed).
+fn seed_flow(store: &TestStore) {
+    use leadline_core::events::{Build, Events, PullRequest, Review};
+    let hour = 3_600_000;
+    let start = 1_704_067_200_000; // 2024-01-01
+    let mut events = Events::default();
+    for n in 0..3i64 {
+        let created = start + n * 48 * hour;
+        events.pull_requests.push(PullRequest {
+            forge: "github".into(),
+            repo: "octo/web".into(),
+            number: n + 1,
+            title: format!("change {n}"),
+            author: format!("dev{n}"),
+            state: "merged".into(),
+            draft: false,
+            created_at: created,
+            first_commit_at: Some(created - 5 * hour),
+            rework_commits: Some(n % 2),
+            ready_at: None,
+            updated_at: created + (10 + n) * hour,
+            merged_at: Some(created + (10 + n) * hour),
+            closed_at: Some(created + (10 + n) * hour),
+            base_ref: "main".into(),
+            head_sha: format!("{:040x}", n + 1),
+            merge_sha: None,
+            additions: Some(40 * (n + 1)),
+            deletions: Some(5),
+            changed_files: Some(2),
+            commits: Some(2),
+            labels: vec![],
+            review_requests: vec![],
+        });
+        events.reviews.push(Review {
+            forge: "github".into(),
+            repo: "octo/web".into(),
+            number: n + 1,
+            id: format!("r{n}"),
+            reviewer: format!("dev{}", (n + 1) % 3),
+            state: "approved".into(),
+            submitted_at: created + (2 + n) * hour,
+            comments: Some(1),
+        });
+        events.builds.push(Build {
+            id: format!("{}/1", 500 + n),
+            repo: "octo/web".into(),
+            pipeline: "CI".into(),
+            sha: format!("{:040x}", n + 1),
+            branch: Some("main".into()),
+            attempt: 1,
+            status: if n == 1 { "failure" } else { "success" }.into(),
+            created_at: created + hour,
+            started_at: Some(created + hour + 60_000),
+            finished_at: Some(created + hour + 600_000),
+            updated_at: created + 2 * hour,
+        });
+    }
+    crate::server::read_store(store, async |s| {
+        use leadline_core::store::Store;
+        s.store_events("github", &events, None).await.unwrap();
+    });
+}
+
 /// Two services: one inferred from a repository's release tags, one ("payments") from imported
 /// deployments of another repository's commits, with an incident.
 fn seed(store: &TestStore) -> (GitRepo, GitRepo) {
@@ -153,20 +236,14 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
         "[[item]]\nid = \"D-1\"\ntitle = \"Web is one file\"\narea = [\"web.txt\"]\ncategory = \"tactical\"\nkind = \"security\"\nowner = \"web\"\ncost_hours = 8\ninterest_hours_per_month = 3\ncreated = 2024-01-01\n",
         "capacity_target = 0.2\n\n[privacy]\nmin_group_size = 1\n",
     );
+    seed_flow(&store);
     let server = Server::start(&store, Some(&config));
-    let (dom, log) = run_chromium(&chromium, &format!("{}/", server.url), &["--dump-dom"]);
-
+    let dom = load(&chromium, &server, "/");
+    // The delivery page is the default, marked in the navigation.
     assert!(
-        dom.contains(r#"data-state="ready""#),
-        "the page did not finish loading:\n{dom}\n{log}"
+        dom.contains(r#"data-page="delivery" href="?page=delivery" aria-current="page""#),
+        "{dom}"
     );
-    let errors = Regex::new(r#"<pre id="errors"[^>]*>([^<]*)</pre>"#).unwrap();
-    let shown_errors = errors
-        .captures(&dom)
-        .map(|c| c[1].to_owned())
-        .unwrap_or_default();
-    assert!(shown_errors.is_empty(), "JavaScript errors: {shown_errors}");
-    assert!(!log.contains("Uncaught"), "console errors:\n{log}");
 
     let overall = api(&server, "/api/v1/dora");
     let (since, until) = (
@@ -219,6 +296,7 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     }
 
     // Code health: every hotspot score and coupling degree shown is the API's.
+    let dom = load(&chromium, &server, "/?page=health");
     let health = api(&server, "/api/v1/health?top=5");
     let scores =
         Regex::new(r#"data-health="([^"]*)" data-path="([^"]*)" data-value="([^"]*)""#).unwrap();
@@ -238,7 +316,28 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     }
     assert_eq!(api_scores.len(), 2, "one hotspot per repository: {health}");
     assert_eq!(shown_scores, api_scores);
+    // Trends are drawn (SVG), not glyphs that render as solid bars.
+    let sparks = Regex::new(r#"<svg class="sparkline"[^>]*data-sparkline="([^"]*)""#).unwrap();
+    let drawn: Vec<String> = sparks
+        .captures_iter(&dom)
+        .map(|c| c[1].to_owned())
+        .collect();
+    assert_eq!(drawn.len(), 2, "a trend per hotspot:\n{dom}");
+    for (r, shown) in health.as_array().unwrap().iter().zip(&drawn) {
+        let months: Vec<String> = r["trends"][0]["complexity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().map_or_else(String::new, |n| n.to_string()))
+            .collect();
+        assert_eq!(shown, &months.join(","));
+    }
+    assert!(
+        !dom.contains('█') && !dom.contains('▁'),
+        "block glyphs in the trends"
+    );
     // The debt portfolio: the same figures as /api/v1/debt.
+    let dom = load(&chromium, &server, "/?page=debt");
     let debt = api(&server, "/api/v1/debt");
     let figures = Regex::new(r#"data-debt="([a-z_]+)" data-value="([^"]*)""#).unwrap();
     let mut checked = 0;
@@ -284,6 +383,42 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     assert!(!expected.is_empty(), "{capacity}");
     assert_eq!(shown, expected);
 
+    // Flow: every figure of every group is the API's (and the metric of its name).
+    let dom = load(&chromium, &server, "/?page=flow");
+    let flow = api(&server, "/api/v1/flow");
+    let figures =
+        Regex::new(r#"data-flow="([^"]*)" data-key="([a-z_.]+)" data-value="([^"]*)""#).unwrap();
+    let mut checked = 0;
+    for c in figures.captures_iter(&dom) {
+        let group = flow["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == c[1])
+            .unwrap_or_else(|| panic!("group {} shown but not served", &c[1]));
+        let expected = c[2].split('.').fold(group, |v, k| &v[k]);
+        let expected = match expected {
+            Value::Null => "null".to_owned(),
+            v => v.as_f64().unwrap().to_string(),
+        };
+        assert_eq!(
+            c[3].parse::<f64>()
+                .map_or(c[3].to_owned(), |v| v.to_string()),
+            expected,
+            "{} {}",
+            &c[1],
+            &c[2]
+        );
+        checked += 1;
+    }
+    let groups = flow["groups"].as_array().unwrap().len();
+    assert!(groups >= 1, "{flow}");
+    assert_eq!(checked, 14 * groups, "fourteen figures per group:\n{dom}");
+    assert_eq!(flow["groups"][0]["pull_requests"]["merged"], 3);
+    // A shared view: the page and its filters come from the URL.
+    let dom = load(&chromium, &server, "/?page=flow&team=all&preset=365");
+    assert!(dom.contains(r#"data-page="flow""#) && dom.contains(r#"data-group="all""#));
+
     // The drill-down lists the API's rows.
     let (dom, _) = run_chromium(
         &chromium,
@@ -312,14 +447,17 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
         "deployments, changes and incidents tables:\n{dom}"
     );
 
-    for (name, size) in [
-        ("dashboard.png", "1280,2200"),
-        ("dashboard-phone.png", "390,3400"),
+    for (name, page, size) in [
+        ("dashboard.png", "", "1280,2200"),
+        ("dashboard-phone.png", "", "390,3400"),
+        ("dashboard-flow.png", "?page=flow", "1280,1600"),
+        ("dashboard-health.png", "?page=health", "1280,1600"),
+        ("dashboard-debt.png", "?page=debt", "1280,1600"),
     ] {
         let path = artifacts().join(name);
         run_chromium(
             &chromium,
-            &format!("{}/", server.url),
+            &format!("{}/{page}", server.url),
             &[
                 &format!("--window-size={size}"),
                 &format!("--screenshot={}", path.display()),
