@@ -13,6 +13,7 @@ pub mod erase;
 pub mod events;
 pub mod flow;
 pub mod health;
+pub mod instant;
 pub mod model;
 pub mod pseudonym;
 pub mod store;

@@ -11,7 +11,11 @@
 //! read metrics. This crate knows neither clap nor axum.
 
 pub mod catalog;
+pub mod dora;
+pub mod error;
 pub mod reading;
+pub mod window;
 
 pub use catalog::{Better, CATALOG, Family, Metric, Unit};
+pub use error::{Error, Result, UsageError};
 pub use reading::{Point, Reading, UnknownMetric};

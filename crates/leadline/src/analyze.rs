@@ -10,7 +10,7 @@ use leadline_core::model::Repository;
 use leadline_core::store::Store;
 use serde::Serialize;
 
-use crate::cli::{DoraFormat, SummaryFormat};
+use crate::cli::SummaryFormat;
 use crate::config::{DebtConfig, DoraConfig};
 use crate::dora;
 use crate::time::date;
@@ -88,7 +88,7 @@ pub async fn report(
         SummaryFormat::Json => {
             for s in &mut summaries {
                 let service = services_of(&gathered, &s.repo).swap_remove(0);
-                let args = dora::service_args(&service, DoraFormat::Json);
+                let args = dora::Query::service(&service);
                 let computed = dora::compute_from(&gathered, &args, config)?;
                 s.dora = computed
                     .reports
@@ -104,7 +104,7 @@ pub async fn report(
                 print_table(s, out)?;
                 for service in services_of(&gathered, &s.repo) {
                     writeln!(out, "DORA keys ({service} as a service, production)")?;
-                    let args = dora::service_args(&service, DoraFormat::Table);
+                    let args = dora::Query::service(&service);
                     let computed = dora::compute_from(&gathered, &args, config)?;
                     crate::dora_table::print(&computed.reports, &computed.previous, false, out)?;
                 }

@@ -111,7 +111,7 @@ pub struct MetricArgs {
     #[arg(long)]
     pub until: Option<String>,
     /// A series: one value per calendar week or month (dora, flow)
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = by_parser())]
     pub by: Option<By>,
     /// Output format
     #[arg(long, value_enum, default_value_t = MetricsFormat::Table)]
@@ -152,7 +152,7 @@ pub struct FlowArgs {
     #[arg(long)]
     pub until: Option<String>,
     /// A trend: one result per calendar week or month
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = by_parser())]
     pub by: Option<By>,
     /// List the pull requests behind the numbers (without their authors)
     #[arg(long)]
@@ -400,7 +400,7 @@ pub struct DoraArgs {
     #[arg(long)]
     pub until: Option<String>,
     /// A trend: one result per calendar week or month
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = by_parser())]
     pub by: Option<By>,
     /// List the deployments, changes and incidents behind each number
     #[arg(long)]
@@ -416,10 +416,15 @@ pub struct DoraArgs {
     pub format: DoraFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum By {
-    Week,
-    Month,
+pub use leadline_metrics::window::By;
+
+/// `--by week|month`, listed in the help as clap's value enums are.
+fn by_parser() -> impl clap::builder::TypedValueParser<Value = By> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["week", "month"]).map(|s| match s.as_str() {
+        "week" => By::Week,
+        _ => By::Month,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

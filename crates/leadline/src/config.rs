@@ -388,20 +388,7 @@ pub struct DoraFileConfig {
 }
 
 /// What `leadline dora` needs from the configuration, with defaults filled in.
-#[derive(Debug, Clone)]
-pub struct DoraConfig {
-    /// Services owning paths, with their compiled globs.
-    pub services: Vec<(String, globset::GlobSet)>,
-    /// `deployments.tag_pattern`; none: the zero-config release tag rules.
-    pub tag_pattern: Option<String>,
-    pub hotfix_pattern: Option<String>,
-    /// How long after a deployment a revert of its commits still marks it failed, in ms.
-    pub revert_max_age: leadline_core::model::Millis,
-    pub bots: Vec<String>,
-    pub bands: Bands,
-    /// Lead time of a pull request's merge commit starts at the pull request's first commit.
-    pub lead_time_from_pull_requests: bool,
-}
+pub type DoraConfig = leadline_metrics::dora::Settings;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

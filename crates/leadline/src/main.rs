@@ -12,6 +12,7 @@ mod delivery;
 mod dora;
 mod dora_table;
 mod export;
+mod failure;
 mod flow;
 mod forge;
 mod health;
@@ -70,9 +71,9 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     if let Some(exit) = e.downcast_ref::<debt::DebtExit>() {
         return ExitCode::from(exit.code());
     }
-    match e.downcast_ref::<dora::InvalidArgs>() {
-        Some(_) => ExitCode::from(2),
-        None => ExitCode::FAILURE,
+    match failure::is_usage(e) {
+        true => ExitCode::from(2),
+        false => ExitCode::FAILURE,
     }
 }
 

@@ -12,9 +12,7 @@ use leadline_metrics::catalog::{CATALOG, Family, Metric};
 use leadline_metrics::reading::{self, Reading};
 use serde_json::{Value, json};
 
-use crate::cli::{
-    By, DebtCapacityArgs, DoraFormat, GroupBy, MetricArgs, MetricsFormat, SummaryFormat,
-};
+use crate::cli::{By, DebtCapacityArgs, GroupBy, MetricArgs, MetricsFormat, SummaryFormat};
 use crate::config::{DebtConfig, DoraConfig};
 use crate::dora::{Gathered, InvalidArgs};
 
@@ -233,16 +231,13 @@ async fn reports(
 ) -> Result<Vec<Value>> {
     match family {
         Family::Dora => {
-            let args = crate::cli::DoraArgs {
+            let args = crate::dora::Query {
                 service: scope.service.clone(),
                 env: scope.env.clone().unwrap_or_else(|| "production".to_owned()),
                 since: scope.since.clone(),
                 until: scope.until.clone(),
                 by: scope.by,
-                explain: false,
-                explain_offset: 0,
-                explain_limit: crate::dora::MAX_EXPLAIN_ROWS,
-                format: DoraFormat::Json,
+                ..crate::dora::Query::default()
             };
             let gathered = match gathered {
                 Some(g) => g,
@@ -309,9 +304,9 @@ async fn reports(
 }
 
 fn instant(flag: &str, v: &Option<String>) -> Result<Option<i64>> {
-    v.as_deref()
+    Ok(v.as_deref()
         .map(|v| crate::dora::parse_instant(flag, v))
-        .transpose()
+        .transpose()?)
 }
 
 /// The group a flow query selects (`all`, or `--team`), with the onboarding of the same scope

@@ -18,8 +18,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::auth::Granted;
 use super::error::{AppError, Problem};
-use crate::cli::{By, DoraArgs, DoraFormat, GroupBy};
+use crate::cli::GroupBy;
 use crate::export::{TextRow, deployment_out, incident_out};
+use leadline_metrics::window::By;
 
 const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
@@ -57,7 +58,7 @@ pub async fn dora(
     Query(q): Query<DoraQuery>,
 ) -> Result<Response, AppError> {
     let by = parse_by(q.by.as_deref())?;
-    let args = DoraArgs {
+    let args = crate::dora::Query {
         service: q.service.filter(|s| !s.is_empty()),
         env: q.env.unwrap_or_else(|| "production".to_owned()),
         since: q.since.filter(|s| !s.is_empty()),
@@ -66,7 +67,6 @@ pub async fn dora(
         explain: q.explain,
         explain_offset: q.explain_offset.unwrap_or(0),
         explain_limit: q.explain_limit.unwrap_or(crate::dora::MAX_EXPLAIN_ROWS),
-        format: DoraFormat::Json,
     };
     let gathered = state.gathered().await?;
     let computed = crate::dora::compute_from(&gathered, &args, &state.dora)?;

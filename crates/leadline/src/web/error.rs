@@ -73,23 +73,19 @@ impl AppError {
 /// other failure a 500; neither ever claims that something was stored.
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> AppError {
-        if let Some(invalid) = e.downcast_ref::<crate::dora::InvalidArgs>() {
-            return AppError::bad_request(invalid.to_string());
+        if crate::failure::is_usage(&e) {
+            return AppError::bad_request(e.to_string());
         }
+        let stored = crate::failure::store_error(&e);
         // A conflict with what is stored (a resolution dated before its incident opened) is
         // the sender's to fix; the message is leadline's own and names nothing secret.
-        if let Some(leadline_core::store::StoreError::Conflict(message)) = e
-            .chain()
-            .find_map(|c| c.downcast_ref::<leadline_core::store::StoreError>())
-        {
+        if let Some(leadline_core::store::StoreError::Conflict(message)) = stored {
             return AppError::new(StatusCode::CONFLICT, message.clone());
         }
-        let unavailable = e.chain().any(|c| {
-            matches!(
-                c.downcast_ref::<leadline_core::store::StoreError>(),
-                Some(leadline_core::store::StoreError::Unavailable { .. })
-            )
-        });
+        let unavailable = matches!(
+            stored,
+            Some(leadline_core::store::StoreError::Unavailable { .. })
+        );
         if unavailable {
             tracing::error!("store unavailable: {e:#}");
             return AppError::unavailable(
@@ -102,6 +98,18 @@ impl From<anyhow::Error> for AppError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error; see the server log",
         )
+    }
+}
+
+impl From<leadline_metrics::UsageError> for AppError {
+    fn from(e: leadline_metrics::UsageError) -> AppError {
+        AppError::bad_request(e.0)
+    }
+}
+
+impl From<leadline_metrics::Error> for AppError {
+    fn from(e: leadline_metrics::Error) -> AppError {
+        AppError::from(anyhow::Error::new(e))
     }
 }
 

@@ -3,8 +3,8 @@
 //! (`createdAt: 9223372036854775807`, a deployment in year 9999) would otherwise move every
 //! default window and break reads for everyone; it is refused naming its field instead.
 
+use crate::model::Millis;
 use jiff::Timestamp;
-use leadline_core::model::Millis;
 
 /// How far past the server's clock an event may be dated (clock skew between systems).
 pub const FUTURE_SLACK_MS: Millis = 24 * 3600 * 1000;

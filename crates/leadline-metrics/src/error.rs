@@ -1,0 +1,30 @@
+//! The metrics layer's errors: what the caller can fix (a usage error: exit 2 on the command
+//! line, 400 from the API) apart from what went wrong underneath.
+
+use leadline_core::store::StoreError;
+
+/// A request the caller can fix: a bad time, an empty window, too many periods, an option a
+/// family does not take, an unknown metric.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A setting that cannot be used (an invalid pattern): the configuration's to fix.
+    #[error("{0}")]
+    Settings(String),
+}
+
+impl Error {
+    /// Whether the caller can fix it by asking differently.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::Usage(_))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

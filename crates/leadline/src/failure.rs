@@ -1,0 +1,26 @@
+//! What kind of failure an error is, wherever it came from: the exit code and the HTTP status
+//! depend on it.
+
+use leadline_core::store::StoreError;
+
+/// A request the caller can fix (an invalid option or time, an empty window): exit 2, 400.
+pub fn is_usage(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<leadline_metrics::UsageError>().is_some()
+            || c.downcast_ref::<leadline_metrics::Error>()
+                .is_some_and(leadline_metrics::Error::is_usage)
+    })
+}
+
+/// The store's error behind `e`, if a store operation failed (directly or inside the metrics
+/// layer's error, which shows it transparently).
+pub fn store_error(e: &anyhow::Error) -> Option<&StoreError> {
+    e.chain().find_map(|c| {
+        c.downcast_ref::<StoreError>().or_else(|| {
+            match c.downcast_ref::<leadline_metrics::Error>() {
+                Some(leadline_metrics::Error::Store(s)) => Some(s),
+                _ => None,
+            }
+        })
+    })
+}
