@@ -13,6 +13,8 @@
 pub mod catalog;
 pub mod dora;
 pub mod error;
+pub mod flow;
+pub mod group;
 pub mod reading;
 pub mod window;
 

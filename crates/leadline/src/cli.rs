@@ -159,7 +159,7 @@ pub struct FlowArgs {
     pub explain: bool,
     /// Group by team ([[teams]] in leadline.toml) or repository [default: team when teams are
     /// configured]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = group_parser())]
     pub group: Option<GroupBy>,
     /// Output format
     #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
@@ -274,7 +274,7 @@ pub struct DebtCapacityArgs {
     #[arg(long)]
     pub repo: Option<String>,
     /// Group by team or repository [default: team when teams are configured, else all]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = group_parser())]
     pub group: Option<GroupBy>,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
@@ -338,10 +338,15 @@ pub struct HealthArgs {
     pub format: SummaryFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GroupBy {
-    Team,
-    Repository,
+pub use leadline_metrics::group::GroupBy;
+
+/// `--group team|repository`.
+fn group_parser() -> impl clap::builder::TypedValueParser<Value = GroupBy> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["team", "repository"]).map(|s| match s.as_str() {
+        "team" => GroupBy::Team,
+        _ => GroupBy::Repository,
+    })
 }
 
 #[derive(Debug, Args)]

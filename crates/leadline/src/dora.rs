@@ -13,10 +13,10 @@ use crate::config::DoraConfig;
 
 pub use leadline_metrics::UsageError as InvalidArgs;
 pub use leadline_metrics::dora::{
-    ExplainRows, Explanation, Gathered, MAX_EXPLAIN_ROWS, Query, Report, attribute, compute_from,
+    ExplainRows, Explanation, Gathered, MAX_EXPLAIN_ROWS, Query, Report, compute_from,
     default_bots, keys_by_service, load, services,
 };
-pub use leadline_metrics::window::{MAX_MONTHS, MAX_PERIODS, buckets, parse_instant, utc};
+pub use leadline_metrics::window::{MAX_MONTHS, buckets, parse_instant, utc};
 
 impl From<&DoraArgs> for Query {
     fn from(a: &DoraArgs) -> Query {
