@@ -15,6 +15,8 @@ pub mod dora;
 pub mod error;
 pub mod flow;
 pub mod group;
+pub mod health;
+pub mod history;
 pub mod reading;
 pub mod window;
 

@@ -53,7 +53,7 @@ pub async fn summary(
         .await?;
     let query = crate::health::Query {
         teams: teams.to_vec(),
-        ..crate::health::Query::defaults(HEALTH_TOP, debt)
+        ..crate::health::Query::defaults(HEALTH_TOP, &debt.by_hand)
     };
     let health = crate::health::report(store, repo, &query).await?;
     // The summary stands without the register: a broken debt.toml is `debt check`'s to report.

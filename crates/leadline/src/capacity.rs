@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::cli::{By, CapacitySource, DebtCapacityArgs, GroupBy, SummaryFormat};
 use crate::config::DebtConfig;
 use crate::dora::{buckets, parse_instant, utc};
-use crate::history::{Change, History};
+use leadline_metrics::history::{Change, History};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -186,7 +186,7 @@ async fn commits(store: &Arc<dyn Store>) -> Result<Work> {
         files: Vec::new(),
     };
     for repo in store.repositories().await? {
-        let history = crate::history::head_history(store, &repo).await?;
+        let history = leadline_metrics::history::head_history(store, &repo).await?;
         let mut index: HashMap<u32, usize> = HashMap::new();
         for c in &history.changes {
             let i = *index.entry(c.commit).or_insert_with(|| {

@@ -446,7 +446,7 @@ async fn top_hotspots(
     top: usize,
     config: &DebtConfig,
 ) -> Result<Vec<Linked>> {
-    let query = health::Query::defaults(top, config);
+    let query = health::Query::defaults(top, &config.by_hand);
     let mut out = Vec::new();
     for repo in store.repositories().await? {
         let report = health::report(store, &repo, &query).await?;

@@ -16,7 +16,6 @@ mod failure;
 mod flow;
 mod forge;
 mod health;
-mod history;
 mod import;
 mod ingest;
 mod metric;

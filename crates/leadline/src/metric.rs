@@ -276,7 +276,7 @@ async fn reports(
                 ))
                 .into());
             };
-            let mut query = crate::health::Query::defaults(usize::MAX, ctx.debt);
+            let mut query = crate::health::Query::defaults(usize::MAX, &ctx.debt.by_hand);
             query.teams = ctx.teams.to_vec();
             query.since = instant("--since", &scope.since)?;
             query.until = instant("--until", &scope.until)?;

@@ -46,7 +46,7 @@ pub async fn health(
             .transpose()
     };
     let mut query =
-        crate::health::Query::defaults(q.top.unwrap_or(DEFAULT_TOP).min(100), &state.debt);
+        crate::health::Query::defaults(q.top.unwrap_or(DEFAULT_TOP).min(100), &state.debt.by_hand);
     query.teams = state.teams.clone();
     query.since = instant("since", q.since)?;
     query.until = instant("until", q.until)?;

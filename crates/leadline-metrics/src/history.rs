@@ -5,14 +5,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Result;
 use leadline_core::health::history_of;
 use leadline_core::model::{Complexity, Millis, RefKind, Repository};
 use leadline_core::store::{ChurnRow, Store};
 
+use crate::error::Result;
+
 /// One file change of a commit on HEAD's history; the numbers index [`History`]'s tables.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Change {
+pub struct Change {
     pub commit: u32,
     pub path: u32,
     pub author: u32,
@@ -23,7 +24,7 @@ pub(crate) struct Change {
 }
 
 #[derive(Debug, Default)]
-pub(crate) struct History {
+pub struct History {
     pub shas: Vec<String>,
     /// Paths as text (invalid UTF-8 replaced).
     pub paths: Vec<String>,
@@ -51,7 +52,7 @@ impl History {
 /// The file changes of the commits reachable from HEAD, as `git log HEAD` lists them: side
 /// branches and stale remote branches would blur a picture of the code as it is. Without a
 /// HEAD (nothing ingested yet), every stored change.
-pub(crate) async fn head_history(store: &Arc<dyn Store>, repo: &Repository) -> Result<History> {
+pub async fn head_history(store: &Arc<dyn Store>, repo: &Repository) -> Result<History> {
     let refs = store.refs(repo.id).await?;
     let parents = match refs.iter().find(|r| r.kind == RefKind::Head) {
         Some(_) => store.commit_parents(repo.id).await?,
