@@ -10,6 +10,7 @@
 //! the one door through which OKRs, anomaly detection, scorecards and the stakeholder report
 //! read metrics. This crate knows neither clap nor axum.
 
+pub mod capacity;
 pub mod catalog;
 pub mod dora;
 pub mod error;

@@ -268,7 +268,7 @@ pub struct DebtCapacityArgs {
     #[arg(long)]
     pub until: Option<String>,
     /// What counts as merged work [default: pull requests if any were synced, else commits]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = source_parser())]
     pub source: Option<CapacitySource>,
     /// Only this repository (OWNER/REPO for pull requests, the ingested name for commits)
     #[arg(long)]
@@ -281,10 +281,17 @@ pub struct DebtCapacityArgs {
     pub format: SummaryFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CapacitySource {
-    PullRequests,
-    Commits,
+pub use leadline_metrics::capacity::Source as CapacitySource;
+
+/// `--source pull-requests|commits`.
+fn source_parser() -> impl clap::builder::TypedValueParser<Value = CapacitySource> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["pull-requests", "commits"]).map(|s| {
+        match s.as_str() {
+            "commits" => CapacitySource::Commits,
+            _ => CapacitySource::PullRequests,
+        }
+    })
 }
 
 #[derive(Debug, Args)]

@@ -16,7 +16,7 @@ pub use leadline_metrics::dora::{
     ExplainRows, Explanation, Gathered, MAX_EXPLAIN_ROWS, Query, Report, compute_from,
     default_bots, keys_by_service, load, services,
 };
-pub use leadline_metrics::window::{MAX_MONTHS, buckets, parse_instant, utc};
+pub use leadline_metrics::window::parse_instant;
 
 impl From<&DoraArgs> for Query {
     fn from(a: &DoraArgs) -> Query {

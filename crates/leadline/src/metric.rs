@@ -12,7 +12,7 @@ use leadline_metrics::catalog::{CATALOG, Family, Metric};
 use leadline_metrics::reading::{self, Reading};
 use serde_json::{Value, json};
 
-use crate::cli::{By, DebtCapacityArgs, GroupBy, MetricArgs, MetricsFormat, SummaryFormat};
+use crate::cli::{By, GroupBy, MetricArgs, MetricsFormat};
 use crate::config::{DebtConfig, DoraConfig};
 use crate::dora::{Gathered, InvalidArgs};
 
@@ -288,13 +288,12 @@ async fn reports(
             Ok(vec![serde_json::to_value(&listing)?])
         }
         Family::Capacity => {
-            let args = DebtCapacityArgs {
+            let args = crate::capacity::Query {
                 since: scope.since.clone(),
                 until: scope.until.clone(),
                 source: None,
                 repo: scope.repo.clone(),
                 group: scope.team.as_ref().map(|_| GroupBy::Team),
-                format: SummaryFormat::Json,
             };
             let report =
                 crate::capacity::report(ctx.store, &args, ctx.debt, ctx.flow, ctx.teams).await?;

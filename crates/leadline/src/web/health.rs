@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::error::AppError;
-use crate::cli::{CapacitySource, DebtCapacityArgs, GroupBy, SummaryFormat};
+use crate::cli::{CapacitySource, GroupBy};
 use crate::dora::parse_instant;
 
 /// Rows per section unless asked.
@@ -118,13 +118,12 @@ pub async fn capacity(
             )));
         }
     };
-    let args = DebtCapacityArgs {
+    let args = crate::capacity::Query {
         since: given(q.since),
         until: given(q.until),
         source,
         repo: given(q.repo),
         group,
-        format: SummaryFormat::Json,
     };
     let report =
         crate::capacity::report(&state.store, &args, &state.debt, &state.flow, &state.teams)
