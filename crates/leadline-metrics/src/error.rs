@@ -18,6 +18,12 @@ pub enum Error {
     /// A setting that cannot be used (an invalid pattern): the configuration's to fix.
     #[error("{0}")]
     Settings(String),
+    /// The debt register cannot be read: its line and field are in the source.
+    #[error("{}", path.display())]
+    Register {
+        path: std::path::PathBuf,
+        source: leadline_core::debt::InvalidRegister,
+    },
 }
 
 impl Error {

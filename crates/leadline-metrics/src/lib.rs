@@ -8,10 +8,11 @@
 //! command line (`leadline metrics list`, `leadline metric NAME`) and the API
 //! (`GET /api/v1/metrics`, `GET /api/v1/metric/{name}`) are thin doors onto this, and it is
 //! the one door through which OKRs, anomaly detection, scorecards and the stakeholder report
-//! read metrics. This crate knows neither clap nor axum.
+//! read metrics. This crate knows no command-line parser and no web framework.
 
 pub mod capacity;
 pub mod catalog;
+pub mod debt;
 pub mod dora;
 pub mod error;
 pub mod flow;

@@ -125,60 +125,49 @@ fn capacity_rules(
 }
 
 /// The debt register's settings, with defaults filled in.
-#[derive(Debug, Clone)]
-pub struct DebtConfig {
-    pub file: PathBuf,
-    pub policies: leadline_core::debt::Policies,
-    pub capacity_target: Option<f64>,
-    pub rules: leadline_core::capacity::Rules,
-    /// Which files can be hotspots (`[health] include` / `exclude` over the built-ins): the
-    /// register links items to hotspots, and every hotspot list (health, analyze, the API)
-    /// reads the rules from here so they agree.
-    pub by_hand: std::sync::Arc<leadline_core::by_hand::HandRules>,
-}
+pub type DebtConfig = leadline_metrics::debt::Settings;
 
-impl DebtConfig {
-    fn from_file(file: &DebtFileConfig, health: &HealthFileConfig) -> Result<DebtConfig> {
-        use leadline_core::debt::Kind;
-        let mut policies: leadline_core::debt::Policies = [
-            (Kind::Security, 30),
-            (Kind::Compliance, 90),
-            (Kind::Performance, 90),
-        ]
-        .into();
-        for (kind, days) in file.policies.iter().flatten() {
-            let Some(k) = Kind::parse(kind) else {
-                let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-                bail!(
-                    "leadline.toml: debt.policies: unknown kind {kind:?}, expected one of {}",
-                    known.join(", ")
-                );
-            };
-            if *days == 0 {
-                policies.remove(&k);
-            } else {
-                policies.insert(k, *days);
-            }
+/// `[debt]` and `[health]` of the file, resolved.
+fn debt_config(file: &DebtFileConfig, health: &HealthFileConfig) -> Result<DebtConfig> {
+    use leadline_core::debt::Kind;
+    let mut policies: leadline_core::debt::Policies = [
+        (Kind::Security, 30),
+        (Kind::Compliance, 90),
+        (Kind::Performance, 90),
+    ]
+    .into();
+    for (kind, days) in file.policies.iter().flatten() {
+        let Some(k) = Kind::parse(kind) else {
+            let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            bail!(
+                "leadline.toml: debt.policies: unknown kind {kind:?}, expected one of {}",
+                known.join(", ")
+            );
+        };
+        if *days == 0 {
+            policies.remove(&k);
+        } else {
+            policies.insert(k, *days);
         }
-        if let Some(t) = file.capacity_target
-            && !(0.0..=1.0).contains(&t)
-        {
-            bail!("leadline.toml: debt.capacity_target {t}: expected a share from 0 to 1");
-        }
-        Ok(DebtConfig {
-            file: file
-                .file
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("debt.toml")),
-            policies,
-            capacity_target: file.capacity_target,
-            rules: capacity_rules(file.classes.as_ref())?,
-            by_hand: std::sync::Arc::new(
-                leadline_core::by_hand::HandRules::new(&health.include, &health.exclude)
-                    .context("leadline.toml")?,
-            ),
-        })
     }
+    if let Some(t) = file.capacity_target
+        && !(0.0..=1.0).contains(&t)
+    {
+        bail!("leadline.toml: debt.capacity_target {t}: expected a share from 0 to 1");
+    }
+    Ok(DebtConfig {
+        file: file
+            .file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("debt.toml")),
+        policies,
+        capacity_target: file.capacity_target,
+        rules: capacity_rules(file.classes.as_ref())?,
+        by_hand: std::sync::Arc::new(
+            leadline_core::by_hand::HandRules::new(&health.include, &health.exclude)
+                .context("leadline.toml")?,
+        ),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -542,7 +531,7 @@ impl Settings {
             server,
             flow,
             teams,
-            debt: DebtConfig::from_file(&file.debt, &file.health)?,
+            debt: debt_config(&file.debt, &file.health)?,
         })
     }
 }

@@ -5,33 +5,29 @@
 //! register cannot be read. Every write validates the whole new register first and replaces
 //! the file atomically, so a refused change leaves it as it was.
 
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use comfy_table::{Cell, CellAlignment};
 use jiff::civil::Date;
-use leadline_core::debt::{self, Breach, Category, InvalidRegister, Item, Kind, Portfolio};
-use leadline_core::health::Hotspot;
+use leadline_core::debt::{self, Breach, Category, Item, Kind};
 use leadline_core::store::Store;
-use serde::Serialize;
 
 use crate::cli::{
     DebtAddArgs, DebtCheckArgs, DebtCloseArgs, DebtFileArgs, DebtListArgs, SummaryFormat,
 };
 use crate::config::DebtConfig;
-use crate::health;
 
-/// Why a debt command ends with a particular exit code.
+pub(crate) use leadline_metrics::debt::{
+    Listing, Register, coverage, for_repository, linked, open_listing, portfolio_now,
+};
+
+/// Why a debt command ends with a particular exit code (an unreadable register is the metrics
+/// layer's [`leadline_metrics::Error::Register`], exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum DebtExit {
-    #[error("{}", path.display())]
-    Invalid {
-        path: PathBuf,
-        source: InvalidRegister,
-    },
     #[error("{0} open debt item(s) past their deadline")]
     Breached(usize),
 }
@@ -40,19 +36,11 @@ impl DebtExit {
     pub fn code(&self) -> u8 {
         match self {
             DebtExit::Breached(_) => 1,
-            DebtExit::Invalid { .. } => 2,
         }
     }
 }
 
-struct Register {
-    path: PathBuf,
-    today: Date,
-    /// `None`: there is no register file yet.
-    text: Option<String>,
-    items: Vec<Item>,
-}
-
+/// The register of `--file` (else the configured one) as of `--today` (else today, UTC).
 fn open(args: &DebtFileArgs, config: &DebtConfig) -> Result<Register> {
     let path = args.file.clone().unwrap_or_else(|| config.file.clone());
     let today = match &args.today {
@@ -63,28 +51,11 @@ fn open(args: &DebtFileArgs, config: &DebtConfig) -> Result<Register> {
             .to_zoned(jiff::tz::TimeZone::UTC)
             .date(),
     };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let items = parse(&path, text.as_deref().unwrap_or(""))?;
-    Ok(Register {
-        path,
-        today,
-        text,
-        items,
-    })
+    Ok(Register::open(&path, today)?)
 }
 
 fn parse(path: &Path, text: &str) -> Result<Vec<Item>> {
-    debt::parse(text).map_err(|source| {
-        DebtExit::Invalid {
-            path: path.to_owned(),
-            source,
-        }
-        .into()
-    })
+    Ok(leadline_metrics::debt::parse(path, text)?)
 }
 
 /// Validates `text` as a whole register, then replaces the file with it atomically.
@@ -282,135 +253,6 @@ fn next_id(items: &[Item]) -> String {
     format!("D-{}", n + 1)
 }
 
-/// An item with where it stands today and the hotspots it covers.
-#[derive(Serialize)]
-pub(crate) struct Listed {
-    #[serde(flatten)]
-    pub item: Item,
-    pub deadline: Option<Date>,
-    pub deadline_rule: Option<String>,
-    /// Days until the deadline (negative: past it).
-    pub days_left: Option<i32>,
-    pub hotspots: Vec<Linked>,
-}
-
-#[derive(Serialize, Clone)]
-pub(crate) struct Linked {
-    pub repository: String,
-    pub path: String,
-    pub score: u64,
-}
-
-#[derive(Serialize)]
-pub(crate) struct Listing {
-    pub register: String,
-    pub today: Date,
-    pub portfolio: Portfolio,
-    pub items: Vec<Listed>,
-    /// Top hotspots no open item covers: candidates for the register.
-    pub candidates: Vec<Linked>,
-}
-
-/// The register as of `today`, linked to `hotspots`.
-pub(crate) fn listing(
-    hotspots: Vec<Linked>,
-    register_path: &Path,
-    items: Vec<Item>,
-    config: &DebtConfig,
-    today: Date,
-) -> Listing {
-    let covered_by = |h: &Linked, i: &Item| i.covers(&h.repository, &h.path);
-    let candidates = hotspots
-        .iter()
-        .filter(|h| !items.iter().any(|i| i.closed.is_none() && covered_by(h, i)))
-        .cloned()
-        .collect();
-    let portfolio = debt::portfolio(&items, &config.policies, today);
-    let items = items
-        .into_iter()
-        .map(|item| {
-            let deadline = item.deadline(&config.policies);
-            Listed {
-                days_left: deadline.as_ref().map(|(d, _)| (*d - today).get_days()),
-                deadline: deadline.as_ref().map(|(d, _)| *d),
-                deadline_rule: deadline.map(|(_, r)| r),
-                hotspots: hotspots
-                    .iter()
-                    .filter(|h| covered_by(h, &item))
-                    .cloned()
-                    .collect(),
-                item,
-            }
-        })
-        .collect();
-    Listing {
-        register: register_path.display().to_string(),
-        today,
-        portfolio,
-        items,
-        candidates,
-    }
-}
-
-/// The open items of the register that apply to `repository`, linked to its `hotspots`;
-/// `None` when there is no register file.
-pub(crate) fn for_repository(
-    repository: &str,
-    hotspots: &[Hotspot],
-    config: &DebtConfig,
-) -> Result<Option<Listing>> {
-    let register = open(&DebtFileArgs::default(), config)?;
-    if register.text.is_none() {
-        return Ok(None);
-    }
-    let items = register
-        .items
-        .into_iter()
-        .filter(|i| i.closed.is_none() && i.repository.as_deref().is_none_or(|r| r == repository))
-        .collect();
-    let hotspots = hotspots
-        .iter()
-        .map(|h| Linked {
-            repository: repository.to_owned(),
-            path: h.path.clone(),
-            score: h.score,
-        })
-        .collect();
-    Ok(Some(listing(
-        hotspots,
-        &register.path,
-        items,
-        config,
-        register.today,
-    )))
-}
-
-/// The register's portfolio today; `None` when there is no register file.
-pub(crate) fn portfolio_now(config: &DebtConfig) -> Result<Option<Portfolio>> {
-    let register = open(&DebtFileArgs::default(), config)?;
-    Ok(register
-        .text
-        .is_some()
-        .then(|| debt::portfolio(&register.items, &config.policies, register.today)))
-}
-
-/// Per hotspot of `listing`'s repository, the ids of the open items covering it (none: a
-/// candidate for the register).
-pub(crate) fn coverage(listing: &Listing, hotspots: &[Hotspot]) -> BTreeMap<String, Vec<String>> {
-    hotspots
-        .iter()
-        .map(|h| {
-            let ids = listing
-                .items
-                .iter()
-                .filter(|i| i.hotspots.iter().any(|l| l.path == h.path))
-                .map(|i| i.item.id.clone())
-                .collect();
-            (h.path.clone(), ids)
-        })
-        .collect()
-}
-
 /// What `analyze` shows: the portfolio, items past their deadline and candidates.
 pub(crate) fn print_summary(l: &Listing, out: &mut dyn Write) -> Result<()> {
     let overdue: Vec<Breach> = l
@@ -439,61 +281,6 @@ pub(crate) fn print_summary(l: &Listing, out: &mut dyn Write) -> Result<()> {
         print_breaches(&overdue, out)?;
     }
     Ok(())
-}
-
-async fn top_hotspots(
-    store: &Arc<dyn Store>,
-    top: usize,
-    config: &DebtConfig,
-) -> Result<Vec<Linked>> {
-    let query = health::Query::defaults(top, &config.by_hand);
-    let mut out = Vec::new();
-    for repo in store.repositories().await? {
-        let report = health::report(store, &repo, &query).await?;
-        out.extend(report.hotspots.into_iter().map(|h| Linked {
-            repository: repo.name.clone(),
-            path: h.path,
-            score: h.score,
-        }));
-    }
-    Ok(out)
-}
-
-/// The register's open items linked to the store's top hotspots (an empty register when there
-/// is no file). An invalid register is an error naming its line and field.
-pub(crate) async fn open_listing(
-    store: &Arc<dyn Store>,
-    config: &DebtConfig,
-    top: usize,
-) -> Result<Listing> {
-    let register = open(&DebtFileArgs::default(), config)?;
-    linked(Some(store), register, config, top, false).await
-}
-
-/// The register linked to the top `top` hotspots of each repository in `store` (none without
-/// a store); closed items only with `closed`.
-async fn linked(
-    store: Option<&Arc<dyn Store>>,
-    register: Register,
-    config: &DebtConfig,
-    top: usize,
-    closed: bool,
-) -> Result<Listing> {
-    let hotspots = match store {
-        Some(store) => top_hotspots(store, top, config).await?,
-        None => Vec::new(),
-    };
-    let mut l = listing(
-        hotspots,
-        &register.path,
-        register.items,
-        config,
-        register.today,
-    );
-    if !closed {
-        l.items.retain(|i| i.item.closed.is_none());
-    }
-    Ok(l)
 }
 
 pub async fn list(

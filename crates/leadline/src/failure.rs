@@ -12,6 +12,16 @@ pub fn is_usage(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The debt register could not be read (`debt check`'s exit 2, with usage errors).
+pub fn is_invalid_register(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<leadline_metrics::Error>(),
+            Some(leadline_metrics::Error::Register { .. })
+        )
+    })
+}
+
 /// The store's error behind `e`, if a store operation failed (directly or inside the metrics
 /// layer's error, which shows it transparently).
 pub fn store_error(e: &anyhow::Error) -> Option<&StoreError> {

@@ -63,14 +63,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Exit 1 for failures, 2 for a request the caller can fix (a bad option, an unknown metric),
-/// and what `debt check` decides for its verdicts.
+/// Exit 1 for failures, 2 for a request the caller can fix (a bad option, an unknown metric)
+/// or a register that cannot be read, and what `debt check` decides for its verdicts.
 fn fail(e: &anyhow::Error) -> ExitCode {
     eprintln!("error: {e:#}");
     if let Some(exit) = e.downcast_ref::<debt::DebtExit>() {
         return ExitCode::from(exit.code());
     }
-    match failure::is_usage(e) {
+    match failure::is_usage(e) || failure::is_invalid_register(e) {
         true => ExitCode::from(2),
         false => ExitCode::FAILURE,
     }
