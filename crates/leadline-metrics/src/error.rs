@@ -18,6 +18,9 @@ pub enum Error {
     /// A setting that cannot be used (an invalid pattern): the configuration's to fix.
     #[error("{0}")]
     Settings(String),
+    /// A report that would not serialise (a bug, not an input).
+    #[error("cannot serialise a report: {0}")]
+    Serialise(#[from] serde_json::Error),
     /// The debt register cannot be read: its line and field are in the source.
     #[error("{}", path.display())]
     Register {

@@ -20,6 +20,7 @@ pub mod group;
 pub mod health;
 pub mod history;
 pub mod reading;
+pub mod scope;
 pub mod window;
 
 pub use catalog::{Better, CATALOG, Family, Metric, Unit};

@@ -3,52 +3,28 @@
 //! json` it names. `GET /api/v1/metrics` and `/api/v1/metric/{name}` answer the same JSON.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use anyhow::Result;
-use leadline_core::flow::{Options, Team};
-use leadline_core::store::Store;
-use leadline_metrics::catalog::{CATALOG, Family, Metric};
+use leadline_metrics::catalog::CATALOG;
 use leadline_metrics::reading::{self, Reading};
 use serde_json::{Value, json};
 
-use crate::cli::{By, GroupBy, MetricArgs, MetricsFormat};
-use crate::config::{DebtConfig, DoraConfig};
-use crate::dora::{Gathered, InvalidArgs};
+use crate::cli::{MetricArgs, MetricsFormat};
+use crate::dora::InvalidArgs;
 
-/// Where and when a metric is read; which options apply depends on its family.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Scope {
-    pub service: Option<String>,
-    pub repo: Option<String>,
-    pub team: Option<String>,
-    pub env: Option<String>,
-    pub since: Option<String>,
-    pub until: Option<String>,
-    pub by: Option<By>,
-}
+pub(crate) use leadline_metrics::scope::{Ctx, Scope, read};
 
-impl From<&MetricArgs> for Scope {
-    fn from(a: &MetricArgs) -> Scope {
-        Scope {
-            service: a.service.clone(),
-            repo: a.repo.clone(),
-            team: a.team.clone(),
-            env: a.env.clone(),
-            since: a.since.clone(),
-            until: a.until.clone(),
-            by: a.by,
-        }
+/// The command line's scope: the metric's options as typed.
+fn scope(a: &MetricArgs) -> Scope {
+    Scope {
+        service: a.service.clone(),
+        repo: a.repo.clone(),
+        team: a.team.clone(),
+        env: a.env.clone(),
+        since: a.since.clone(),
+        until: a.until.clone(),
+        by: a.by,
     }
-}
-
-/// What the families are computed with: the resolved settings.
-pub(crate) struct Ctx<'a> {
-    pub store: &'a Arc<dyn Store>,
-    pub dora: &'a DoraConfig,
-    pub debt: &'a DebtConfig,
-    pub flow: &'a Options,
-    pub teams: &'a [Team],
 }
 
 /// The catalog as `metrics list --format json` and `GET /api/v1/metrics` give it.
@@ -103,7 +79,7 @@ pub(crate) fn list(format: MetricsFormat, out: &mut dyn Write) -> Result<()> {
 
 pub(crate) async fn run(ctx: &Ctx<'_>, args: &MetricArgs, out: &mut dyn Write) -> Result<()> {
     let metric = reading::lookup(&args.name).map_err(|e| InvalidArgs(e.to_string()))?;
-    let reading = read(ctx, None, metric, &Scope::from(args)).await?;
+    let reading = read(ctx, None, metric, &scope(args)).await?;
     match args.format {
         MetricsFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &reading)?;
@@ -161,237 +137,4 @@ fn text(v: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
-}
-
-/// `metric` over `scope`: computed by its family exactly as the family's command would, then
-/// read by name. `gathered` is the server's cached DORA inputs, when it has them.
-pub(crate) async fn read(
-    ctx: &Ctx<'_>,
-    gathered: Option<Arc<Gathered>>,
-    metric: &Metric,
-    scope: &Scope,
-) -> Result<Reading> {
-    refuse_options(metric.family, scope)?;
-    if scope.by.is_some() && !metric.family.has_series() {
-        return Err(InvalidArgs(format!(
-            "{} has no series: --by applies to dora and flow metrics",
-            metric.name
-        ))
-        .into());
-    }
-    let reports = reports(ctx, gathered, metric.family, scope).await?;
-    Ok(match scope.by {
-        Some(_) => reading::series(metric, &reports),
-        None => reading::single(metric, reports.first().unwrap_or(&Value::Null)),
-    })
-}
-
-/// An option the family does not take is an error, not silently ignored.
-fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
-    let given = [
-        (
-            "--service",
-            scope.service.is_some(),
-            matches!(family, Family::Dora),
-        ),
-        ("--env", scope.env.is_some(), matches!(family, Family::Dora)),
-        (
-            "--repo",
-            scope.repo.is_some(),
-            matches!(family, Family::Flow | Family::Health | Family::Capacity),
-        ),
-        (
-            "--team",
-            scope.team.is_some(),
-            matches!(family, Family::Flow | Family::Capacity),
-        ),
-        (
-            "--since/--until",
-            scope.since.is_some() || scope.until.is_some(),
-            !matches!(family, Family::Debt),
-        ),
-    ];
-    match given.iter().find(|(_, set, applies)| *set && !*applies) {
-        Some((option, ..)) => Err(InvalidArgs(format!(
-            "{option} does not apply to {} metrics",
-            family.as_str()
-        ))
-        .into()),
-        None => Ok(()),
-    }
-}
-
-/// The family's report(s) for `scope` as JSON, narrowed to what metric paths address: one per
-/// period with `by`.
-async fn reports(
-    ctx: &Ctx<'_>,
-    gathered: Option<Arc<Gathered>>,
-    family: Family,
-    scope: &Scope,
-) -> Result<Vec<Value>> {
-    match family {
-        Family::Dora => {
-            let args = crate::dora::Query {
-                service: scope.service.clone(),
-                env: scope.env.clone().unwrap_or_else(|| "production".to_owned()),
-                since: scope.since.clone(),
-                until: scope.until.clone(),
-                by: scope.by,
-                ..crate::dora::Query::default()
-            };
-            let gathered = match gathered {
-                Some(g) => g,
-                None => Arc::new(crate::dora::load(ctx.store, ctx.dora).await?),
-            };
-            let computed = crate::dora::compute_from(&gathered, &args, ctx.dora)?;
-            computed
-                .reports
-                .iter()
-                .map(|r| Ok(serde_json::to_value(r)?))
-                .collect()
-        }
-        Family::Flow => {
-            let query = crate::flow::Query {
-                repo: scope.repo.clone(),
-                since: scope.since.clone(),
-                until: scope.until.clone(),
-                by: scope.by,
-                explain: false,
-                group: scope.team.as_ref().map(|_| GroupBy::Team),
-            };
-            let reports =
-                crate::flow::compute(ctx.store, &query, ctx.flow, ctx.teams, ctx.dora).await?;
-            reports
-                .iter()
-                .map(|r| Ok(flow_view(&serde_json::to_value(r)?, scope)))
-                .collect()
-        }
-        Family::Health => {
-            let repos = crate::health::selected(ctx.store, scope.repo.as_deref()).await?;
-            let [repo] = repos.as_slice() else {
-                let names: Vec<&str> = repos.iter().map(|r| r.name.as_str()).collect();
-                return Err(InvalidArgs(format!(
-                    "health metrics are per repository: name one with --repo ({})",
-                    names.join(", ")
-                ))
-                .into());
-            };
-            let mut query = crate::health::Query::defaults(usize::MAX, &ctx.debt.by_hand);
-            query.teams = ctx.teams.to_vec();
-            query.since = instant("--since", &scope.since)?;
-            query.until = instant("--until", &scope.until)?;
-            let report = crate::health::report(ctx.store, repo, &query).await?;
-            Ok(vec![serde_json::to_value(&report)?])
-        }
-        Family::Debt => {
-            let listing = crate::debt::open_listing(ctx.store, ctx.debt, 0).await?;
-            Ok(vec![serde_json::to_value(&listing)?])
-        }
-        Family::Capacity => {
-            let args = crate::capacity::Query {
-                since: scope.since.clone(),
-                until: scope.until.clone(),
-                source: None,
-                repo: scope.repo.clone(),
-                group: scope.team.as_ref().map(|_| GroupBy::Team),
-            };
-            let report =
-                crate::capacity::report(ctx.store, &args, ctx.debt, ctx.flow, ctx.teams).await?;
-            Ok(vec![capacity_view(&serde_json::to_value(&report)?, scope)])
-        }
-    }
-}
-
-fn instant(flag: &str, v: &Option<String>) -> Result<Option<i64>> {
-    Ok(v.as_deref()
-        .map(|v| crate::dora::parse_instant(flag, v))
-        .transpose()?)
-}
-
-/// The group a flow query selects (`all`, or `--team`), with the onboarding of the same scope
-/// and the report's window: a group hidden by the privacy floor has no fields, so its metrics
-/// are `null` with the reason.
-fn flow_view(report: &Value, scope: &Scope) -> Value {
-    let name = scope.team.as_deref().unwrap_or("all");
-    let mut view = group(report, name);
-    let onboarding = match (&scope.team, &scope.repo) {
-        (Some(team), _) => named(report, "team_onboarding", team),
-        (None, Some(repo)) => {
-            let short = repo.rsplit('/').next().unwrap_or(repo);
-            named(report, "repository_onboarding", short)
-        }
-        (None, None) => report.get("onboarding").cloned(),
-    };
-    if let Some(o) = onboarding {
-        view["onboarding"] = o;
-    }
-    view
-}
-
-/// The group named `name` of a report with `groups`, plus its window; a `reason` when there is
-/// no such group.
-fn group(report: &Value, name: &str) -> Value {
-    let found = report
-        .get("groups")
-        .and_then(Value::as_array)
-        .and_then(|g| {
-            g.iter()
-                .find(|g| g.get("group").and_then(Value::as_str) == Some(name))
-        });
-    let mut view = match found {
-        Some(g) => g.clone(),
-        None => json!({"reason": format!(
-            "no group {name:?} in this window: it does not exist or has fewer people than \
-             privacy.min_group_size"
-        )}),
-    };
-    for key in ["since", "until"] {
-        if let Some(v) = report.get(key) {
-            view[key] = v.clone();
-        }
-    }
-    view
-}
-
-fn named(report: &Value, list: &str, name: &str) -> Option<Value> {
-    report
-        .get(list)?
-        .as_array()?
-        .iter()
-        .find(|o| o.get("team").and_then(Value::as_str) == Some(name))
-        .cloned()
-}
-
-/// The group a capacity query selects; without `--team` and with teams configured (no `all`
-/// group), every group together: their counts summed, the share recomputed.
-fn capacity_view(report: &Value, scope: &Scope) -> Value {
-    if let Some(team) = &scope.team {
-        return group(report, team);
-    }
-    let groups = report.get("groups").and_then(Value::as_array);
-    if groups.is_some_and(|g| g.iter().any(|g| g["group"] == "all")) {
-        return group(report, "all");
-    }
-    let count = |key: &str| -> u64 {
-        groups
-            .into_iter()
-            .flatten()
-            .filter_map(|g| g.pointer(&format!("/window/{key}"))?.as_u64())
-            .sum()
-    };
-    let (feature, debt, fix, other) = (
-        count("feature"),
-        count("debt"),
-        count("fix"),
-        count("other"),
-    );
-    let all = feature + debt + fix + other;
-    let share = (all > 0).then(|| debt as f64 / all as f64);
-    let target = report.get("target").and_then(Value::as_f64);
-    json!({
-        "since": report.get("since"), "until": report.get("until"),
-        "window": {"period": "window", "feature": feature, "debt": debt, "fix": fix,
-                   "other": other, "debt_share": share,
-                   "versus_target": share.zip(target).map(|(s, t)| s - t)},
-    })
 }
