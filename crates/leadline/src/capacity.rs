@@ -82,7 +82,7 @@ fn print(r: &Report, options: &Options, out: &mut dyn Write) -> Result<()> {
     }
     let pct = |v: Option<f64>| v.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_default();
     for g in &r.groups {
-        let mut t = crate::dora_table::table(&[
+        let mut t = crate::table::table(&[
             &g.group,
             "feature",
             "debt",

@@ -329,16 +329,16 @@ pub struct HealthArgs {
     #[arg(long, default_value_t = 20)]
     pub top: usize,
     /// Show the complexity trend of this many top hotspots
-    #[arg(long, default_value_t = crate::health::DEFAULT_TREND)]
+    #[arg(long, default_value_t = leadline_metrics::health::DEFAULT_TREND)]
     pub trend: usize,
     /// Say how each figure is computed
     #[arg(long)]
     pub explain: bool,
     /// Areas are the first N directories of a path
-    #[arg(long, default_value_t = crate::health::DEFAULT_DEPTH)]
+    #[arg(long, default_value_t = leadline_metrics::health::DEFAULT_DEPTH)]
     pub depth: usize,
     /// An author with no commit for this many days before the window's end has left
-    #[arg(long, default_value_t = crate::health::DEFAULT_LEFT_AFTER_DAYS)]
+    #[arg(long, default_value_t = leadline_metrics::health::DEFAULT_LEFT_AFTER_DAYS)]
     pub left_after_days: i64,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
@@ -421,7 +421,7 @@ pub struct DoraArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub explain_offset: usize,
     /// With --explain: at most this many explanation rows (1 to 10000)
-    #[arg(long, default_value_t = crate::dora::MAX_EXPLAIN_ROWS, value_name = "N")]
+    #[arg(long, default_value_t = leadline_metrics::dora::MAX_EXPLAIN_ROWS, value_name = "N")]
     pub explain_limit: usize,
     /// Output format
     #[arg(long, value_enum, default_value_t = DoraFormat::Table)]

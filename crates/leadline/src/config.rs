@@ -513,7 +513,10 @@ impl Settings {
             .map_or(leadline_core::dora::infer::DEFAULT_REVERT_MAX_AGE, |d| {
                 i64::from(d) * 24 * 3600 * 1000
             }),
-            bots: file.dora.bots.unwrap_or_else(crate::dora::default_bots),
+            bots: file
+                .dora
+                .bots
+                .unwrap_or_else(leadline_metrics::dora::default_bots),
             bands: file.dora.bands.unwrap_or_default(),
             lead_time_from_pull_requests: match file.dora.lead_time_start.as_deref() {
                 None | Some("commit") => false,

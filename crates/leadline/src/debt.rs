@@ -100,7 +100,7 @@ pub fn check(args: &DebtCheckArgs, config: &DebtConfig, out: &mut dyn Write) -> 
 }
 
 fn print_breaches(breaches: &[Breach], out: &mut dyn Write) -> Result<()> {
-    let mut t = crate::dora_table::table(&[
+    let mut t = crate::table::table(&[
         "past deadline",
         "title",
         "kind",
@@ -315,7 +315,7 @@ fn print_listing(l: &Listing, out: &mut dyn Write) -> Result<()> {
         l.register, p.open, p.overdue, p.closed, p.cost_hours, p.interest_hours_per_month
     )?;
     if !l.items.is_empty() {
-        let mut t = crate::dora_table::table(&[
+        let mut t = crate::table::table(&[
             "id",
             "title",
             "category",
@@ -359,7 +359,7 @@ fn print_listing(l: &Listing, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "{t}")?;
     }
     if !l.candidates.is_empty() {
-        let mut t = crate::dora_table::table(&["hotspot with no debt item", "repository", "score"]);
+        let mut t = crate::table::table(&["hotspot with no debt item", "repository", "score"]);
         for c in &l.candidates {
             t.add_row(vec![
                 Cell::new(&c.path),

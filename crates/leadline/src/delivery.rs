@@ -46,7 +46,7 @@ pub async fn replay(
     let since = args
         .since
         .as_deref()
-        .map(|s| crate::dora::parse_instant("--since", s))
+        .map(|s| leadline_metrics::window::parse_instant("--since", s))
         .transpose()?;
     let mut after: Option<EventPosition> = None;
     let (mut seen, mut stored, mut failed) = (0usize, 0usize, 0usize);

@@ -13,8 +13,8 @@ use crate::config::DoraConfig;
 
 pub use leadline_metrics::UsageError as InvalidArgs;
 pub use leadline_metrics::dora::{
-    ExplainRows, Explanation, Gathered, MAX_EXPLAIN_ROWS, Query, Report, compute_from,
-    default_bots, keys_by_service, load, services,
+    ExplainRows, Gathered, MAX_EXPLAIN_ROWS, Query, Report, compute_from, keys_by_service, load,
+    services,
 };
 pub use leadline_metrics::window::parse_instant;
 

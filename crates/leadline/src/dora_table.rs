@@ -4,10 +4,10 @@
 use std::io::Write;
 
 use anyhow::Result;
-use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, CellAlignment, Table};
 use leadline_core::dora::{Band, CauseRule, DoraKeys};
 
-use crate::dora::{Explanation, Report};
+use leadline_metrics::dora::{Explanation, Report};
 
 pub fn print(
     reports: &[Report<'_>],
@@ -31,7 +31,7 @@ pub fn print(
         &report.since()[..10],
         &report.until()[..10]
     )?;
-    let mut t = table(&["key", "value", "band", "previous window"]);
+    let mut t = crate::table::table(&["key", "value", "band", "previous window"]);
     let row = |t: &mut Table, key: &str, now: String, band: Option<Band>, before: String| {
         t.add_row(vec![
             Cell::new(key),
@@ -150,7 +150,7 @@ pub fn print(
 /// The rows behind the numbers: deployments, their changes, incidents.
 fn print_explanation(e: &Explanation, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "deployments in the window")?;
-    let mut t = table(&[
+    let mut t = crate::table::table(&[
         "deployment",
         "service",
         "finished",
@@ -175,7 +175,7 @@ fn print_explanation(e: &Explanation, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "{t}")?;
     writeln!(out, "changes")?;
-    let mut t = table(&["commit", "deployment", "committed", "lead time"]);
+    let mut t = crate::table::table(&["commit", "deployment", "committed", "lead time"]);
     for c in &e.changes {
         let lead = match (c.lead_time_seconds, c.excluded) {
             (Some(s), _) => duration(Some(s)),
@@ -191,7 +191,7 @@ fn print_explanation(e: &Explanation, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "{t}")?;
     writeln!(out, "incidents")?;
-    let mut t = table(&[
+    let mut t = crate::table::table(&[
         "incident",
         "service",
         "opened",
@@ -226,7 +226,7 @@ fn rule_name(rule: CauseRule) -> &'static str {
 }
 
 fn print_series(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
-    let mut t = table(&[
+    let mut t = crate::table::table(&[
         "from",
         "deployments",
         "per day",
@@ -250,13 +250,6 @@ fn print_series(reports: &[Report<'_>], out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "{t}")?;
     Ok(())
-}
-
-pub(crate) fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(header.to_vec());
-    t
 }
 
 fn band_name(band: Option<Band>) -> &'static str {

@@ -100,7 +100,7 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
     for g in &r.groups {
         let (p, b) = (&g.keys.pull_requests, &g.keys.builds);
         writeln!(out, "{}", g.group)?;
-        let mut t = crate::dora_table::table(&["key", "value"]);
+        let mut t = crate::table::table(&["key", "value"]);
         let rows: Vec<(&str, String)> = vec![
             (
                 "pull requests merged",
@@ -167,7 +167,7 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
         }
         writeln!(out, "{t}")?;
         if let Some(e) = &g.explain {
-            let mut t = crate::dora_table::table(&[
+            let mut t = crate::table::table(&[
                 "pull request",
                 "opened",
                 "ready for review",

@@ -15,9 +15,7 @@ use crate::cli::{HealthArgs, SummaryFormat};
 use crate::config::DebtConfig;
 use crate::dora::parse_instant;
 
-pub(crate) use leadline_metrics::health::{
-    DEFAULT_DEPTH, DEFAULT_LEFT_AFTER_DAYS, DEFAULT_TREND, Query, Report, Trend, report, selected,
-};
+pub(crate) use leadline_metrics::health::{Query, Report, Trend, report, selected};
 
 const DAY_MS: i64 = leadline_metrics::window::DAY_MS;
 
@@ -171,7 +169,7 @@ fn print_hotspots(r: &Report, out: &mut dyn Write) -> Result<()> {
     if r.debt_items.is_some() {
         header.push("debt item");
     }
-    let mut t = crate::dora_table::table(&header);
+    let mut t = crate::table::table(&header);
     for h in &r.hotspots {
         let mut row = vec![
             Cell::new(&h.path),
@@ -227,7 +225,7 @@ fn trend_line(t: &Trend) -> String {
 }
 
 fn print_activity(title: &str, files: &[FileActivity], out: &mut dyn Write) -> Result<()> {
-    let mut t = crate::dora_table::table(&[title, "commits", "lines changed"]);
+    let mut t = crate::table::table(&[title, "commits", "lines changed"]);
     for f in files {
         t.add_row(vec![Cell::new(&f.path), right(f.revisions), right(f.churn)]);
     }
@@ -248,7 +246,7 @@ fn print_areas(areas: &[AreaKnowledge], out: &mut dyn Write) -> Result<()> {
         "knowledge risk",
         "months since a change",
     ]);
-    let mut t = crate::dora_table::table(&header);
+    let mut t = crate::table::table(&header);
     for a in areas {
         let mut row = vec![Cell::new(&a.area)];
         if teams {
@@ -279,7 +277,7 @@ fn print_coupling(coupling: &[Coupled], out: &mut dyn Write) -> Result<()> {
         writeln!(out, "no files change together above the thresholds")?;
         return Ok(());
     }
-    let mut t = crate::dora_table::table(&["file", "changes together with", "shared", "degree"]);
+    let mut t = crate::table::table(&["file", "changes together with", "shared", "degree"]);
     for c in coupling {
         t.add_row(vec![
             Cell::new(&c.a),

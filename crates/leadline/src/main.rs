@@ -19,6 +19,7 @@ mod health;
 mod import;
 mod ingest;
 mod metric;
+mod table;
 mod time;
 mod web;
 

@@ -62,7 +62,7 @@ pub(crate) fn list(format: MetricsFormat, out: &mut dyn Write) -> Result<()> {
             w.flush()?;
         }
         MetricsFormat::Table => {
-            let mut t = crate::dora_table::table(&["name", "unit", "better", "description"]);
+            let mut t = crate::table::table(&["name", "unit", "better", "description"]);
             for m in CATALOG {
                 t.add_row(vec![
                     m.name,
@@ -92,7 +92,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &MetricArgs, out: &mut dyn Write) -
             }
         }
         MetricsFormat::Table => {
-            let mut t = crate::dora_table::table(&["metric", "since", "until", "value", "unit"]);
+            let mut t = crate::table::table(&["metric", "since", "until", "value", "unit"]);
             for (since, until, value, reason) in rows(&reading) {
                 let shown = match reason {
                     Some(why) if value.is_null() => format!("n/a ({why})"),
