@@ -198,13 +198,17 @@ pub struct ImportCounts {
     pub new: usize,
 }
 
-/// Persistent state of leadline. Every method is atomic: it either does all it says or,
-/// on error, leaves the store as it was.
-#[async_trait]
-pub trait Store: Send + Sync {
-    /// Which backend this is, for messages ("sqlite", "postgres").
-    fn backend(&self) -> &'static str;
+/// Persistent state of leadline: the sum of one trait per data family, each implemented in its
+/// own file of leadline-store, so a method can be followed to its SQL. Every method is atomic:
+/// it either does all it says or, on error, leaves the store as it was. `Arc<dyn Store>` reaches
+/// every family's methods.
+pub trait Store: HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore {}
 
+impl<T: HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore> Store for T {}
+
+/// Repositories, their mined history, refs, files at HEAD and ingest cursors.
+#[async_trait]
+pub trait HistoryStore: Send + Sync {
     /// Registers a repository by location, or returns the one already there; the flag says
     /// whether it was created now. Fails with [`StoreError::Conflict`] when `name` is taken by
     /// another location.
@@ -309,6 +313,17 @@ pub trait Store: Send + Sync {
 
     async fn churn_since(&self, repo_id: i64, since: Millis) -> StoreResult<Vec<ChurnRow>>;
 
+    /// The ids of the repositories holding any of `shas`.
+    async fn repositories_with(&self, shas: &[String]) -> StoreResult<Vec<i64>>;
+
+    /// Those of `shas` that no stored repository has; an abbreviated sha is known when it
+    /// abbreviates a stored commit.
+    async fn unknown_shas(&self, shas: &[String]) -> StoreResult<Vec<String>>;
+}
+
+/// Deployments and incidents, imported or received, by source.
+#[async_trait]
+pub trait DeploymentStore: Send + Sync {
     /// Stores deployments of `source` in one transaction; a row whose (source, id) exists
     /// replaces it, so importing the same rows again changes nothing.
     async fn upsert_deployments(
@@ -317,7 +332,7 @@ pub trait Store: Send + Sync {
         rows: &[Deployment],
     ) -> StoreResult<ImportCounts>;
 
-    /// Stores incidents of `source` in one transaction, as [`Store::upsert_deployments`].
+    /// Stores incidents of `source` in one transaction, as [`DeploymentStore::upsert_deployments`].
     async fn upsert_incidents(&self, source: &str, rows: &[Incident]) -> StoreResult<ImportCounts>;
 
     /// Every stored deployment with its source, ordered by (finished_at, source, id).
@@ -325,13 +340,6 @@ pub trait Store: Send + Sync {
 
     /// Every stored incident with its source, ordered by (opened_at, source, id).
     async fn incidents(&self) -> StoreResult<Vec<(String, Incident)>>;
-
-    /// The ids of the repositories holding any of `shas`.
-    async fn repositories_with(&self, shas: &[String]) -> StoreResult<Vec<i64>>;
-
-    /// Those of `shas` that no stored repository has; an abbreviated sha is known when it
-    /// abbreviates a stored commit.
-    async fn unknown_shas(&self, shas: &[String]) -> StoreResult<Vec<String>>;
 
     /// A page of deployments ordered by (finished_at, source, id), after `after`.
     async fn deployments_page(
@@ -346,7 +354,12 @@ pub trait Store: Send + Sync {
         after: Option<&EventPosition>,
         limit: usize,
     ) -> StoreResult<Vec<(String, Incident)>>;
+}
 
+/// Webhook deliveries and what forges tell: pull requests, reviews, builds, pushes, files,
+/// CODEOWNERS.
+#[async_trait]
+pub trait ForgeStore: Send + Sync {
     /// Stores a webhook delivery and the events it maps to in one transaction. Returns false,
     /// storing nothing, when (source, id) was delivered before; with `replay` the stored
     /// delivery's outcome is replaced and its events stored again (they are upserts). A
@@ -377,29 +390,47 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<Vec<Delivery>>;
 
     async fn pull_requests(&self) -> StoreResult<Vec<PullRequest>>;
+
     async fn reviews(&self) -> StoreResult<Vec<Review>>;
+
     async fn builds(&self) -> StoreResult<Vec<(String, Build)>>;
+
     async fn pushed_commits(&self) -> StoreResult<Vec<PushedCommit>>;
+
     async fn pull_request_files(&self) -> StoreResult<Vec<PullRequestFiles>>;
+
     /// Rules with no file left are not listed.
     async fn code_owners(&self) -> StoreResult<Vec<CodeOwnersFile>>;
-
-    /// Stores a new API token; a name already taken is a [`StoreError::Conflict`].
-    async fn create_token(&self, token: &ApiToken) -> StoreResult<()>;
-    /// Every token, ordered by name.
-    async fn tokens(&self) -> StoreResult<Vec<ApiToken>>;
-    /// Deletes the named token; false when there was none.
-    async fn revoke_token(&self, name: &str) -> StoreResult<bool>;
 
     /// When the oldest pushed commit that git ingest has not stored yet was pushed: how far
     /// the mined history lags behind the forge.
     async fn oldest_unmined_push(&self) -> StoreResult<Option<Millis>>;
+}
 
+/// Erasing a person.
+#[async_trait]
+pub trait PrivacyStore: Send + Sync {
     /// Erases every form of a person's identity (their emails, the names and logins anything
     /// stored pairs with them, in any letter case, in every text and JSON column but file
     /// paths and hashes) in one transaction, then removes the old contents from the files;
     /// their work stays, under `who.replacement`.
     async fn forget(&self, who: &Forget) -> StoreResult<Forgotten>;
+}
+
+/// The store itself: tokens, row counts, the pseudonym key, writability, backup and close.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Which backend this is, for messages ("sqlite", "postgres").
+    fn backend(&self) -> &'static str;
+
+    /// Stores a new API token; a name already taken is a [`StoreError::Conflict`].
+    async fn create_token(&self, token: &ApiToken) -> StoreResult<()>;
+
+    /// Every token, ordered by name.
+    async fn tokens(&self) -> StoreResult<Vec<ApiToken>>;
+
+    /// Deletes the named token; false when there was none.
+    async fn revoke_token(&self, name: &str) -> StoreResult<bool>;
 
     /// Rows per table, for checking that a refused input left the store as it was.
     async fn row_counts(&self) -> StoreResult<Vec<(String, i64)>>;
@@ -419,4 +450,10 @@ pub trait Store: Send + Sync {
     /// Makes the store whole on disk and closes it: SQLite moves its write-ahead log into the
     /// database file, so the file alone holds every row (a copy of it is a backup).
     async fn close(&self) -> StoreResult<()>;
+}
+
+/// Every family's trait, for code that calls store methods on a concrete store (`SqlStore`)
+/// rather than through `dyn Store`.
+pub mod prelude {
+    pub use super::{AdminStore, DeploymentStore, ForgeStore, HistoryStore, PrivacyStore, Store};
 }

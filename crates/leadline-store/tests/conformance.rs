@@ -15,7 +15,8 @@ use leadline_core::model::{
     ChangeStatus, Commit, Complexity, Deployment, FileChange, HeadFile, Identity, Incident,
     Linguist, Ref, RefKind, Signature, Trailer,
 };
-use leadline_core::store::{EventPosition, Forget, ImportCounts, PagePosition, Store, StoreError};
+use leadline_core::store::prelude::*;
+use leadline_core::store::{EventPosition, Forget, ImportCounts, PagePosition, StoreError};
 use leadline_store::{LATEST_SCHEMA, Location, SqlStore};
 use sqlx::Connection;
 
@@ -74,53 +75,64 @@ async fn postgres() -> Option<Fixture> {
     })
 }
 
-/// Declares each test once per backend.
+/// Declares each test once per backend, grouped by the store trait it checks (one per data
+/// family, as leadline-store implements them: `history::sqlite_store::…`).
 macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_store {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let f = super::sqlite().await.unwrap();
-                super::$name(f).await;
-            })*
-        }
-        mod postgres_store {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(f) = super::postgres().await {
-                    super::$name(f).await;
-                }
-            })*
-        }
+    ($($family:ident: [$($name:ident),* $(,)?]),* $(,)?) => {
+        $(mod $family {
+            mod sqlite_store {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let f = super::super::sqlite().await.unwrap();
+                    super::super::$name(f).await;
+                })*
+            }
+            mod postgres_store {
+                $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(f) = super::super::postgres().await {
+                        super::super::$name(f).await;
+                    }
+                })*
+            }
+        })*
     };
 }
 
 conformance!(
-    schema_is_current_and_reopening_changes_nothing,
-    a_newer_schema_is_refused_untouched,
-    repositories_are_keyed_by_location_and_names_are_unique,
-    commits_round_trip_with_raw_paths_and_binary_counts,
-    inserting_a_batch_twice_changes_nothing,
-    pages_cover_every_row_once_in_order,
-    finishing_an_ingest_removes_unreachable_commits_and_replaces_refs,
-    deleting_undoes_commits_and_repositories,
-    pseudonym_key_is_created_once,
-    activity_queries_see_what_was_stored,
-    deployments_are_upserted_by_source_and_id,
-    incidents_are_upserted_by_source_and_id,
-    unknown_shas_are_those_no_repository_has,
-    graph_reverts_and_refs_serve_dora,
-    event_pages_continue_after_their_position,
-    a_delivery_is_stored_whole_once,
-    replaying_a_delivery_replaces_its_outcome_and_upserts_again,
-    older_pull_request_updates_do_not_overwrite_newer,
-    tokens_are_stored_by_hash_with_unique_names,
-    delivered_progress_never_replaces_a_finished_deployment,
-    the_stored_graph_serves_once_an_ingest_finishes,
-    synced_events_move_their_cursor_with_them,
-    forgetting_a_person_erases_them_and_keeps_their_work,
-    complexity_and_head_files_serve_health,
-    alert_events_apply_in_the_order_of_their_own_times,
+    history: [
+        repositories_are_keyed_by_location_and_names_are_unique,
+        commits_round_trip_with_raw_paths_and_binary_counts,
+        inserting_a_batch_twice_changes_nothing,
+        pages_cover_every_row_once_in_order,
+        finishing_an_ingest_removes_unreachable_commits_and_replaces_refs,
+        deleting_undoes_commits_and_repositories,
+        activity_queries_see_what_was_stored,
+        unknown_shas_are_those_no_repository_has,
+        graph_reverts_and_refs_serve_dora,
+        the_stored_graph_serves_once_an_ingest_finishes,
+        complexity_and_head_files_serve_health,
+    ],
+    deployments: [
+        deployments_are_upserted_by_source_and_id,
+        incidents_are_upserted_by_source_and_id,
+        event_pages_continue_after_their_position,
+    ],
+    forge: [
+        a_delivery_is_stored_whole_once,
+        replaying_a_delivery_replaces_its_outcome_and_upserts_again,
+        older_pull_request_updates_do_not_overwrite_newer,
+        delivered_progress_never_replaces_a_finished_deployment,
+        synced_events_move_their_cursor_with_them,
+        alert_events_apply_in_the_order_of_their_own_times,
+    ],
+    privacy: [forgetting_a_person_erases_them_and_keeps_their_work],
+    admin: [
+        schema_is_current_and_reopening_changes_nothing,
+        a_newer_schema_is_refused_untouched,
+        pseudonym_key_is_created_once,
+        tokens_are_stored_by_hash_with_unique_names,
+    ],
 );
 
 fn sig(name: &str, email: &str, at: i64, offset: i32) -> Signature {

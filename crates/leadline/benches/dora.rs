@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use leadline_core::dora::{self, Bands, CommitNode, Scope, Window};
 use leadline_core::model::{Commit, Deployment, Identity, Incident, Signature};
-use leadline_core::store::Store;
+use leadline_core::store::prelude::*;
 use leadline_store::{Location, SqlStore};
 
 const DAY: i64 = 86_400_000;

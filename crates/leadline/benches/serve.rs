@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
-use leadline_core::store::Store;
+use leadline_core::store::prelude::*;
 use serde_json::Value;
 
 const SECRET: &str = "bench-secret";

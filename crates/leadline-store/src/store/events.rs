@@ -1,11 +1,14 @@
-//! Server state: webhook deliveries with the events they map to, forge events, API tokens and
-//! time-ordered pages of deployments and incidents. The `Store` impl delegates here.
+//! The forge family: webhook deliveries with the events they map to, and what the forges'
+//! connectors store (pull requests, reviews, builds, pushes, files, CODEOWNERS).
+
+use super::*;
+use async_trait::async_trait;
+use leadline_core::store::ForgeStore;
 
 use leadline_core::events::{
-    ApiToken, Build, CodeOwnersFile, Delivery, Events, Outcome, PullRequest, PullRequestFiles,
-    PushedCommit, Review, Scope,
+    Build, CodeOwnersFile, Delivery, Events, Outcome, PullRequest, PullRequestFiles, PushedCommit,
+    Review,
 };
-use leadline_core::model::{Deployment, Incident};
 use leadline_core::store::{EventPosition, StoreError, StoreResult};
 use sqlx::{QueryBuilder, Row};
 
@@ -306,7 +309,7 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-const COUNTED_TABLES: [&str; 20] = [
+pub(super) const COUNTED_TABLES: [&str; 20] = [
     "pending_resolutions",
     "head_files",
     "pull_request_files",
@@ -331,7 +334,7 @@ const COUNTED_TABLES: [&str; 20] = [
 
 /// Appends `WHERE (time, source, id) > after` (row-value comparison, in both engines) and the
 /// order and limit of an event page.
-fn page_tail<DB: sqlx::Database>(
+pub(super) fn page_tail<DB: sqlx::Database>(
     q: &mut QueryBuilder<DB>,
     columns: &str,
     after: Option<&EventPosition>,
@@ -358,68 +361,9 @@ fn page_tail<DB: sqlx::Database>(
         .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
 }
 
-impl SqlStore {
-    pub(super) async fn page_deployments(
-        &self,
-        after: Option<&EventPosition>,
-        limit: usize,
-    ) -> StoreResult<Vec<(String, Deployment)>> {
-        on_pool!(self, |pool| {
-            let mut q = QueryBuilder::new(
-                "SELECT source, external_id, service, environment, sha, started_at, finished_at, status, repo \
-                 FROM deployments",
-            );
-            page_tail(
-                &mut q,
-                "finished_at, source, external_id",
-                after,
-                limit,
-                false,
-            );
-            let rows = q
-                .build()
-                .fetch_all(pool)
-                .await
-                .map_err(backend("cannot list deployments"))?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                out.push((col!(row, "source"), deployment!(row)));
-            }
-            Ok(out)
-        })
-    }
-
-    pub(super) async fn page_incidents(
-        &self,
-        after: Option<&EventPosition>,
-        limit: usize,
-    ) -> StoreResult<Vec<(String, Incident)>> {
-        on_pool!(self, |pool| {
-            let mut q = QueryBuilder::new(
-                "SELECT source, external_id, service, opened_at, resolved_at, severity, title, cause_deployment, \
-                 cause_sha, postmortem_url, fix_deployment, fix_sha FROM incidents",
-            );
-            page_tail(
-                &mut q,
-                "opened_at, source, external_id",
-                after,
-                limit,
-                false,
-            );
-            let rows = q
-                .build()
-                .fetch_all(pool)
-                .await
-                .map_err(backend("cannot list incidents"))?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                out.push((col!(row, "source"), incident!(row)));
-            }
-            Ok(out)
-        })
-    }
-
-    pub(super) async fn store_delivery(
+#[async_trait]
+impl ForgeStore for SqlStore {
+    async fn apply_delivery(
         &self,
         delivery: &Delivery,
         events: &Events,
@@ -463,7 +407,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn store_source_events(
+    async fn store_events(
         &self,
         source: &str,
         events: &Events,
@@ -480,7 +424,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn page_deliveries(
+    async fn deliveries_page(
         &self,
         source: Option<&str>,
         after: Option<&EventPosition>,
@@ -524,7 +468,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn all_pull_requests(&self) -> StoreResult<Vec<PullRequest>> {
+    async fn pull_requests(&self) -> StoreResult<Vec<PullRequest>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT forge, repo, number, title, author, state, draft, created_at, first_commit_at, rework_commits, updated_at, merged_at, \
@@ -572,7 +516,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn all_reviews(&self) -> StoreResult<Vec<Review>> {
+    async fn reviews(&self) -> StoreResult<Vec<Review>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT forge, repo, number, review_id, reviewer, state, submitted_at, comments FROM reviews \
@@ -598,7 +542,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn all_builds(&self) -> StoreResult<Vec<(String, Build)>> {
+    async fn builds(&self) -> StoreResult<Vec<(String, Build)>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT source, external_id, repo, pipeline, sha, branch, attempt, status, created_at, \
@@ -630,7 +574,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn all_pushed_commits(&self) -> StoreResult<Vec<PushedCommit>> {
+    async fn pushed_commits(&self) -> StoreResult<Vec<PushedCommit>> {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT forge, repo, sha, ref_name, author_name, author_email, committed_at, pushed_at, message \
@@ -657,7 +601,7 @@ impl SqlStore {
         })
     }
 
-    pub(super) async fn all_pull_request_files(&self) -> StoreResult<Vec<PullRequestFiles>> {
+    async fn pull_request_files(&self) -> StoreResult<Vec<PullRequestFiles>> {
         let rows: Vec<(String, String, i64, String)> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT forge, repo, number, path FROM pull_request_files ORDER BY forge, repo, number, path",
@@ -683,7 +627,7 @@ impl SqlStore {
         Ok(out)
     }
 
-    pub(super) async fn all_code_owners(&self) -> StoreResult<Vec<CodeOwnersFile>> {
+    async fn code_owners(&self) -> StoreResult<Vec<CodeOwnersFile>> {
         let rows: Vec<(String, String, String, String)> = on_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT forge, repo, pattern, owners FROM code_owners ORDER BY forge, repo, position",
@@ -710,81 +654,15 @@ impl SqlStore {
         Ok(out)
     }
 
-    pub(super) async fn insert_token(&self, token: &ApiToken) -> StoreResult<()> {
+    async fn oldest_unmined_push(&self) -> StoreResult<Option<Millis>> {
         on_pool!(self, |pool| {
-            let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE name = $1")
-                .bind(&token.name)
-                .fetch_one(pool)
-                .await
-                .map_err(backend("cannot create the token"))?;
-            if taken > 0 {
-                return Err(StoreError::Conflict(format!(
-                    "a token named {:?} exists; revoke it first or choose another name",
-                    token.name
-                )));
-            }
-            sqlx::query(
-                "INSERT INTO api_tokens (name, scope, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+            sqlx::query_scalar(
+                "SELECT MIN(pushed_at) FROM pushed_commits p \
+                 WHERE NOT EXISTS (SELECT 1 FROM commits c WHERE c.sha = p.sha)",
             )
-            .bind(&token.name)
-            .bind(token.scope.as_str())
-            .bind(&token.hash)
-            .bind(token.created_at)
-            .execute(pool)
+            .fetch_one(pool)
             .await
-            .map_err(backend("cannot create the token"))?;
-            Ok(())
+            .map_err(backend("cannot read the ingest lag"))
         })
-    }
-
-    pub(super) async fn all_tokens(&self) -> StoreResult<Vec<ApiToken>> {
-        on_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT name, scope, token_hash, created_at FROM api_tokens ORDER BY name",
-            )
-            .fetch_all(pool)
-            .await
-            .map_err(backend("cannot list tokens"))?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let scope: String = col!(row, "scope");
-                out.push(ApiToken {
-                    name: col!(row, "name"),
-                    scope: Scope::parse(&scope).ok_or_else(|| {
-                        StoreError::Corrupt(format!("unknown token scope {scope:?}"))
-                    })?,
-                    hash: col!(row, "token_hash"),
-                    created_at: col!(row, "created_at"),
-                });
-            }
-            Ok(out)
-        })
-    }
-
-    pub(super) async fn delete_token(&self, name: &str) -> StoreResult<bool> {
-        on_pool!(self, |pool| {
-            let deleted = sqlx::query("DELETE FROM api_tokens WHERE name = $1")
-                .bind(name)
-                .execute(pool)
-                .await
-                .map_err(backend("cannot revoke the token"))?
-                .rows_affected();
-            Ok(deleted > 0)
-        })
-    }
-
-    pub(super) async fn count_rows(&self) -> StoreResult<Vec<(String, i64)>> {
-        let mut out = Vec::with_capacity(COUNTED_TABLES.len());
-        for table in COUNTED_TABLES {
-            let n: i64 = on_pool!(self, |pool| {
-                QueryBuilder::new(format!("SELECT COUNT(*) FROM {table}"))
-                    .build_query_scalar()
-                    .fetch_one(pool)
-                    .await
-                    .map_err(backend("cannot count rows"))?
-            });
-            out.push((table.to_owned(), n));
-        }
-        Ok(out)
     }
 }

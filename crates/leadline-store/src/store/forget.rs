@@ -7,6 +7,9 @@
 //! leadline's own metadata ([`KEPT`]). A table added later is covered without anyone
 //! remembering to. What to replace is [`leadline_core::erase`].
 
+use async_trait::async_trait;
+use leadline_core::store::PrivacyStore;
+
 use futures_util::TryStreamExt;
 use leadline_core::erase::{Eraser, Person};
 use leadline_core::store::{Forget, Forgotten, StoreResult};
@@ -125,7 +128,128 @@ fn quoted(identifier: &str) -> String {
 }
 
 impl SqlStore {
-    pub(super) async fn forget_person(&self, who: &Forget) -> StoreResult<Forgotten> {
+    /// Removes old row versions from the files. SQLite: VACUUM rewrites the database (no free
+    /// page keeps a copy), then the write-ahead log is truncated; false when another process
+    /// reading the store kept the log from being truncated. PostgreSQL: VACUUM of the touched
+    /// tables (dead tuples removed; `VACUUM FULL` and PostgreSQL's own WAL retention are the
+    /// operator's, see docs/privacy.md).
+    async fn compact(&self, touched: &[&str]) -> StoreResult<bool> {
+        let context = "cannot compact the store after forgetting";
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.map_err(backend(context))?;
+                sqlx::query("VACUUM")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend(context))?;
+                super::admin::truncate_log(&mut conn).await
+            }
+            Pool::Postgres(pool) => {
+                for table in touched {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM {}", quoted(table))))
+                        .execute(pool)
+                        .await
+                        .map_err(backend(context))?;
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// Every table with columns to scrub, with its primary key, from the database's catalog.
+    async fn catalog(&self) -> StoreResult<Vec<Table>> {
+        let context = "cannot read the store's catalog";
+        // (table, column, declared type, position in the primary key or 0)
+        let columns: Vec<(String, String, String, i64)> = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_as(
+                "SELECT m.name, c.name, c.type, c.pk FROM sqlite_master m \
+                 JOIN pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, c.cid",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend(context))?,
+            Pool::Postgres(pool) => sqlx::query_as(
+                "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
+                 COALESCE(k.ordinal_position, 0)::bigint \
+                 FROM information_schema.columns c \
+                 LEFT JOIN information_schema.table_constraints t \
+                   ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+                  AND t.constraint_type = 'PRIMARY KEY' \
+                 LEFT JOIN information_schema.key_column_usage k \
+                   ON k.constraint_name = t.constraint_name AND k.table_schema = c.table_schema \
+                  AND k.table_name = c.table_name AND k.column_name = c.column_name \
+                 WHERE c.table_schema = current_schema() \
+                 ORDER BY c.table_name, c.ordinal_position",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend(context))?,
+        };
+        let mut tables: Vec<Table> = Vec::new();
+        for (table, column, declared, pk) in columns {
+            if KEPT_TABLES.contains(&table.as_str()) {
+                continue;
+            }
+            if tables.last().is_none_or(|t| t.name != table) {
+                tables.push(Table {
+                    name: table.clone(),
+                    key: Vec::new(),
+                    scrub: Vec::new(),
+                });
+            }
+            let Some(t) = tables.last_mut() else { continue };
+            let kind = Kind::of(&declared);
+            if pk > 0 {
+                t.key.push((column.clone(), kind));
+            }
+            if matches!(kind, Kind::Text | Kind::Bytes) && !KEPT.contains(&column.as_str()) {
+                t.scrub.push((column, kind));
+            }
+        }
+        tables.retain(|t| !t.scrub.is_empty() && !t.key.is_empty());
+        Ok(tables)
+    }
+}
+
+/// The objects of a JSON document that carry an email, login or username: all that
+/// [`Person::learn_from_json`] reads, kept small.
+fn identity_objects(value: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut identity = serde_json::Map::new();
+                for k in ["email", "login", "username", "name"] {
+                    if let Some(s) = map.get(k).filter(|v| v.is_string()) {
+                        identity.insert(k.to_owned(), s.clone());
+                    }
+                }
+                if identity.contains_key("email")
+                    || identity.contains_key("login")
+                    || identity.contains_key("username")
+                {
+                    out.push(serde_json::Value::Object(identity));
+                }
+                stack.extend(map.values());
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn count(report: &mut Forgotten, table: &str, rows: u64) {
+    if rows > 0 {
+        report.tables.push((table.to_owned(), rows));
+    }
+}
+
+#[async_trait]
+impl PrivacyStore for SqlStore {
+    async fn forget(&self, who: &Forget) -> StoreResult<Forgotten> {
         let context = "cannot forget the person";
         let tables = self.catalog().await?;
         let mut report = Forgotten::default();
@@ -296,123 +420,5 @@ impl SqlStore {
         let touched: Vec<&str> = report.tables.iter().map(|(t, _)| t.as_str()).collect();
         report.compacted = self.compact(&touched).await?;
         Ok(report)
-    }
-
-    /// Removes old row versions from the files. SQLite: VACUUM rewrites the database (no free
-    /// page keeps a copy), then the write-ahead log is truncated; false when another process
-    /// reading the store kept the log from being truncated. PostgreSQL: VACUUM of the touched
-    /// tables (dead tuples removed; `VACUUM FULL` and PostgreSQL's own WAL retention are the
-    /// operator's, see docs/privacy.md).
-    async fn compact(&self, touched: &[&str]) -> StoreResult<bool> {
-        let context = "cannot compact the store after forgetting";
-        match &self.pool {
-            Pool::Sqlite(pool) => {
-                let mut conn = pool.acquire().await.map_err(backend(context))?;
-                sqlx::query("VACUUM")
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend(context))?;
-                super::upkeep::truncate_log(&mut conn).await
-            }
-            Pool::Postgres(pool) => {
-                for table in touched {
-                    sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM {}", quoted(table))))
-                        .execute(pool)
-                        .await
-                        .map_err(backend(context))?;
-                }
-                Ok(true)
-            }
-        }
-    }
-
-    /// Every table with columns to scrub, with its primary key, from the database's catalog.
-    async fn catalog(&self) -> StoreResult<Vec<Table>> {
-        let context = "cannot read the store's catalog";
-        // (table, column, declared type, position in the primary key or 0)
-        let columns: Vec<(String, String, String, i64)> = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query_as(
-                "SELECT m.name, c.name, c.type, c.pk FROM sqlite_master m \
-                 JOIN pragma_table_info(m.name) c \
-                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, c.cid",
-            )
-            .fetch_all(pool)
-            .await
-            .map_err(backend(context))?,
-            Pool::Postgres(pool) => sqlx::query_as(
-                "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
-                 COALESCE(k.ordinal_position, 0)::bigint \
-                 FROM information_schema.columns c \
-                 LEFT JOIN information_schema.table_constraints t \
-                   ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
-                  AND t.constraint_type = 'PRIMARY KEY' \
-                 LEFT JOIN information_schema.key_column_usage k \
-                   ON k.constraint_name = t.constraint_name AND k.table_schema = c.table_schema \
-                  AND k.table_name = c.table_name AND k.column_name = c.column_name \
-                 WHERE c.table_schema = current_schema() \
-                 ORDER BY c.table_name, c.ordinal_position",
-            )
-            .fetch_all(pool)
-            .await
-            .map_err(backend(context))?,
-        };
-        let mut tables: Vec<Table> = Vec::new();
-        for (table, column, declared, pk) in columns {
-            if KEPT_TABLES.contains(&table.as_str()) {
-                continue;
-            }
-            if tables.last().is_none_or(|t| t.name != table) {
-                tables.push(Table {
-                    name: table.clone(),
-                    key: Vec::new(),
-                    scrub: Vec::new(),
-                });
-            }
-            let Some(t) = tables.last_mut() else { continue };
-            let kind = Kind::of(&declared);
-            if pk > 0 {
-                t.key.push((column.clone(), kind));
-            }
-            if matches!(kind, Kind::Text | Kind::Bytes) && !KEPT.contains(&column.as_str()) {
-                t.scrub.push((column, kind));
-            }
-        }
-        tables.retain(|t| !t.scrub.is_empty() && !t.key.is_empty());
-        Ok(tables)
-    }
-}
-
-/// The objects of a JSON document that carry an email, login or username: all that
-/// [`Person::learn_from_json`] reads, kept small.
-fn identity_objects(value: &serde_json::Value) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    let mut stack = vec![value];
-    while let Some(v) = stack.pop() {
-        match v {
-            serde_json::Value::Object(map) => {
-                let mut identity = serde_json::Map::new();
-                for k in ["email", "login", "username", "name"] {
-                    if let Some(s) = map.get(k).filter(|v| v.is_string()) {
-                        identity.insert(k.to_owned(), s.clone());
-                    }
-                }
-                if identity.contains_key("email")
-                    || identity.contains_key("login")
-                    || identity.contains_key("username")
-                {
-                    out.push(serde_json::Value::Object(identity));
-                }
-                stack.extend(map.values());
-            }
-            serde_json::Value::Array(items) => stack.extend(items),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn count(report: &mut Forgotten, table: &str, rows: u64) {
-    if rows > 0 {
-        report.tables.push((table.to_owned(), rows));
     }
 }

@@ -167,7 +167,7 @@ fn seed_flow(store: &TestStore) {
         });
     }
     crate::server::read_store(store, async |s| {
-        use leadline_core::store::Store;
+        use leadline_core::store::prelude::*;
         s.store_events("github", &events, None).await.unwrap();
     });
 }

@@ -483,7 +483,7 @@ fn lead_time_can_start_at_a_synced_pull_requests_first_commit() {
             .build()
             .unwrap();
         rt.block_on(async {
-            use leadline_core::store::Store;
+            use leadline_core::store::prelude::*;
             let s = leadline_store::SqlStore::open(
                 &leadline_store::Location::parse(&store.db).unwrap(),
             )

@@ -293,7 +293,7 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
         // Pipeline 55's retried job made it two attempts: a failure, then a success.
         let mut attempts: Vec<(String, i64, String)> =
             crate::server::read_store(&store, async |s| {
-                use leadline_core::store::Store;
+                use leadline_core::store::prelude::*;
                 s.builds().await.unwrap()
             })
             .into_iter()
@@ -491,7 +491,7 @@ fn a_groups_projects_are_listed_and_filtered() {
 
 fn stored_pull_requests(store: &TestStore) -> Vec<leadline_core::events::PullRequest> {
     crate::server::read_store(store, async |s| {
-        use leadline_core::store::Store;
+        use leadline_core::store::prelude::*;
         s.pull_requests().await.unwrap()
     })
 }

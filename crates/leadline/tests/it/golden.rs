@@ -119,7 +119,7 @@ fn fixture(store: TestStore) -> Fixture {
     }
     let events = forge_events(&main);
     crate::server::read_store(&store, async |s| {
-        use leadline_core::store::Store;
+        use leadline_core::store::prelude::*;
         s.store_events("github", &events, None).await.unwrap();
     });
     Fixture {

@@ -169,7 +169,7 @@ pub fn read_store<T>(
         .build()
         .unwrap();
     rt.block_on(async {
-        use leadline_core::store::Store;
+        use leadline_core::store::prelude::*;
         let location = leadline_store::Location::parse(&store.db).unwrap();
         let s = leadline_store::SqlStore::open(&location).await.unwrap();
         let out = read(&s).await;
@@ -181,7 +181,7 @@ pub fn read_store<T>(
 /// Rows per table, read from the store directly.
 pub fn row_counts(store: &TestStore) -> Vec<(String, i64)> {
     read_store(store, async |s| {
-        use leadline_core::store::Store;
+        use leadline_core::store::prelude::*;
         s.row_counts().await.unwrap()
     })
 }
