@@ -170,7 +170,7 @@ macro_rules! churn_row {
 }
 
 mod admin;
-mod events;
+mod forge;
 mod forget;
 mod graph;
 

@@ -2,7 +2,7 @@
 //! now, a consistent copy, and a close that leaves SQLite's database file holding every row
 //! (no write-ahead log beside it).
 
-use super::events::COUNTED_TABLES;
+use super::forge::COUNTED_TABLES;
 use super::*;
 use async_trait::async_trait;
 use leadline_core::events::{ApiToken, Scope};

@@ -11,7 +11,7 @@ use crate::{SqlStore, backend, on_pool};
 /// stay far below both engines' bound-parameter limits (rows × columns ≤ 65535 and 32766).
 const INSERT_ROWS: usize = 500;
 
-use super::events::page_tail;
+use super::forge::page_tail;
 use super::*;
 /// Reads a column or fails with the column's name.
 use async_trait::async_trait;
