@@ -7,6 +7,7 @@ mod auth;
 mod body;
 mod dashboard;
 mod error;
+mod family;
 mod health;
 mod metrics;
 mod openapi;
@@ -111,8 +112,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     // Everything here needs a token (reads on loopback may be open while none exists).
     let authorised = Router::new()
         .route("/metrics", get(metrics::render))
-        .route("/api/v1/dora", get(api::dora))
-        .route("/api/v1/flow", get(api::flow))
+        // dora, flow, health, debt, capacity: one route, the family's own query type.
+        .route("/api/v1/{family}", get(family::report))
         .route("/api/v1/metrics", get(api::metrics_catalog))
         .route("/api/v1/metric/{name}", get(api::metric))
         .route("/api/v1/services", get(api::services))
@@ -125,9 +126,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(api::list_incidents).post(api::post_incidents),
         )
         .route("/api/v1/repositories", get(api::repositories))
-        .route("/api/v1/health", get(health::health))
-        .route("/api/v1/debt", get(health::debt))
-        .route("/api/v1/capacity", get(health::capacity))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

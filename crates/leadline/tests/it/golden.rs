@@ -372,6 +372,18 @@ fn the_api_equals_the_command_line() {
         }
         let refused = server.get("/api/v1/flow?group=person").send().unwrap();
         assert_eq!(refused.status(), 400);
+        // One route serves the families: an unknown one is a 404 naming them, a malformed
+        // query a 400.
+        let unknown = server.get("/api/v1/velocity").send().unwrap();
+        assert_eq!(unknown.status(), 404);
+        assert!(
+            unknown
+                .text()
+                .unwrap()
+                .contains("dora, flow, health, debt, capacity")
+        );
+        let malformed = server.get("/api/v1/dora?explain=maybe").send().unwrap();
+        assert_eq!(malformed.status(), 400);
     }
 }
 

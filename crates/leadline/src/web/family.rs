@@ -1,0 +1,39 @@
+//! `GET /api/v1/{family}`: every metric family's report through one route. The query string
+//! deserialises into the family's own query type; the answer is the JSON of `leadline FAMILY
+//! --format json` with the same options. A new family is one arm here and its function.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::AppError;
+
+/// The families this route serves, for the error that names them.
+const FAMILIES: &str = "dora, flow, health, debt, capacity";
+
+pub async fn report(
+    State(state): State<Arc<AppState>>,
+    Path(family): Path<String>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    match family.as_str() {
+        "dora" => super::api::dora(State(state), query(&uri)?).await,
+        "flow" => super::api::flow(State(state), query(&uri)?).await,
+        "health" => super::health::health(State(state), query(&uri)?).await,
+        "debt" => super::health::debt(State(state)).await,
+        "capacity" => super::health::capacity(State(state), query(&uri)?).await,
+        other => Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            format!("no metric family {other:?} (the families: {FAMILIES})"),
+        )),
+    }
+}
+
+/// The query string as the family's query type; a malformed one is a 400 naming the problem.
+fn query<T: DeserializeOwned>(uri: &Uri) -> Result<Query<T>, AppError> {
+    Query::try_from_uri(uri).map_err(|e| AppError::bad_request(e.body_text()))
+}
