@@ -7,6 +7,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
+    /// `leadline analyze`: a repository's history summary.
+    Activity,
     /// `leadline dora`: the report of one service and environment.
     Dora,
     /// `leadline flow`: the group the query selects (`all`, or a team), with its onboarding.
@@ -20,7 +22,8 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 5] = [
+    pub const ALL: [Family; 6] = [
+        Family::Activity,
         Family::Dora,
         Family::Flow,
         Family::Health,
@@ -30,6 +33,7 @@ impl Family {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Family::Activity => "activity",
             Family::Dora => "dora",
             Family::Flow => "flow",
             Family::Health => "health",
@@ -140,6 +144,7 @@ const fn m(
     }
 }
 
+const ACTIVITY: &str = "docs/metrics.md#history-summary-leadline-analyze";
 const DORA_FREQUENCY: &str = "docs/metrics.md#deployment-frequency";
 const DORA_LEAD: &str = "docs/metrics.md#lead-time-for-changes";
 const DORA_CFR: &str = "docs/metrics.md#change-failure-rate";
@@ -151,10 +156,42 @@ const DEBT: &str = "docs/metrics.md#debt-register-leadline-debt";
 const CAPACITY: &str = "docs/metrics.md#capacity-allocation-leadline-debt-capacity";
 
 use Better::{Higher, Lower, Neither};
-use Family::{Capacity, Debt, Dora, Flow, Health};
+use Family::{Activity, Capacity, Debt, Dora, Flow, Health};
 
 /// Every metric, by family.
 pub static CATALOG: &[Metric] = &[
+    m(
+        Activity,
+        "activity.commits",
+        Unit::Count,
+        Neither,
+        "Commits on the repository's history, merges included",
+        ACTIVITY,
+    ),
+    m(
+        Activity,
+        "activity.contributors",
+        Unit::Count,
+        Neither,
+        "People who committed to the repository (a count, never a list)",
+        ACTIVITY,
+    ),
+    m(
+        Activity,
+        "activity.recent_commits",
+        Unit::Count,
+        Neither,
+        "Commits in the last 90 days of the history",
+        ACTIVITY,
+    ),
+    m(
+        Activity,
+        "activity.active_contributors",
+        Unit::Count,
+        Neither,
+        "People who committed in the last 90 days of the history",
+        ACTIVITY,
+    ),
     m(
         Dora,
         "dora.deployment_frequency.per_day",

@@ -10,6 +10,7 @@
 //! the one door through which OKRs, anomaly detection, scorecards and the stakeholder report
 //! read metrics. This crate knows no command-line parser and no web framework.
 
+pub mod activity;
 pub mod capacity;
 pub mod catalog;
 pub mod debt;

@@ -72,7 +72,10 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
         (
             "--repo",
             scope.repo.is_some(),
-            matches!(family, Family::Flow | Family::Health | Family::Capacity),
+            matches!(
+                family,
+                Family::Activity | Family::Flow | Family::Health | Family::Capacity
+            ),
         ),
         (
             "--team",
@@ -82,7 +85,7 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
         (
             "--since/--until",
             scope.since.is_some() || scope.until.is_some(),
-            !matches!(family, Family::Debt),
+            !matches!(family, Family::Debt | Family::Activity),
         ),
     ];
     match given.iter().find(|(_, set, applies)| *set && !*applies) {
@@ -140,16 +143,13 @@ async fn reports(
                 .map(|r| Ok(flow_view(&serde_json::to_value(r)?, scope)))
                 .collect()
         }
+        Family::Activity => {
+            let repo = one_repository(ctx, family, scope).await?;
+            let report = crate::activity::report(ctx.store, &repo).await?;
+            Ok(vec![serde_json::to_value(&report)?])
+        }
         Family::Health => {
-            let repos = crate::health::selected(ctx.store, scope.repo.as_deref()).await?;
-            let [repo] = repos.as_slice() else {
-                let names: Vec<&str> = repos.iter().map(|r| r.name.as_str()).collect();
-                return Err(UsageError(format!(
-                    "health metrics are per repository: name one with --repo ({})",
-                    names.join(", ")
-                ))
-                .into());
-            };
+            let repo = &one_repository(ctx, family, scope).await?;
             let mut query = crate::health::Query::defaults(usize::MAX, &ctx.debt.by_hand);
             query.teams = ctx.teams.to_vec();
             query.since = instant("--since", &scope.since)?;
@@ -183,6 +183,25 @@ async fn reports(
             Ok(vec![capacity_view(&serde_json::to_value(&report)?, scope)])
         }
     }
+}
+
+/// The repository a per-repository family reads: `--repo`, or the only one ingested.
+async fn one_repository(
+    ctx: &Ctx<'_>,
+    family: Family,
+    scope: &Scope,
+) -> Result<leadline_core::model::Repository> {
+    let mut repos = crate::health::selected(ctx.store, scope.repo.as_deref()).await?;
+    if repos.len() != 1 {
+        let names: Vec<&str> = repos.iter().map(|r| r.name.as_str()).collect();
+        return Err(UsageError(format!(
+            "{} metrics are per repository: name one with --repo ({})",
+            family.as_str(),
+            names.join(", ")
+        ))
+        .into());
+    }
+    Ok(repos.remove(0))
 }
 
 fn instant(flag: &str, v: &Option<String>) -> Result<Option<i64>> {

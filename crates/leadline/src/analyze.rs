@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use leadline_core::activity::{ActivitySummary, RECENT_DAYS, summarize};
+use leadline_core::activity::{ActivitySummary, RECENT_DAYS};
 use leadline_core::model::Repository;
 use leadline_core::store::Store;
 use serde::Serialize;
@@ -46,11 +46,7 @@ pub async fn summary(
     debt: &DebtConfig,
     teams: &[leadline_core::flow::Team],
 ) -> Result<RepoSummary> {
-    let commits = store.commit_facts(repo.id).await?;
-    let last = commits.iter().map(|c| c.committed_at).max().unwrap_or(0);
-    let churn = store
-        .churn_since(repo.id, last - RECENT_DAYS * 86_400_000)
-        .await?;
+    let activity = leadline_metrics::activity::report(store, repo).await?;
     let query = crate::health::Query {
         teams: teams.to_vec(),
         ..crate::health::Query::defaults(HEALTH_TOP, &debt.by_hand)
@@ -66,7 +62,7 @@ pub async fn summary(
         repo: repo.name.clone(),
         location: repo.location.clone(),
         shallow,
-        activity: summarize(&commits, &churn),
+        activity,
         dora: None,
         health: Some(health),
         debt,

@@ -415,6 +415,8 @@ fn every_metric_equals_the_field_of_its_family_report() {
             .map(|m| m["name"].as_str().unwrap().to_owned())
             .collect();
         assert!(names.len() >= 25, "{names:?}");
+        let repo = f.repo.display().to_string();
+        let activity = family_json(&f, &["analyze", &repo]);
         let dora = family_json(&f, &["dora"]);
         let flow = family_json(&f, &["flow"]);
         let health = family_json(&f, &["health"]);
@@ -442,6 +444,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
         for name in &names {
             let (family, path) = name.split_once('.').unwrap();
             let expected = match family {
+                "activity" => at(&activity[0], path).clone(),
                 "dora" => at(&dora, path).clone(),
                 "flow" if path.starts_with("onboarding.") => at(&flow, path).clone(),
                 "flow" => at(&all_flow, path).clone(),
