@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::{Result, UsageError};
 use crate::history::{History, head_history};
-use crate::window::{By, DAY_MS, MAX_MONTHS, buckets, utc};
+use crate::window::{By, DAY_MS, MAX_MONTHS, buckets, parse_instant, utc};
 
 /// Defaults shared by the command line and the summaries that reuse health (analyze, debt,
 /// the API).
@@ -79,7 +79,76 @@ pub struct Trend {
     pub complexity: Vec<Option<u64>>,
 }
 
-/// What a health report is asked for, parsed (the command line and the API build it).
+/// What a health report is asked for, as asked (the command line's options, the API's query
+/// string): every field optional, defaults filled in by [`Params::query`].
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct Params {
+    /// Only this repository (by name).
+    pub repo: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Rows per section; 0: everything.
+    pub top: Option<usize>,
+    /// Top hotspots whose complexity trend is shown.
+    pub trend: Option<usize>,
+    /// Directory levels that make an area.
+    pub depth: Option<usize>,
+    /// Days without a commit after which an author has left.
+    pub left_after_days: Option<i64>,
+    pub min_revisions: Option<usize>,
+    pub min_shared: Option<usize>,
+    /// 0 to 1.
+    pub min_degree: Option<f64>,
+    pub max_files: Option<usize>,
+}
+
+impl Params {
+    /// The parsed query: `default_top` rows unless `top` says (0: everything), the configured
+    /// hotspot rules and teams; invalid times or thresholds are usage errors.
+    pub fn query(
+        &self,
+        default_top: usize,
+        by_hand: &Arc<HandRules>,
+        teams: &[Team],
+    ) -> Result<Query, UsageError> {
+        let d = Thresholds::DEFAULT;
+        let min_degree = self.min_degree.unwrap_or(d.min_degree);
+        if !(0.0..=1.0).contains(&min_degree) {
+            return Err(UsageError(format!(
+                "--min-degree {min_degree}: expected 0 to 1"
+            )));
+        }
+        let instant = |flag: &str, v: &Option<String>| {
+            v.as_deref().map(|v| parse_instant(flag, v)).transpose()
+        };
+        Ok(Query {
+            since: instant("--since", &self.since)?,
+            until: instant("--until", &self.until)?,
+            thresholds: Thresholds {
+                min_revisions: self.min_revisions.unwrap_or(d.min_revisions),
+                min_shared: self.min_shared.unwrap_or(d.min_shared),
+                min_degree,
+                max_files: self.max_files.unwrap_or(d.max_files),
+            },
+            top: match self.top.unwrap_or(default_top) {
+                0 => usize::MAX,
+                n => n,
+            },
+            trend: self.trend.unwrap_or(DEFAULT_TREND),
+            depth: self.depth.unwrap_or(DEFAULT_DEPTH).max(1),
+            left_after: self
+                .left_after_days
+                .unwrap_or(DEFAULT_LEFT_AFTER_DAYS)
+                .max(0)
+                * DAY_MS,
+            teams: teams.to_vec(),
+            by_hand: Arc::clone(by_hand),
+        })
+    }
+}
+
+/// What a health report is asked for, parsed ([`Params::query`] builds it).
 pub struct Query {
     pub since: Option<Millis>,
     pub until: Option<Millis>,

@@ -16,7 +16,6 @@ pub use leadline_metrics::dora::{
     ExplainRows, Gathered, MAX_EXPLAIN_ROWS, Query, Report, compute_from, keys_by_service, load,
     services,
 };
-pub use leadline_metrics::window::parse_instant;
 
 impl From<&DoraArgs> for Query {
     fn from(a: &DoraArgs) -> Query {

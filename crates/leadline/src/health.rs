@@ -5,53 +5,35 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use comfy_table::{Cell, CellAlignment};
 use leadline_core::flow::Team;
-use leadline_core::health::{AreaKnowledge, Coupled, FileActivity, Thresholds};
+use leadline_core::health::{AreaKnowledge, Coupled, FileActivity};
 use leadline_core::store::Store;
 
 use crate::cli::{HealthArgs, SummaryFormat};
 use crate::config::DebtConfig;
-use crate::dora::parse_instant;
 
-pub(crate) use leadline_metrics::health::{Query, Report, Trend, report, selected};
+pub(crate) use leadline_metrics::health::{Params, Query, Report, Trend, report, selected};
 
 const DAY_MS: i64 = leadline_metrics::window::DAY_MS;
 
 /// The command line as a health [`Query`].
 pub(crate) fn query(args: &HealthArgs, teams: &[Team], debt: &DebtConfig) -> Result<Query> {
-    if !(0.0..=1.0).contains(&args.min_degree) {
-        bail!("--min-degree {}: expected 0 to 1", args.min_degree);
-    }
-    Ok(Query {
-        since: args
-            .since
-            .as_deref()
-            .map(|v| parse_instant("--since", v))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|v| parse_instant("--until", v))
-            .transpose()?,
-        thresholds: Thresholds {
-            min_revisions: args.min_revisions,
-            min_shared: args.min_shared,
-            min_degree: args.min_degree,
-            max_files: args.max_files,
-        },
-        // 0: everything.
-        top: match args.top {
-            0 => usize::MAX,
-            n => n,
-        },
-        trend: args.trend,
-        depth: args.depth.max(1),
-        left_after: args.left_after_days.max(0) * DAY_MS,
-        teams: teams.to_vec(),
-        by_hand: Arc::clone(&debt.by_hand),
-    })
+    let params = Params {
+        repo: args.repo.clone(),
+        since: args.since.clone(),
+        until: args.until.clone(),
+        top: Some(args.top),
+        trend: Some(args.trend),
+        depth: Some(args.depth),
+        left_after_days: Some(args.left_after_days),
+        min_revisions: Some(args.min_revisions),
+        min_shared: Some(args.min_shared),
+        min_degree: Some(args.min_degree),
+        max_files: Some(args.max_files),
+    };
+    Ok(params.query(args.top, &debt.by_hand, teams)?)
 }
 
 pub async fn run(

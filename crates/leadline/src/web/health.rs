@@ -12,7 +12,6 @@ use utoipa::IntoParams;
 use super::AppState;
 use super::error::AppError;
 use crate::cli::{CapacitySource, GroupBy};
-use crate::dora::parse_instant;
 
 /// Rows per section unless asked.
 const DEFAULT_TOP: usize = 10;
@@ -26,7 +25,7 @@ pub struct HealthQuery {
     since: Option<String>,
     /// Window end, exclusive [default: the UTC midnight after the newest commit].
     until: Option<String>,
-    /// Rows per section [default: 10, at most 100].
+    /// Rows per section [default: 10, 1 to 100].
     top: Option<usize>,
 }
 
@@ -40,16 +39,15 @@ pub async fn health(
     State(state): State<Arc<AppState>>,
     Query(q): Query<HealthQuery>,
 ) -> Result<Response, AppError> {
-    let instant = |flag: &str, v: Option<String>| {
-        v.filter(|v| !v.is_empty())
-            .map(|v| parse_instant(flag, &v))
-            .transpose()
+    let given = |v: Option<String>| v.filter(|v| !v.is_empty());
+    let params = crate::health::Params {
+        repo: given(q.repo.clone()),
+        since: given(q.since),
+        until: given(q.until),
+        top: Some(q.top.unwrap_or(DEFAULT_TOP).clamp(1, 100)),
+        ..crate::health::Params::default()
     };
-    let mut query =
-        crate::health::Query::defaults(q.top.unwrap_or(DEFAULT_TOP).min(100), &state.debt.by_hand);
-    query.teams = state.teams.clone();
-    query.since = instant("since", q.since)?;
-    query.until = instant("until", q.until)?;
+    let query = params.query(DEFAULT_TOP, &state.debt.by_hand, &state.teams)?;
     let repo = q.repo.as_deref().filter(|r| !r.is_empty());
     let repos = crate::health::selected(&state.store, repo).await?;
     let mut reports = Vec::with_capacity(repos.len());
