@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, UsageError};
 use crate::group::GroupBy;
 use crate::history::{Change, History};
-use crate::window::{By, DAY_MS, MAX_MONTHS, buckets, parse_instant, utc};
+use crate::window::{By, MAX_MONTHS, buckets, resolve, utc};
 
 /// What counts as merged work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -251,31 +251,17 @@ fn as_change(
 /// `--until` [default: the midnight after the newest merge]; `--since` [default: six calendar
 /// months: the start of the month five months before --until's].
 fn window(args: &Query, changes: &[PullRequest]) -> Result<Window> {
-    let until = match &args.until {
-        Some(v) => parse_instant("--until", v)?,
-        None => changes
-            .iter()
-            .filter_map(|p| p.merged_at)
-            .max()
-            .map_or_else(
-                || jiff::Timestamp::now().as_millisecond(),
-                |n| (n.div_euclid(DAY_MS) + 1) * DAY_MS,
-            ),
-    };
-    let since = match &args.since {
-        Some(v) => parse_instant("--since", v)?,
-        None => six_months_before(until)?,
-    };
-    if since >= until {
-        return Err(
-            UsageError("the window is empty: --since must be before --until".to_owned()).into(),
-        );
-    }
-    Ok(Window { since, until })
+    let newest = changes.iter().filter_map(|p| p.merged_at).max();
+    Ok(resolve(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        newest,
+        six_months_before,
+    )?)
 }
 
 /// The start of the month five months before the one `until` falls in (exclusive end).
-fn six_months_before(until: Millis) -> Result<Millis> {
+fn six_months_before(until: Millis) -> Result<Millis, UsageError> {
     let out_of_range = |_| UsageError("--until is outside the supported range".to_owned());
     let d = jiff::Timestamp::from_millisecond(until - 1)
         .map_err(out_of_range)?

@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use leadline_core::dora::infer::{self, Revert};
 use leadline_core::dora::{
     self, Attribution, Bands, CommitNode, DoraKeys, PathScope, Scope, Window,
@@ -17,7 +16,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, UsageError};
-use crate::window::{By, DAY_MS, MAX_PERIODS, buckets, parse_instant, utc};
+use crate::window::{By, DAY_MS, MAX_PERIODS, buckets, resolve, utc};
 
 /// What the family needs from the configuration, resolved, with defaults filled in.
 #[derive(Debug, Clone)]
@@ -486,23 +485,12 @@ fn window(args: &Query, a: &Attribution) -> Result<Window> {
                 .flatten(),
         )
         .max();
-    let until = match &args.until {
-        Some(v) => parse_instant("--until", v)?,
-        None => match newest {
-            Some(n) => (n.div_euclid(DAY_MS) + 1) * DAY_MS,
-            None => Timestamp::now().as_millisecond(),
-        },
-    };
-    let since = match &args.since {
-        Some(v) => parse_instant("--since", v)?,
-        None => until - DEFAULT_DAYS * DAY_MS,
-    };
-    if since >= until {
-        return Err(
-            UsageError("the window is empty: --since must be before --until".to_owned()).into(),
-        );
-    }
-    Ok(Window { since, until })
+    Ok(resolve(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        newest,
+        |until| Ok(until - DEFAULT_DAYS * DAY_MS),
+    )?)
 }
 
 /// Which commits touch each configured service's paths, aligned with `commits`.

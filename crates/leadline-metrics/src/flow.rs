@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, UsageError};
 use crate::group::GroupBy;
-use crate::window::{By, DAY_MS, MAX_PERIODS, buckets, parse_instant, utc};
+use crate::window::{By, DAY_MS, MAX_PERIODS, buckets, resolve, utc};
 
 const ALL: &str = "all";
 
@@ -222,23 +222,12 @@ fn window(
         .chain(builds.iter().map(|b| b.created_at))
         .chain(changes.iter().map(|(_, at)| *at))
         .max();
-    let until = match &args.until {
-        Some(v) => parse_instant("--until", v)?,
-        None => newest.map_or_else(
-            || jiff::Timestamp::now().as_millisecond(),
-            |n| (n.div_euclid(DAY_MS) + 1) * DAY_MS,
-        ),
-    };
-    let since = match &args.since {
-        Some(v) => parse_instant("--since", v)?,
-        None => until - 90 * DAY_MS,
-    };
-    if since >= until {
-        return Err(
-            UsageError("the window is empty: --since must be before --until".to_owned()).into(),
-        );
-    }
-    Ok(Window { since, until })
+    Ok(resolve(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        newest,
+        |until| Ok(until - 90 * DAY_MS),
+    )?)
 }
 
 /// What a report is computed from.

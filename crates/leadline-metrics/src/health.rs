@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::{Result, UsageError};
 use crate::history::{History, head_history};
-use crate::window::{By, DAY_MS, MAX_MONTHS, buckets, parse_instant, utc};
+use crate::window::{By, DAY_MS, MAX_MONTHS, buckets, midnight_after, parse_instant, utc};
 
 /// Defaults shared by the command line and the summaries that reuse health (analyze, debt,
 /// the API).
@@ -208,9 +208,7 @@ pub async fn report(store: &Arc<dyn Store>, repo: &Repository, q: &Query) -> Res
         .map(|(_, at)| *at)
         .chain(history.changes.iter().map(|c| c.at))
         .max();
-    let until = q
-        .until
-        .unwrap_or_else(|| newest.map_or(0, |n| (n.div_euclid(DAY_MS) + 1) * DAY_MS));
+    let until = q.until.unwrap_or_else(|| newest.map_or(0, midnight_after));
     let since = q.since.unwrap_or(until - 365 * DAY_MS);
     if since >= until {
         return Err(

@@ -120,6 +120,36 @@ fn month_start(year: i16, month: i8) -> Result<Millis, UsageError> {
         .as_millisecond())
 }
 
+/// The UTC midnight after `at`: where a default window ends, so the newest day counts whole.
+pub fn midnight_after(at: Millis) -> Millis {
+    (at.div_euclid(DAY_MS) + 1) * DAY_MS
+}
+
+/// The window a query asks for, every family alike: `until` as given, else the UTC midnight
+/// after `newest` (the family's newest event; now when there is none); `since` as given, else
+/// `default_since(until)` (the family's default length). An empty window is a usage error.
+pub fn resolve(
+    since: Option<&str>,
+    until: Option<&str>,
+    newest: Option<Millis>,
+    default_since: impl FnOnce(Millis) -> Result<Millis, UsageError>,
+) -> Result<Window, UsageError> {
+    let until = match until {
+        Some(v) => parse_instant("--until", v)?,
+        None => newest.map_or_else(|| Timestamp::now().as_millisecond(), midnight_after),
+    };
+    let since = match since {
+        Some(v) => parse_instant("--since", v)?,
+        None => default_since(until)?,
+    };
+    if since >= until {
+        return Err(UsageError(
+            "the window is empty: --since must be before --until".to_owned(),
+        ));
+    }
+    Ok(Window { since, until })
+}
+
 /// An instant as RFC 3339 in UTC, `2024-05-01T07:30:00+00:00`, as every report writes them.
 pub fn utc(at: Millis) -> String {
     Timestamp::from_millisecond(at)
@@ -147,6 +177,24 @@ mod tests {
         assert_eq!(utc(1_714_548_600_000), "2024-05-01T07:30:00+00:00");
         assert_eq!("month".parse::<By>(), Ok(By::Month));
         assert!("day".parse::<By>().is_err());
+    }
+
+    #[test]
+    fn windows_default_to_the_data_and_refuse_to_be_empty() {
+        let day = |d: &str| parse_instant("d", d).unwrap();
+        let newest = day("2024-03-10") + 5 * 3_600_000;
+        let w = resolve(None, None, Some(newest), |u| Ok(u - 7 * DAY_MS)).unwrap();
+        assert_eq!((w.since, w.until), (day("2024-03-04"), day("2024-03-11")));
+        let w = resolve(
+            Some("2024-01-01"),
+            Some("2024-02-01"),
+            None,
+            |_| unreachable!(),
+        )
+        .unwrap();
+        assert_eq!((w.since, w.until), (day("2024-01-01"), day("2024-02-01")));
+        let e = resolve(Some("2024-02-01"), Some("2024-01-01"), None, Ok).unwrap_err();
+        assert!(e.0.starts_with("the window is empty"));
     }
 
     #[test]
