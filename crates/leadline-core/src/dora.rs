@@ -12,6 +12,8 @@ use serde::Serialize;
 
 use crate::model::{Deployment, Incident, Millis};
 
+pub use crate::stats::percentile;
+
 const DAY_MS: f64 = 86_400_000.0;
 
 /// What attribution needs to know about a commit.
@@ -475,15 +477,6 @@ pub struct DoraKeys {
     pub change_failure_rate: ChangeFailureRate,
     pub recovery_time: RecoveryTime,
     pub rework_rate: ReworkRate,
-}
-
-/// Nearest-rank percentile of `sorted` (ascending): the value at rank `ceil(p/100 × n)`.
-pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
-    Some(sorted[rank.min(sorted.len()) - 1])
 }
 
 /// Starts the lead time of each change that merged a pull request (its sha is the pull

@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::codeowners::CodeOwners;
-use crate::dora::{Window, percentile};
+use crate::dora::Window;
 use crate::events::{Build, CodeOwnersFile, PullRequest, PullRequestFiles, Review};
 use crate::model::Millis;
+use crate::stats::percentile;
+pub use crate::team::Team;
 
 /// Pull requests above this many changed lines count as large.
 pub const DEFAULT_LARGE_PR_LINES: i64 = 400;
@@ -451,16 +453,6 @@ pub fn groups<'a>(
     groups_by(pull_requests, window, options, |p| {
         Some(format!("{}:{}", p.forge, p.repo))
     })
-}
-
-/// A team: its members (emails or forge logins), the repositories it owns and the paths it
-/// owns within any repository (CODEOWNERS patterns).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Team {
-    pub name: String,
-    pub members: Vec<String>,
-    pub repositories: Vec<String>,
-    pub paths: Vec<String>,
 }
 
 /// Decides a pull request's team: its author's team; else the team owning most of the files it

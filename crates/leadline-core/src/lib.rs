@@ -16,4 +16,6 @@ pub mod health;
 pub mod instant;
 pub mod model;
 pub mod pseudonym;
+pub mod stats;
 pub mod store;
+pub mod team;
