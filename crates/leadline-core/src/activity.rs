@@ -21,7 +21,7 @@ pub const WEEKS: usize = 12;
 /// How many areas the summary lists.
 pub const TOP_AREAS: usize = 10;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ActivitySummary {
     pub first_commit_at: Option<Millis>,
     pub last_commit_at: Option<Millis>,
@@ -39,7 +39,7 @@ pub struct ActivitySummary {
     pub weekly: Vec<WeekActivity>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AreaActivity {
     /// A directory of at most two components (`src/parser`), or `(root)` for top-level files.
     pub area: String,
@@ -48,7 +48,7 @@ pub struct AreaActivity {
     pub lines_changed: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct WeekActivity {
     pub week_start: Millis,
     pub commits: u64,

@@ -15,7 +15,9 @@ use serde::Serialize;
 use crate::dora::Window;
 use crate::model::Millis;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Class {
     Feature,
@@ -187,7 +189,7 @@ impl Rules {
 }
 
 /// Merged changes per class in one period (a month, or a whole window), with the debt share.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Allocation {
     /// The bucket's start, `YYYY-MM` for months (set by the caller).
     pub period: String,

@@ -14,7 +14,19 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 /// Why an item was taken on (after Fowler's debt quadrant, reduced to what leads act on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
     /// A deliberate, long-lived trade-off (e.g. a monolith kept while the product is young).
@@ -26,7 +38,19 @@ pub enum Category {
 }
 
 /// What the debt puts at risk; policies give each kind a deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Security,
@@ -84,7 +108,7 @@ impl Category {
 }
 
 /// One debt item as the register holds it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Item {
     pub id: String,
     pub title: String,
@@ -296,7 +320,7 @@ fn pattern(p: &str) -> Option<Regex> {
 pub type Policies = BTreeMap<Kind, u32>;
 
 /// An open item past its deadline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Breach {
     pub id: String,
     pub title: String,
@@ -361,7 +385,7 @@ pub fn breaches(items: &[Item], policies: &Policies, today: Date) -> Vec<Breach>
 }
 
 /// The open portfolio at a glance.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Portfolio {
     pub open: usize,
     pub closed: usize,

@@ -27,7 +27,7 @@ pub struct CommitNode {
 }
 
 /// A change carried by a deployment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Change {
     pub sha: String,
     pub committed_at: Millis,
@@ -52,7 +52,7 @@ pub struct AttributedDeployment {
 }
 
 /// By which rule an incident was tied to a deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CauseRule {
     /// The incident names the deployment.
@@ -376,7 +376,7 @@ impl Window {
 }
 
 /// DORA performance bands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Band {
     Elite,
@@ -420,7 +420,7 @@ fn band(rank: impl Fn(f64) -> bool, limits: [f64; 3]) -> Band {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DeploymentFrequency {
     pub deployments: u64,
     pub per_day: f64,
@@ -430,7 +430,7 @@ pub struct DeploymentFrequency {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LeadTime {
     pub changes: u64,
     pub median_seconds: Option<f64>,
@@ -441,7 +441,7 @@ pub struct LeadTime {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ChangeFailureRate {
     pub failed_deployments: u64,
     pub deployments: u64,
@@ -452,7 +452,7 @@ pub struct ChangeFailureRate {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RecoveryTime {
     pub incidents: u64,
     pub median_seconds: Option<f64>,
@@ -462,7 +462,7 @@ pub struct RecoveryTime {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ReworkRate {
     pub rework_deployments: u64,
     pub deployments: u64,
@@ -470,7 +470,7 @@ pub struct ReworkRate {
 }
 
 /// The five keys for one window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DoraKeys {
     pub deployment_frequency: DeploymentFrequency,
     pub lead_time: LeadTime,

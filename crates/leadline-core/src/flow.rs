@@ -44,7 +44,7 @@ impl Default for Options {
 }
 
 /// A distribution of durations in seconds (nearest-rank percentiles).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Durations {
     pub count: usize,
     pub median_seconds: Option<f64>,
@@ -62,7 +62,7 @@ impl Durations {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PullRequestKeys {
     pub merged: usize,
     /// Bot pull requests merged in the window, left out of every number below.
@@ -101,7 +101,7 @@ pub struct PullRequestKeys {
     pub review_load_top_fifth: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BuildKeys {
     /// Finished attempts created in the window.
     pub attempts: usize,
@@ -118,14 +118,14 @@ pub struct BuildKeys {
     pub queue: Durations,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FlowKeys {
     pub pull_requests: PullRequestKeys,
     pub builds: BuildKeys,
 }
 
 /// How long newcomers take to land their first changes.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Onboarding {
     /// People whose first change landed in the window.
     pub newcomers: usize,

@@ -14,7 +14,7 @@ const MONTH_MS: f64 = 365.25 / 12.0 * 86_400_000.0;
 /// One file change: (commit, path, lines added, lines deleted); binary files have no counts.
 pub type FileChange<'a> = (&'a str, &'a str, Option<u64>, Option<u64>);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FileActivity {
     pub path: String,
     /// Commits that changed it.
@@ -102,7 +102,7 @@ fn sort_activity(files: &mut [FileActivity]) {
 }
 
 /// A file at HEAD where change and complexity meet.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Hotspot {
     pub path: String,
     /// Commits that changed it in the window.
@@ -212,7 +212,7 @@ impl Default for Thresholds {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Coupled {
     pub a: String,
     pub b: String,
@@ -277,7 +277,7 @@ pub type AuthoredChange<'a> = (&'a str, &'a str, Millis);
 
 /// What an area (a directory) depends on: how many people know it, how much one of them holds,
 /// whether those who know it are still around, how long it has been left alone. Never names.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AreaKnowledge {
     pub area: String,
     /// The team it belongs to (see [`area_teams`]), when teams are configured.

@@ -53,7 +53,7 @@ pub struct Settings<'a> {
     pub teams: &'a [Team],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// `pull_requests` or `commits`.
     pub source: &'static str,
@@ -63,7 +63,7 @@ pub struct Report {
     pub groups: Vec<GroupAllocation>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct GroupAllocation {
     pub group: String,
     pub months: Vec<Allocation>,

@@ -78,7 +78,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Item>> {
 }
 
 /// An item with where it stands today and the hotspots it covers.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Listed {
     #[serde(flatten)]
     pub item: Item,
@@ -89,14 +89,14 @@ pub struct Listed {
     pub hotspots: Vec<Linked>,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, schemars::JsonSchema)]
 pub struct Linked {
     pub repository: String,
     pub path: String,
     pub score: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Listing {
     pub register: String,
     pub today: Date,

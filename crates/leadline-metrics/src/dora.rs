@@ -297,7 +297,7 @@ pub fn attribute(inputs: &Inputs, scope: Scope<'_>) -> (Attribution, Vec<String>
 }
 
 /// The JSON contract of `leadline dora --format json`.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Report<'a> {
     pub since: String,
     pub until: String,
@@ -311,13 +311,13 @@ pub struct Report<'a> {
 }
 
 /// How deployments and incidents were found.
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, schemars::JsonSchema)]
 pub struct Basis {
     pub deployments: String,
     pub incidents: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Explanation {
     pub deployments: Vec<ExplainedDeployment>,
     pub changes: Vec<ExplainedChange>,
@@ -327,7 +327,7 @@ pub struct Explanation {
     pub rows: Option<ExplainRows>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ExplainedDeployment {
     pub id: String,
     pub service: String,
@@ -339,7 +339,7 @@ pub struct ExplainedDeployment {
     pub rework: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ExplainedChange {
     pub sha: String,
     pub deployment: String,
@@ -350,7 +350,7 @@ pub struct ExplainedChange {
     pub excluded: Option<&'static str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ExplainedIncident {
     pub id: String,
     pub service: String,
@@ -461,7 +461,7 @@ impl Pager {
 }
 
 /// Where this page of explanation rows sits among all of them.
-#[derive(Serialize, Clone, Copy)]
+#[derive(Serialize, Clone, Copy, schemars::JsonSchema)]
 pub struct ExplainRows {
     pub total: usize,
     pub offset: usize,

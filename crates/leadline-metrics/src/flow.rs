@@ -35,7 +35,7 @@ pub struct Query {
 }
 
 /// One window's flow, as `leadline flow --format json` and `GET /api/v1/flow` give it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub since: String,
     pub until: String,
@@ -50,14 +50,14 @@ pub struct Report {
     pub repository_onboarding: Vec<TeamOnboarding>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct TeamOnboarding {
     pub team: String,
     #[serde(flatten)]
     pub onboarding: Onboarding,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Group {
     pub group: String,
     #[serde(flatten)]
@@ -67,7 +67,7 @@ pub struct Group {
 }
 
 /// The rows behind a group's numbers.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Explanation {
     pub pull_requests: Vec<Explained>,
     /// Pull requests by bots, left out of the numbers: `repo#number (bot login)`.
@@ -75,7 +75,7 @@ pub struct Explanation {
 }
 
 /// A merged pull request behind the numbers; its author is left out on purpose.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Explained {
     pub pull_request: String,
     pub opened: String,

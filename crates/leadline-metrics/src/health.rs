@@ -24,7 +24,7 @@ pub const DEFAULT_TREND: usize = 5;
 pub const DEFAULT_DEPTH: usize = 1;
 pub const DEFAULT_LEFT_AFTER_DAYS: i64 = 90;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub repository: String,
     pub since: String,
@@ -52,7 +52,7 @@ pub struct Report {
     pub debt_items: Option<BTreeMap<String, Vec<String>>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct KnowledgeRisk {
     /// Areas at HEAD every author of whose changes in the window has left.
     pub areas: usize,
@@ -70,7 +70,7 @@ impl KnowledgeRisk {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Trend {
     pub path: String,
     /// `YYYY-MM`, one per month of the window.

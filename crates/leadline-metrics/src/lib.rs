@@ -21,6 +21,7 @@ pub mod group;
 pub mod health;
 pub mod history;
 pub mod reading;
+pub mod schema;
 pub mod scope;
 pub mod window;
 

@@ -79,6 +79,15 @@ pub enum Command {
 pub enum MetricsCommand {
     /// Every metric: name, unit, which way is better, definition
     List(MetricsListArgs),
+    /// The JSON schema of a family's report (activity, dora, flow, health, debt, capacity)
+    Schema(MetricsSchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsSchemaArgs {
+    /// The family
+    #[arg(value_parser = ["activity", "dora", "flow", "health", "debt", "capacity"])]
+    pub family: String,
 }
 
 #[derive(Debug, Args)]

@@ -129,6 +129,9 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         Command::Metrics(MetricsCommand::List(args)) => {
             return metric::list(args.format, &mut std::io::stdout().lock());
         }
+        Command::Metrics(MetricsCommand::Schema(args)) => {
+            return metric::schema(&args.family, &mut std::io::stdout().lock());
+        }
         other => other,
     };
     let store = open_store(&settings.db).await?;

@@ -77,6 +77,15 @@ pub(crate) fn list(format: MetricsFormat, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// `leadline metrics schema FAMILY`: the JSON schema of the family's report.
+pub(crate) fn schema(family: &str, out: &mut dyn Write) -> Result<()> {
+    let family = leadline_metrics::schema::family(family)
+        .ok_or_else(|| InvalidArgs(format!("no metric family {family:?}")))?;
+    serde_json::to_writer_pretty(&mut *out, &leadline_metrics::schema::of(family))?;
+    writeln!(out)?;
+    Ok(())
+}
+
 pub(crate) async fn run(ctx: &Ctx<'_>, args: &MetricArgs, out: &mut dyn Write) -> Result<()> {
     let metric = reading::lookup(&args.name).map_err(|e| InvalidArgs(e.to_string()))?;
     let reading = read(ctx, None, metric, &scope(args)).await?;

@@ -33,6 +33,18 @@ pub async fn report(
     }
 }
 
+/// `GET /api/v1/schemas/{family}`: the JSON schema of the family's report, as `leadline
+/// metrics schema FAMILY` prints it.
+pub async fn schema(Path(family): Path<String>) -> Result<axum::Json<serde_json::Value>, AppError> {
+    match leadline_metrics::schema::family(&family) {
+        Some(f) => Ok(axum::Json(leadline_metrics::schema::of(f))),
+        None => Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            format!("no metric family {family:?} (the families: activity, {FAMILIES})"),
+        )),
+    }
+}
+
 /// The query string as the family's query type; a malformed one is a 400 naming the problem.
 fn query<T: DeserializeOwned>(uri: &Uri) -> Result<Query<T>, AppError> {
     Query::try_from_uri(uri).map_err(|e| AppError::bad_request(e.body_text()))

@@ -114,6 +114,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics::render))
         // dora, flow, health, debt, capacity: one route, the family's own query type.
         .route("/api/v1/{family}", get(family::report))
+        .route("/api/v1/schemas/{family}", get(family::schema))
         .route("/api/v1/metrics", get(api::metrics_catalog))
         .route("/api/v1/metric/{name}", get(api::metric))
         .route("/api/v1/services", get(api::services))

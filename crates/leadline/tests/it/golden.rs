@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::TestStore;
 use leadline_core::events::{Build, CodeOwnersFile, Events, PullRequest, PullRequestFiles, Review};
+use serde_json::Value;
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -553,4 +554,146 @@ fn metric_usage_errors_exit_2_and_answer_400() {
     ] {
         assert_eq!(server.get(url).send().unwrap().status(), 400, "{url}");
     }
+}
+
+/// Whether `value` conforms to `schema` (JSON Schema as schemars writes it: `$ref` into
+/// `$defs`, `anyOf`/`oneOf`/`allOf`, types, enums, properties, required keys, items, maps):
+/// every key present must be declared, every required key present, every type right.
+fn conforms(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(), String> {
+    if schema == &Value::Bool(true) {
+        return Ok(());
+    }
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/$defs/");
+        return conforms(value, &defs[name], defs, at);
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array)
+            && !options.iter().any(|o| conforms(value, o, defs, at).is_ok())
+        {
+            return Err(format!("{at}: {value} matches none of {key}"));
+        }
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        for s in all {
+            conforms(value, s, defs, at)?;
+        }
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array)
+        && !options.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {options:?}"));
+    }
+    if let Some(types) = schema.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let fits = |t: &str| match (t, value) {
+            ("null", Value::Null) | ("boolean", Value::Bool(_)) | ("string", Value::String(_)) => {
+                true
+            }
+            ("array", Value::Array(_)) | ("object", Value::Object(_)) => true,
+            ("number", Value::Number(_)) => true,
+            ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+            _ => false,
+        };
+        if !types.iter().any(|t| fits(t)) {
+            return Err(format!("{at}: {value} is not {types:?}"));
+        }
+    }
+    if let Value::Object(map) = value {
+        for required in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let key = required.as_str().unwrap_or("");
+            if !map.contains_key(key) {
+                return Err(format!("{at}: required {key} is missing"));
+            }
+        }
+        let properties = schema.get("properties");
+        for (k, v) in map {
+            match (
+                properties.and_then(|p| p.get(k)),
+                schema.get("additionalProperties"),
+            ) {
+                (Some(s), _) => conforms(v, s, defs, &format!("{at}.{k}"))?,
+                (None, Some(s)) if s.is_object() => conforms(v, s, defs, &format!("{at}.{k}"))?,
+                (None, _) if properties.is_some() => {
+                    return Err(format!("{at}: {k} is not in the schema"));
+                }
+                _ => {}
+            }
+        }
+    }
+    if let (Value::Array(items), Some(s)) = (value, schema.get("items")) {
+        for (i, v) in items.iter().enumerate() {
+            conforms(v, s, defs, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every family's schema (`leadline metrics schema FAMILY`, `GET /api/v1/schemas/{family}`)
+/// describes what its command printed on the fixture: every key declared, every type right.
+#[test]
+fn every_report_conforms_to_its_family_schema() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(golden.join(name)).unwrap()).unwrap()
+    };
+    let f = fixture(TestStore::sqlite());
+    let server = crate::server::Server::start(&f.store, Some(&f.config));
+    let mut analyzed = read("analyze.json")[0].clone();
+    for key in ["repo", "location", "shallow", "dora", "health", "debt"] {
+        analyzed.as_object_mut().unwrap().remove(key);
+    }
+    let cases: Vec<(&str, Vec<Value>)> = vec![
+        ("activity", vec![analyzed]),
+        ("dora", vec![read("dora.json"), read("dora-explain.json")]),
+        (
+            "dora",
+            read("dora-by-month.json").as_array().unwrap().clone(),
+        ),
+        (
+            "flow",
+            vec![read("flow.json"), read("flow-by-repository.json")],
+        ),
+        ("health", read("health.json").as_array().unwrap().clone()),
+        ("debt", vec![read("debt-list.json")]),
+        (
+            "capacity",
+            vec![
+                read("debt-capacity.json"),
+                read("debt-capacity-commits.json"),
+            ],
+        ),
+    ];
+    for (family, reports) in cases {
+        let schema: Value =
+            serde_json::from_slice(&f.store.run(&["metrics", "schema", family].map(OsStr::new)))
+                .unwrap();
+        let served: Value = server
+            .get(&format!("/api/v1/schemas/{family}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(served, schema, "{family}: the API's schema");
+        let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+        for report in &reports {
+            conforms(report, &schema, &defs, family).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    // The checker itself refuses what the schema does not declare.
+    let schema: Value =
+        serde_json::from_slice(&f.store.run(&["metrics", "schema", "debt"].map(OsStr::new)))
+            .unwrap();
+    let mut listing = read("debt-list.json");
+    listing["invented"] = Value::Bool(true);
+    assert!(conforms(&listing, &schema, &schema["$defs"], "debt").is_err());
 }
