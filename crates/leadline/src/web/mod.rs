@@ -286,6 +286,75 @@ async fn shutdown() {
 mod tests {
     use super::host_allowed;
 
+    /// The router itself, driven with tower's `oneshot` on a fresh SQLite store: one route per
+    /// family, 404s that name the families, the authorisation layer in front of every route.
+    #[tokio::test]
+    async fn the_router_serves_families_and_guards_them() {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode};
+        use tower::ServiceExt;
+
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        // An empty configuration file: the defaults, whatever the working directory holds.
+        std::fs::write(dir.path().join("leadline.toml"), "").expect("a config file");
+        let settings = crate::config::Settings::resolve(&crate::cli::GlobalArgs {
+            db: Some(dir.path().join("leadline.db").display().to_string()),
+            config: Some(dir.path().join("leadline.toml")),
+            quiet: true,
+            verbose: 0,
+        })
+        .expect("settings");
+        let store: std::sync::Arc<dyn leadline_core::store::Store> = std::sync::Arc::new(
+            leadline_store::SqlStore::open(&settings.db)
+                .await
+                .expect("a store"),
+        );
+        let state = std::sync::Arc::new(super::AppState::new(
+            store.clone(),
+            settings.dora.clone(),
+            settings.server.clone(),
+            settings.debt.clone(),
+            (settings.flow.clone(), settings.teams.clone()),
+            true,
+        ));
+        let get = |path: &str| {
+            Request::get(path)
+                .header("host", "localhost")
+                .body(Body::empty())
+                .expect("a request")
+        };
+        let status = |path: &'static str| {
+            let app = super::router(state.clone());
+            let request = get(path);
+            async move { app.oneshot(request).await.expect("a response").status() }
+        };
+        // Open reads on loopback while no token exists.
+        assert_eq!(status("/api/v1/metrics").await, StatusCode::OK);
+        assert_eq!(status("/api/v1/flow").await, StatusCode::OK);
+        assert_eq!(status("/api/v1/schemas/dora").await, StatusCode::OK);
+        assert_eq!(status("/api/v1/velocity").await, StatusCode::NOT_FOUND);
+        assert_eq!(status("/api/v1/dora?by=day").await, StatusCode::BAD_REQUEST);
+        // Once a token exists, every family needs one.
+        store
+            .create_token(&leadline_core::events::ApiToken {
+                name: "ci".into(),
+                hash: "0".repeat(64),
+                scope: leadline_core::events::Scope::Read,
+                created_at: 0,
+            })
+            .await
+            .expect("a token");
+        for path in [
+            "/api/v1/dora",
+            "/api/v1/flow",
+            "/api/v1/velocity",
+            "/api/v1/metrics",
+        ] {
+            assert_eq!(status(path).await, StatusCode::UNAUTHORIZED, "{path}");
+        }
+        assert_eq!(status("/healthz").await, StatusCode::OK);
+    }
+
     #[test]
     fn only_loopback_names_and_configured_hosts_are_allowed() {
         let allowed = ["leadline.internal".to_owned()];
