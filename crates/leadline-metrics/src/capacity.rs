@@ -30,6 +30,22 @@ pub enum Source {
     Commits,
 }
 
+impl std::str::FromStr for Source {
+    type Err = UsageError;
+
+    /// `pull_requests` (the API's spelling; the command line's `pull-requests` too) or
+    /// `commits`.
+    fn from_str(s: &str) -> Result<Source, UsageError> {
+        match s {
+            "pull_requests" | "pull-requests" => Ok(Source::PullRequests),
+            "commits" => Ok(Source::Commits),
+            other => Err(UsageError(format!(
+                "source {other:?}: expected pull_requests or commits"
+            ))),
+        }
+    }
+}
+
 /// What a capacity report is asked for, however it was asked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]

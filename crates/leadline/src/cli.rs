@@ -295,12 +295,7 @@ pub use leadline_metrics::capacity::Source as CapacitySource;
 /// `--source pull-requests|commits`.
 fn source_parser() -> impl clap::builder::TypedValueParser<Value = CapacitySource> {
     use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(["pull-requests", "commits"]).map(|s| {
-        match s.as_str() {
-            "commits" => CapacitySource::Commits,
-            _ => CapacitySource::PullRequests,
-        }
-    })
+    clap::builder::PossibleValuesParser::new(["pull-requests", "commits"]).try_map(|s| s.parse())
 }
 
 #[derive(Debug, Args)]
@@ -359,10 +354,7 @@ pub use leadline_metrics::group::GroupBy;
 /// `--group team|repository`.
 fn group_parser() -> impl clap::builder::TypedValueParser<Value = GroupBy> {
     use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(["team", "repository"]).map(|s| match s.as_str() {
-        "team" => GroupBy::Team,
-        _ => GroupBy::Repository,
-    })
+    clap::builder::PossibleValuesParser::new(["team", "repository"]).try_map(|s| s.parse())
 }
 
 #[derive(Debug, Args)]
@@ -442,10 +434,7 @@ pub use leadline_metrics::window::By;
 /// `--by week|month`, listed in the help as clap's value enums are.
 fn by_parser() -> impl clap::builder::TypedValueParser<Value = By> {
     use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(["week", "month"]).map(|s| match s.as_str() {
-        "week" => By::Week,
-        _ => By::Month,
-    })
+    clap::builder::PossibleValuesParser::new(["week", "month"]).try_map(|s| s.parse())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

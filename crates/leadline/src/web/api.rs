@@ -57,7 +57,7 @@ pub async fn dora(
     State(state): State<Arc<AppState>>,
     Query(q): Query<DoraQuery>,
 ) -> Result<Response, AppError> {
-    let by = parse_by(q.by.as_deref())?;
+    let by = given::<By>(q.by.as_deref())?;
     let args = crate::dora::Query {
         service: q.service.filter(|s| !s.is_empty()),
         env: q.env.unwrap_or_else(|| "production".to_owned()),
@@ -77,15 +77,11 @@ pub async fn dora(
 }
 
 /// `by=week|month`, or none.
-fn parse_by(by: Option<&str>) -> Result<Option<By>, AppError> {
-    match by {
-        None | Some("") => Ok(None),
-        Some("week") => Ok(Some(By::Week)),
-        Some("month") => Ok(Some(By::Month)),
-        Some(other) => Err(AppError::bad_request(format!(
-            "by {other:?}: expected week or month"
-        ))),
-    }
+/// An optional query parameter parsed with its type's own rules; empty is absent.
+pub(super) fn given<T: std::str::FromStr<Err = leadline_metrics::UsageError>>(
+    v: Option<&str>,
+) -> Result<Option<T>, AppError> {
+    Ok(v.filter(|v| !v.is_empty()).map(str::parse).transpose()?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -116,22 +112,13 @@ pub async fn flow(
     State(state): State<Arc<AppState>>,
     Query(q): Query<FlowQuery>,
 ) -> Result<Response, AppError> {
-    let group = match q.group.as_deref() {
-        None | Some("") => None,
-        Some("team") => Some(GroupBy::Team),
-        Some("repository") => Some(GroupBy::Repository),
-        Some(other) => {
-            return Err(AppError::bad_request(format!(
-                "group {other:?}: expected team or repository"
-            )));
-        }
-    };
+    let group: Option<GroupBy> = given(q.group.as_deref())?;
     let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
     let query = crate::flow::Query {
         repo: nonempty(q.repo),
         since: nonempty(q.since),
         until: nonempty(q.until),
-        by: parse_by(q.by.as_deref())?,
+        by: given::<By>(q.by.as_deref())?,
         explain: q.explain,
         group,
     };
@@ -194,7 +181,7 @@ pub async fn metric(
         env: nonempty(q.env),
         since: nonempty(q.since),
         until: nonempty(q.until),
-        by: parse_by(q.by.as_deref())?,
+        by: given::<By>(q.by.as_deref())?,
     };
     let ctx = crate::metric::Ctx {
         store: &state.store,

@@ -35,6 +35,11 @@ pub async fn report(
 
 /// `GET /api/v1/schemas/{family}`: the JSON schema of the family's report, as `leadline
 /// metrics schema FAMILY` prints it.
+#[utoipa::path(get, path = "/api/v1/schemas/{family}", tag = "metrics",
+    params(("family" = String, Path, description = "activity, dora, flow, health, debt or capacity")),
+    responses((status = 200, description = "The JSON schema of the family's report", body = Object),
+              (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
 pub async fn schema(Path(family): Path<String>) -> Result<axum::Json<serde_json::Value>, AppError> {
     match leadline_metrics::schema::family(&family) {
         Some(f) => Ok(axum::Json(leadline_metrics::schema::of(f))),

@@ -41,15 +41,14 @@ pub async fn health(
 ) -> Result<Response, AppError> {
     let given = |v: Option<String>| v.filter(|v| !v.is_empty());
     let params = crate::health::Params {
-        repo: given(q.repo.clone()),
+        repo: given(q.repo),
         since: given(q.since),
         until: given(q.until),
         top: Some(q.top.unwrap_or(DEFAULT_TOP).clamp(1, 100)),
         ..crate::health::Params::default()
     };
     let query = params.query(DEFAULT_TOP, &state.debt.by_hand, &state.teams)?;
-    let repo = q.repo.as_deref().filter(|r| !r.is_empty());
-    let repos = crate::health::selected(&state.store, repo).await?;
+    let repos = crate::health::selected(&state.store, params.repo.as_deref()).await?;
     let mut reports = Vec::with_capacity(repos.len());
     for repo in &repos {
         let mut r = crate::health::report(&state.store, repo, &query).await?;
@@ -96,26 +95,8 @@ pub async fn capacity(
     Query(q): Query<CapacityQuery>,
 ) -> Result<Response, AppError> {
     let given = |v: Option<String>| v.filter(|v| !v.is_empty());
-    let source = match given(q.source).as_deref() {
-        None => None,
-        Some("pull_requests") => Some(CapacitySource::PullRequests),
-        Some("commits") => Some(CapacitySource::Commits),
-        Some(other) => {
-            return Err(AppError::bad_request(format!(
-                "source {other:?}: expected pull_requests or commits"
-            )));
-        }
-    };
-    let group = match given(q.group).as_deref() {
-        None => None,
-        Some("team") => Some(GroupBy::Team),
-        Some("repository") => Some(GroupBy::Repository),
-        Some(other) => {
-            return Err(AppError::bad_request(format!(
-                "group {other:?}: expected team or repository"
-            )));
-        }
-    };
+    let source: Option<CapacitySource> = super::api::given(q.source.as_deref())?;
+    let group: Option<GroupBy> = super::api::given(q.group.as_deref())?;
     let args = crate::capacity::Query {
         since: given(q.since),
         until: given(q.until),

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         super::api::flow,
         super::api::metrics_catalog,
         super::api::metric,
+        super::family::schema,
         super::api::services,
         super::api::list_deployments,
         super::api::post_deployments,

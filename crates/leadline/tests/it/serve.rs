@@ -851,7 +851,9 @@ fn every_documented_route_needs_its_token() {
         if path.starts_with("/webhooks/") {
             continue;
         }
-        let url = path.replace("{name}", "dora.lead_time.median_seconds");
+        let url = path
+            .replace("{name}", "dora.lead_time.median_seconds")
+            .replace("{family}", "dora");
         for method in operations.as_object().unwrap().keys() {
             let request = |token: Option<&str>| {
                 let mut r = match method.as_str() {
