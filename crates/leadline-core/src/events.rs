@@ -111,20 +111,56 @@ pub struct CodeOwnersFile {
     pub rules: Vec<(String, Vec<String>)>,
 }
 
-/// An incident closed by an alert that names only its id.
+/// A step of an incident's lifecycle reported by an alert that names only the incident's id
+/// (PagerDuty's `incident.acknowledged`, Opsgenie's `Close`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Resolution {
+pub struct Milestone {
     pub id: String,
-    pub resolved_at: Millis,
+    pub stage: Stage,
+    pub at: Millis,
 }
 
-/// The domain rows one delivery maps to; deployments, incidents, resolutions and builds are
+/// Which lifecycle instant a [`Milestone`] sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Acknowledged,
+    Mitigated,
+    Resolved,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 3] = [Stage::Acknowledged, Stage::Mitigated, Stage::Resolved];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Acknowledged => "acknowledged",
+            Stage::Mitigated => "mitigated",
+            Stage::Resolved => "resolved",
+        }
+    }
+
+    /// The incident column it sets.
+    pub fn column(self) -> &'static str {
+        match self {
+            Stage::Acknowledged => "acknowledged_at",
+            Stage::Mitigated => "mitigated_at",
+            Stage::Resolved => "resolved_at",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|stage| stage.as_str() == s)
+    }
+}
+
+/// The domain rows one delivery maps to; deployments, incidents, milestones and builds are
 /// keyed by the delivery's source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Events {
     pub deployments: Vec<Deployment>,
     pub incidents: Vec<Incident>,
-    pub resolutions: Vec<Resolution>,
+    pub milestones: Vec<Milestone>,
     pub pull_requests: Vec<PullRequest>,
     pub reviews: Vec<Review>,
     pub builds: Vec<Build>,
@@ -137,7 +173,7 @@ impl Events {
     pub fn is_empty(&self) -> bool {
         self.deployments.is_empty()
             && self.incidents.is_empty()
-            && self.resolutions.is_empty()
+            && self.milestones.is_empty()
             && self.pull_requests.is_empty()
             && self.reviews.is_empty()
             && self.builds.is_empty()
@@ -151,7 +187,7 @@ impl Events {
         let parts: Vec<String> = [
             (self.deployments.len(), "deployment"),
             (self.incidents.len(), "incident"),
-            (self.resolutions.len(), "resolution"),
+            (self.milestones.len(), "milestone"),
             (self.pull_requests.len(), "pull request"),
             (self.reviews.len(), "review"),
             (self.builds.len(), "build"),

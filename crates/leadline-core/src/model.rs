@@ -266,12 +266,27 @@ pub struct Deployment {
 }
 
 /// An incident as imported, received or inferred; natural key (source, id).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// `opened_at` is when the incident was declared (the record exists); the lifecycle instants
+/// around it are optional because sources carry different subsets. No time may be earlier than
+/// `started_at`, and `resolved_at` is never before `opened_at` (sources refuse otherwise).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Incident {
     pub id: String,
     pub service: String,
     pub opened_at: Millis,
     pub resolved_at: Option<Millis>,
+    /// When the impact began (an alert's `startsAt`), when known.
+    pub started_at: Option<Millis>,
+    /// When monitoring or a person noticed it.
+    pub detected_at: Option<Millis>,
+    /// When a responder acknowledged it.
+    pub acknowledged_at: Option<Millis>,
+    /// When the impact ended, before the incident was closed.
+    pub mitigated_at: Option<Millis>,
+    /// An alert's dedup key or a user's tag: incidents sharing one are the same problem.
+    pub fingerprint: Option<String>,
+    /// As the source spelled it; [`crate::incident::Severity::of`] normalises it.
     pub severity: Option<String>,
     pub title: Option<String>,
     /// The id of the deployment that caused it, when known.

@@ -115,6 +115,14 @@ pub struct RevertRow {
     pub message: String,
 }
 
+/// A trailer of a commit, with the commit's time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailerRow {
+    pub sha: String,
+    pub value: String,
+    pub committed_at: Millis,
+}
+
 /// Lines changed in one path by one commit, with the commit's time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChurnRow {
@@ -282,6 +290,14 @@ pub trait HistoryStore: Send + Sync {
 
     /// Every (sha, path) of the stored file changes, for mapping changes to monorepo services.
     async fn commit_paths(&self) -> StoreResult<Vec<(String, Vec<u8>)>>;
+
+    /// The trailers keyed `key` (compared case-insensitively, as git does) of the repository's
+    /// commits, ordered by (committed_at, sha).
+    async fn trailers_named(&self, repo_id: i64, key: &str) -> StoreResult<Vec<TrailerRow>>;
+
+    /// Every name and email a person of the history is known by: as `.mailmap` resolved them
+    /// and as they were written. Personal data: for the blameless lint, never for output.
+    async fn people(&self) -> StoreResult<Vec<Identity>>;
 
     /// Commits whose message says "This reverts commit".
     async fn reverts(&self) -> StoreResult<Vec<RevertRow>>;

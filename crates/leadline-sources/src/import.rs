@@ -110,7 +110,9 @@ pub fn deployments(file: &str, text: &str, format: Format) -> Result<Vec<Deploym
 }
 
 /// Parses incidents: required `id,service,opened_at`; optional `resolved_at,severity,title,
-/// cause_deployment,cause_sha,postmortem_url,fix_deployment,fix_sha`.
+/// cause_deployment,cause_sha,postmortem_url,fix_deployment,fix_sha,started_at,detected_at,
+/// acknowledged_at,mitigated_at,fingerprint`. No instant may be before `started_at`, and
+/// `resolved_at` not before `opened_at`.
 pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>, Rejected> {
     const FIELDS: Fields = Fields {
         required: &["id", "service", "opened_at"],
@@ -123,16 +125,23 @@ pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>
             "postmortem_url",
             "fix_deployment",
             "fix_sha",
+            "started_at",
+            "detected_at",
+            "acknowledged_at",
+            "mitigated_at",
+            "fingerprint",
         ],
     };
     parse(file, text, format, &FIELDS, |row| {
         let opened_at = row.time("opened_at");
         let resolved_at = row.time_opt("resolved_at");
-        if let (Some(open), Some(Some(resolved))) = (opened_at, resolved_at)
-            && resolved < open
-        {
-            row.fail("resolved_at", "is before opened_at");
-        }
+        let [started_at, detected_at, acknowledged_at, mitigated_at] = [
+            "started_at",
+            "detected_at",
+            "acknowledged_at",
+            "mitigated_at",
+        ]
+        .map(|field| row.time_opt(field));
         let cause_sha = match row.opt("cause_sha") {
             Some(_) => row.sha("cause_sha").map(Some),
             None => Some(None),
@@ -142,11 +151,16 @@ pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>
             None => Some(None),
         };
         let (id, service) = (row.text("id"), row.text("service"));
-        Some(Incident {
+        let incident = Incident {
             id: id?,
             service: service?,
             opened_at: opened_at?,
             resolved_at: resolved_at?,
+            started_at: started_at?,
+            detected_at: detected_at?,
+            acknowledged_at: acknowledged_at?,
+            mitigated_at: mitigated_at?,
+            fingerprint: row.opt("fingerprint"),
             severity: row.opt("severity"),
             title: row.opt("title"),
             cause_deployment: row.opt("cause_deployment"),
@@ -154,7 +168,11 @@ pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>
             postmortem_url: row.opt("postmortem_url"),
             fix_deployment: row.opt("fix_deployment"),
             fix_sha: fix_sha?,
-        })
+        };
+        for problem in incident.out_of_order() {
+            row.fail(problem.field, problem.message);
+        }
+        Some(incident)
     })
 }
 
@@ -415,6 +433,35 @@ mod tests {
             err.contains("inc.json:5: id: expected a string, found a boolean"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn lifecycle_columns_are_read_and_their_order_checked() {
+        let csv = "id,service,opened_at,started_at,detected_at,acknowledged_at,mitigated_at,resolved_at,fingerprint,severity\n\
+                   i1,api,2024-05-01T10:05:00Z,2024-05-01T09:50:00Z,2024-05-01T10:00:00Z,2024-05-01T10:06:00Z,2024-05-01T10:30:00Z,2024-05-01T11:00:00Z,db-pool,P1\n";
+        let rows = incidents("inc.csv", csv, Format::Csv).unwrap();
+        let i = &rows[0];
+        // `date -u -d 2024-05-01T09:50:00Z +%s` is 1714557000.
+        assert_eq!(i.started_at, Some(1_714_557_000_000));
+        assert_eq!(i.detected_at, Some(1_714_557_000_000 + 600_000));
+        assert_eq!(i.acknowledged_at, Some(1_714_557_000_000 + 960_000));
+        assert_eq!(i.mitigated_at, Some(1_714_557_000_000 + 2_400_000));
+        assert_eq!(i.fingerprint.as_deref(), Some("db-pool"));
+        assert_eq!(i.severity.as_deref(), Some("P1"));
+
+        let bad = "id,service,opened_at,started_at,acknowledged_at\n\
+                   i1,api,2024-05-01T10:05:00Z,2024-05-01T10:00:00Z,2024-05-01T10:06:00Z\n\
+                   i2,api,2024-05-01T10:05:00Z,2024-05-01T10:10:00Z,2024-05-01T10:01:00Z\n";
+        let err = incidents("inc.csv", bad, Format::Csv)
+            .unwrap_err()
+            .to_string();
+        for expected in [
+            "inc.csv:3: opened_at: is before started_at",
+            "inc.csv:3: acknowledged_at: is before started_at",
+        ] {
+            assert!(err.contains(expected), "missing {expected:?} in\n{err}");
+        }
+        assert!(!err.contains("inc.csv:2"), "{err}");
     }
 
     #[test]

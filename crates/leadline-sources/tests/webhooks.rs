@@ -1,7 +1,8 @@
 //! Webhook mappings on real GitHub payloads (and GitLab/alert bodies written after their
 //! documentation). Expected values are read off the payload files by hand.
 
-use leadline_core::events::{Build, Outcome, PullRequest, PushedCommit, Resolution, Review};
+use leadline_core::events::{Build, Outcome, PullRequest, PushedCommit, Review};
+use leadline_core::events::{Milestone, Stage};
 use leadline_core::model::{Deployment, Incident};
 use leadline_sources::webhook::{alerts, github, gitlab};
 
@@ -279,6 +280,7 @@ fn github_issues_with_the_incident_label_are_incidents() {
             postmortem_url: None,
             fix_deployment: None,
             fix_sha: None,
+            ..Incident::default()
         }]
     );
 }
@@ -483,6 +485,12 @@ fn alertmanager_alerts_open_and_resolve_by_fingerprint() {
             ),
         ]
     );
+    // The alert's start is the start of impact; its fingerprint ties repeats together.
+    let first = &m.events.incidents[0];
+    assert_eq!(
+        (first.started_at, first.fingerprint.as_deref()),
+        (Some(ms("2024-03-04T10:15:00Z")), Some("c2a4a41cbf5b5d1b"))
+    );
 }
 
 #[test]
@@ -507,12 +515,46 @@ fn pagerduty_and_opsgenie() {
     );
     let closed = alerts::map(&fixture("alerts/opsgenie-close.json")).unwrap();
     assert_eq!(
-        closed.events.resolutions,
-        [Resolution {
+        closed.events.milestones,
+        [Milestone {
             id: "70413a06-38d6-4c85-92b8-5ebc900d42e2".into(),
-            resolved_at: 1_709_632_800_000
+            stage: Stage::Resolved,
+            at: 1_709_632_800_000
         }]
     );
+    // Acknowledgements are milestones of the incident they name.
+    let acked = alerts::map(&fixture("alerts/opsgenie-acknowledge.json")).unwrap();
+    assert_eq!(
+        acked.events.milestones,
+        [Milestone {
+            id: "70413a06-38d6-4c85-92b8-5ebc900d42e2".into(),
+            stage: Stage::Acknowledged,
+            at: 1_709_629_500_000
+        }]
+    );
+    let acked = alerts::map(&fixture("alerts/pagerduty-acknowledged.json")).unwrap();
+    assert_eq!(
+        acked.events.milestones,
+        [Milestone {
+            id: "PGR0VU2".into(),
+            stage: Stage::Acknowledged,
+            at: ms("2024-03-05T08:04:40Z")
+        }]
+    );
+    // Severity as sent (PagerDuty's urgency when there is no priority), the dedup key as the
+    // fingerprint.
+    let i = &t.events.incidents[0];
+    assert_eq!(
+        (i.severity.as_deref(), i.fingerprint.as_deref()),
+        (Some("high"), Some("d3640fbd41094207a1c11e58e46b1662"))
+    );
+    assert_eq!(i.level(), leadline_core::incident::Severity::Sev2);
+    let mut prioritised: serde_json::Value =
+        serde_json::from_slice(&fixture("alerts/pagerduty-triggered.json")).unwrap();
+    prioritised["event"]["data"]["priority"] =
+        serde_json::json!({"id": "PSO4L2Q", "summary": "P1", "type": "priority_reference"});
+    let p = alerts::map(&serde_json::to_vec(&prioritised).unwrap()).unwrap();
+    assert_eq!(p.events.incidents[0].severity.as_deref(), Some("P1"));
 }
 
 #[test]
@@ -525,11 +567,45 @@ fn leadline_shaped_alerts() {
     let resolve =
         alerts::map(br#"{"id": "INC-7", "resolved_at": "2024-01-01T11:00:00Z"}"#).unwrap();
     assert_eq!(
-        resolve.events.resolutions,
-        [Resolution {
+        resolve.events.milestones,
+        [Milestone {
             id: "INC-7".into(),
-            resolved_at: ms("2024-01-01T11:00:00Z")
+            stage: Stage::Resolved,
+            at: ms("2024-01-01T11:00:00Z")
         }]
+    );
+    let full = alerts::map(
+        br#"{"id": "INC-9", "service": "api", "opened_at": "2024-01-01T10:05:00Z",
+             "started_at": "2024-01-01T09:50:00Z", "detected_at": "2024-01-01T10:00:00Z",
+             "acknowledged_at": "2024-01-01T10:06:00Z", "mitigated_at": "2024-01-01T10:30:00Z",
+             "fingerprint": "db-pool"}"#,
+    )
+    .unwrap();
+    let i = &full.events.incidents[0];
+    assert_eq!(
+        (
+            i.started_at,
+            i.detected_at,
+            i.acknowledged_at,
+            i.mitigated_at,
+            i.fingerprint.as_deref()
+        ),
+        (
+            Some(ms("2024-01-01T09:50:00Z")),
+            Some(ms("2024-01-01T10:00:00Z")),
+            Some(ms("2024-01-01T10:06:00Z")),
+            Some(ms("2024-01-01T10:30:00Z")),
+            Some("db-pool")
+        )
+    );
+    let e = alerts::map(
+        br#"{"id": "INC-9", "service": "api", "opened_at": "2024-01-01T10:05:00Z",
+             "started_at": "2024-01-01T10:10:00Z"}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.field.as_str(), e.message.as_str()),
+        ("opened_at", "is before started_at")
     );
     let e = alerts::map(
         br#"{"id": "INC-8", "service": "api", "opened_at": "2024-01-02T10:00:00Z", "resolved_at": "2024-01-01T10:00:00Z"}"#,

@@ -98,6 +98,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_pull_request_ready.sql"),
         postgres: include_str!("../migrations/postgres/0017_pull_request_ready.sql"),
     },
+    Migration {
+        version: 18,
+        sqlite: include_str!("../migrations/sqlite/0018_incident_lifecycle.sql"),
+        postgres: include_str!("../migrations/postgres/0018_incident_lifecycle.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -81,13 +81,16 @@ macro_rules! put_deployments {
     };
 }
 
-/// Upserts incidents of `$source` inside transaction `$tx`, as `put_deployments!`.
+/// Upserts incidents of `$source` inside transaction `$tx`, as `put_deployments!`; `$lifecycle`
+/// is the `SET` list for the lifecycle columns ([`LIFECYCLE_REPLACED`] or one that keeps known
+/// values).
 macro_rules! put_incidents {
-    ($tx:ident, $source:expr, $rows:expr, $guard:expr, $context:expr) => {
+    ($tx:ident, $source:expr, $rows:expr, $lifecycle:expr, $guard:expr, $context:expr) => {
         for chunk in $rows.chunks(INSERT_ROWS / 2) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO incidents (source, external_id, service, opened_at, resolved_at, severity, title, \
-                 cause_deployment, cause_sha, postmortem_url, fix_deployment, fix_sha) ",
+                 cause_deployment, cause_sha, postmortem_url, fix_deployment, fix_sha, started_at, \
+                 detected_at, acknowledged_at, mitigated_at, fingerprint) ",
             );
             q.push_values(chunk, |mut b, i| {
                 b.push_bind($source)
@@ -101,15 +104,21 @@ macro_rules! put_incidents {
                     .push_bind(&i.cause_sha)
                     .push_bind(&i.postmortem_url)
                     .push_bind(&i.fix_deployment)
-                    .push_bind(&i.fix_sha);
+                    .push_bind(&i.fix_sha)
+                    .push_bind(i.started_at)
+                    .push_bind(i.detected_at)
+                    .push_bind(i.acknowledged_at)
+                    .push_bind(i.mitigated_at)
+                    .push_bind(&i.fingerprint);
             });
             q.push(
                 " ON CONFLICT (source, external_id) DO UPDATE SET service = excluded.service, \
                  opened_at = excluded.opened_at, resolved_at = excluded.resolved_at, severity = excluded.severity, \
                  title = excluded.title, cause_deployment = excluded.cause_deployment, \
                  cause_sha = excluded.cause_sha, postmortem_url = excluded.postmortem_url, \
-                 fix_deployment = excluded.fix_deployment, fix_sha = excluded.fix_sha",
+                 fix_deployment = excluded.fix_deployment, fix_sha = excluded.fix_sha, ",
             );
+            q.push($lifecycle);
             q.push($guard);
             q.build()
                 .execute(&mut *$tx)
@@ -118,6 +127,16 @@ macro_rules! put_incidents {
         }
     };
 }
+
+/// An import is the truth about its rows: lifecycle instants it leaves out are cleared.
+const LIFECYCLE_REPLACED: &str = "started_at = excluded.started_at, detected_at = excluded.detected_at, \
+     acknowledged_at = excluded.acknowledged_at, mitigated_at = excluded.mitigated_at, \
+     fingerprint = excluded.fingerprint";
+
+/// The columns of an incident row, as [`incident!`] reads them.
+const INCIDENT_COLUMNS: &str = "source, external_id, service, opened_at, resolved_at, severity, title, \
+     cause_deployment, cause_sha, postmortem_url, fix_deployment, fix_sha, started_at, detected_at, \
+     acknowledged_at, mitigated_at, fingerprint";
 
 /// Builds a [`Deployment`] from a row of the `deployments` table.
 macro_rules! deployment {
@@ -150,6 +169,11 @@ macro_rules! incident {
             postmortem_url: col!($row, "postmortem_url"),
             fix_deployment: col!($row, "fix_deployment"),
             fix_sha: col!($row, "fix_sha"),
+            started_at: col!($row, "started_at"),
+            detected_at: col!($row, "detected_at"),
+            acknowledged_at: col!($row, "acknowledged_at"),
+            mitigated_at: col!($row, "mitigated_at"),
+            fingerprint: col!($row, "fingerprint"),
         }
     };
 }

@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use leadline_core::events::{
-    ApiToken, Build, CodeOwnersFile, Delivery, Events, Outcome, PullRequest, PullRequestFiles,
-    PushedCommit, Resolution, Review, Scope,
+    ApiToken, Build, CodeOwnersFile, Delivery, Events, Milestone, Outcome, PullRequest,
+    PullRequestFiles, PushedCommit, Review, Scope, Stage,
 };
 use leadline_core::model::{
     ChangeStatus, Commit, Complexity, Deployment, FileChange, HeadFile, Identity, Incident,
@@ -125,6 +125,7 @@ conformance!(
         delivered_progress_never_replaces_a_finished_deployment,
         synced_events_move_their_cursor_with_them,
         alert_events_apply_in_the_order_of_their_own_times,
+        alert_lifecycles_keep_what_each_occurrence_reported,
     ],
     privacy: [forgetting_a_person_erases_them_and_keeps_their_work],
     admin: [
@@ -245,7 +246,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 17);
+    assert_eq!(LATEST_SCHEMA, 18);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -683,6 +684,7 @@ async fn incidents_are_upserted_by_source_and_id(f: Fixture) {
         postmortem_url: None,
         fix_deployment: None,
         fix_sha: None,
+        ..Incident::default()
     };
     assert_eq!(
         f.store
@@ -889,6 +891,7 @@ fn pull_request(updated_at: i64, state: &str) -> PullRequest {
 fn all_events() -> Events {
     Events {
         deployments: vec![deployment("42", 3_000)],
+        milestones: vec![],
         incidents: vec![Incident {
             id: "octo/app#9".into(),
             service: "app".into(),
@@ -901,8 +904,8 @@ fn all_events() -> Events {
             postmortem_url: None,
             fix_deployment: None,
             fix_sha: None,
+            ..Incident::default()
         }],
-        resolutions: vec![],
         pull_requests: vec![pull_request(2_000, "open")],
         reviews: vec![Review {
             forge: "github".into(),
@@ -1010,15 +1013,16 @@ async fn a_delivery_is_stored_whole_once(f: Fixture) {
 
     // A resolution closes an open incident of the delivery's source, once.
     let resolve = Events {
-        resolutions: vec![Resolution {
+        milestones: vec![Milestone {
             id: "octo/app#9".into(),
-            resolved_at: 8_000,
+            stage: Stage::Resolved,
+            at: 8_000,
         }],
         ..Events::default()
     };
     for (id, at) in [("guid-2", 8_000), ("guid-3", 9_000)] {
         let mut again = resolve.clone();
-        again.resolutions[0].resolved_at = at;
+        again.milestones[0].at = at;
         f.store
             .apply_delivery(&delivery(id, "{}"), &again, false)
             .await
@@ -1419,6 +1423,7 @@ fn alert(id: &str, opened_at: i64, resolved_at: Option<i64>) -> Incident {
         postmortem_url: None,
         fix_deployment: None,
         fix_sha: None,
+        ..Incident::default()
     }
 }
 
@@ -1426,7 +1431,7 @@ fn alert(id: &str, opened_at: i64, resolved_at: Option<i64>) -> Incident {
 async fn alert_events(
     f: &Fixture,
     incidents: Vec<Incident>,
-    resolutions: Vec<Resolution>,
+    milestones: Vec<Milestone>,
 ) -> Result<bool, StoreError> {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let mut d = delivery(
@@ -1436,7 +1441,7 @@ async fn alert_events(
     d.source = "alerts".into();
     let events = Events {
         incidents,
-        resolutions,
+        milestones,
         ..Events::default()
     };
     f.store.apply_delivery(&d, &events, false).await
@@ -1453,9 +1458,10 @@ async fn stored_alert(f: &Fixture, id: &str) -> Option<Incident> {
 }
 
 async fn alert_events_apply_in_the_order_of_their_own_times(f: Fixture) {
-    let close = |id: &str, at: i64| Resolution {
+    let close = |id: &str, at: i64| Milestone {
         id: id.into(),
-        resolved_at: at,
+        stage: Stage::Resolved,
+        at,
     };
     // A close that arrives before its open waits, and resolves the incident when it opens.
     alert_events(&f, vec![], vec![close("a", 2_000)])
@@ -1470,7 +1476,7 @@ async fn alert_events_apply_in_the_order_of_their_own_times(f: Fixture) {
         Some(2_000)
     );
     assert_eq!(
-        count(&f.location, "SELECT COUNT(*) FROM pending_resolutions").await,
+        count(&f.location, "SELECT COUNT(*) FROM pending_milestones").await,
         0
     );
 
@@ -1521,5 +1527,73 @@ async fn alert_events_apply_in_the_order_of_their_own_times(f: Fixture) {
     assert_eq!(
         (corrected.opened_at, corrected.resolved_at),
         (500, Some(900))
+    );
+}
+
+async fn alert_lifecycles_keep_what_each_occurrence_reported(f: Fixture) {
+    let ack = |id: &str, at: i64| Milestone {
+        id: id.into(),
+        stage: Stage::Acknowledged,
+        at,
+    };
+    let started = |id: &str, at: i64| Incident {
+        started_at: Some(at),
+        fingerprint: Some(format!("fp-{id}")),
+        ..alert(id, at, None)
+    };
+    // An acknowledgement before its incident waits for it, as a resolution does.
+    alert_events(&f, vec![], vec![ack("c", 1_500)])
+        .await
+        .unwrap();
+    alert_events(&f, vec![started("c", 1_000)], vec![])
+        .await
+        .unwrap();
+    let c = stored_alert(&f, "c").await.unwrap();
+    assert_eq!(
+        (c.started_at, c.acknowledged_at, c.fingerprint.as_deref()),
+        (Some(1_000), Some(1_500), Some("fp-c"))
+    );
+    // A re-fire of the same occurrence that says less keeps what is known; the first
+    // acknowledgement wins over a repeated one.
+    alert_events(&f, vec![alert("c", 1_000, None)], vec![ack("c", 1_700)])
+        .await
+        .unwrap();
+    assert_eq!(stored_alert(&f, "c").await.unwrap(), c);
+    // An acknowledgement before the impact started is refused whole.
+    let before = f.store.row_counts().await.unwrap();
+    alert_events(&f, vec![started("d", 4_000)], vec![])
+        .await
+        .unwrap();
+    let counted = f.store.row_counts().await.unwrap();
+    assert_ne!(counted, before);
+    match alert_events(&f, vec![], vec![ack("d", 3_000)]).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("before its impact started"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(f.store.row_counts().await.unwrap(), counted);
+    // A new occurrence (after the resolution) starts afresh.
+    alert_events(
+        &f,
+        vec![],
+        vec![Milestone {
+            id: "c".into(),
+            stage: Stage::Resolved,
+            at: 2_000,
+        }],
+    )
+    .await
+    .unwrap();
+    alert_events(&f, vec![alert("c", 5_000, None)], vec![])
+        .await
+        .unwrap();
+    let again = stored_alert(&f, "c").await.unwrap();
+    assert_eq!(
+        (
+            again.opened_at,
+            again.started_at,
+            again.acknowledged_at,
+            again.resolved_at
+        ),
+        (5_000, None, None, None)
     );
 }

@@ -52,6 +52,7 @@ fn main() {
                 postmortem_url: None,
                 fix_deployment: None,
                 fix_sha: None,
+                ..Incident::default()
             }
         })
         .collect();

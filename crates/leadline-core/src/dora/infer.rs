@@ -212,6 +212,7 @@ pub fn revert_incidents(
                 postmortem_url: None,
                 fix_deployment: None,
                 fix_sha: None,
+                ..Incident::default()
             });
             remediations.insert(r.sha.clone());
         }
@@ -268,6 +269,7 @@ pub fn hotfix_incidents(
                 postmortem_url: None,
                 fix_deployment: None,
                 fix_sha: None,
+                ..Incident::default()
             });
             remediations.extend(
                 d.changes

@@ -48,6 +48,7 @@ fn incident(id: &str, service: &str, opened: Millis, resolved: Option<Millis>) -
         postmortem_url: None,
         fix_deployment: None,
         fix_sha: None,
+        ..Incident::default()
     }
 }
 

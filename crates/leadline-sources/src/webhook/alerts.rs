@@ -3,14 +3,19 @@
 //! mapping; an incident's id is the alert's own (fingerprint, incident id, alert id), so an open
 //! and a resolve of the same alert meet in one row.
 //!
-//! | shape | recognised by | id | service | opened | resolved |
-//! |---|---|---|---|---|---|
-//! | Alertmanager | `alerts` array | `fingerprint` | `labels.service`, else `labels.job` | `startsAt` | `endsAt` when `status` is `resolved` |
-//! | PagerDuty v3 | `event.event_type` | `event.data.id` | `event.data.service.summary` | `event.data.created_at` | `event.occurred_at` of `incident.resolved` |
-//! | Opsgenie | `action` and `alert` | `alert.alertId` | `alert.entity` | `alert.createdAt` (ms) | `alert.updatedAt` (ms) of `Close` |
-//! | leadline | `id` and `service` | `id` | `service` | `opened_at` | `resolved_at` |
+//! | shape | recognised by | id | service | opened | acknowledged | resolved |
+//! |---|---|---|---|---|---|---|
+//! | Alertmanager | `alerts` array | `fingerprint` | `labels.service`, else `labels.job` | `startsAt` (also the start of impact) | — | `endsAt` when `status` is `resolved` |
+//! | PagerDuty v3 | `event.event_type` | `event.data.id` | `event.data.service.summary` | `event.data.created_at` | `event.occurred_at` of `incident.acknowledged` | `event.occurred_at` of `incident.resolved` |
+//! | Opsgenie | `action` and `alert` | `alert.alertId` | `alert.entity` | `alert.createdAt` (ms) | `alert.updatedAt` (ms) of `Acknowledge` | `alert.updatedAt` (ms) of `Close` |
+//! | leadline | `id` and `service` | `id` | `service` | `opened_at` | `acknowledged_at` | `resolved_at` |
+//!
+//! Severity is kept as sent (Alertmanager `labels.severity`, PagerDuty `event.data.priority.summary`
+//! else `event.data.urgency`, Opsgenie `alert.priority`) and normalised when counted. The
+//! fingerprint is Alertmanager's `fingerprint`, PagerDuty's `event.data.incident_key` and
+//! Opsgenie's `alert.alias` (their dedup keys).
 
-use leadline_core::events::{Events, Resolution};
+use leadline_core::events::{Events, Milestone, Stage};
 use leadline_core::model::{Incident, Millis};
 
 use super::{Doc, Mapped, Mapping, MappingError, parse};
@@ -41,14 +46,15 @@ fn incident(id: String, service: &str, opened_at: Millis) -> Incident {
         id,
         service: service.to_owned(),
         opened_at,
-        resolved_at: None,
-        severity: None,
-        title: None,
-        cause_deployment: None,
-        cause_sha: None,
-        postmortem_url: None,
-        fix_deployment: None,
-        fix_sha: None,
+        ..Incident::default()
+    }
+}
+
+/// Events holding one milestone.
+fn milestone(id: String, stage: Stage, at: Millis) -> Events {
+    Events {
+        milestones: vec![Milestone { id, stage, at }],
+        ..Events::default()
     }
 }
 
@@ -69,11 +75,10 @@ fn alertmanager(doc: &Doc<'_>) -> Mapped {
                     MappingError::new("labels.service", "is missing (and so is labels.job)")
                 })?,
             };
-            let mut row = incident(
-                a.get("fingerprint").str()?.to_owned(),
-                service,
-                a.get("startsAt").time()?,
-            );
+            let fingerprint = a.get("fingerprint").str()?.to_owned();
+            let mut row = incident(fingerprint.clone(), service, a.get("startsAt").time()?);
+            row.started_at = Some(row.opened_at);
+            row.fingerprint = Some(fingerprint);
             if a.get("status").str()? == "resolved" {
                 let ends = a.get("endsAt").time()?;
                 if ends < row.opened_at {
@@ -105,16 +110,16 @@ fn pagerduty(doc: &Doc<'_>) -> Mapped {
     let at = doc.get("event.occurred_at").time()?;
     match kind {
         "incident.triggered" | "incident.resolved" => {}
+        "incident.acknowledged" => {
+            return Ok(Mapping::stored(milestone(id, Stage::Acknowledged, at)));
+        }
         other => return Ok(Mapping::ignored(format!("PagerDuty {other}"))),
     }
     let resolved = (kind == "incident.resolved").then_some(at);
     let Some(opened_at) = doc.get("event.data.created_at").opt_time()? else {
         // A resolve that does not say when the incident opened can only close a known one.
         return Ok(match resolved {
-            Some(resolved_at) => Mapping::stored(Events {
-                resolutions: vec![Resolution { id, resolved_at }],
-                ..Events::default()
-            }),
+            Some(resolved_at) => Mapping::stored(milestone(id, Stage::Resolved, resolved_at)),
             None => Mapping::stored(Events {
                 incidents: vec![incident(
                     id,
@@ -133,8 +138,16 @@ fn pagerduty(doc: &Doc<'_>) -> Mapped {
     }
     let mut row = incident(id, doc.get("event.data.service.summary").str()?, opened_at);
     row.resolved_at = resolved;
-    row.severity = doc.get("event.data.urgency").opt_str()?.map(str::to_owned);
+    // The priority (P1…P5) says more than the urgency (high, low) when the account uses it.
+    row.severity = match doc.get("event.data.priority.summary").opt_str()? {
+        Some(p) => Some(p.to_owned()),
+        None => doc.get("event.data.urgency").opt_str()?.map(str::to_owned),
+    };
     row.title = doc.get("event.data.title").opt_str()?.map(str::to_owned);
+    row.fingerprint = doc
+        .get("event.data.incident_key")
+        .opt_str()?
+        .map(str::to_owned);
     Ok(Mapping::stored(Events {
         incidents: vec![row],
         ..Events::default()
@@ -144,7 +157,7 @@ fn pagerduty(doc: &Doc<'_>) -> Mapped {
 fn opsgenie(doc: &Doc<'_>) -> Mapped {
     let action = doc.get("action").str()?;
     let id = doc.get("alert.alertId").id()?;
-    match action {
+    let stage = match action {
         "Create" => {
             let mut row = incident(
                 id,
@@ -153,47 +166,58 @@ fn opsgenie(doc: &Doc<'_>) -> Mapped {
             );
             row.severity = doc.get("alert.priority").opt_str()?.map(str::to_owned);
             row.title = doc.get("alert.message").opt_str()?.map(str::to_owned);
-            Ok(Mapping::stored(Events {
+            row.fingerprint = doc.get("alert.alias").opt_str()?.map(str::to_owned);
+            return Ok(Mapping::stored(Events {
                 incidents: vec![row],
                 ..Events::default()
-            }))
+            }));
         }
-        "Close" => {
-            let resolved_at = doc.get("alert.updatedAt").epoch_millis()?;
-            let created = doc.get("alert.createdAt");
-            if created.exists() && resolved_at < created.epoch_millis()? {
-                return Err(MappingError::new(
-                    "alert.updatedAt",
-                    "is before alert.createdAt",
-                ));
-            }
-            Ok(Mapping::stored(Events {
-                resolutions: vec![Resolution { id, resolved_at }],
-                ..Events::default()
-            }))
-        }
-        other => Ok(Mapping::ignored(format!("Opsgenie {other}"))),
+        "Acknowledge" => Stage::Acknowledged,
+        "Close" => Stage::Resolved,
+        other => return Ok(Mapping::ignored(format!("Opsgenie {other}"))),
+    };
+    let at = doc.get("alert.updatedAt").epoch_millis()?;
+    let created = doc.get("alert.createdAt");
+    if stage == Stage::Resolved && created.exists() && at < created.epoch_millis()? {
+        return Err(MappingError::new(
+            "alert.updatedAt",
+            "is before alert.createdAt",
+        ));
     }
+    Ok(Mapping::stored(milestone(id, stage, at)))
 }
 
-/// leadline's own shape: the incident import's fields; `id` and `resolved_at` alone resolve.
+/// leadline's own shape: the incident import's fields; `id` with any of `acknowledged_at`,
+/// `mitigated_at` and `resolved_at` but no `opened_at` updates a known incident.
 fn leadline(doc: &Doc<'_>) -> Mapped {
     let id = doc.get("id").id()?;
     if !doc.get("opened_at").exists() {
-        let resolved_at = doc.get("resolved_at").time().map_err(|_| {
-            MappingError::new("opened_at", "is missing (a resolve needs resolved_at)")
-        })?;
-        return Ok(Mapping::stored(Events {
-            resolutions: vec![Resolution { id, resolved_at }],
-            ..Events::default()
-        }));
+        let mut events = Events::default();
+        for stage in Stage::ALL {
+            if let Some(at) = doc.get(stage.column()).opt_time()? {
+                events.milestones.push(Milestone {
+                    id: id.clone(),
+                    stage,
+                    at,
+                });
+            }
+        }
+        if events.milestones.is_empty() {
+            return Err(MappingError::new(
+                "opened_at",
+                "is missing (an update of a known incident needs acknowledged_at, mitigated_at or resolved_at)",
+            ));
+        }
+        return Ok(Mapping::stored(events));
     }
     let mut row = incident(id, doc.get("service").str()?, doc.get("opened_at").time()?);
     row.resolved_at = doc.get("resolved_at").opt_time()?;
-    if let Some(resolved) = row.resolved_at
-        && resolved < row.opened_at
-    {
-        return Err(MappingError::new("resolved_at", "is before opened_at"));
+    row.started_at = doc.get("started_at").opt_time()?;
+    row.detected_at = doc.get("detected_at").opt_time()?;
+    row.acknowledged_at = doc.get("acknowledged_at").opt_time()?;
+    row.mitigated_at = doc.get("mitigated_at").opt_time()?;
+    if let Some(problem) = row.out_of_order().first() {
+        return Err(MappingError::new(problem.field, problem.message));
     }
     let text = |field: &'static str| -> Result<Option<String>, MappingError> {
         Ok(doc.get(field).opt_str()?.map(str::to_owned))
@@ -205,6 +229,7 @@ fn leadline(doc: &Doc<'_>) -> Mapped {
     row.postmortem_url = text("postmortem_url")?;
     row.fix_deployment = text("fix_deployment")?;
     row.fix_sha = text("fix_sha")?;
+    row.fingerprint = text("fingerprint")?;
     Ok(Mapping::stored(Events {
         incidents: vec![row],
         ..Events::default()

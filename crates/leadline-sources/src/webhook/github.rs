@@ -402,6 +402,7 @@ fn issue(doc: &Doc<'_>, options: &Options) -> Mapped {
             postmortem_url: None,
             fix_deployment: None,
             fix_sha: None,
+            ..Incident::default()
         }],
         ..Events::default()
     }))

@@ -49,7 +49,7 @@ impl DeploymentStore for SqlStore {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(backend(context))?;
-            put_incidents!(tx, source, rows, "", context);
+            put_incidents!(tx, source, rows, LIFECYCLE_REPLACED, "", context);
             tx.commit().await.map_err(backend(context))?;
             Ok(counts(rows.iter().map(|i| &i.id), &existing))
         })
@@ -78,11 +78,9 @@ impl DeploymentStore for SqlStore {
 
     async fn incidents(&self) -> StoreResult<Vec<(String, Incident)>> {
         on_pool!(self, |pool| {
-            let mut rows = sqlx::query(
-                "SELECT source, external_id, service, opened_at, resolved_at, severity, title, cause_deployment, \
-                 cause_sha, postmortem_url, fix_deployment, fix_sha FROM incidents \
-                 ORDER BY opened_at, source, external_id",
-            )
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY opened_at, source, external_id"
+            )))
             .fetch(pool);
             let mut out = Vec::new();
             while let Some(row) = rows
@@ -132,10 +130,7 @@ impl DeploymentStore for SqlStore {
         limit: usize,
     ) -> StoreResult<Vec<(String, Incident)>> {
         on_pool!(self, |pool| {
-            let mut q = QueryBuilder::new(
-                "SELECT source, external_id, service, opened_at, resolved_at, severity, title, cause_deployment, \
-                 cause_sha, postmortem_url, fix_deployment, fix_sha FROM incidents",
-            );
+            let mut q = QueryBuilder::new(format!("SELECT {INCIDENT_COLUMNS} FROM incidents"));
             page_tail(
                 &mut q,
                 "opened_at, source, external_id",

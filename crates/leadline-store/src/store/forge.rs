@@ -7,7 +7,7 @@ use leadline_core::store::ForgeStore;
 
 use leadline_core::events::{
     Build, CodeOwnersFile, Delivery, Events, Outcome, PullRequest, PullRequestFiles, PushedCommit,
-    Review,
+    Review, Stage,
 };
 use leadline_core::store::{EventPosition, StoreError, StoreResult};
 use sqlx::{QueryBuilder, Row};
@@ -168,73 +168,91 @@ macro_rules! put_pushed_commits {
     };
 }
 
-/// Stores incidents and resolutions of `$source` inside `$tx`, each incident's events ordered
+/// Stores incidents and milestones of `$source` inside `$tx`, each incident's events ordered
 /// by their own times rather than by arrival: an older "firing" never re-opens a newer
-/// resolution, a resolution that arrives before its incident waits in `pending_resolutions`
-/// and is applied when the incident arrives, and a resolution before the incident opened is
-/// refused ([`StoreError::Conflict`]).
+/// resolution, a re-fire keeps the lifecycle instants already known, a milestone that arrives
+/// before its incident waits in `pending_milestones` and is applied when the incident arrives,
+/// the first report of a stage wins, and a milestone dated before the incident started (a
+/// resolution: before it opened) is refused ([`StoreError::Conflict`]).
 macro_rules! put_alerts {
     ($tx:ident, $source:expr, $events:expr, $context:expr) => {
-        put_incidents!($tx, $source, $events.incidents, STALE_ALERTS_KEPT, $context);
-        for i in $events.incidents.iter().filter(|i| i.resolved_at.is_none()) {
-            let pending: Option<i64> = sqlx::query_scalar(
-                "DELETE FROM pending_resolutions WHERE source = $1 AND external_id = $2 RETURNING resolved_at",
+        put_incidents!($tx, $source, $events.incidents, LIFECYCLE_KEPT, STALE_ALERTS_KEPT, $context);
+        for i in &$events.incidents {
+            let pending: Vec<(String, i64)> = sqlx::query_as(
+                "DELETE FROM pending_milestones WHERE source = $1 AND external_id = $2 RETURNING stage, at",
             )
             .bind($source)
             .bind(&i.id)
-            .fetch_optional(&mut *$tx)
+            .fetch_all(&mut *$tx)
             .await
             .map_err(backend($context))?;
-            if let Some(at) = pending {
-                sqlx::query(
-                    "UPDATE incidents SET resolved_at = $1 WHERE source = $2 AND external_id = $3 \
-                     AND resolved_at IS NULL AND opened_at <= $1",
-                )
+            for (stage, at) in pending {
+                let Some(stage) = Stage::parse(&stage) else {
+                    continue;
+                };
+                // Out of order against the incident as it arrived: dropped, as a refused
+                // milestone would have been.
+                let column = stage.column();
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE incidents SET {column} = $1 WHERE source = $2 AND external_id = $3 \
+                     AND {column} IS NULL AND (started_at IS NULL OR started_at <= $1) \
+                     AND ($4 = 0 OR opened_at <= $1)"
+                )))
                 .bind(at)
                 .bind($source)
                 .bind(&i.id)
+                .bind(i64::from(stage == Stage::Resolved))
                 .execute(&mut *$tx)
                 .await
                 .map_err(backend($context))?;
             }
         }
-        for r in &$events.resolutions {
+        for m in &$events.milestones {
             let stored: Option<(i64, Option<i64>)> = sqlx::query_as(
-                "SELECT opened_at, resolved_at FROM incidents WHERE source = $1 AND external_id = $2",
+                "SELECT opened_at, started_at FROM incidents WHERE source = $1 AND external_id = $2",
             )
             .bind($source)
-            .bind(&r.id)
+            .bind(&m.id)
             .fetch_optional(&mut *$tx)
             .await
             .map_err(backend($context))?;
             match stored {
-                Some((opened, _)) if r.resolved_at < opened => {
-                    return Err(StoreError::Conflict(format!(
-                        "the resolution of incident {:?} is dated before the incident opened",
-                        r.id
-                    )));
-                }
-                Some((_, None)) => {
-                    sqlx::query(
-                        "UPDATE incidents SET resolved_at = $1 WHERE source = $2 AND external_id = $3",
-                    )
-                    .bind(r.resolved_at)
+                Some((opened, started)) => {
+                    if m.stage == Stage::Resolved && m.at < opened {
+                        return Err(StoreError::Conflict(format!(
+                            "the resolution of incident {:?} is dated before the incident opened",
+                            m.id
+                        )));
+                    }
+                    if started.is_some_and(|s| m.at < s) {
+                        return Err(StoreError::Conflict(format!(
+                            "incident {:?} is {} before its impact started",
+                            m.id,
+                            m.stage.as_str()
+                        )));
+                    }
+                    // A repeated report of a stage changes nothing.
+                    let column = m.stage.column();
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "UPDATE incidents SET {column} = $1 WHERE source = $2 AND external_id = $3 \
+                         AND {column} IS NULL"
+                    )))
+                    .bind(m.at)
                     .bind($source)
-                    .bind(&r.id)
+                    .bind(&m.id)
                     .execute(&mut *$tx)
                     .await
                     .map_err(backend($context))?;
                 }
-                // Already resolved: a repeated close changes nothing.
-                Some((_, Some(_))) => {}
                 None => {
                     sqlx::query(
-                        "INSERT INTO pending_resolutions (source, external_id, resolved_at) \
-                         VALUES ($1, $2, $3) ON CONFLICT (source, external_id) DO NOTHING",
+                        "INSERT INTO pending_milestones (source, external_id, stage, at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (source, external_id, stage) DO NOTHING",
                     )
                     .bind($source)
-                    .bind(&r.id)
-                    .bind(r.resolved_at)
+                    .bind(&m.id)
+                    .bind(m.stage.as_str())
+                    .bind(m.at)
                     .execute(&mut *$tx)
                     .await
                     .map_err(backend($context))?;
@@ -299,6 +317,20 @@ macro_rules! put_events {
 /// an earlier occurrence than the stored one, or is a "firing" no newer than the stored
 /// resolution (a late retry must not re-open what was resolved; a firing that starts after
 /// the resolution is a new occurrence and re-opens it).
+/// A re-fire or a later status of an alert rarely repeats every lifecycle instant: what is
+/// known of the same occurrence (same opening) stays unless the new delivery says otherwise; a
+/// new occurrence starts afresh.
+const LIFECYCLE_KEPT: &str = "started_at = CASE WHEN excluded.opened_at = incidents.opened_at \
+     THEN COALESCE(excluded.started_at, incidents.started_at) ELSE excluded.started_at END, \
+     detected_at = CASE WHEN excluded.opened_at = incidents.opened_at \
+     THEN COALESCE(excluded.detected_at, incidents.detected_at) ELSE excluded.detected_at END, \
+     acknowledged_at = CASE WHEN excluded.opened_at = incidents.opened_at \
+     THEN COALESCE(excluded.acknowledged_at, incidents.acknowledged_at) ELSE excluded.acknowledged_at END, \
+     mitigated_at = CASE WHEN excluded.opened_at = incidents.opened_at \
+     THEN COALESCE(excluded.mitigated_at, incidents.mitigated_at) ELSE excluded.mitigated_at END, \
+     fingerprint = CASE WHEN excluded.opened_at = incidents.opened_at \
+     THEN COALESCE(excluded.fingerprint, incidents.fingerprint) ELSE excluded.fingerprint END";
+
 const STALE_ALERTS_KEPT: &str = " WHERE excluded.opened_at >= incidents.opened_at \
      AND NOT (excluded.resolved_at IS NULL AND incidents.resolved_at IS NOT NULL \
      AND excluded.opened_at <= incidents.resolved_at)";
@@ -310,7 +342,7 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
 pub(super) const COUNTED_TABLES: [&str; 20] = [
-    "pending_resolutions",
+    "pending_milestones",
     "head_files",
     "pull_request_files",
     "code_owners",

@@ -7,7 +7,7 @@ use leadline_core::model::{
 };
 use leadline_core::store::{
     ChurnRow, CommitFact, CommitRow, FileChangeRow, GraphRow, Page, PagePosition, RevertRow,
-    StoreError, StoreResult, TagRow,
+    StoreError, StoreResult, TagRow, TrailerRow,
 };
 use sqlx::{QueryBuilder, Row};
 
@@ -573,6 +573,51 @@ impl HistoryStore for SqlStore {
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push((col!(row, "sha"), col!(row, "path")));
+            }
+            Ok(out)
+        })
+    }
+
+    async fn trailers_named(&self, repo_id: i64, key: &str) -> StoreResult<Vec<TrailerRow>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT t.sha, t.value, c.committed_at FROM commit_trailers t \
+                 JOIN commits c ON c.repo_id = t.repo_id AND c.sha = t.sha \
+                 WHERE t.repo_id = $1 AND LOWER(t.key) = LOWER($2) \
+                 ORDER BY c.committed_at, t.sha, t.position",
+            )
+            .bind(repo_id)
+            .bind(key)
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list trailers"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(TrailerRow {
+                    sha: col!(row, "sha"),
+                    value: col!(row, "value"),
+                    committed_at: col!(row, "committed_at"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn people(&self) -> StoreResult<Vec<Identity>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT name, email FROM people UNION SELECT name, email FROM person_aliases \
+                 ORDER BY email, name",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list people"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(Identity {
+                    name: col!(row, "name"),
+                    email: col!(row, "email"),
+                });
             }
             Ok(out)
         })

@@ -1,0 +1,565 @@
+//! Postmortems as files reviewed like code: Markdown with YAML front matter naming the
+//! incidents, the review, the contributing factors and the action items. This module parses
+//! and validates them (every problem as `FILE: line N, field X: …`), and holds the deadline
+//! policy; the blameless-language lint is in [`lint`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+pub mod lint;
+mod yaml;
+
+use yaml::{Node, Value};
+
+/// A postmortem's review state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Draft,
+    InReview,
+    Reviewed,
+    Closed,
+}
+
+impl Status {
+    const NAMES: &'static str = "draft, in-review, reviewed, closed";
+
+    fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "draft" => Status::Draft,
+            "in-review" => Status::InReview,
+            "reviewed" => Status::Reviewed,
+            "closed" => Status::Closed,
+            _ => return None,
+        })
+    }
+
+    /// Signed off by the review meeting.
+    pub fn is_reviewed(self) -> bool {
+        matches!(self, Status::Reviewed | Status::Closed)
+    }
+}
+
+/// How urgent an action item is; the policy gives each a deadline after the review.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
+pub enum Priority {
+    P0,
+    P1,
+    P2,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 3] = [Priority::P0, Priority::P1, Priority::P2];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::P0 => "P0",
+            Priority::P1 => "P1",
+            Priority::P2 => "P2",
+        }
+    }
+
+    /// `P0`, `P1` or `P2`, case-insensitively.
+    pub fn parse(s: &str) -> Option<Priority> {
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// Days after the review by which an action of each priority is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policies(pub BTreeMap<Priority, u32>);
+
+impl Default for Policies {
+    /// P0 within 14 days, P1 within 28, P2 within 56.
+    fn default() -> Self {
+        Policies(
+            [(Priority::P0, 14), (Priority::P1, 28), (Priority::P2, 56)]
+                .into_iter()
+                .collect(),
+        )
+    }
+}
+
+impl Policies {
+    /// The latest due date the policy allows an action of `priority` reviewed on `reviewed`.
+    pub fn deadline(&self, priority: Priority, reviewed: Date) -> Option<Date> {
+        let days = *self.0.get(&priority)?;
+        reviewed.checked_add(jiff::Span::new().days(days)).ok()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionState {
+    Open,
+    Done,
+}
+
+/// One action item of a postmortem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    pub id: String,
+    pub title: String,
+    /// A team.
+    pub owner: Option<String>,
+    pub priority: Priority,
+    pub due: Option<Date>,
+    pub state: ActionState,
+    /// When it was done, as the file says (required when `state` is done).
+    pub done: Option<Date>,
+    pub link: Option<String>,
+    /// The line of its `id` in the file.
+    pub line: usize,
+}
+
+/// A postmortem file's front matter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Postmortem {
+    /// The file as named to the user.
+    pub file: String,
+    pub id: String,
+    pub incidents: Vec<String>,
+    pub status: Status,
+    pub reviewed: Option<Date>,
+    pub services: Vec<String>,
+    pub factors: Vec<String>,
+    pub actions: Vec<Action>,
+    /// The line of its `id`.
+    pub line: usize,
+    /// The line of its `incidents`.
+    pub incidents_line: usize,
+}
+
+impl Postmortem {
+    /// `PM-2026-014/A1`: how commits and pull requests name an action.
+    pub fn action_ref(&self, action: &Action) -> String {
+        format!("{}/{}", self.id, action.id)
+    }
+
+    /// The action's due date: its own, else the policy's deadline after the review.
+    pub fn due(&self, action: &Action, policies: &Policies) -> Option<Date> {
+        action
+            .due
+            .or_else(|| policies.deadline(action.priority, self.reviewed?))
+    }
+}
+
+/// One problem in a postmortem file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    /// The field (`actions.0.due`), or empty for the file itself.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field.as_str() {
+            "" => write!(f, "{}: line {}: {}", self.file, self.line, self.message),
+            field => write!(
+                f,
+                "{}: line {}, field {}: {}",
+                self.file, self.line, field, self.message
+            ),
+        }
+    }
+}
+
+const FIELDS: [&str; 8] = [
+    "id",
+    "incidents",
+    "status",
+    "reviewed",
+    "services",
+    "factors",
+    "actions",
+    "title",
+];
+const ACTION_FIELDS: [&str; 8] = [
+    "id", "title", "owner", "priority", "due", "state", "done", "link",
+];
+
+/// The front matter's text and the file line it starts on, or a problem when the file has
+/// none (it must open with a `---` line and close with another).
+fn front_matter<'a>(file: &str, text: &'a str) -> Result<(&'a str, usize), Problem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let missing = |message: &str| Problem {
+        file: file.to_owned(),
+        line: 1,
+        field: String::new(),
+        message: message.to_owned(),
+    };
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or("");
+    if first.trim_end() != "---" {
+        return Err(missing(
+            "does not start with YAML front matter (a line `---`, the fields, and `---`)",
+        ));
+    }
+    let start = first.len();
+    let mut end = start;
+    for line in lines {
+        if matches!(line.trim_end(), "---" | "...") {
+            return Ok((&text[start..end], 2));
+        }
+        end += line.len();
+    }
+    Err(missing("the front matter is not closed by a `---` line"))
+}
+
+/// Reads one postmortem; every problem in it is returned at once.
+pub fn parse(file: &str, text: &str) -> Result<Postmortem, Vec<Problem>> {
+    let (yaml_text, first_line) = front_matter(file, text).map_err(|p| vec![p])?;
+    let mut r = Reader {
+        file,
+        offset: first_line - 1,
+        problems: Vec::new(),
+    };
+    let root = match yaml::load(yaml_text) {
+        Ok(Some(root)) => root,
+        Ok(None) => {
+            r.fail(1, "", "the front matter is empty");
+            return Err(r.problems);
+        }
+        Err((line, message)) => {
+            r.fail(line, "", &format!("is not valid YAML: {message}"));
+            return Err(r.problems);
+        }
+    };
+    let Some(fields) = r.map(&root, "", &FIELDS) else {
+        return Err(r.problems);
+    };
+    let id = r.required_text(&fields, &root, "id");
+    let incidents = r.required_list(&fields, &root, "incidents");
+    if incidents.as_ref().is_some_and(Vec::is_empty) {
+        r.fail(fields["incidents"].line, "incidents", "names no incident");
+    }
+    let status = r.required_text(&fields, &root, "status").and_then(|s| {
+        let status = Status::parse(&s);
+        if status.is_none() {
+            r.fail(
+                fields["status"].line,
+                "status",
+                &format!("unknown status {s:?} (known: {})", Status::NAMES),
+            );
+        }
+        status
+    });
+    let reviewed = r.date(fields.get("reviewed").copied(), "reviewed");
+    if status.is_some_and(Status::is_reviewed) && reviewed == Some(None) {
+        r.fail(
+            fields["status"].line,
+            "reviewed",
+            "is required when the status is reviewed or closed",
+        );
+    }
+    let services = r.list(fields.get("services").copied(), "services");
+    let factors = r.list(fields.get("factors").copied(), "factors");
+    let actions = r.actions(fields.get("actions").copied());
+    let pm = (|| {
+        Some(Postmortem {
+            file: file.to_owned(),
+            id: id?,
+            incidents: incidents?,
+            status: status?,
+            reviewed: reviewed?,
+            services: services?,
+            factors: factors?,
+            actions: actions?,
+            line: fields.get("id").map_or(1, |n| n.line) + r.offset,
+            incidents_line: fields.get("incidents").map_or(1, |n| n.line) + r.offset,
+        })
+    })();
+    match pm {
+        Some(pm) if r.problems.is_empty() => Ok(pm),
+        _ => Err(r.problems),
+    }
+}
+
+/// Field access that records problems instead of stopping at the first.
+struct Reader<'a> {
+    file: &'a str,
+    /// Lines before the YAML text in the file.
+    offset: usize,
+    problems: Vec<Problem>,
+}
+
+impl Reader<'_> {
+    fn fail(&mut self, yaml_line: usize, field: &str, message: &str) {
+        self.problems.push(Problem {
+            file: self.file.to_owned(),
+            line: yaml_line + self.offset,
+            field: field.to_owned(),
+            message: message.to_owned(),
+        });
+    }
+
+    /// A mapping's fields by name (the node of each value, its line being the key's), with
+    /// unknown and repeated keys reported.
+    fn map<'n>(
+        &mut self,
+        node: &'n Node,
+        prefix: &str,
+        known: &[&str],
+    ) -> Option<HashMap<&'n str, &'n Node>> {
+        let Value::Map(entries) = &node.value else {
+            self.fail(node.line, prefix, "must be a mapping of fields");
+            return None;
+        };
+        let mut fields = HashMap::new();
+        for (key, line, value) in entries {
+            let name = join(prefix, key);
+            if !known.contains(&key.as_str()) {
+                self.fail(
+                    *line,
+                    &name,
+                    &format!("unknown field (known: {})", known.join(", ")),
+                );
+            } else if fields.insert(key.as_str(), value).is_some() {
+                self.fail(*line, &name, "appears twice");
+            }
+        }
+        Some(fields)
+    }
+
+    fn text(&mut self, node: &Node, field: &str) -> Option<String> {
+        match &node.value {
+            Value::Scalar(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            _ => {
+                self.fail(node.line, field, "must be a non-empty text");
+                None
+            }
+        }
+    }
+
+    fn required_text(
+        &mut self,
+        fields: &HashMap<&str, &Node>,
+        parent: &Node,
+        field: &str,
+    ) -> Option<String> {
+        self.required(fields, parent, field)
+            .and_then(|n| self.text(n, field))
+    }
+
+    fn required<'n>(
+        &mut self,
+        fields: &HashMap<&str, &'n Node>,
+        parent: &Node,
+        field: &str,
+    ) -> Option<&'n Node> {
+        let name = field.rsplit('.').next().unwrap_or(field);
+        let node = fields.get(name).copied();
+        if node.is_none() {
+            self.fail(parent.line, field, "is required");
+        }
+        node
+    }
+
+    fn optional_text(&mut self, node: Option<&Node>, field: &str) -> Option<Option<String>> {
+        match node {
+            None
+            | Some(Node {
+                value: Value::Null, ..
+            }) => Some(None),
+            Some(n) => self.text(n, field).map(Some),
+        }
+    }
+
+    fn required_list(
+        &mut self,
+        fields: &HashMap<&str, &Node>,
+        parent: &Node,
+        field: &str,
+    ) -> Option<Vec<String>> {
+        let node = self.required(fields, parent, field)?;
+        self.list(Some(node), field)
+    }
+
+    /// A list of texts; a single text is a list of one.
+    fn list(&mut self, node: Option<&Node>, field: &str) -> Option<Vec<String>> {
+        let Some(node) = node else {
+            return Some(Vec::new());
+        };
+        match &node.value {
+            Value::Null => Some(Vec::new()),
+            Value::Scalar(_) => self.text(node, field).map(|s| vec![s]),
+            Value::Seq(items) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for (i, item) in items.iter().enumerate() {
+                    match self.text(item, &format!("{field}.{i}")) {
+                        Some(s) => out.push(s),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(out)
+            }
+            Value::Map(_) => {
+                self.fail(node.line, field, "must be a list");
+                None
+            }
+        }
+    }
+
+    /// An optional `YYYY-MM-DD` date.
+    fn date(&mut self, node: Option<&Node>, field: &str) -> Option<Option<Date>> {
+        let text = self.optional_text(node, field)?;
+        let Some(text) = text else {
+            return Some(None);
+        };
+        match text.parse::<Date>() {
+            Ok(d) if text.len() == 10 => Some(Some(d)),
+            _ => {
+                self.fail(
+                    node.map_or(1, |n| n.line),
+                    field,
+                    &format!("{text:?} is not a date (YYYY-MM-DD)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn actions(&mut self, node: Option<&Node>) -> Option<Vec<Action>> {
+        let Some(node) = node else {
+            return Some(Vec::new());
+        };
+        let items = match &node.value {
+            Value::Null => return Some(Vec::new()),
+            Value::Seq(items) => items,
+            _ => {
+                self.fail(node.line, "actions", "must be a list of action items");
+                return None;
+            }
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        let mut first_line: HashMap<String, usize> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            match self.action(item, &format!("actions.{i}")) {
+                Some(a) => {
+                    if let Some(first) = first_line.insert(a.id.clone(), a.line) {
+                        self.fail(
+                            a.line - self.offset,
+                            &format!("actions.{i}.id"),
+                            &format!("{:?} repeats the id of line {first}", a.id),
+                        );
+                        ok = false;
+                    }
+                    out.push(a);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn action(&mut self, node: &Node, prefix: &str) -> Option<Action> {
+        let fields = self.map(node, prefix, &ACTION_FIELDS)?;
+        let f = |name: &str| join(prefix, name);
+        let id = self.required_text(&fields, node, &f("id"));
+        let title = self.required_text(&fields, node, &f("title"));
+        let owner = self.optional_text(fields.get("owner").copied(), &f("owner"));
+        let priority = self
+            .required_text(&fields, node, &f("priority"))
+            .and_then(|p| {
+                let parsed = Priority::parse(&p);
+                if parsed.is_none() {
+                    self.fail(
+                        fields["priority"].line,
+                        &f("priority"),
+                        &format!("unknown priority {p:?} (known: P0, P1, P2)"),
+                    );
+                }
+                parsed
+            });
+        let due = self.date(fields.get("due").copied(), &f("due"));
+        let state = match self.optional_text(fields.get("state").copied(), &f("state"))? {
+            None => Some(ActionState::Open),
+            Some(s) if s == "open" => Some(ActionState::Open),
+            Some(s) if s == "done" => Some(ActionState::Done),
+            Some(s) => {
+                self.fail(
+                    fields["state"].line,
+                    &f("state"),
+                    &format!("unknown state {s:?} (known: open, done)"),
+                );
+                None
+            }
+        };
+        let done = self.date(fields.get("done").copied(), &f("done"));
+        match (state, done) {
+            (Some(ActionState::Done), Some(None)) => {
+                self.fail(node.line, &f("done"), "is required when the state is done")
+            }
+            (Some(ActionState::Open), Some(Some(_))) => self.fail(
+                fields["done"].line,
+                &f("done"),
+                "is set but the state is open (set state: done)",
+            ),
+            _ => {}
+        }
+        let link = self.optional_text(fields.get("link").copied(), &f("link"));
+        Some(Action {
+            id: id?,
+            title: title?,
+            owner: owner?,
+            priority: priority?,
+            due: due?,
+            state: state?,
+            done: done?,
+            link: link?,
+            line: fields.get("id").map_or(node.line, |n| n.line) + self.offset,
+        })
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// Problems across the files of a folder: repeated postmortem ids, and incidents the store
+/// does not know (`known` says whether an incident id exists, of any source).
+pub fn check_folder(postmortems: &[Postmortem], known: impl Fn(&str) -> bool) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut first: HashMap<&str, &Postmortem> = HashMap::new();
+    for pm in postmortems {
+        if let Some(earlier) = first.insert(&pm.id, pm) {
+            problems.push(Problem {
+                file: pm.file.clone(),
+                line: pm.line,
+                field: "id".into(),
+                message: format!(
+                    "{:?} is already the id of {} (line {})",
+                    pm.id, earlier.file, earlier.line
+                ),
+            });
+        }
+        for incident in pm.incidents.iter().filter(|i| !known(i)) {
+            problems.push(Problem {
+                file: pm.file.clone(),
+                line: pm.incidents_line,
+                field: "incidents".into(),
+                message: format!("no incident {incident:?} is stored (import or receive it first)"),
+            });
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+//! YAML front matter as a tree that remembers lines: a postmortem's errors name the line of
+//! the field, which `serde`'s YAML loaders lose.
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+/// A node and the 1-based line (within the YAML text) it starts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub line: usize,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Every scalar as written (YAML's own typing of dates and numbers is not used: a date
+    /// is checked as a date where one is expected).
+    Scalar(String),
+    /// `~`, `null` or nothing.
+    Null,
+    Seq(Vec<Node>),
+    /// Keys in document order, with the line of each key.
+    Map(Vec<(String, usize, Node)>),
+}
+
+/// Parses one YAML document; an error is (line, message).
+pub fn load(text: &str) -> Result<Option<Node>, (usize, String)> {
+    let mut builder = Builder::default();
+    Parser::new_from_str(text)
+        .load(&mut builder, false)
+        .map_err(|e| (e.marker().line(), e.info().to_owned()))?;
+    if let Some(problem) = builder.problem {
+        return Err(problem);
+    }
+    Ok(builder.root)
+}
+
+#[derive(Default)]
+struct Builder {
+    /// Open collections: a node under construction and, for maps, a key waiting for its value.
+    stack: Vec<(Node, Option<(String, usize)>)>,
+    root: Option<Node>,
+    problem: Option<(usize, String)>,
+}
+
+impl Builder {
+    fn push_value(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some((
+                Node {
+                    value: Value::Seq(items),
+                    ..
+                },
+                _,
+            )) => items.push(node),
+            Some((
+                Node {
+                    value: Value::Map(entries),
+                    ..
+                },
+                pending,
+            )) => match pending.take() {
+                Some((key, line)) => entries.push((key, line, node)),
+                None => match node.value {
+                    Value::Scalar(key) => *pending = Some((key, node.line)),
+                    Value::Null => *pending = Some((String::new(), node.line)),
+                    _ => {
+                        self.problem
+                            .get_or_insert((node.line, "a key must be plain text".to_owned()));
+                    }
+                },
+            },
+            Some(_) => {}
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        let line = mark.line();
+        match event {
+            Event::Scalar(text, style, _, _) => {
+                let plain = style == yaml_rust2::scanner::TScalarStyle::Plain;
+                let value = if plain && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+                {
+                    Value::Null
+                } else {
+                    Value::Scalar(text)
+                };
+                self.push_value(Node { line, value });
+            }
+            Event::SequenceStart(..) => self.stack.push((
+                Node {
+                    line,
+                    value: Value::Seq(Vec::new()),
+                },
+                None,
+            )),
+            Event::MappingStart(..) => self.stack.push((
+                Node {
+                    line,
+                    value: Value::Map(Vec::new()),
+                },
+                None,
+            )),
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((node, _)) = self.stack.pop() {
+                    self.push_value(node);
+                }
+            }
+            Event::Alias(_) => {
+                self.problem
+                    .get_or_insert((line, "aliases are not supported".to_owned()));
+                self.push_value(Node {
+                    line,
+                    value: Value::Null,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_follow_the_text() {
+        let node = load("id: PM-1\nincidents: [A, B]\nactions:\n  - id: A1\n    title: x\n")
+            .unwrap()
+            .unwrap();
+        let Value::Map(entries) = node.value else {
+            panic!("not a map")
+        };
+        let lines: Vec<_> = entries.iter().map(|(k, l, _)| (k.as_str(), *l)).collect();
+        assert_eq!(lines, [("id", 1), ("incidents", 2), ("actions", 3)]);
+        let Value::Seq(actions) = &entries[2].2.value else {
+            panic!("not a list")
+        };
+        let Value::Map(action) = &actions[0].value else {
+            panic!("not a map")
+        };
+        assert_eq!((action[1].0.as_str(), action[1].1), ("title", 5));
+        assert!(load("a: [unclosed\n").is_err());
+    }
+}
