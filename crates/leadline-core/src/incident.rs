@@ -7,7 +7,9 @@ use crate::model::{Incident, Millis};
 
 /// A severity on one scale, whatever the source called it. Sources keep their own spelling
 /// in [`Incident::severity`]; reports count by this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Sev1,

@@ -44,9 +44,7 @@ impl Status {
 }
 
 /// How urgent an action item is; the policy gives each a deadline after the review.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub enum Priority {
     P0,
     P1,

@@ -21,6 +21,9 @@ pub enum Error {
     /// A report that would not serialise (a bug, not an input).
     #[error("cannot serialise a report: {0}")]
     Serialise(#[from] serde_json::Error),
+    /// Postmortem files that do not validate: each problem names its file, line and field.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Postmortems(Vec<leadline_core::postmortem::Problem>),
     /// The debt register cannot be read: its line and field are in the source.
     #[error("{}", path.display())]
     Register {

@@ -20,6 +20,8 @@ pub mod flow;
 pub mod group;
 pub mod health;
 pub mod history;
+pub mod incidents;
+pub mod postmortems;
 pub mod reading;
 pub mod schema;
 pub mod scope;

@@ -76,8 +76,7 @@ static BLAME: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 });
 
 /// What to write instead of a person's name.
-const PERSON: &str =
-    "use the role (\"the on-call engineer\", \"the payments team\") or the system instead of a person";
+const PERSON: &str = "use the role (\"the on-call engineer\", \"the payments team\") or the system instead of a person";
 
 /// The people to look for: every name and email, each at most once. Names of one or two
 /// letters and bots would only produce noise.
@@ -170,7 +169,10 @@ mod tests {
     fn names_and_emails_of_people_are_found_on_their_lines() {
         let people = People::new(&[
             person("Ann Smith", "ann@example.com"),
-            person("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"),
+            person(
+                "dependabot[bot]",
+                "49699333+dependabot[bot]@users.noreply.github.com",
+            ),
             person("Jo", "jo@example.com"),
         ]);
         let text = "## Timeline\n10:02 ann smith rolled back\nPaged ann@example.com.\nJo and Annabel checked.\nThe annsmith job ran.\n";

@@ -43,7 +43,10 @@ fn a_valid_file_is_read_whole() {
         (a1.priority, a1.state, a1.done, a1.line),
         (Priority::P1, ActionState::Done, Some(date("2026-03-20")), 9)
     );
-    assert_eq!((a2.priority, a2.state, a2.due), (Priority::P0, ActionState::Open, None));
+    assert_eq!(
+        (a2.priority, a2.state, a2.due),
+        (Priority::P0, ActionState::Open, None)
+    );
     // A2 has no due date: the policy gives it 14 days after the review.
     assert_eq!(pm.due(a2, &Policies::default()), Some(date("2026-03-18")));
     assert_eq!(pm.due(a1, &Policies::default()), Some(date("2026-04-01")));
@@ -83,7 +86,9 @@ fn every_kind_of_invalid_field_is_named_by_line() {
 
 #[test]
 fn required_fields_and_consistent_states() {
-    let got = problems("---\nincidents: []\nstatus: closed\nactions:\n  - id: A1\n    title: t\n    priority: P3\n    state: done\n---\n");
+    let got = problems(
+        "---\nincidents: []\nstatus: closed\nactions:\n  - id: A1\n    title: t\n    priority: P3\n    state: done\n---\n",
+    );
     for expected in [
         "pm.md: line 2, field id: is required",
         "pm.md: line 2, field incidents: names no incident",
@@ -102,7 +107,9 @@ fn required_fields_and_consistent_states() {
 fn files_without_front_matter_or_with_broken_yaml_are_refused() {
     assert_eq!(
         problems("# Postmortem\n"),
-        ["pm.md: line 1: does not start with YAML front matter (a line `---`, the fields, and `---`)"]
+        [
+            "pm.md: line 1: does not start with YAML front matter (a line `---`, the fields, and `---`)"
+        ]
     );
     assert!(problems("---\nid: x\n")[0].contains("not closed"));
     assert!(problems("---\nid: [x\n---\n")[0].contains("is not valid YAML"));

@@ -1,0 +1,312 @@
+//! The postmortem folder as the metrics read it: every file parsed and checked together, and
+//! each action item's state with its evidence — a commit on HEAD carrying the trailer
+//! `Action: PM-2026-014/A1`, or a merged pull request naming it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use leadline_core::health::history_of;
+use leadline_core::model::{Millis, RefKind};
+use leadline_core::postmortem::{self, ActionState, Policies, Postmortem, Priority, Problem};
+use leadline_core::store::Store;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// Where postmortems are and what they promise.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// [default: `postmortems/` of the working directory]
+    pub dir: PathBuf,
+    /// A required postmortem is reviewed on time within this many days of the resolution.
+    pub review_within_days: u32,
+    pub policies: Policies,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            dir: PathBuf::from("postmortems"),
+            review_within_days: 7,
+            policies: Policies::default(),
+        }
+    }
+}
+
+/// A postmortem file as read from disk.
+pub struct File {
+    /// As shown to users: the folder joined with the file name.
+    pub name: String,
+    pub text: String,
+}
+
+/// The folder's Markdown files in name order; no folder is no postmortems.
+pub fn read_folder(dir: &Path) -> Result<Vec<File>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Error::Settings(format!(
+                "cannot read the postmortems folder {}: {e}",
+                dir.display()
+            )));
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("md")))
+        .collect();
+    paths.sort();
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Settings(format!("cannot read {}: {e}", path.display())))?;
+        files.push(File {
+            name: path.display().to_string(),
+            text,
+        });
+    }
+    Ok(files)
+}
+
+/// Parses and cross-checks every file; all problems of all files at once.
+pub async fn parse_all(
+    store: &Arc<dyn Store>,
+    files: &[File],
+) -> Result<Vec<Postmortem>, Vec<Problem>> {
+    let mut postmortems = Vec::new();
+    let mut problems = Vec::new();
+    for f in files {
+        match postmortem::parse(&f.name, &f.text) {
+            Ok(pm) => postmortems.push(pm),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    let known: HashSet<String> = match store.incidents().await {
+        Ok(rows) => rows.into_iter().map(|(_, i)| i.id).collect(),
+        Err(e) => {
+            problems.push(Problem {
+                file: String::new(),
+                line: 0,
+                field: String::new(),
+                message: format!("cannot read the stored incidents: {e}"),
+            });
+            HashSet::new()
+        }
+    };
+    problems.extend(postmortem::check_folder(&postmortems, |id| {
+        known.contains(id)
+    }));
+    if problems.is_empty() {
+        Ok(postmortems)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The folder's postmortems, or [`Error::Postmortems`] when any file is invalid.
+pub async fn load(store: &Arc<dyn Store>, settings: &Settings) -> Result<Vec<Postmortem>> {
+    let files = read_folder(&settings.dir)?;
+    parse_all(store, &files).await.map_err(Error::Postmortems)
+}
+
+/// What shows an action was done outside its file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Evidence {
+    /// `commit` or `pull_request`.
+    pub kind: &'static str,
+    /// `REPOSITORY@SHA` or `OWNER/REPO#NUMBER`.
+    pub reference: String,
+    /// The commit's or the merge's time.
+    pub at: Millis,
+}
+
+/// Evidence by action reference (`PM-2026-014/A1`, compared case-insensitively); the earliest
+/// of each.
+pub async fn evidence(store: &Arc<dyn Store>) -> Result<HashMap<String, Evidence>> {
+    let mut found: HashMap<String, Evidence> = HashMap::new();
+    let mut keep = |reference: &str, e: Evidence| {
+        let key = reference.to_ascii_lowercase();
+        match found.get(&key) {
+            Some(old) if old.at <= e.at => {}
+            _ => {
+                found.insert(key, e);
+            }
+        }
+    };
+    for repo in store.repositories().await? {
+        let trailers = store.trailers_named(repo.id, "Action").await?;
+        if trailers.is_empty() {
+            continue;
+        }
+        let refs = store.refs(repo.id).await?;
+        let Some(head) = refs.iter().find(|r| r.kind == RefKind::Head) else {
+            continue;
+        };
+        let parents = store.commit_parents(repo.id).await?;
+        let on_head = history_of(&head.commit, &parents);
+        for t in trailers.iter().filter(|t| on_head.contains(t.sha.as_str())) {
+            for reference in action_refs(&t.value) {
+                keep(
+                    reference,
+                    Evidence {
+                        kind: "commit",
+                        reference: format!("{}@{}", repo.name, t.sha),
+                        at: t.committed_at,
+                    },
+                );
+            }
+        }
+    }
+    for pr in store.pull_requests().await? {
+        let Some(merged) = pr.merged_at else { continue };
+        for reference in named_actions(&pr.title) {
+            keep(
+                &reference,
+                Evidence {
+                    kind: "pull_request",
+                    reference: format!("{}#{}", pr.repo, pr.number),
+                    at: merged,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// The action references in a trailer's value: `PM-2026-014/A1`, several separated by commas
+/// or spaces.
+fn action_refs(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split([',', ' ', '\t'])
+        .map(str::trim)
+        .filter(|r| r.contains('/') && !r.starts_with("http"))
+}
+
+/// References a pull request's text names (`Fix queue alert (PM-2026-014/A1)`).
+fn named_actions(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | '[' | ']' | '`'))
+        .map(|w| w.trim_end_matches(['.', ':', ';']))
+        .filter(|w| is_action_ref(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `ID/ACTION` where both parts are non-empty words (letters, digits, `-`, `_`, `.`).
+fn is_action_ref(w: &str) -> bool {
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match w.split_once('/') {
+        Some((pm, action)) => word(pm) && word(action) && pm.chars().any(|c| c.is_ascii_digit()),
+        None => false,
+    }
+}
+
+/// An action item with its postmortem, effective due date and state.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Tracked {
+    pub postmortem: String,
+    pub action: String,
+    /// `PM-2026-014/A1`.
+    pub reference: String,
+    pub title: String,
+    /// The owning team.
+    pub owner: Option<String>,
+    pub priority: Priority,
+    /// Its own due date, else the policy's deadline after the review.
+    #[schemars(with = "Option<String>")]
+    pub due: Option<Date>,
+    pub state: ActionState,
+    /// When it was done: the file's date, else the evidence's (UTC) date.
+    #[schemars(with = "Option<String>")]
+    pub done: Option<Date>,
+    /// Done no later than due (an action without a due date is on time when done).
+    pub on_time: bool,
+    /// What shows it done besides the file.
+    pub evidence: Option<Evidence>,
+    /// The postmortem's incidents.
+    pub incidents: Vec<String>,
+    pub file: String,
+    pub line: usize,
+}
+
+impl Tracked {
+    /// Open with its due date before `day`.
+    pub fn overdue_on(&self, day: Date) -> bool {
+        self.state == ActionState::Open && self.due.is_some_and(|due| due < day)
+    }
+}
+
+/// The UTC calendar date of an instant.
+pub fn utc_date(at: Millis) -> Date {
+    jiff::Timestamp::from_millisecond(at)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+/// Every action of `postmortems` with its state: done by its file or by evidence.
+pub fn track(
+    postmortems: &[Postmortem],
+    evidence: &HashMap<String, Evidence>,
+    policies: &Policies,
+) -> Vec<Tracked> {
+    let mut out = Vec::new();
+    for pm in postmortems {
+        for a in &pm.actions {
+            let reference = pm.action_ref(a);
+            let found = evidence.get(&reference.to_ascii_lowercase()).cloned();
+            let done = match (a.state, &found) {
+                (ActionState::Done, _) => a.done,
+                (ActionState::Open, Some(e)) => Some(utc_date(e.at)),
+                (ActionState::Open, None) => None,
+            };
+            let due = pm.due(a, policies);
+            out.push(Tracked {
+                postmortem: pm.id.clone(),
+                action: a.id.clone(),
+                reference,
+                title: a.title.clone(),
+                owner: a.owner.clone(),
+                priority: a.priority,
+                due,
+                state: if done.is_some() {
+                    ActionState::Done
+                } else {
+                    ActionState::Open
+                },
+                done,
+                on_time: match (done, due) {
+                    (Some(done), Some(due)) => done <= due,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                },
+                evidence: found,
+                incidents: pm.incidents.clone(),
+                file: pm.file.clone(),
+                line: a.line,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_read_from_trailers_and_pull_request_text() {
+        assert_eq!(
+            action_refs("PM-2026-014/A1, PM-2026-014/A2").collect::<Vec<_>>(),
+            ["PM-2026-014/A1", "PM-2026-014/A2"]
+        );
+        let text = "Alert on queue depth (PM-2026-014/A1)\nAction: PM-2026-015/A3.\nSee https://x/y and and/or.";
+        assert_eq!(named_actions(text), ["PM-2026-014/A1", "PM-2026-015/A3"]);
+    }
+}
