@@ -367,7 +367,7 @@ fn review_load(prs: &[&PullRequest], reviews: &[Review]) -> (usize, Option<f64>)
 const NO_VERDICT: [&str; 4] = ["cancelled", "skipped", "neutral", "stale"];
 
 /// Conclusions that are failures: GitHub's `failure`, `timed_out`, `startup_failure`.
-fn is_failure(b: &Build) -> bool {
+pub fn is_failure(b: &Build) -> bool {
     matches!(
         b.status.as_str(),
         "failure" | "timed_out" | "startup_failure"

@@ -19,16 +19,19 @@ pub enum Family {
     Debt,
     /// `leadline debt capacity`: the group the query selects, over the window.
     Capacity,
+    /// `leadline incidents`: the incidents of the window (one service, or all).
+    Incidents,
 }
 
 impl Family {
-    pub const ALL: [Family; 6] = [
+    pub const ALL: [Family; 7] = [
         Family::Activity,
         Family::Dora,
         Family::Flow,
         Family::Health,
         Family::Debt,
         Family::Capacity,
+        Family::Incidents,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,12 +42,13 @@ impl Family {
             Family::Health => "health",
             Family::Debt => "debt",
             Family::Capacity => "capacity",
+            Family::Incidents => "incidents",
         }
     }
 
     /// Whether the family's report comes per period (`--by week|month`).
     pub fn has_series(self) -> bool {
-        matches!(self, Family::Dora | Family::Flow)
+        matches!(self, Family::Dora | Family::Flow | Family::Incidents)
     }
 }
 
@@ -154,9 +158,10 @@ const FLOW: &str = "docs/metrics.md#flow-leadline-flow";
 const HEALTH: &str = "docs/metrics.md#code-health-leadline-health";
 const DEBT: &str = "docs/metrics.md#debt-register-leadline-debt";
 const CAPACITY: &str = "docs/metrics.md#capacity-allocation-leadline-debt-capacity";
+const INCIDENTS: &str = "docs/metrics.md#incidents-leadline-incidents";
 
 use Better::{Higher, Lower, Neither};
-use Family::{Activity, Capacity, Debt, Dora, Flow, Health};
+use Family::{Activity, Capacity, Debt, Dora, Flow, Health, Incidents};
 
 /// Every metric, by family.
 pub static CATALOG: &[Metric] = &[
@@ -527,6 +532,254 @@ pub static CATALOG: &[Metric] = &[
         Lower,
         "Merged changes classified as fixes over the window",
         CAPACITY,
+    ),
+    m(
+        Incidents,
+        "incidents.incidents.total",
+        Unit::Count,
+        Neither,
+        "Incidents opened in the window",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.incidents.by_severity.sev1",
+        Unit::Count,
+        Lower,
+        "sev1 incidents (sev1, P0, P1, critical) opened in the window",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.incidents.by_severity.sev2",
+        Unit::Count,
+        Lower,
+        "sev2 incidents (sev2, P2, high, major) opened in the window",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.incidents.by_severity.sev3",
+        Unit::Count,
+        Neither,
+        "sev3 incidents (sev3, P3, medium, moderate, minor) opened in the window",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.incidents.by_severity.sev4",
+        Unit::Count,
+        Neither,
+        "sev4 incidents (sev4, P4, P5, low, info) opened in the window",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.incidents.by_severity.unknown",
+        Unit::Count,
+        Lower,
+        "Incidents whose severity maps to no level",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_detect.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "From the start of impact to detection (incidents with a known start): median",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_detect.p90_seconds",
+        Unit::Seconds,
+        Lower,
+        "From the start of impact to detection (incidents with a known start): 90th percentile",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_detect.incidents",
+        Unit::Count,
+        Neither,
+        "From the start of impact to detection (incidents with a known start): incidents measured",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_acknowledge.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "From detection to acknowledgement: median",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_acknowledge.p90_seconds",
+        Unit::Seconds,
+        Lower,
+        "From detection to acknowledgement: 90th percentile",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_acknowledge.incidents",
+        Unit::Count,
+        Neither,
+        "From detection to acknowledgement: incidents measured",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_mitigate.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "From the start of impact to mitigation (else resolution): median",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_mitigate.p90_seconds",
+        Unit::Seconds,
+        Lower,
+        "From the start of impact to mitigation (else resolution): 90th percentile",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_mitigate.incidents",
+        Unit::Count,
+        Neither,
+        "From the start of impact to mitigation (else resolution): incidents measured",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_resolve.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "From the start of impact to resolution: median",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_resolve.p90_seconds",
+        Unit::Seconds,
+        Lower,
+        "From the start of impact to resolution: 90th percentile",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.time_to_resolve.incidents",
+        Unit::Count,
+        Neither,
+        "From the start of impact to resolution: incidents measured",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.postmortems.required",
+        Unit::Count,
+        Neither,
+        "sev1 and sev2 incidents, which need a postmortem",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.postmortems.written",
+        Unit::Count,
+        Higher,
+        "Required incidents a postmortem file names",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.postmortems.reviewed_on_time",
+        Unit::Count,
+        Higher,
+        "Required incidents whose postmortem was reviewed within the allowed days of resolution",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.postmortems.coverage",
+        Unit::Ratio,
+        Higher,
+        "Share of required incidents with a postmortem reviewed on time",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.actions.total",
+        Unit::Count,
+        Neither,
+        "Action items of the postmortems of the window's incidents",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.actions.done",
+        Unit::Count,
+        Higher,
+        "Action items done (by their file, or a commit or pull request naming them)",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.actions.done_on_time",
+        Unit::Count,
+        Higher,
+        "Action items done no later than due",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.actions.open",
+        Unit::Count,
+        Lower,
+        "Action items not done",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.actions.overdue",
+        Unit::Count,
+        Lower,
+        "Open action items past due at the end of the window",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.actions.completion_rate",
+        Unit::Ratio,
+        Higher,
+        "Share of action items done",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.actions.on_time_rate",
+        Unit::Ratio,
+        Higher,
+        "Share of action items done on time",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.repeats.repeats",
+        Unit::Count,
+        Lower,
+        "Incidents repeating an earlier one of their service (fingerprint or contributing factor, within 90 days)",
+        INCIDENTS,
+    ),
+    m(
+        Incidents,
+        "incidents.repeats.rate",
+        Unit::Ratio,
+        Lower,
+        "Share of the window's incidents that are repeats",
+        INCIDENTS,
     ),
 ];
 

@@ -26,6 +26,8 @@ pub struct Settings {
     /// register links items to hotspots, and every hotspot list (health, analyze, the API)
     /// reads the rules from here so they agree.
     pub by_hand: Arc<HandRules>,
+    /// The postmortems: their overdue action items are reliability debt, listed as candidates.
+    pub postmortems: crate::postmortems::Settings,
 }
 
 /// The register as read on a day.

@@ -549,7 +549,7 @@ pub async fn load(store: &Arc<dyn Store>, config: &Settings) -> Result<Gathered>
 }
 
 impl Gathered {
-    fn scope<'a>(&'a self, environment: &'a str, service: Option<&'a str>) -> Scope<'a> {
+    pub fn scope<'a>(&'a self, environment: &'a str, service: Option<&'a str>) -> Scope<'a> {
         Scope {
             environment,
             service,

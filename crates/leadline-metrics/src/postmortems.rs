@@ -15,6 +15,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+pub mod draft;
+
 /// Where postmortems are and what they promise.
 #[derive(Debug, Clone)]
 pub struct Settings {

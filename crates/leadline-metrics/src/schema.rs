@@ -16,6 +16,7 @@ pub fn of(family: Family) -> Value {
         Family::Health => schemars::schema_for!(crate::health::Report),
         Family::Debt => schemars::schema_for!(crate::debt::Listing),
         Family::Capacity => schemars::schema_for!(crate::capacity::Report),
+        Family::Incidents => schemars::schema_for!(crate::incidents::Report),
     };
     schema.to_value()
 }

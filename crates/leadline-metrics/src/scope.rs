@@ -48,7 +48,7 @@ pub async fn read(
     refuse_options(metric.family, scope)?;
     if scope.by.is_some() && !metric.family.has_series() {
         return Err(UsageError(format!(
-            "{} has no series: --by applies to dora and flow metrics",
+            "{} has no series: --by applies to dora, flow and incidents metrics",
             metric.name
         ))
         .into());
@@ -66,7 +66,7 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
         (
             "--service",
             scope.service.is_some(),
-            matches!(family, Family::Dora),
+            matches!(family, Family::Dora | Family::Incidents),
         ),
         ("--env", scope.env.is_some(), matches!(family, Family::Dora)),
         (
@@ -181,6 +181,20 @@ async fn reports(
             )
             .await?;
             Ok(vec![capacity_view(&serde_json::to_value(&report)?, scope)])
+        }
+        Family::Incidents => {
+            let query = crate::incidents::Query {
+                service: scope.service.clone(),
+                since: scope.since.clone(),
+                until: scope.until.clone(),
+                by: scope.by,
+                explain: false,
+            };
+            let reports = crate::incidents::compute(ctx.store, &query, &ctx.debt.postmortems).await?;
+            reports
+                .iter()
+                .map(|r| Ok(serde_json::to_value(r)?))
+                .collect()
         }
     }
 }

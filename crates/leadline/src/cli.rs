@@ -57,6 +57,15 @@ pub enum Command {
     /// The technical debt register (debt.toml): list, add, close, and check against policies
     #[command(subcommand)]
     Debt(DebtCommand),
+    /// Incidents: time to detect, acknowledge, mitigate and resolve, postmortem coverage,
+    /// action items and repeats
+    Incidents(IncidentsArgs),
+    /// Postmortem files (Markdown with YAML front matter): write a draft, or check them all
+    #[command(subcommand)]
+    Postmortem(PostmortemCommand),
+    /// Postmortem action items with their state and the commits or pull requests that did
+    /// them; `actions check` is a CI gate
+    Actions(ActionsArgs),
     /// The catalog of named metrics (every scalar of every family)
     #[command(subcommand)]
     Metrics(MetricsCommand),
@@ -75,18 +84,102 @@ pub enum Command {
     Backup(BackupArgs),
 }
 
+#[derive(Debug, Args)]
+pub struct IncidentsArgs {
+    /// Only this service's incidents
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before --until]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest incident]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// A trend: one result per calendar week or month
+    #[arg(long, value_parser = by_parser())]
+    pub by: Option<By>,
+    /// List the incidents and action items behind the numbers (never responders or authors)
+    #[arg(long)]
+    pub explain: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
+    pub format: DoraFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PostmortemCommand {
+    /// Write a draft postmortem for an incident, with its timeline and what leadline knows
+    /// around it (the deployment it is attributed to, its changes, reverts, failing builds)
+    New(PostmortemNewArgs),
+    /// Validate every postmortem file (exit 2 on an invalid one) and lint for blameless
+    /// language (warnings; exit 1 with --strict)
+    Check(PostmortemCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PostmortemNewArgs {
+    /// The incident's id
+    pub incident: String,
+    /// The folder [default: postmortems.dir in leadline.toml, else ./postmortems]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PostmortemCheckArgs {
+    /// The folder [default: postmortems.dir in leadline.toml, else ./postmortems]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Lint findings fail the check (exit 1)
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ActionsArgs {
+    #[command(subcommand)]
+    pub command: Option<ActionsCommand>,
+    /// Only the open items past their due date
+    #[arg(long)]
+    pub overdue: bool,
+    #[command(flatten)]
+    pub when: ActionsWhen,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
+    pub format: DoraFormat,
+}
+
+#[derive(Debug, Default, Args)]
+pub struct ActionsWhen {
+    /// The folder [default: postmortems.dir in leadline.toml, else ./postmortems]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Judge due dates as of this date (YYYY-MM-DD) [default: today, UTC]
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// Exit 1 and list the P0 and P1 items past their due date (a CI gate); exit 2 when a
+    /// postmortem file is invalid
+    Check(ActionsWhen),
+}
+
 #[derive(Debug, Subcommand)]
 pub enum MetricsCommand {
     /// Every metric: name, unit, which way is better, definition
     List(MetricsListArgs),
-    /// The JSON schema of a family's report (activity, dora, flow, health, debt, capacity)
+    /// The JSON schema of a family's report (activity, dora, flow, health, debt, capacity,
+    /// incidents)
     Schema(MetricsSchemaArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct MetricsSchemaArgs {
     /// The family
-    #[arg(value_parser = ["activity", "dora", "flow", "health", "debt", "capacity"])]
+    #[arg(value_parser = ["activity", "dora", "flow", "health", "debt", "capacity", "incidents"])]
     pub family: String,
 }
 
@@ -101,7 +194,7 @@ pub struct MetricsListArgs {
 pub struct MetricArgs {
     /// The metric's name, e.g. dora.lead_time.median_seconds
     pub name: String,
-    /// Only this service (dora)
+    /// Only this service (dora, incidents)
     #[arg(long)]
     pub service: Option<String>,
     /// Only this repository (flow, capacity: OWNER/REPO; health: the ingested name)
@@ -119,7 +212,7 @@ pub struct MetricArgs {
     /// Window end, exclusive [default: the family's]
     #[arg(long)]
     pub until: Option<String>,
-    /// A series: one value per calendar week or month (dora, flow)
+    /// A series: one value per calendar week or month (dora, flow, incidents)
     #[arg(long, value_parser = by_parser())]
     pub by: Option<By>,
     /// Output format

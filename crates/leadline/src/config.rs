@@ -50,6 +50,49 @@ pub struct FileConfig {
     pub debt: DebtFileConfig,
     #[serde(default)]
     pub health: HealthFileConfig,
+    #[serde(default)]
+    pub postmortems: PostmortemsFileConfig,
+}
+
+/// `[postmortems]`: where the files are and what they promise.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostmortemsFileConfig {
+    /// The folder [default: postmortems].
+    pub dir: Option<PathBuf>,
+    /// Days after an incident's resolution by which its postmortem is reviewed on time
+    /// [default: 7].
+    pub review_within_days: Option<u32>,
+    /// Days after the review by which an action of each priority is due, e.g. `{ P1 = 21 }`
+    /// [default: P0 14, P1 28, P2 56].
+    pub policies: Option<std::collections::BTreeMap<String, u32>>,
+}
+
+fn postmortems_config(
+    file: &PostmortemsFileConfig,
+) -> Result<leadline_metrics::postmortems::Settings> {
+    use leadline_core::postmortem::Priority;
+    let mut settings = leadline_metrics::postmortems::Settings::default();
+    if let Some(dir) = &file.dir {
+        settings.dir = dir.clone();
+    }
+    if let Some(days) = bounded(
+        "postmortems.review_within_days",
+        file.review_within_days,
+        0..=365,
+    )? {
+        settings.review_within_days = days;
+    }
+    for (priority, days) in file.policies.iter().flatten() {
+        let Some(p) = Priority::parse(priority) else {
+            bail!("leadline.toml: postmortems.policies: unknown priority {priority:?}, expected P0, P1 or P2");
+        };
+        if *days > 3650 {
+            bail!("leadline.toml: postmortems.policies.{priority} = {days}: expected at most 3650 days");
+        }
+        settings.policies.0.insert(p, *days);
+    }
+    Ok(settings)
 }
 
 /// `[health]`: which files hotspots (and so the debt register's candidates) may rank.
@@ -128,7 +171,11 @@ fn capacity_rules(
 pub type DebtConfig = leadline_metrics::debt::Settings;
 
 /// `[debt]` and `[health]` of the file, resolved.
-fn debt_config(file: &DebtFileConfig, health: &HealthFileConfig) -> Result<DebtConfig> {
+fn debt_config(
+    file: &DebtFileConfig,
+    health: &HealthFileConfig,
+    postmortems: &PostmortemsFileConfig,
+) -> Result<DebtConfig> {
     use leadline_core::debt::Kind;
     let mut policies: leadline_core::debt::Policies = [
         (Kind::Security, 30),
@@ -167,6 +214,7 @@ fn debt_config(file: &DebtFileConfig, health: &HealthFileConfig) -> Result<DebtC
             leadline_core::by_hand::HandRules::new(&health.include, &health.exclude)
                 .context("leadline.toml")?,
         ),
+        postmortems: postmortems_config(postmortems)?,
     })
 }
 
@@ -534,7 +582,7 @@ impl Settings {
             server,
             flow,
             teams,
-            debt: debt_config(&file.debt, &file.health)?,
+            debt: debt_config(&file.debt, &file.health, &file.postmortems)?,
         })
     }
 }

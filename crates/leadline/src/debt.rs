@@ -15,6 +15,7 @@ use jiff::civil::Date;
 use leadline_core::debt::{self, Breach, Category, Item, Kind};
 use leadline_core::store::Store;
 
+use crate::verdict::Verdict;
 use crate::cli::{
     DebtAddArgs, DebtCheckArgs, DebtCloseArgs, DebtFileArgs, DebtListArgs, SummaryFormat,
 };
@@ -23,22 +24,6 @@ use crate::config::DebtConfig;
 pub(crate) use leadline_metrics::debt::{
     Listing, Register, coverage, for_repository, linked, open_listing, portfolio_now,
 };
-
-/// Why a debt command ends with a particular exit code (an unreadable register is the metrics
-/// layer's [`leadline_metrics::Error::Register`], exit 2).
-#[derive(Debug, thiserror::Error)]
-pub enum DebtExit {
-    #[error("{0} open debt item(s) past their deadline")]
-    Breached(usize),
-}
-
-impl DebtExit {
-    pub fn code(&self) -> u8 {
-        match self {
-            DebtExit::Breached(_) => 1,
-        }
-    }
-}
 
 /// The register of `--file` (else the configured one) as of `--today` (else today, UTC).
 fn open(args: &DebtFileArgs, config: &DebtConfig) -> Result<Register> {
@@ -95,7 +80,7 @@ pub fn check(args: &DebtCheckArgs, config: &DebtConfig, out: &mut dyn Write) -> 
     if breaches.is_empty() {
         Ok(())
     } else {
-        Err(DebtExit::Breached(breaches.len()).into())
+        Err(Verdict::DebtBreached(breaches.len()).into())
     }
 }
 

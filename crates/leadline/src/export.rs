@@ -113,6 +113,11 @@ fn header(what: ExportKind) -> &'static [&'static str] {
             "postmortem_url",
             "fix_deployment",
             "fix_sha",
+            "started_at",
+            "detected_at",
+            "acknowledged_at",
+            "mitigated_at",
+            "fingerprint",
         ],
     }
 }
@@ -331,6 +336,11 @@ pub(crate) fn incident_out(source: &str, i: &Incident) -> TextRow {
             i.postmortem_url.clone(),
             i.fix_deployment.clone(),
             i.fix_sha.clone(),
+            i.started_at.map(utc),
+            i.detected_at.map(utc),
+            i.acknowledged_at.map(utc),
+            i.mitigated_at.map(utc),
+            i.fingerprint.clone(),
         ],
     }
 }

@@ -12,12 +12,12 @@ pub fn is_usage(e: &anyhow::Error) -> bool {
     })
 }
 
-/// The debt register could not be read (`debt check`'s exit 2, with usage errors).
+/// The debt register or a postmortem file could not be read (exit 2, with usage errors).
 pub fn is_invalid_register(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         matches!(
             c.downcast_ref::<leadline_metrics::Error>(),
-            Some(leadline_metrics::Error::Register { .. })
+            Some(leadline_metrics::Error::Register { .. } | leadline_metrics::Error::Postmortems(_))
         )
     })
 }

@@ -2,6 +2,7 @@
 //! each command to the library crates. Errors print to stderr with their causes and exit 1;
 //! data goes to stdout.
 
+mod actions;
 mod analyze;
 mod capacity;
 mod cli;
@@ -17,10 +18,13 @@ mod flow;
 mod forge;
 mod health;
 mod import;
+mod incidents;
 mod ingest;
 mod metric;
+mod postmortem;
 mod table;
 mod time;
+mod verdict;
 mod web;
 
 use std::io::Write;
@@ -33,7 +37,8 @@ use leadline_core::store::Store;
 use leadline_store::{Location, SqlStore};
 
 use crate::cli::{
-    Cli, Command, DebtCommand, IngestCommand, MetricsCommand, TokenCommand, TokenScope,
+    Cli, Command, DebtCommand, IngestCommand, MetricsCommand, PostmortemCommand, TokenCommand,
+    TokenScope,
 };
 use crate::config::{Settings, Verbosity};
 
@@ -65,10 +70,11 @@ fn main() -> ExitCode {
 }
 
 /// Exit 1 for failures, 2 for a request the caller can fix (a bad option, an unknown metric)
-/// or a register that cannot be read, and what `debt check` decides for its verdicts.
+/// or a register or postmortem that cannot be read, and what the CI gates (`debt check`,
+/// `actions check`, `postmortem check --strict`) decide for their verdicts.
 fn fail(e: &anyhow::Error) -> ExitCode {
     eprintln!("error: {e:#}");
-    if let Some(exit) = e.downcast_ref::<debt::DebtExit>() {
+    if let Some(exit) = e.downcast_ref::<verdict::Verdict>() {
         return ExitCode::from(exit.code());
     }
     match failure::is_usage(e) || failure::is_invalid_register(e) {
@@ -202,6 +208,19 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         }
         Command::Health(args) => {
             health::run(&store, &args, &settings.teams, &settings.debt, &mut stdout).await?
+        }
+        Command::Incidents(args) => {
+            incidents::run(&store, &args, &settings.debt.postmortems, &mut stdout).await?
+        }
+        Command::Postmortem(PostmortemCommand::New(args)) => {
+            let pm = &settings.debt.postmortems;
+            postmortem::new(&store, &args, pm, &settings.dora, &mut stdout).await?
+        }
+        Command::Postmortem(PostmortemCommand::Check(args)) => {
+            postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
+        }
+        Command::Actions(args) => {
+            actions::run(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
         Command::Debt(_) => unreachable!("debt commands run before the store opens"),
         Command::Metrics(_) => unreachable!("the catalog is listed before the store opens"),

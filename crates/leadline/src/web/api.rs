@@ -130,6 +130,49 @@ pub async fn flow(
     })
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentsQuery {
+    /// Only this service's incidents.
+    service: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before `until`].
+    since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest incident].
+    until: Option<String>,
+    /// `week` or `month`: a series of results, one per period.
+    by: Option<String>,
+    /// Include the incidents and action items behind the numbers.
+    #[serde(default)]
+    explain: bool,
+}
+
+/// Incidents: detection, acknowledgement, mitigation and resolution times, postmortem
+/// coverage, action items and repeats, as `leadline incidents --format json` gives it.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "metrics", params(IncidentsQuery),
+    responses((status = 200, description = "Incidents report (object, or array with `by`)", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn incidents(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<IncidentsQuery>,
+) -> Result<Response, AppError> {
+    let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let query = leadline_metrics::incidents::Query {
+        service: nonempty(q.service),
+        since: nonempty(q.since),
+        until: nonempty(q.until),
+        by: given::<By>(q.by.as_deref())?,
+        explain: q.explain,
+    };
+    let reports =
+        leadline_metrics::incidents::compute(&state.store, &query, &state.debt.postmortems)
+            .await?;
+    Ok(match query.by {
+        Some(_) => Json(&reports).into_response(),
+        None => Json(&reports[0]).into_response(),
+    })
+}
+
 /// Every named metric: name, unit, which way is better, family, definition (as `leadline
 /// metrics list --format json`).
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics",
@@ -274,8 +317,9 @@ pub async fn list_deployments(
     })))
 }
 
-/// Stored incidents, oldest first (by opened_at, source, id).
-#[utoipa::path(get, path = "/api/v1/incidents", tag = "events", params(PageQuery),
+/// Stored incidents, oldest first (by opened_at, source, id). (`GET /api/v1/incidents` is the
+/// incidents family's report, as every family's name is.)
+#[utoipa::path(get, path = "/api/v1/incidents/records", tag = "events", params(PageQuery),
     responses((status = 200, body = RowPage), (status = 400, body = super::error::ErrorBody)),
     security((), ("bearer" = ["read"])))]
 pub async fn list_incidents(

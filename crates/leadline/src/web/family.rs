@@ -13,7 +13,7 @@ use super::AppState;
 use super::error::AppError;
 
 /// The families this route serves, for the error that names them.
-const FAMILIES: &str = "dora, flow, health, debt, capacity";
+const FAMILIES: &str = "dora, flow, health, debt, capacity, incidents";
 
 pub async fn report(
     State(state): State<Arc<AppState>>,
@@ -26,6 +26,7 @@ pub async fn report(
         "health" => super::health::health(State(state), query(&uri)?).await,
         "debt" => super::health::debt(State(state)).await,
         "capacity" => super::health::capacity(State(state), query(&uri)?).await,
+        "incidents" => super::api::incidents(State(state), query(&uri)?).await,
         other => Err(AppError::new(
             StatusCode::NOT_FOUND,
             format!("no metric family {other:?} (the families: {FAMILIES})"),
@@ -33,10 +34,19 @@ pub async fn report(
     }
 }
 
+/// `GET /api/v1/incidents`: the family's report on the path that also takes incident POSTs
+/// (a static route wins over `{family}` for every method, so it must serve GET itself).
+pub async fn incidents(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    super::api::incidents(State(state), query(&uri)?).await
+}
+
 /// `GET /api/v1/schemas/{family}`: the JSON schema of the family's report, as `leadline
 /// metrics schema FAMILY` prints it.
 #[utoipa::path(get, path = "/api/v1/schemas/{family}", tag = "metrics",
-    params(("family" = String, Path, description = "activity, dora, flow, health, debt or capacity")),
+    params(("family" = String, Path, description = "activity, dora, flow, health, debt, capacity or incidents")),
     responses((status = 200, description = "The JSON schema of the family's report", body = Object),
               (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
     security((), ("bearer" = ["read"])))]

@@ -112,7 +112,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     // Everything here needs a token (reads on loopback may be open while none exists).
     let authorised = Router::new()
         .route("/metrics", get(metrics::render))
-        // dora, flow, health, debt, capacity: one route, the family's own query type.
+        // dora, flow, health, debt, capacity, incidents: one route, the family's own query type.
         .route("/api/v1/{family}", get(family::report))
         .route("/api/v1/schemas/{family}", get(family::schema))
         .route("/api/v1/metrics", get(api::metrics_catalog))
@@ -124,8 +124,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/api/v1/incidents",
-            get(api::list_incidents).post(api::post_incidents),
+            get(family::incidents).post(api::post_incidents),
         )
+        .route("/api/v1/incidents/records", get(api::list_incidents))
         .route("/api/v1/repositories", get(api::repositories))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

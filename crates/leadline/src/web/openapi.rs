@@ -10,6 +10,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         super::api::dora,
         super::api::flow,
+        super::api::incidents,
         super::api::metrics_catalog,
         super::api::metric,
         super::family::schema,
