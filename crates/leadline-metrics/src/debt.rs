@@ -106,6 +106,8 @@ pub struct Listing {
     pub items: Vec<Listed>,
     /// Top hotspots no open item covers: candidates for the register.
     pub candidates: Vec<Linked>,
+    /// Postmortem action items past their due date: reliability debt, candidates too.
+    pub reliability_candidates: Vec<crate::postmortems::Tracked>,
 }
 
 /// The register as of `today`, linked to `hotspots`.
@@ -146,6 +148,7 @@ pub fn listing(
         portfolio,
         items,
         candidates,
+        reliability_candidates: Vec::new(),
     }
 }
 
@@ -259,6 +262,10 @@ pub async fn linked(
     );
     if !closed {
         l.items.retain(|i| i.item.closed.is_none());
+    }
+    if let Some(store) = store {
+        l.reliability_candidates =
+            crate::postmortems::overdue(store, &config.postmortems, l.today).await?;
     }
     Ok(l)
 }

@@ -122,7 +122,13 @@ pub struct Evidence {
     /// `REPOSITORY@SHA` or `OWNER/REPO#NUMBER`.
     pub reference: String,
     /// The commit's or the merge's time.
+    #[serde(serialize_with = "rfc3339")]
+    #[schemars(with = "String")]
     pub at: Millis,
+}
+
+fn rfc3339<S: serde::Serializer>(at: &Millis, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::window::utc(*at))
 }
 
 /// Evidence by action reference (`PM-2026-014/A1`, compared case-insensitively); the earliest
@@ -242,6 +248,24 @@ impl Tracked {
     pub fn overdue_on(&self, day: Date) -> bool {
         self.state == ActionState::Open && self.due.is_some_and(|due| due < day)
     }
+}
+
+/// The open action items past their due date on `today`, most overdue first.
+pub async fn overdue(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    today: Date,
+) -> Result<Vec<Tracked>> {
+    let found = load(store, settings).await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut late: Vec<Tracked> = track(&found, &evidence(store).await?, &settings.policies)
+        .into_iter()
+        .filter(|a| a.overdue_on(today))
+        .collect();
+    late.sort_by_key(|a| (a.due, a.priority));
+    Ok(late)
 }
 
 /// The UTC calendar date of an instant.

@@ -190,7 +190,8 @@ async fn reports(
                 by: scope.by,
                 explain: false,
             };
-            let reports = crate::incidents::compute(ctx.store, &query, &ctx.debt.postmortems).await?;
+            let reports =
+                crate::incidents::compute(ctx.store, &query, &ctx.debt.postmortems).await?;
             reports
                 .iter()
                 .map(|r| Ok(serde_json::to_value(r)?))

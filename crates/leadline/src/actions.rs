@@ -86,8 +86,16 @@ async fn list(
         DoraFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
             w.write_record([
-                "reference", "title", "owner", "priority", "due", "state", "done", "on_time",
-                "overdue", "evidence",
+                "reference",
+                "title",
+                "owner",
+                "priority",
+                "due",
+                "state",
+                "done",
+                "on_time",
+                "overdue",
+                "evidence",
             ])?;
             for a in &items {
                 crate::csv_cell::write(&mut w, row(a, today))?;
@@ -98,11 +106,7 @@ async fn list(
             out,
             "no action items{} in {}",
             if args.overdue { " past due" } else { "" },
-            args.when
-                .dir
-                .as_deref()
-                .unwrap_or(&settings.dir)
-                .display()
+            args.when.dir.as_deref().unwrap_or(&settings.dir).display()
         )?,
         DoraFormat::Table => print_table_on(&items, today, out)?,
     }
@@ -178,9 +182,21 @@ pub fn print_table(items: &[Tracked], out: &mut dyn Write) -> Result<()> {
         "action", "title", "owner", "priority", "due", "state", "done", "evidence",
     ]);
     for a in items {
-        let [reference, title, owner, priority, due, state, done, _, _, evidence] =
-            row(a, Date::MAX);
-        t.add_row(vec![reference, title, owner, priority, due, state, done, evidence]);
+        let [
+            reference,
+            title,
+            owner,
+            priority,
+            due,
+            state,
+            done,
+            _,
+            _,
+            evidence,
+        ] = row(a, Date::MAX);
+        t.add_row(vec![
+            reference, title, owner, priority, due, state, done, evidence,
+        ]);
     }
     writeln!(out, "{t}")?;
     Ok(())

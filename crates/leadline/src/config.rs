@@ -85,10 +85,14 @@ fn postmortems_config(
     }
     for (priority, days) in file.policies.iter().flatten() {
         let Some(p) = Priority::parse(priority) else {
-            bail!("leadline.toml: postmortems.policies: unknown priority {priority:?}, expected P0, P1 or P2");
+            bail!(
+                "leadline.toml: postmortems.policies: unknown priority {priority:?}, expected P0, P1 or P2"
+            );
         };
         if *days > 3650 {
-            bail!("leadline.toml: postmortems.policies.{priority} = {days}: expected at most 3650 days");
+            bail!(
+                "leadline.toml: postmortems.policies.{priority} = {days}: expected at most 3650 days"
+            );
         }
         settings.policies.0.insert(p, *days);
     }

@@ -15,11 +15,11 @@ use jiff::civil::Date;
 use leadline_core::debt::{self, Breach, Category, Item, Kind};
 use leadline_core::store::Store;
 
-use crate::verdict::Verdict;
 use crate::cli::{
     DebtAddArgs, DebtCheckArgs, DebtCloseArgs, DebtFileArgs, DebtListArgs, SummaryFormat,
 };
 use crate::config::DebtConfig;
+use crate::verdict::Verdict;
 
 pub(crate) use leadline_metrics::debt::{
     Listing, Register, coverage, for_repository, linked, open_listing, portfolio_now,
@@ -260,6 +260,7 @@ pub(crate) fn print_summary(l: &Listing, out: &mut dyn Write) -> Result<()> {
         portfolio: l.portfolio.clone(),
         items: Vec::new(),
         candidates: l.candidates.clone(),
+        reliability_candidates: l.reliability_candidates.clone(),
     };
     print_listing(&summary, out)?;
     if !overdue.is_empty() {
@@ -350,6 +351,25 @@ fn print_listing(l: &Listing, out: &mut dyn Write) -> Result<()> {
                 Cell::new(&c.path),
                 Cell::new(&c.repository),
                 Cell::new(c.score).set_alignment(CellAlignment::Right),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    if !l.reliability_candidates.is_empty() {
+        let mut t = crate::table::table(&[
+            "overdue postmortem action",
+            "title",
+            "owner",
+            "priority",
+            "due",
+        ]);
+        for a in &l.reliability_candidates {
+            t.add_row(vec![
+                Cell::new(&a.reference),
+                Cell::new(&a.title),
+                Cell::new(a.owner.as_deref().unwrap_or("")),
+                Cell::new(a.priority.as_str()),
+                Cell::new(a.due.map(|d| d.to_string()).unwrap_or_default()),
             ]);
         }
         writeln!(out, "{t}")?;

@@ -17,7 +17,9 @@ pub fn is_invalid_register(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         matches!(
             c.downcast_ref::<leadline_metrics::Error>(),
-            Some(leadline_metrics::Error::Register { .. } | leadline_metrics::Error::Postmortems(_))
+            Some(
+                leadline_metrics::Error::Register { .. } | leadline_metrics::Error::Postmortems(_)
+            )
         )
     })
 }

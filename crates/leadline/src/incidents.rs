@@ -71,7 +71,12 @@ fn share(v: Option<f64>) -> String {
 
 fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
     let scope = r.service.as_deref().unwrap_or("all services");
-    writeln!(out, "{scope}, window {} to {}", &r.since[..10], &r.until[..10])?;
+    writeln!(
+        out,
+        "{scope}, window {} to {}",
+        &r.since[..10],
+        &r.until[..10]
+    )?;
     let s = &r.incidents.by_severity;
     let p = &r.postmortems;
     let a = &r.actions;
@@ -126,7 +131,13 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "{t}")?;
     if let Some(e) = &r.explain {
         let mut t = crate::table::table(&[
-            "incident", "service", "severity", "opened", "resolve", "postmortems", "repeat of",
+            "incident",
+            "service",
+            "severity",
+            "opened",
+            "resolve",
+            "postmortems",
+            "repeat of",
         ]);
         for i in &e.incidents {
             t.add_row(vec![
@@ -134,7 +145,8 @@ fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {
                 i.service.clone(),
                 i.severity.as_str().to_owned(),
                 i.opened_at[..16].replace('T', " "),
-                i.time_to_resolve_seconds.map_or_else(|| "open".into(), human),
+                i.time_to_resolve_seconds
+                    .map_or_else(|| "open".into(), human),
                 i.postmortems.join(", "),
                 i.repeat_of.clone().unwrap_or_default(),
             ]);

@@ -103,7 +103,12 @@ pub async fn check(
             pm.id,
             action.id,
             action.priority.as_str(),
-            settings.policies.0.get(&action.priority).copied().unwrap_or(0)
+            settings
+                .policies
+                .0
+                .get(&action.priority)
+                .copied()
+                .unwrap_or(0)
         )?;
     }
     writeln!(
@@ -129,7 +134,9 @@ type Late<'a> = (
 fn late_by_policy<'a>(found: &'a [Postmortem], policies: &Policies) -> Vec<Late<'a>> {
     let mut out = Vec::new();
     for pm in found {
-        let Some(reviewed) = pm.reviewed else { continue };
+        let Some(reviewed) = pm.reviewed else {
+            continue;
+        };
         for a in &pm.actions {
             if let (Some(due), Some(deadline)) = (a.due, policies.deadline(a.priority, reviewed))
                 && due > deadline

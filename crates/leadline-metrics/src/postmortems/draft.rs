@@ -39,7 +39,11 @@ pub async fn gather(
         .into_iter()
         .map(|(_, i)| i)
         .find(|i| i.id == id)
-        .ok_or_else(|| UsageError(format!("no incident {id:?} is stored (import or receive it first)")))?;
+        .ok_or_else(|| {
+            UsageError(format!(
+                "no incident {id:?} is stored (import or receive it first)"
+            ))
+        })?;
     let gathered = crate::dora::load(store, dora).await?;
     let (attribution, _) = crate::dora::attribute(
         &gathered.inputs,
@@ -108,15 +112,30 @@ pub fn render(id: &str, incident: &Incident, context: &Context) -> String {
     let _ = writeln!(s, "---");
     let _ = writeln!(s, "id: {id}");
     let _ = writeln!(s, "incidents: [{}]", yaml_text(&incident.id));
-    let _ = writeln!(s, "status: draft          # draft | in-review | reviewed | closed");
-    let _ = writeln!(s, "reviewed:              # the date the review signed it off");
+    let _ = writeln!(
+        s,
+        "status: draft          # draft | in-review | reviewed | closed"
+    );
+    let _ = writeln!(
+        s,
+        "reviewed:              # the date the review signed it off"
+    );
     let _ = writeln!(s, "services: [{}]", yaml_text(&incident.service));
-    let _ = writeln!(s, "factors: []            # contributing factors, free tags");
-    let _ = writeln!(s, "actions: []            # {{id, title, owner (a team), priority P0|P1|P2, due, state, done, link}}");
+    let _ = writeln!(
+        s,
+        "factors: []            # contributing factors, free tags"
+    );
+    let _ = writeln!(
+        s,
+        "actions: []            # {{id, title, owner (a team), priority P0|P1|P2, due, state, done, link}}"
+    );
     let _ = writeln!(s, "---");
     let title = incident.title.as_deref().unwrap_or("incident");
     let _ = writeln!(s, "# {id}: {title}\n");
-    let _ = writeln!(s, "## Summary\n\nWhat happened, in two or three sentences.\n");
+    let _ = writeln!(
+        s,
+        "## Summary\n\nWhat happened, in two or three sentences.\n"
+    );
     let _ = writeln!(s, "## Impact\n\nWho and what was affected, for how long.\n");
     let _ = writeln!(s, "## Timeline (UTC)\n");
     let mut events: Vec<(Millis, &str)> = incident

@@ -165,8 +165,7 @@ pub async fn incidents(
         explain: q.explain,
     };
     let reports =
-        leadline_metrics::incidents::compute(&state.store, &query, &state.debt.postmortems)
-            .await?;
+        leadline_metrics::incidents::compute(&state.store, &query, &state.debt.postmortems).await?;
     Ok(match query.by {
         Some(_) => Json(&reports).into_response(),
         None => Json(&reports[0]).into_response(),

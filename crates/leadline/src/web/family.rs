@@ -36,10 +36,7 @@ pub async fn report(
 
 /// `GET /api/v1/incidents`: the family's report on the path that also takes incident POSTs
 /// (a static route wins over `{family}` for every method, so it must serve GET itself).
-pub async fn incidents(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-) -> Result<Response, AppError> {
+pub async fn incidents(State(state): State<Arc<AppState>>, uri: Uri) -> Result<Response, AppError> {
     super::api::incidents(State(state), query(&uri)?).await
 }
 

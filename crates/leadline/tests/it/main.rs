@@ -23,6 +23,7 @@ mod gitlab_sync;
 mod golden;
 mod health;
 mod import;
+mod incidents;
 mod ingest;
 mod serve;
 mod serve_hardening;
