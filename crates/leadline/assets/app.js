@@ -1,8 +1,9 @@
 // leadline dashboard: one page per metric family, each drawn from its family's API — Delivery
 // (/api/v1/dora: the five DORA keys per service, weekly trends, the rows behind any number),
 // Flow (/api/v1/flow: pull request phases, reviews and builds per group), Code health
-// (/api/v1/health: hotspots with their complexity trend, coupling, knowledge risks) and Debt
-// (/api/v1/debt and /api/v1/capacity). The page, the window, the environment, the service and
+// (/api/v1/health: hotspots with their complexity trend, coupling, knowledge risks), Debt
+// (/api/v1/debt and /api/v1/capacity) and Reliability (/api/v1/incidents: lifecycle times,
+// postmortems, action items, repeats). The page, the window, the environment, the service and
 // the team live in the URL, so a view can be shared. Every shown number carries its exact API
 // value in data-value, so tests (and curious users) can check one against the other.
 "use strict";
@@ -69,7 +70,7 @@ async function api(path, params) {
 
 // What the URL asks for: the page and its filters.
 const query = new URLSearchParams(location.search);
-const PAGE_NAMES = ["delivery", "flow", "health", "debt"];
+const PAGE_NAMES = ["delivery", "flow", "health", "debt", "reliability"];
 const page = PAGE_NAMES.includes(query.get("page")) ? query.get("page") : "delivery";
 for (const id of ["since", "until", "env", "preset"]) {
   const v = query.get(id);
@@ -279,9 +280,11 @@ async function render() {
   const ends = {
     delivery: async () => (await api("/api/v1/dora", { env: document.getElementById("env").value.trim() })).until,
     flow: async () => (await api("/api/v1/flow")).until,
+    reliability: async () => (await api("/api/v1/incidents")).until,
   };
   const params = await windowParams(ends[page] || (async () => new Date().toISOString()));
-  const pages = { delivery: renderDelivery, flow: renderFlow, health: renderHealth, debt: renderDebtPage };
+  const pages = { delivery: renderDelivery, flow: renderFlow, health: renderHealth, debt: renderDebtPage,
+    reliability: renderReliability };
   const shown = await pages[page](params);
   status.textContent = shown;
   status.dataset.state = "ready";
@@ -410,6 +413,63 @@ async function renderDebt() {
     ], d.candidates));
   }
   section.replaceChildren(card);
+}
+
+// The figures of the reliability page: a path of the incidents report, its title, how to show it.
+const INCIDENT_FIGURES = [
+  ["incidents.total", "Incidents", (v) => v],
+  ["time_to_detect.median_seconds", "Time to detect (median)", duration],
+  ["time_to_acknowledge.median_seconds", "Time to acknowledge (median)", duration],
+  ["time_to_mitigate.median_seconds", "Time to mitigate (median)", duration],
+  ["time_to_resolve.median_seconds", "Time to resolve (median)", duration],
+  ["postmortems.coverage", "Postmortems reviewed on time", percent],
+  ["actions.completion_rate", "Action items done", percent],
+  ["actions.on_time_rate", "Action items done on time", percent],
+  ["actions.overdue", "Action items overdue", (v) => v],
+  ["repeats.rate", "Repeat incidents", percent],
+];
+
+async function renderReliability(params) {
+  const section = document.getElementById("reliability");
+  const service = query.get("service") || "";
+  const r = await api("/api/v1/incidents", { since: params.since, until: params.until, service, explain: "true" });
+  document.getElementById("window-shown").textContent =
+    "Window " + r.since.slice(0, 10) + " to " + r.until.slice(0, 10) + " (end exclusive, UTC)";
+  const s = r.incidents.by_severity;
+  const card = el("div", { class: "card" }, el("h2", {}, "Incidents" + (r.service ? ": " + r.service : "")),
+    el("p", { class: "detail" }, "sev1 " + s.sev1 + " · sev2 " + s.sev2 + " · sev3 " + s.sev3 + " · sev4 " + s.sev4 +
+      " · unknown " + s.unknown + " · no responder or author is named"),
+    el("div", { class: "figures" }, ...INCIDENT_FIGURES.map(([path, title, show]) => {
+      const value = at(r, path);
+      return el("div", { class: "key" }, el("h3", {}, title),
+        el("span", { class: "value", "data-incidents": path, "data-value": value == null ? "null" : String(value) },
+          value == null ? "–" : show(value)));
+    })));
+  const e = r.explain;
+  if (e.incidents.length) {
+    card.append(el("h3", {}, "Incidents in the window"), rowsTable("incidents", [
+      { title: "id", show: (i) => i.id },
+      { title: "service", show: (i) => i.service },
+      { title: "severity", show: (i) => i.severity },
+      { title: "opened", show: (i) => i.opened_at.slice(0, 16).replace("T", " ") },
+      { title: "to resolve", numeric: true, show: (i) => i.time_to_resolve_seconds == null ? "open" : duration(i.time_to_resolve_seconds) },
+      { title: "postmortems", show: (i) => i.postmortems.join(", ") },
+      { title: "repeat of", show: (i) => i.repeat_of || "" },
+    ], e.incidents));
+  }
+  if (e.actions.length) {
+    card.append(el("h3", {}, "Postmortem action items"), rowsTable("actions", [
+      { title: "action", show: (a) => a.reference },
+      { title: "title", show: (a) => a.title },
+      { title: "owner", show: (a) => a.owner || "" },
+      { title: "priority", show: (a) => a.priority },
+      { title: "due", show: (a) => a.due || "" },
+      { title: "state", show: (a) => a.state, attrs: (a) => ({ "data-action": a.reference, "data-value": a.state }) },
+      { title: "evidence", show: (a) => (a.evidence ? a.evidence.kind.replace("_", " ") + " " + a.evidence.reference : "") },
+    ], e.actions));
+  }
+  section.replaceChildren(card);
+  return r.incidents.total + " incidents";
 }
 
 async function renderCapacity() {

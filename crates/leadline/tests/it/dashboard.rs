@@ -224,6 +224,29 @@ fn seed(store: &TestStore) -> (GitRepo, GitRepo) {
     (tagged, deployed)
 }
 
+/// An incident with its whole lifecycle and a postmortem with one open action.
+fn seed_reliability(store: &TestStore, postmortems: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let incidents = dir.path().join("lifecycle.csv");
+    std::fs::write(
+        &incidents,
+        "id,service,severity,opened_at,started_at,acknowledged_at,resolved_at\n\
+         INC-2,search,P1,2024-01-20T10:10:00Z,2024-01-20T10:00:00Z,2024-01-20T10:25:00Z,2024-01-20T12:00:00Z\n",
+    )
+    .unwrap();
+    store.run(&[
+        "import".as_ref(),
+        "incidents".as_ref(),
+        incidents.as_os_str(),
+    ]);
+    std::fs::create_dir_all(postmortems).unwrap();
+    std::fs::write(
+        postmortems.join("PM-2024-001.md"),
+        "---\nid: PM-2024-001\nincidents: [INC-2]\nstatus: reviewed\nreviewed: 2024-01-24\nactions:\n  - {id: A1, title: Alert on queue depth, owner: payments, priority: P1, due: 2024-02-10}\n---\n",
+    )
+    .unwrap();
+}
+
 #[test]
 fn dashboard_shows_the_api_numbers_in_chromium() {
     let Some(chromium) = chromium() else { return };
@@ -234,9 +257,13 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     let (config, _) = crate::common::debt_config(
         dir.path(),
         "[[item]]\nid = \"D-1\"\ntitle = \"Web is one file\"\narea = [\"web.txt\"]\ncategory = \"tactical\"\nkind = \"security\"\nowner = \"web\"\ncost_hours = 8\ninterest_hours_per_month = 3\ncreated = 2024-01-01\n",
-        "capacity_target = 0.2\n\n[privacy]\nmin_group_size = 1\n",
+        &format!(
+            "capacity_target = 0.2\n\n[privacy]\nmin_group_size = 1\n\n[postmortems]\ndir = {:?}\n",
+            dir.path().join("postmortems").display().to_string()
+        ),
     );
     seed_flow(&store);
+    seed_reliability(&store, &dir.path().join("postmortems"));
     let server = Server::start(&store, Some(&config));
     let dom = load(&chromium, &server, "/");
     // The delivery page is the default, marked in the navigation.
@@ -447,7 +474,36 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
         "deployments, changes and incidents tables:\n{dom}"
     );
 
+    // Reliability: every figure is the API's, and the action items are listed with their state.
+    let dom = load(&chromium, &server, "/?page=reliability");
+    let incidents = api(&server, "/api/v1/incidents");
+    let figures = Regex::new(r#"data-incidents="([a-z_.]+)" data-value="([^"]*)""#).unwrap();
+    let mut checked = 0;
+    for c in figures.captures_iter(&dom) {
+        let expected = c[1].split('.').fold(&incidents, |v, k| &v[k]);
+        let expected = match expected {
+            Value::Null => "null".to_owned(),
+            v => v.as_f64().unwrap().to_string(),
+        };
+        let shown = c[2]
+            .parse::<f64>()
+            .map_or(c[2].to_owned(), |v| v.to_string());
+        assert_eq!(shown, expected, "{}", &c[1]);
+        checked += 1;
+    }
+    assert_eq!(checked, 10, "ten figures:\n{dom}");
+    assert_eq!(incidents["incidents"]["total"], 2, "{incidents}");
+    assert!(
+        dom.contains(r#"data-action="PM-2024-001/A1" data-value="open""#),
+        "{dom}"
+    );
+
     for (name, page, size) in [
+        (
+            "dashboard-reliability.png",
+            "?page=reliability",
+            "1280,1400",
+        ),
         ("dashboard.png", "", "1280,2200"),
         ("dashboard-phone.png", "", "390,3400"),
         ("dashboard-flow.png", "?page=flow", "1280,1600"),

@@ -772,7 +772,7 @@ fn imported_incidents_naming_their_fix_make_rework() {
             .lines()
             .next()
             .unwrap()
-            .ends_with(",fix_deployment,fix_sha"),
+            .ends_with(",fix_deployment,fix_sha,started_at,detected_at,acknowledged_at,mitigated_at,fingerprint"),
         "{exported}"
     );
 }

@@ -82,6 +82,24 @@ fn fixture(store: TestStore) -> Fixture {
     }
     std::fs::write(root.path().join("deployments.csv"), deployments).unwrap();
     std::fs::write(root.path().join("incidents.csv"), incidents).unwrap();
+    // A postmortem of the sev1 incident, reviewed three days after it opened, with one action
+    // done and one open (inc1, sev2, has none written).
+    let postmortems = root.path().join("postmortems");
+    std::fs::create_dir(&postmortems).unwrap();
+    let opened = deployed[3].1.1 + 2 * HOUR_MS;
+    let day = |offset: i64| iso(opened + offset * 24 * HOUR_MS)[..10].to_owned();
+    std::fs::write(
+        postmortems.join("PM-1.md"),
+        format!(
+            "---\nid: PM-1\nincidents: [inc0]\nstatus: reviewed\nreviewed: {}\nfactors: [config-change]\n\
+             actions:\n  - {{id: A1, title: Validate config on deploy, owner: core, priority: P1, due: {}, state: done, done: {}}}\n\
+             \x20 - {{id: A2, title: Alert on error budget, owner: web, priority: P2}}\n---\n## Summary\n",
+            day(3),
+            day(20),
+            day(10)
+        ),
+    )
+    .unwrap();
     std::fs::write(
         root.path().join("debt.toml"),
         "[[item]]\nid = \"DEBT-1\"\ntitle = \"Split module m1\"\narea = [\"src/m1/\"]\n\
@@ -92,9 +110,12 @@ fn fixture(store: TestStore) -> Fixture {
          interest_hours_per_month = 2\ncreated = 2017-02-01\n",
     )
     .unwrap();
-    let rest = "[privacy]\nmin_group_size = 2\n\n\
+    let rest = format!(
+        "[postmortems]\ndir = {:?}\n\n[privacy]\nmin_group_size = 2\n\n\
          [[teams]]\nname = \"core\"\nmembers = [\"ann-gh\", \"bob-gh\"]\n\n\
-         [[teams]]\nname = \"web\"\nmembers = [\"cat-gh\", \"dan-gh\"]\n";
+         [[teams]]\nname = \"web\"\nmembers = [\"cat-gh\", \"dan-gh\"]\n",
+        postmortems.display().to_string()
+    );
     let config = root.path().join("leadline.toml");
     std::fs::write(
         &config,
@@ -271,6 +292,19 @@ fn commands(f: &Fixture) -> Vec<(String, Vec<String>)> {
             "debt", "capacity", "--source", "commits", "--format", "json",
         ],
     );
+    add("incidents.txt", &["incidents"]);
+    add("incidents.json", &["incidents", "--format", "json"]);
+    add("incidents.csv", &["incidents", "--format", "csv"]);
+    add("incidents-explain.txt", &["incidents", "--explain"]);
+    add(
+        "incidents-by-month.json",
+        &["incidents", "--by", "month", "--format", "json"],
+    );
+    add("actions.txt", &["actions", "--today", "2017-06-01"]);
+    add(
+        "actions.json",
+        &["actions", "--today", "2017-06-01", "--format", "json"],
+    );
     add("export-deployments.csv", &["export", "deployments"]);
     add(
         "export-incidents.json",
@@ -423,6 +457,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
         let health = family_json(&f, &["health"]);
         let debt = family_json(&f, &["debt", "list"]);
         let capacity = family_json(&f, &["debt", "capacity"]);
+        let incidents = family_json(&f, &["incidents"]);
         let all_flow = flow["groups"]
             .as_array()
             .unwrap()
@@ -462,6 +497,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
                     serde_json::json!(d as f64 / all as f64)
                 }
                 "capacity" => capacity_all(path.trim_start_matches("window.")),
+                "incidents" => at(&incidents, path).clone(),
                 other => panic!("a family the test does not know: {other}"),
             };
             let printed = family_json(&f, &["metric", name]);
@@ -671,6 +707,12 @@ fn every_report_conforms_to_its_family_schema() {
                 read("debt-capacity.json"),
                 read("debt-capacity-commits.json"),
             ],
+        ),
+        (
+            "incidents",
+            std::iter::once(read("incidents.json"))
+                .chain(read("incidents-by-month.json").as_array().unwrap().clone())
+                .collect(),
         ),
     ];
     for (family, reports) in cases {

@@ -547,7 +547,7 @@ fn alerts_open_and_resolve_incidents_with_a_write_token() {
         );
         let incidents = json(
             server
-                .get("/api/v1/incidents")
+                .get("/api/v1/incidents/records")
                 .bearer_auth(&read)
                 .send()
                 .unwrap(),

@@ -248,7 +248,7 @@ fn a_close_that_arrives_first_resolves_the_incident_when_it_opens() {
             StatusCode::OK
         );
         let incidents: Value = server
-            .get("/api/v1/incidents")
+            .get("/api/v1/incidents/records")
             .bearer_auth(&token)
             .send()
             .unwrap()
