@@ -3,6 +3,7 @@
 
 pub mod forge;
 pub mod import;
+pub mod oncall;
 /// Instants held to a sane range (in the core: the metrics layer filters stored rows with it too).
 pub use leadline_core::instant;
 mod records;

@@ -589,6 +589,37 @@ pub enum IngestCommand {
     Github(IngestGithubArgs),
     /// Sync merge requests, reviews and pipelines from GitLab (token: env GITLAB_TOKEN)
     Gitlab(IngestGitlabArgs),
+    /// Sync incidents with their acknowledge and resolve times from PagerDuty (token: env
+    /// PAGERDUTY_TOKEN)
+    Pagerduty(IngestPagerdutyArgs),
+    /// Sync alerts with their acknowledge and close times from Opsgenie (key: env
+    /// OPSGENIE_API_KEY)
+    Opsgenie(IngestOpsgenieArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestPagerdutyArgs {
+    /// API root [default: https://api.pagerduty.com]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// On the first sync, incidents created from this date (YYYY-MM-DD or RFC 3339) [default:
+    /// a year ago]; later syncs continue where the last one stopped
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestOpsgenieArgs {
+    /// The EU instance (https://api.eu.opsgenie.com)
+    #[arg(long, conflicts_with = "api_url")]
+    pub eu: bool,
+    /// API root [default: https://api.opsgenie.com]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// On the first sync, alerts created from this date (YYYY-MM-DD or RFC 3339) [default: a
+    /// year ago]; later syncs continue where the last one stopped
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args)]

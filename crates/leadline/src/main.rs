@@ -21,6 +21,7 @@ mod import;
 mod incidents;
 mod ingest;
 mod metric;
+mod oncall;
 mod postmortem;
 mod table;
 mod time;
@@ -172,6 +173,12 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         }
         Command::Ingest(IngestCommand::Gitlab(args)) => {
             forge::run_gitlab(&store, &args, &settings.server, chatty).await?;
+        }
+        Command::Ingest(IngestCommand::Pagerduty(args)) => {
+            oncall::pagerduty(&store, &args, chatty).await?;
+        }
+        Command::Ingest(IngestCommand::Opsgenie(args)) => {
+            oncall::opsgenie(&store, &args, chatty).await?;
         }
         Command::Analyze(args) => {
             let mut summaries = Vec::new();

@@ -30,6 +30,11 @@ pub struct Options {
     /// Runs created this many days before the newest one seen are listed again on each sync:
     /// a re-run keeps its run's `created_at`, and a run still going at the last sync finishes.
     pub rerun_lookback_days: u32,
+    /// The `Authorization` header when it is not `Bearer TOKEN` (PagerDuty's `Token
+    /// token=…`, Opsgenie's `GenieKey …`); never logged.
+    pub authorization: Option<String>,
+    /// Headers every request sends (GitHub's media type and API version by default).
+    pub headers: Vec<(&'static str, &'static str)>,
 }
 
 impl Options {
@@ -42,13 +47,20 @@ impl Options {
             max_wait: Duration::from_secs(3600),
             timeout: Duration::from_secs(60),
             rerun_lookback_days: 30,
+            authorization: None,
+            headers: vec![
+                ("Accept", "application/vnd.github+json"),
+                ("X-GitHub-Api-Version", "2022-11-28"),
+            ],
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ForgeError {
-    #[error("{url}: the token was refused (401); check GITHUB_TOKEN / GITLAB_TOKEN")]
+    #[error(
+        "{url}: the token was refused (401); check GITHUB_TOKEN, GITLAB_TOKEN, PAGERDUTY_TOKEN or OPSGENIE_API_KEY"
+    )]
     Unauthorized { url: String },
     #[error("{url}: not found (404); check the name, and that the token can see it")]
     NotFound { url: String },
@@ -144,14 +156,16 @@ impl Client {
         sink: &mut impl Sink,
     ) -> Result<Fetched, ForgeError> {
         let mut attempt = 0;
+        let mut throttled = 0;
         loop {
             attempt += 1;
-            let mut request = self
-                .http
-                .get(url)
-                .header("Accept", "application/vnd.github+json")
-                .header("X-GitHub-Api-Version", "2022-11-28");
-            if let Some(token) = &self.options.token {
+            let mut request = self.http.get(url);
+            for (name, value) in &self.options.headers {
+                request = request.header(*name, *value);
+            }
+            if let Some(authorization) = &self.options.authorization {
+                request = request.header("Authorization", authorization);
+            } else if let Some(token) = &self.options.token {
                 request = request.bearer_auth(token);
             }
             if let Some(etag) = etag {
@@ -211,7 +225,13 @@ impl Client {
                     });
                 }
                 403 | 429 if rate_limited(status, &headers) => {
-                    let wait = rate_limit_wait(&headers);
+                    throttled += 1;
+                    // Without a header saying how long: GitHub's advice (a minute) for its
+                    // secondary limits, backoff for a bare 429 (Opsgenie's THROTTLED).
+                    let wait = rate_limit_wait(&headers).unwrap_or_else(|| match status {
+                        429 => self.backoff(throttled),
+                        _ => Duration::from_secs(60),
+                    });
                     if wait > self.options.max_wait {
                         return Err(ForgeError::WaitTooLong {
                             url: url.to_owned(),
@@ -237,9 +257,15 @@ impl Client {
                 }
                 _ => {
                     let text = response.text().await.unwrap_or_default();
+                    // GitHub and GitLab say `message`, PagerDuty `error.message`.
                     let message = serde_json::from_str::<Value>(&text)
                         .ok()
-                        .and_then(|v| v.get("message")?.as_str().map(str::to_owned))
+                        .and_then(|v| {
+                            v.get("message")
+                                .or_else(|| v.get("error")?.get("message"))?
+                                .as_str()
+                                .map(str::to_owned)
+                        })
                         .unwrap_or(text);
                     return Err(ForgeError::Status {
                         url: url.to_owned(),
@@ -323,17 +349,18 @@ fn rate_limited(status: u16, headers: &HeaderMap) -> bool {
 }
 
 /// How long a rate limit asks to wait: `retry-after` seconds (secondary limits), else until
-/// `x-ratelimit-reset` (primary), else a minute (GitHub's advice for secondary limits).
-fn rate_limit_wait(headers: &HeaderMap) -> Duration {
+/// `x-ratelimit-reset` (an epoch second: GitHub, GitLab), else `ratelimit-reset` seconds (the
+/// IETF draft PagerDuty follows); `None` when no header says.
+fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
     let number = |name: &str| header(headers, name).and_then(|v| v.trim().parse::<i64>().ok());
     if let Some(seconds) = number("retry-after") {
-        return Duration::from_secs(seconds.max(0) as u64);
+        return Some(Duration::from_secs(seconds.max(0) as u64));
     }
     if let Some(reset) = number("x-ratelimit-reset") {
         let now = jiff::Timestamp::now().as_second();
-        return Duration::from_secs((reset - now).max(0) as u64 + 1);
+        return Some(Duration::from_secs((reset - now).max(0) as u64 + 1));
     }
-    Duration::from_secs(60)
+    number("ratelimit-reset").map(|seconds| Duration::from_secs(seconds.max(0) as u64))
 }
 
 /// The target of the `rel` link in a `Link` header.
@@ -415,12 +442,14 @@ mod tests {
     #[test]
     fn rate_limit_waits() {
         let retry = headers(&[("retry-after", "7".into())]);
-        assert_eq!(rate_limit_wait(&retry), Duration::from_secs(7));
+        assert_eq!(rate_limit_wait(&retry), Some(Duration::from_secs(7)));
         assert!(rate_limited(403, &retry));
         let none = HeaderMap::new();
         assert!(!rate_limited(403, &none));
         assert!(rate_limited(429, &none));
-        assert_eq!(rate_limit_wait(&none), Duration::from_secs(60));
+        assert_eq!(rate_limit_wait(&none), None);
+        let ietf = headers(&[("ratelimit-reset", "3".into())]);
+        assert_eq!(rate_limit_wait(&ietf), Some(Duration::from_secs(3)));
         let primary = headers(&[
             ("x-ratelimit-remaining", "0".into()),
             (
@@ -429,7 +458,7 @@ mod tests {
             ),
         ]);
         assert!(rate_limited(403, &primary));
-        let wait = rate_limit_wait(&primary).as_secs();
+        let wait = rate_limit_wait(&primary).unwrap().as_secs();
         assert!((29..=32).contains(&wait), "{wait}");
     }
 }

@@ -25,6 +25,7 @@ mod health;
 mod import;
 mod incidents;
 mod ingest;
+mod oncall_sync;
 mod serve;
 mod serve_hardening;
 mod store_file;
