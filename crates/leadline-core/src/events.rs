@@ -45,6 +45,9 @@ pub struct PullRequest {
     /// Logins (people) and team names asked to review, as last seen; people's logins are
     /// erased by `forget`.
     pub review_requests: Vec<String>,
+    /// Postmortem action items its title or description names (`PM-2026-014/A1`): all that
+    /// is kept of the description, which may hold anything.
+    pub actions: Vec<String>,
 }
 
 /// A review of a pull request; natural key (forge, repo, number, id).

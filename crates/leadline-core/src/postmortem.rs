@@ -530,6 +530,33 @@ fn join(prefix: &str, key: &str) -> String {
     }
 }
 
+/// The action references (`PM-2026-014/A1`) a text names: words of the form `ID/ACTION` whose
+/// id holds a `-` or a digit (so `and/or` and `input/output` are not), each once, in order.
+pub fn references_in(text: &str) -> Vec<String> {
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let mut out: Vec<String> = Vec::new();
+    for w in
+        text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | '[' | ']' | '`'))
+    {
+        let w = w.trim_end_matches(['.', ':', ';']);
+        let Some((pm, action)) = w.split_once('/') else {
+            continue;
+        };
+        if word(pm)
+            && word(action)
+            && pm.chars().any(|c| c == '-' || c.is_ascii_digit())
+            && !out.iter().any(|o| o == w)
+        {
+            out.push(w.to_owned());
+        }
+    }
+    out
+}
+
 /// Problems across the files of a folder: repeated postmortem ids, and incidents the store
 /// does not know (`known` says whether an incident id exists, of any source).
 pub fn check_folder(postmortems: &[Postmortem], known: impl Fn(&str) -> bool) -> Vec<Problem> {

@@ -261,6 +261,7 @@ fn as_change(
         commits: Some(1),
         labels: Vec::new(),
         review_requests: Vec::new(),
+        actions: Vec::new(),
     }
 }
 

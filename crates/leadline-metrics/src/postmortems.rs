@@ -156,9 +156,9 @@ pub async fn evidence(store: &Arc<dyn Store>) -> Result<HashMap<String, Evidence
         let parents = store.commit_parents(repo.id).await?;
         let on_head = history_of(&head.commit, &parents);
         for t in trailers.iter().filter(|t| on_head.contains(t.sha.as_str())) {
-            for reference in action_refs(&t.value) {
+            for reference in postmortem::references_in(&t.value) {
                 keep(
-                    reference,
+                    &reference,
                     Evidence {
                         kind: "commit",
                         reference: format!("{}@{}", repo.name, t.sha),
@@ -170,9 +170,9 @@ pub async fn evidence(store: &Arc<dyn Store>) -> Result<HashMap<String, Evidence
     }
     for pr in store.pull_requests().await? {
         let Some(merged) = pr.merged_at else { continue };
-        for reference in named_actions(&pr.title) {
+        for reference in &pr.actions {
             keep(
-                &reference,
+                reference,
                 Evidence {
                     kind: "pull_request",
                     reference: format!("{}#{}", pr.repo, pr.number),
@@ -182,37 +182,6 @@ pub async fn evidence(store: &Arc<dyn Store>) -> Result<HashMap<String, Evidence
         }
     }
     Ok(found)
-}
-
-/// The action references in a trailer's value: `PM-2026-014/A1`, several separated by commas
-/// or spaces.
-fn action_refs(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .split([',', ' ', '\t'])
-        .map(str::trim)
-        .filter(|r| r.contains('/') && !r.starts_with("http"))
-}
-
-/// References a pull request's text names (`Fix queue alert (PM-2026-014/A1)`).
-fn named_actions(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | '[' | ']' | '`'))
-        .map(|w| w.trim_end_matches(['.', ':', ';']))
-        .filter(|w| is_action_ref(w))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// `ID/ACTION` where both parts are non-empty words (letters, digits, `-`, `_`, `.`).
-fn is_action_ref(w: &str) -> bool {
-    let word = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    match w.split_once('/') {
-        Some((pm, action)) => word(pm) && word(action) && pm.chars().any(|c| c.is_ascii_digit()),
-        None => false,
-    }
 }
 
 /// An action item with its postmortem, effective due date and state.
@@ -320,19 +289,4 @@ pub fn track(
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn references_are_read_from_trailers_and_pull_request_text() {
-        assert_eq!(
-            action_refs("PM-2026-014/A1, PM-2026-014/A2").collect::<Vec<_>>(),
-            ["PM-2026-014/A1", "PM-2026-014/A2"]
-        );
-        let text = "Alert on queue depth (PM-2026-014/A1)\nAction: PM-2026-015/A3.\nSee https://x/y and and/or.";
-        assert_eq!(named_actions(text), ["PM-2026-014/A1", "PM-2026-015/A3"]);
-    }
 }

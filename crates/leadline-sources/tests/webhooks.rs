@@ -188,6 +188,7 @@ fn github_pull_request_and_review() {
             labels: vec!["bug".into()],
             // The fixture asks octocat for a review.
             review_requests: vec!["octocat".into()],
+            actions: vec![],
         }]
     );
     let requested = gh("pull_request", "pull_request/review_requested.payload.json");
@@ -686,4 +687,36 @@ fn resolved_before_opened_is_refused() {
     pd["event"]["occurred_at"] = "2001-01-01T00:00:00Z".into();
     let err = alerts::map(&serde_json::to_vec(&pd).unwrap()).unwrap_err();
     assert_eq!(err.field, "event.occurred_at");
+}
+
+/// A pull request's title and description may name postmortem action items; only those
+/// references are kept of the description.
+#[test]
+fn pull_requests_keep_the_action_items_they_name_and_nothing_else_of_the_description() {
+    let mut pr: serde_json::Value =
+        serde_json::from_slice(&fixture("github/pull_request/closed.payload.json")).unwrap();
+    pr["pull_request"]["title"] = "Alert on queue depth (PM-2026-014/A1)".into();
+    pr["pull_request"]["body"] =
+        "Written by Ann Smith.\n\nAction: PM-2026-014/A2, PM-2026-014/A1\nSee docs/and/or.".into();
+    let m = github::map(
+        "pull_request",
+        &serde_json::to_vec(&pr).unwrap(),
+        RECEIVED,
+        &github::Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        m.events.pull_requests[0].actions,
+        ["PM-2026-014/A1", "PM-2026-014/A2"]
+    );
+    pr["pull_request"]["body"] = serde_json::Value::Null;
+    pr["pull_request"]["title"] = "No reference".into();
+    let m = github::map(
+        "pull_request",
+        &serde_json::to_vec(&pr).unwrap(),
+        RECEIVED,
+        &github::Options::default(),
+    )
+    .unwrap();
+    assert!(m.events.pull_requests[0].actions.is_empty());
 }

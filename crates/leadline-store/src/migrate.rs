@@ -103,6 +103,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_incident_lifecycle.sql"),
         postgres: include_str!("../migrations/postgres/0018_incident_lifecycle.sql"),
     },
+    Migration {
+        version: 19,
+        sqlite: include_str!("../migrations/sqlite/0019_pull_request_actions.sql"),
+        postgres: include_str!("../migrations/postgres/0019_pull_request_actions.sql"),
+    },
 ];
 
 /// The schema version this build writes.

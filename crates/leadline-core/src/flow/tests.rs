@@ -43,6 +43,7 @@ fn pr(p: Pr) -> PullRequest {
         commits: Some(1),
         labels: vec![],
         review_requests: vec![],
+        actions: vec![],
     }
 }
 

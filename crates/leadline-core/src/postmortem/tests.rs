@@ -131,3 +131,12 @@ fn ids_repeated_across_files_and_unknown_incidents() {
         ]
     );
 }
+
+#[test]
+fn references_are_found_in_free_text() {
+    let text = "Alert on queue depth (PM-2026-014/A1)\nAction: PM-2026-015/A3, PM-2026-014/A1, PM-A/A2.\nSee https://x/y, input/output and and/or.";
+    assert_eq!(
+        references_in(text),
+        ["PM-2026-014/A1", "PM-2026-015/A3", "PM-A/A2"]
+    );
+}

@@ -407,6 +407,10 @@ async fn merge_request(
             .iter()
             .filter_map(|r| r.get("username")?.as_str().map(str::to_owned))
             .collect(),
+        actions: crate::webhook::named_actions(
+            doc.get("title").str()?,
+            doc.get("description").opt_str()?,
+        ),
     });
     synced.pull_requests += 1;
     Ok(())

@@ -262,6 +262,10 @@ fn pull_request(doc: &Doc<'_>) -> Mapped {
             commits: pr("pull_request.commits").opt_int()?,
             labels: labels(pr("pull_request.labels").array()?, "pull_request.labels")?,
             review_requests: requested(doc)?,
+            actions: super::named_actions(
+                pr("pull_request.title").str()?,
+                pr("pull_request.body").opt_str()?,
+            ),
         }],
         ..Events::default()
     }))

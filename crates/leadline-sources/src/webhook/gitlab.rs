@@ -205,6 +205,10 @@ fn merge_request(doc: &Doc<'_>) -> Mapped {
                 .iter()
                 .filter_map(|r| r.get("username")?.as_str().map(str::to_owned))
                 .collect(),
+            actions: super::named_actions(
+                attrs("object_attributes.title").str()?,
+                attrs("object_attributes.description").opt_str()?,
+            ),
         }],
         ..Events::default()
     }))

@@ -224,6 +224,13 @@ pub(crate) fn push_commits(
     }))
 }
 
+/// The postmortem action items a pull request's title and description name: all that is kept
+/// of a description.
+pub fn named_actions(title: &str, description: Option<&str>) -> Vec<String> {
+    let text = format!("{title}\n{}", description.unwrap_or(""));
+    leadline_core::postmortem::references_in(&text)
+}
+
 /// RFC 3339 (`2019-05-15T15:20:55Z`), or GitLab's `2021-04-28 21:50:00 +0200` and
 /// `2016-08-12 15:23:28 UTC`.
 pub fn parse_time(text: &str) -> Option<Millis> {

@@ -141,6 +141,7 @@ fn seed_flow(store: &TestStore) {
             commits: Some(2),
             labels: vec![],
             review_requests: vec![],
+            actions: vec![],
         });
         events.reviews.push(Review {
             forge: "github".into(),

@@ -513,6 +513,7 @@ fn lead_time_can_start_at_a_synced_pull_requests_first_commit() {
                 commits: None,
                 labels: vec![],
                 review_requests: vec![],
+                actions: vec![],
             };
             let events = leadline_core::events::Events {
                 pull_requests: vec![pr],

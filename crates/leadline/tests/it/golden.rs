@@ -193,6 +193,7 @@ fn forge_events(main: &[(String, i64)]) -> Events {
                 vec![]
             },
             review_requests: vec![],
+            actions: vec![],
         });
         for (k, reviewer) in [authors[(n + 1) % 4], authors[(n + 2) % 4]]
             .into_iter()

@@ -410,9 +410,72 @@ fn actions_check_fails_on_an_overdue_p1_until_its_trailer_lands_on_head() {
         assert_eq!(d1["evidence"]["kind"], "commit");
         assert_eq!(d1["done"], "2026-04-25");
         assert_eq!(d1["on_time"], false);
+        // A merged pull request naming B1 in its description closes it at its merge.
+        let merged = 1_777_200_000_000; // 2026-04-26T10:40:00Z
+        crate::server::read_store(&store, async |s| {
+            use leadline_core::store::prelude::*;
+            let events = leadline_core::events::Events {
+                pull_requests: vec![pull_request(merged, vec!["PM-B/B1".into()])],
+                ..Default::default()
+            };
+            s.store_events("github", &events, None).await.unwrap();
+        });
+        let listed = example.json(
+            &store,
+            &["actions", "--format", "json", "--today", "2026-04-27"],
+        );
+        let b1 = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["reference"] == "PM-B/B1")
+            .unwrap();
+        assert_eq!(
+            (
+                &b1["state"],
+                &b1["done"],
+                &b1["evidence"]["kind"],
+                &b1["evidence"]["reference"]
+            ),
+            (
+                &Value::from("done"),
+                &Value::from("2026-04-26"),
+                &Value::from("pull_request"),
+                &Value::from("octo/app#7")
+            )
+        );
         std::fs::remove_file(&pm).unwrap();
         std::fs::write(&a, PM_A).unwrap();
         example.repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    }
+}
+
+fn pull_request(merged_at: i64, actions: Vec<String>) -> leadline_core::events::PullRequest {
+    leadline_core::events::PullRequest {
+        forge: "github".into(),
+        repo: "octo/app".into(),
+        number: 7,
+        title: "Review config rollouts".into(),
+        author: "octocat".into(),
+        state: "merged".into(),
+        draft: false,
+        created_at: merged_at - 3_600_000,
+        first_commit_at: None,
+        rework_commits: None,
+        ready_at: None,
+        updated_at: merged_at,
+        merged_at: Some(merged_at),
+        closed_at: Some(merged_at),
+        base_ref: "main".into(),
+        head_sha: "ab".repeat(20),
+        merge_sha: None,
+        additions: None,
+        deletions: None,
+        changed_files: None,
+        commits: None,
+        labels: vec![],
+        review_requests: vec![],
+        actions,
     }
 }
 
