@@ -73,11 +73,8 @@ pub fn read_folder(dir: &Path) -> Result<Vec<File>> {
     Ok(files)
 }
 
-/// Parses and cross-checks every file; all problems of all files at once.
-pub async fn parse_all(
-    store: &Arc<dyn Store>,
-    files: &[File],
-) -> Result<Vec<Postmortem>, Vec<Problem>> {
+/// Parses every file; all problems of all files at once.
+pub fn parse_files(files: &[File]) -> Result<Vec<Postmortem>, Vec<Problem>> {
     let mut postmortems = Vec::new();
     let mut problems = Vec::new();
     for f in files {
@@ -86,21 +83,6 @@ pub async fn parse_all(
             Err(mut p) => problems.append(&mut p),
         }
     }
-    let known: HashSet<String> = match store.incidents().await {
-        Ok(rows) => rows.into_iter().map(|(_, i)| i.id).collect(),
-        Err(e) => {
-            problems.push(Problem {
-                file: String::new(),
-                line: 0,
-                field: String::new(),
-                message: format!("cannot read the stored incidents: {e}"),
-            });
-            HashSet::new()
-        }
-    };
-    problems.extend(postmortem::check_folder(&postmortems, |id| {
-        known.contains(id)
-    }));
     if problems.is_empty() {
         Ok(postmortems)
     } else {
@@ -108,10 +90,30 @@ pub async fn parse_all(
     }
 }
 
-/// The folder's postmortems, or [`Error::Postmortems`] when any file is invalid.
-pub async fn load(store: &Arc<dyn Store>, settings: &Settings) -> Result<Vec<Postmortem>> {
+/// What `postmortem check` refuses: every file's problems, then what is wrong across them
+/// (repeated ids, incidents the store does not hold).
+pub async fn check_all(store: &Arc<dyn Store>, files: &[File]) -> Result<Vec<Postmortem>> {
+    let postmortems = parse_files(files).map_err(Error::Postmortems)?;
+    let known: HashSet<String> = store
+        .incidents()
+        .await?
+        .into_iter()
+        .map(|(_, i)| i.id)
+        .collect();
+    let problems = postmortem::check_folder(&postmortems, |id| known.contains(id));
+    if problems.is_empty() {
+        Ok(postmortems)
+    } else {
+        Err(Error::Postmortems(problems))
+    }
+}
+
+/// The folder's postmortems for the reports, or [`Error::Postmortems`] when a file cannot be
+/// read as one. What only `postmortem check` refuses (a postmortem naming an incident not
+/// stored yet, a repeated id) changes no number, so the reports go on.
+pub async fn load(settings: &Settings) -> Result<Vec<Postmortem>> {
     let files = read_folder(&settings.dir)?;
-    parse_all(store, &files).await.map_err(Error::Postmortems)
+    parse_files(&files).map_err(Error::Postmortems)
 }
 
 /// What shows an action was done outside its file.
@@ -225,7 +227,7 @@ pub async fn overdue(
     settings: &Settings,
     today: Date,
 ) -> Result<Vec<Tracked>> {
-    let found = load(store, settings).await?;
+    let found = load(settings).await?;
     if found.is_empty() {
         return Ok(Vec::new());
     }

@@ -78,10 +78,8 @@ pub async fn check(
 ) -> Result<()> {
     let dir = folder(&args.dir, settings);
     let files = postmortems::read_folder(&dir)?;
-    let found = postmortems::parse_all(store, &files)
-        .await
-        .map_err(leadline_metrics::Error::Postmortems)?;
-    let people = People::new(&store.people().await?);
+    let found = postmortems::check_all(store, &files).await?;
+    let people = People::new(&known_people(store).await?);
     let mut findings = 0;
     for f in &files {
         for finding in lint::lint(&f.text, &people) {
@@ -121,6 +119,31 @@ pub async fn check(
         return Err(Verdict::LintFindings(findings).into());
     }
     Ok(())
+}
+
+/// Everyone the store knows by name or email (the history's people) or by login (pull request
+/// authors and reviewers; GitLab's numeric stand-ins are no names).
+async fn known_people(store: &Arc<dyn Store>) -> Result<Vec<leadline_core::model::Identity>> {
+    let mut people = store.people().await?;
+    let mut logins: Vec<String> = store
+        .pull_requests()
+        .await?
+        .into_iter()
+        .map(|p| p.author)
+        .chain(store.reviews().await?.into_iter().map(|r| r.reviewer))
+        .filter(|l| !l.starts_with("gitlab-user-"))
+        .collect();
+    logins.sort_unstable();
+    logins.dedup();
+    people.extend(
+        logins
+            .into_iter()
+            .map(|login| leadline_core::model::Identity {
+                name: login,
+                email: String::new(),
+            }),
+    );
+    Ok(people)
 }
 
 type Late<'a> = (
