@@ -11,6 +11,7 @@ use leadline_core::store::Store;
 
 use crate::cli::{DoraFormat, FlowArgs};
 use crate::config::DoraConfig;
+use crate::table::{human, share};
 
 pub use leadline_metrics::flow::{Query, Report, compute};
 
@@ -37,14 +38,7 @@ pub async fn run(
 ) -> Result<()> {
     let reports = compute(store, &Query::from(args), options, teams, dora).await?;
     match args.format {
-        DoraFormat::Json => {
-            if args.by.is_some() {
-                serde_json::to_writer_pretty(&mut *out, &reports)?;
-            } else {
-                serde_json::to_writer_pretty(&mut *out, &reports[0])?;
-            }
-            writeln!(out)?;
-        }
+        DoraFormat::Json => crate::table::write_json(&reports, args.by.is_some(), out)?,
         DoraFormat::Csv => write_csv(&reports, out)?,
         DoraFormat::Table => {
             for r in &reports {
@@ -60,18 +54,6 @@ fn duration(d: &Durations) -> String {
         (Some(m), Some(p)) => format!("{} (p90 {}, n={})", human(m), human(p), d.count),
         _ => "n/a".to_owned(),
     }
-}
-
-fn human(seconds: f64) -> String {
-    match seconds {
-        s if s < 3600.0 => format!("{:.0} min", s / 60.0),
-        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
-        s => format!("{:.1} d", s / 86_400.0),
-    }
-}
-
-fn share(v: Option<f64>) -> String {
-    v.map_or_else(|| "n/a".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
 fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {

@@ -11,6 +11,7 @@ use leadline_metrics::incidents::{Durations, Query, Report, compute};
 use leadline_metrics::postmortems::Settings;
 
 use crate::cli::{DoraFormat, IncidentsArgs};
+use crate::table::{human, share};
 
 impl From<&IncidentsArgs> for Query {
     fn from(a: &IncidentsArgs) -> Query {
@@ -32,14 +33,7 @@ pub async fn run(
 ) -> Result<()> {
     let reports = compute(store, &Query::from(args), settings).await?;
     match args.format {
-        DoraFormat::Json => {
-            if args.by.is_some() {
-                serde_json::to_writer_pretty(&mut *out, &reports)?;
-            } else {
-                serde_json::to_writer_pretty(&mut *out, &reports[0])?;
-            }
-            writeln!(out)?;
-        }
+        DoraFormat::Json => crate::table::write_json(&reports, args.by.is_some(), out)?,
         DoraFormat::Csv => write_csv(&reports, out)?,
         DoraFormat::Table => {
             for r in &reports {
@@ -55,18 +49,6 @@ fn duration(d: &Durations) -> String {
         (Some(m), Some(p)) => format!("{} (p90 {}, n={})", human(m), human(p), d.incidents),
         _ => "n/a".to_owned(),
     }
-}
-
-fn human(seconds: f64) -> String {
-    match seconds {
-        s if s.abs() < 3600.0 => format!("{:.0} min", s / 60.0),
-        s if s.abs() < 172_800.0 => format!("{:.1} h", s / 3600.0),
-        s => format!("{:.1} d", s / 86_400.0),
-    }
-}
-
-fn share(v: Option<f64>) -> String {
-    v.map_or_else(|| "n/a".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
 fn print_table(r: &Report, out: &mut dyn Write) -> Result<()> {

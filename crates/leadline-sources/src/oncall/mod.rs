@@ -48,6 +48,11 @@ impl Resume {
         }
     }
 
+    /// The cursor as stored.
+    fn json(&self, start: Millis) -> String {
+        serde_json::to_string(&self.cursor(start)).unwrap_or_default()
+    }
+
     fn cursor(&self, start: Millis) -> Cursor {
         let since = match (self.oldest_open, self.newest) {
             (Some(open), _) => open,

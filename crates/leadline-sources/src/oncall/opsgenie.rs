@@ -71,7 +71,7 @@ pub async fn sync(
             .get("paging")
             .and_then(|p| p.get("next"))
             .is_some_and(|n| !n.is_null());
-        sink.save(events, &cursor_json(&resume, from))
+        sink.save(events, &resume.json(from))
             .await
             .map_err(ForgeError::Sink)?;
         if !more || listed.is_empty() {
@@ -84,14 +84,10 @@ pub async fn sync(
             offset = 0;
         }
     }
-    sink.save(Events::default(), &cursor_json(&resume, from))
+    sink.save(Events::default(), &resume.json(from))
         .await
         .map_err(ForgeError::Sink)?;
     Ok(synced)
-}
-
-fn cursor_json(resume: &Resume, start: Millis) -> String {
-    serde_json::to_string(&resume.cursor(start)).unwrap_or_default()
 }
 
 /// One listed alert.

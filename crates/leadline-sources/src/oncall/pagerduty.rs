@@ -74,7 +74,7 @@ pub async fn sync(
             }
             let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);
             let last = events.incidents.last().map(|i| i.opened_at);
-            sink.save(events, &cursor_json(&resume, from))
+            sink.save(events, &resume.json(from))
                 .await
                 .map_err(ForgeError::Sink)?;
             if !more || listed.is_empty() {
@@ -91,14 +91,10 @@ pub async fn sync(
         }
         from = until;
     }
-    sink.save(Events::default(), &cursor_json(&resume, now))
+    sink.save(Events::default(), &resume.json(now))
         .await
         .map_err(ForgeError::Sink)?;
     Ok(synced)
-}
-
-fn cursor_json(resume: &Resume, start: Millis) -> String {
-    serde_json::to_string(&resume.cursor(start)).unwrap_or_default()
 }
 
 fn rfc3339(at: Millis) -> String {
