@@ -21,3 +21,4 @@ pub mod pseudonym;
 pub mod stats;
 pub mod store;
 pub mod team;
+pub mod yaml;

@@ -10,9 +10,8 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 pub mod lint;
-mod yaml;
 
-use yaml::{Node, Value};
+use crate::yaml::{self, Node, Value};
 
 /// A postmortem's review state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]

@@ -1,4 +1,4 @@
-//! YAML front matter as a tree that remembers lines: a postmortem's errors name the line of
+//! YAML as a tree that remembers lines: errors in postmortems and SLO files name the line of
 //! the field, which `serde`'s YAML loaders lose.
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
@@ -25,14 +25,19 @@ pub enum Value {
 
 /// Parses one YAML document; an error is (line, message).
 pub fn load(text: &str) -> Result<Option<Node>, (usize, String)> {
+    Ok(load_all(text)?.into_iter().next())
+}
+
+/// Parses every document of a stream (`---` separated); empty documents are left out.
+pub fn load_all(text: &str) -> Result<Vec<Node>, (usize, String)> {
     let mut builder = Builder::default();
     Parser::new_from_str(text)
-        .load(&mut builder, false)
+        .load(&mut builder, true)
         .map_err(|e| (e.marker().line(), e.info().to_owned()))?;
     if let Some(problem) = builder.problem {
         return Err(problem);
     }
-    Ok(builder.root)
+    Ok(builder.documents)
 }
 
 #[derive(Default)]
@@ -40,6 +45,7 @@ struct Builder {
     /// Open collections: a node under construction and, for maps, a key waiting for its value.
     stack: Vec<(Node, Option<(String, usize)>)>,
     root: Option<Node>,
+    documents: Vec<Node>,
     problem: Option<(usize, String)>,
 }
 
@@ -109,6 +115,11 @@ impl MarkedEventReceiver for Builder {
                     self.push_value(node);
                 }
             }
+            Event::DocumentEnd => {
+                if let Some(root) = self.root.take().filter(|r| r.value != Value::Null) {
+                    self.documents.push(root);
+                }
+            }
             Event::Alias(_) => {
                 self.problem
                     .get_or_insert((line, "aliases are not supported".to_owned()));
@@ -144,5 +155,20 @@ mod tests {
         };
         assert_eq!((action[1].0.as_str(), action[1].1), ("title", 5));
         assert!(load("a: [unclosed\n").is_err());
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[test]
+    fn documents_of_a_stream_keep_their_lines() {
+        let docs = load_all("a: 1\n---\nb: 2\n---\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        let Value::Map(second) = &docs[1].value else {
+            panic!("not a map")
+        };
+        assert_eq!((second[0].0.as_str(), second[0].1), ("b", 3));
     }
 }
