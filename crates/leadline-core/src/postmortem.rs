@@ -4,14 +4,14 @@
 //! policy; the blameless-language lint is in [`lint`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use jiff::civil::Date;
 use serde::Serialize;
 
 pub mod lint;
 
-use crate::yaml::{self, Node, Value};
+pub use crate::yaml::Problem;
+use crate::yaml::{self, Node, Reader, Value, join};
 
 /// A postmortem's review state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -148,29 +148,6 @@ impl Postmortem {
     }
 }
 
-/// One problem in a postmortem file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: String,
-    pub line: usize,
-    /// The field (`actions.0.due`), or empty for the file itself.
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.field.as_str() {
-            "" => write!(f, "{}: line {}: {}", self.file, self.line, self.message),
-            field => write!(
-                f,
-                "{}: line {}, field {}: {}",
-                self.file, self.line, field, self.message
-            ),
-        }
-    }
-}
-
 const FIELDS: [&str; 8] = [
     "id",
     "incidents",
@@ -282,151 +259,7 @@ pub fn parse(file: &str, text: &str) -> Result<Postmortem, Vec<Problem>> {
     }
 }
 
-/// Field access that records problems instead of stopping at the first.
-struct Reader<'a> {
-    file: &'a str,
-    /// Lines before the YAML text in the file.
-    offset: usize,
-    problems: Vec<Problem>,
-}
-
 impl Reader<'_> {
-    fn fail(&mut self, yaml_line: usize, field: &str, message: &str) {
-        self.problems.push(Problem {
-            file: self.file.to_owned(),
-            line: yaml_line + self.offset,
-            field: field.to_owned(),
-            message: message.to_owned(),
-        });
-    }
-
-    /// A mapping's fields by name (the node of each value, its line being the key's), with
-    /// unknown and repeated keys reported.
-    fn map<'n>(
-        &mut self,
-        node: &'n Node,
-        prefix: &str,
-        known: &[&str],
-    ) -> Option<HashMap<&'n str, &'n Node>> {
-        let Value::Map(entries) = &node.value else {
-            self.fail(node.line, prefix, "must be a mapping of fields");
-            return None;
-        };
-        let mut fields = HashMap::new();
-        for (key, line, value) in entries {
-            let name = join(prefix, key);
-            if !known.contains(&key.as_str()) {
-                self.fail(
-                    *line,
-                    &name,
-                    &format!("unknown field (known: {})", known.join(", ")),
-                );
-            } else if fields.insert(key.as_str(), value).is_some() {
-                self.fail(*line, &name, "appears twice");
-            }
-        }
-        Some(fields)
-    }
-
-    fn text(&mut self, node: &Node, field: &str) -> Option<String> {
-        match &node.value {
-            Value::Scalar(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-            _ => {
-                self.fail(node.line, field, "must be a non-empty text");
-                None
-            }
-        }
-    }
-
-    fn required_text(
-        &mut self,
-        fields: &HashMap<&str, &Node>,
-        parent: &Node,
-        field: &str,
-    ) -> Option<String> {
-        self.required(fields, parent, field)
-            .and_then(|n| self.text(n, field))
-    }
-
-    fn required<'n>(
-        &mut self,
-        fields: &HashMap<&str, &'n Node>,
-        parent: &Node,
-        field: &str,
-    ) -> Option<&'n Node> {
-        let name = field.rsplit('.').next().unwrap_or(field);
-        let node = fields.get(name).copied();
-        if node.is_none() {
-            self.fail(parent.line, field, "is required");
-        }
-        node
-    }
-
-    fn optional_text(&mut self, node: Option<&Node>, field: &str) -> Option<Option<String>> {
-        match node {
-            None
-            | Some(Node {
-                value: Value::Null, ..
-            }) => Some(None),
-            Some(n) => self.text(n, field).map(Some),
-        }
-    }
-
-    fn required_list(
-        &mut self,
-        fields: &HashMap<&str, &Node>,
-        parent: &Node,
-        field: &str,
-    ) -> Option<Vec<String>> {
-        let node = self.required(fields, parent, field)?;
-        self.list(Some(node), field)
-    }
-
-    /// A list of texts; a single text is a list of one.
-    fn list(&mut self, node: Option<&Node>, field: &str) -> Option<Vec<String>> {
-        let Some(node) = node else {
-            return Some(Vec::new());
-        };
-        match &node.value {
-            Value::Null => Some(Vec::new()),
-            Value::Scalar(_) => self.text(node, field).map(|s| vec![s]),
-            Value::Seq(items) => {
-                let mut out = Vec::new();
-                let mut ok = true;
-                for (i, item) in items.iter().enumerate() {
-                    match self.text(item, &format!("{field}.{i}")) {
-                        Some(s) => out.push(s),
-                        None => ok = false,
-                    }
-                }
-                ok.then_some(out)
-            }
-            Value::Map(_) => {
-                self.fail(node.line, field, "must be a list");
-                None
-            }
-        }
-    }
-
-    /// An optional `YYYY-MM-DD` date.
-    fn date(&mut self, node: Option<&Node>, field: &str) -> Option<Option<Date>> {
-        let text = self.optional_text(node, field)?;
-        let Some(text) = text else {
-            return Some(None);
-        };
-        match text.parse::<Date>() {
-            Ok(d) if text.len() == 10 => Some(Some(d)),
-            _ => {
-                self.fail(
-                    node.map_or(1, |n| n.line),
-                    field,
-                    &format!("{text:?} is not a date (YYYY-MM-DD)"),
-                );
-                None
-            }
-        }
-    }
-
     fn actions(&mut self, node: Option<&Node>) -> Option<Vec<Action>> {
         let Some(node) = node else {
             return Some(Vec::new());
@@ -518,14 +351,6 @@ impl Reader<'_> {
             link: link?,
             line: fields.get("id").map_or(node.line, |n| n.line) + self.offset,
         })
-    }
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{prefix}.{key}")
     }
 }
 
