@@ -18,6 +18,7 @@ pub mod instant;
 pub mod model;
 pub mod postmortem;
 pub mod pseudonym;
+pub mod slo;
 pub mod stats;
 pub mod store;
 pub mod team;
