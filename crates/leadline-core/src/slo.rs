@@ -2,3 +2,4 @@
 //! arithmetic of error budgets, burn rates and multiwindow alerts ([`burn`]).
 
 pub mod burn;
+pub mod openslo;
