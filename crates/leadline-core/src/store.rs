@@ -210,9 +210,15 @@ pub struct ImportCounts {
 /// own file of leadline-store, so a method can be followed to its SQL. Every method is atomic:
 /// it either does all it says or, on error, leaves the store as it was. `Arc<dyn Store>` reaches
 /// every family's methods.
-pub trait Store: HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore {}
+pub trait Store:
+    HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore + SliStore
+{
+}
 
-impl<T: HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore> Store for T {}
+impl<T: HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore + SliStore> Store
+    for T
+{
+}
 
 /// Repositories, their mined history, refs, files at HEAD and ingest cursors.
 #[async_trait]
@@ -423,6 +429,32 @@ pub trait ForgeStore: Send + Sync {
     async fn oldest_unmined_push(&self) -> StoreResult<Option<Millis>>;
 }
 
+/// Good and total events of SLO indicators, per counting interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SliCount {
+    pub slo: String,
+    /// The interval's start.
+    pub at: Millis,
+    pub good: f64,
+    pub total: f64,
+}
+
+/// The counts behind SLOs whose indicator is leadline's own.
+#[async_trait]
+pub trait SliStore: Send + Sync {
+    /// Stores counts in one transaction; a row whose (slo, at) exists is replaced, so
+    /// importing the same rows again changes nothing.
+    async fn upsert_sli(&self, rows: &[SliCount]) -> StoreResult<ImportCounts>;
+
+    /// The counts of `slo` starting in [since, until), oldest first.
+    async fn sli_counts(
+        &self,
+        slo: &str,
+        since: Millis,
+        until: Millis,
+    ) -> StoreResult<Vec<SliCount>>;
+}
+
 /// Erasing a person.
 #[async_trait]
 pub trait PrivacyStore: Send + Sync {
@@ -471,5 +503,7 @@ pub trait AdminStore: Send + Sync {
 /// Every family's trait, for code that calls store methods on a concrete store (`SqlStore`)
 /// rather than through `dyn Store`.
 pub mod prelude {
-    pub use super::{AdminStore, DeploymentStore, ForgeStore, HistoryStore, PrivacyStore, Store};
+    pub use super::{
+        AdminStore, DeploymentStore, ForgeStore, HistoryStore, PrivacyStore, SliStore, Store,
+    };
 }

@@ -108,6 +108,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_pull_request_actions.sql"),
         postgres: include_str!("../migrations/postgres/0019_pull_request_actions.sql"),
     },
+    Migration {
+        version: 20,
+        sqlite: include_str!("../migrations/sqlite/0020_sli_counts.sql"),
+        postgres: include_str!("../migrations/postgres/0020_sli_counts.sql"),
+    },
 ];
 
 /// The schema version this build writes.

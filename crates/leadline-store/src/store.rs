@@ -464,3 +464,4 @@ fn bot_matcher(bots: &[String]) -> impl Fn(&str, &str) -> bool {
 // The families' implementations, after every macro they use.
 mod deployments;
 mod history;
+mod sli;

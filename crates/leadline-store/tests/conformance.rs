@@ -128,6 +128,7 @@ conformance!(
         alert_lifecycles_keep_what_each_occurrence_reported,
     ],
     privacy: [forgetting_a_person_erases_them_and_keeps_their_work],
+    sli: [sli_counts_are_upserted_by_slo_and_start],
     admin: [
         schema_is_current_and_reopening_changes_nothing,
         a_newer_schema_is_refused_untouched,
@@ -246,7 +247,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 19);
+    assert_eq!(LATEST_SCHEMA, 20);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -1596,5 +1597,32 @@ async fn alert_lifecycles_keep_what_each_occurrence_reported(f: Fixture) {
             again.resolved_at
         ),
         (5_000, None, None, None)
+    );
+}
+
+async fn sli_counts_are_upserted_by_slo_and_start(f: Fixture) {
+    use leadline_core::store::SliCount;
+    let row = |slo: &str, at: i64, good: f64| SliCount {
+        slo: slo.into(),
+        at,
+        good,
+        total: 10.0,
+    };
+    let first = [
+        row("a", 60_000, 9.0),
+        row("a", 120_000, 10.0),
+        row("b", 60_000, 2.5),
+    ];
+    let counts = f.store.upsert_sli(&first).await.unwrap();
+    assert_eq!((counts.rows, counts.new), (3, 3));
+    // Again, with one value corrected and one new row: one new, the correction replaces.
+    let again = [row("a", 60_000, 8.0), row("a", 180_000, 7.0)];
+    let counts = f.store.upsert_sli(&again).await.unwrap();
+    assert_eq!((counts.rows, counts.new), (2, 1));
+    let a = f.store.sli_counts("a", 60_000, 180_000).await.unwrap();
+    assert_eq!(a, [row("a", 60_000, 8.0), row("a", 120_000, 10.0)]);
+    assert_eq!(
+        f.store.sli_counts("b", 0, i64::MAX).await.unwrap(),
+        [row("b", 60_000, 2.5)]
     );
 }

@@ -342,8 +342,9 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-pub(super) const COUNTED_TABLES: [&str; 20] = [
+pub(super) const COUNTED_TABLES: [&str; 21] = [
     "pending_milestones",
+    "sli_counts",
     "head_files",
     "pull_request_files",
     "code_owners",
