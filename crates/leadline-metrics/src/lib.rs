@@ -25,6 +25,7 @@ pub mod postmortems;
 pub mod reading;
 pub mod schema;
 pub mod scope;
+pub mod slo;
 pub mod window;
 
 pub use catalog::{Better, CATALOG, Family, Metric, Unit};

@@ -1,4 +1,5 @@
-//! `leadline import deployments|incidents FILE`: strict parsing of CSV, JSON arrays and NDJSON.
+//! `leadline import deployments|incidents|sli FILE`: strict parsing of CSV, JSON arrays and
+//! NDJSON.
 //!
 //! A file is accepted whole or not at all: every problem is reported as
 //! `FILE:LINE: FIELD: what is wrong`, and the caller stores nothing unless parsing succeeded.
@@ -8,6 +9,7 @@ use std::fmt;
 use std::path::Path;
 
 use leadline_core::model::{Deployment, Incident, Millis};
+use leadline_core::store::SliCount;
 
 use crate::records::{self, Record};
 
@@ -176,6 +178,39 @@ pub fn incidents(file: &str, text: &str, format: Format) -> Result<Vec<Incident>
     })
 }
 
+/// Parses SLI counts: `slo,time,good,total`, each required. `time` starts a counting interval
+/// (RFC 3339); `good` and `total` are non-negative numbers with good ≤ total; an (slo, time)
+/// may appear once.
+pub fn sli(file: &str, text: &str, format: Format) -> Result<Vec<SliCount>, Rejected> {
+    const FIELDS: Fields = Fields {
+        required: &["slo", "time", "good", "total"],
+        optional: &[],
+    };
+    let mut seen: HashMap<(String, Millis), usize> = HashMap::new();
+    parse(file, text, format, &FIELDS, |row| {
+        let slo = row.text("slo");
+        let at = row.time("time");
+        let good = row.count("good");
+        let total = row.count("total");
+        if let (Some(g), Some(t)) = (good, total)
+            && g > t
+        {
+            row.fail("good", "is more than total");
+        }
+        if let (Some(slo), Some(at)) = (&slo, at)
+            && let Some(first) = seen.insert((slo.clone(), at), row.record.line)
+        {
+            row.fail("time", &format!("repeats the slo and time of line {first}"));
+        }
+        Some(SliCount {
+            slo: slo?,
+            at: at?,
+            good: good?,
+            total: total?,
+        })
+    })
+}
+
 struct Fields {
     required: &'static [&'static str],
     optional: &'static [&'static str],
@@ -332,6 +367,21 @@ impl Row<'_> {
         Some(value)
     }
 
+    /// A required non-negative finite number (a count of events).
+    fn count(&mut self, field: &str) -> Option<f64> {
+        let value = self.text(field)?;
+        match value.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
+            _ => {
+                self.fail(
+                    field,
+                    &format!("{value:?} is not a count (a non-negative number)"),
+                );
+                None
+            }
+        }
+    }
+
     /// A required RFC 3339 instant.
     fn time(&mut self, field: &str) -> Option<Millis> {
         let value = self.text(field)?;
@@ -462,6 +512,32 @@ mod tests {
             assert!(err.contains(expected), "missing {expected:?} in\n{err}");
         }
         assert!(!err.contains("inc.csv:2"), "{err}");
+    }
+
+    #[test]
+    fn sli_counts_are_read_and_refused_whole() {
+        let csv = "slo,time,good,total\ncheckout,2026-03-02T10:00:00Z,990,1000\ncheckout,2026-03-02T10:01:00Z,1000,1000\n";
+        let rows = sli("sli.csv", csv, Format::Csv).unwrap();
+        // `date -u -d 2026-03-02T10:00:00Z +%s` is 1772445600.
+        assert_eq!(
+            (rows[0].at, rows[0].good, rows[0].total),
+            (1_772_445_600_000, 990.0, 1000.0)
+        );
+        let ndjson = "{\"slo\": \"checkout\", \"time\": \"2026-03-02T10:00:00Z\", \"good\": 990, \"total\": 1000}\n";
+        assert_eq!(sli("s.ndjson", ndjson, Format::Ndjson).unwrap()[0], rows[0]);
+        let bad = "slo,time,good,total\ncheckout,2026-03-02T10:00:00Z,1001,1000\n\
+                   checkout,2026-03-02T10:01:00Z,-1,1000\ncheckout,2026-03-02T10:00:00Z,1,1\n,soon,x,2\n";
+        let err = sli("sli.csv", bad, Format::Csv).unwrap_err().to_string();
+        for expected in [
+            "sli.csv:2: good: is more than total",
+            "sli.csv:3: good: \"-1\" is not a count",
+            "sli.csv:4: time: repeats the slo and time of line 2",
+            "sli.csv:5: slo: is required",
+            "sli.csv:5: time: \"soon\" is not an RFC 3339 time",
+            "sli.csv:5: good: \"x\" is not a count",
+        ] {
+            assert!(err.contains(expected), "missing {expected:?} in\n{err}");
+        }
     }
 
     #[test]

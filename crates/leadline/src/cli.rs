@@ -46,7 +46,7 @@ pub enum Command {
     Ingest(IngestCommand),
     /// Write stored data to stdout
     Export(ExportArgs),
-    /// Import deployments or incidents from a CSV, JSON or NDJSON file
+    /// Import deployments, incidents or SLI counts from a CSV, JSON or NDJSON file
     Import(ImportArgs),
     /// The five DORA keys for a window, or a trend
     Dora(DoraArgs),
@@ -66,6 +66,10 @@ pub enum Command {
     /// Postmortem action items with their state and the commits or pull requests that did
     /// them; `actions check` is a CI gate
     Actions(ActionsArgs),
+    /// Service level objectives from OpenSLO files: status, error budget, burn-rate alerts,
+    /// and a release gate
+    #[command(subcommand)]
+    Slo(SloCommand),
     /// The catalog of named metrics (every scalar of every family)
     #[command(subcommand)]
     Metrics(MetricsCommand),
@@ -104,6 +108,67 @@ pub struct IncidentsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
     pub format: DoraFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SloCommand {
+    /// The SLOs of the OpenSLO files in slos/ ([slo] dir)
+    List(SloListArgs),
+    /// Each SLO's SLI, budget remaining and burn rates at a moment
+    Status(SloStatusArgs),
+    /// The page and ticket alerts (multiwindow, multi-burn-rate) over a span
+    Alerts(SloAlertsArgs),
+    /// Exit 1 when an SLO's budget remaining is below the threshold (a release gate)
+    Check(SloCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SloListArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SloStatusArgs {
+    /// Only this SLO
+    #[arg(long)]
+    pub slo: Option<String>,
+    /// The moment: RFC 3339 or YYYY-MM-DD (UTC) [default: now]
+    #[arg(long, value_name = "T")]
+    pub at: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SloAlertsArgs {
+    /// Only this SLO
+    #[arg(long)]
+    pub slo: Option<String>,
+    /// Span start: RFC 3339 or YYYY-MM-DD (UTC)
+    #[arg(long, value_name = "T")]
+    pub since: String,
+    /// Span end, exclusive
+    #[arg(long, value_name = "T")]
+    pub until: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SloCheckArgs {
+    /// Only this service's SLOs
+    #[arg(long)]
+    pub service: Option<String>,
+    /// The lowest budget remaining that passes
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub min_remaining: f64,
+    /// The moment: RFC 3339 or YYYY-MM-DD (UTC) [default: now]
+    #[arg(long, value_name = "T")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -556,6 +621,8 @@ pub struct ImportArgs {
 pub enum ImportKind {
     Deployments,
     Incidents,
+    /// Good and total events of SLOs: slo,time,good,total
+    Sli,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -52,6 +52,16 @@ pub struct FileConfig {
     pub health: HealthFileConfig,
     #[serde(default)]
     pub postmortems: PostmortemsFileConfig,
+    #[serde(default)]
+    pub slo: SloFileConfig,
+}
+
+/// `[slo]`: where the OpenSLO files are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloFileConfig {
+    /// The folder [default: slos].
+    pub dir: Option<PathBuf>,
 }
 
 /// `[postmortems]`: where the files are and what they promise.
@@ -468,6 +478,7 @@ pub struct Settings {
     pub flow: leadline_core::flow::Options,
     pub teams: Vec<leadline_core::flow::Team>,
     pub debt: DebtConfig,
+    pub slo: leadline_metrics::slo::Settings,
 }
 
 impl Settings {
@@ -587,6 +598,13 @@ impl Settings {
             flow,
             teams,
             debt: debt_config(&file.debt, &file.health, &file.postmortems)?,
+            slo: leadline_metrics::slo::Settings {
+                dir: file
+                    .slo
+                    .dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("slos")),
+            },
         })
     }
 }

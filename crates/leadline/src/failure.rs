@@ -18,7 +18,9 @@ pub fn is_invalid_register(e: &anyhow::Error) -> bool {
         matches!(
             c.downcast_ref::<leadline_metrics::Error>(),
             Some(
-                leadline_metrics::Error::Register { .. } | leadline_metrics::Error::Postmortems(_)
+                leadline_metrics::Error::Register { .. }
+                    | leadline_metrics::Error::Postmortems(_)
+                    | leadline_metrics::Error::Slos(_)
             )
         )
     })

@@ -1,4 +1,4 @@
-//! `leadline import deployments|incidents FILE`: parse the whole file, refuse it on any bad row,
+//! `leadline import deployments|incidents|sli FILE`: parse the whole file, refuse it on any bad row,
 //! then store it in one transaction. Commits the store does not know are a warning: the file
 //! may well be imported before the repository is ingested.
 
@@ -54,6 +54,11 @@ pub async fn run(store: &Arc<dyn Store>, args: &ImportArgs) -> Result<()> {
                 shas,
                 store.upsert_incidents(&args.source, &rows).await?,
             )
+        }
+        // SLI counts are keyed by SLO, not by source.
+        ImportKind::Sli => {
+            let rows = import::sli(&label, &text, format)?;
+            ("SLI counts", Vec::new(), store.upsert_sli(&rows).await?)
         }
     };
     let unknown = store.unknown_shas(&shas).await?;

@@ -9,6 +9,8 @@ pub enum Verdict {
     ActionsOverdue(usize),
     #[error("{0} blameless-language finding(s) (--strict)")]
     LintFindings(usize),
+    #[error("{0} SLO(s) below the budget remaining asked for")]
+    BudgetSpent(usize),
 }
 
 impl Verdict {

@@ -28,4 +28,5 @@ mod ingest;
 mod oncall_sync;
 mod serve;
 mod serve_hardening;
+mod slo;
 mod store_file;

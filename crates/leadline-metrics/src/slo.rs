@@ -1,0 +1,273 @@
+//! The SLO family (`leadline slo`): every SLO of the OpenSLO files in `[slo] dir` with its
+//! SLI, error budget and burn rates at a moment, the multiwindow alerts over a span, and the
+//! release gate on budget remaining. docs/metrics.md ("SLOs") defines every field.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use leadline_core::model::Millis;
+use leadline_core::slo::burn::{self, Interval, MINUTE, Minutes};
+use leadline_core::slo::openslo::{self, Budgeting, Slo, Source};
+use leadline_core::store::Store;
+use serde::Serialize;
+
+use crate::error::{Error, Result, UsageError};
+use crate::window::utc;
+
+const HOUR: Millis = 60 * MINUTE;
+const DAY: Millis = 24 * HOUR;
+
+/// The burn-rate windows `slo status` reports, by name.
+pub const BURN_WINDOWS: [(&str, Millis); 7] = [
+    ("5m", 5 * MINUTE),
+    ("30m", 30 * MINUTE),
+    ("1h", HOUR),
+    ("2h", 2 * HOUR),
+    ("6h", 6 * HOUR),
+    ("1d", DAY),
+    ("3d", 3 * DAY),
+];
+
+/// Where the SLO files are.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// [default: `slos/` of the working directory]
+    pub dir: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            dir: PathBuf::from("slos"),
+        }
+    }
+}
+
+/// Every SLO of the folder's `.yaml`/`.yml` files (none without a folder), or
+/// [`Error::Slos`] naming each problem.
+pub fn load(settings: &Settings) -> Result<Vec<Slo>> {
+    let files = read_folder(&settings.dir)?;
+    openslo::parse(&files).map_err(Error::Slos)
+}
+
+fn read_folder(dir: &Path) -> Result<Vec<(String, String)>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Error::Settings(format!(
+                "cannot read the SLO folder {}: {e}",
+                dir.display()
+            )));
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| Error::Settings(format!("cannot read {}: {e}", p.display())))?;
+            Ok((p.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// The SLOs a query names: one by `--slo`, those of a `--service`, else all.
+pub fn select(slos: Vec<Slo>, name: Option<&str>, service: Option<&str>) -> Result<Vec<Slo>> {
+    let known: Vec<String> = slos.iter().map(|s| s.name.clone()).collect();
+    let chosen: Vec<Slo> = slos
+        .into_iter()
+        .filter(|s| name.is_none_or(|n| s.name == n) && service.is_none_or(|v| s.service == v))
+        .collect();
+    if let Some(name) = name
+        && chosen.is_empty()
+    {
+        return Err(UsageError(format!(
+            "no SLO {name:?} (the SLOs: {})",
+            if known.is_empty() {
+                "none: write OpenSLO files in slos/".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ))
+        .into());
+    }
+    Ok(chosen)
+}
+
+/// The counts of `slo` over [since, until), by minute.
+async fn minutes(
+    store: &Arc<dyn Store>,
+    slo: &Slo,
+    since: Millis,
+    until: Millis,
+) -> Result<Minutes> {
+    if let Source::Prometheus { .. } = slo.source {
+        return Err(UsageError(format!(
+            "{}: Prometheus indicators are not evaluated by this version; import the counts \
+             (leadline import sli) with a metricSource of type leadline",
+            slo.name
+        ))
+        .into());
+    }
+    let rows = store.sli_counts(&slo.name, since, until).await?;
+    let intervals: Vec<Interval> = rows
+        .iter()
+        .map(|r| Interval {
+            at: r.at,
+            good: r.good,
+            total: r.total,
+        })
+        .collect();
+    Ok(Minutes::new(&intervals))
+}
+
+/// One SLO at a moment, as `leadline slo status --format json` lists it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Status {
+    pub slo: String,
+    pub service: String,
+    pub target: f64,
+    pub window: Span,
+    /// Good events (Timeslices: good slices) in the window up to the moment.
+    pub good: f64,
+    pub total: f64,
+    /// good / total; `null` without events.
+    pub sli: Option<f64>,
+    /// 1 − (1 − sli) / (1 − target); negative once the budget is overspent.
+    pub budget_remaining: Option<f64>,
+    /// Burn rate over each window ending at the moment; `null` without events.
+    pub burn_rates: BurnRates,
+}
+
+/// Burn rates over the windows ending at a moment, named as the alert rules name them.
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
+pub struct BurnRates {
+    #[serde(rename = "5m")]
+    pub m5: Option<f64>,
+    #[serde(rename = "30m")]
+    pub m30: Option<f64>,
+    #[serde(rename = "1h")]
+    pub h1: Option<f64>,
+    #[serde(rename = "2h")]
+    pub h2: Option<f64>,
+    #[serde(rename = "6h")]
+    pub h6: Option<f64>,
+    #[serde(rename = "1d")]
+    pub d1: Option<f64>,
+    #[serde(rename = "3d")]
+    pub d3: Option<f64>,
+}
+
+impl BurnRates {
+    /// The rates in the order of [`BURN_WINDOWS`].
+    pub fn in_order(&self) -> [Option<f64>; 7] {
+        [
+            self.m5, self.m30, self.h1, self.h2, self.h6, self.d1, self.d3,
+        ]
+    }
+
+    fn at(m: &Minutes, at: Millis, target: f64) -> BurnRates {
+        let [m5, m30, h1, h2, h6, d1, d3] = BURN_WINDOWS.map(|(_, w)| m.burn(at, w, target));
+        BurnRates {
+            m5,
+            m30,
+            h1,
+            h2,
+            h6,
+            d1,
+            d3,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Span {
+    pub since: String,
+    pub until: String,
+}
+
+/// Every chosen SLO at `at`.
+pub async fn status(store: &Arc<dyn Store>, slos: &[Slo], at: Millis) -> Result<Vec<Status>> {
+    let mut out = Vec::with_capacity(slos.len());
+    for slo in slos {
+        let (since, until) = slo.window.at(at);
+        let lookback = since.min(at - 3 * DAY);
+        let m = minutes(store, slo, lookback, until.max(at)).await?;
+        let end = until.min(at);
+        let (good, total) = match slo.budgeting {
+            Budgeting::Occurrences => m.counts(since, end),
+            Budgeting::Timeslices { target, slice } => {
+                let (g, t) = m.slices(since, end, slice, target);
+                (g as f64, t as f64)
+            }
+        };
+        let sli = (total > 0.0).then(|| good / total);
+        out.push(Status {
+            slo: slo.name.clone(),
+            service: slo.service.clone(),
+            target: slo.target,
+            window: Span {
+                since: utc(since),
+                until: utc(until),
+            },
+            good,
+            total,
+            sli,
+            budget_remaining: sli.map(|s| burn::budget_remaining(s, slo.target)),
+            burn_rates: BurnRates::at(&m, at, slo.target),
+        });
+    }
+    Ok(out)
+}
+
+/// One firing interval, as `leadline slo alerts --format json` lists it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Alert {
+    pub slo: String,
+    /// `page` or `ticket`.
+    pub severity: String,
+    pub start: String,
+    pub end: String,
+}
+
+/// The multiwindow alerts of the chosen SLOs over [since, until).
+pub async fn alerts(
+    store: &Arc<dyn Store>,
+    slos: &[Slo],
+    since: Millis,
+    until: Millis,
+) -> Result<Vec<Alert>> {
+    if since >= until {
+        return Err(UsageError("the span is empty: --since must be before --until".into()).into());
+    }
+    if until - since > 400 * DAY {
+        return Err(UsageError("a span of alerts is at most 400 days".into()).into());
+    }
+    let mut out = Vec::new();
+    for slo in slos {
+        let rules = burn::rules(slo.window.period());
+        let longest = rules.iter().map(|r| r.long).max().unwrap_or(0);
+        let m = minutes(store, slo, since - longest, until).await?;
+        for f in burn::alerts(&m, &rules, slo.target, since, until) {
+            out.push(Alert {
+                slo: slo.name.clone(),
+                severity: match f.severity {
+                    burn::Severity::Page => "page",
+                    burn::Severity::Ticket => "ticket",
+                }
+                .to_owned(),
+                start: utc(f.start),
+                end: utc(f.end),
+            });
+        }
+    }
+    Ok(out)
+}

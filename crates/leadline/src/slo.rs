@@ -1,0 +1,191 @@
+//! `leadline slo list|status|alerts|check`: the SLO family (computed in leadline-metrics)
+//! rendered as a table or JSON.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Result;
+use leadline_core::slo::openslo::{Budgeting, Slo, Source};
+use leadline_core::store::Store;
+use leadline_metrics::slo::{self, BURN_WINDOWS, Settings};
+use leadline_metrics::window::parse_instant;
+use serde::Serialize;
+
+use crate::cli::{
+    SloAlertsArgs, SloCheckArgs, SloCommand, SloListArgs, SloStatusArgs, SummaryFormat,
+};
+use crate::table::share;
+use crate::verdict::Verdict;
+
+pub async fn run(
+    store: &Arc<dyn Store>,
+    command: &SloCommand,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let slos = slo::load(settings)?;
+    match command {
+        SloCommand::List(args) => list(&slos, args, out),
+        SloCommand::Status(args) => status(store, slos, args, out).await,
+        SloCommand::Alerts(args) => alerts(store, slos, args, out).await,
+        SloCommand::Check(args) => check(store, slos, args, out).await,
+    }
+}
+
+fn at(given: &Option<String>) -> Result<i64> {
+    Ok(match given {
+        Some(v) => parse_instant("--at", v)?,
+        None => jiff::Timestamp::now().as_millisecond(),
+    })
+}
+
+#[derive(Serialize)]
+struct Listed<'a> {
+    slo: &'a str,
+    service: &'a str,
+    target: f64,
+    window: String,
+    budgeting: &'static str,
+    source: &'static str,
+    file: &'a str,
+}
+
+fn list(slos: &[Slo], args: &SloListArgs, out: &mut dyn Write) -> Result<()> {
+    let listed: Vec<Listed<'_>> = slos
+        .iter()
+        .map(|s| Listed {
+            slo: &s.name,
+            service: &s.service,
+            target: s.target,
+            window: s.window.describe(),
+            budgeting: match s.budgeting {
+                Budgeting::Occurrences => "occurrences",
+                Budgeting::Timeslices { .. } => "timeslices",
+            },
+            source: match s.source {
+                Source::Imported => "leadline",
+                Source::Prometheus { .. } => "prometheus",
+            },
+            file: &s.file,
+        })
+        .collect();
+    match args.format {
+        SummaryFormat::Json => crate::table::write_json(&[listed], false, out)?,
+        SummaryFormat::Table => {
+            let mut t =
+                crate::table::table(&["slo", "service", "target", "window", "budgeting", "source"]);
+            for l in &listed {
+                t.add_row(vec![
+                    l.slo.to_owned(),
+                    l.service.to_owned(),
+                    format!("{}%", l.target * 100.0),
+                    l.window.clone(),
+                    l.budgeting.to_owned(),
+                    l.source.to_owned(),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
+}
+
+async fn status(
+    store: &Arc<dyn Store>,
+    slos: Vec<Slo>,
+    args: &SloStatusArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let chosen = slo::select(slos, args.slo.as_deref(), None)?;
+    let statuses = slo::status(store, &chosen, at(&args.at)?).await?;
+    match args.format {
+        SummaryFormat::Json => crate::table::write_json(&[statuses], false, out)?,
+        SummaryFormat::Table => {
+            let mut header = vec!["slo", "service", "target", "window", "sli", "budget left"];
+            header.extend(BURN_WINDOWS.iter().map(|(name, _)| *name));
+            let mut t = crate::table::table(&header);
+            for s in &statuses {
+                let mut row = vec![
+                    s.slo.clone(),
+                    s.service.clone(),
+                    format!("{}%", s.target * 100.0),
+                    format!("{} to {}", &s.window.since[..16], &s.window.until[..16])
+                        .replace('T', " "),
+                    s.sli
+                        .map_or_else(|| "n/a".into(), |v| format!("{:.3}%", v * 100.0)),
+                    share(s.budget_remaining),
+                ];
+                row.extend(
+                    s.burn_rates
+                        .in_order()
+                        .map(|b| b.map_or_else(|| "–".into(), |b| format!("{b:.2}"))),
+                );
+                t.add_row(row);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
+}
+
+async fn alerts(
+    store: &Arc<dyn Store>,
+    slos: Vec<Slo>,
+    args: &SloAlertsArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let chosen = slo::select(slos, args.slo.as_deref(), None)?;
+    let since = parse_instant("--since", &args.since)?;
+    let until = parse_instant("--until", &args.until)?;
+    let alerts = slo::alerts(store, &chosen, since, until).await?;
+    match args.format {
+        SummaryFormat::Json => crate::table::write_json(&[alerts], false, out)?,
+        SummaryFormat::Table if alerts.is_empty() => writeln!(out, "no alert fired")?,
+        SummaryFormat::Table => {
+            let mut t = crate::table::table(&["slo", "severity", "start", "end"]);
+            for a in &alerts {
+                t.add_row(vec![
+                    a.slo.clone(),
+                    a.severity.clone(),
+                    a.start.clone(),
+                    a.end.clone(),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
+}
+
+async fn check(
+    store: &Arc<dyn Store>,
+    slos: Vec<Slo>,
+    args: &SloCheckArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let chosen = slo::select(slos, None, args.service.as_deref())?;
+    let statuses = slo::status(store, &chosen, at(&args.at)?).await?;
+    let below: Vec<&slo::Status> = statuses
+        .iter()
+        .filter(|s| s.budget_remaining.is_some_and(|b| b < args.min_remaining))
+        .collect();
+    for s in &statuses {
+        writeln!(
+            out,
+            "{}: budget remaining {} (at least {} asked){}",
+            s.slo,
+            share(s.budget_remaining),
+            share(Some(args.min_remaining)),
+            if below.iter().any(|b| b.slo == s.slo) {
+                ": below"
+            } else {
+                ""
+            }
+        )?;
+    }
+    if below.is_empty() {
+        Ok(())
+    } else {
+        Err(Verdict::BudgetSpent(below.len()).into())
+    }
+}

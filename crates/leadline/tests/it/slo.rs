@@ -1,0 +1,233 @@
+//! `leadline slo` end to end on both stores: the worked example of docs/metrics.md ("SLOs")
+//! imported as minute counts, its status, alerts and release gate; invalid SLO files and count
+//! files refused with nothing stored.
+
+use std::path::PathBuf;
+
+use predicates::str::contains;
+use serde_json::{Value, json};
+
+use crate::common::TestStore;
+
+const SLO: &str = "apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: checkout-availability
+spec:
+  service: checkout
+  indicatorRef: checkout-requests
+  timeWindow:
+    - duration: 30d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.999
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata:
+  name: checkout-requests
+spec:
+  ratioMetric:
+    counter: true
+    good:
+      metricSource:
+        type: leadline
+    total:
+      metricSource:
+        type: leadline
+";
+
+struct Example {
+    dir: tempfile::TempDir,
+}
+
+impl Example {
+    /// slos/checkout.yaml, leadline.toml naming the folder, and the minute counts of 2026-03-02
+    /// from 00:07: 1000 a minute, 31 of them bad from 10:00 to 10:59.
+    fn new() -> Example {
+        let dir = tempfile::tempdir().unwrap();
+        let slos = dir.path().join("slos");
+        std::fs::create_dir(&slos).unwrap();
+        std::fs::write(slos.join("checkout.yaml"), SLO).unwrap();
+        std::fs::write(
+            dir.path().join("leadline.toml"),
+            format!("[slo]\ndir = {:?}\n", slos.display().to_string()),
+        )
+        .unwrap();
+        let mut csv = String::from("slo,time,good,total\n");
+        for minute in 7..24 * 60 {
+            let bad = if (600..660).contains(&minute) { 31 } else { 0 };
+            csv.push_str(&format!(
+                "checkout-availability,2026-03-02T{:02}:{:02}:00Z,{},1000\n",
+                minute / 60,
+                minute % 60,
+                1000 - bad
+            ));
+        }
+        std::fs::write(dir.path().join("sli.csv"), csv).unwrap();
+        Example { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn leadline(&self, store: &TestStore) -> assert_cmd::Command {
+        let mut cmd = store.leadline();
+        cmd.arg("--config").arg(self.path("leadline.toml"));
+        cmd
+    }
+
+    fn json(&self, store: &TestStore, args: &[&str]) -> Value {
+        let out = self.leadline(store).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+#[test]
+fn the_worked_example_status_alerts_and_gate_on_both_stores() {
+    let example = Example::new();
+    for store in TestStore::both() {
+        example
+            .leadline(&store)
+            .args(["import", "sli"])
+            .arg(example.path("sli.csv"))
+            .assert()
+            .success()
+            .stderr(contains("imported 1433 SLI counts (1433 new)"));
+        let status = example.json(
+            &store,
+            &[
+                "slo",
+                "status",
+                "--at",
+                "2026-03-02T12:00:00Z",
+                "--format",
+                "json",
+            ],
+        );
+        let s = &status[0];
+        assert_eq!(s["slo"], "checkout-availability");
+        assert_eq!(
+            s["window"],
+            json!({"since": "2026-01-31T12:00:00+00:00", "until": "2026-03-02T12:00:00+00:00"})
+        );
+        assert_eq!(
+            (s["good"].as_f64(), s["total"].as_f64()),
+            (Some(711_140.0), Some(713_000.0))
+        );
+        let close = |v: &Value, expected: f64| (v.as_f64().unwrap() - expected).abs() < 1e-9;
+        assert!(close(&s["budget_remaining"], -1.608_695_652_173_913), "{s}");
+        assert!(close(&s["burn_rates"]["2h"], 15.5), "{s}");
+        assert!(close(&s["burn_rates"]["6h"], 5.166_666_666_666_667), "{s}");
+        assert_eq!(s["burn_rates"]["5m"], 0.0);
+        let alerts = example.json(
+            &store,
+            &[
+                "slo",
+                "alerts",
+                "--since",
+                "2026-03-02",
+                "--until",
+                "2026-03-03",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(
+            alerts,
+            json!([
+                {"slo": "checkout-availability", "severity": "page",
+                 "start": "2026-03-02T10:28:00+00:00", "end": "2026-03-02T11:03:00+00:00"},
+                {"slo": "checkout-availability", "severity": "ticket",
+                 "start": "2026-03-02T10:20:00+00:00", "end": "2026-03-02T16:49:00+00:00"}
+            ])
+        );
+        // The release gate: the budget is overspent at noon, not at 09:00.
+        example
+            .leadline(&store)
+            .args(["slo", "check", "--at", "2026-03-02T12:00:00Z"])
+            .assert()
+            .code(1)
+            .stderr(contains("1 SLO(s) below"));
+        example
+            .leadline(&store)
+            .args(["slo", "check", "--at", "2026-03-02T09:00:00Z"])
+            .assert()
+            .success();
+        example
+            .leadline(&store)
+            .args([
+                "slo",
+                "check",
+                "--at",
+                "2026-03-02T12:00:00Z",
+                "--min-remaining",
+                "-2",
+            ])
+            .assert()
+            .success();
+    }
+}
+
+#[test]
+fn invalid_slo_files_and_count_files_are_refused_and_nothing_is_stored() {
+    let example = Example::new();
+    let store = TestStore::sqlite();
+    let file = example.path("slos/checkout.yaml");
+    std::fs::write(
+        &file,
+        SLO.replace("target: 0.999", "target: 99.9")
+            .replace("duration: 30d", "duration: 30"),
+    )
+    .unwrap();
+    let name = file.display().to_string();
+    example
+        .leadline(&store)
+        .args(["slo", "status"])
+        .assert()
+        .code(2)
+        .stderr(contains(format!(
+            "{name}: line 9, field spec.timeWindow.0.duration: \"30\""
+        )))
+        .stderr(contains(format!(
+            "{name}: line 13, field spec.objectives.0.target: 99.9 is not between 0 and 1"
+        )));
+    let bad = example.path("bad.csv");
+    std::fs::write(
+        &bad,
+        "slo,time,good,total\ncheckout-availability,2026-03-02T10:00:00Z,5,10\ncheckout-availability,2026-03-02T10:01:00Z,11,10\n",
+    )
+    .unwrap();
+    store
+        .leadline()
+        .args(["import", "sli"])
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(contains(format!(
+            "{}:3: good: is more than total",
+            bad.display()
+        )));
+    let counts = crate::server::row_counts(&store);
+    assert!(
+        counts.iter().any(|(t, n)| t == "sli_counts" && *n == 0),
+        "{counts:?}"
+    );
+    // An unknown SLO is a usage error.
+    std::fs::write(&file, SLO).unwrap();
+    example
+        .leadline(&store)
+        .args(["slo", "status", "--slo", "nothing"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "no SLO \"nothing\" (the SLOs: checkout-availability)",
+        ));
+}
