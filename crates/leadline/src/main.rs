@@ -246,15 +246,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         Command::Serve(args) => {
             drop(stdout);
             let addr = args.addr.unwrap_or_else(|| settings.server.addr.clone());
-            web::serve(
-                store,
-                settings.dora.clone(),
-                settings.server.clone(),
-                settings.debt.clone(),
-                (settings.flow.clone(), settings.teams.clone()),
-                &addr,
-            )
-            .await?;
+            web::serve(store, settings, &addr).await?;
         }
         Command::Token(command) => token(&store, command, &mut stdout).await?,
         Command::Replay(args) => delivery::replay(&store, &args, &settings.server).await?,

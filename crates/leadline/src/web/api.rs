@@ -373,9 +373,20 @@ pub struct Imported {
     unknown_shas: Vec<String>,
 }
 
+impl Imported {
+    /// Counts of rows that name no commit.
+    pub(super) fn of(counts: ImportCounts) -> Imported {
+        Imported {
+            rows: counts.rows,
+            new: counts.new,
+            unknown_shas: Vec::new(),
+        }
+    }
+}
+
 /// The items of a JSON body (one object or an array) as NDJSON lines, so that the import
 /// parser's line numbers are item numbers.
-fn items_as_ndjson(body: &[u8]) -> Result<String, AppError> {
+pub(super) fn items_as_ndjson(body: &[u8]) -> Result<String, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| AppError::bad_request(format!("invalid JSON: {e}")))?;
     let items = match value {
@@ -397,7 +408,7 @@ fn items_as_ndjson(body: &[u8]) -> Result<String, AppError> {
         .join("\n"))
 }
 
-fn refused(r: Rejected) -> AppError {
+pub(super) fn refused(r: Rejected) -> AppError {
     AppError::new(
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         "refused, nothing was stored",

@@ -11,6 +11,7 @@ mod family;
 mod health;
 mod metrics;
 mod openapi;
+mod slo;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -43,6 +44,8 @@ pub struct AppState {
     /// Flow options (bots, privacy) and teams, for capacity allocation.
     pub flow: leadline_core::flow::Options,
     pub teams: Vec<leadline_core::flow::Team>,
+    /// Where the SLO files are.
+    pub slo: leadline_metrics::slo::Settings,
     /// Listening on loopback: reads may be open while no token exists.
     pub loopback: bool,
     /// Memory that request bodies being read may hold at once.
@@ -59,20 +62,18 @@ const GATHERED_TTL: Duration = Duration::from_secs(30);
 impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
-        dora: DoraConfig,
-        server: ServerConfig,
-        debt: DebtConfig,
-        (flow, teams): (leadline_core::flow::Options, Vec<leadline_core::flow::Team>),
+        settings: &crate::config::Settings,
         loopback: bool,
     ) -> AppState {
         AppState {
-            bodies: body::Budget::new(server.body_limit),
+            bodies: body::Budget::new(settings.server.body_limit),
             store,
-            dora,
-            server,
-            debt,
-            flow,
-            teams,
+            dora: settings.dora.clone(),
+            server: settings.server.clone(),
+            debt: settings.debt.clone(),
+            flow: settings.flow.clone(),
+            teams: settings.teams.clone(),
+            slo: settings.slo.clone(),
             loopback,
             metrics: metrics::handle(),
             dora_gauges: metrics::DoraGauges::default(),
@@ -128,6 +129,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/incidents/records", get(api::list_incidents))
         .route("/api/v1/repositories", get(api::repositories))
+        .route("/api/v1/sli", post(slo::post_sli))
+        .route("/api/v1/slo", get(slo::status))
+        .route("/api/v1/slo/alerts", get(slo::alerts))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,
@@ -236,10 +240,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, String) {
 /// Listens on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.
 pub async fn serve(
     store: Arc<dyn Store>,
-    dora: DoraConfig,
-    server: ServerConfig,
-    debt: DebtConfig,
-    flow: (leadline_core::flow::Options, Vec<leadline_core::flow::Team>),
+    settings: &crate::config::Settings,
     addr: &str,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
@@ -254,7 +255,7 @@ pub async fn serve(
              listen on 127.0.0.1"
         );
     }
-    let state = Arc::new(AppState::new(store, dora, server, debt, flow, loopback));
+    let state = Arc::new(AppState::new(store, settings, loopback));
     // The listening line goes to stderr whatever the log level: scripts wait for it.
     eprintln!("leadline listening on http://{local}");
     axum::serve(listener, router(state))
@@ -310,14 +311,7 @@ mod tests {
                 .await
                 .expect("a store"),
         );
-        let state = std::sync::Arc::new(super::AppState::new(
-            store.clone(),
-            settings.dora.clone(),
-            settings.server.clone(),
-            settings.debt.clone(),
-            (settings.flow.clone(), settings.teams.clone()),
-            true,
-        ));
+        let state = std::sync::Arc::new(super::AppState::new(store.clone(), &settings, true));
         let get = |path: &str| {
             Request::get(path)
                 .header("host", "localhost")

@@ -231,3 +231,80 @@ fn invalid_slo_files_and_count_files_are_refused_and_nothing_is_stored() {
             "no SLO \"nothing\" (the SLOs: checkout-availability)",
         ));
 }
+
+#[test]
+fn the_api_takes_counts_and_serves_what_the_command_line_prints() {
+    let example = Example::new();
+    let store = TestStore::sqlite();
+    let token = String::from_utf8(
+        store
+            .run(&["token", "create", "--name", "w", "--scope", "write"].map(std::ffi::OsStr::new)),
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    let server = crate::server::Server::start(&store, Some(&example.path("leadline.toml")));
+    // The day's counts as JSON items, posted in one request.
+    let csv = std::fs::read_to_string(example.path("sli.csv")).unwrap();
+    let items: Vec<Value> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            json!({"slo": f[0], "time": f[1], "good": f[2].parse::<f64>().unwrap(), "total": 1000})
+        })
+        .collect();
+    let posted: Value = server
+        .post("/api/v1/sli")
+        .bearer_auth(&token)
+        .json(&items)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        (posted["rows"].as_u64(), posted["new"].as_u64()),
+        (Some(1433), Some(1433))
+    );
+    // A bad item refuses the whole request, naming it.
+    let refused = server
+        .post("/api/v1/sli")
+        .bearer_auth(&token)
+        .json(&json!([{"slo": "x", "time": "2026-03-02T00:00:00Z", "good": 5, "total": 4}]))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let api: Value = server
+        .get("/api/v1/slo?at=2026-03-02T12:00:00Z")
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let cli = example.json(
+        &store,
+        &[
+            "slo",
+            "status",
+            "--at",
+            "2026-03-02T12:00:00Z",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(api, cli);
+    let alerts: Value = server
+        .get("/api/v1/slo/alerts?since=2026-03-02&until=2026-03-03")
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(alerts.as_array().unwrap().len(), 2, "{alerts}");
+    let unknown = server
+        .get("/api/v1/slo?slo=nothing")
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+}
