@@ -12,7 +12,7 @@ use leadline_core::store::Store;
 use serde::Serialize;
 
 use crate::error::{Error, Result, UsageError};
-use crate::window::utc;
+use crate::window::{By, MAX_PERIODS, buckets, utc};
 
 const HOUR: Millis = 60 * MINUTE;
 const DAY: Millis = 24 * HOUR;
@@ -270,4 +270,74 @@ pub async fn alerts(
         }
     }
     Ok(out)
+}
+
+/// One calendar period of an SLO's compliance history.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Period {
+    pub slo: String,
+    /// `2026-03` for a month, the Monday `2026-03-02` for a week.
+    pub period: String,
+    /// The period, clipped to the span asked for (or to the data).
+    pub since: String,
+    pub until: String,
+    pub good: f64,
+    pub total: f64,
+    pub sli: Option<f64>,
+    /// The period taken as the SLO's window: 1 − (1 − sli) / (1 − target).
+    pub budget_remaining: Option<f64>,
+    /// sli ≥ target; `null` without events.
+    pub met: Option<bool>,
+}
+
+/// Compliance per calendar month or week (UTC) over [since, until), by default over the data.
+pub async fn history(
+    store: &Arc<dyn Store>,
+    slo: &Slo,
+    by: By,
+    since: Option<Millis>,
+    until: Option<Millis>,
+) -> Result<Vec<Period>> {
+    let all = store.sli_counts(&slo.name, i64::MIN, i64::MAX).await?;
+    let (Some(first), Some(last)) = (all.first(), all.last()) else {
+        return Ok(Vec::new());
+    };
+    let since = since.unwrap_or(first.at);
+    let until = until.unwrap_or(last.at + MINUTE);
+    if since >= until {
+        return Err(UsageError("the span is empty: --since must be before --until".into()).into());
+    }
+    let m = minutes(store, slo, since, until).await?;
+    let window = leadline_core::dora::Window { since, until };
+    Ok(buckets(window, by, MAX_PERIODS)?
+        .into_iter()
+        .map(|w| {
+            let (good, total) = match slo.budgeting {
+                Budgeting::Occurrences => m.counts(w.since, w.until),
+                Budgeting::Timeslices { target, slice } => {
+                    let (g, t) = m.slices(w.since, w.until, slice, target);
+                    (g as f64, t as f64)
+                }
+            };
+            let sli = (total > 0.0).then(|| good / total);
+            let label = utc(match by {
+                By::Week => leadline_core::activity::week_start(w.since),
+                By::Month => w.since,
+            });
+            Period {
+                slo: slo.name.clone(),
+                period: match by {
+                    By::Month => label[..7].to_owned(),
+                    By::Week => label[..10].to_owned(),
+                },
+                since: utc(w.since),
+                until: utc(w.until),
+                good,
+                total,
+                sli,
+                budget_remaining: sli.map(|s| burn::budget_remaining(s, slo.target)),
+                met: sli.map(|s| s >= slo.target),
+            }
+        })
+        .collect())
 }

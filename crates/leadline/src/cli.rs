@@ -120,6 +120,27 @@ pub enum SloCommand {
     Alerts(SloAlertsArgs),
     /// Exit 1 when an SLO's budget remaining is below the threshold (a release gate)
     Check(SloCheckArgs),
+    /// Compliance per calendar month or week: SLI, budget remaining, met or not
+    History(SloHistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SloHistoryArgs {
+    /// The SLO
+    #[arg(long)]
+    pub slo: String,
+    /// Periods
+    #[arg(long, value_parser = by_parser(), default_value = "month")]
+    pub by: By,
+    /// Span start: RFC 3339 or YYYY-MM-DD (UTC) [default: the first count]
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// Span end, exclusive [default: after the last count]
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,8 @@ use leadline_metrics::window::parse_instant;
 use serde::Serialize;
 
 use crate::cli::{
-    SloAlertsArgs, SloCheckArgs, SloCommand, SloListArgs, SloStatusArgs, SummaryFormat,
+    SloAlertsArgs, SloCheckArgs, SloCommand, SloHistoryArgs, SloListArgs, SloStatusArgs,
+    SummaryFormat,
 };
 use crate::table::share;
 use crate::verdict::Verdict;
@@ -29,6 +30,7 @@ pub async fn run(
         SloCommand::Status(args) => status(store, slos, args, out).await,
         SloCommand::Alerts(args) => alerts(store, slos, args, out).await,
         SloCommand::Check(args) => check(store, slos, args, out).await,
+        SloCommand::History(args) => history(store, slos, args, out).await,
     }
 }
 
@@ -188,4 +190,46 @@ async fn check(
     } else {
         Err(Verdict::BudgetSpent(below.len()).into())
     }
+}
+
+async fn history(
+    store: &Arc<dyn Store>,
+    slos: Vec<Slo>,
+    args: &SloHistoryArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let chosen = slo::select(slos, Some(&args.slo), None)?;
+    let instant = |flag: &str, v: &Option<String>| -> Result<Option<i64>> {
+        Ok(v.as_deref().map(|v| parse_instant(flag, v)).transpose()?)
+    };
+    let periods = slo::history(
+        store,
+        &chosen[0],
+        args.by,
+        instant("--since", &args.since)?,
+        instant("--until", &args.until)?,
+    )
+    .await?;
+    match args.format {
+        SummaryFormat::Json => crate::table::write_json(&[periods], false, out)?,
+        SummaryFormat::Table => {
+            let mut t = crate::table::table(&["period", "sli", "budget left", "met", "events"]);
+            for p in &periods {
+                t.add_row(vec![
+                    p.period.clone(),
+                    p.sli
+                        .map_or_else(|| "n/a".into(), |v| format!("{:.3}%", v * 100.0)),
+                    share(p.budget_remaining),
+                    match p.met {
+                        Some(true) => "yes".into(),
+                        Some(false) => "no".into(),
+                        None => "n/a".into(),
+                    },
+                    format!("{}", p.total),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
 }

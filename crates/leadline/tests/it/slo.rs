@@ -149,6 +149,32 @@ fn the_worked_example_status_alerts_and_gate_on_both_stores() {
                  "start": "2026-03-02T10:20:00+00:00", "end": "2026-03-02T16:49:00+00:00"}
             ])
         );
+        // The month's compliance: 1 433 minutes, 1 860 bad of 1 433 000.
+        let history = example.json(
+            &store,
+            &[
+                "slo",
+                "history",
+                "--slo",
+                "checkout-availability",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+        let march = &history[0];
+        assert_eq!(
+            (march["period"].as_str(), march["met"].as_bool()),
+            (Some("2026-03"), Some(false))
+        );
+        assert_eq!(march["total"].as_f64(), Some(1_433_000.0));
+        assert!(
+            close(
+                &march["budget_remaining"],
+                1.0 - (1860.0 / 1_433_000.0) / 0.001
+            ),
+            "{march}"
+        );
         // The release gate: the budget is overspent at noon, not at 09:00.
         example
             .leadline(&store)
