@@ -117,6 +117,9 @@ async fn minutes(
         ))
         .into());
     }
+    if slo.source == Source::Incidents {
+        return availability(store, slo, since, until).await;
+    }
     let rows = store.sli_counts(&slo.name, since, until).await?;
     let intervals: Vec<Interval> = rows
         .iter()
@@ -124,6 +127,47 @@ async fn minutes(
             at: r.at,
             good: r.good,
             total: r.total,
+        })
+        .collect();
+    Ok(Minutes::new(&intervals))
+}
+
+/// Availability from incidents over [since, until) (never past now): one event a minute, bad
+/// when a sev1 or sev2 incident of the SLO's service is open during any of it (from its start
+/// of impact, else its opening, to its resolution, else still).
+async fn availability(
+    store: &Arc<dyn Store>,
+    slo: &Slo,
+    since: Millis,
+    until: Millis,
+) -> Result<Minutes> {
+    use leadline_core::incident::Severity;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let until = until.min(now);
+    let open: Vec<(Millis, Millis)> = store
+        .incidents()
+        .await?
+        .into_iter()
+        .map(|(_, i)| i)
+        .filter(|i| {
+            i.service == slo.service && matches!(i.level(), Severity::Sev1 | Severity::Sev2)
+        })
+        .map(|i| (i.start(), i.resolved_at.unwrap_or(Millis::MAX)))
+        .collect();
+    let first = since.div_euclid(MINUTE) * MINUTE;
+    let minutes = ((until - first).max(0) / MINUTE) as usize;
+    if minutes > 400 * 24 * 60 {
+        return Err(UsageError("availability is computed over at most 400 days".into()).into());
+    }
+    let intervals: Vec<Interval> = (0..minutes)
+        .map(|k| {
+            let m = first + k as Millis * MINUTE;
+            let bad = open.iter().any(|(s, e)| *s < m + MINUTE && *e > m);
+            Interval {
+                at: m,
+                good: if bad { 0.0 } else { 1.0 },
+                total: 1.0,
+            }
         })
         .collect();
     Ok(Minutes::new(&intervals))
@@ -290,6 +334,26 @@ pub struct Period {
     pub met: Option<bool>,
 }
 
+/// Where an SLO's data starts and ends: its counts, or for availability from incidents, the
+/// first incident of its service until now.
+async fn data_span(store: &Arc<dyn Store>, slo: &Slo) -> Result<Option<(Millis, Millis)>> {
+    if slo.source == Source::Incidents {
+        let first = store
+            .incidents()
+            .await?
+            .into_iter()
+            .filter(|(_, i)| i.service == slo.service)
+            .map(|(_, i)| i.start())
+            .min();
+        return Ok(first.map(|f| (f, jiff::Timestamp::now().as_millisecond())));
+    }
+    let all = store.sli_counts(&slo.name, i64::MIN, i64::MAX).await?;
+    Ok(all
+        .first()
+        .zip(all.last())
+        .map(|(f, l)| (f.at, l.at + MINUTE)))
+}
+
 /// Compliance per calendar month or week (UTC) over [since, until), by default over the data.
 pub async fn history(
     store: &Arc<dyn Store>,
@@ -298,12 +362,11 @@ pub async fn history(
     since: Option<Millis>,
     until: Option<Millis>,
 ) -> Result<Vec<Period>> {
-    let all = store.sli_counts(&slo.name, i64::MIN, i64::MAX).await?;
-    let (Some(first), Some(last)) = (all.first(), all.last()) else {
+    let Some((first, end)) = data_span(store, slo).await? else {
         return Ok(Vec::new());
     };
-    let since = since.unwrap_or(first.at);
-    let until = until.unwrap_or(last.at + MINUTE);
+    let since = since.unwrap_or(first);
+    let until = until.unwrap_or(end);
     if since >= until {
         return Err(UsageError("the span is empty: --since must be before --until".into()).into());
     }

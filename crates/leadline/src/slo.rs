@@ -66,6 +66,7 @@ fn list(slos: &[Slo], args: &SloListArgs, out: &mut dyn Write) -> Result<()> {
             },
             source: match s.source {
                 Source::Imported => "leadline",
+                Source::Incidents => "incidents",
                 Source::Prometheus { .. } => "prometheus",
             },
             file: &s.file,

@@ -68,6 +68,10 @@ pub enum CalendarUnit {
 pub enum Source {
     /// Counts imported with `leadline import sli` or posted to `/api/v1/sli`.
     Imported,
+    /// Availability from leadline's incidents: each minute is one event, bad while a sev1 or
+    /// sev2 incident of the service is open (`metricSource: {type: leadline, spec: {indicator:
+    /// incidents}}`).
+    Incidents,
     /// PromQL evaluated against `[slo.prometheus] url`.
     Prometheus {
         good: Option<String>,
@@ -708,6 +712,9 @@ fn sli_spec(r: &mut Reader<'_>, spec: &Node, p: &str) -> Option<Source> {
     if kinds.iter().all(|k| *k == "leadline") {
         return Some(Source::Imported);
     }
+    if kinds.iter().all(|k| *k == "leadline-incidents") {
+        return Some(Source::Incidents);
+    }
     if kinds.iter().all(|k| k.eq_ignore_ascii_case("prometheus")) {
         let query = |part: &str| {
             sources
@@ -752,6 +759,25 @@ fn metric_source(r: &mut Reader<'_>, node: &Node, p: &str) -> Option<(String, Op
             match q.get("query").or(q.get("promql")) {
                 Some(n) => Some(r.text(n, &format!("{p}.spec.query"))?),
                 None => None,
+            }
+        }
+        // leadline's own: imported counts, or availability from incidents.
+        Some(spec) if kind == "leadline" => {
+            let q = r.map(spec, &format!("{p}.spec"), &["indicator"])?;
+            match q.get("indicator") {
+                None => None,
+                Some(n) => match r.text(n, &format!("{p}.spec.indicator"))?.as_str() {
+                    "counts" => None,
+                    "incidents" => return Some(("leadline-incidents".to_owned(), None)),
+                    other => {
+                        r.fail(
+                            n.line,
+                            &format!("{p}.spec.indicator"),
+                            &format!("{other:?}: expected counts or incidents"),
+                        );
+                        return None;
+                    }
+                },
             }
         }
         _ => None,

@@ -334,3 +334,60 @@ fn the_api_takes_counts_and_serves_what_the_command_line_prints() {
         .unwrap();
     assert_eq!(unknown.status(), 400);
 }
+
+#[test]
+fn availability_from_incidents_counts_the_minutes_a_serious_incident_is_open() {
+    let example = Example::new();
+    let store = TestStore::sqlite();
+    std::fs::write(
+        example.path("slos/uptime.yaml"),
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: checkout-uptime\nspec:\n  service: checkout\n\
+         \x20 indicator:\n    metadata:\n      name: checkout-open\n    spec:\n      ratioMetric:\n        counter: true\n\
+         \x20       good:\n          metricSource:\n            type: leadline\n            spec:\n              indicator: incidents\n\
+         \x20       total:\n          metricSource:\n            type: leadline\n            spec:\n              indicator: incidents\n\
+         \x20 timeWindow:\n    - duration: 30d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n",
+    )
+    .unwrap();
+    // A sev1 whose impact ran 09:59:30 to 10:29:10 (31 minutes touched), a sev3 (not counted)
+    // and a sev2 of another service.
+    let incidents = example.path("incidents.csv");
+    std::fs::write(
+        &incidents,
+        "id,service,severity,opened_at,started_at,resolved_at\n\
+         I1,checkout,P1,2026-03-02T10:05:00Z,2026-03-02T09:59:30Z,2026-03-02T10:29:10Z\n\
+         I2,checkout,minor,2026-03-02T11:00:00Z,,2026-03-02T11:30:00Z\n\
+         I3,search,sev2,2026-03-02T11:00:00Z,,2026-03-02T11:30:00Z\n",
+    )
+    .unwrap();
+    store
+        .leadline()
+        .args(["import", "incidents"])
+        .arg(&incidents)
+        .assert()
+        .success();
+    let status = example.json(
+        &store,
+        &[
+            "slo",
+            "status",
+            "--slo",
+            "checkout-uptime",
+            "--at",
+            "2026-03-02T12:00:00Z",
+            "--format",
+            "json",
+        ],
+    );
+    let s = &status[0];
+    // 30 days of minutes, 31 of them bad: 09:59 through 10:29.
+    assert_eq!(
+        (s["good"].as_f64(), s["total"].as_f64()),
+        (Some(43_169.0), Some(43_200.0)),
+        "{s}"
+    );
+    let remaining = s["budget_remaining"].as_f64().unwrap();
+    assert!(
+        (remaining - (1.0 - (31.0 / 43_200.0) / 0.001)).abs() < 1e-9,
+        "{s}"
+    );
+}
