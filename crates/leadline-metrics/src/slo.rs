@@ -189,6 +189,23 @@ pub struct Status {
     pub budget_remaining: Option<f64>,
     /// Burn rate over each window ending at the moment; `null` without events.
     pub burn_rates: BurnRates,
+    /// With `--explain`: the deployments of the service that spent the most of the budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spent_by: Option<Vec<Spent>>,
+}
+
+/// The bad events between a deployment finishing and the next one of its service finishing.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Spent {
+    /// The deployment's id, or `before the first deployment` for what precedes them all.
+    pub deployment: String,
+    pub sha: Option<String>,
+    pub finished_at: Option<String>,
+    pub bad: f64,
+    /// bad / the window's budget ((1 − target) × total events).
+    pub share_of_budget: Option<f64>,
+    /// The commits it carried (the DORA attribution), at most 20.
+    pub changes: Vec<String>,
 }
 
 /// Burn rates over the windows ending at a moment, named as the alert rules name them.
@@ -267,9 +284,83 @@ pub async fn status(store: &Arc<dyn Store>, slos: &[Slo], at: Millis) -> Result<
             sli,
             budget_remaining: sli.map(|s| burn::budget_remaining(s, slo.target)),
             burn_rates: BurnRates::at(&m, at, slo.target),
+            spent_by: None,
         });
     }
     Ok(out)
+}
+
+/// How many deployments `--explain` lists per SLO.
+const SPENT_SHOWN: usize = 10;
+
+/// Adds to each status the deployments of its service (production, successful) that spent the
+/// most of its budget in the window: the bad events from each one finishing to the next one
+/// finishing.
+pub async fn explain(
+    store: &Arc<dyn Store>,
+    dora: &crate::dora::Settings,
+    slos: &[Slo],
+    statuses: &mut [Status],
+    at: Millis,
+) -> Result<()> {
+    let gathered = crate::dora::load(store, dora).await?;
+    for (slo, status) in slos.iter().zip(statuses.iter_mut()) {
+        let (since, until) = slo.window.at(at);
+        let end = until.min(at);
+        let m = minutes(store, slo, since, end).await?;
+        let (attribution, _) = crate::dora::attribute(
+            &gathered.inputs,
+            gathered.scope("production", Some(&slo.service)),
+        );
+        let deployments: Vec<_> = attribution
+            .deployments
+            .iter()
+            .filter(|d| d.deployment.service == slo.service)
+            .collect();
+        let budget = (1.0 - slo.target) * status.total;
+        let bad = |from: Millis, to: Millis| {
+            let (g, t) = m.counts(from.max(since), to.min(end));
+            t - g
+        };
+        let mut spent = Vec::new();
+        let first = deployments
+            .first()
+            .map_or(end, |d| d.deployment.finished_at);
+        if first > since {
+            spent.push(Spent {
+                deployment: "before the first deployment".into(),
+                sha: None,
+                finished_at: None,
+                bad: bad(since, first),
+                share_of_budget: None,
+                changes: Vec::new(),
+            });
+        }
+        for (i, d) in deployments.iter().enumerate() {
+            let next = deployments
+                .get(i + 1)
+                .map_or(end, |n| n.deployment.finished_at);
+            if next <= since || d.deployment.finished_at >= end {
+                continue;
+            }
+            spent.push(Spent {
+                deployment: d.deployment.id.clone(),
+                sha: Some(d.deployment.sha.clone()),
+                finished_at: Some(utc(d.deployment.finished_at)),
+                bad: bad(d.deployment.finished_at, next),
+                share_of_budget: None,
+                changes: d.changes.iter().take(20).map(|c| c.sha.clone()).collect(),
+            });
+        }
+        for s in &mut spent {
+            s.share_of_budget = (budget > 0.0).then(|| s.bad / budget);
+        }
+        spent.retain(|s| s.bad > 0.0);
+        spent.sort_by(|a, b| b.bad.total_cmp(&a.bad));
+        spent.truncate(SPENT_SHOWN);
+        status.spent_by = Some(spent);
+    }
+    Ok(())
 }
 
 /// One firing interval, as `leadline slo alerts --format json` lists it.

@@ -155,6 +155,9 @@ pub struct SloStatusArgs {
     /// Only this SLO
     #[arg(long)]
     pub slo: Option<String>,
+    /// List the deployments that spent the most of each budget, with their changes
+    #[arg(long)]
+    pub explain: bool,
     /// The moment: RFC 3339 or YYYY-MM-DD (UTC) [default: now]
     #[arg(long, value_name = "T")]
     pub at: Option<String>,

@@ -227,7 +227,9 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         Command::Postmortem(PostmortemCommand::Check(args)) => {
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
-        Command::Slo(command) => slo::run(&store, &command, &settings.slo, &mut stdout).await?,
+        Command::Slo(command) => {
+            slo::run(&store, &command, &settings.slo, &settings.dora, &mut stdout).await?
+        }
         Command::Actions(args) => {
             actions::run(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }

@@ -22,12 +22,13 @@ pub async fn run(
     store: &Arc<dyn Store>,
     command: &SloCommand,
     settings: &Settings,
+    dora: &crate::config::DoraConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
     let slos = slo::load(settings)?;
     match command {
         SloCommand::List(args) => list(&slos, args, out),
-        SloCommand::Status(args) => status(store, slos, args, out).await,
+        SloCommand::Status(args) => status(store, slos, args, dora, out).await,
         SloCommand::Alerts(args) => alerts(store, slos, args, out).await,
         SloCommand::Check(args) => check(store, slos, args, out).await,
         SloCommand::History(args) => history(store, slos, args, out).await,
@@ -97,10 +98,15 @@ async fn status(
     store: &Arc<dyn Store>,
     slos: Vec<Slo>,
     args: &SloStatusArgs,
+    dora: &crate::config::DoraConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
     let chosen = slo::select(slos, args.slo.as_deref(), None)?;
-    let statuses = slo::status(store, &chosen, at(&args.at)?).await?;
+    let at = at(&args.at)?;
+    let mut statuses = slo::status(store, &chosen, at).await?;
+    if args.explain {
+        slo::explain(store, dora, &chosen, &mut statuses, at).await?;
+    }
     match args.format {
         SummaryFormat::Json => crate::table::write_json(&[statuses], false, out)?,
         SummaryFormat::Table => {
@@ -126,6 +132,25 @@ async fn status(
                 t.add_row(row);
             }
             writeln!(out, "{t}")?;
+            for s in statuses.iter().filter(|s| s.spent_by.is_some()) {
+                let mut t = crate::table::table(&[
+                    "spent by",
+                    "finished",
+                    "bad events",
+                    "of the budget",
+                    "changes",
+                ]);
+                for d in s.spent_by.iter().flatten() {
+                    t.add_row(vec![
+                        d.deployment.clone(),
+                        d.finished_at.clone().unwrap_or_default(),
+                        format!("{}", d.bad),
+                        share(d.share_of_budget),
+                        d.changes.len().to_string(),
+                    ]);
+                }
+                writeln!(out, "{}\n{t}", s.slo)?;
+            }
         }
     }
     Ok(())

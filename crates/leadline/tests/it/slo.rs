@@ -149,6 +149,54 @@ fn the_worked_example_status_alerts_and_gate_on_both_stores() {
                  "start": "2026-03-02T10:20:00+00:00", "end": "2026-03-02T16:49:00+00:00"}
             ])
         );
+        // Budget spent per deployment: the bad minutes from each deployment of checkout
+        // finishing to the next one finishing (10:00–10:39 after d1, 10:40–10:59 after d2).
+        let deploys = example.path("deploys.csv");
+        std::fs::write(
+            &deploys,
+            format!(
+                "id,service,environment,sha,finished_at\n\
+                 d1,checkout,production,{},2026-03-02T09:00:00Z\n\
+                 d2,checkout,production,{},2026-03-02T10:40:00Z\n",
+                "a".repeat(40),
+                "b".repeat(40)
+            ),
+        )
+        .unwrap();
+        store
+            .leadline()
+            .args(["import", "deployments"])
+            .arg(&deploys)
+            .assert()
+            .success();
+        let explained = example.json(
+            &store,
+            &[
+                "slo",
+                "status",
+                "--explain",
+                "--at",
+                "2026-03-02T12:00:00Z",
+                "--format",
+                "json",
+            ],
+        );
+        let spent = explained[0]["spent_by"].as_array().unwrap();
+        let rows: Vec<(&str, f64)> = spent
+            .iter()
+            .map(|d| {
+                (
+                    d["deployment"].as_str().unwrap(),
+                    d["bad"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(rows, [("d1", 1240.0), ("d2", 620.0)]);
+        // The window's budget is 0.001 × 713 000 = 713 events.
+        assert!(
+            close(&spent[0]["share_of_budget"], 1240.0 / 713.0),
+            "{spent:?}"
+        );
         // The month's compliance: 1 433 minutes, 1 860 bad of 1 433 000.
         let history = example.json(
             &store,
