@@ -3,3 +3,4 @@
 
 pub mod burn;
 pub mod openslo;
+pub mod rules;

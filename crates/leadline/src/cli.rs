@@ -122,6 +122,15 @@ pub enum SloCommand {
     Check(SloCheckArgs),
     /// Compliance per calendar month or week: SLI, budget remaining, met or not
     History(SloHistoryArgs),
+    /// Prometheus recording and alerting rules (Sloth's layout) for SLOs read from Prometheus
+    Rules(SloRulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SloRulesArgs {
+    /// Only this SLO
+    #[arg(long)]
+    pub slo: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -25,13 +25,39 @@ pub async fn run(
     dora: &crate::config::DoraConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let slos = slo::load(settings)?;
+    let mut slos = slo::load(settings)?;
+    let named = match command {
+        SloCommand::Status(a) => a.slo.is_some(),
+        SloCommand::Alerts(a) => a.slo.is_some(),
+        SloCommand::List(_) | SloCommand::Rules(_) | SloCommand::History(_) => true,
+        SloCommand::Check(_) => false,
+    };
+    if !named {
+        // SLOs read from Prometheus are not evaluated yet: said once, not an error for all.
+        let (prometheus, rest): (Vec<Slo>, Vec<Slo>) = slos
+            .into_iter()
+            .partition(|s| matches!(s.source, Source::Prometheus { .. }));
+        for s in &prometheus {
+            eprintln!(
+                "{}: read from Prometheus; left out (see `leadline slo rules` for its alerts)",
+                s.name
+            );
+        }
+        slos = rest;
+    }
     match command {
         SloCommand::List(args) => list(&slos, args, out),
         SloCommand::Status(args) => status(store, slos, args, dora, out).await,
         SloCommand::Alerts(args) => alerts(store, slos, args, out).await,
         SloCommand::Check(args) => check(store, slos, args, out).await,
         SloCommand::History(args) => history(store, slos, args, out).await,
+        SloCommand::Rules(args) => {
+            let chosen = slo::select(slos, args.slo.as_deref(), None)?;
+            let text = leadline_core::slo::rules::prometheus(&chosen)
+                .map_err(leadline_metrics::UsageError)?;
+            out.write_all(text.as_bytes())?;
+            Ok(())
+        }
     }
 }
 

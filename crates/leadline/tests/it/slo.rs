@@ -439,3 +439,85 @@ fn availability_from_incidents_counts_the_minutes_a_serious_incident_is_open() {
         "{s}"
     );
 }
+
+fn promtool() -> Option<PathBuf> {
+    match std::env::var("LEADLINE_TEST_PROMTOOL").as_deref() {
+        Ok("skip") => None,
+        Ok(path) => Some(PathBuf::from(path)),
+        Err(_) => {
+            let default = PathBuf::from("/usr/bin/promtool");
+            assert!(
+                default.exists(),
+                "no promtool: install Debian's prometheus (bash .ci/run does), set \
+                 LEADLINE_TEST_PROMTOOL to its path, or to `skip`"
+            );
+            Some(default)
+        }
+    }
+}
+
+/// Rules for an SLO read from Prometheus pass `promtool check rules`; a query without a
+/// window placeholder is refused naming the SLO.
+#[test]
+fn prometheus_rules_pass_promtool() {
+    let example = Example::new();
+    let store = TestStore::sqlite();
+    let search = "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: search-errors\nspec:\n  service: search\n\
+        \x20 indicator:\n    metadata:\n      name: search-requests\n    spec:\n      ratioMetric:\n        counter: true\n\
+        \x20       bad:\n          metricSource:\n            type: Prometheus\n            spec:\n\
+        \x20             query: sum(rate(http_requests_total{job=\"search\",code=~\"5..\"}[{{.window}}]))\n\
+        \x20       total:\n          metricSource:\n            type: Prometheus\n            spec:\n\
+        \x20             query: sum(rate(http_requests_total{job=\"search\"}[{{.window}}]))\n\
+        \x20 timeWindow:\n    - duration: 28d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.995\n";
+    std::fs::write(example.path("slos/search.yaml"), search).unwrap();
+    let out = example
+        .leadline(&store)
+        .args(["slo", "rules"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rules = String::from_utf8(out.stdout).unwrap();
+    // 28 days scale the windows by 28/30: 5m → 280s, 1h → 56m; the factors stay.
+    assert!(rules.contains("slo:sli_error:ratio_rate280s"), "{rules}");
+    assert!(rules.contains("(14.4 * 0.005)"), "{rules}");
+    // The SLO counted by leadline gets none; its status still works beside the Prometheus one.
+    assert!(!rules.contains("checkout-availability"));
+    example
+        .leadline(&store)
+        .args(["slo", "status"])
+        .assert()
+        .success()
+        .stderr(contains("search-errors: read from Prometheus; left out"));
+    if let Some(promtool) = promtool() {
+        let file = example.path("rules.yaml");
+        std::fs::write(&file, &rules).unwrap();
+        let checked = std::process::Command::new(promtool)
+            .args(["check", "rules"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            checked.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&checked.stdout),
+            String::from_utf8_lossy(&checked.stderr)
+        );
+        assert!(String::from_utf8_lossy(&checked.stdout).contains("SUCCESS: 16 rules found"));
+    }
+    std::fs::write(
+        example.path("slos/search.yaml"),
+        search.replace("[{{.window}}]", "[5m]"),
+    )
+    .unwrap();
+    example
+        .leadline(&store)
+        .args(["slo", "rules"])
+        .assert()
+        .code(2)
+        .stderr(contains("search-errors"))
+        .stderr(contains("{{.window}}"));
+}
