@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use leadline_core::model::Millis;
+use leadline_core::slo::Series;
 use leadline_core::slo::burn::{self, Interval, MINUTE, Minutes};
 use leadline_core::slo::openslo::{self, Budgeting, Slo, Source};
 use leadline_core::store::Store;
@@ -33,12 +34,15 @@ pub const BURN_WINDOWS: [(&str, Millis); 7] = [
 pub struct Settings {
     /// [default: `slos/` of the working directory]
     pub dir: PathBuf,
+    /// `[slo.prometheus] url`: where SLOs with a Prometheus indicator are read.
+    pub prometheus_url: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             dir: PathBuf::from("slos"),
+            prometheus_url: None,
         }
     }
 }
@@ -102,20 +106,25 @@ pub fn select(slos: Vec<Slo>, name: Option<&str>, service: Option<&str>) -> Resu
     Ok(chosen)
 }
 
+/// Where SLO events are read: the store, and Prometheus when `[slo.prometheus] url` is set.
+#[derive(Clone)]
+pub struct Reader {
+    pub store: Arc<dyn Store>,
+    pub prometheus: Option<Arc<dyn Series>>,
+}
+
 /// The counts of `slo` over [since, until), by minute.
-async fn minutes(
-    store: &Arc<dyn Store>,
-    slo: &Slo,
-    since: Millis,
-    until: Millis,
-) -> Result<Minutes> {
-    if let Source::Prometheus { .. } = slo.source {
-        return Err(UsageError(format!(
-            "{}: Prometheus indicators are not evaluated by this version; import the counts \
-             (leadline import sli) with a metricSource of type leadline",
-            slo.name
-        ))
-        .into());
+async fn minutes(reader: &Reader, slo: &Slo, since: Millis, until: Millis) -> Result<Minutes> {
+    let store = &reader.store;
+    if let Source::Prometheus { good, bad, total } = &slo.source {
+        let Some(prometheus) = &reader.prometheus else {
+            return Err(UsageError(format!(
+                "{}: reads Prometheus, and [slo.prometheus] url is not set in leadline.toml",
+                slo.name
+            ))
+            .into());
+        };
+        return from_prometheus(prometheus.as_ref(), slo, (good, bad, total), since, until).await;
     }
     if slo.source == Source::Incidents {
         return availability(store, slo, since, until).await;
@@ -127,6 +136,52 @@ async fn minutes(
             at: r.at,
             good: r.good,
             total: r.total,
+        })
+        .collect();
+    Ok(Minutes::new(&intervals))
+}
+
+/// An SLO's events by minute from Prometheus: each query with a one-minute range, sampled at
+/// every minute boundary t after `since` up to `until`; a sample (a rate per second, as
+/// Sloth's queries are) × 60 is the events of the minute before it.
+async fn from_prometheus(
+    prometheus: &dyn Series,
+    slo: &Slo,
+    (good, bad, total): (&Option<String>, &Option<String>, &String),
+    since: Millis,
+    until: Millis,
+) -> Result<Minutes> {
+    let start = since.div_euclid(MINUTE) * MINUTE + MINUTE;
+    if until - since > 400 * DAY {
+        return Err(UsageError("Prometheus is read over at most 400 days".into()).into());
+    }
+    let fetch = |query: &String| {
+        let query = query.replace("{{.window}}", "1m");
+        async move {
+            prometheus
+                .range(&query, start, until, MINUTE)
+                .await
+                .map_err(|e| Error::Settings(format!("{}: {e}", slo.name)))
+        }
+    };
+    let totals = fetch(total).await?;
+    let other = match (good, bad) {
+        (Some(q), _) | (None, Some(q)) => fetch(q).await?,
+        (None, None) => Vec::new(),
+    };
+    let other: std::collections::HashMap<Millis, f64> = other.into_iter().collect();
+    let intervals: Vec<Interval> = totals
+        .into_iter()
+        .filter(|(t, _)| *t <= until)
+        .map(|(t, rate)| {
+            let total = rate * 60.0;
+            let part = other.get(&t).copied().unwrap_or(0.0) * 60.0;
+            let good = if good.is_some() { part } else { total - part };
+            Interval {
+                at: t - MINUTE,
+                good: good.clamp(0.0, total.max(0.0)),
+                total: total.max(0.0),
+            }
         })
         .collect();
     Ok(Minutes::new(&intervals))
@@ -256,12 +311,12 @@ pub struct Span {
 }
 
 /// Every chosen SLO at `at`.
-pub async fn status(store: &Arc<dyn Store>, slos: &[Slo], at: Millis) -> Result<Vec<Status>> {
+pub async fn status(reader: &Reader, slos: &[Slo], at: Millis) -> Result<Vec<Status>> {
     let mut out = Vec::with_capacity(slos.len());
     for slo in slos {
         let (since, until) = slo.window.at(at);
         let lookback = since.min(at - 3 * DAY);
-        let m = minutes(store, slo, lookback, until.max(at)).await?;
+        let m = minutes(reader, slo, lookback, until.max(at)).await?;
         let end = until.min(at);
         let (good, total) = match slo.budgeting {
             Budgeting::Occurrences => m.counts(since, end),
@@ -297,17 +352,17 @@ const SPENT_SHOWN: usize = 10;
 /// most of its budget in the window: the bad events from each one finishing to the next one
 /// finishing.
 pub async fn explain(
-    store: &Arc<dyn Store>,
+    reader: &Reader,
     dora: &crate::dora::Settings,
     slos: &[Slo],
     statuses: &mut [Status],
     at: Millis,
 ) -> Result<()> {
-    let gathered = crate::dora::load(store, dora).await?;
+    let gathered = crate::dora::load(&reader.store, dora).await?;
     for (slo, status) in slos.iter().zip(statuses.iter_mut()) {
         let (since, until) = slo.window.at(at);
         let end = until.min(at);
-        let m = minutes(store, slo, since, end).await?;
+        let m = minutes(reader, slo, since, end).await?;
         let (attribution, _) = crate::dora::attribute(
             &gathered.inputs,
             gathered.scope("production", Some(&slo.service)),
@@ -375,7 +430,7 @@ pub struct Alert {
 
 /// The multiwindow alerts of the chosen SLOs over [since, until).
 pub async fn alerts(
-    store: &Arc<dyn Store>,
+    reader: &Reader,
     slos: &[Slo],
     since: Millis,
     until: Millis,
@@ -390,7 +445,7 @@ pub async fn alerts(
     for slo in slos {
         let rules = burn::rules(slo.window.period());
         let longest = rules.iter().map(|r| r.long).max().unwrap_or(0);
-        let m = minutes(store, slo, since - longest, until).await?;
+        let m = minutes(reader, slo, since - longest, until).await?;
         for f in burn::alerts(&m, &rules, slo.target, since, until) {
             out.push(Alert {
                 slo: slo.name.clone(),
@@ -447,13 +502,13 @@ async fn data_span(store: &Arc<dyn Store>, slo: &Slo) -> Result<Option<(Millis, 
 
 /// Compliance per calendar month or week (UTC) over [since, until), by default over the data.
 pub async fn history(
-    store: &Arc<dyn Store>,
+    reader: &Reader,
     slo: &Slo,
     by: By,
     since: Option<Millis>,
     until: Option<Millis>,
 ) -> Result<Vec<Period>> {
-    let Some((first, end)) = data_span(store, slo).await? else {
+    let Some((first, end)) = data_span(&reader.store, slo).await? else {
         return Ok(Vec::new());
     };
     let since = since.unwrap_or(first);
@@ -461,7 +516,7 @@ pub async fn history(
     if since >= until {
         return Err(UsageError("the span is empty: --since must be before --until".into()).into());
     }
-    let m = minutes(store, slo, since, until).await?;
+    let m = minutes(reader, slo, since, until).await?;
     let window = leadline_core::dora::Window { since, until };
     Ok(buckets(window, by, MAX_PERIODS)?
         .into_iter()

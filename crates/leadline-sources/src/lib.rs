@@ -4,6 +4,7 @@
 pub mod forge;
 pub mod import;
 pub mod oncall;
+pub mod prometheus;
 /// Instants held to a sane range (in the core: the metrics layer filters stored rows with it too).
 pub use leadline_core::instant;
 mod records;

@@ -62,6 +62,16 @@ pub struct FileConfig {
 pub struct SloFileConfig {
     /// The folder [default: slos].
     pub dir: Option<PathBuf>,
+    #[serde(default)]
+    pub prometheus: SloPrometheusConfig,
+}
+
+/// `[slo.prometheus]`: the Prometheus SLOs with a Prometheus indicator are read from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloPrometheusConfig {
+    /// e.g. `http://127.0.0.1:9090`.
+    pub url: Option<String>,
 }
 
 /// `[postmortems]`: where the files are and what they promise.
@@ -604,6 +614,7 @@ impl Settings {
                     .dir
                     .clone()
                     .unwrap_or_else(|| PathBuf::from("slos")),
+                prometheus_url: not_empty("slo.prometheus.url", &file.slo.prometheus.url)?,
             },
         })
     }

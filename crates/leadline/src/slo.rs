@@ -26,20 +26,22 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> Result<()> {
     let mut slos = slo::load(settings)?;
-    let named = match command {
-        SloCommand::Status(a) => a.slo.is_some(),
-        SloCommand::Alerts(a) => a.slo.is_some(),
-        SloCommand::List(_) | SloCommand::Rules(_) | SloCommand::History(_) => true,
-        SloCommand::Check(_) => false,
-    };
+    let reader = &reader(store, settings)?;
+    let named = settings.prometheus_url.is_some()
+        || match command {
+            SloCommand::Status(a) => a.slo.is_some(),
+            SloCommand::Alerts(a) => a.slo.is_some(),
+            SloCommand::List(_) | SloCommand::Rules(_) | SloCommand::History(_) => true,
+            SloCommand::Check(_) => false,
+        };
     if !named {
-        // SLOs read from Prometheus are not evaluated yet: said once, not an error for all.
+        // Without a Prometheus to read, its SLOs are left out: said once, not an error for all.
         let (prometheus, rest): (Vec<Slo>, Vec<Slo>) = slos
             .into_iter()
             .partition(|s| matches!(s.source, Source::Prometheus { .. }));
         for s in &prometheus {
             eprintln!(
-                "{}: read from Prometheus; left out (see `leadline slo rules` for its alerts)",
+                "{}: read from Prometheus, and [slo.prometheus] url is not set; left out",
                 s.name
             );
         }
@@ -47,10 +49,10 @@ pub async fn run(
     }
     match command {
         SloCommand::List(args) => list(&slos, args, out),
-        SloCommand::Status(args) => status(store, slos, args, dora, out).await,
-        SloCommand::Alerts(args) => alerts(store, slos, args, out).await,
-        SloCommand::Check(args) => check(store, slos, args, out).await,
-        SloCommand::History(args) => history(store, slos, args, out).await,
+        SloCommand::Status(args) => status(reader, slos, args, dora, out).await,
+        SloCommand::Alerts(args) => alerts(reader, slos, args, out).await,
+        SloCommand::Check(args) => check(reader, slos, args, out).await,
+        SloCommand::History(args) => history(reader, slos, args, out).await,
         SloCommand::Rules(args) => {
             let chosen = slo::select(slos, args.slo.as_deref(), None)?;
             let text = leadline_core::slo::rules::prometheus(&chosen)
@@ -59,6 +61,20 @@ pub async fn run(
             Ok(())
         }
     }
+}
+
+/// Where the SLOs' events are read: the store, and Prometheus when configured.
+pub fn reader(store: &Arc<dyn Store>, settings: &Settings) -> Result<slo::Reader> {
+    let prometheus = match &settings.prometheus_url {
+        Some(url) => Some(Arc::new(
+            leadline_sources::prometheus::Prometheus::new(url).map_err(anyhow::Error::msg)?,
+        ) as Arc<dyn leadline_core::slo::Series>),
+        None => None,
+    };
+    Ok(slo::Reader {
+        store: store.clone(),
+        prometheus,
+    })
 }
 
 fn at(given: &Option<String>) -> Result<i64> {
@@ -121,7 +137,7 @@ fn list(slos: &[Slo], args: &SloListArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 async fn status(
-    store: &Arc<dyn Store>,
+    reader: &slo::Reader,
     slos: Vec<Slo>,
     args: &SloStatusArgs,
     dora: &crate::config::DoraConfig,
@@ -129,9 +145,9 @@ async fn status(
 ) -> Result<()> {
     let chosen = slo::select(slos, args.slo.as_deref(), None)?;
     let at = at(&args.at)?;
-    let mut statuses = slo::status(store, &chosen, at).await?;
+    let mut statuses = slo::status(reader, &chosen, at).await?;
     if args.explain {
-        slo::explain(store, dora, &chosen, &mut statuses, at).await?;
+        slo::explain(reader, dora, &chosen, &mut statuses, at).await?;
     }
     match args.format {
         SummaryFormat::Json => crate::table::write_json(&[statuses], false, out)?,
@@ -183,7 +199,7 @@ async fn status(
 }
 
 async fn alerts(
-    store: &Arc<dyn Store>,
+    reader: &slo::Reader,
     slos: Vec<Slo>,
     args: &SloAlertsArgs,
     out: &mut dyn Write,
@@ -191,7 +207,7 @@ async fn alerts(
     let chosen = slo::select(slos, args.slo.as_deref(), None)?;
     let since = parse_instant("--since", &args.since)?;
     let until = parse_instant("--until", &args.until)?;
-    let alerts = slo::alerts(store, &chosen, since, until).await?;
+    let alerts = slo::alerts(reader, &chosen, since, until).await?;
     match args.format {
         SummaryFormat::Json => crate::table::write_json(&[alerts], false, out)?,
         SummaryFormat::Table if alerts.is_empty() => writeln!(out, "no alert fired")?,
@@ -212,13 +228,13 @@ async fn alerts(
 }
 
 async fn check(
-    store: &Arc<dyn Store>,
+    reader: &slo::Reader,
     slos: Vec<Slo>,
     args: &SloCheckArgs,
     out: &mut dyn Write,
 ) -> Result<()> {
     let chosen = slo::select(slos, None, args.service.as_deref())?;
-    let statuses = slo::status(store, &chosen, at(&args.at)?).await?;
+    let statuses = slo::status(reader, &chosen, at(&args.at)?).await?;
     let below: Vec<&slo::Status> = statuses
         .iter()
         .filter(|s| s.budget_remaining.is_some_and(|b| b < args.min_remaining))
@@ -245,7 +261,7 @@ async fn check(
 }
 
 async fn history(
-    store: &Arc<dyn Store>,
+    reader: &slo::Reader,
     slos: Vec<Slo>,
     args: &SloHistoryArgs,
     out: &mut dyn Write,
@@ -255,7 +271,7 @@ async fn history(
         Ok(v.as_deref().map(|v| parse_instant(flag, v)).transpose()?)
     };
     let periods = slo::history(
-        store,
+        reader,
         &chosen[0],
         args.by,
         instant("--since", &args.since)?,

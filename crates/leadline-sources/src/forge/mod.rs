@@ -257,12 +257,15 @@ impl Client {
                 }
                 _ => {
                     let text = response.text().await.unwrap_or_default();
-                    // GitHub and GitLab say `message`, PagerDuty `error.message`.
+                    // GitHub and GitLab say `message`, PagerDuty `error.message`, Prometheus
+                    // `error`.
                     let message = serde_json::from_str::<Value>(&text)
                         .ok()
                         .and_then(|v| {
+                            let error = v.get("error");
                             v.get("message")
-                                .or_else(|| v.get("error")?.get("message"))?
+                                .or_else(|| error?.get("message"))
+                                .or(error)?
                                 .as_str()
                                 .map(str::to_owned)
                         })

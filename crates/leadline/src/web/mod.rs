@@ -46,6 +46,8 @@ pub struct AppState {
     pub teams: Vec<leadline_core::flow::Team>,
     /// Where the SLO files are.
     pub slo: leadline_metrics::slo::Settings,
+    /// The Prometheus of `[slo.prometheus] url`.
+    prometheus: Option<Arc<dyn leadline_core::slo::Series>>,
     /// Listening on loopback: reads may be open while no token exists.
     pub loopback: bool,
     /// Memory that request bodies being read may hold at once.
@@ -74,10 +76,23 @@ impl AppState {
             flow: settings.flow.clone(),
             teams: settings.teams.clone(),
             slo: settings.slo.clone(),
+            prometheus: settings.slo.prometheus_url.as_deref().and_then(|url| {
+                leadline_sources::prometheus::Prometheus::new(url)
+                    .ok()
+                    .map(|p| Arc::new(p) as Arc<dyn leadline_core::slo::Series>)
+            }),
             loopback,
             metrics: metrics::handle(),
             dora_gauges: metrics::DoraGauges::default(),
             gathered: Mutex::new(None),
+        }
+    }
+
+    /// Where SLO events are read (a Prometheus client that cannot be built reads nothing).
+    pub fn slo_reader(&self) -> leadline_metrics::slo::Reader {
+        leadline_metrics::slo::Reader {
+            store: self.store.clone(),
+            prometheus: self.prometheus.clone(),
         }
     }
 

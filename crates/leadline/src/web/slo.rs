@@ -58,7 +58,7 @@ pub async fn status(
         None => jiff::Timestamp::now().as_millisecond(),
     };
     let chosen = slo::select(slo::load(&state.slo)?, q.slo.as_deref(), None)?;
-    Ok(Json(slo::status(&state.store, &chosen, at).await?))
+    Ok(Json(slo::status(&state.slo_reader(), &chosen, at).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -85,6 +85,6 @@ pub async fn alerts(
     let until = parse_instant("until", &q.until)?;
     let chosen = slo::select(slo::load(&state.slo)?, q.slo.as_deref(), None)?;
     Ok(Json(
-        slo::alerts(&state.store, &chosen, since, until).await?,
+        slo::alerts(&state.slo_reader(), &chosen, since, until).await?,
     ))
 }

@@ -491,7 +491,9 @@ fn prometheus_rules_pass_promtool() {
         .args(["slo", "status"])
         .assert()
         .success()
-        .stderr(contains("search-errors: read from Prometheus; left out"));
+        .stderr(contains(
+            "search-errors: read from Prometheus, and [slo.prometheus] url is not set; left out",
+        ));
     if let Some(promtool) = promtool() {
         let file = example.path("rules.yaml");
         std::fs::write(&file, &rules).unwrap();
@@ -520,4 +522,183 @@ fn prometheus_rules_pass_promtool() {
         .code(2)
         .stderr(contains("search-errors"))
         .stderr(contains("{{.window}}"));
+}
+
+/// A real Prometheus (Debian's), its history backfilled with `promtool tsdb create-blocks-from
+/// openmetrics`, stopped when dropped.
+struct RealPrometheus {
+    url: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for RealPrometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn prometheus_binary() -> Option<PathBuf> {
+    match std::env::var("LEADLINE_TEST_PROMETHEUS").as_deref() {
+        Ok("skip") => None,
+        Ok(path) => Some(PathBuf::from(path)),
+        Err(_) => {
+            let default = PathBuf::from("/usr/bin/prometheus");
+            assert!(
+                default.exists(),
+                "no prometheus: install Debian's prometheus (bash .ci/run does), set \
+                 LEADLINE_TEST_PROMETHEUS to its path, or to `skip`"
+            );
+            Some(default)
+        }
+    }
+}
+
+/// The worked example as counters sampled at every minute boundary from 00:07 to 24:00:
+/// `http_requests_total{job="checkout",code=…}`.
+fn start_prometheus(binary: &std::path::Path, promtool: &std::path::Path) -> RealPrometheus {
+    let dir = tempfile::tempdir().unwrap();
+    let midnight = 1_772_409_600i64; // 2026-03-02T00:00:00Z
+    let (mut ok, mut bad) = (0i64, 0i64);
+    let mut ok_lines = Vec::new();
+    let mut bad_lines = Vec::new();
+    for minute in 7..=24 * 60 {
+        let t = midnight + minute * 60;
+        ok_lines.push(format!(
+            "http_requests_total{{job=\"checkout\",code=\"200\"}} {ok} {t}"
+        ));
+        bad_lines.push(format!(
+            "http_requests_total{{job=\"checkout\",code=\"500\"}} {bad} {t}"
+        ));
+        let b = if (600..660).contains(&minute) { 31 } else { 0 };
+        ok += 1000 - b;
+        bad += b;
+    }
+    let text = format!(
+        "# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\n{}\n{}\n# EOF\n",
+        ok_lines.join("\n"),
+        bad_lines.join("\n")
+    );
+    let data = dir.path().join("data.om");
+    std::fs::write(&data, text).unwrap();
+    let tsdb = dir.path().join("tsdb");
+    let made = std::process::Command::new(promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&data)
+        .arg(&tsdb)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, "global: {}\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(binary)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+        .arg("--storage.tsdb.retention.time=100y")
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let prometheus = RealPrometheus {
+        url: url.clone(),
+        child,
+        _dir: dir,
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let ready = crate::server::client()
+            .get(format!("{url}/-/ready"))
+            .send()
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return prometheus;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Prometheus did not get ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The same day read from a real Prometheus gives the same status and alerts as imported counts.
+#[test]
+fn a_prometheus_indicator_gives_what_imported_counts_give() {
+    let (Some(binary), Some(promtool)) = (prometheus_binary(), promtool()) else {
+        return;
+    };
+    let prometheus = start_prometheus(&binary, &promtool);
+    let example = Example::new();
+    std::fs::write(
+        example.path("slos/checkout.yaml"),
+        SLO.replace(
+            "    good:\n      metricSource:\n        type: leadline\n    total:\n      metricSource:\n        type: leadline\n",
+            "    bad:\n      metricSource:\n        type: Prometheus\n        spec:\n          query: sum(rate(http_requests_total{job=\"checkout\",code=\"500\"}[{{.window}}]))\n\
+             \x20   total:\n      metricSource:\n        type: Prometheus\n        spec:\n          query: sum(rate(http_requests_total{job=\"checkout\"}[{{.window}}]))\n",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        example.path("leadline.toml"),
+        format!(
+            "[slo]\ndir = {:?}\n\n[slo.prometheus]\nurl = {:?}\n",
+            example.path("slos").display().to_string(),
+            prometheus.url
+        ),
+    )
+    .unwrap();
+    let store = TestStore::sqlite();
+    let status = example.json(
+        &store,
+        &[
+            "slo",
+            "status",
+            "--at",
+            "2026-03-02T12:00:00Z",
+            "--format",
+            "json",
+        ],
+    );
+    let s = &status[0];
+    let close = |v: &Value, expected: f64| (v.as_f64().unwrap() - expected).abs() < 1e-6;
+    assert!(
+        close(&s["total"], 713_000.0) && close(&s["good"], 711_140.0),
+        "{s}"
+    );
+    assert!(close(&s["budget_remaining"], -1.608_695_652_173_913), "{s}");
+    assert!(close(&s["burn_rates"]["2h"], 15.5), "{s}");
+    let alerts = example.json(
+        &store,
+        &[
+            "slo",
+            "alerts",
+            "--since",
+            "2026-03-02",
+            "--until",
+            "2026-03-03",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        alerts,
+        json!([
+            {"slo": "checkout-availability", "severity": "page",
+             "start": "2026-03-02T10:28:00+00:00", "end": "2026-03-02T11:03:00+00:00"},
+            {"slo": "checkout-availability", "severity": "ticket",
+             "start": "2026-03-02T10:20:00+00:00", "end": "2026-03-02T16:49:00+00:00"}
+        ])
+    );
 }
