@@ -211,12 +211,19 @@ pub struct ImportCounts {
 /// it either does all it says or, on error, leaves the store as it was. `Arc<dyn Store>` reaches
 /// every family's methods.
 pub trait Store:
-    HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore + SliStore
+    HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore + SliStore + OutboxStore
 {
 }
 
-impl<T: HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore + SliStore> Store
-    for T
+impl<
+    T: HistoryStore
+        + DeploymentStore
+        + ForgeStore
+        + PrivacyStore
+        + AdminStore
+        + SliStore
+        + OutboxStore,
+> Store for T
 {
 }
 
@@ -455,6 +462,61 @@ pub trait SliStore: Send + Sync {
     ) -> StoreResult<Vec<SliCount>>;
 }
 
+/// A notification decided: what happened (`firing` or `resolved`) to the condition its key
+/// names, and the JSON it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub key: String,
+    pub state: String,
+    pub payload: String,
+    pub created_at: Millis,
+}
+
+/// One target's delivery of a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispatch {
+    pub notification: Notification,
+    pub target: String,
+    pub attempts: i64,
+    pub next_at: Millis,
+    pub delivered_at: Option<Millis>,
+    pub last_error: Option<String>,
+}
+
+/// The notification outbox: decided in one transaction, delivered at least once.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Stores a notification of `key` in `state` with a delivery due now for each target,
+    /// unless the key's last notification is already in that state (or, for `resolved`, there
+    /// is none: nothing to resolve). Returns its id when one was stored.
+    async fn enqueue(
+        &self,
+        key: &str,
+        state: &str,
+        payload: &str,
+        at: Millis,
+        targets: &[String],
+    ) -> StoreResult<Option<i64>>;
+
+    /// Undelivered deliveries due at `now`, oldest first, at most `limit`.
+    async fn due_deliveries(&self, now: Millis, limit: usize) -> StoreResult<Vec<Dispatch>>;
+
+    /// Records a delivery attempt: delivered at `delivered` (the target accepted), or failed
+    /// with `error` and due again at `next_at`.
+    async fn record_attempt(
+        &self,
+        notification: i64,
+        target: &str,
+        delivered: Option<Millis>,
+        next_at: Millis,
+        error: Option<&str>,
+    ) -> StoreResult<()>;
+
+    /// The newest notifications with their deliveries, newest first.
+    async fn notifications(&self, limit: usize) -> StoreResult<Vec<Dispatch>>;
+}
+
 /// Erasing a person.
 #[async_trait]
 pub trait PrivacyStore: Send + Sync {
@@ -504,6 +566,7 @@ pub trait AdminStore: Send + Sync {
 /// rather than through `dyn Store`.
 pub mod prelude {
     pub use super::{
-        AdminStore, DeploymentStore, ForgeStore, HistoryStore, PrivacyStore, SliStore, Store,
+        AdminStore, DeploymentStore, ForgeStore, HistoryStore, OutboxStore, PrivacyStore, SliStore,
+        Store,
     };
 }

@@ -113,6 +113,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_sli_counts.sql"),
         postgres: include_str!("../migrations/postgres/0020_sli_counts.sql"),
     },
+    Migration {
+        version: 21,
+        sqlite: include_str!("../migrations/sqlite/0021_outbox.sql"),
+        postgres: include_str!("../migrations/postgres/0021_outbox.sql"),
+    },
 ];
 
 /// The schema version this build writes.

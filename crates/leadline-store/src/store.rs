@@ -464,4 +464,5 @@ fn bot_matcher(bots: &[String]) -> impl Fn(&str, &str) -> bool {
 // The families' implementations, after every macro they use.
 mod deployments;
 mod history;
+mod outbox;
 mod sli;

@@ -129,6 +129,7 @@ conformance!(
     ],
     privacy: [forgetting_a_person_erases_them_and_keeps_their_work],
     sli: [sli_counts_are_upserted_by_slo_and_start],
+    outbox: [notifications_are_decided_once_per_state_and_delivered_until_accepted],
     admin: [
         schema_is_current_and_reopening_changes_nothing,
         a_newer_schema_is_refused_untouched,
@@ -247,7 +248,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 20);
+    assert_eq!(LATEST_SCHEMA, 21);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -1625,4 +1626,74 @@ async fn sli_counts_are_upserted_by_slo_and_start(f: Fixture) {
         f.store.sli_counts("b", 0, i64::MAX).await.unwrap(),
         [row("b", 60_000, 2.5)]
     );
+}
+
+async fn notifications_are_decided_once_per_state_and_delivered_until_accepted(f: Fixture) {
+    let targets = ["ops".to_owned(), "slack".to_owned()];
+    // Nothing to resolve before anything fired.
+    assert_eq!(
+        f.store
+            .enqueue("slo/a/page", "resolved", "{}", 1_000, &targets)
+            .await
+            .unwrap(),
+        None
+    );
+    let fired = f
+        .store
+        .enqueue("slo/a/page", "firing", "{\"n\": 1}", 1_000, &targets)
+        .await
+        .unwrap();
+    assert!(fired.is_some());
+    // The same state again decides nothing.
+    assert_eq!(
+        f.store
+            .enqueue("slo/a/page", "firing", "{}", 2_000, &targets)
+            .await
+            .unwrap(),
+        None
+    );
+    let due = f.store.due_deliveries(1_000, 10).await.unwrap();
+    assert_eq!(due.len(), 2);
+    assert_eq!(
+        (due[0].target.as_str(), due[0].notification.payload.as_str()),
+        ("ops", "{\"n\": 1}")
+    );
+    // ops fails and is due again later; slack accepts.
+    let id = fired.unwrap();
+    f.store
+        .record_attempt(id, "ops", None, 5_000, Some("connection refused"))
+        .await
+        .unwrap();
+    f.store
+        .record_attempt(id, "slack", Some(1_500), 1_500, None)
+        .await
+        .unwrap();
+    assert!(f.store.due_deliveries(4_999, 10).await.unwrap().is_empty());
+    let again = f.store.due_deliveries(5_000, 10).await.unwrap();
+    assert_eq!(
+        (
+            again.len(),
+            again[0].attempts,
+            again[0].last_error.as_deref()
+        ),
+        (1, 1, Some("connection refused"))
+    );
+    // Resolving decides a new notification; the list shows newest first.
+    assert!(
+        f.store
+            .enqueue("slo/a/page", "resolved", "{}", 6_000, &targets)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let listed = f.store.notifications(10).await.unwrap();
+    assert_eq!(listed.len(), 4);
+    assert_eq!(
+        (
+            listed[0].notification.state.as_str(),
+            listed[0].delivered_at
+        ),
+        ("resolved", None)
+    );
+    assert_eq!(listed[3].delivered_at, Some(1_500));
 }

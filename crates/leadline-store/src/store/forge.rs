@@ -342,9 +342,11 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-pub(super) const COUNTED_TABLES: [&str; 21] = [
+pub(super) const COUNTED_TABLES: [&str; 23] = [
     "pending_milestones",
     "sli_counts",
+    "notifications",
+    "notification_deliveries",
     "head_files",
     "pull_request_files",
     "code_owners",
