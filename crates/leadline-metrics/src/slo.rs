@@ -550,3 +550,54 @@ pub async fn history(
         })
         .collect())
 }
+
+/// Whether one SLO's alert of one severity fires at a moment: what notifications follow.
+#[derive(Debug, Serialize)]
+pub struct Condition {
+    /// `slo/NAME/SEVERITY`: one notification state per key.
+    pub key: String,
+    pub slo: String,
+    pub service: String,
+    pub severity: &'static str,
+    pub firing: bool,
+    /// One line for a person.
+    pub text: String,
+}
+
+/// Every alert of the chosen SLOs at the minute boundary at or before `at`.
+pub async fn conditions(reader: &Reader, slos: &[Slo], at: Millis) -> Result<Vec<Condition>> {
+    let t = at.div_euclid(MINUTE) * MINUTE;
+    let mut out = Vec::new();
+    for slo in slos {
+        let rules = burn::rules(slo.window.period());
+        let longest = rules.iter().map(|r| r.long).max().unwrap_or(0);
+        let m = minutes(reader, slo, t - longest, t + MINUTE).await?;
+        let fired = burn::alerts(&m, &rules, slo.target, t, t + MINUTE);
+        for (severity, name) in [
+            (burn::Severity::Page, "page"),
+            (burn::Severity::Ticket, "ticket"),
+        ] {
+            let firing = fired.iter().any(|f| f.severity == severity);
+            out.push(Condition {
+                key: format!("slo/{}/{name}", slo.name),
+                slo: slo.name.clone(),
+                service: slo.service.clone(),
+                severity: name,
+                firing,
+                text: format!(
+                    "{} SLO {} of {}: {} ({})",
+                    if firing { "FIRING" } else { "RESOLVED" },
+                    slo.name,
+                    slo.service,
+                    if firing {
+                        "burning its error budget too fast"
+                    } else {
+                        "the burn rate is back under the alert's"
+                    },
+                    name
+                ),
+            });
+        }
+    }
+    Ok(out)
+}

@@ -3,6 +3,7 @@
 
 pub mod forge;
 pub mod import;
+pub mod notify;
 pub mod oncall;
 pub mod prometheus;
 /// Instants held to a sane range (in the core: the metrics layer filters stored rows with it too).

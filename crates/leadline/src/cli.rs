@@ -70,6 +70,10 @@ pub enum Command {
     /// and a release gate
     #[command(subcommand)]
     Slo(SloCommand),
+    /// Notifications through the outbox: list them, send a test, or run one evaluation and
+    /// delivery pass (`serve` does this every 30 seconds)
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// The catalog of named metrics (every scalar of every family)
     #[command(subcommand)]
     Metrics(MetricsCommand),
@@ -108,6 +112,33 @@ pub struct IncidentsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
     pub format: DoraFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// The newest notifications and where each was delivered
+    List(NotifyListArgs),
+    /// Decide a sample notification and deliver it to every target
+    Test,
+    /// Decide what the SLO alerts say now (or at --at) and deliver what is due
+    Run(NotifyRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyListArgs {
+    /// How many notifications
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyRunArgs {
+    /// Evaluate the alerts at this moment: RFC 3339 or YYYY-MM-DD (UTC) [default: now]
+    #[arg(long, value_name = "T")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

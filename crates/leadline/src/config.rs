@@ -54,6 +54,59 @@ pub struct FileConfig {
     pub postmortems: PostmortemsFileConfig,
     #[serde(default)]
     pub slo: SloFileConfig,
+    /// Notification targets: `[[notify]] name = "ops", kind = "webhook", url = "…",
+    /// secret = "…"` (or `kind = "slack"`).
+    #[serde(default)]
+    pub notify: Vec<NotifyFileConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyFileConfig {
+    pub name: String,
+    /// `webhook` (JSON, HMAC-signed with `secret`) or `slack` (an incoming webhook).
+    pub kind: String,
+    pub url: String,
+    pub secret: Option<String>,
+    /// Seconds before the first retry of a failed delivery (doubling, at most 600) [default: 5].
+    pub retry_secs: Option<u64>,
+}
+
+fn notify_targets(file: &[NotifyFileConfig]) -> Result<Vec<leadline_sources::notify::Target>> {
+    use leadline_sources::notify::{Kind, Target};
+    let mut out: Vec<Target> = Vec::new();
+    for t in file {
+        let kind = match t.kind.as_str() {
+            "webhook" => Kind::Webhook,
+            "slack" => Kind::Slack,
+            other => bail!(
+                "leadline.toml: notify {:?}: kind {other:?}, expected webhook or slack",
+                t.name
+            ),
+        };
+        if t.name.trim().is_empty() || out.iter().any(|o| o.name == t.name) {
+            bail!(
+                "leadline.toml: notify names must be present and unique ({:?})",
+                t.name
+            );
+        }
+        if !(t.url.starts_with("http://") || t.url.starts_with("https://")) {
+            bail!(
+                "leadline.toml: notify {:?}: url must be http:// or https://",
+                t.name
+            );
+        }
+        out.push(Target {
+            name: t.name.clone(),
+            kind,
+            url: t.url.clone(),
+            secret: not_empty(&format!("notify {:?} secret", t.name), &t.secret)?,
+            retry: std::time::Duration::from_secs(
+                bounded("notify.retry_secs", t.retry_secs, 1..=600)?.unwrap_or(5),
+            ),
+        });
+    }
+    Ok(out)
 }
 
 /// `[slo]`: where the OpenSLO files are.
@@ -478,7 +531,7 @@ pub enum Verbosity {
     Debug,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub db: Location,
     pub mine: MineOptions,
@@ -489,6 +542,7 @@ pub struct Settings {
     pub teams: Vec<leadline_core::flow::Team>,
     pub debt: DebtConfig,
     pub slo: leadline_metrics::slo::Settings,
+    pub notify: Vec<leadline_sources::notify::Target>,
 }
 
 impl Settings {
@@ -616,6 +670,7 @@ impl Settings {
                     .unwrap_or_else(|| PathBuf::from("slos")),
                 prometheus_url: not_empty("slo.prometheus.url", &file.slo.prometheus.url)?,
             },
+            notify: notify_targets(&file.notify)?,
         })
     }
 }

@@ -21,6 +21,7 @@ mod import;
 mod incidents;
 mod ingest;
 mod metric;
+mod notify;
 mod oncall;
 mod postmortem;
 mod slo;
@@ -227,6 +228,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         Command::Postmortem(PostmortemCommand::Check(args)) => {
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
+        Command::Notify(command) => notify::run(&store, &command, settings, &mut stdout).await?,
         Command::Slo(command) => {
             slo::run(&store, &command, &settings.slo, &settings.dora, &mut stdout).await?
         }
@@ -248,6 +250,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         Command::Serve(args) => {
             drop(stdout);
             let addr = args.addr.unwrap_or_else(|| settings.server.addr.clone());
+            notify::spawn(store.clone(), Arc::new(settings.clone()));
             web::serve(store, settings, &addr).await?;
         }
         Command::Token(command) => token(&store, command, &mut stdout).await?,

@@ -25,6 +25,7 @@ mod health;
 mod import;
 mod incidents;
 mod ingest;
+mod notify;
 mod oncall_sync;
 mod serve;
 mod serve_hardening;

@@ -1,0 +1,230 @@
+//! `leadline notify list|test|run` and the server's notification loop: conditions (SLO burn
+//! alerts) are decided into the store's outbox, then each due delivery is sent and recorded.
+//! A crash between sending and recording sends again after the restart: at least once.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Result;
+use leadline_core::model::Millis;
+use leadline_core::store::Store;
+use leadline_metrics::slo;
+use leadline_metrics::window::{parse_instant, utc};
+use leadline_sources::notify::{self, Target};
+use serde::Serialize;
+
+use crate::cli::{NotifyCommand, NotifyListArgs, SummaryFormat};
+use crate::config::Settings;
+
+/// Deliveries sent per pass.
+const PER_PASS: usize = 200;
+
+fn now() -> Millis {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn names(targets: &[Target]) -> Vec<String> {
+    targets.iter().map(|t| t.name.clone()).collect()
+}
+
+pub async fn run(
+    store: &Arc<dyn Store>,
+    command: &NotifyCommand,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match command {
+        NotifyCommand::List(args) => list(store, args, out).await,
+        NotifyCommand::Test => {
+            if settings.notify.is_empty() {
+                anyhow::bail!(leadline_metrics::UsageError(
+                    "no [[notify]] targets in leadline.toml".into()
+                ));
+            }
+            let at = now();
+            let payload = serde_json::json!({
+                "key": format!("test/{at}"), "state": "firing", "kind": "test", "at": utc(at),
+                "text": "leadline test notification: delivery works",
+            });
+            store
+                .enqueue(
+                    &format!("test/{at}"),
+                    "firing",
+                    &payload.to_string(),
+                    at,
+                    &names(&settings.notify),
+                )
+                .await?;
+            let (sent, failed) = deliver(store, &settings.notify, now()).await?;
+            writeln!(out, "{sent} delivered, {failed} to retry")?;
+            Ok(())
+        }
+        NotifyCommand::Run(args) => {
+            let at = match &args.at {
+                Some(v) => parse_instant("--at", v)?,
+                None => now(),
+            };
+            let decided = evaluate(store, settings, at).await?;
+            let (sent, failed) = deliver(store, &settings.notify, now()).await?;
+            writeln!(
+                out,
+                "{decided} decided, {sent} delivered, {failed} to retry"
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Decides a notification for every alert whose state changed; returns how many.
+pub async fn evaluate(store: &Arc<dyn Store>, settings: &Settings, at: Millis) -> Result<usize> {
+    if settings.notify.is_empty() {
+        return Ok(0);
+    }
+    let slos = slo::load(&settings.slo)?;
+    let slos: Vec<_> = slos
+        .into_iter()
+        .filter(|s| {
+            settings.slo.prometheus_url.is_some()
+                || !matches!(
+                    s.source,
+                    leadline_core::slo::openslo::Source::Prometheus { .. }
+                )
+        })
+        .collect();
+    let reader = crate::slo::reader(store, &settings.slo)?;
+    let mut decided = 0;
+    for c in slo::conditions(&reader, &slos, at).await? {
+        let state = if c.firing { "firing" } else { "resolved" };
+        let payload = serde_json::json!({
+            "key": c.key, "state": state, "kind": "slo_burn", "slo": c.slo, "service": c.service,
+            "severity": c.severity, "at": utc(at), "text": c.text,
+        });
+        let stored = store
+            .enqueue(
+                &c.key,
+                state,
+                &payload.to_string(),
+                at,
+                &names(&settings.notify),
+            )
+            .await?;
+        decided += usize::from(stored.is_some());
+    }
+    Ok(decided)
+}
+
+/// Sends every due delivery once; returns (delivered, failed).
+pub async fn deliver(
+    store: &Arc<dyn Store>,
+    targets: &[Target],
+    at: Millis,
+) -> Result<(usize, usize)> {
+    let client = notify::client().map_err(anyhow::Error::msg)?;
+    let (mut sent, mut failed) = (0, 0);
+    for d in store.due_deliveries(at, PER_PASS).await? {
+        let Some(target) = targets.iter().find(|t| t.name == d.target) else {
+            // A target removed from the configuration: retried if it comes back.
+            continue;
+        };
+        let result =
+            notify::send(&client, target, d.notification.id, &d.notification.payload).await;
+        let done = now();
+        match result {
+            Ok(()) => {
+                store
+                    .record_attempt(d.notification.id, &d.target, Some(done), done, None)
+                    .await?;
+                sent += 1;
+            }
+            Err(e) => {
+                let wait = target.backoff(d.attempts as u32 + 1).as_millis() as Millis;
+                store
+                    .record_attempt(d.notification.id, &d.target, None, done + wait, Some(&e))
+                    .await?;
+                tracing::warn!("notification {} to {}: {e}", d.notification.id, d.target);
+                failed += 1;
+            }
+        }
+    }
+    Ok((sent, failed))
+}
+
+/// The server's loop: evaluate and deliver every 30 seconds, until the process ends.
+pub fn spawn(store: Arc<dyn Store>, settings: Arc<Settings>) {
+    if settings.notify.is_empty() {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            let at = now();
+            if let Err(e) = evaluate(&store, &settings, at).await {
+                tracing::warn!("notifications: cannot evaluate the alerts: {e:#}");
+            }
+            if let Err(e) = deliver(&store, &settings.notify, now()).await {
+                tracing::warn!("notifications: cannot deliver: {e:#}");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        }
+    });
+}
+
+#[derive(Serialize)]
+struct Listed {
+    id: i64,
+    key: String,
+    state: String,
+    created_at: String,
+    target: String,
+    attempts: i64,
+    delivered_at: Option<String>,
+    next_at: Option<String>,
+    last_error: Option<String>,
+}
+
+async fn list(store: &Arc<dyn Store>, args: &NotifyListArgs, out: &mut dyn Write) -> Result<()> {
+    let listed: Vec<Listed> = store
+        .notifications(args.limit.min(1000))
+        .await?
+        .into_iter()
+        .map(|d| Listed {
+            id: d.notification.id,
+            key: d.notification.key,
+            state: d.notification.state,
+            created_at: utc(d.notification.created_at),
+            target: d.target,
+            attempts: d.attempts,
+            next_at: d.delivered_at.is_none().then(|| utc(d.next_at)),
+            delivered_at: d.delivered_at.map(utc),
+            last_error: d.last_error,
+        })
+        .collect();
+    match args.format {
+        SummaryFormat::Json => crate::table::write_json(&[listed], false, out)?,
+        SummaryFormat::Table => {
+            let mut t = crate::table::table(&[
+                "id",
+                "key",
+                "state",
+                "decided",
+                "target",
+                "attempts",
+                "delivered",
+                "next try",
+            ]);
+            for l in &listed {
+                t.add_row(vec![
+                    l.id.to_string(),
+                    l.key.clone(),
+                    l.state.clone(),
+                    l.created_at.clone(),
+                    l.target.clone(),
+                    l.attempts.to_string(),
+                    l.delivered_at.clone().unwrap_or_default(),
+                    l.next_at.clone().unwrap_or_default(),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! Notifications that arrive: SLO alerts decided into the outbox and delivered to a webhook
+//! (HMAC-signed) and a Slack-compatible target on loopback; a target down for a while gets
+//! every alert once it is back, a delivery killed half-way is sent again after the restart, and
+//! an unchanged alert is never sent twice.
+
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::common::TestStore;
+
+#[derive(Default)]
+struct Target {
+    /// (path, body, signature header) of every request received.
+    seen: Vec<(String, String, Option<String>)>,
+    down: bool,
+    /// The next request hangs (the sender is killed meanwhile).
+    hang_once: bool,
+}
+
+type Shared = Arc<Mutex<Target>>;
+
+async fn receive(State(state): State<Shared>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let signature = request
+        .headers()
+        .get("x-leadline-signature")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = axum::body::to_bytes(request.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let (down, hang) = {
+        let mut t = state.lock().unwrap();
+        t.seen
+            .push((path, String::from_utf8(body.to_vec()).unwrap(), signature));
+        let hang = std::mem::take(&mut t.hang_once);
+        (t.down, hang)
+    };
+    if hang {
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+    if down {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
+    (StatusCode::OK, "ok").into_response()
+}
+
+fn start(state: Shared) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let app = axum::Router::new().fallback(receive).with_state(state);
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+/// The worked example of docs/metrics.md ("SLOs") with two targets on `url`.
+fn setup(store: &TestStore, url: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let slos = dir.path().join("slos");
+    std::fs::create_dir(&slos).unwrap();
+    std::fs::write(
+        slos.join("checkout.yaml"),
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: checkout-availability\nspec:\n  service: checkout\n\
+         \x20 indicator:\n    metadata:\n      name: checkout-requests\n    spec:\n      ratioMetric:\n        counter: true\n\
+         \x20       good:\n          metricSource:\n            type: leadline\n\
+         \x20       total:\n          metricSource:\n            type: leadline\n\
+         \x20 timeWindow:\n    - duration: 30d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n",
+    )
+    .unwrap();
+    let mut csv = String::from("slo,time,good,total\n");
+    for minute in 7..24 * 60 {
+        let bad = if (600..660).contains(&minute) { 31 } else { 0 };
+        csv.push_str(&format!(
+            "checkout-availability,2026-03-02T{:02}:{:02}:00Z,{},1000\n",
+            minute / 60,
+            minute % 60,
+            1000 - bad
+        ));
+    }
+    let counts = dir.path().join("sli.csv");
+    std::fs::write(&counts, csv).unwrap();
+    store.run(&["import".as_ref(), "sli".as_ref(), counts.as_os_str()]);
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[slo]\ndir = {:?}\n\n[[notify]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"{url}/hook\"\nsecret = \"s3cret\"\nretry_secs = 1\n\n\
+             [[notify]]\nname = \"chat\"\nkind = \"slack\"\nurl = \"{url}/slack\"\nretry_secs = 1\n",
+            slos.display().to_string()
+        ),
+    )
+    .unwrap();
+    (dir, config)
+}
+
+fn notify(store: &TestStore, config: &std::path::Path, at: &str) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("leadline"));
+    cmd.env_remove("LEADLINE_DB")
+        .args(["--db", &store.db, "--config"])
+        .arg(config)
+        .args(["notify", "run", "--at", at]);
+    cmd
+}
+
+fn run(store: &TestStore, config: &std::path::Path, at: &str) -> String {
+    let out = notify(store, config, at).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// (key, state) of every webhook body received, each checked against its signature.
+fn received(state: &Shared) -> Vec<(String, String)> {
+    let t = state.lock().unwrap();
+    let mut out: Vec<(String, String)> = t
+        .seen
+        .iter()
+        .filter(|(path, ..)| path == "/hook")
+        .map(|(_, body, signature)| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(b"s3cret").unwrap();
+            mac.update(body.as_bytes());
+            let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+            assert_eq!(signature.as_deref(), Some(expected.as_str()));
+            let v: Value = serde_json::from_str(body).unwrap();
+            (
+                v["key"].as_str().unwrap().to_owned(),
+                v["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn a_target_down_for_a_while_gets_every_alert_once_it_is_back() {
+    for store in TestStore::both() {
+        let state: Shared = Arc::new(Mutex::new(Target {
+            down: true,
+            ..Target::default()
+        }));
+        let url = start(state.clone());
+        let (_dir, config) = setup(&store, &url);
+        // At 10:30 both alerts fire (page from 10:28, ticket from 10:20): four deliveries fail.
+        assert_eq!(
+            run(&store, &config, "2026-03-02T10:30:00Z").trim(),
+            "2 decided, 0 delivered, 4 to retry"
+        );
+        // Still firing a minute later: nothing new is decided.
+        assert!(run(&store, &config, "2026-03-02T10:31:00Z").starts_with("0 decided"));
+        state.lock().unwrap().down = false;
+        std::thread::sleep(Duration::from_millis(2100));
+        assert_eq!(
+            run(&store, &config, "2026-03-02T10:32:00Z").trim(),
+            "0 decided, 4 delivered, 0 to retry"
+        );
+        assert_eq!(
+            received(&state),
+            [
+                (
+                    "slo/checkout-availability/page".to_owned(),
+                    "firing".to_owned()
+                ),
+                (
+                    "slo/checkout-availability/ticket".to_owned(),
+                    "firing".to_owned()
+                )
+            ]
+        );
+        // The Slack target got text.
+        let slack: Vec<Value> = state
+            .lock()
+            .unwrap()
+            .seen
+            .iter()
+            .filter(|(p, ..)| p == "/slack")
+            .map(|(_, b, _)| serde_json::from_str(b).unwrap())
+            .collect();
+        assert!(slack.iter().all(|v| {
+            v["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("FIRING SLO checkout-availability")
+        }));
+        // At 11:10 the page has ended (at 11:03): one resolution, delivered at once.
+        assert_eq!(
+            run(&store, &config, "2026-03-02T11:10:00Z").trim(),
+            "1 decided, 2 delivered, 0 to retry"
+        );
+        assert!(received(&state).contains(&(
+            "slo/checkout-availability/page".to_owned(),
+            "resolved".to_owned()
+        )));
+        let listed: Value = serde_json::from_slice(&store.run(&[
+            "--config".as_ref(),
+            config.as_os_str(),
+            "notify".as_ref(),
+            "list".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ]))
+        .unwrap();
+        let rows = listed.as_array().unwrap();
+        assert_eq!(rows.len(), 6, "{listed}");
+        assert!(
+            rows.iter().all(|r| !r["delivered_at"].is_null()),
+            "{listed}"
+        );
+    }
+}
+
+#[test]
+fn a_delivery_killed_half_way_is_sent_again_after_the_restart() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(Target {
+        hang_once: true,
+        ..Target::default()
+    }));
+    let url = start(state.clone());
+    let (_dir, config) = setup(&store, &url);
+    let mut child = notify(&store, &config, "2026-03-02T10:30:00Z")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while state.lock().unwrap().seen.is_empty() {
+        assert!(Instant::now() < deadline, "nothing was sent");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The restart sends what was decided and not recorded as delivered.
+    let out = run(&store, &config, "2026-03-02T10:31:00Z");
+    assert_eq!(out.trim(), "0 decided, 4 delivered, 0 to retry");
+    assert_eq!(received(&state).len(), 2);
+    // Nothing is left to send, and nothing is sent twice in a row for the same state.
+    assert!(run(&store, &config, "2026-03-02T10:32:00Z").starts_with("0 decided, 0 delivered"));
+}
