@@ -601,3 +601,42 @@ pub async fn conditions(reader: &Reader, slos: &[Slo], at: Millis) -> Result<Vec
     }
     Ok(out)
 }
+
+/// One point of a budget burn-down.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct BurnPoint {
+    pub at: String,
+    /// The budget remaining over the window's events up to `at`.
+    pub budget_remaining: Option<f64>,
+}
+
+/// How the budget of the window holding `at` was spent: its remaining share at `points` evenly
+/// spaced moments from the window's start to `at` (or its end).
+pub async fn burndown(
+    reader: &Reader,
+    slo: &Slo,
+    at: Millis,
+    points: usize,
+) -> Result<Vec<BurnPoint>> {
+    let (since, until) = slo.window.at(at);
+    let end = until.min(at);
+    let m = minutes(reader, slo, since, end).await?;
+    let points = points.clamp(2, 500) as i64;
+    Ok((1..=points)
+        .map(|k| {
+            let x = since + (end - since) * k / points;
+            let (good, total) = match slo.budgeting {
+                Budgeting::Occurrences => m.counts(since, x),
+                Budgeting::Timeslices { target, slice } => {
+                    let (g, t) = m.slices(since, x, slice, target);
+                    (g as f64, t as f64)
+                }
+            };
+            BurnPoint {
+                at: utc(x),
+                budget_remaining: (total > 0.0)
+                    .then(|| burn::budget_remaining(good / total, slo.target)),
+            }
+        })
+        .collect())
+}

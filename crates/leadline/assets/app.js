@@ -469,7 +469,46 @@ async function renderReliability(params) {
     ], e.actions));
   }
   section.replaceChildren(card);
+  const slos = await renderSlos(r.until);
+  if (slos) section.append(slos);
   return r.incidents.total + " incidents";
+}
+
+// SLOs at the end of the page's window: budget remaining, burn rates, and each budget's
+// burn-down over its window.
+async function renderSlos(until) {
+  const at = until || new Date().toISOString();
+  const statuses = await api("/api/v1/slo", { at });
+  if (!statuses.length) return null;
+  const card = el("div", { class: "card" }, el("h2", {}, "Service level objectives"),
+    el("p", { class: "detail" }, "At " + at.slice(0, 16).replace("T", " ") + " UTC · burn rate 1 = spending the budget exactly over the window"));
+  const figure = (s, key, value, show) => ({ "data-slo": s.slo, "data-key": key, "data-value": value == null ? "null" : String(value) });
+  card.append(rowsTable("slos", [
+    { title: "SLO", show: (s) => s.slo },
+    { title: "service", show: (s) => s.service },
+    { title: "target", numeric: true, show: (s) => percent(s.target) },
+    { title: "SLI", numeric: true, show: (s) => s.sli == null ? "–" : (s.sli * 100).toFixed(3) + "%",
+      attrs: (s) => figure(s, "sli", s.sli) },
+    { title: "budget left", numeric: true, show: (s) => percent(s.budget_remaining),
+      attrs: (s) => figure(s, "budget_remaining", s.budget_remaining) },
+    ...["1h", "6h", "1d", "3d"].map((w) => ({ title: "burn " + w, numeric: true,
+      show: (s) => s.burn_rates[w] == null ? "–" : s.burn_rates[w].toFixed(2),
+      attrs: (s) => figure(s, "burn_rates." + w, s.burn_rates[w]) })),
+  ], statuses));
+  for (const s of statuses) {
+    const points = await api("/api/v1/slo/burndown", { slo: s.slo, at, points: 60 });
+    const xs = points.map((p) => Date.parse(p.at) / 1000);
+    const ys = points.map((p) => (p.budget_remaining == null ? null : p.budget_remaining * 100));
+    const holder = el("div", { class: "chart", "data-burndown": s.slo });
+    card.append(el("h3", {}, s.slo + ": budget remaining over its window (%)"), holder);
+    /* global uPlot */
+    new uPlot({
+      width: Math.max(240, Math.min(1060, (document.getElementById("reliability").clientWidth || 800) - 60)),
+      height: 160,
+      series: [{}, { label: "budget remaining %", stroke: "#b23b3b", width: 2, spanGaps: true }],
+    }, [xs, ys], holder);
+  }
+  return card;
 }
 
 async function renderCapacity() {

@@ -147,6 +147,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/sli", post(slo::post_sli))
         .route("/api/v1/slo", get(slo::status))
         .route("/api/v1/slo/alerts", get(slo::alerts))
+        .route("/api/v1/slo/burndown", get(slo::burndown))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

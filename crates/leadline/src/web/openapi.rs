@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         super::slo::post_sli,
         super::slo::status,
         super::slo::alerts,
+        super::slo::burndown,
         super::health::health,
         super::health::debt,
         super::health::capacity,

@@ -88,3 +88,34 @@ pub async fn alerts(
         slo::alerts(&state.slo_reader(), &chosen, since, until).await?,
     ))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BurndownQuery {
+    /// The SLO.
+    slo: String,
+    /// The moment: RFC 3339 or YYYY-MM-DD (UTC) [default: now].
+    at: Option<String>,
+    /// How many points [default: 30, at most 500].
+    points: Option<usize>,
+}
+
+/// The budget remaining over the window holding `at`, at evenly spaced moments: the
+/// dashboard's burn-down chart.
+#[utoipa::path(get, path = "/api/v1/slo/burndown", tag = "slo", params(BurndownQuery),
+    responses((status = 200, description = "Points from the window's start to the moment", body = Object),
+              (status = 400, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn burndown(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<BurndownQuery>,
+) -> Result<Json<Vec<slo::BurnPoint>>, AppError> {
+    let at = match q.at.as_deref().filter(|v| !v.is_empty()) {
+        Some(v) => parse_instant("at", v)?,
+        None => jiff::Timestamp::now().as_millisecond(),
+    };
+    let chosen = slo::select(slo::load(&state.slo)?, Some(&q.slo), None)?;
+    Ok(Json(
+        slo::burndown(&state.slo_reader(), &chosen[0], at, q.points.unwrap_or(30)).await?,
+    ))
+}

@@ -241,6 +241,32 @@ fn seed_reliability(store: &TestStore, postmortems: &Path) {
         incidents.as_os_str(),
     ]);
     std::fs::create_dir_all(postmortems).unwrap();
+    // An SLO with a day of minute counts before the window's end (2024-01-21): 2 % bad from
+    // 10:00 to 10:59 on 2024-01-20.
+    let slos = postmortems.parent().unwrap().join("slos");
+    std::fs::create_dir_all(&slos).unwrap();
+    std::fs::write(
+        slos.join("web.yaml"),
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: web-availability\nspec:\n  service: web\n\
+         \x20 indicator:\n    metadata:\n      name: web-requests\n    spec:\n      ratioMetric:\n        counter: true\n\
+         \x20       good:\n          metricSource:\n            type: leadline\n\
+         \x20       total:\n          metricSource:\n            type: leadline\n\
+         \x20 timeWindow:\n    - duration: 7d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.995\n",
+    )
+    .unwrap();
+    let mut counts = String::from("slo,time,good,total\n");
+    for minute in 0..24 * 60 {
+        let bad = if (600..660).contains(&minute) { 20 } else { 0 };
+        counts.push_str(&format!(
+            "web-availability,2024-01-20T{:02}:{:02}:00Z,{},1000\n",
+            minute / 60,
+            minute % 60,
+            1000 - bad
+        ));
+    }
+    let file = dir.path().join("sli.csv");
+    std::fs::write(&file, counts).unwrap();
+    store.run(&["import".as_ref(), "sli".as_ref(), file.as_os_str()]);
     std::fs::write(
         postmortems.join("PM-2024-001.md"),
         "---\nid: PM-2024-001\nincidents: [INC-2]\nstatus: reviewed\nreviewed: 2024-01-24\nactions:\n  - {id: A1, title: Alert on queue depth, owner: payments, priority: P1, due: 2024-02-10}\n---\n",
@@ -259,8 +285,9 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
         dir.path(),
         "[[item]]\nid = \"D-1\"\ntitle = \"Web is one file\"\narea = [\"web.txt\"]\ncategory = \"tactical\"\nkind = \"security\"\nowner = \"web\"\ncost_hours = 8\ninterest_hours_per_month = 3\ncreated = 2024-01-01\n",
         &format!(
-            "capacity_target = 0.2\n\n[privacy]\nmin_group_size = 1\n\n[postmortems]\ndir = {:?}\n",
-            dir.path().join("postmortems").display().to_string()
+            "capacity_target = 0.2\n\n[privacy]\nmin_group_size = 1\n\n[postmortems]\ndir = {:?}\n\n[slo]\ndir = {:?}\n",
+            dir.path().join("postmortems").display().to_string(),
+            dir.path().join("slos").display().to_string()
         ),
     );
     seed_flow(&store);
@@ -496,6 +523,39 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     assert_eq!(incidents["incidents"]["total"], 2, "{incidents}");
     assert!(
         dom.contains(r#"data-action="PM-2024-001/A1" data-value="open""#),
+        "{dom}"
+    );
+    // SLOs at the window's end: every figure shown is the API's, and the burn-down is drawn.
+    let until = incidents["until"].as_str().unwrap().replace('+', "%2B");
+    let slos = api(&server, &format!("/api/v1/slo?at={until}"));
+    let figures =
+        Regex::new(r#"data-slo="([^"]*)" data-key="([a-z_.0-9]+)" data-value="([^"]*)""#).unwrap();
+    let mut checked = 0;
+    for c in figures.captures_iter(&dom) {
+        let s = slos
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["slo"] == c[1])
+            .unwrap();
+        let expected = c[2].split('.').fold(s, |v, k| &v[k]);
+        let expected = match expected {
+            Value::Null => "null".to_owned(),
+            v => v.as_f64().unwrap().to_string(),
+        };
+        let shown = c[3]
+            .parse::<f64>()
+            .map_or(c[3].to_owned(), |v| v.to_string());
+        assert_eq!(shown, expected, "{} {}", &c[1], &c[2]);
+        checked += 1;
+    }
+    assert_eq!(checked, 6, "SLI, budget and four burn rates:\n{dom}");
+    assert!(
+        slos[0]["budget_remaining"].as_f64().unwrap() < 1.0,
+        "{slos}"
+    );
+    assert!(
+        dom.contains(r#"data-burndown="web-availability""#) && dom.contains("uplot"),
         "{dom}"
     );
 
