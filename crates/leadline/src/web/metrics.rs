@@ -103,6 +103,7 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Result<Response, AppE
     text.push_str(&format!("leadline_ingest_lag_seconds {lag}\n"));
     text.push_str(&dora_gauges(&state).await?);
     text.push_str(&debt_gauges(&state));
+    text.push_str(&slo_gauges(&state).await);
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -175,6 +176,61 @@ fn gauge_text(keys: &[(String, DoraKeys)]) -> String {
         }
     }
     out
+}
+
+/// Each SLO's budget remaining and burn rates now, read at each scrape; SLOs that cannot be read
+/// (invalid files, Prometheus unreachable) are logged and left out.
+async fn slo_gauges(state: &AppState) -> String {
+    let slos = match leadline_metrics::slo::load(&state.slo) {
+        Ok(s) if !s.is_empty() => s,
+        Ok(_) => return String::new(),
+        Err(e) => {
+            tracing::warn!("SLO gauges left out: {e:#}");
+            return String::new();
+        }
+    };
+    let reader = state.slo_reader();
+    let mut budget = String::from(
+        "# HELP leadline_slo_budget_remaining Share of the error budget left in the SLO's window (negative: overspent).\n\
+         # TYPE leadline_slo_budget_remaining gauge\n",
+    );
+    let mut burn = String::from(
+        "# HELP leadline_slo_burn_rate Error budget burn rate over the window ending now.\n\
+         # TYPE leadline_slo_burn_rate gauge\n",
+    );
+    for slo in &slos {
+        if slo.source != leadline_core::slo::openslo::Source::Imported
+            && slo.source != leadline_core::slo::openslo::Source::Incidents
+            && state.slo.prometheus_url.is_none()
+        {
+            continue;
+        }
+        let status =
+            match leadline_metrics::slo::status(&reader, std::slice::from_ref(slo), now()).await {
+                Ok(mut s) => s.remove(0),
+                Err(e) => {
+                    tracing::warn!("SLO gauges of {} left out: {e:#}", slo.name);
+                    continue;
+                }
+            };
+        let labels = format!(
+            "slo=\"{}\",service=\"{}\"",
+            escape_label(&status.slo),
+            escape_label(&status.service)
+        );
+        if let Some(b) = status.budget_remaining {
+            budget.push_str(&format!("leadline_slo_budget_remaining{{{labels}}} {b}\n"));
+        }
+        let rates = status.burn_rates.in_order();
+        for ((window, _), rate) in leadline_metrics::slo::BURN_WINDOWS.iter().zip(rates) {
+            if let Some(r) = rate {
+                burn.push_str(&format!(
+                    "leadline_slo_burn_rate{{{labels},window=\"{window}\"}} {r}\n"
+                ));
+            }
+        }
+    }
+    budget + &burn
 }
 
 /// The portfolio of the register as gauges (none without a register). A register that cannot

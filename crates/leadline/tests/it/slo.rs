@@ -375,6 +375,42 @@ fn the_api_takes_counts_and_serves_what_the_command_line_prints() {
         .json()
         .unwrap();
     assert_eq!(alerts.as_array().unwrap().len(), 2, "{alerts}");
+    // /metrics carries each SLO's budget and burn rates now. The example's day is long past
+    // (no events in its window: no value); availability from incidents, with none, is whole.
+    std::fs::write(
+        example.path("slos/uptime.yaml"),
+        SLO.replace("checkout-availability", "checkout-uptime")
+            .replace("checkout-requests", "checkout-open")
+            .replace(
+                "type: leadline\n",
+                "type: leadline\n        spec:\n          indicator: incidents\n",
+            ),
+    )
+    .unwrap();
+    let metrics = server
+        .get("/metrics")
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("# TYPE leadline_slo_budget_remaining gauge"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "leadline_slo_budget_remaining{slo=\"checkout-uptime\",service=\"checkout\"} 1\n"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "leadline_slo_burn_rate{slo=\"checkout-uptime\",service=\"checkout\",window=\"1h\"} 0\n"
+        ),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("leadline_slo_budget_remaining{slo=\"checkout-availability\""));
     let unknown = server
         .get("/api/v1/slo?slo=nothing")
         .bearer_auth(&token)
