@@ -75,30 +75,30 @@ pub async fn run(
     }
 }
 
-/// Decides a notification for every alert whose state changed; returns how many.
+/// One condition a notification is about: its key, whether it holds, and the words for it.
+struct Condition {
+    key: String,
+    firing: bool,
+    payload: serde_json::Value,
+}
+
+/// Decides a notification for every condition whose state changed (SLO burn alerts, overdue
+/// postmortem actions, debt items past their deadline); returns how many.
 pub async fn evaluate(store: &Arc<dyn Store>, settings: &Settings, at: Millis) -> Result<usize> {
     if settings.notify.is_empty() {
         return Ok(0);
     }
-    let slos = slo::load(&settings.slo)?;
-    let slos: Vec<_> = slos
-        .into_iter()
-        .filter(|s| {
-            settings.slo.prometheus_url.is_some()
-                || !matches!(
-                    s.source,
-                    leadline_core::slo::openslo::Source::Prometheus { .. }
-                )
-        })
-        .collect();
-    let reader = crate::slo::reader(store, &settings.slo)?;
+    let mut conditions = slo_conditions(store, settings, at).await?;
+    let today = leadline_metrics::postmortems::utc_date(at);
+    conditions.extend(action_conditions(store, settings, today).await?);
+    conditions.extend(debt_conditions(settings, today)?);
     let mut decided = 0;
-    for c in slo::conditions(&reader, &slos, at).await? {
+    for c in conditions {
         let state = if c.firing { "firing" } else { "resolved" };
-        let payload = serde_json::json!({
-            "key": c.key, "state": state, "kind": "slo_burn", "slo": c.slo, "service": c.service,
-            "severity": c.severity, "at": utc(at), "text": c.text,
-        });
+        let mut payload = c.payload;
+        payload["key"] = c.key.clone().into();
+        payload["state"] = state.into();
+        payload["at"] = utc(at).into();
         let stored = store
             .enqueue(
                 &c.key,
@@ -111,6 +111,109 @@ pub async fn evaluate(store: &Arc<dyn Store>, settings: &Settings, at: Millis) -
         decided += usize::from(stored.is_some());
     }
     Ok(decided)
+}
+
+/// Open postmortem actions past due are firing; done or not yet due, resolved.
+async fn action_conditions(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    today: jiff::civil::Date,
+) -> Result<Vec<Condition>> {
+    let pm = &settings.debt.postmortems;
+    let found = leadline_metrics::postmortems::load(pm).await?;
+    let evidence = leadline_metrics::postmortems::evidence(store).await?;
+    Ok(
+        leadline_metrics::postmortems::track(&found, &evidence, &pm.policies)
+            .into_iter()
+            .map(|a| {
+                let firing = a.overdue_on(today);
+                let due = a.due.map(|d| d.to_string()).unwrap_or_default();
+                let text = if firing {
+                    format!(
+                        "OVERDUE postmortem action {} ({}): {}, due {due}",
+                        a.reference,
+                        a.priority.as_str(),
+                        a.title
+                    )
+                } else {
+                    format!(
+                        "RESOLVED postmortem action {}: no longer overdue",
+                        a.reference
+                    )
+                };
+                Condition {
+                    key: format!("action/{}", a.reference),
+                    firing,
+                    payload: serde_json::json!({
+                        "kind": "action_overdue", "action": a.reference,
+                        "priority": a.priority.as_str(), "owner": a.owner, "due": due, "text": text,
+                    }),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Open debt items past their deadline are firing; the others, resolved.
+fn debt_conditions(settings: &Settings, today: jiff::civil::Date) -> Result<Vec<Condition>> {
+    let register = leadline_metrics::debt::Register::open(&settings.debt.file, today)?;
+    let breaches = leadline_core::debt::breaches(&register.items, &settings.debt.policies, today);
+    Ok(register
+        .items
+        .iter()
+        .map(|item| {
+            let breach = breaches.iter().find(|b| b.id == item.id);
+            let text = match breach {
+                Some(b) => format!(
+                    "PAST DEADLINE debt item {} ({}): {}, {} day(s) past {}",
+                    b.id, b.rule, b.title, b.days_over, b.deadline
+                ),
+                None => format!(
+                    "RESOLVED debt item {}: no longer past its deadline",
+                    item.id
+                ),
+            };
+            Condition {
+                key: format!("debt/{}", item.id),
+                firing: breach.is_some(),
+                payload: serde_json::json!({
+                    "kind": "debt_breach", "item": item.id, "owner": item.owner, "text": text,
+                }),
+            }
+        })
+        .collect())
+}
+
+/// Each SLO's page and ticket alerts at the minute of `at`.
+async fn slo_conditions(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    at: Millis,
+) -> Result<Vec<Condition>> {
+    let slos = slo::load(&settings.slo)?;
+    let slos: Vec<_> = slos
+        .into_iter()
+        .filter(|s| {
+            settings.slo.prometheus_url.is_some()
+                || !matches!(
+                    s.source,
+                    leadline_core::slo::openslo::Source::Prometheus { .. }
+                )
+        })
+        .collect();
+    let reader = crate::slo::reader(store, &settings.slo)?;
+    Ok(slo::conditions(&reader, &slos, at)
+        .await?
+        .into_iter()
+        .map(|c| Condition {
+            key: c.key,
+            firing: c.firing,
+            payload: serde_json::json!({
+                "kind": "slo_burn", "slo": c.slo, "service": c.service,
+                "severity": c.severity, "text": c.text,
+            }),
+        })
+        .collect())
 }
 
 /// Sends every due delivery once; returns (delivered, failed).

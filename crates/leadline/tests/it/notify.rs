@@ -254,3 +254,63 @@ fn a_delivery_killed_half_way_is_sent_again_after_the_restart() {
     // Nothing is left to send, and nothing is sent twice in a row for the same state.
     assert!(run(&store, &config, "2026-03-02T10:32:00Z").starts_with("0 decided, 0 delivered"));
 }
+
+/// Overdue postmortem actions and debt items past their deadline are notified too, and resolved
+/// once done.
+#[test]
+fn overdue_actions_and_debt_breaches_are_notified_and_resolved() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(Target::default()));
+    let url = start(state.clone());
+    let (dir, config) = setup(&store, &url);
+    let pms = dir.path().join("postmortems");
+    std::fs::create_dir(&pms).unwrap();
+    let incidents = dir.path().join("incidents.csv");
+    std::fs::write(
+        &incidents,
+        "id,service,opened_at\nINC-1,checkout,2026-03-01T00:00:00Z\n",
+    )
+    .unwrap();
+    store.run(&[
+        "import".as_ref(),
+        "incidents".as_ref(),
+        incidents.as_os_str(),
+    ]);
+    let pm = pms.join("PM-1.md");
+    let open = "---\nid: PM-1\nincidents: [INC-1]\nstatus: reviewed\nreviewed: 2026-03-01\nactions:\n  - {id: A1, title: Page on queue depth, owner: payments, priority: P1, due: 2026-03-10}\n---\n";
+    std::fs::write(&pm, open).unwrap();
+    let register = dir.path().join("debt.toml");
+    std::fs::write(
+        &register,
+        "[[item]]\nid = \"D-1\"\ntitle = \"Patch TLS\"\narea = [\"tls/\"]\ncategory = \"accidental\"\nkind = \"security\"\nowner = \"web\"\ncost_hours = 8\ninterest_hours_per_month = 2\ncreated = 2026-01-01\n",
+    )
+    .unwrap();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text = format!(
+        "[debt]\nfile = {:?}\n\n[postmortems]\ndir = {:?}\n\n{text}",
+        register.display().to_string(),
+        pms.display().to_string()
+    );
+    std::fs::write(&config, text).unwrap();
+    // 2026-03-02 09:00: the SLO is fine; A1 is past due (03-10 is later: not yet); D-1, a
+    // security item of 2026-01-01, is past its 30 days.
+    assert!(run(&store, &config, "2026-03-02T09:00:00Z").starts_with("1 decided"));
+    assert_eq!(
+        received(&state),
+        [("debt/D-1".to_owned(), "firing".to_owned())]
+    );
+    // On 03-12 the action is overdue too.
+    assert!(run(&store, &config, "2026-03-12T09:00:00Z").starts_with("1 decided"));
+    assert!(received(&state).contains(&("action/PM-1/A1".to_owned(), "firing".to_owned())));
+    // Done in its file: resolved.
+    std::fs::write(
+        &pm,
+        open.replace(
+            "due: 2026-03-10}",
+            "due: 2026-03-10, state: done, done: 2026-03-12}",
+        ),
+    )
+    .unwrap();
+    assert!(run(&store, &config, "2026-03-12T10:00:00Z").starts_with("1 decided"));
+    assert!(received(&state).contains(&("action/PM-1/A1".to_owned(), "resolved".to_owned())));
+}
