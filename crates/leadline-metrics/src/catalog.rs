@@ -21,10 +21,12 @@ pub enum Family {
     Capacity,
     /// `leadline incidents`: the incidents of the window (one service, or all).
     Incidents,
+    /// `leadline slo status`: the SLO the query names (`--slo`, or `NAME{slo=…}`), now.
+    Slo,
 }
 
 impl Family {
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 8] = [
         Family::Activity,
         Family::Dora,
         Family::Flow,
@@ -32,6 +34,7 @@ impl Family {
         Family::Debt,
         Family::Capacity,
         Family::Incidents,
+        Family::Slo,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Family {
             Family::Debt => "debt",
             Family::Capacity => "capacity",
             Family::Incidents => "incidents",
+            Family::Slo => "slo",
         }
     }
 
@@ -159,9 +163,10 @@ const HEALTH: &str = "docs/metrics.md#code-health-leadline-health";
 const DEBT: &str = "docs/metrics.md#debt-register-leadline-debt";
 const CAPACITY: &str = "docs/metrics.md#capacity-allocation-leadline-debt-capacity";
 const INCIDENTS: &str = "docs/metrics.md#incidents-leadline-incidents";
+const SLO: &str = "docs/metrics.md#slos-leadline-slo";
 
 use Better::{Higher, Lower, Neither};
-use Family::{Activity, Capacity, Debt, Dora, Flow, Health, Incidents};
+use Family::{Activity, Capacity, Debt, Dora, Flow, Health, Incidents, Slo};
 
 /// Every metric, by family.
 pub static CATALOG: &[Metric] = &[
@@ -780,6 +785,102 @@ pub static CATALOG: &[Metric] = &[
         Lower,
         "Share of the window's incidents that are repeats",
         INCIDENTS,
+    ),
+    m(
+        Slo,
+        "slo.target",
+        Unit::Ratio,
+        Neither,
+        "The SLO's objective",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.sli",
+        Unit::Ratio,
+        Higher,
+        "Good events (Timeslices: good slices) over all in the SLO's window, now",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.budget_remaining",
+        Unit::Ratio,
+        Higher,
+        "Share of the error budget left in the window: 1 − (1 − SLI)/(1 − target)",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.good",
+        Unit::Count,
+        Neither,
+        "Good events (or slices) in the window",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.total",
+        Unit::Count,
+        Neither,
+        "Events (or slices with events) in the window",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.burn_rates.5m",
+        Unit::Ratio,
+        Lower,
+        "Error budget burn rate over the 5m ending now (1: the budget lasts exactly the window)",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.burn_rates.30m",
+        Unit::Ratio,
+        Lower,
+        "Error budget burn rate over the 30m ending now (1: the budget lasts exactly the window)",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.burn_rates.1h",
+        Unit::Ratio,
+        Lower,
+        "Error budget burn rate over the 1h ending now (1: the budget lasts exactly the window)",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.burn_rates.2h",
+        Unit::Ratio,
+        Lower,
+        "Error budget burn rate over the 2h ending now (1: the budget lasts exactly the window)",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.burn_rates.6h",
+        Unit::Ratio,
+        Lower,
+        "Error budget burn rate over the 6h ending now (1: the budget lasts exactly the window)",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.burn_rates.1d",
+        Unit::Ratio,
+        Lower,
+        "Error budget burn rate over the 1d ending now (1: the budget lasts exactly the window)",
+        SLO,
+    ),
+    m(
+        Slo,
+        "slo.burn_rates.3d",
+        Unit::Ratio,
+        Lower,
+        "Error budget burn rate over the 3d ending now (1: the budget lasts exactly the window)",
+        SLO,
     ),
 ];
 

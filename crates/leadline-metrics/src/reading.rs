@@ -14,6 +14,24 @@ pub struct UnknownMetric {
 }
 
 /// The metric called `name`, or an error naming the metrics of its family.
+/// A name with labels, `slo.budget_remaining{slo=checkout}`: the name and the label pairs.
+pub fn labels(name: &str) -> Result<(&str, Vec<(String, String)>), UnknownMetric> {
+    let Some((bare, rest)) = name.split_once('{') else {
+        return Ok((name, Vec::new()));
+    };
+    let bad = || UnknownMetric {
+        name: name.to_owned(),
+        hint: " (labels are written {key=value,…})".to_owned(),
+    };
+    let inner = rest.strip_suffix('}').ok_or_else(bad)?;
+    let mut pairs = Vec::new();
+    for pair in inner.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, v) = pair.split_once('=').ok_or_else(bad)?;
+        pairs.push((k.trim().to_owned(), v.trim().trim_matches('"').to_owned()));
+    }
+    Ok((bare, pairs))
+}
+
 pub fn lookup(name: &str) -> Result<&'static Metric, UnknownMetric> {
     find(name).ok_or_else(|| {
         let family = name.split('.').next().unwrap_or("");

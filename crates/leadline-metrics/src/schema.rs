@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::catalog::Family;
 
 /// The schema of one report of `family`, as `leadline FAMILY --format json` prints it (health
-/// prints one per repository, in an array; `--by` prints an array of dora or flow reports).
+/// prints one per repository, in an array; `--by` prints an array of dora or flow reports; slo
+/// status prints one per SLO, in an array).
 pub fn of(family: Family) -> Value {
     let schema = match family {
         Family::Activity => schemars::schema_for!(ActivitySummary),
@@ -17,6 +18,7 @@ pub fn of(family: Family) -> Value {
         Family::Debt => schemars::schema_for!(crate::debt::Listing),
         Family::Capacity => schemars::schema_for!(crate::capacity::Report),
         Family::Incidents => schemars::schema_for!(crate::incidents::Report),
+        Family::Slo => schemars::schema_for!(crate::slo::Status),
     };
     schema.to_value()
 }

@@ -26,6 +26,8 @@ pub struct Scope {
     pub since: Option<String>,
     pub until: Option<String>,
     pub by: Option<By>,
+    /// The SLO (slo metrics).
+    pub slo: Option<String>,
 }
 
 /// What the families are computed with: the resolved settings.
@@ -35,6 +37,9 @@ pub struct Ctx<'a> {
     pub debt: &'a crate::debt::Settings,
     pub flow: &'a Options,
     pub teams: &'a [Team],
+    pub slo: &'a crate::slo::Settings,
+    /// Where SLO events are read (the store, and Prometheus when configured).
+    pub slo_reader: &'a crate::slo::Reader,
 }
 
 /// `metric` over `scope`: computed by its family exactly as the family's command would, then
@@ -85,8 +90,9 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
         (
             "--since/--until",
             scope.since.is_some() || scope.until.is_some(),
-            !matches!(family, Family::Debt | Family::Activity),
+            !matches!(family, Family::Debt | Family::Activity | Family::Slo),
         ),
+        ("--slo", scope.slo.is_some(), matches!(family, Family::Slo)),
     ];
     match given.iter().find(|(_, set, applies)| *set && !*applies) {
         Some((option, ..)) => Err(UsageError(format!(
@@ -181,6 +187,27 @@ async fn reports(
             )
             .await?;
             Ok(vec![capacity_view(&serde_json::to_value(&report)?, scope)])
+        }
+        Family::Slo => {
+            let slos = crate::slo::load(ctx.slo)?;
+            let chosen = match &scope.slo {
+                Some(name) => crate::slo::select(slos, Some(name), None)?,
+                None if slos.len() == 1 => slos,
+                None => {
+                    let names: Vec<&str> = slos.iter().map(|s| s.name.as_str()).collect();
+                    return Err(UsageError(format!(
+                        "slo metrics are per SLO: name one with --slo or NAME{{slo=…}} ({})",
+                        names.join(", ")
+                    ))
+                    .into());
+                }
+            };
+            let now = jiff::Timestamp::now().as_millisecond();
+            let statuses = crate::slo::status(ctx.slo_reader, &chosen, now).await?;
+            statuses
+                .iter()
+                .map(|s| Ok(serde_json::to_value(s)?))
+                .collect()
         }
         Family::Incidents => {
             let query = crate::incidents::Query {

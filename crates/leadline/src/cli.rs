@@ -308,7 +308,7 @@ pub enum MetricsCommand {
 #[derive(Debug, Args)]
 pub struct MetricsSchemaArgs {
     /// The family
-    #[arg(value_parser = ["activity", "dora", "flow", "health", "debt", "capacity", "incidents"])]
+    #[arg(value_parser = ["activity", "dora", "flow", "health", "debt", "capacity", "incidents", "slo"])]
     pub family: String,
 }
 
@@ -335,6 +335,9 @@ pub struct MetricArgs {
     /// The environment whose deployments count (dora) [default: production]
     #[arg(long)]
     pub env: Option<String>,
+    /// The SLO (slo metrics; or write NAME{slo=…})
+    #[arg(long)]
+    pub slo: Option<String>,
     /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: the family's]
     #[arg(long)]
     pub since: Option<String>,

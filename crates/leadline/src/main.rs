@@ -238,12 +238,15 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         Command::Debt(_) => unreachable!("debt commands run before the store opens"),
         Command::Metrics(_) => unreachable!("the catalog is listed before the store opens"),
         Command::Metric(args) => {
+            let slo_reader = slo::reader(&store, &settings.slo)?;
             let ctx = metric::Ctx {
                 store: &store,
                 dora: &settings.dora,
                 debt: &settings.debt,
                 flow: &settings.flow,
                 teams: &settings.teams,
+                slo: &settings.slo,
+                slo_reader: &slo_reader,
             };
             metric::run(&ctx, &args, &mut stdout).await?
         }

@@ -24,7 +24,42 @@ fn scope(a: &MetricArgs) -> Scope {
         since: a.since.clone(),
         until: a.until.clone(),
         by: a.by,
+        slo: a.slo.clone(),
     }
+}
+
+/// A metric name that may carry labels (`slo.budget_remaining{slo=checkout}`): the metric, and
+/// the scope with the labels applied. A label is an option by another spelling.
+pub(crate) fn with_labels(
+    name: &str,
+    mut scope: Scope,
+) -> Result<(&'static leadline_metrics::Metric, Scope), leadline_metrics::UsageError> {
+    let usage = |e: String| leadline_metrics::UsageError(e);
+    let (bare, labels) = reading::labels(name).map_err(|e| usage(e.to_string()))?;
+    let metric = reading::lookup(bare).map_err(|e| usage(e.to_string()))?;
+    for (key, value) in labels {
+        let slot = match key.as_str() {
+            "slo" => &mut scope.slo,
+            "service" => &mut scope.service,
+            "repo" => &mut scope.repo,
+            "team" => &mut scope.team,
+            "env" => &mut scope.env,
+            other => {
+                return Err(usage(format!(
+                    "{name}: unknown label {other:?} (slo, service, repo, team, env)"
+                )));
+            }
+        };
+        match slot {
+            Some(given) if *given != value => {
+                return Err(usage(format!(
+                    "{name}: the label {key}={value} and --{key} {given} disagree"
+                )));
+            }
+            _ => *slot = Some(value),
+        }
+    }
+    Ok((metric, scope))
 }
 
 /// The catalog as `metrics list --format json` and `GET /api/v1/metrics` give it.
@@ -87,8 +122,9 @@ pub(crate) fn schema(family: &str, out: &mut dyn Write) -> Result<()> {
 }
 
 pub(crate) async fn run(ctx: &Ctx<'_>, args: &MetricArgs, out: &mut dyn Write) -> Result<()> {
-    let metric = reading::lookup(&args.name).map_err(|e| InvalidArgs(e.to_string()))?;
-    let reading = read(ctx, None, metric, &scope(args)).await?;
+    let (metric, scope) =
+        with_labels(&args.name, scope(args)).map_err(|e| InvalidArgs(e.to_string()))?;
+    let reading = read(ctx, None, metric, &scope).await?;
     match args.format {
         MetricsFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &reading)?;

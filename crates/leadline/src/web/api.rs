@@ -199,6 +199,8 @@ pub struct MetricQuery {
     until: Option<String>,
     /// `week` or `month`: a series (dora, flow).
     by: Option<String>,
+    /// The SLO (slo metrics; or write `NAME{slo=…}`).
+    slo: Option<String>,
 }
 
 /// One metric by name: `{name, value}` (a `reason` when `null`), or with `by`
@@ -213,8 +215,6 @@ pub async fn metric(
     axum::extract::Path(name): axum::extract::Path<String>,
     Query(q): Query<MetricQuery>,
 ) -> Result<Response, AppError> {
-    let metric = leadline_metrics::reading::lookup(&name)
-        .map_err(|e| AppError::bad_request(e.to_string()))?;
     let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
     let scope = crate::metric::Scope {
         service: nonempty(q.service),
@@ -224,13 +224,18 @@ pub async fn metric(
         since: nonempty(q.since),
         until: nonempty(q.until),
         by: given::<By>(q.by.as_deref())?,
+        slo: nonempty(q.slo),
     };
+    let (metric, scope) = crate::metric::with_labels(&name, scope)?;
+    let slo_reader = state.slo_reader();
     let ctx = crate::metric::Ctx {
         store: &state.store,
         dora: &state.dora,
         debt: &state.debt,
         flow: &state.flow,
         teams: &state.teams,
+        slo: &state.slo,
+        slo_reader: &slo_reader,
     };
     let gathered = match metric.family {
         leadline_metrics::Family::Dora => Some(state.gathered().await?),

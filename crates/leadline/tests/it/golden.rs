@@ -110,10 +110,23 @@ fn fixture(store: TestStore) -> Fixture {
          interest_hours_per_month = 2\ncreated = 2017-02-01\n",
     )
     .unwrap();
+    // An SLO of the app's availability from incidents (read now by `metric slo.*`).
+    let slos = root.path().join("slos");
+    std::fs::create_dir(&slos).unwrap();
+    std::fs::write(
+        slos.join("app.yaml"),
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: app-uptime\nspec:\n  service: app\n\
+         \x20 indicator:\n    metadata:\n      name: app-open\n    spec:\n      ratioMetric:\n        counter: true\n\
+         \x20       good:\n          metricSource:\n            type: leadline\n            spec:\n              indicator: incidents\n\
+         \x20       total:\n          metricSource:\n            type: leadline\n            spec:\n              indicator: incidents\n\
+         \x20 timeWindow:\n    - duration: 30d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n",
+    )
+    .unwrap();
     let rest = format!(
-        "[postmortems]\ndir = {:?}\n\n[privacy]\nmin_group_size = 2\n\n\
+        "[slo]\ndir = {:?}\n\n[postmortems]\ndir = {:?}\n\n[privacy]\nmin_group_size = 2\n\n\
          [[teams]]\nname = \"core\"\nmembers = [\"ann-gh\", \"bob-gh\"]\n\n\
          [[teams]]\nname = \"web\"\nmembers = [\"cat-gh\", \"dan-gh\"]\n",
+        slos.display().to_string(),
         postmortems.display().to_string()
     );
     let config = root.path().join("leadline.toml");
@@ -459,6 +472,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
         let debt = family_json(&f, &["debt", "list"]);
         let capacity = family_json(&f, &["debt", "capacity"]);
         let incidents = family_json(&f, &["incidents"]);
+        let slo = family_json(&f, &["slo", "status"]);
         let all_flow = flow["groups"]
             .as_array()
             .unwrap()
@@ -499,6 +513,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
                 }
                 "capacity" => capacity_all(path.trim_start_matches("window.")),
                 "incidents" => at(&incidents, path).clone(),
+                "slo" => at(&slo[0], path).clone(),
                 other => panic!("a family the test does not know: {other}"),
             };
             let printed = family_json(&f, &["metric", name]);

@@ -411,6 +411,39 @@ fn the_api_takes_counts_and_serves_what_the_command_line_prints() {
         "{metrics}"
     );
     assert!(!metrics.contains("leadline_slo_budget_remaining{slo=\"checkout-availability\""));
+    // The metric names read the same status, the SLO named by label or option.
+    let by_label: Value = server
+        .get("/api/v1/metric/slo.budget_remaining%7Bslo%3Dcheckout-uptime%7D")
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(by_label["value"], 1.0, "{by_label}");
+    let cli = example.json(
+        &store,
+        &[
+            "metric",
+            "slo.burn_rates.1h",
+            "--slo",
+            "checkout-uptime",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(cli["value"], 0.0, "{cli}");
+    let disagree = server
+        .get("/api/v1/metric/slo.sli%7Bslo%3Da%7D?slo=b")
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(disagree.status(), 400);
+    example
+        .leadline(&store)
+        .args(["metric", "slo.sli"])
+        .assert()
+        .code(2)
+        .stderr(contains("slo metrics are per SLO"));
     let unknown = server
         .get("/api/v1/slo?slo=nothing")
         .bearer_auth(&token)
