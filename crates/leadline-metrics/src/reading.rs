@@ -14,8 +14,11 @@ pub struct UnknownMetric {
 }
 
 /// The metric called `name`, or an error naming the metrics of its family.
+/// Label pairs of a metric name, `(key, value)` in order.
+pub type Labels = Vec<(String, String)>;
+
 /// A name with labels, `slo.budget_remaining{slo=checkout}`: the name and the label pairs.
-pub fn labels(name: &str) -> Result<(&str, Vec<(String, String)>), UnknownMetric> {
+pub fn labels(name: &str) -> Result<(&str, Labels), UnknownMetric> {
     let Some((bare, rest)) = name.split_once('{') else {
         return Ok((name, Vec::new()));
     };
