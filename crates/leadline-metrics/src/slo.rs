@@ -8,7 +8,7 @@ use std::sync::Arc;
 use leadline_core::model::Millis;
 use leadline_core::slo::Series;
 use leadline_core::slo::burn::{self, Interval, MINUTE, Minutes};
-use leadline_core::slo::openslo::{self, Budgeting, Slo, Source};
+use leadline_core::slo::openslo::{self, Slo, Source};
 use leadline_core::store::Store;
 use serde::Serialize;
 
@@ -318,13 +318,7 @@ pub async fn status(reader: &Reader, slos: &[Slo], at: Millis) -> Result<Vec<Sta
         let lookback = since.min(at - 3 * DAY);
         let m = minutes(reader, slo, lookback, until.max(at)).await?;
         let end = until.min(at);
-        let (good, total) = match slo.budgeting {
-            Budgeting::Occurrences => m.counts(since, end),
-            Budgeting::Timeslices { target, slice } => {
-                let (g, t) = m.slices(since, end, slice, target);
-                (g as f64, t as f64)
-            }
-        };
+        let (good, total) = slo.budgeting.counts(&m, since, end);
         let sli = (total > 0.0).then(|| good / total);
         out.push(Status {
             slo: slo.name.clone(),
@@ -521,13 +515,7 @@ pub async fn history(
     Ok(buckets(window, by, MAX_PERIODS)?
         .into_iter()
         .map(|w| {
-            let (good, total) = match slo.budgeting {
-                Budgeting::Occurrences => m.counts(w.since, w.until),
-                Budgeting::Timeslices { target, slice } => {
-                    let (g, t) = m.slices(w.since, w.until, slice, target);
-                    (g as f64, t as f64)
-                }
-            };
+            let (good, total) = slo.budgeting.counts(&m, w.since, w.until);
             let sli = (total > 0.0).then(|| good / total);
             let label = utc(match by {
                 By::Week => leadline_core::activity::week_start(w.since),
@@ -625,13 +613,7 @@ pub async fn burndown(
     Ok((1..=points)
         .map(|k| {
             let x = since + (end - since) * k / points;
-            let (good, total) = match slo.budgeting {
-                Budgeting::Occurrences => m.counts(since, x),
-                Budgeting::Timeslices { target, slice } => {
-                    let (g, t) = m.slices(since, x, slice, target);
-                    (g as f64, t as f64)
-                }
-            };
+            let (good, total) = slo.budgeting.counts(&m, since, x);
             BurnPoint {
                 at: utc(x),
                 budget_remaining: (total > 0.0)

@@ -106,6 +106,7 @@ fn list(slos: &[Slo], args: &SloListArgs, out: &mut dyn Write) -> Result<()> {
             budgeting: match s.budgeting {
                 Budgeting::Occurrences => "occurrences",
                 Budgeting::Timeslices { .. } => "timeslices",
+                Budgeting::RatioTimeslices { .. } => "ratio_timeslices",
             },
             source: match s.source {
                 Source::Imported => "leadline",

@@ -99,6 +99,25 @@ impl Minutes {
         (total > 0.0).then(|| ((total - good) / total) / (1.0 - target))
     }
 
+    /// RatioTimeslices over [from, to): (the sum of the slices' good / total, slices with
+    /// events), slices as [`Minutes::slices`] cuts them.
+    pub fn ratio_slices(&self, from: Millis, to: Millis, slice: Millis) -> (f64, f64) {
+        let mut start = from.div_euclid(slice) * slice;
+        if start < from {
+            start += slice;
+        }
+        let (mut sum, mut all) = (0.0, 0.0);
+        while start < to {
+            let (g, t) = self.counts(start, start + slice);
+            if t > 0.0 {
+                all += 1.0;
+                sum += g / t;
+            }
+            start += slice;
+        }
+        (sum, all)
+    }
+
     /// Timeslices over [from, to): (good slices, slices with events). Slices of `slice` start
     /// at multiples of `slice` since the epoch; a slice counts when it starts in the window,
     /// and is good when its ratio is at least `slice_target`.

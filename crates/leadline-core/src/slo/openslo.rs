@@ -40,6 +40,25 @@ pub enum Budgeting {
         target: f64,
         slice: Millis,
     },
+    /// The mean of the slices' good / total ratios, over slices with events.
+    RatioTimeslices {
+        slice: Millis,
+    },
+}
+
+impl Budgeting {
+    /// (good, total) over [from, to): events, good slices of slices, or the sum of the slices'
+    /// ratios of slices — so that good / total is the SLI for every method.
+    pub fn counts(self, m: &super::burn::Minutes, from: Millis, to: Millis) -> (f64, f64) {
+        match self {
+            Budgeting::Occurrences => m.counts(from, to),
+            Budgeting::Timeslices { target, slice } => {
+                let (g, t) = m.slices(from, to, slice, target);
+                (g as f64, t as f64)
+            }
+            Budgeting::RatioTimeslices { slice } => m.ratio_slices(from, to, slice),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -394,23 +413,24 @@ fn slo(r: &mut Reader<'_>, spec: &Node) -> Option<SloParts> {
             None
         }
     };
-    let (target, slice) = objective?;
-    let budgeting = match (method?.as_str(), slice) {
-        ("Occurrences", _) => Budgeting::Occurrences,
-        ("Timeslices", Some((target, slice))) => Budgeting::Timeslices { target, slice },
-        ("Timeslices", None) => {
+    let (target, slice_target, slice) = objective?;
+    let budgeting = match (method?.as_str(), slice_target, slice) {
+        ("Occurrences", _, _) => Budgeting::Occurrences,
+        ("Timeslices", Some(target), Some(slice)) => Budgeting::Timeslices { target, slice },
+        ("RatioTimeslices", _, Some(slice)) => Budgeting::RatioTimeslices { slice },
+        ("Timeslices" | "RatioTimeslices", ..) => {
             r.fail(
                 f["objectives"].line,
-                "spec.objectives.0.timeSliceTarget",
-                "Timeslices needs timeSliceTarget and timeSliceWindow",
+                "spec.objectives.0.timeSliceWindow",
+                "Timeslices needs timeSliceTarget and timeSliceWindow; RatioTimeslices timeSliceWindow",
             );
             return None;
         }
-        (other, _) => {
+        (other, ..) => {
             r.fail(
                 f["budgetingMethod"].line,
                 "spec.budgetingMethod",
-                &format!("{other:?}: expected Occurrences or Timeslices"),
+                &format!("{other:?}: expected Occurrences, Timeslices or RatioTimeslices"),
             );
             return None;
         }
@@ -432,8 +452,8 @@ fn slo(r: &mut Reader<'_>, spec: &Node) -> Option<SloParts> {
     ))
 }
 
-/// One objective: its target and, for Timeslices, (slice target, slice length).
-fn objective(r: &mut Reader<'_>, node: &Node) -> Option<(f64, Option<(f64, Millis)>)> {
+/// One objective: its target, and the slice target and slice length of time slices.
+fn objective(r: &mut Reader<'_>, node: &Node) -> Option<(f64, Option<f64>, Option<Millis>)> {
     let Value::Seq(items) = &node.value else {
         r.fail(node.line, "spec.objectives", "must be a list");
         return None;
@@ -482,10 +502,13 @@ fn objective(r: &mut Reader<'_>, node: &Node) -> Option<(f64, Option<(f64, Milli
         );
         return None;
     }
-    let slice = match (f.get("timeSliceTarget"), f.get("timeSliceWindow")) {
-        (None, None) => None,
-        (Some(t), Some(w)) => {
-            let t = ratio(r, t, &format!("{p}.timeSliceTarget"))?;
+    let slice_target = match f.get("timeSliceTarget") {
+        Some(t) => Some(ratio(r, t, &format!("{p}.timeSliceTarget"))?),
+        None => None,
+    };
+    let slice = match f.get("timeSliceWindow") {
+        None => None,
+        Some(w) => {
             let text = r.text(w, &format!("{p}.timeSliceWindow"))?;
             let Some(slice) = rolling(&text).filter(|d| *d >= MINUTE && d % MINUTE == 0) else {
                 r.fail(
@@ -495,18 +518,10 @@ fn objective(r: &mut Reader<'_>, node: &Node) -> Option<(f64, Option<(f64, Milli
                 );
                 return None;
             };
-            Some((t, slice))
-        }
-        _ => {
-            r.fail(
-                item.line,
-                &format!("{p}.timeSliceWindow"),
-                "timeSliceTarget and timeSliceWindow go together",
-            );
-            return None;
+            Some(slice)
         }
     };
-    Some((target, slice))
+    Some((target, slice_target, slice))
 }
 
 fn number(r: &mut Reader<'_>, node: &Node, field: &str) -> Option<f64> {

@@ -146,7 +146,7 @@ fn invalid_content_is_named_by_line_and_field() {
         "slos/checkout.yaml: line 20, field metadata.owner: unknown field",
         "slos/checkout.yaml: line 25, field spec.timeWindow.0.duration: \"28x\"",
         "slos/checkout.yaml: line 30, field spec.objectives.0.target: 1.5 is not between 0 and 1",
-        "slos/checkout.yaml: line 59, field spec.budgetingMethod: \"Sometimes\": expected Occurrences or Timeslices",
+        "slos/checkout.yaml: line 59, field spec.budgetingMethod: \"Sometimes\": expected Occurrences, Timeslices or RatioTimeslices",
     ] {
         assert!(
             got.iter().any(|g| g.starts_with(expected)),
