@@ -314,3 +314,44 @@ fn overdue_actions_and_debt_breaches_are_notified_and_resolved() {
     assert!(run(&store, &config, "2026-03-12T10:00:00Z").starts_with("1 decided"));
     assert!(received(&state).contains(&("action/PM-1/A1".to_owned(), "resolved".to_owned())));
 }
+
+/// `notify test` sends a sample to every target at once.
+#[test]
+fn a_test_notification_reaches_every_target() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(Target::default()));
+    let url = start(state.clone());
+    let (_dir, config) = setup(&store, &url);
+    let out = store
+        .leadline()
+        .arg("--config")
+        .arg(&config)
+        .args(["notify", "test"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2 delivered, 0 to retry"
+    );
+    let seen = state.lock().unwrap().seen.clone();
+    let mut paths: Vec<&str> = seen.iter().map(|(p, ..)| p.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["/hook", "/slack"]);
+    assert!(received(&state)[0].0.starts_with("test/"));
+    // Without targets, a clear usage error.
+    let bare = tempfile::tempdir().unwrap();
+    std::fs::write(bare.path().join("leadline.toml"), "").unwrap();
+    store
+        .leadline()
+        .arg("--config")
+        .arg(bare.path().join("leadline.toml"))
+        .args(["notify", "test"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no [[notify]] targets"));
+}
