@@ -66,44 +66,22 @@ fn start(state: Shared) -> String {
     format!("http://{}", rx.recv().unwrap())
 }
 
-/// The worked example of docs/metrics.md ("SLOs") with two targets on `url`.
+/// The worked example of docs/metrics.md ("SLOs") imported, with two targets on `url`.
 fn setup(store: &TestStore, url: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let slos = dir.path().join("slos");
-    std::fs::create_dir(&slos).unwrap();
-    std::fs::write(
-        slos.join("checkout.yaml"),
-        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: checkout-availability\nspec:\n  service: checkout\n\
-         \x20 indicator:\n    metadata:\n      name: checkout-requests\n    spec:\n      ratioMetric:\n        counter: true\n\
-         \x20       good:\n          metricSource:\n            type: leadline\n\
-         \x20       total:\n          metricSource:\n            type: leadline\n\
-         \x20 timeWindow:\n    - duration: 30d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n",
-    )
-    .unwrap();
-    let mut csv = String::from("slo,time,good,total\n");
-    for minute in 7..24 * 60 {
-        let bad = if (600..660).contains(&minute) { 31 } else { 0 };
-        csv.push_str(&format!(
-            "checkout-availability,2026-03-02T{:02}:{:02}:00Z,{},1000\n",
-            minute / 60,
-            minute % 60,
-            1000 - bad
-        ));
-    }
-    let counts = dir.path().join("sli.csv");
-    std::fs::write(&counts, csv).unwrap();
-    store.run(&["import".as_ref(), "sli".as_ref(), counts.as_os_str()]);
-    let config = dir.path().join("leadline.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[slo]\ndir = {:?}\n\n[[notify]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"{url}/hook\"\nsecret = \"s3cret\"\nretry_secs = 1\n\n\
-             [[notify]]\nname = \"chat\"\nkind = \"slack\"\nurl = \"{url}/slack\"\nretry_secs = 1\n",
-            slos.display().to_string()
-        ),
-    )
-    .unwrap();
-    (dir, config)
+    let example = crate::slo::Example::new();
+    store.run(&[
+        "import".as_ref(),
+        "sli".as_ref(),
+        example.path("sli.csv").as_os_str(),
+    ]);
+    let config = example.path("leadline.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[[notify]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"{url}/hook\"\nsecret = \"s3cret\"\nretry_secs = 1\n\n\
+         [[notify]]\nname = \"chat\"\nkind = \"slack\"\nurl = \"{url}/slack\"\nretry_secs = 1\n"
+    ));
+    std::fs::write(&config, text).unwrap();
+    (example.dir, config)
 }
 
 fn notify(store: &TestStore, config: &std::path::Path, at: &str) -> Command {

@@ -38,14 +38,14 @@ spec:
         type: leadline
 ";
 
-struct Example {
-    dir: tempfile::TempDir,
+pub(crate) struct Example {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Example {
     /// slos/checkout.yaml, leadline.toml naming the folder, and the minute counts of 2026-03-02
     /// from 00:07: 1000 a minute, 31 of them bad from 10:00 to 10:59.
-    fn new() -> Example {
+    pub(crate) fn new() -> Example {
         let dir = tempfile::tempdir().unwrap();
         let slos = dir.path().join("slos");
         std::fs::create_dir(&slos).unwrap();
@@ -69,7 +69,7 @@ impl Example {
         Example { dir }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
@@ -88,6 +88,28 @@ impl Example {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     }
+}
+
+/// `slo alerts` over the example's day.
+const DAY_ALERTS: [&str; 8] = [
+    "slo",
+    "alerts",
+    "--since",
+    "2026-03-02",
+    "--until",
+    "2026-03-03",
+    "--format",
+    "json",
+];
+
+/// docs/metrics.md, "SLOs": the page and ticket intervals of the worked example.
+fn worked_example_alerts() -> Value {
+    json!([
+        {"slo": "checkout-availability", "severity": "page",
+         "start": "2026-03-02T10:28:00+00:00", "end": "2026-03-02T11:03:00+00:00"},
+        {"slo": "checkout-availability", "severity": "ticket",
+         "start": "2026-03-02T10:20:00+00:00", "end": "2026-03-02T16:49:00+00:00"}
+    ])
 }
 
 #[test]
@@ -127,28 +149,8 @@ fn the_worked_example_status_alerts_and_gate_on_both_stores() {
         assert!(close(&s["burn_rates"]["2h"], 15.5), "{s}");
         assert!(close(&s["burn_rates"]["6h"], 5.166_666_666_666_667), "{s}");
         assert_eq!(s["burn_rates"]["5m"], 0.0);
-        let alerts = example.json(
-            &store,
-            &[
-                "slo",
-                "alerts",
-                "--since",
-                "2026-03-02",
-                "--until",
-                "2026-03-03",
-                "--format",
-                "json",
-            ],
-        );
-        assert_eq!(
-            alerts,
-            json!([
-                {"slo": "checkout-availability", "severity": "page",
-                 "start": "2026-03-02T10:28:00+00:00", "end": "2026-03-02T11:03:00+00:00"},
-                {"slo": "checkout-availability", "severity": "ticket",
-                 "start": "2026-03-02T10:20:00+00:00", "end": "2026-03-02T16:49:00+00:00"}
-            ])
-        );
+        let alerts = example.json(&store, &DAY_ALERTS);
+        assert_eq!(alerts, worked_example_alerts());
         // Budget spent per deployment: the bad minutes from each deployment of checkout
         // finishing to the next one finishing (10:00–10:39 after d1, 10:40–10:59 after d2).
         let deploys = example.path("deploys.csv");
@@ -748,26 +750,6 @@ fn a_prometheus_indicator_gives_what_imported_counts_give() {
     );
     assert!(close(&s["budget_remaining"], -1.608_695_652_173_913), "{s}");
     assert!(close(&s["burn_rates"]["2h"], 15.5), "{s}");
-    let alerts = example.json(
-        &store,
-        &[
-            "slo",
-            "alerts",
-            "--since",
-            "2026-03-02",
-            "--until",
-            "2026-03-03",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(
-        alerts,
-        json!([
-            {"slo": "checkout-availability", "severity": "page",
-             "start": "2026-03-02T10:28:00+00:00", "end": "2026-03-02T11:03:00+00:00"},
-            {"slo": "checkout-availability", "severity": "ticket",
-             "start": "2026-03-02T10:20:00+00:00", "end": "2026-03-02T16:49:00+00:00"}
-        ])
-    );
+    let alerts = example.json(&store, &DAY_ALERTS);
+    assert_eq!(alerts, worked_example_alerts());
 }
