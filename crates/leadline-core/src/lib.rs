@@ -4,6 +4,7 @@
 //! plain slices of rows and return plain results so that each definition can be tested alone.
 
 pub mod activity;
+pub mod ai;
 pub mod by_hand;
 pub mod capacity;
 pub mod codeowners;
