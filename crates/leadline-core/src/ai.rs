@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::model::Identity;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
     Human,
@@ -179,7 +181,7 @@ impl Rules {
         }
         name.trim_end()
             .ends_with("(aider)")
-            .then(|| format!("agent identity {} (aider)", who.name))
+            .then(|| format!("agent identity {}", who.name))
     }
 
     /// A co-author that is an assistant: an AI's email, or an assistant's name with no email,

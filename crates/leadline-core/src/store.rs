@@ -115,6 +115,20 @@ pub struct RevertRow {
     pub message: String,
 }
 
+/// A commit's message and people with its trailers, for what it says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitMessage {
+    pub sha: String,
+    pub author: Identity,
+    pub committer: Identity,
+    pub committed_at: Millis,
+    pub is_merge: bool,
+    /// The message without its subject.
+    pub body: String,
+    /// (key, value) in message order.
+    pub trailers: Vec<(String, String)>,
+}
+
 /// A trailer of a commit, with the commit's time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrailerRow {
@@ -307,6 +321,10 @@ pub trait HistoryStore: Send + Sync {
     /// The trailers keyed `key` (compared case-insensitively, as git does) of the repository's
     /// commits, ordered by (committed_at, sha).
     async fn trailers_named(&self, repo_id: i64, key: &str) -> StoreResult<Vec<TrailerRow>>;
+
+    /// Every commit of the repository with its message, people and trailers, in no particular
+    /// order.
+    async fn commit_messages(&self, repo_id: i64) -> StoreResult<Vec<CommitMessage>>;
 
     /// Every name and email a person of the history is known by: as `.mailmap` resolved them
     /// and as they were written. Personal data: for the blameless lint, never for output.

@@ -11,6 +11,7 @@
 //! read metrics. This crate knows no command-line parser and no web framework.
 
 pub mod activity;
+pub mod ai;
 pub mod capacity;
 pub mod catalog;
 pub mod debt;

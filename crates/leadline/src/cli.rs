@@ -70,6 +70,9 @@ pub enum Command {
     /// and a release gate
     #[command(subcommand)]
     Slo(SloCommand),
+    /// AI-assisted and AI-authored changes: their share of changes and lines (by repository,
+    /// never by person)
+    Ai(AiArgs),
     /// Notifications through the outbox: list them, send a test, or run one evaluation and
     /// delivery pass (`serve` does this every 30 seconds)
     #[command(subcommand)]
@@ -112,6 +115,28 @@ pub struct IncidentsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
     pub format: DoraFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct AiArgs {
+    /// Only this ingested repository
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before --until]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest commit]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// A trend: one result per calendar week or month
+    #[arg(long, value_parser = by_parser())]
+    pub by: Option<By>,
+    /// List the AI-marked changes and the rule that marked each
+    #[arg(long)]
+    pub explain: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
 }
 
 #[derive(Debug, Subcommand)]

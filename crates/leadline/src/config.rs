@@ -54,10 +54,45 @@ pub struct FileConfig {
     pub postmortems: PostmortemsFileConfig,
     #[serde(default)]
     pub slo: SloFileConfig,
+    #[serde(default)]
+    pub ai: AiFileConfig,
     /// Notification targets: `[[notify]] name = "ops", kind = "webhook", url = "…",
     /// secret = "…"` (or `kind = "slack"`).
     #[serde(default)]
     pub notify: Vec<NotifyFileConfig>,
+}
+
+/// `[ai]`: what marks a change as AI-assisted or AI-authored; a list given replaces its default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiFileConfig {
+    /// Email or login fragments of AI agents and assistants (`noreply@anthropic.com`,
+    /// `copilot-swe-agent[bot]`).
+    pub identities: Option<Vec<String>>,
+    /// Assistant names as written in `Co-authored-by` and footers (`claude`, `github copilot`).
+    pub assistants: Option<Vec<String>>,
+    /// Trailer keys meaning AI assistance (`assisted-by`; `ai-assisted` needs a yes).
+    pub trailers: Option<Vec<String>>,
+    /// Pull request labels meaning AI assistance.
+    pub labels: Option<Vec<String>>,
+}
+
+fn ai_rules(file: &AiFileConfig) -> leadline_core::ai::Rules {
+    let mut rules = leadline_core::ai::Rules::default();
+    let lower = |v: &Vec<String>| v.iter().map(|s| s.trim().to_lowercase()).collect();
+    if let Some(v) = &file.identities {
+        rules.identities = lower(v);
+    }
+    if let Some(v) = &file.assistants {
+        rules.assistants = lower(v);
+    }
+    if let Some(v) = &file.trailers {
+        rules.trailers = lower(v);
+    }
+    if let Some(v) = &file.labels {
+        rules.labels = lower(v);
+    }
+    rules
 }
 
 #[derive(Debug, Deserialize)]
@@ -543,6 +578,7 @@ pub struct Settings {
     pub debt: DebtConfig,
     pub slo: leadline_metrics::slo::Settings,
     pub notify: Vec<leadline_sources::notify::Target>,
+    pub ai: leadline_core::ai::Rules,
 }
 
 impl Settings {
@@ -671,6 +707,7 @@ impl Settings {
                 prometheus_url: not_empty("slo.prometheus.url", &file.slo.prometheus.url)?,
             },
             notify: notify_targets(&file.notify)?,
+            ai: ai_rules(&file.ai),
         })
     }
 }

@@ -6,8 +6,8 @@ use leadline_core::model::{
     Commit, HeadFile, Identity, Linguist, Millis, Ref, RefKind, Repository,
 };
 use leadline_core::store::{
-    ChurnRow, CommitFact, CommitRow, FileChangeRow, GraphRow, Page, PagePosition, RevertRow,
-    StoreError, StoreResult, TagRow, TrailerRow,
+    ChurnRow, CommitFact, CommitMessage, CommitRow, FileChangeRow, GraphRow, Page, PagePosition,
+    RevertRow, StoreError, StoreResult, TagRow, TrailerRow,
 };
 use sqlx::{QueryBuilder, Row};
 
@@ -597,6 +597,56 @@ impl HistoryStore for SqlStore {
                     sha: col!(row, "sha"),
                     value: col!(row, "value"),
                     committed_at: col!(row, "committed_at"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn commit_messages(&self, repo_id: i64) -> StoreResult<Vec<CommitMessage>> {
+        let context = "cannot list commit messages";
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT sha, author_name, author_email, committer_name, committer_email, \
+                 committed_at, is_merge, body FROM commits WHERE repo_id = $1",
+            )
+            .bind(repo_id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend(context))?;
+            let mut trailers: std::collections::HashMap<String, Vec<(String, String)>> =
+                std::collections::HashMap::new();
+            let trailer_rows = sqlx::query(
+                "SELECT sha, key, value FROM commit_trailers WHERE repo_id = $1 ORDER BY sha, position",
+            )
+            .bind(repo_id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend(context))?;
+            for row in trailer_rows {
+                let sha: String = col!(row, "sha");
+                trailers
+                    .entry(sha)
+                    .or_default()
+                    .push((col!(row, "key"), col!(row, "value")));
+            }
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let sha: String = col!(row, "sha");
+                out.push(CommitMessage {
+                    trailers: trailers.remove(&sha).unwrap_or_default(),
+                    sha,
+                    author: Identity {
+                        name: col!(row, "author_name"),
+                        email: col!(row, "author_email"),
+                    },
+                    committer: Identity {
+                        name: col!(row, "committer_name"),
+                        email: col!(row, "committer_email"),
+                    },
+                    committed_at: col!(row, "committed_at"),
+                    is_merge: col!(row, "is_merge"),
+                    body: col!(row, "body"),
                 });
             }
             Ok(out)

@@ -8,6 +8,7 @@ mod server;
 #[path = "common/synth.rs"]
 mod synth;
 
+mod ai;
 mod analyze;
 mod capacity;
 mod dashboard;
