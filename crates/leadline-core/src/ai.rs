@@ -176,12 +176,17 @@ impl Rules {
     fn agent(&self, who: &Identity) -> Option<String> {
         let email = who.email.to_lowercase();
         let name = who.name.to_lowercase();
-        if self.ai_email(&email) || self.ai_email(&name) {
-            return Some(format!("agent identity {}", who.email));
+        // The rule names the pattern, never the person behind an identity.
+        if let Some(pattern) = self
+            .identities
+            .iter()
+            .find(|i| email.contains(i.as_str()) || name.contains(i.as_str()))
+        {
+            return Some(format!("agent identity {pattern}"));
         }
         name.trim_end()
             .ends_with("(aider)")
-            .then(|| format!("agent identity {}", who.name))
+            .then(|| "agent identity marked (aider)".to_owned())
     }
 
     /// A co-author that is an assistant: an AI's email, or an assistant's name with no email,
