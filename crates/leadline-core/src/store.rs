@@ -123,6 +123,7 @@ pub struct CommitMessage {
     pub committer: Identity,
     pub committed_at: Millis,
     pub is_merge: bool,
+    pub subject: String,
     /// The message without its subject.
     pub body: String,
     /// (key, value) in message order.

@@ -18,6 +18,23 @@ use crate::error::Result;
 use crate::window::{By, DAY_MS, MAX_PERIODS, buckets, resolve, utc};
 
 const DEFAULT_DAYS: i64 = 90;
+/// A revert this soon after a change makes it a failed change.
+const REVERTED_WITHIN: Millis = 90 * DAY_MS;
+/// A fix or revert of one of a change's files this soon after it is rework of it.
+const REWORK_WITHIN: Millis = 21 * DAY_MS;
+/// Below this many changes on a side, an outcome is "not enough data".
+const ENOUGH: u64 = 20;
+/// Size buckets by lines changed (the last is everything larger).
+const SIZES: [u64; 4] = [10, 50, 200, 1000];
+
+/// What the family needs from the configuration.
+pub struct Settings<'a> {
+    pub rules: &'a Rules,
+    /// Deployments and their failures (the DORA attribution).
+    pub dora: &'a crate::dora::Settings,
+    /// Which commits are fixes (the capacity classifier).
+    pub capacity: &'a leadline_core::capacity::Rules,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
@@ -60,8 +77,38 @@ pub struct Report {
     pub lines: ByClass,
     /// (ai_assisted + ai_authored) / total changes; `null` without changes.
     pub ai_share: Option<f64>,
+    /// AI changes (assisted and authored) against human ones of similar size.
+    pub outcomes: Outcomes,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Vec<Explained>>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Outcomes {
+    /// The change's first deployment failed, or the change was reverted within 90 days.
+    pub change_failure: Outcome,
+    /// Another commit changed one of its files within 21 days and was a fix or a revert.
+    pub rework: Outcome,
+}
+
+/// One outcome on both sides, with sample sizes.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Outcome {
+    pub human: Side,
+    pub ai: Side,
+    /// Σ over size buckets holding both sides of (AI rate − human rate) × the bucket's share of
+    /// the human changes in those buckets; `null` with fewer than 20 changes on a side.
+    pub size_weighted_difference: Option<f64>,
+    /// "not enough data" below 20 changes on a side.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
+pub struct Side {
+    pub changes: u64,
+    /// Changes with the outcome.
+    pub with_outcome: u64,
+    pub rate: Option<f64>,
 }
 
 /// An AI-marked change: where and why, never who.
@@ -84,10 +131,26 @@ struct Change {
     class: Class,
     rule: Option<String>,
     lines: u64,
+    failed: bool,
+    reworked: bool,
 }
 
-/// Every non-merge commit on the HEAD history of the chosen repositories, classified.
-async fn changes(store: &Arc<dyn Store>, q: &Query, rules: &Rules) -> Result<Vec<Change>> {
+/// Every non-merge commit on the HEAD history of the chosen repositories, classified, with
+/// its outcomes.
+async fn changes(
+    store: &Arc<dyn Store>,
+    q: &Query,
+    settings: &Settings<'_>,
+) -> Result<Vec<Change>> {
+    let gathered = crate::dora::load(store, settings.dora).await?;
+    let (attribution, _) = crate::dora::attribute(
+        &gathered.inputs,
+        leadline_core::dora::Scope {
+            environment: "production",
+            service: None,
+            paths: None,
+        },
+    );
     let mut out = Vec::new();
     for repo in crate::health::selected(store, q.repo.as_deref()).await? {
         let refs = store.refs(repo.id).await?;
@@ -97,28 +160,78 @@ async fn changes(store: &Arc<dyn Store>, q: &Query, rules: &Rules) -> Result<Vec
             .find(|r| r.kind == RefKind::Head)
             .map(|h| history_of(&h.commit, &parents));
         let mut lines: HashMap<String, u64> = HashMap::new();
+        let mut paths: HashMap<String, Vec<String>> = HashMap::new();
         store
             .each_file_change(repo.id, &mut |row| {
-                *lines.entry(row.sha).or_default() +=
+                *lines.entry(row.sha.clone()).or_default() +=
                     row.added.unwrap_or(0) + row.deleted.unwrap_or(0);
+                paths
+                    .entry(row.sha)
+                    .or_default()
+                    .push(String::from_utf8_lossy(&row.path).into_owned());
             })
             .await?;
-        for m in store.commit_messages(repo.id).await? {
-            if m.is_merge
-                || on_head
-                    .as_ref()
-                    .is_some_and(|h| !h.contains(m.sha.as_str()))
-            {
-                continue;
+        let messages = store.commit_messages(repo.id).await?;
+        // Reverts: (reverted sha or prefix, when).
+        let reverts: Vec<(String, Millis)> = messages
+            .iter()
+            .filter_map(|m| {
+                leadline_core::dora::infer::reverted_sha(&m.body).map(|s| (s, m.committed_at))
+            })
+            .collect();
+        // Per file, the commits that fixed or reverted something there: (time, sha).
+        let mut fixes: HashMap<&str, Vec<(Millis, &str)>> = HashMap::new();
+        for m in &messages {
+            let touched = paths.get(&m.sha).map(Vec::as_slice).unwrap_or(&[]);
+            let fix = leadline_core::dora::infer::reverted_sha(&m.body).is_some()
+                || settings.capacity.classify(leadline_core::capacity::Change {
+                    title: &m.subject,
+                    labels: &[],
+                    paths: touched,
+                }) == leadline_core::capacity::Class::Fix;
+            if fix {
+                for p in touched {
+                    fixes
+                        .entry(p.as_str())
+                        .or_default()
+                        .push((m.committed_at, m.sha.as_str()));
+                }
             }
-            let (class, rule) = rules.classify(&m.author, &m.committer, &m.trailers, &m.body);
+        }
+        for m in messages
+            .iter()
+            .filter(|m| !m.is_merge && on_head.as_ref().is_none_or(|h| h.contains(m.sha.as_str())))
+        {
+            let (class, rule) =
+                settings
+                    .rules
+                    .classify(&m.author, &m.committer, &m.trailers, &m.body);
+            let deployed_failed = attribution
+                .first_deployment_of_any(&m.sha)
+                .is_some_and(|d| !d.incidents.is_empty());
+            let reverted = reverts.iter().any(|(sha, at)| {
+                m.sha.starts_with(sha.as_str())
+                    && *at > m.committed_at
+                    && *at - m.committed_at <= REVERTED_WITHIN
+            });
+            let reworked = paths.get(&m.sha).into_iter().flatten().any(|p| {
+                fixes.get(p.as_str()).is_some_and(|later| {
+                    later.iter().any(|(at, sha)| {
+                        *sha != m.sha
+                            && *at > m.committed_at
+                            && *at - m.committed_at <= REWORK_WITHIN
+                    })
+                })
+            });
             out.push(Change {
                 repository: repo.name.clone(),
                 lines: lines.get(&m.sha).copied().unwrap_or(0),
-                sha: m.sha,
+                sha: m.sha.clone(),
                 at: m.committed_at,
                 class,
                 rule,
+                failed: deployed_failed || reverted,
+                reworked,
             });
         }
     }
@@ -126,9 +239,60 @@ async fn changes(store: &Arc<dyn Store>, q: &Query, rules: &Rules) -> Result<Vec
     Ok(out)
 }
 
+/// An outcome compared between AI and human changes of similar size.
+fn outcome(changes: &[&Change], has: impl Fn(&Change) -> bool) -> Outcome {
+    let bucket = |lines: u64| {
+        SIZES
+            .iter()
+            .position(|s| lines <= *s)
+            .unwrap_or(SIZES.len())
+    };
+    // Per bucket: (human n, human with, ai n, ai with).
+    let mut per = [(0u64, 0u64, 0u64, 0u64); SIZES.len() + 1];
+    let (mut human, mut ai) = (Side::default(), Side::default());
+    for c in changes {
+        let b = &mut per[bucket(c.lines)];
+        let hit = u64::from(has(c));
+        let side = if c.class == Class::Human {
+            b.0 += 1;
+            b.1 += hit;
+            &mut human
+        } else {
+            b.2 += 1;
+            b.3 += hit;
+            &mut ai
+        };
+        side.changes += 1;
+        side.with_outcome += hit;
+    }
+    for side in [&mut human, &mut ai] {
+        side.rate = (side.changes > 0).then(|| side.with_outcome as f64 / side.changes as f64);
+    }
+    let enough = human.changes >= ENOUGH && ai.changes >= ENOUGH;
+    let both: Vec<_> = per.iter().filter(|b| b.0 > 0 && b.2 > 0).collect();
+    let weight: u64 = both.iter().map(|b| b.0).sum();
+    let difference = (enough && weight > 0).then(|| {
+        both.iter()
+            .map(|b| {
+                (b.0 as f64 / weight as f64) * (b.3 as f64 / b.2 as f64 - b.1 as f64 / b.0 as f64)
+            })
+            .sum()
+    });
+    Outcome {
+        human,
+        ai,
+        size_weighted_difference: difference,
+        note: (!enough).then(|| "not enough data".to_owned()),
+    }
+}
+
 /// The reports `q` asks for: one, or one per period with `by`.
-pub async fn compute(store: &Arc<dyn Store>, q: &Query, rules: &Rules) -> Result<Vec<Report>> {
-    let all = changes(store, q, rules).await?;
+pub async fn compute(
+    store: &Arc<dyn Store>,
+    q: &Query,
+    settings: &Settings<'_>,
+) -> Result<Vec<Report>> {
+    let all = changes(store, q, settings).await?;
     let newest = all.iter().map(|c| c.at).max();
     let window = resolve(q.since.as_deref(), q.until.as_deref(), newest, |until| {
         Ok(until - DEFAULT_DAYS * DAY_MS)
@@ -146,7 +310,8 @@ pub async fn compute(store: &Arc<dyn Store>, q: &Query, rules: &Rules) -> Result
 fn report(all: &[Change], w: Window, explain: bool) -> Report {
     let (mut changes, mut lines) = (ByClass::default(), ByClass::default());
     let mut explained = Vec::new();
-    for c in all.iter().filter(|c| w.contains(c.at)) {
+    let chosen: Vec<&Change> = all.iter().filter(|c| w.contains(c.at)).collect();
+    for c in chosen.iter().copied() {
         changes.add(c.class, 1);
         lines.add(c.class, c.lines);
         if explain && c.class != Class::Human {
@@ -167,6 +332,70 @@ fn report(all: &[Change], w: Window, explain: bool) -> Report {
         lines,
         ai_share: (changes.total > 0)
             .then(|| (changes.ai_assisted + changes.ai_authored) as f64 / changes.total as f64),
+        outcomes: Outcomes {
+            change_failure: outcome(&chosen, |c| c.failed),
+            rework: outcome(&chosen, |c| c.reworked),
+        },
         explain: explain.then_some(explained),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(class: Class, lines: u64, failed: bool) -> Change {
+        Change {
+            repository: "r".into(),
+            sha: String::new(),
+            at: 0,
+            class,
+            rule: None,
+            lines,
+            failed,
+            reworked: false,
+        }
+    }
+
+    /// docs/metrics.md, "AI-assisted changes": 30 human changes (20 small, 2 failed; 10 large,
+    /// 4 failed) and 20 AI ones (5 small, 1 failed; 15 large, 9 failed). Raw rates 0.2 and 0.5;
+    /// by the human size mix (2/3 small, 1/3 large): (2/3)(0.2 − 0.1) + (1/3)(0.6 − 0.4) =
+    /// 0.1333.
+    #[test]
+    fn worked_example_size_weighted_difference() {
+        let mut all = Vec::new();
+        for i in 0..20 {
+            all.push(change(Class::Human, 5, i < 2));
+        }
+        for i in 0..10 {
+            all.push(change(Class::Human, 500, i < 4));
+        }
+        for i in 0..5 {
+            all.push(change(Class::AiAssisted, 5, i < 1));
+        }
+        for i in 0..15 {
+            all.push(change(Class::AiAuthored, 500, i < 9));
+        }
+        let refs: Vec<&Change> = all.iter().collect();
+        let o = outcome(&refs, |c| c.failed);
+        assert_eq!(
+            (
+                o.human.changes,
+                o.human.with_outcome,
+                o.ai.changes,
+                o.ai.with_outcome
+            ),
+            (30, 6, 20, 10)
+        );
+        assert_eq!((o.human.rate, o.ai.rate), (Some(0.2), Some(0.5)));
+        let d = o.size_weighted_difference.unwrap();
+        assert!((d - 0.133_333_333_333_333_3).abs() < 1e-12, "{d}");
+        assert_eq!(o.note, None);
+        // Nineteen AI changes are not enough.
+        let o = outcome(&refs[..49], |c| c.failed);
+        assert_eq!(
+            (o.size_weighted_difference, o.note.as_deref()),
+            (None, Some("not enough data"))
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::table::share;
 pub async fn run(
     store: &Arc<dyn Store>,
     args: &AiArgs,
-    rules: &leadline_core::ai::Rules,
+    settings: &crate::config::Settings,
     out: &mut dyn Write,
 ) -> Result<()> {
     let query = Query {
@@ -23,7 +23,16 @@ pub async fn run(
         by: args.by,
         explain: args.explain,
     };
-    let reports = compute(store, &query, rules).await?;
+    let reports = compute(
+        store,
+        &query,
+        &leadline_metrics::ai::Settings {
+            rules: &settings.ai,
+            dora: &settings.dora,
+            capacity: &settings.debt.rules,
+        },
+    )
+    .await?;
     match args.format {
         SummaryFormat::Json => crate::table::write_json(&reports, args.by.is_some(), out)?,
         SummaryFormat::Table => {
@@ -50,6 +59,27 @@ pub async fn run(
                 };
                 t.add_row(row("changes", &r.changes));
                 t.add_row(row("lines changed", &r.lines));
+                writeln!(out, "{t}")?;
+                let mut t =
+                    crate::table::table(&["outcome", "human", "AI", "AI − human (size-weighted)"]);
+                for (name, o) in [
+                    ("change failure", &r.outcomes.change_failure),
+                    ("rework", &r.outcomes.rework),
+                ] {
+                    let side = |s: &leadline_metrics::ai::Side| {
+                        format!("{} of {} ({})", s.with_outcome, s.changes, share(s.rate))
+                    };
+                    t.add_row(vec![
+                        name.to_owned(),
+                        side(&o.human),
+                        side(&o.ai),
+                        match (&o.note, o.size_weighted_difference) {
+                            (Some(note), _) => note.clone(),
+                            (None, Some(d)) => format!("{:+.1} points", d * 100.0),
+                            (None, None) => "n/a".to_owned(),
+                        },
+                    ]);
+                }
                 writeln!(out, "{t}")?;
                 if let Some(rows) = &r.explain {
                     let mut t =

@@ -229,7 +229,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         Command::Postmortem(PostmortemCommand::Check(args)) => {
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
-        Command::Ai(args) => ai::run(&store, &args, &settings.ai, &mut stdout).await?,
+        Command::Ai(args) => ai::run(&store, &args, settings, &mut stdout).await?,
         Command::Notify(command) => notify::run(&store, &command, settings, &mut stdout).await?,
         Command::Slo(command) => {
             slo::run(&store, &command, &settings.slo, &settings.dora, &mut stdout).await?

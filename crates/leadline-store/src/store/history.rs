@@ -608,7 +608,7 @@ impl HistoryStore for SqlStore {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT sha, author_name, author_email, committer_name, committer_email, \
-                 committed_at, is_merge, body FROM commits WHERE repo_id = $1",
+                 committed_at, is_merge, subject, body FROM commits WHERE repo_id = $1",
             )
             .bind(repo_id)
             .fetch_all(pool)
@@ -646,6 +646,7 @@ impl HistoryStore for SqlStore {
                     },
                     committed_at: col!(row, "committed_at"),
                     is_merge: col!(row, "is_merge"),
+                    subject: col!(row, "subject"),
                     body: col!(row, "body"),
                 });
             }

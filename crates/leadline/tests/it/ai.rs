@@ -136,6 +136,18 @@ fn every_spelling_is_counted_in_its_class_on_both_stores() {
             rules.iter().any(|r| r.starts_with("agent identity")),
             "{rules:?}"
         );
+        // Thirteen changes: too few for outcomes, said so with the sample sizes.
+        let failure = &r["outcomes"]["change_failure"];
+        assert_eq!(failure["note"], "not enough data", "{failure}");
+        assert_eq!(
+            (
+                failure["human"]["changes"].as_u64(),
+                failure["ai"]["changes"].as_u64()
+            ),
+            (Some(6), Some(7))
+        );
+        // The reverted first change (AI-assisted) failed: one of seven.
+        assert_eq!(failure["ai"]["with_outcome"], 1, "{failure}");
         // No person is named: only repositories, commits, classes and rules.
         let text = r.to_string();
         assert!(
