@@ -23,10 +23,12 @@ pub enum Family {
     Incidents,
     /// `leadline slo status`: the SLO the query names (`--slo`, or `NAME{slo=…}`), now.
     Slo,
+    /// `leadline ai`: AI-assisted and AI-authored changes (one repository, or all).
+    Ai,
 }
 
 impl Family {
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::Activity,
         Family::Dora,
         Family::Flow,
@@ -35,6 +37,7 @@ impl Family {
         Family::Capacity,
         Family::Incidents,
         Family::Slo,
+        Family::Ai,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,12 +50,16 @@ impl Family {
             Family::Capacity => "capacity",
             Family::Incidents => "incidents",
             Family::Slo => "slo",
+            Family::Ai => "ai",
         }
     }
 
     /// Whether the family's report comes per period (`--by week|month`).
     pub fn has_series(self) -> bool {
-        matches!(self, Family::Dora | Family::Flow | Family::Incidents)
+        matches!(
+            self,
+            Family::Dora | Family::Flow | Family::Incidents | Family::Ai
+        )
     }
 }
 
@@ -164,9 +171,10 @@ const DEBT: &str = "docs/metrics.md#debt-register-leadline-debt";
 const CAPACITY: &str = "docs/metrics.md#capacity-allocation-leadline-debt-capacity";
 const INCIDENTS: &str = "docs/metrics.md#incidents-leadline-incidents";
 const SLO: &str = "docs/metrics.md#slos-leadline-slo";
+const AI: &str = "docs/metrics.md#ai-assisted-changes-leadline-ai";
 
 use Better::{Higher, Lower, Neither};
-use Family::{Activity, Capacity, Debt, Dora, Flow, Health, Incidents, Slo};
+use Family::{Activity, Ai, Capacity, Debt, Dora, Flow, Health, Incidents, Slo};
 
 /// Every metric, by family.
 pub static CATALOG: &[Metric] = &[
@@ -881,6 +889,126 @@ pub static CATALOG: &[Metric] = &[
         Lower,
         "Error budget burn rate over the 3d ending now (1: the budget lasts exactly the window)",
         SLO,
+    ),
+    m(
+        Ai,
+        "ai.changes.total",
+        Unit::Count,
+        Neither,
+        "Changes (non-merge commits on HEAD) in the window",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.changes.human",
+        Unit::Count,
+        Neither,
+        "Changes (non-merge commits on HEAD) by people alone",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.changes.ai_assisted",
+        Unit::Count,
+        Neither,
+        "Changes (non-merge commits on HEAD) an assistant helped write",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.changes.ai_authored",
+        Unit::Count,
+        Neither,
+        "Changes (non-merge commits on HEAD) an AI agent wrote",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.lines.total",
+        Unit::Lines,
+        Neither,
+        "Lines changed in the window",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.lines.human",
+        Unit::Lines,
+        Neither,
+        "Lines changed by people alone",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.lines.ai_assisted",
+        Unit::Lines,
+        Neither,
+        "Lines changed an assistant helped write",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.lines.ai_authored",
+        Unit::Lines,
+        Neither,
+        "Lines changed an AI agent wrote",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.ai_share",
+        Unit::Ratio,
+        Neither,
+        "Share of changes AI-assisted or AI-authored",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.outcomes.change_failure.human.rate",
+        Unit::Ratio,
+        Lower,
+        "Change failure (first deployment failed, or reverted within 90 days): rate of human changes",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.outcomes.change_failure.ai.rate",
+        Unit::Ratio,
+        Lower,
+        "Change failure (first deployment failed, or reverted within 90 days): rate of AI changes",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.outcomes.change_failure.size_weighted_difference",
+        Unit::Ratio,
+        Lower,
+        "Change failure (first deployment failed, or reverted within 90 days): AI minus human, weighted by the human size mix",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.outcomes.rework.human.rate",
+        Unit::Ratio,
+        Lower,
+        "Rework (a fix or revert of its files within 21 days): rate of human changes",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.outcomes.rework.ai.rate",
+        Unit::Ratio,
+        Lower,
+        "Rework (a fix or revert of its files within 21 days): rate of AI changes",
+        AI,
+    ),
+    m(
+        Ai,
+        "ai.outcomes.rework.size_weighted_difference",
+        Unit::Ratio,
+        Lower,
+        "Rework (a fix or revert of its files within 21 days): AI minus human, weighted by the human size mix",
+        AI,
     ),
 ];
 

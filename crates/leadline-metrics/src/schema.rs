@@ -19,6 +19,7 @@ pub fn of(family: Family) -> Value {
         Family::Capacity => schemars::schema_for!(crate::capacity::Report),
         Family::Incidents => schemars::schema_for!(crate::incidents::Report),
         Family::Slo => schemars::schema_for!(crate::slo::Status),
+        Family::Ai => schemars::schema_for!(crate::ai::Report),
     };
     schema.to_value()
 }

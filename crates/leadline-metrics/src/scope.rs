@@ -40,6 +40,8 @@ pub struct Ctx<'a> {
     pub slo: &'a crate::slo::Settings,
     /// Where SLO events are read (the store, and Prometheus when configured).
     pub slo_reader: &'a crate::slo::Reader,
+    /// What marks a change as AI-assisted or AI-authored.
+    pub ai: &'a leadline_core::ai::Rules,
 }
 
 /// `metric` over `scope`: computed by its family exactly as the family's command would, then
@@ -53,7 +55,7 @@ pub async fn read(
     refuse_options(metric.family, scope)?;
     if scope.by.is_some() && !metric.family.has_series() {
         return Err(UsageError(format!(
-            "{} has no series: --by applies to dora, flow and incidents metrics",
+            "{} has no series: --by applies to dora, flow, incidents and ai metrics",
             metric.name
         ))
         .into());
@@ -79,7 +81,7 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
             scope.repo.is_some(),
             matches!(
                 family,
-                Family::Activity | Family::Flow | Family::Health | Family::Capacity
+                Family::Activity | Family::Flow | Family::Health | Family::Capacity | Family::Ai
             ),
         ),
         (
@@ -207,6 +209,25 @@ async fn reports(
             statuses
                 .iter()
                 .map(|s| Ok(serde_json::to_value(s)?))
+                .collect()
+        }
+        Family::Ai => {
+            let query = crate::ai::Query {
+                repo: scope.repo.clone(),
+                since: scope.since.clone(),
+                until: scope.until.clone(),
+                by: scope.by,
+                explain: false,
+            };
+            let settings = crate::ai::Settings {
+                rules: ctx.ai,
+                dora: ctx.dora,
+                capacity: &ctx.debt.rules,
+            };
+            let reports = crate::ai::compute(ctx.store, &query, &settings).await?;
+            reports
+                .iter()
+                .map(|r| Ok(serde_json::to_value(r)?))
                 .collect()
         }
         Family::Incidents => {

@@ -333,7 +333,7 @@ pub enum MetricsCommand {
 #[derive(Debug, Args)]
 pub struct MetricsSchemaArgs {
     /// The family
-    #[arg(value_parser = ["activity", "dora", "flow", "health", "debt", "capacity", "incidents", "slo"])]
+    #[arg(value_parser = ["activity", "dora", "flow", "health", "debt", "capacity", "incidents", "slo", "ai"])]
     pub family: String,
 }
 
@@ -351,7 +351,7 @@ pub struct MetricArgs {
     /// Only this service (dora, incidents)
     #[arg(long)]
     pub service: Option<String>,
-    /// Only this repository (flow, capacity: OWNER/REPO; health: the ingested name)
+    /// Only this repository (flow, capacity: OWNER/REPO; health, ai: the ingested name)
     #[arg(long)]
     pub repo: Option<String>,
     /// This team's group (flow, capacity) [default: all]
@@ -369,7 +369,7 @@ pub struct MetricArgs {
     /// Window end, exclusive [default: the family's]
     #[arg(long)]
     pub until: Option<String>,
-    /// A series: one value per calendar week or month (dora, flow, incidents)
+    /// A series: one value per calendar week or month (dora, flow, incidents, ai)
     #[arg(long, value_parser = by_parser())]
     pub by: Option<By>,
     /// Output format

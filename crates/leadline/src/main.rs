@@ -249,6 +249,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
                 teams: &settings.teams,
                 slo: &settings.slo,
                 slo_reader: &slo_reader,
+                ai: &settings.ai,
             };
             metric::run(&ctx, &args, &mut stdout).await?
         }

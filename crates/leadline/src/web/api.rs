@@ -172,6 +172,51 @@ pub async fn incidents(
     })
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AiQuery {
+    /// Only this ingested repository.
+    repo: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before `until`].
+    since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest commit].
+    until: Option<String>,
+    /// `week` or `month`: a series of results, one per period.
+    by: Option<String>,
+    /// Include the AI-marked changes and the rule that marked each.
+    #[serde(default)]
+    explain: bool,
+}
+
+/// AI-assisted and AI-authored changes and their outcomes, as `leadline ai --format json`.
+#[utoipa::path(get, path = "/api/v1/ai", tag = "metrics", params(AiQuery),
+    responses((status = 200, description = "AI report (object, or array with `by`)", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn ai(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<AiQuery>,
+) -> Result<Response, AppError> {
+    let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let query = leadline_metrics::ai::Query {
+        repo: nonempty(q.repo),
+        since: nonempty(q.since),
+        until: nonempty(q.until),
+        by: given::<By>(q.by.as_deref())?,
+        explain: q.explain,
+    };
+    let settings = leadline_metrics::ai::Settings {
+        rules: &state.ai,
+        dora: &state.dora,
+        capacity: &state.debt.rules,
+    };
+    let reports = leadline_metrics::ai::compute(&state.store, &query, &settings).await?;
+    Ok(match query.by {
+        Some(_) => Json(&reports).into_response(),
+        None => Json(&reports[0]).into_response(),
+    })
+}
+
 /// Every named metric: name, unit, which way is better, family, definition (as `leadline
 /// metrics list --format json`).
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics",
@@ -236,6 +281,7 @@ pub async fn metric(
         teams: &state.teams,
         slo: &state.slo,
         slo_reader: &slo_reader,
+        ai: &state.ai,
     };
     let gathered = match metric.family {
         leadline_metrics::Family::Dora => Some(state.gathered().await?),

@@ -13,7 +13,7 @@ use super::AppState;
 use super::error::AppError;
 
 /// The families this route serves, for the error that names them.
-const FAMILIES: &str = "dora, flow, health, debt, capacity, incidents, slo";
+const FAMILIES: &str = "dora, flow, health, debt, capacity, incidents, slo, ai";
 
 pub async fn report(
     State(state): State<Arc<AppState>>,
@@ -27,6 +27,7 @@ pub async fn report(
         "debt" => super::health::debt(State(state)).await,
         "capacity" => super::health::capacity(State(state), query(&uri)?).await,
         "incidents" => super::api::incidents(State(state), query(&uri)?).await,
+        "ai" => super::api::ai(State(state), query(&uri)?).await,
         "slo" => super::slo::status(State(state), query(&uri)?)
             .await
             .map(axum::response::IntoResponse::into_response),
@@ -46,7 +47,7 @@ pub async fn incidents(State(state): State<Arc<AppState>>, uri: Uri) -> Result<R
 /// `GET /api/v1/schemas/{family}`: the JSON schema of the family's report, as `leadline
 /// metrics schema FAMILY` prints it.
 #[utoipa::path(get, path = "/api/v1/schemas/{family}", tag = "metrics",
-    params(("family" = String, Path, description = "activity, dora, flow, health, debt, capacity, incidents or slo")),
+    params(("family" = String, Path, description = "activity, dora, flow, health, debt, capacity, incidents, slo or ai")),
     responses((status = 200, description = "The JSON schema of the family's report", body = Object),
               (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
     security((), ("bearer" = ["read"])))]

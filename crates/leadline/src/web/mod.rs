@@ -46,6 +46,8 @@ pub struct AppState {
     pub teams: Vec<leadline_core::flow::Team>,
     /// Where the SLO files are.
     pub slo: leadline_metrics::slo::Settings,
+    /// What marks a change as AI-assisted or AI-authored.
+    pub ai: leadline_core::ai::Rules,
     /// The Prometheus of `[slo.prometheus] url`.
     prometheus: Option<Arc<dyn leadline_core::slo::Series>>,
     /// Listening on loopback: reads may be open while no token exists.
@@ -76,6 +78,7 @@ impl AppState {
             flow: settings.flow.clone(),
             teams: settings.teams.clone(),
             slo: settings.slo.clone(),
+            ai: settings.ai.clone(),
             prometheus: settings.slo.prometheus_url.as_deref().and_then(|url| {
                 leadline_sources::prometheus::Prometheus::new(url)
                     .ok()

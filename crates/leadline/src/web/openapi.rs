@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
         super::api::dora,
         super::api::flow,
         super::api::incidents,
+        super::api::ai,
         super::api::metrics_catalog,
         super::api::metric,
         super::family::schema,

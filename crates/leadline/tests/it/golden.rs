@@ -319,6 +319,8 @@ fn commands(f: &Fixture) -> Vec<(String, Vec<String>)> {
         "actions.json",
         &["actions", "--today", "2017-06-01", "--format", "json"],
     );
+    add("ai.json", &["ai", "--format", "json"]);
+    add("ai.txt", &["ai"]);
     add("export-deployments.csv", &["export", "deployments"]);
     add(
         "export-incidents.json",
@@ -473,6 +475,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
         let capacity = family_json(&f, &["debt", "capacity"]);
         let incidents = family_json(&f, &["incidents"]);
         let slo = family_json(&f, &["slo", "status"]);
+        let ai = family_json(&f, &["ai"]);
         let all_flow = flow["groups"]
             .as_array()
             .unwrap()
@@ -514,6 +517,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
                 "capacity" => capacity_all(path.trim_start_matches("window.")),
                 "incidents" => at(&incidents, path).clone(),
                 "slo" => at(&slo[0], path).clone(),
+                "ai" => at(&ai, path).clone(),
                 other => panic!("a family the test does not know: {other}"),
             };
             let printed = family_json(&f, &["metric", name]);
@@ -724,6 +728,7 @@ fn every_report_conforms_to_its_family_schema() {
                 read("debt-capacity-commits.json"),
             ],
         ),
+        ("ai", vec![read("ai.json")]),
         (
             "incidents",
             std::iter::once(read("incidents.json"))
