@@ -135,6 +135,30 @@ pub struct Postmortem {
 }
 
 impl Postmortem {
+    /// Actions whose state and done date disagree: (line, what).
+    pub fn inconsistencies(&self) -> Vec<(usize, String)> {
+        self.actions
+            .iter()
+            .filter_map(|a| match (a.state, a.done) {
+                (ActionState::Done, None) => Some((
+                    a.line,
+                    format!(
+                        "{} is done but has no done date (it cannot count as on time)",
+                        a.id
+                    ),
+                )),
+                (ActionState::Open, Some(d)) => Some((
+                    a.line,
+                    format!(
+                        "{} has a done date ({d}) but its state is open (the date is ignored)",
+                        a.id
+                    ),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// `PM-2026-014/A1`: how commits and pull requests name an action.
     pub fn action_ref(&self, action: &Action) -> String {
         format!("{}/{}", self.id, action.id)
@@ -327,18 +351,9 @@ impl Reader<'_> {
                 None
             }
         };
+        // A done action without its date, or a date on an open one, is the check's to point
+        // out (`Postmortem::inconsistencies`), not a reason to refuse the file.
         let done = self.date(fields.get("done").copied(), &f("done"));
-        match (state, done) {
-            (Some(ActionState::Done), Some(None)) => {
-                self.fail(node.line, &f("done"), "is required when the state is done")
-            }
-            (Some(ActionState::Open), Some(Some(_))) => self.fail(
-                fields["done"].line,
-                &f("done"),
-                "is set but the state is open (set state: done)",
-            ),
-            _ => {}
-        }
         let link = self.optional_text(fields.get("link").copied(), &f("link"));
         Some(Action {
             id: id?,

@@ -258,10 +258,11 @@ pub fn track(
         for a in &pm.actions {
             let reference = pm.action_ref(a);
             let found = evidence.get(&reference.to_ascii_lowercase()).cloned();
-            let done = match (a.state, &found) {
-                (ActionState::Done, _) => a.done,
-                (ActionState::Open, Some(e)) => Some(utc_date(e.at)),
-                (ActionState::Open, None) => None,
+            // Done by its file (with its date, which may be missing) or by evidence.
+            let (is_done, done) = match (a.state, &found) {
+                (ActionState::Done, _) => (true, a.done),
+                (ActionState::Open, Some(e)) => (true, Some(utc_date(e.at))),
+                (ActionState::Open, None) => (false, None),
             };
             let due = pm.due(a, policies);
             out.push(Tracked {
@@ -272,16 +273,17 @@ pub fn track(
                 owner: a.owner.clone(),
                 priority: a.priority,
                 due,
-                state: if done.is_some() {
+                state: if is_done {
                     ActionState::Done
                 } else {
                     ActionState::Open
                 },
                 done,
-                on_time: match (done, due) {
-                    (Some(done), Some(due)) => done <= due,
-                    (Some(_), None) => true,
-                    (None, _) => false,
+                // Done without a known date cannot be shown on time.
+                on_time: match (is_done, done, due) {
+                    (true, Some(done), Some(due)) => done <= due,
+                    (true, Some(_), None) => true,
+                    _ => false,
                 },
                 evidence: found,
                 incidents: pm.incidents.clone(),

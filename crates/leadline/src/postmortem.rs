@@ -91,6 +91,12 @@ pub async fn check(
             )?;
         }
     }
+    for pm in &found {
+        for (line, what) in pm.inconsistencies() {
+            findings += 1;
+            writeln!(out, "{}:{line}: {what}", pm.file)?;
+        }
+    }
     for (pm, action, due, deadline) in late_by_policy(&found, &settings.policies) {
         findings += 1;
         writeln!(
