@@ -248,7 +248,31 @@ async function renderFlow(params) {
     cards.unshift(el("p", {}, "No group to show: too few people merged pull requests in the window to report without naming anyone, or no forge was synced."));
   }
   section.replaceChildren(...cards);
+  section.append(await renderAi(report.since, report.until));
   return groups.length + " groups";
+}
+
+// AI-assisted and AI-authored changes over the flow window: shares, and outcomes against
+// human changes of similar size (repository level, never people).
+async function renderAi(since, until) {
+  const r = await api("/api/v1/ai", { since, until });
+  const figure = (path, value, show) => el("span", { class: "value", "data-ai": path,
+    "data-value": value == null ? "null" : String(value) }, show(value));
+  const card = el("div", { class: "card", "data-card": "ai" }, el("h2", {}, "AI-assisted changes"),
+    el("p", { class: "detail" }, "Changes are non-merge commits on HEAD; AI marks come from trailers and agent identities only"),
+    el("div", { class: "figures" },
+      el("div", { class: "key" }, el("h3", {}, "AI share of changes"), figure("ai_share", r.ai_share, percent)),
+      ...["human", "ai_assisted", "ai_authored"].map((k) =>
+        el("div", { class: "key" }, el("h3", {}, k.replace("_", " ") + " changes"), figure("changes." + k, r.changes[k], (v) => v)))));
+  for (const [key, title] of [["change_failure", "Change failure"], ["rework", "Rework"]]) {
+    const o = r.outcomes[key];
+    card.append(el("p", {}, title + ": human " + percent(o.human.rate) + " of " + o.human.changes +
+      ", AI " + percent(o.ai.rate) + " of " + o.ai.changes + " · ",
+      o.note ? el("span", { "data-ai": "outcomes." + key + ".note", "data-value": o.note }, o.note)
+        : figure("outcomes." + key + ".size_weighted_difference", o.size_weighted_difference,
+          (v) => (v >= 0 ? "+" : "") + (v * 100).toFixed(1) + " points (size-weighted)")));
+  }
+  return card;
 }
 
 function flowChart(weeks, series, width) {

@@ -183,7 +183,12 @@ fn seed(store: &TestStore) -> (GitRepo, GitRepo) {
         (0..12)
             .map(|i| {
                 repo.write(file, format!("{i}\n").as_bytes());
-                repo.commit_all_at(start + i * 2 * day, None, &format!("change {i}"))
+                // One change of each history was written with an assistant.
+                let message = match i {
+                    3 => format!("change {i}\n\nCo-Authored-By: Claude <noreply@anthropic.com>"),
+                    _ => format!("change {i}"),
+                };
+                repo.commit_all_at(start + i * 2 * day, None, &message)
             })
             .collect()
     };
@@ -470,6 +475,33 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
     assert!(groups >= 1, "{flow}");
     assert_eq!(checked, 14 * groups, "fourteen figures per group:\n{dom}");
     assert_eq!(flow["groups"][0]["pull_requests"]["merged"], 3);
+    // AI-assisted changes over the same window: every figure is the API's.
+    let ai = api(
+        &server,
+        &format!(
+            "/api/v1/ai?since={}&until={}",
+            flow["since"].as_str().unwrap(),
+            flow["until"].as_str().unwrap()
+        )
+        .replace('+', "%2B"),
+    );
+    let figures = Regex::new(r#"data-ai="([a-z_.]+)" data-value="([^"]*)""#).unwrap();
+    let mut checked = 0;
+    for c in figures.captures_iter(&dom) {
+        let expected = c[1].split('.').fold(&ai, |v, k| &v[k]);
+        let expected = match expected {
+            Value::Null => "null".to_owned(),
+            Value::String(s) => s.clone(),
+            v => v.as_f64().unwrap().to_string(),
+        };
+        let shown = c[2]
+            .parse::<f64>()
+            .map_or(c[2].to_owned(), |v| v.to_string());
+        assert_eq!(shown, expected, "{}", &c[1]);
+        checked += 1;
+    }
+    assert_eq!(checked, 6, "four figures and two outcomes:\n{dom}");
+    assert_eq!(ai["changes"]["ai_assisted"], 2, "one per repository: {ai}");
     // A shared view: the page and its filters come from the URL.
     let dom = load(&chromium, &server, "/?page=flow&team=all&preset=365");
     assert!(dom.contains(r#"data-page="flow""#) && dom.contains(r#"data-group="all""#));
