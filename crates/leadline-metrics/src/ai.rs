@@ -14,7 +14,7 @@ use leadline_core::model::{Millis, RefKind};
 use leadline_core::store::Store;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Result, UsageError};
 use crate::window::{By, DAY_MS, MAX_PERIODS, buckets, resolve, utc};
 
 const DEFAULT_DAYS: i64 = 90;
@@ -34,6 +34,9 @@ pub struct Settings<'a> {
     pub dora: &'a crate::dora::Settings,
     /// Which commits are fixes (the capacity classifier).
     pub capacity: &'a leadline_core::capacity::Rules,
+    pub teams: &'a [leadline_core::team::Team],
+    /// A team view with fewer distinct authors in a window is refused (`privacy.min_group_size`).
+    pub min_group_size: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -41,6 +44,8 @@ pub struct Settings<'a> {
 pub struct Query {
     /// Only this ingested repository.
     pub repo: Option<String>,
+    /// Only changes authored by this team's members (`[[teams]]`).
+    pub team: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
     pub by: Option<By>,
@@ -133,6 +138,8 @@ struct Change {
     lines: u64,
     failed: bool,
     reworked: bool,
+    /// Lower-case author email: to select a team and count its authors, never shown.
+    author: String,
 }
 
 /// Every non-merge commit on the HEAD history of the chosen repositories, classified, with
@@ -232,6 +239,7 @@ async fn changes(
                 rule,
                 failed: deployed_failed || reverted,
                 reworked,
+                author: m.author.email.to_lowercase(),
             });
         }
     }
@@ -292,7 +300,19 @@ pub async fn compute(
     q: &Query,
     settings: &Settings<'_>,
 ) -> Result<Vec<Report>> {
-    let all = changes(store, q, settings).await?;
+    let mut all = changes(store, q, settings).await?;
+    if let Some(name) = &q.team {
+        let Some(team) = settings.teams.iter().find(|t| &t.name == name) else {
+            let known: Vec<&str> = settings.teams.iter().map(|t| t.name.as_str()).collect();
+            return Err(UsageError(format!(
+                "no team {name:?} in leadline.toml (the teams: {})",
+                known.join(", ")
+            ))
+            .into());
+        };
+        let members: HashSet<String> = team.members.iter().map(|m| m.to_lowercase()).collect();
+        all.retain(|c| members.contains(&c.author));
+    }
     let newest = all.iter().map(|c| c.at).max();
     let window = resolve(q.since.as_deref(), q.until.as_deref(), newest, |until| {
         Ok(until - DEFAULT_DAYS * DAY_MS)
@@ -301,6 +321,25 @@ pub async fn compute(
         None => vec![window],
         Some(by) => buckets(window, by, MAX_PERIODS)?,
     };
+    if let Some(name) = &q.team {
+        for w in &windows {
+            let authors: HashSet<&str> = all
+                .iter()
+                .filter(|c| w.contains(c.at))
+                .map(|c| c.author.as_str())
+                .collect();
+            if authors.len() < settings.min_group_size {
+                return Err(UsageError(format!(
+                    "team {name:?}: fewer than {} people changed code from {} to {}; its numbers \
+                     would come close to naming them (privacy.min_group_size)",
+                    settings.min_group_size,
+                    &utc(w.since)[..10],
+                    &utc(w.until)[..10]
+                ))
+                .into());
+            }
+        }
+    }
     Ok(windows
         .into_iter()
         .map(|w| report(&all, w, q.explain))
@@ -354,6 +393,7 @@ mod tests {
             lines,
             failed,
             reworked: false,
+            author: String::new(),
         }
     }
 

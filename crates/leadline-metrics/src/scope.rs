@@ -87,7 +87,7 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
         (
             "--team",
             scope.team.is_some(),
-            matches!(family, Family::Flow | Family::Capacity),
+            matches!(family, Family::Flow | Family::Capacity | Family::Ai),
         ),
         (
             "--since/--until",
@@ -214,6 +214,7 @@ async fn reports(
         Family::Ai => {
             let query = crate::ai::Query {
                 repo: scope.repo.clone(),
+                team: scope.team.clone(),
                 since: scope.since.clone(),
                 until: scope.until.clone(),
                 by: scope.by,
@@ -223,6 +224,8 @@ async fn reports(
                 rules: ctx.ai,
                 dora: ctx.dora,
                 capacity: &ctx.debt.rules,
+                teams: ctx.teams,
+                min_group_size: ctx.flow.min_group_size,
             };
             let reports = crate::ai::compute(ctx.store, &query, &settings).await?;
             reports

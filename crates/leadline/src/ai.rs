@@ -18,6 +18,7 @@ pub async fn run(
 ) -> Result<()> {
     let query = Query {
         repo: args.repo.clone(),
+        team: args.team.clone(),
         since: args.since.clone(),
         until: args.until.clone(),
         by: args.by,
@@ -30,6 +31,8 @@ pub async fn run(
             rules: &settings.ai,
             dora: &settings.dora,
             capacity: &settings.debt.rules,
+            teams: &settings.teams,
+            min_group_size: settings.flow.min_group_size,
         },
     )
     .await?;

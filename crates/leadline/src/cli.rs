@@ -122,6 +122,10 @@ pub struct AiArgs {
     /// Only this ingested repository
     #[arg(long)]
     pub repo: Option<String>,
+    /// Only changes by this team's members ([[teams]]; refused with fewer than
+    /// privacy.min_group_size authors)
+    #[arg(long)]
+    pub team: Option<String>,
     /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before --until]
     #[arg(long)]
     pub since: Option<String>,

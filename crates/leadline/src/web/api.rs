@@ -177,6 +177,8 @@ pub async fn incidents(
 pub struct AiQuery {
     /// Only this ingested repository.
     repo: Option<String>,
+    /// Only changes by this team's members (refused below `privacy.min_group_size` authors).
+    team: Option<String>,
     /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before `until`].
     since: Option<String>,
     /// Window end, exclusive [default: the UTC midnight after the newest commit].
@@ -200,6 +202,7 @@ pub async fn ai(
     let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
     let query = leadline_metrics::ai::Query {
         repo: nonempty(q.repo),
+        team: nonempty(q.team),
         since: nonempty(q.since),
         until: nonempty(q.until),
         by: given::<By>(q.by.as_deref())?,
@@ -209,6 +212,8 @@ pub async fn ai(
         rules: &state.ai,
         dora: &state.dora,
         capacity: &state.debt.rules,
+        teams: &state.teams,
+        min_group_size: state.flow.min_group_size,
     };
     let reports = leadline_metrics::ai::compute(&state.store, &query, &settings).await?;
     Ok(match query.by {

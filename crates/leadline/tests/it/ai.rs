@@ -148,6 +148,56 @@ fn every_spelling_is_counted_in_its_class_on_both_stores() {
         );
         // The reverted first change (AI-assisted) failed: one of seven.
         assert_eq!(failure["ai"]["with_outcome"], 1, "{failure}");
+        // A team of one person is refused under the privacy floor, allowed when it is 1, and
+        // then counts only its members' changes (Ann wrote all but the two agents').
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("leadline.toml");
+        std::fs::write(
+            &config,
+            "[[teams]]\nname = \"core\"\nmembers = [\"ANN@example.com\"]\n",
+        )
+        .unwrap();
+        store
+            .leadline()
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "ai",
+                "--team",
+                "core",
+                "--since",
+                "2026-03-01",
+                "--until",
+                "2026-04-01",
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("fewer than 3 people"));
+        std::fs::write(
+            &config,
+            "[privacy]\nmin_group_size = 1\n\n[[teams]]\nname = \"core\"\nmembers = [\"ANN@example.com\"]\n",
+        )
+        .unwrap();
+        let out = store
+            .leadline()
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "ai",
+                "--team",
+                "core",
+                "--since",
+                "2026-03-01",
+                "--until",
+                "2026-04-01",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        let team: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(team["changes"]["total"], 11, "{team}");
+        assert_eq!(team["changes"]["ai_authored"], 0, "{team}");
         // No person is named: only repositories, commits, classes and rules.
         let text = r.to_string();
         assert!(
