@@ -94,6 +94,28 @@ pub struct Outcomes {
     pub change_failure: Outcome,
     /// Another commit changed one of its files within 21 days and was a fix or a revert.
     pub rework: Outcome,
+    /// Pull requests merged in the window (when a forge was synced): reviewed by someone
+    /// other than the author, and how long the first such review took.
+    pub review: ReviewOutcome,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ReviewOutcome {
+    pub human: ReviewSide,
+    pub ai: ReviewSide,
+    /// "not enough data" below 20 pull requests on a side.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
+pub struct ReviewSide {
+    pub pull_requests: u64,
+    /// Reviewed by someone other than the author before merging.
+    pub reviewed: u64,
+    /// reviewed / pull_requests.
+    pub coverage: Option<f64>,
+    /// Median time from ready for review (else opened) to the first review by someone else.
+    pub median_review_seconds: Option<f64>,
 }
 
 /// One outcome on both sides, with sample sizes.
@@ -340,13 +362,125 @@ pub async fn compute(
             }
         }
     }
+    let prs = pull_requests(store, q, &all, settings).await?;
     Ok(windows
         .into_iter()
-        .map(|w| report(&all, w, q.explain))
+        .map(|w| report(&all, &prs, w, q.explain))
         .collect())
 }
 
-fn report(all: &[Change], w: Window, explain: bool) -> Report {
+/// A merged pull request as the review outcome sees it.
+pub(crate) struct Pr {
+    merged_at: Millis,
+    ai: bool,
+    /// Seconds from ready (else opened) to the first review by someone else.
+    first_review: Option<f64>,
+}
+
+/// Merged pull requests of the chosen repositories with their class: AI when an agent opened
+/// it, a label says so, or its merge commit is an AI change.
+async fn pull_requests(
+    store: &Arc<dyn Store>,
+    q: &Query,
+    all: &[Change],
+    settings: &Settings<'_>,
+) -> Result<Vec<Pr>> {
+    let members: Option<HashSet<String>> = q.team.as_ref().map(|name| {
+        settings
+            .teams
+            .iter()
+            .filter(|t| &t.name == name)
+            .flat_map(|t| t.members.iter().map(|m| m.to_lowercase()))
+            .collect()
+    });
+    let ai_commits: HashSet<&str> = all
+        .iter()
+        .filter(|c| c.class != Class::Human)
+        .map(|c| c.sha.as_str())
+        .collect();
+    let reviews = store.reviews().await?;
+    let mut first: HashMap<(&str, &str, i64), Millis> = HashMap::new();
+    let prs = store.pull_requests().await?;
+    let authors: HashMap<(&str, &str, i64), &str> = prs
+        .iter()
+        .map(|p| {
+            (
+                (p.forge.as_str(), p.repo.as_str(), p.number),
+                p.author.as_str(),
+            )
+        })
+        .collect();
+    for r in &reviews {
+        let key = (r.forge.as_str(), r.repo.as_str(), r.number);
+        if authors.get(&key).is_some_and(|a| *a != r.reviewer) {
+            let at = first.entry(key).or_insert(r.submitted_at);
+            *at = (*at).min(r.submitted_at);
+        }
+    }
+    let agent = |login: &str| {
+        let login = login.to_lowercase();
+        settings
+            .rules
+            .identities
+            .iter()
+            .any(|i| login.contains(i.as_str()))
+    };
+    Ok(prs
+        .iter()
+        .filter(|p| {
+            q.repo
+                .as_deref()
+                .is_none_or(|r| p.repo == r || p.repo.ends_with(&format!("/{r}")))
+                && members
+                    .as_ref()
+                    .is_none_or(|m| m.contains(&p.author.to_lowercase()))
+        })
+        .filter_map(|p| {
+            let merged_at = p.merged_at?;
+            let ai = agent(&p.author)
+                || settings.rules.labelled(&p.labels)
+                || p.merge_sha
+                    .as_deref()
+                    .is_some_and(|s| ai_commits.contains(s));
+            let start = p.ready_at.unwrap_or(p.created_at);
+            let first_review = first
+                .get(&(p.forge.as_str(), p.repo.as_str(), p.number))
+                .map(|at| (at - start).max(0) as f64 / 1000.0);
+            Some(Pr {
+                merged_at,
+                ai,
+                first_review,
+            })
+        })
+        .collect())
+}
+
+fn review_outcome(prs: &[Pr], w: Window) -> ReviewOutcome {
+    let side = |ai: bool| {
+        let mine: Vec<&Pr> = prs
+            .iter()
+            .filter(|p| p.ai == ai && w.contains(p.merged_at))
+            .collect();
+        let mut times: Vec<f64> = mine.iter().filter_map(|p| p.first_review).collect();
+        times.sort_by(f64::total_cmp);
+        let reviewed = times.len() as u64;
+        ReviewSide {
+            pull_requests: mine.len() as u64,
+            reviewed,
+            coverage: (!mine.is_empty()).then(|| reviewed as f64 / mine.len() as f64),
+            median_review_seconds: leadline_core::stats::percentile(&times, 50.0),
+        }
+    };
+    let (human, ai) = (side(false), side(true));
+    let enough = human.pull_requests >= ENOUGH && ai.pull_requests >= ENOUGH;
+    ReviewOutcome {
+        human,
+        ai,
+        note: (!enough).then(|| "not enough data".to_owned()),
+    }
+}
+
+fn report(all: &[Change], prs: &[Pr], w: Window, explain: bool) -> Report {
     let (mut changes, mut lines) = (ByClass::default(), ByClass::default());
     let mut explained = Vec::new();
     let chosen: Vec<&Change> = all.iter().filter(|c| w.contains(c.at)).collect();
@@ -374,6 +508,7 @@ fn report(all: &[Change], w: Window, explain: bool) -> Report {
         outcomes: Outcomes {
             change_failure: outcome(&chosen, |c| c.failed),
             rework: outcome(&chosen, |c| c.reworked),
+            review: review_outcome(prs, w),
         },
         explain: explain.then_some(explained),
     }
@@ -401,6 +536,36 @@ mod tests {
     /// 4 failed) and 20 AI ones (5 small, 1 failed; 15 large, 9 failed). Raw rates 0.2 and 0.5;
     /// by the human size mix (2/3 small, 1/3 large): (2/3)(0.2 − 0.1) + (1/3)(0.6 − 0.4) =
     /// 0.1333.
+    #[test]
+    fn review_coverage_and_time_per_side() {
+        let w = Window {
+            since: 0,
+            until: 1_000_000_000,
+        };
+        let pr = |ai: bool, first_review: Option<f64>| Pr {
+            merged_at: 10,
+            ai,
+            first_review,
+        };
+        // Human: reviewed after 1 h and 3 h, one unreviewed; AI: reviewed after 2 h.
+        let prs = [
+            pr(false, Some(3600.0)),
+            pr(false, Some(10_800.0)),
+            pr(false, None),
+            pr(true, Some(7200.0)),
+        ];
+        let o = review_outcome(&prs, w);
+        assert_eq!((o.human.pull_requests, o.human.reviewed), (3, 2));
+        assert_eq!(o.human.coverage, Some(2.0 / 3.0));
+        // Nearest-rank median of {1 h, 3 h}: 1 h.
+        assert_eq!(o.human.median_review_seconds, Some(3600.0));
+        assert_eq!(
+            (o.ai.coverage, o.ai.median_review_seconds),
+            (Some(1.0), Some(7200.0))
+        );
+        assert_eq!(o.note.as_deref(), Some("not enough data"));
+    }
+
     #[test]
     fn worked_example_size_weighted_difference() {
         let mut all = Vec::new();

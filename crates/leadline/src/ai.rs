@@ -83,6 +83,23 @@ pub async fn run(
                         },
                     ]);
                 }
+                let review = &r.outcomes.review;
+                let side = |s: &leadline_metrics::ai::ReviewSide| {
+                    format!(
+                        "{} of {} reviewed ({}), first review {}",
+                        s.reviewed,
+                        s.pull_requests,
+                        share(s.coverage),
+                        s.median_review_seconds
+                            .map_or_else(|| "n/a".to_owned(), crate::table::human)
+                    )
+                };
+                t.add_row(vec![
+                    "review (pull requests)".to_owned(),
+                    side(&review.human),
+                    side(&review.ai),
+                    review.note.clone().unwrap_or_default(),
+                ]);
                 writeln!(out, "{t}")?;
                 if let Some(rows) = &r.explain {
                     let mut t =
