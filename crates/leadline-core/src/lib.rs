@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod ai;
+pub mod anomaly;
 pub mod by_hand;
 pub mod capacity;
 pub mod codeowners;
