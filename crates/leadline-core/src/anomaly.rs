@@ -180,10 +180,10 @@ fn judge(x: f64, base: &[f64], shape: Shape, p: &Params) -> Option<Judged> {
     let logs: Vec<f64> = base.iter().map(|v| t(*v)).collect();
     let m = median(&logs);
     let deviations: Vec<f64> = logs.iter().map(|v| (v - m).abs()).collect();
-    let mut scale = median(&deviations) / 0.6745;
-    if scale <= f64::EPSILON {
-        scale = deviations.iter().sum::<f64>() / deviations.len() as f64 * 1.2533;
-    }
+    // The MAD of a dozen weeks often comes out small by chance; the mean absolute deviation
+    // (scaled to σ likewise) keeps the scale from collapsing, which is what floods lists.
+    let mean_ad = deviations.iter().sum::<f64>() / deviations.len() as f64 * 1.2533;
+    let scale = (median(&deviations) / 0.6745).max(mean_ad);
     if scale <= f64::EPSILON {
         return None;
     }
