@@ -118,6 +118,18 @@ fn poisson_quantile(q: f64, lambda: f64) -> f64 {
     f64::INFINITY
 }
 
+/// The step a rate moves in, when every value is a whole multiple of its smallest positive one.
+fn step_of(base: &[f64], x: f64) -> Option<f64> {
+    let unit = base
+        .iter()
+        .chain([&x])
+        .copied()
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let whole = |v: f64| ((v / unit) - (v / unit).round()).abs() < 1e-6;
+    (unit.is_finite() && base.iter().chain([&x]).all(|v| whole(*v))).then_some(unit)
+}
+
 /// How one week stands against its baseline: a signed strength (like a z-score), whether it
 /// is beyond the point threshold, whether beyond the shift threshold, and the band.
 struct Judged {
@@ -155,19 +167,28 @@ fn judge(x: f64, base: &[f64], shape: Shape, p: &Params) -> Option<Judged> {
             high: poisson_quantile(1.0 - p.tail, lambda),
         });
     }
-    let zeros = base.iter().filter(|v| **v == 0.0).count();
-    if shape != Shape::Count && zeros * 2 >= base.len() {
-        // A rare-event series: only a week far above anything recent counts.
-        let max = base.iter().copied().fold(0.0, f64::max);
-        let point = max > 0.0 && x > 2.0 * max;
-        return Some(Judged {
-            up: true,
-            point,
-            soft: point,
-            baseline: m_raw,
-            low: 0.0,
-            high: 2.0 * max,
-        });
+    // A rate of few events (failures of a few deployments a week) moves in steps of 1/n: it
+    // is judged as the count of events it is, in units of its smallest positive value.
+    if shape == Shape::Rate
+        && let Some(unit) = step_of(base, x)
+    {
+        let counts: Vec<f64> = base.iter().map(|v| (v / unit).round()).collect();
+        let mean = counts.iter().sum::<f64>() / counts.len() as f64;
+        if mean <= 10.0 {
+            let lambda = mean.max(0.5);
+            let k = (x / unit).round().max(0.0) as u64;
+            let (upper, lower) = poisson_tails(k, lambda);
+            let up = k as f64 > lambda;
+            let tail = if up { upper } else { lower };
+            return Some(Judged {
+                up,
+                point: tail < p.tail && relative(x) >= p.floor,
+                soft: tail < p.shift_tail && relative(x) >= p.floor,
+                baseline: m_raw,
+                low: poisson_quantile(p.tail, lambda) * unit,
+                high: poisson_quantile(1.0 - p.tail, lambda) * unit,
+            });
+        }
     }
     let t = |v: f64| match shape {
         Shape::Duration => v.max(1e-9).ln(),

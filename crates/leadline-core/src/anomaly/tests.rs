@@ -70,7 +70,7 @@ fn too_little_history_and_dismissed_weeks() {
 }
 
 #[test]
-fn rare_event_rates_flag_only_far_above_anything_recent() {
+fn rare_event_rates_are_judged_as_the_counts_they_are() {
     let base = [0.0, 0.0, 0.1, 0.0, 0.0, 0.0, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0];
     let with = |x: f64| -> Vec<Option<f64>> { base.iter().chain([&x]).map(|v| Some(*v)).collect() };
     assert!(flags(&with(0.15), Shape::Rate).is_empty());
