@@ -145,7 +145,7 @@ pub struct Inputs {
 
 /// Loads the stored incidents, the postmortem folder and the actions' evidence.
 pub async fn gather(store: &Arc<dyn Store>, settings: &Settings) -> Result<Inputs> {
-    let postmortems = postmortems::load(settings).await?;
+    let postmortems = postmortems::load(settings)?;
     let evidence = postmortems::evidence(store).await?;
     let actions = postmortems::track(&postmortems, &evidence, &settings.policies);
     Ok(Inputs {

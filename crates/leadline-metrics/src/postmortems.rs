@@ -111,7 +111,7 @@ pub async fn check_all(store: &Arc<dyn Store>, files: &[File]) -> Result<Vec<Pos
 /// The folder's postmortems for the reports, or [`Error::Postmortems`] when a file cannot be
 /// read as one. What only `postmortem check` refuses (a postmortem naming an incident not
 /// stored yet, a repeated id) changes no number, so the reports go on.
-pub async fn load(settings: &Settings) -> Result<Vec<Postmortem>> {
+pub fn load(settings: &Settings) -> Result<Vec<Postmortem>> {
     let files = read_folder(&settings.dir)?;
     parse_files(&files).map_err(Error::Postmortems)
 }
@@ -227,7 +227,7 @@ pub async fn overdue(
     settings: &Settings,
     today: Date,
 ) -> Result<Vec<Tracked>> {
-    let found = load(settings).await?;
+    let found = load(settings)?;
     if found.is_empty() {
         return Ok(Vec::new());
     }

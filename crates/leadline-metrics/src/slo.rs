@@ -129,16 +129,9 @@ async fn minutes(reader: &Reader, slo: &Slo, since: Millis, until: Millis) -> Re
     if slo.source == Source::Incidents {
         return availability(store, slo, since, until).await;
     }
-    let rows = store.sli_counts(&slo.name, since, until).await?;
-    let intervals: Vec<Interval> = rows
-        .iter()
-        .map(|r| Interval {
-            at: r.at,
-            good: r.good,
-            total: r.total,
-        })
-        .collect();
-    Ok(Minutes::new(&intervals))
+    Ok(minutes_of(
+        &store.sli_counts(&slo.name, since, until).await?,
+    ))
 }
 
 /// An SLO's events by minute from Prometheus: each query with a one-minute range, sampled at
@@ -474,27 +467,22 @@ pub struct Period {
     pub met: Option<bool>,
 }
 
-/// Where an SLO's data starts and ends: its counts, or for availability from incidents, the
-/// first incident of its service until now.
-async fn data_span(store: &Arc<dyn Store>, slo: &Slo) -> Result<Option<(Millis, Millis)>> {
-    if slo.source == Source::Incidents {
-        let first = store
-            .incidents()
-            .await?
-            .into_iter()
-            .filter(|(_, i)| i.service == slo.service)
-            .map(|(_, i)| i.start())
-            .min();
-        return Ok(first.map(|f| (f, jiff::Timestamp::now().as_millisecond())));
-    }
-    let all = store.sli_counts(&slo.name, i64::MIN, i64::MAX).await?;
-    Ok(all
-        .first()
-        .zip(all.last())
-        .map(|(f, l)| (f.at, l.at + MINUTE)))
+/// Counts as minute buckets.
+fn minutes_of(rows: &[leadline_core::store::SliCount]) -> Minutes {
+    let intervals: Vec<Interval> = rows
+        .iter()
+        .map(|r| Interval {
+            at: r.at,
+            good: r.good,
+            total: r.total,
+        })
+        .collect();
+    Minutes::new(&intervals)
 }
 
-/// Compliance per calendar month or week (UTC) over [since, until), by default over the data.
+/// Compliance per calendar month or week (UTC) over [since, until), by default over the data:
+/// the imported counts, or for availability from incidents the first incident of the service
+/// until now. Prometheus has no "all of the data": a span must be given.
 pub async fn history(
     reader: &Reader,
     slo: &Slo,
@@ -502,15 +490,48 @@ pub async fn history(
     since: Option<Millis>,
     until: Option<Millis>,
 ) -> Result<Vec<Period>> {
-    let Some((first, end)) = data_span(&reader.store, slo).await? else {
-        return Ok(Vec::new());
+    let store = &reader.store;
+    // Imported counts are read once: they give the default span and the minutes.
+    let imported = match slo.source {
+        Source::Imported => Some(store.sli_counts(&slo.name, i64::MIN, i64::MAX).await?),
+        _ => None,
     };
-    let since = since.unwrap_or(first);
-    let until = until.unwrap_or(end);
+    let span = match (&imported, &slo.source) {
+        (Some(rows), _) => rows
+            .first()
+            .zip(rows.last())
+            .map(|(f, l)| (f.at, l.at + MINUTE)),
+        (None, Source::Incidents) => store
+            .incidents()
+            .await?
+            .into_iter()
+            .filter(|(_, i)| i.service == slo.service)
+            .map(|(_, i)| i.start())
+            .min()
+            .map(|f| (f, jiff::Timestamp::now().as_millisecond())),
+        (None, _) => None,
+    };
+    let (since, until) = match (since, until, span) {
+        (Some(s), Some(u), _) => (s, u),
+        (s, u, Some((first, end))) => (s.unwrap_or(first), u.unwrap_or(end)),
+        (_, _, None) if imported.is_some() || slo.source == Source::Incidents => {
+            return Ok(Vec::new());
+        }
+        _ => {
+            return Err(UsageError(format!(
+                "{}: reads Prometheus; give --since and --until",
+                slo.name
+            ))
+            .into());
+        }
+    };
     if since >= until {
         return Err(UsageError("the span is empty: --since must be before --until".into()).into());
     }
-    let m = minutes(reader, slo, since, until).await?;
+    let m = match &imported {
+        Some(rows) => minutes_of(rows),
+        None => minutes(reader, slo, since, until).await?,
+    };
     let window = leadline_core::dora::Window { since, until };
     Ok(buckets(window, by, MAX_PERIODS)?
         .into_iter()

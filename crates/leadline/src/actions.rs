@@ -52,7 +52,7 @@ async fn tracked(
             .to_zoned(jiff::tz::TimeZone::UTC)
             .date(),
     };
-    let found = postmortems::load(&settings).await?;
+    let found = postmortems::load(&settings)?;
     let evidence = postmortems::evidence(store).await?;
     Ok((
         postmortems::track(&found, &evidence, &settings.policies),

@@ -120,7 +120,7 @@ async fn action_conditions(
     today: jiff::civil::Date,
 ) -> Result<Vec<Condition>> {
     let pm = &settings.debt.postmortems;
-    let found = leadline_metrics::postmortems::load(pm).await?;
+    let found = leadline_metrics::postmortems::load(pm)?;
     let evidence = leadline_metrics::postmortems::evidence(store).await?;
     Ok(
         leadline_metrics::postmortems::track(&found, &evidence, &pm.policies)

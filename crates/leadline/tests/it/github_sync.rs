@@ -4,7 +4,7 @@
 //! after the last one stored, without losing or duplicating anything. Both stores.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -479,18 +479,6 @@ fn pages_faults_rate_limits_and_etags() {
     }
 }
 
-fn wait_for(state: &Shared, needle: &str, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !state.lock().unwrap().log.iter().any(|l| l.contains(needle)) {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the sync ended before {needle}"
-        );
-        assert!(Instant::now() < deadline, "never asked for {needle}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_killed_sync_resumes_without_losing_or_duplicating() {
     for store in TestStore::both() {
@@ -503,7 +491,11 @@ fn a_killed_sync_resumes_without_losing_or_duplicating() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        wait_for(&state, "/pulls/1/reviews", &mut child);
+        crate::common::wait_for_request(
+            |n| state.lock().unwrap().log.iter().any(|l| l.contains(n)),
+            "/pulls/1/reviews",
+            &mut child,
+        );
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(counts(&store)["pull_requests"], 4, "{}", store.backend);

@@ -5,9 +5,9 @@
 //! second run that lists again from the oldest incident left open, and a sync killed half-way
 //! that resumes without losing or duplicating anything.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -335,18 +335,6 @@ fn pagerduty_incidents_with_their_lifecycle_on_both_stores() {
     }
 }
 
-fn wait_for(state: &Shared, needle: &str, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !state.lock().unwrap().log.iter().any(|l| l.contains(needle)) {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the sync ended before {needle}"
-        );
-        assert!(Instant::now() < deadline, "never asked for {needle}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_killed_pagerduty_sync_resumes_without_losing_or_duplicating() {
     for store in TestStore::both() {
@@ -361,7 +349,11 @@ fn a_killed_pagerduty_sync_resumes_without_losing_or_duplicating() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        wait_for(&state, "/incidents/PD4/", &mut child);
+        crate::common::wait_for_request(
+            |n| state.lock().unwrap().log.iter().any(|l| l.contains(n)),
+            "/incidents/PD4/",
+            &mut child,
+        );
         child.kill().unwrap();
         child.wait().unwrap();
         // The first page (PD1, PD2) was stored with its cursor; the second was not.

@@ -752,4 +752,27 @@ fn a_prometheus_indicator_gives_what_imported_counts_give() {
     assert!(close(&s["burn_rates"]["2h"], 15.5), "{s}");
     let alerts = example.json(&store, &DAY_ALERTS);
     assert_eq!(alerts, worked_example_alerts());
+    // History needs a span from Prometheus (it has no "all of the data"), then counts it.
+    let history = example.json(
+        &store,
+        &[
+            "slo",
+            "history",
+            "--slo",
+            "checkout-availability",
+            "--since",
+            "2026-03-02",
+            "--until",
+            "2026-03-03",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(close(&history[0]["total"], 1_433_000.0), "{history}");
+    example
+        .leadline(&store)
+        .args(["slo", "history", "--slo", "checkout-availability"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("give --since and --until"));
 }

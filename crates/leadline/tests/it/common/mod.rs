@@ -410,3 +410,24 @@ pub fn debt_config(
     .unwrap();
     (config, path)
 }
+
+/// Waits until a fake server has seen a request containing `needle` (`seen` reads its log),
+/// while `child` (the process under test) keeps running; at most a minute.
+pub fn wait_for_request(
+    seen: impl Fn(&str) -> bool,
+    needle: &str,
+    child: &mut std::process::Child,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !seen(needle) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the process ended before {needle}"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never asked for {needle}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
