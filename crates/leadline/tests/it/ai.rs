@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore, json_stdout};
 
 /// (author, message, lines written, expected class).
 const COMMITS: [(Option<&str>, &str, usize, &str); 12] = [
@@ -178,24 +178,17 @@ fn every_spelling_is_counted_in_its_class_on_both_stores() {
             "[privacy]\nmin_group_size = 1\n\n[[teams]]\nname = \"core\"\nmembers = [\"ANN@example.com\"]\n",
         )
         .unwrap();
-        let out = store
-            .leadline()
-            .arg("--config")
-            .arg(&config)
-            .args([
-                "ai",
-                "--team",
-                "core",
-                "--since",
-                "2026-03-01",
-                "--until",
-                "2026-04-01",
-                "--format",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        let team: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let team: Value = json_stdout(store.leadline().arg("--config").arg(&config).args([
+            "ai",
+            "--team",
+            "core",
+            "--since",
+            "2026-03-01",
+            "--until",
+            "2026-04-01",
+            "--format",
+            "json",
+        ]));
         assert_eq!(team["changes"]["total"], 11, "{team}");
         assert_eq!(team["changes"]["ai_authored"], 0, "{team}");
         // No person is named: only repositories, commits, classes and rules.

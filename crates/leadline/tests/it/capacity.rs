@@ -1,7 +1,7 @@
 //! `leadline debt capacity` on a generated history: each commit's class is known from how the
 //! test wrote its subject, so the shares per team and month are counted here independently.
 
-use crate::common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore, json_stdout};
 use serde_json::Value;
 
 /// period, feature, debt, fix, other, debt share minus the target
@@ -50,27 +50,16 @@ members = ["cat@example.com", "dan@example.com"]
     .unwrap();
     for store in TestStore::both() {
         store.ingest(repo.path());
-        let out = store
-            .leadline()
-            .current_dir(dir.path())
-            .args([
-                "debt",
-                "capacity",
-                "--since",
-                "2024-01-01",
-                "--until",
-                "2024-03-01",
-                "--format",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let report: Value = json_stdout(store.leadline().current_dir(dir.path()).args([
+            "debt",
+            "capacity",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-03-01",
+            "--format",
+            "json",
+        ]));
         assert_eq!(report["source"], "commits");
         let groups: Vec<(String, Vec<Month>)> = report["groups"]
             .as_array()

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore, json_stdout};
 use serde_json::Value;
 
 /// A register next to a `leadline.toml` with policies: security 30 days, performance 10.
@@ -233,18 +233,14 @@ fn items_link_to_hotspots_and_uncovered_hotspots_are_candidates() {
     );
     for store in TestStore::both() {
         store.ingest(repo.path());
-        let out = store
-            .leadline()
-            .current_dir(d)
-            .args(["debt", "list", "--format", "json", "--today", "2024-02-01"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let listing: Value = json_stdout(store.leadline().current_dir(d).args([
+            "debt",
+            "list",
+            "--format",
+            "json",
+            "--today",
+            "2024-02-01",
+        ]));
         let item = &listing["items"][0];
         assert_eq!(item["id"], "D-1", "{}", store.backend);
         let covered: Vec<&str> = item["hotspots"]
@@ -265,13 +261,12 @@ fn items_link_to_hotspots_and_uncovered_hotspots_are_candidates() {
         assert_eq!(listing["portfolio"]["interest_hours_per_month"], 12.0);
         assert_eq!(listing["portfolio"]["open_by_category"]["strategic"], 1);
         // `health` marks each hotspot with the items covering it.
-        let out = store
-            .leadline()
-            .current_dir(d)
-            .args(["health", "--format", "json"])
-            .output()
-            .unwrap();
-        let reports: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let reports: Value = json_stdout(
+            store
+                .leadline()
+                .current_dir(d)
+                .args(["health", "--format", "json"]),
+        );
         assert_eq!(
             reports[0]["debt_items"],
             serde_json::json!({ "core/engine.rs": ["D-1"], "ui/view.rs": [] }),

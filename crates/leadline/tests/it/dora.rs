@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use crate::common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore, json_stdout};
 use predicates::str::contains;
 
 // 2024-01-01 00:00 UTC.
@@ -75,20 +75,14 @@ fn setup(store: &TestStore, repo: &GitRepo, deployments: &Path, incidents: &Path
 
 /// `leadline --config CONFIG dora --format json ARGS…` parsed, failing with stderr.
 fn dora_with_config(store: &TestStore, config: &Path, args: &[&str]) -> serde_json::Value {
-    let out = store
-        .leadline()
-        .arg("--config")
-        .arg(config)
-        .args(["dora", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_stdout(
+        store
+            .leadline()
+            .arg("--config")
+            .arg(config)
+            .args(["dora", "--format", "json"])
+            .args(args),
+    )
 }
 
 fn dora_json(store: &TestStore, extra: &[&str]) -> serde_json::Value {

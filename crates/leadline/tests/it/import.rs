@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore, json_stdout};
 use predicates::prelude::*;
 use predicates::str::contains;
 
@@ -189,17 +189,12 @@ fn absurd_times_are_refused_and_never_break_reads() {
         );
         import(&store, "deployments", &good).success();
         insert_absurd_deployment(&store, &sha);
-        let out = store
-            .leadline()
-            .args(["dora", "--service", "api", "--format", "json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v: serde_json::Value =
+            json_stdout(
+                store
+                    .leadline()
+                    .args(["dora", "--service", "api", "--format", "json"]),
+            );
         assert_eq!(v["until"], "2024-05-02T00:00:00+00:00", "{v}");
         assert_eq!(v["deployment_frequency"]["deployments"], 1);
     }

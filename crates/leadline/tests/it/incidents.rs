@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use predicates::str::contains;
 use serde_json::Value;
 
-use crate::common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore, json_stdout};
 use crate::server::Server;
 
 /// docs/metrics.md, "Incidents": the worked example's incidents.
@@ -101,13 +101,7 @@ impl Example {
     }
 
     fn json(&self, store: &TestStore, args: &[&str]) -> Value {
-        let out = self.leadline(store).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        json_stdout(self.leadline(store).args(args))
     }
 }
 

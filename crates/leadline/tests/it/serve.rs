@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{GitRepo, TestStore};
+use crate::common::{GitRepo, TestStore, json_stdout};
 use crate::server::{
     GITHUB_SECRET, GITLAB_TOKEN, Server, github_fixture, github_signature, row_counts,
 };
@@ -787,15 +787,14 @@ fn api_health_and_debt_equal_the_cli() {
                 ],
             ),
         ] {
-            let out = store
-                .leadline()
-                .arg("--config")
-                .arg(&config)
-                .args(["debt", "capacity", "--format", "json"])
-                .args(&args)
-                .output()
-                .unwrap();
-            let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let cli: Value = json_stdout(
+                store
+                    .leadline()
+                    .arg("--config")
+                    .arg(&config)
+                    .args(["debt", "capacity", "--format", "json"])
+                    .args(&args),
+            );
             let api = json(
                 server
                     .get(&format!("/api/v1/capacity{query}"))

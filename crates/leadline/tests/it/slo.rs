@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use predicates::str::contains;
 use serde_json::{Value, json};
 
-use crate::common::TestStore;
+use crate::common::{TestStore, json_stdout};
 
 const SLO: &str = "apiVersion: openslo/v1
 kind: SLO
@@ -80,13 +80,7 @@ impl Example {
     }
 
     fn json(&self, store: &TestStore, args: &[&str]) -> Value {
-        let out = self.leadline(store).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        json_stdout(self.leadline(store).args(args))
     }
 }
 

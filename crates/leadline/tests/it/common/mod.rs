@@ -393,6 +393,17 @@ impl TestStore {
     }
 }
 
+/// Runs `cmd`, panicking with its stderr unless it succeeds, and parses its stdout as JSON.
+pub fn json_stdout(cmd: &mut assert_cmd::Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Writes `register` as `dir/debt.toml` and a `dir/leadline.toml` pointing at it, followed by
 /// `more` (more `[debt]` keys, then other tables); returns (the config, the register).
 pub fn debt_config(
