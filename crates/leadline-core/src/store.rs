@@ -226,7 +226,14 @@ pub struct ImportCounts {
 /// it either does all it says or, on error, leaves the store as it was. `Arc<dyn Store>` reaches
 /// every family's methods.
 pub trait Store:
-    HistoryStore + DeploymentStore + ForgeStore + PrivacyStore + AdminStore + SliStore + OutboxStore
+    HistoryStore
+    + DeploymentStore
+    + ForgeStore
+    + PrivacyStore
+    + AdminStore
+    + SliStore
+    + OutboxStore
+    + AnomalyStore
 {
 }
 
@@ -237,7 +244,8 @@ impl<
         + PrivacyStore
         + AdminStore
         + SliStore
-        + OutboxStore,
+        + OutboxStore
+        + AnomalyStore,
 > Store for T
 {
 }
@@ -536,6 +544,31 @@ pub trait OutboxStore: Send + Sync {
     async fn notifications(&self, limit: usize) -> StoreResult<Vec<Dispatch>>;
 }
 
+/// A person's judgement of an anomaly proposal: `acknowledged` (with an optional note) or
+/// `dismissed` (with a reason). `scope` is `kind:name` (`service:checkout`), `week`
+/// `YYYY-Www`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnomalyReview {
+    pub id: String,
+    pub metric: String,
+    pub scope: String,
+    pub week: String,
+    pub state: String,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub reviewed_at: Millis,
+}
+
+/// Judgements of anomaly proposals (the proposals themselves are recomputed from the data).
+#[async_trait]
+pub trait AnomalyStore: Send + Sync {
+    /// Records a judgement; a later one of the same proposal replaces it.
+    async fn review_anomaly(&self, review: &AnomalyReview) -> StoreResult<()>;
+
+    /// Every judgement, ordered by id.
+    async fn anomaly_reviews(&self) -> StoreResult<Vec<AnomalyReview>>;
+}
+
 /// Erasing a person.
 #[async_trait]
 pub trait PrivacyStore: Send + Sync {
@@ -585,7 +618,7 @@ pub trait AdminStore: Send + Sync {
 /// rather than through `dyn Store`.
 pub mod prelude {
     pub use super::{
-        AdminStore, DeploymentStore, ForgeStore, HistoryStore, OutboxStore, PrivacyStore, SliStore,
-        Store,
+        AdminStore, AnomalyStore, DeploymentStore, ForgeStore, HistoryStore, OutboxStore,
+        PrivacyStore, SliStore, Store,
     };
 }

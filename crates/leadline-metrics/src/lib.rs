@@ -12,6 +12,7 @@
 
 pub mod activity;
 pub mod ai;
+pub mod anomalies;
 pub mod capacity;
 pub mod catalog;
 pub mod debt;

@@ -28,6 +28,8 @@ pub struct Scope {
     pub by: Option<By>,
     /// The SLO (slo metrics).
     pub slo: Option<String>,
+    /// With the rows behind the numbers (the family's `--explain`).
+    pub explain: bool,
 }
 
 /// What the families are computed with: the resolved settings.
@@ -65,6 +67,49 @@ pub async fn read(
         Some(_) => reading::series(metric, &reports),
         None => reading::single(metric, reports.first().unwrap_or(&Value::Null)),
     })
+}
+
+/// The series of each of `metrics` (all of one family with series) over `scope`, from one
+/// computation of the family's reports: what a watcher of several metrics reads.
+pub async fn read_series(
+    ctx: &Ctx<'_>,
+    gathered: Option<Arc<Gathered>>,
+    family: Family,
+    metrics: &[&Metric],
+    scope: &Scope,
+) -> Result<Vec<Reading>> {
+    refuse_options(family, scope)?;
+    let scope = Scope {
+        by: Some(scope.by.unwrap_or(By::Week)),
+        ..scope.clone()
+    };
+    let reports = reports(ctx, gathered, family, &scope).await?;
+    Ok(metrics
+        .iter()
+        .map(|m| reading::series(m, &reports))
+        .collect())
+}
+
+/// The family's report of `scope` with its explanation rows (`--explain`): the rows behind a
+/// number, e.g. behind one flagged week.
+pub async fn explained(
+    ctx: &Ctx<'_>,
+    gathered: Option<Arc<Gathered>>,
+    family: Family,
+    scope: &Scope,
+) -> Result<Value> {
+    refuse_options(family, scope)?;
+    let scope = Scope {
+        explain: true,
+        by: None,
+        ..scope.clone()
+    };
+    let reports = reports(ctx, gathered, family, &scope).await?;
+    Ok(reports
+        .into_iter()
+        .next()
+        .and_then(|mut r| r.get_mut("explain").map(Value::take))
+        .unwrap_or(Value::Null))
 }
 
 /// An option the family does not take is an error, not silently ignored.
@@ -122,6 +167,7 @@ async fn reports(
                 since: scope.since.clone(),
                 until: scope.until.clone(),
                 by: scope.by,
+                explain: scope.explain,
                 ..crate::dora::Query::default()
             };
             let gathered = match gathered {
@@ -141,7 +187,7 @@ async fn reports(
                 since: scope.since.clone(),
                 until: scope.until.clone(),
                 by: scope.by,
-                explain: false,
+                explain: scope.explain,
                 group: scope.team.as_ref().map(|_| GroupBy::Team),
             };
             let reports =
@@ -218,7 +264,7 @@ async fn reports(
                 since: scope.since.clone(),
                 until: scope.until.clone(),
                 by: scope.by,
-                explain: false,
+                explain: scope.explain,
             };
             let settings = crate::ai::Settings {
                 rules: ctx.ai,
@@ -239,7 +285,7 @@ async fn reports(
                 since: scope.since.clone(),
                 until: scope.until.clone(),
                 by: scope.by,
-                explain: false,
+                explain: scope.explain,
             };
             let reports =
                 crate::incidents::compute(ctx.store, &query, &ctx.debt.postmortems).await?;

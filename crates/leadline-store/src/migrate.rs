@@ -118,6 +118,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0021_outbox.sql"),
         postgres: include_str!("../migrations/postgres/0021_outbox.sql"),
     },
+    Migration {
+        version: 22,
+        sqlite: include_str!("../migrations/sqlite/0022_anomaly_reviews.sql"),
+        postgres: include_str!("../migrations/postgres/0022_anomaly_reviews.sql"),
+    },
 ];
 
 /// The schema version this build writes.

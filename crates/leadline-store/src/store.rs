@@ -194,6 +194,7 @@ macro_rules! churn_row {
 }
 
 mod admin;
+mod anomalies;
 mod forge;
 mod forget;
 mod graph;

@@ -73,6 +73,9 @@ pub enum Command {
     /// AI-assisted and AI-authored changes: their share of changes and lines (by repository,
     /// never by person)
     Ai(AiArgs),
+    /// Weeks where a team's or service's delivery changed (spikes, drops, level shifts),
+    /// proposed for a person to acknowledge or dismiss
+    Anomalies(AnomaliesArgs),
     /// Notifications through the outbox: list them, send a test, or run one evaluation and
     /// delivery pass (`serve` does this every 30 seconds)
     #[command(subcommand)]
@@ -141,6 +144,54 @@ pub struct AiArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AnomaliesArgs {
+    #[command(subcommand)]
+    pub command: Option<AnomaliesCommand>,
+    /// Only weeks starting at or after this: RFC 3339 or YYYY-MM-DD (UTC) [default: the whole
+    /// history]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only weeks starting before this [default: the end of the newest data's week]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// With the rows behind each flagged week (the family's --explain)
+    #[arg(long)]
+    pub explain: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnomaliesCommand {
+    /// Confirm a proposal: the change is real
+    Ack(AnomalyAckArgs),
+    /// Dismiss a proposal; its week leaves later baselines
+    Dismiss(AnomalyDismissArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnomalyAckArgs {
+    /// The proposal's id (from `leadline anomalies`)
+    pub id: String,
+    /// What was found
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnomalyDismissArgs {
+    /// The proposal's id (from `leadline anomalies`)
+    pub id: String,
+    /// Why: expected, false-positive or data-issue
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -56,6 +56,8 @@ pub struct FileConfig {
     pub slo: SloFileConfig,
     #[serde(default)]
     pub ai: AiFileConfig,
+    #[serde(default)]
+    pub anomalies: AnomaliesFileConfig,
     /// Notification targets: `[[notify]] name = "ops", kind = "webhook", url = "…",
     /// secret = "…"` (or `kind = "slack"`).
     #[serde(default)]
@@ -75,6 +77,61 @@ pub struct AiFileConfig {
     pub trailers: Option<Vec<String>>,
     /// Pull request labels meaning AI assistance.
     pub labels: Option<Vec<String>>,
+}
+
+/// `[anomalies]`: which weekly series are watched and how they are judged.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnomaliesFileConfig {
+    /// Catalog metric names (`leadline metrics list`) with weekly series.
+    pub watch: Option<Vec<String>>,
+    /// The environment whose deployments the DORA metrics count [default: production].
+    pub env: Option<String>,
+    /// ISO weeks in which a fall is expected and no drop is proposed [default: 52, 53, 1].
+    pub holiday_weeks: Option<Vec<u8>>,
+    /// Modified z-score beyond which one week is flagged [default: 3.5].
+    pub z: Option<f64>,
+    /// Smallest relative change worth a person's time [default: 0.2].
+    pub floor: Option<f64>,
+}
+
+fn anomaly_settings(file: &AnomaliesFileConfig) -> Result<leadline_metrics::anomalies::Settings> {
+    let watch: Vec<String> = match &file.watch {
+        Some(v) => v.clone(),
+        None => leadline_metrics::anomalies::DEFAULT_WATCH
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    };
+    if let Some(w) = file
+        .holiday_weeks
+        .iter()
+        .flatten()
+        .find(|w| !(1..=53).contains(*w))
+    {
+        bail!("leadline.toml: anomalies.holiday_weeks holds {w}: ISO weeks are 1 to 53");
+    }
+    let mut settings = leadline_metrics::anomalies::Settings::new(
+        &watch,
+        file.env.clone().unwrap_or_else(|| "production".to_owned()),
+        file.holiday_weeks
+            .clone()
+            .unwrap_or_else(|| vec![52, 53, 1]),
+    )
+    .map_err(|e| anyhow::anyhow!("leadline.toml: {e}"))?;
+    if let Some(z) = file.z {
+        if !(z.is_finite() && z > 0.0) {
+            bail!("leadline.toml: anomalies.z = {z}: expected a positive number");
+        }
+        settings.params.z = z;
+    }
+    if let Some(floor) = file.floor {
+        if !(floor.is_finite() && floor >= 0.0) {
+            bail!("leadline.toml: anomalies.floor = {floor}: expected 0 or more");
+        }
+        settings.params.floor = floor;
+    }
+    Ok(settings)
 }
 
 fn ai_rules(file: &AiFileConfig) -> leadline_core::ai::Rules {
@@ -579,9 +636,28 @@ pub struct Settings {
     pub slo: leadline_metrics::slo::Settings,
     pub notify: Vec<leadline_sources::notify::Target>,
     pub ai: leadline_core::ai::Rules,
+    pub anomalies: leadline_metrics::anomalies::Settings,
 }
 
 impl Settings {
+    /// What the metric families are computed with, for the seam's readers.
+    pub fn ctx<'a>(
+        &'a self,
+        store: &'a std::sync::Arc<dyn leadline_core::store::Store>,
+        slo_reader: &'a leadline_metrics::slo::Reader,
+    ) -> leadline_metrics::scope::Ctx<'a> {
+        leadline_metrics::scope::Ctx {
+            store,
+            dora: &self.dora,
+            debt: &self.debt,
+            flow: &self.flow,
+            teams: &self.teams,
+            slo: &self.slo,
+            slo_reader,
+            ai: &self.ai,
+        }
+    }
+
     pub fn resolve(args: &GlobalArgs) -> Result<Settings> {
         let file = load(args.config.as_deref())?;
         let db = args
@@ -708,6 +784,7 @@ impl Settings {
             },
             notify: notify_targets(&file.notify)?,
             ai: ai_rules(&file.ai),
+            anomalies: anomaly_settings(&file.anomalies)?,
         })
     }
 }

@@ -5,6 +5,7 @@
 mod actions;
 mod ai;
 mod analyze;
+mod anomalies;
 mod capacity;
 mod cli;
 mod config;
@@ -230,6 +231,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
         Command::Ai(args) => ai::run(&store, &args, settings, &mut stdout).await?,
+        Command::Anomalies(args) => anomalies::run(&store, &args, settings, &mut stdout).await?,
         Command::Notify(command) => notify::run(&store, &command, settings, &mut stdout).await?,
         Command::Slo(command) => {
             slo::run(&store, &command, &settings.slo, &settings.dora, &mut stdout).await?
@@ -241,16 +243,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         Command::Metrics(_) => unreachable!("the catalog is listed before the store opens"),
         Command::Metric(args) => {
             let slo_reader = slo::reader(&store, &settings.slo)?;
-            let ctx = metric::Ctx {
-                store: &store,
-                dora: &settings.dora,
-                debt: &settings.debt,
-                flow: &settings.flow,
-                teams: &settings.teams,
-                slo: &settings.slo,
-                slo_reader: &slo_reader,
-                ai: &settings.ai,
-            };
+            let ctx = settings.ctx(&store, &slo_reader);
             metric::run(&ctx, &args, &mut stdout).await?
         }
         Command::Serve(args) => {

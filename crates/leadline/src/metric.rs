@@ -25,6 +25,7 @@ fn scope(a: &MetricArgs) -> Scope {
         until: a.until.clone(),
         by: a.by,
         slo: a.slo.clone(),
+        explain: false,
     }
 }
 

@@ -342,8 +342,9 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-pub(super) const COUNTED_TABLES: [&str; 23] = [
+pub(super) const COUNTED_TABLES: [&str; 24] = [
     "pending_milestones",
+    "anomaly_reviews",
     "sli_counts",
     "notifications",
     "notification_deliveries",

@@ -275,6 +275,7 @@ pub async fn metric(
         until: nonempty(q.until),
         by: given::<By>(q.by.as_deref())?,
         slo: nonempty(q.slo),
+        explain: false,
     };
     let (metric, scope) = crate::metric::with_labels(&name, scope)?;
     let slo_reader = state.slo_reader();

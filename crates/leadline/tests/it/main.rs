@@ -10,6 +10,7 @@ mod synth;
 
 mod ai;
 mod analyze;
+mod anomalies;
 mod capacity;
 mod dashboard;
 mod debt;
