@@ -1,11 +1,16 @@
 //! `cargo bench -p leadline-core --bench anomaly`: the anomaly detector on seeded synthetic
 //! weekly series shaped like delivery data — Poisson deployment counts with holiday dips and
 //! slow trends, log-normal lead times, rare-event failure rates — with one injected anomaly
-//! each (a spike of 3–6 MADs, a level shift of 20–50 %, a drop to zero or by half, a slow
+//! each (a spike of 3–6 MADs, a level shift of 20–50 %, a drop to zero for 1–3 weeks, a slow
 //! drift), scored per event with a ±1-week tolerance (no point-adjusted scoring): precision,
 //! recall, mean detection delay per kind and false alerts per series-year.
+//!
+//! A MAD here is the normalised one (1.4826 × the median absolute deviation, R's `mad()`),
+//! the robust estimate of one standard deviation, measured on the 12 weeks before the spike
+//! (on the logarithm for durations). Drops to zero are injected into counts only: a failure
+//! rate or a lead time at zero is not a drop in delivery.
 
-use leadline_core::anomaly::{Kind, Params, Shape, detect};
+use leadline_core::anomaly::{Kind, Params, Series, Shape, detect};
 
 /// xorshift64*: a seeded generator, so every run scores the same series.
 struct Rng(u64);
@@ -85,26 +90,42 @@ fn series(rng: &mut Rng, shape: Shape, event: Event) -> (Vec<Option<f64>>, usize
         };
         values.push(v);
     }
+    let up = if rng.next() < 0.5 { -1.0 } else { 1.0 };
     match event {
         Event::Spike => {
-            let (m, mad) = median_mad(&values[at.saturating_sub(12)..at]);
+            let before = &values[at.saturating_sub(12)..at];
             values[at] = match shape {
-                Shape::Duration => values[at].max(m) * (1.0 + spike_mads * mad / m),
-                _ => m + spike_mads * mad.max(1.0 / 20.0),
+                Shape::Duration => {
+                    let logs: Vec<f64> = before.iter().map(|v| v.ln()).collect();
+                    let (m, mad) = median_mad(&logs);
+                    (m + up * spike_mads * 1.4826 * mad).exp()
+                }
+                Shape::Count => {
+                    let (m, mad) = median_mad(before);
+                    (m + up * spike_mads * 1.4826 * mad.max(0.5))
+                        .max(0.0)
+                        .round()
+                }
+                Shape::Rate => {
+                    let (m, mad) = median_mad(before);
+                    (m + spike_mads * 1.4826 * mad.max(1.0 / 20.0)).min(1.0)
+                }
             };
         }
         Event::Drop => {
-            for v in values
-                .iter_mut()
-                .skip(at)
-                .take(if shape == Shape::Count { 3 } else { 1 })
-            {
-                *v = if shape == Shape::Count { 0.0 } else { *v * 0.5 };
+            let weeks = 1 + (rng.next() * 3.0) as usize;
+            for v in values.iter_mut().skip(at).take(weeks) {
+                *v = 0.0;
             }
         }
         _ => {}
     }
     (values.into_iter().map(Some).collect(), at)
+}
+
+/// The holiday weeks of the synthetic calendar, as `[anomalies] holiday_weeks` marks them.
+fn holidays(weeks: usize) -> Vec<bool> {
+    (0..weeks).map(|w| matches!(w % 52, 51 | 0)).collect()
 }
 
 fn median_mad(v: &[f64]) -> (f64, f64) {
@@ -120,7 +141,7 @@ fn main() {
     let params = Params::default();
     let mut rng = Rng(0x5EED_1EAD_1E00_0001);
     println!(
-        "{:<8} {:>7} {:>9} {:>8} {:>10} {:>9}",
+        "{:<8} {:>7} {:>9} {:>8} {:>10} {:>9}   (recall by shape)",
         "event", "events", "detected", "recall", "delay (w)", "flags"
     );
     let (mut all_flags, mut all_true, mut false_alerts) = (0usize, 0usize, 0usize);
@@ -133,10 +154,23 @@ fn main() {
     ] {
         let (mut found, mut delay, mut flags_n) = (0usize, 0.0, 0usize);
         let mut events = 0;
-        for shape in [Shape::Count, Shape::Duration, Shape::Rate] {
+        let shapes: &[Shape] = match event {
+            Event::Drop => &[Shape::Count],
+            _ => &[Shape::Count, Shape::Duration, Shape::Rate],
+        };
+        let mut by_shape = Vec::new();
+        for &shape in shapes {
+            let found_before = found;
             for _ in 0..SERIES {
                 let (values, at) = series(&mut rng, shape, event);
-                let flags = detect(&values, shape, &[], &params);
+                let flags = detect(
+                    &Series {
+                        holidays: &holidays(values.len()),
+                        ..Series::plain(&values)
+                    },
+                    shape,
+                    &params,
+                );
                 events += 1;
                 series_years += WEEKS as f64 / 52.0;
                 flags_n += flags.len();
@@ -157,16 +191,22 @@ fn main() {
                     delay += known.saturating_sub(at) as f64;
                 }
             }
+            by_shape.push(format!(
+                "{:?} {:.2}",
+                shape,
+                (found - found_before) as f64 / SERIES as f64
+            ));
         }
         all_flags += flags_n;
         println!(
-            "{name:<8} {events:>7} {found:>9} {:>8.3} {:>10.2} {flags_n:>9}",
+            "{name:<8} {events:>7} {found:>9} {:>8.3} {:>10.2} {flags_n:>9}   ({})",
             found as f64 / events as f64,
             if found > 0 {
                 delay / found as f64
             } else {
                 f64::NAN
-            }
+            },
+            by_shape.join(", ").to_lowercase()
         );
     }
     // False alerts by shape, on series without events (spikes removed).
@@ -175,15 +215,28 @@ fn main() {
         ("duration", Shape::Duration),
         ("rate", Shape::Rate),
     ] {
-        let mut n = 0;
+        let mut kinds = [0usize; 3];
         for _ in 0..SERIES {
             let (values, _) = series(&mut rng, shape, Event::Drift);
             // Drift starts late; count flags before week 40 only: pure noise.
-            n += detect(&values[..40], shape, &[], &params).len();
+            for f in detect(
+                &Series {
+                    holidays: &holidays(40),
+                    ..Series::plain(&values[..40])
+                },
+                shape,
+                &params,
+            ) {
+                kinds[f.kind as usize] += 1;
+            }
         }
+        let years = SERIES as f64 * 40.0 / 52.0;
         println!(
-            "quiet {name}: {:.3} flags per series-year",
-            n as f64 / (SERIES as f64 * 40.0 / 52.0)
+            "quiet {name}: {:.3} flags per series-year (spikes {:.3}, drops {:.3}, shifts {:.3})",
+            kinds.iter().sum::<usize>() as f64 / years,
+            kinds[0] as f64 / years,
+            kinds[1] as f64 / years,
+            kinds[2] as f64 / years,
         );
     }
     println!(

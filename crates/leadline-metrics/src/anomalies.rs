@@ -252,6 +252,18 @@ fn iso_week_number(at: Millis) -> u8 {
     date.iso_week_date().week() as u8
 }
 
+/// The denominator of a rate, when the catalog has it: the rate is then judged as events per
+/// unit of it (failures per deployment), so a week of few deployments is not a spike.
+fn exposure_of(metric: &str) -> Option<&'static str> {
+    match metric {
+        "dora.change_failure_rate.rate" | "dora.rework_rate.rate" => {
+            Some("dora.deployment_frequency.deployments")
+        }
+        "flow.builds.failure_rate" | "flow.builds.flaky_rate" => Some("flow.builds.attempts"),
+        _ => None,
+    }
+}
+
 fn shape(unit: Unit) -> Shape {
     match unit {
         Unit::Count => Shape::Count,
@@ -329,6 +341,8 @@ struct Series {
     scope: Scope,
     weeks: Vec<Millis>,
     values: Vec<Option<f64>>,
+    /// A rate's denominator each week.
+    exposure: Option<Vec<Option<f64>>>,
 }
 
 async fn watched(
@@ -344,18 +358,27 @@ async fn watched(
         .into_iter()
         .filter(|f| families.contains(f.as_str()))
     {
-        let metrics: Vec<&Metric> = settings
+        let watched: Vec<&'static Metric> = settings
             .watch
             .iter()
             .copied()
             .filter(|m| m.family == family)
             .collect();
+        // The watched metrics, then the denominators of their rates, read in one pass.
+        let mut metrics = watched.clone();
+        for name in watched.iter().filter_map(|m| exposure_of(m.name)) {
+            let m = reading::lookup(name).map_err(|e| UsageError(e.to_string()))?;
+            if !metrics.contains(&m) {
+                metrics.push(m);
+            }
+        }
         for scope in scopes(ctx, gathered, family, &settings.env).await? {
             let mut read = scope.read_scope(family, &settings.env);
             read.since = Some(utc(window.0));
             read.until = Some(utc(window.1));
             let readings =
                 read_series(ctx, Some(Arc::clone(gathered)), family, &metrics, &read).await?;
+            let mut by_name: HashMap<&str, (Vec<Millis>, Vec<Option<f64>>)> = HashMap::new();
             for (metric, reading) in metrics.iter().zip(readings) {
                 let Reading::Series { series, .. } = reading else {
                     continue;
@@ -365,11 +388,21 @@ async fn watched(
                     .map(|p| parse_instant("since", &p.since))
                     .collect::<std::result::Result<Vec<_>, _>>()?;
                 let values = series.iter().map(|p| p.value.as_f64()).collect();
+                by_name.insert(metric.name, (weeks, values));
+            }
+            for metric in &watched {
+                let Some((weeks, values)) = by_name.get(metric.name).cloned() else {
+                    continue;
+                };
+                let exposure = exposure_of(metric.name)
+                    .and_then(|name| by_name.get(name))
+                    .map(|(_, v)| v.clone());
                 out.push(Series {
                     metric,
                     scope: scope.clone(),
                     weeks,
                     values,
+                    exposure,
                 });
             }
         }
@@ -416,22 +449,31 @@ pub async fn propose(
         let labels: Vec<String> = s.weeks.iter().map(|w| iso_week(*w)).collect();
         let excluded: Vec<bool> = labels
             .iter()
-            .zip(&s.weeks)
-            .map(|(label, start)| {
+            .map(|label| {
                 let id = proposal_id(s.metric.name, &s.scope, label);
                 by_id
                     .get(id.as_str())
                     .is_some_and(|r| r.state == "dismissed")
-                    || settings.holiday_weeks.contains(&iso_week_number(*start))
             })
             .collect();
+        let holidays: Vec<bool> = s
+            .weeks
+            .iter()
+            .map(|start| settings.holiday_weeks.contains(&iso_week_number(*start)))
+            .collect();
         let shape = shape(s.metric.unit);
-        for flag in anomaly::detect(&s.values, shape, &excluded, &settings.params) {
+        let series = anomaly::Series {
+            values: &s.values,
+            exposure: s.exposure.as_deref(),
+            excluded: &excluded,
+            holidays: &holidays,
+        };
+        let flags = anomaly::detect(&series, shape, &settings.params);
+        for flag in flags {
             let start = s.weeks[flag.index];
-            let holiday = settings.holiday_weeks.contains(&iso_week_number(start));
             let complete = start + WEEK_MS <= now;
             let in_window = since.is_none_or(|t| start >= t) && until.is_none_or(|t| start < t);
-            if (holiday && flag.direction == Direction::Down) || !complete || !in_window {
+            if !complete || !in_window {
                 continue;
             }
             let week = labels[flag.index].clone();

@@ -11,7 +11,7 @@ fn series(tail: &[f64]) -> Vec<Option<f64>> {
 }
 
 fn flags(values: &[Option<f64>], shape: Shape) -> Vec<(usize, Kind)> {
-    detect(values, shape, &[], &Params::default())
+    detect(&Series::plain(values), shape, &Params::default())
         .into_iter()
         .map(|f| (f.index, f.kind))
         .collect()
@@ -32,7 +32,11 @@ fn count_spikes_and_drops_to_zero() {
         flags(&series(&[0.0, 11.0]), Shape::Count),
         [(12, Kind::Drop)]
     );
-    let f = &detect(&series(&[30.0]), Shape::Count, &[], &Params::default())[0];
+    let f = &detect(
+        &Series::plain(&series(&[30.0])),
+        Shape::Count,
+        &Params::default(),
+    )[0];
     assert_eq!((f.baseline, f.direction), (10.5, Direction::Up));
     assert!(f.low < 10.5 && 10.5 < f.high && f.high < 30.0, "{f:?}");
 }
@@ -66,7 +70,17 @@ fn too_little_history_and_dismissed_weeks() {
     assert_eq!(flags(&v, Shape::Count), [(6, Kind::Spike)]);
     let mut dismissed = vec![false; 7];
     dismissed[2] = true;
-    assert!(detect(&v, Shape::Count, &dismissed, &Params::default()).is_empty());
+    assert!(
+        detect(
+            &Series {
+                excluded: &dismissed,
+                ..Series::plain(&v)
+            },
+            Shape::Count,
+            &Params::default()
+        )
+        .is_empty()
+    );
 }
 
 #[test]

