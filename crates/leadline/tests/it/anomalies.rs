@@ -207,6 +207,19 @@ impl Rng {
     }
 }
 
+/// An injected anomaly: its service, its first and last week (from the history's start) and
+/// what it is.
+type Event = (String, usize, usize, Injected);
+
+/// A generated repository, the deployment and incident files that go with it, and the
+/// anomalies injected into them.
+struct History {
+    repo: std::path::PathBuf,
+    deployments: std::path::PathBuf,
+    incidents: std::path::PathBuf,
+    events: Vec<Event>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Injected {
     /// No deployments for two weeks.
@@ -227,16 +240,8 @@ const DAY: i64 = 24 * HOUR;
 /// A two-year delivery history of four services deploying one repository: commits three
 /// times a working day, Poisson deployments (half in the ISO holiday weeks 52 and 1), each
 /// shipping the newest commit older than a log-normal delay, incidents at 0.3 a week; and
-/// three injected anomalies per service, at least 14 weeks apart. Returns the files and the
-/// anomalies as (service, first week, last week, kind).
-fn delivery_history(
-    dir: &Path,
-) -> (
-    std::path::PathBuf,
-    std::path::PathBuf,
-    std::path::PathBuf,
-    Vec<(String, usize, usize, Injected)>,
-) {
+/// three injected anomalies per service, at least 14 weeks apart.
+fn delivery_history(dir: &Path) -> History {
     let mut rng = Rng(0x00DE_11E1_7E57_0001);
     // Commits: 09:00, 12:00 and 15:00 on working days, through fast-import.
     let repo = dir.join("repo");
@@ -334,15 +339,10 @@ fn delivery_history(
             .find(|(_, k)| *k == Injected::SlowerLeadTime)
             .map_or(usize::MAX, |(w, _)| *w);
         for week in 0..WEEKS {
+            // A stop lasts two weeks; the others one.
             let event = mine
                 .iter()
-                .find(|(w, _)| {
-                    *w == week
-                        || (*w + 1 == week
-                            && mine
-                                .iter()
-                                .any(|(v, k)| *v + 1 == week && *k == Injected::Stop))
-                })
+                .find(|(w, k)| *w == week || (*k == Injected::Stop && *w + 1 == week))
                 .map(|(_, k)| *k);
             let mut count = rng.poisson(lambda * if holiday(week) { 0.5 } else { 1.0 });
             match event {
@@ -388,7 +388,12 @@ fn delivery_history(
     let (d, i) = (dir.join("deployments.csv"), dir.join("incidents.csv"));
     std::fs::write(&d, deployments).unwrap();
     std::fs::write(&i, incidents).unwrap();
-    (repo, d, i, events)
+    History {
+        repo,
+        deployments: d,
+        incidents: i,
+        events,
+    }
 }
 
 /// The hidden acceptance's shape, on a history of our own: `anomalies --format json` over two
@@ -399,7 +404,12 @@ fn delivery_history(
 #[test]
 fn injected_delivery_anomalies_are_found_with_precision_and_recall() {
     let dir = tempfile::tempdir().unwrap();
-    let (repo, deployments, incidents, events) = delivery_history(dir.path());
+    let History {
+        repo,
+        deployments,
+        incidents,
+        events,
+    } = delivery_history(dir.path());
     let store = TestStore::sqlite();
     store.ingest(&repo);
     for (kind, file) in [("deployments", &deployments), ("incidents", &incidents)] {
@@ -410,7 +420,7 @@ fn injected_delivery_anomalies_are_found_with_precision_and_recall() {
         let start: jiff::Timestamp = p["week_start"].as_str().unwrap().parse().unwrap();
         ((start.as_second() - START) / WEEK) as usize
     };
-    let matches = |p: &Value, e: &(String, usize, usize, Injected)| {
+    let matches = |p: &Value, e: &Event| {
         let w = week_of(p);
         p["scope"]["service"] == e.0.as_str() && w + 1 >= e.1 && w <= e.2 + 1
     };
