@@ -228,7 +228,7 @@ enum Injected {
     SlowerLeadTime,
     /// Three times the usual deployments in one week.
     Burst,
-    /// Six incidents caused by the week's deployments.
+    /// Six of the week's deployments (at least eight) cause an incident each.
     Failures,
 }
 
@@ -348,6 +348,7 @@ fn delivery_history(dir: &Path) -> History {
             match event {
                 Some(Injected::Stop) => count = 0,
                 Some(Injected::Burst) => count = rng.poisson(lambda * 3.0),
+                Some(Injected::Failures) => count = count.max(8),
                 _ => {}
             }
             let mut week_deployments = Vec::new();
@@ -372,8 +373,7 @@ fn delivery_history(dir: &Path) -> History {
                 rng.poisson(0.3)
             };
             for k in 0..failing.min(week_deployments.len()) {
-                let (cause, finished) =
-                    &week_deployments[k * week_deployments.len() / failing.max(1)];
+                let (cause, finished) = &week_deployments[k];
                 let opened = finished + 600;
                 let resolved = opened + (2.0 * HOUR as f64 * (0.5 * rng.normal()).exp()) as i64;
                 incidents.push_str(&format!(
