@@ -66,8 +66,10 @@ pub struct Params {
     /// Baseline weeks at most a shift is judged against (longer than a week's: a level is
     /// compared with a level).
     pub shift_history: usize,
-    /// The shift statistic's threshold: the clipped residuals' sum over √weeks.
+    /// The shift statistic's threshold for values: the clipped excess over its standard error.
     pub shift_z: f64,
+    /// The shift's threshold for events: the predictive tail of their clipped total.
+    pub shift_tail: f64,
     /// Each week's residual counts at most this much towards a shift.
     pub shift_clip: f64,
 }
@@ -84,6 +86,8 @@ impl Default for Params {
             shift_span: 12,
             shift_history: 26,
             shift_z: 4.0,
+            // One-sided normal tail at 4 standard deviations.
+            shift_tail: 3.2e-5,
             shift_clip: 3.0,
         }
     }
@@ -217,6 +221,9 @@ enum Level {
     },
 }
 
+/// How far out (in standard deviations) each of two weeks judged together must be.
+const PAIR_Z: f64 = 1.75;
+
 /// How far below the recent weeks' spread the long stretch's noise estimate may go.
 const SPREAD_MIX: f64 = 0.7;
 
@@ -288,6 +295,53 @@ impl Level {
             weeks,
             median: median_raw,
         })
+    }
+
+    /// The predictive tail of the events of `post` together (each week's clipped to `clip`
+    /// standard deviations, so one spike cannot make a shift): above when `up`, else below.
+    fn total_tail(&self, post: &[Week], up: bool, clip: f64) -> f64 {
+        let Level::Events {
+            unit,
+            total,
+            exposure,
+            ..
+        } = *self
+        else {
+            return 1.0;
+        };
+        let clipped: f64 = post
+            .iter()
+            .map(|w| {
+                let (excess, sd) = self.residual(*w);
+                let k = Level::count(unit, *w);
+                let expected = k - excess;
+                if up {
+                    k.min((expected + clip * sd).floor())
+                } else {
+                    k.max((expected - clip * sd).ceil())
+                }
+            })
+            .sum();
+        let e_post: f64 = post.iter().map(|w| w.exposure).sum();
+        let (upper, lower) = Predictive::new(total, exposure, e_post).tails(clipped as u64);
+        if up { upper } else { lower }
+    }
+
+    /// Weeks judged as one: events add up (their counts and exposures); a value stands
+    /// alone, so several values are not one week.
+    fn together(&self, weeks: &[Week]) -> Option<Week> {
+        match (self, weeks) {
+            (_, [one]) => Some(*one),
+            (Level::Events { unit, .. }, many) if !many.is_empty() => {
+                let events: f64 = many.iter().map(|w| Level::count(*unit, *w)).sum();
+                let exposure: f64 = many.iter().map(|w| w.exposure).sum();
+                Some(Week {
+                    value: events * unit / exposure,
+                    exposure,
+                })
+            }
+            _ => None,
+        }
     }
 
     fn count(unit: f64, w: Week) -> f64 {
@@ -430,7 +484,7 @@ fn shift_at(
         let residuals: Vec<(f64, f64)> = post.iter().map(|w| level.residual(*w)).collect();
         let excess: f64 = residuals
             .iter()
-            .map(|(e, sd)| e.clamp(-3.0 * sd, 3.0 * sd))
+            .map(|(e, sd)| e.clamp(-p.shift_clip * sd, p.shift_clip * sd))
             .sum();
         let se = match level {
             Level::Events {
@@ -448,6 +502,13 @@ fn shift_at(
             }
         };
         let stat = excess / se;
+        let significant = match level {
+            // Few events are far from normal: their total is judged by its own tail.
+            Level::Events { .. } => {
+                level.total_tail(&post, stat > 0.0, p.shift_clip) < p.shift_tail
+            }
+            Level::Scale { .. } => stat.abs() >= p.shift_z,
+        };
         // The onset is where the whole excess is largest: clipping decides whether there is
         // a shift, not where it starts.
         let strength = residuals.iter().map(|(e, _)| e).sum::<f64>() / se;
@@ -457,7 +518,7 @@ fn shift_at(
         let values: Vec<f64> = post.iter().map(|w| w.value).collect();
         let new_level = median(&values);
         let passes = post.len() >= p.shift_weeks
-            && stat.abs() >= p.shift_z
+            && significant
             && same_side >= (n * 0.75).ceil()
             && residuals.first().is_some_and(|(e, _)| (*e > 0.0) == up)
             && relative(new_level, level.median()) >= p.floor;
@@ -537,50 +598,77 @@ pub fn detect(series: &Series<'_>, shape: Shape, p: &Params) -> Vec<Flag> {
             b.reverse();
             b
         };
-        let holiday = mark(series.holidays, i);
-        if let Some((s, new_level, level)) = shift_at(&weeks, i, regime, &baseline_of, shape, p) {
+        if let Some((s, new_level, level)) = shift_at(&weeks, i, regime, &baseline_of, shape, p)
+            && !mark(series.holidays, s)
+        {
             let up = new_level > level.median();
-            if up || !mark(series.holidays, s) {
-                let first = weeks[s].unwrap_or(w);
-                let j = judge(first, &level, p);
-                flags.retain(|f| f.index < s);
-                flags.push(Flag {
-                    index: s,
-                    value: new_level,
-                    baseline: level.median(),
-                    low: j.low,
-                    high: j.high,
-                    direction: if up { Direction::Up } else { Direction::Down },
-                    kind: Kind::Shift,
-                });
-                for flag in points.iter_mut().take(i + 1).skip(s) {
-                    *flag = false;
-                }
-                regime = s;
-                continue;
-            }
-        }
-        let base = baseline_of(i, p.history);
-        if base.len() < p.min_history {
-            continue;
-        }
-        let spread = baseline_of(i, p.shift_history);
-        let Some(level) = Level::of(&base, &spread, &[w], shape) else {
-            continue;
-        };
-        let j = judge(w, &level, p);
-        let up = j.z > 0.0;
-        if j.point && (up || !holiday) {
-            points[i] = true;
+            let j = judge(weeks[s].unwrap_or(w), &level, p);
+            flags.retain(|f| f.index < s);
             flags.push(Flag {
-                index: i,
-                value: w.value,
+                index: s,
+                value: new_level,
+                baseline: level.median(),
+                low: j.low,
+                high: j.high,
+                direction: if up { Direction::Up } else { Direction::Down },
+                kind: Kind::Shift,
+            });
+            for flag in points.iter_mut().take(i + 1).skip(s) {
+                *flag = false;
+            }
+            regime = s;
+            continue;
+        }
+        // Nothing is proposed in a holiday week: whatever it holds is expected to differ.
+        if mark(series.holidays, i) {
+            continue;
+        }
+        let point = |from: usize, judged: &[Week]| -> Option<Flag> {
+            let base = baseline_of(from, p.history);
+            if base.len() < p.min_history {
+                return None;
+            }
+            let spread = baseline_of(from, p.shift_history);
+            let level = Level::of(&base, &spread, judged, shape)?;
+            let together = level.together(judged)?;
+            // Two tests a week (the week, and the pair it ends) share the week's tail.
+            let tail = p.tail / judged.len() as f64 / if judged.len() > 1 { 2.0 } else { 1.0 };
+            let j = judge(together, &level, &Params { tail, ..p.clone() });
+            let up = j.z > 0.0;
+            // Weeks judged together must each be well out on the same side, or one odd week
+            // and an ordinary one would pass as a pair.
+            let each = |w: &Week| {
+                let (excess, sd) = level.residual(*w);
+                excess / sd * if up { 1.0 } else { -1.0 } >= PAIR_Z
+            };
+            if judged.len() > 1 && !judged.iter().all(each) {
+                return None;
+            }
+            j.point.then(|| Flag {
+                index: from,
+                value: together.value,
                 baseline: level.median(),
                 low: j.low,
                 high: j.high,
                 direction: if up { Direction::Up } else { Direction::Down },
                 kind: if up { Kind::Spike } else { Kind::Drop },
-            });
+            })
+        };
+        // One week, or (events) two in a row that are only far out together: deployments
+        // stopping for two weeks of a service that ships a few a week.
+        let pair = i
+            .checked_sub(1)
+            .filter(|h| !points[*h] && !mark(series.holidays, *h) && *h >= regime)
+            .and_then(|h| weeks[h].map(|prev| (h, prev)));
+        let found = point(i, &[w]).or_else(|| {
+            let (h, prev) = pair?;
+            point(h, &[prev, w])
+        });
+        if let Some(flag) = found {
+            for marked in points.iter_mut().take(i + 1).skip(flag.index) {
+                *marked = true;
+            }
+            flags.push(flag);
         }
     }
     flags

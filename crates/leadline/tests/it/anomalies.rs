@@ -347,7 +347,7 @@ fn delivery_history(dir: &Path) -> History {
             let mut count = rng.poisson(lambda * if holiday(week) { 0.5 } else { 1.0 });
             match event {
                 Some(Injected::Stop) => count = 0,
-                Some(Injected::Burst) => count = rng.poisson(lambda * 3.0),
+                Some(Injected::Burst) => count = (lambda * 3.0) as usize,
                 Some(Injected::Failures) => count = count.max(8),
                 _ => {}
             }
@@ -372,8 +372,7 @@ fn delivery_history(dir: &Path) -> History {
             } else {
                 rng.poisson(0.3)
             };
-            for k in 0..failing.min(week_deployments.len()) {
-                let (cause, finished) = &week_deployments[k];
+            for (cause, finished) in week_deployments.iter().take(failing) {
                 let opened = finished + 600;
                 let resolved = opened + (2.0 * HOUR as f64 * (0.5 * rng.normal()).exp()) as i64;
                 incidents.push_str(&format!(
