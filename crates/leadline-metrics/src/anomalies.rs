@@ -521,29 +521,59 @@ pub async fn propose(
     Ok(out)
 }
 
-/// A person's judgement of `proposal`, ready to store.
-pub fn review(
-    proposal: &Proposal,
-    state: State,
-    reason: Option<Reason>,
-    note: Option<String>,
-    at: Millis,
-) -> AnomalyReview {
-    AnomalyReview {
-        id: proposal.id.clone(),
-        metric: proposal.metric.clone(),
-        scope: proposal.scope.key(),
-        week: proposal.week.clone(),
-        state: match state {
-            State::Acknowledged => "acknowledged",
-            State::Dismissed => "dismissed",
-            State::Open => "open",
+/// What a person decided about a proposal.
+#[derive(Debug, Clone)]
+pub enum Judgement {
+    /// The change is real.
+    Acknowledge { note: Option<String> },
+    /// It is not worth attention, and its week leaves later baselines.
+    Dismiss {
+        reason: Reason,
+        note: Option<String>,
+    },
+}
+
+/// Stores `judgement` of the proposal `id` (any week of the history) and returns it as now
+/// listed; `None`, storing nothing, when no proposal has that id.
+pub async fn judge(
+    ctx: &Ctx<'_>,
+    gathered: Option<Arc<Gathered>>,
+    settings: &Settings,
+    id: &str,
+    judgement: Judgement,
+    now: Millis,
+) -> Result<Option<Proposal>> {
+    let reviews = ctx.store.anomaly_reviews().await?;
+    let found = propose(ctx, gathered, settings, &reviews, &Query::default(), now).await?;
+    let Some(mut proposal) = found.into_iter().find(|p| p.id == id.trim()) else {
+        return Ok(None);
+    };
+    let (state, reason, note) = match judgement {
+        Judgement::Acknowledge { note } => (State::Acknowledged, None, note),
+        Judgement::Dismiss { reason, note } => {
+            (State::Dismissed, Some(reason.as_str().to_owned()), note)
         }
-        .to_owned(),
-        reason: reason.map(|r| r.as_str().to_owned()),
-        note,
-        reviewed_at: at,
-    }
+    };
+    ctx.store
+        .review_anomaly(&AnomalyReview {
+            id: proposal.id.clone(),
+            metric: proposal.metric.clone(),
+            scope: proposal.scope.key(),
+            week: proposal.week.clone(),
+            state: match state {
+                State::Dismissed => "dismissed",
+                _ => "acknowledged",
+            }
+            .to_owned(),
+            reason: reason.clone(),
+            note: note.clone(),
+            reviewed_at: now,
+        })
+        .await?;
+    proposal.state = state;
+    proposal.reason = reason;
+    proposal.note = note;
+    Ok(Some(proposal))
 }
 
 #[cfg(test)]

@@ -130,6 +130,7 @@ conformance!(
     privacy: [forgetting_a_person_erases_them_and_keeps_their_work],
     sli: [sli_counts_are_upserted_by_slo_and_start],
     outbox: [notifications_are_decided_once_per_state_and_delivered_until_accepted],
+    anomalies: [a_later_judgement_replaces_an_earlier_one],
     admin: [
         schema_is_current_and_reopening_changes_nothing,
         a_newer_schema_is_refused_untouched,
@@ -1696,4 +1697,28 @@ async fn notifications_are_decided_once_per_state_and_delivered_until_accepted(f
         ("resolved", None)
     );
     assert_eq!(listed[3].delivered_at, Some(1_500));
+}
+
+async fn a_later_judgement_replaces_an_earlier_one(f: Fixture) {
+    use leadline_core::store::AnomalyReview;
+    let review = |id: &str, state: &str, reason: Option<&str>, at: i64| AnomalyReview {
+        id: id.to_owned(),
+        metric: "dora.lead_time.median_seconds".to_owned(),
+        scope: "service:api".to_owned(),
+        week: "2024-W18".to_owned(),
+        state: state.to_owned(),
+        reason: reason.map(str::to_owned),
+        note: Some("ünïcode note".to_owned()),
+        reviewed_at: at,
+    };
+    assert!(f.store.anomaly_reviews().await.unwrap().is_empty());
+    let b = review("bbb", "acknowledged", None, 1);
+    f.store.review_anomaly(&b).await.unwrap();
+    f.store
+        .review_anomaly(&review("aaa", "acknowledged", None, 2))
+        .await
+        .unwrap();
+    let dismissed = review("aaa", "dismissed", Some("expected"), 3);
+    f.store.review_anomaly(&dismissed).await.unwrap();
+    assert_eq!(f.store.anomaly_reviews().await.unwrap(), [dismissed, b]);
 }

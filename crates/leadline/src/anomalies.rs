@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use leadline_core::store::Store;
-use leadline_metrics::anomalies::{self, Precision, Proposal, Query, Reason, State};
+use leadline_metrics::anomalies::{self, Judgement, Precision, Proposal, Query, State};
 
 use crate::cli::{AnomaliesArgs, AnomaliesCommand, SummaryFormat};
 use crate::config::Settings;
@@ -16,96 +16,61 @@ fn now() -> leadline_core::model::Millis {
     jiff::Timestamp::now().as_millisecond()
 }
 
-/// Every proposal over the whole history (what an id is looked up in), with the reviews.
-pub(crate) async fn proposals(
-    store: &Arc<dyn Store>,
-    settings: &Settings,
-    query: &Query,
-) -> Result<(Vec<Proposal>, Vec<leadline_core::store::AnomalyReview>)> {
-    let slo_reader = crate::slo::reader(store, &settings.slo)?;
-    let ctx = settings.ctx(store, &slo_reader);
-    let reviews = store.anomaly_reviews().await?;
-    let found = anomalies::propose(&ctx, None, &settings.anomalies, &reviews, query, now()).await?;
-    Ok((found, reviews))
-}
-
 pub async fn run(
     store: &Arc<dyn Store>,
     args: &AnomaliesArgs,
     settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<()> {
-    match &args.command {
-        None => list(store, args, settings, out).await,
-        Some(AnomaliesCommand::Ack(a)) => {
-            let p = judge(
-                store,
-                settings,
-                &a.id,
-                State::Acknowledged,
-                None,
-                a.note.clone(),
-            )
-            .await?;
-            writeln!(
-                out,
-                "acknowledged {}: {} {} {}",
-                p.id,
-                p.metric,
-                scope_text(&p),
-                p.week
-            )?;
-            Ok(())
-        }
-        Some(AnomaliesCommand::Dismiss(a)) => {
-            let reason: Reason = a
-                .reason
-                .parse()
-                .map_err(|e: leadline_metrics::UsageError| InvalidArgs(format!("--reason: {e}")))?;
-            let p = judge(
-                store,
-                settings,
-                &a.id,
-                State::Dismissed,
-                Some(reason),
-                a.note.clone(),
-            )
-            .await?;
-            writeln!(
-                out,
-                "dismissed {} ({}): {} {} {}; the week leaves later baselines",
-                p.id,
-                reason.as_str(),
-                p.metric,
-                scope_text(&p),
-                p.week
-            )?;
-            Ok(())
-        }
-    }
-}
-
-/// Stores a person's judgement of the proposal `id`; an id no current proposal has is a
-/// usage error (exit 2) and stores nothing.
-async fn judge(
-    store: &Arc<dyn Store>,
-    settings: &Settings,
-    id: &str,
-    state: State,
-    reason: Option<Reason>,
-    note: Option<String>,
-) -> Result<Proposal> {
-    let (found, _) = proposals(store, settings, &Query::default()).await?;
-    let Some(p) = found.into_iter().find(|p| p.id == id.trim()) else {
+    let slo_reader = crate::slo::reader(store, &settings.slo)?;
+    let ctx = settings.ctx(store, &slo_reader);
+    let (id, judgement) = match &args.command {
+        None => return list(&ctx, args, settings, out).await,
+        Some(AnomaliesCommand::Ack(a)) => (
+            &a.id,
+            Judgement::Acknowledge {
+                note: a.note.clone(),
+            },
+        ),
+        Some(AnomaliesCommand::Dismiss(a)) => (
+            &a.id,
+            Judgement::Dismiss {
+                reason: a
+                    .reason
+                    .parse()
+                    .map_err(|e: leadline_metrics::UsageError| {
+                        InvalidArgs(format!("--reason: {e}"))
+                    })?,
+                note: a.note.clone(),
+            },
+        ),
+    };
+    let judged = anomalies::judge(&ctx, None, &settings.anomalies, id, judgement, now()).await?;
+    let Some(p) = judged else {
         return Err(InvalidArgs(format!(
             "no anomaly proposal has the id {id:?}; `leadline anomalies` lists them"
         ))
         .into());
     };
-    store
-        .review_anomaly(&anomalies::review(&p, state, reason, note, now()))
-        .await?;
-    Ok(p)
+    match (&p.state, &p.reason) {
+        (State::Dismissed, Some(reason)) => writeln!(
+            out,
+            "dismissed {} ({reason}): {} {} {}; the week leaves later baselines",
+            p.id,
+            p.metric,
+            scope_text(&p),
+            p.week
+        )?,
+        _ => writeln!(
+            out,
+            "acknowledged {}: {} {} {}",
+            p.id,
+            p.metric,
+            scope_text(&p),
+            p.week
+        )?,
+    }
+    Ok(())
 }
 
 fn scope_text(p: &Proposal) -> String {
@@ -113,7 +78,7 @@ fn scope_text(p: &Proposal) -> String {
 }
 
 async fn list(
-    store: &Arc<dyn Store>,
+    ctx: &leadline_metrics::scope::Ctx<'_>,
     args: &AnomaliesArgs,
     settings: &Settings,
     out: &mut dyn Write,
@@ -123,7 +88,8 @@ async fn list(
         until: args.until.clone(),
         explain: args.explain,
     };
-    let (found, reviews) = proposals(store, settings, &query).await?;
+    let reviews = ctx.store.anomaly_reviews().await?;
+    let found = anomalies::propose(ctx, None, &settings.anomalies, &reviews, &query, now()).await?;
     match args.format {
         SummaryFormat::Json => crate::table::write_json(&found, true, out)?,
         SummaryFormat::Table => table(&found, &Precision::of(&reviews), out)?,

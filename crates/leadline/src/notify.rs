@@ -83,7 +83,8 @@ struct Condition {
 }
 
 /// Decides a notification for every condition whose state changed (SLO burn alerts, overdue
-/// postmortem actions, debt items past their deadline); returns how many.
+/// postmortem actions, debt items past their deadline, new anomaly proposals); returns how
+/// many.
 pub async fn evaluate(store: &Arc<dyn Store>, settings: &Settings, at: Millis) -> Result<usize> {
     if settings.notify.is_empty() {
         return Ok(0);
@@ -92,6 +93,7 @@ pub async fn evaluate(store: &Arc<dyn Store>, settings: &Settings, at: Millis) -
     let today = leadline_metrics::postmortems::utc_date(at);
     conditions.extend(action_conditions(store, settings, today).await?);
     conditions.extend(debt_conditions(settings, today)?);
+    conditions.extend(anomaly_conditions(store, settings, at).await?);
     let mut decided = 0;
     for c in conditions {
         let state = if c.firing { "firing" } else { "resolved" };
@@ -152,6 +154,59 @@ async fn action_conditions(
             })
             .collect(),
     )
+}
+
+/// How far back a new anomaly proposal is still news: older weeks are history, not alerts
+/// (the first run on a long history must not send every proposal it ever had).
+const ANOMALY_NEWS_DAYS: i64 = 28;
+
+/// Anomaly proposals of recent weeks: firing until a person dismisses one (then resolved);
+/// each is sent once, when first proposed.
+async fn anomaly_conditions(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    at: Millis,
+) -> Result<Vec<Condition>> {
+    let slo_reader = crate::slo::reader(store, &settings.slo)?;
+    let ctx = settings.ctx(store, &slo_reader);
+    let reviews = store.anomaly_reviews().await?;
+    let since = at - ANOMALY_NEWS_DAYS * 86_400_000;
+    let query = leadline_metrics::anomalies::Query {
+        since: Some(utc(since)),
+        ..Default::default()
+    };
+    let found =
+        leadline_metrics::anomalies::propose(&ctx, None, &settings.anomalies, &reviews, &query, at)
+            .await?;
+    Ok(found
+        .into_iter()
+        .map(|p| {
+            let firing = p.state != leadline_metrics::anomalies::State::Dismissed;
+            let text = format!(
+                "ANOMALY {} {} in {} ({}): {} against a baseline of {} (band {} to {}); \
+                 leadline anomalies ack|dismiss {}",
+                serde_json::to_value(p.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                p.metric,
+                p.week,
+                p.scope.key(),
+                p.value,
+                p.baseline,
+                p.low,
+                p.high,
+                p.id
+            );
+            Condition {
+                key: format!("anomaly/{}", p.id),
+                firing,
+                payload: serde_json::json!({
+                    "kind": "anomaly", "anomaly": p, "text": text,
+                }),
+            }
+        })
+        .collect())
 }
 
 /// Open debt items past their deadline are firing; the others, resolved.

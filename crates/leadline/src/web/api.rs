@@ -279,16 +279,7 @@ pub async fn metric(
     };
     let (metric, scope) = crate::metric::with_labels(&name, scope)?;
     let slo_reader = state.slo_reader();
-    let ctx = crate::metric::Ctx {
-        store: &state.store,
-        dora: &state.dora,
-        debt: &state.debt,
-        flow: &state.flow,
-        teams: &state.teams,
-        slo: &state.slo,
-        slo_reader: &slo_reader,
-        ai: &state.ai,
-    };
+    let ctx = state.ctx(&slo_reader);
     let gathered = match metric.family {
         leadline_metrics::Family::Dora => Some(state.gathered().await?),
         _ => None,

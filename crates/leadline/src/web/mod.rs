@@ -2,6 +2,7 @@
 //! same store and metric code as the CLI. [`router`] is built apart from the listener so tests
 //! can drive it directly.
 
+mod anomalies;
 mod api;
 mod auth;
 mod body;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub slo: leadline_metrics::slo::Settings,
     /// What marks a change as AI-assisted or AI-authored.
     pub ai: leadline_core::ai::Rules,
+    /// Which weekly series are watched for anomalies, and how.
+    pub anomalies: leadline_metrics::anomalies::Settings,
     /// The Prometheus of `[slo.prometheus] url`.
     prometheus: Option<Arc<dyn leadline_core::slo::Series>>,
     /// Listening on loopback: reads may be open while no token exists.
@@ -79,6 +82,7 @@ impl AppState {
             teams: settings.teams.clone(),
             slo: settings.slo.clone(),
             ai: settings.ai.clone(),
+            anomalies: settings.anomalies.clone(),
             prometheus: settings.slo.prometheus_url.as_deref().and_then(|url| {
                 leadline_sources::prometheus::Prometheus::new(url)
                     .ok()
@@ -96,6 +100,23 @@ impl AppState {
         leadline_metrics::slo::Reader {
             store: self.store.clone(),
             prometheus: self.prometheus.clone(),
+        }
+    }
+
+    /// What the metric families are computed with, for the seam's readers.
+    pub fn ctx<'a>(
+        &'a self,
+        slo_reader: &'a leadline_metrics::slo::Reader,
+    ) -> leadline_metrics::scope::Ctx<'a> {
+        leadline_metrics::scope::Ctx {
+            store: &self.store,
+            dora: &self.dora,
+            debt: &self.debt,
+            flow: &self.flow,
+            teams: &self.teams,
+            slo: &self.slo,
+            slo_reader,
+            ai: &self.ai,
         }
     }
 
@@ -151,6 +172,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/slo", get(slo::status))
         .route("/api/v1/slo/alerts", get(slo::alerts))
         .route("/api/v1/slo/burndown", get(slo::burndown))
+        .route("/api/v1/anomalies", get(anomalies::list))
+        .route("/api/v1/anomalies/precision", get(anomalies::precision))
+        .route("/api/v1/anomalies/{id}/ack", post(anomalies::ack))
+        .route("/api/v1/anomalies/{id}/dismiss", post(anomalies::dismiss))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

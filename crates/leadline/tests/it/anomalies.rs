@@ -21,7 +21,7 @@ const PER_WEEK: [usize; 19] = [
     5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 15, 15, 15, 15, 15, 15, 40, 15, 15,
 ];
 
-fn history(dir: &Path) -> (GitRepo, std::path::PathBuf) {
+pub(crate) fn history(dir: &Path) -> (GitRepo, std::path::PathBuf) {
     let repo = GitRepo::new();
     let mut csv = String::from("id,service,environment,sha,finished_at\n");
     let mut n = 0;
@@ -452,4 +452,108 @@ fn injected_delivery_anomalies_are_found_with_precision_and_recall() {
         precision >= 0.7 && recall >= 0.7,
         "precision {precision:.2}, recall {recall:.2}; missed {missed:?}; wrong {wrong:?}"
     );
+}
+
+/// The API answers what the command line does, takes judgements with a write token only, and
+/// refuses bad ones storing nothing; `--explain` carries the family's rows behind the week.
+#[test]
+fn the_api_lists_and_judges_as_the_command_line_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments) = history(dir.path());
+    for store in TestStore::both() {
+        store.ingest(repo.path());
+        store.run(&[
+            OsStr::new("import"),
+            OsStr::new("deployments"),
+            deployments.as_os_str(),
+        ]);
+        let cli = anomalies(&store, &[]);
+        let token = |scope: &str| {
+            let out = store.run(&[
+                OsStr::new("token"),
+                OsStr::new("create"),
+                OsStr::new("--name"),
+                OsStr::new(scope),
+                OsStr::new("--scope"),
+                OsStr::new(scope),
+            ]);
+            String::from_utf8(out).unwrap().trim().to_owned()
+        };
+        let (read, write) = (token("read"), token("write"));
+        let server = crate::server::Server::start(&store, None);
+        let api: Value = server
+            .get("/api/v1/anomalies")
+            .bearer_auth(&read)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(api, Value::Array(cli.clone()));
+        let spike = find(&cli, "2024-W26")["id"].as_str().unwrap().to_owned();
+        // Read scope cannot judge; a bad reason or an unknown id is refused; nothing stored.
+        let before = crate::server::row_counts(&store);
+        let path = format!("/api/v1/anomalies/{spike}/ack");
+        let status = |r: reqwest::blocking::RequestBuilder| r.send().unwrap().status().as_u16();
+        assert_eq!(status(server.post(&path).bearer_auth(&read)), 403);
+        let dismiss = format!("/api/v1/anomalies/{spike}/dismiss");
+        let bad = serde_json::json!({"reason": "boring"});
+        assert_eq!(
+            status(server.post(&dismiss).bearer_auth(&write).json(&bad)),
+            400
+        );
+        let unknown = serde_json::json!({"reason": "expected", "colour": "red"});
+        assert_eq!(
+            status(server.post(&dismiss).bearer_auth(&write).json(&unknown)),
+            400
+        );
+        let nobody = "/api/v1/anomalies/ffffffffffff/ack";
+        assert_eq!(status(server.post(nobody).bearer_auth(&write)), 404);
+        assert_eq!(crate::server::row_counts(&store), before);
+        // A note, then the proposal as now listed.
+        let judged: Value = server
+            .post(&path)
+            .bearer_auth(&write)
+            .json(&serde_json::json!({"note": "release train"}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(
+            (&judged["state"], &judged["note"]),
+            (&Value::from("acknowledged"), &Value::from("release train"))
+        );
+        let precision: Value = server
+            .get("/api/v1/anomalies/precision")
+            .bearer_auth(&read)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(
+            precision,
+            serde_json::json!({"acknowledged": 1, "dismissed": 0, "precision": 1.0})
+        );
+        server.stop();
+        // --explain: the deployments behind the spike's week, as `dora --explain` lists them.
+        let explained = anomalies(&store, &["--explain", "--since", "2024-06-24"]);
+        let rows = &explained[0]["rows"];
+        let dora = json_stdout(store.leadline().args([
+            "dora",
+            "--service",
+            "api",
+            "--since",
+            "2024-06-24",
+            "--until",
+            "2024-07-01",
+            "--explain",
+            "--format",
+            "json",
+        ]));
+        assert_eq!(rows, &dora["explain"]);
+        assert_eq!(
+            rows["deployments"].as_array().map(Vec::len),
+            Some(40),
+            "{rows}"
+        );
+    }
 }

@@ -333,3 +333,60 @@ fn a_test_notification_reaches_every_target() {
         .code(2)
         .stderr(predicates::str::contains("no [[notify]] targets"));
 }
+
+/// A new anomaly proposal goes out once through the outbox, and its dismissal resolves it;
+/// weeks older than four are history, not news.
+#[test]
+fn new_anomaly_proposals_are_sent_once_and_dismissals_resolve_them() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(Target::default()));
+    let url = start(state.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments) = crate::anomalies::history(dir.path());
+    store.ingest(repo.path());
+    store.run(&[
+        "import".as_ref(),
+        "deployments".as_ref(),
+        deployments.as_os_str(),
+    ]);
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[notify]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"{url}/hook\"\nsecret = \"s3cret\"\n"
+        ),
+    )
+    .unwrap();
+    // Wednesday after 2024-W26: its spike is news; the shift of W20 is six weeks old.
+    assert!(run(&store, &config, "2024-07-03T09:00:00Z").starts_with("1 decided"));
+    let list: Value = crate::common::json_stdout(store.leadline().args([
+        "anomalies",
+        "--format",
+        "json",
+        "--since",
+        "2024-06-24",
+    ]));
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        received(&state),
+        [(format!("anomaly/{id}"), "firing".to_owned())]
+    );
+    let body = state.lock().unwrap().seen[0].1.clone();
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["anomaly"]["week"], "2024-W26");
+    assert!(
+        v["text"]
+            .as_str()
+            .unwrap()
+            .contains("dora.deployment_frequency.deployments")
+    );
+    // Unchanged: nothing new.
+    assert!(run(&store, &config, "2024-07-03T10:00:00Z").starts_with("0 decided"));
+    store
+        .leadline()
+        .args(["anomalies", "dismiss", &id, "--reason", "expected"])
+        .assert()
+        .success();
+    assert!(run(&store, &config, "2024-07-03T11:00:00Z").starts_with("1 decided"));
+    assert!(received(&state).contains(&(format!("anomaly/{id}"), "resolved".to_owned())));
+}
