@@ -168,6 +168,7 @@ async function renderDelivery(params) {
   const overallBox = document.getElementById("overall");
   overallBox.replaceChildren(el("div", { class: "card", "data-service": "" },
     el("h2", {}, "All services"), keyCard(overall, null, overallPrevious)));
+  document.getElementById("anomalies").replaceChildren(await renderAnomalies(overall.since, overall.until));
   const all = (await api("/api/v1/services")).services;
   // ?service=NAME shows that service alone.
   const only = query.get("service");
@@ -190,6 +191,41 @@ async function renderDelivery(params) {
   list.dataset.window = JSON.stringify(window_);
   await showExplainFromHash();
   return services.length + " services";
+}
+
+// Weeks the detector proposes for a person's judgement (weeks starting in the window), with
+// how often people confirmed past proposals. Judging is `leadline anomalies ack|dismiss` or
+// the API's write scope: the dashboard only reads.
+async function renderAnomalies(since, until) {
+  const [found, precision] = await Promise.all([
+    api("/api/v1/anomalies", { since, until }),
+    api("/api/v1/anomalies/precision"),
+  ]);
+  const unitOf = (metric) => (metric.endsWith("_seconds") ? duration
+    : metric.endsWith(".rate") || metric.endsWith("_rate") || metric.endsWith("_fifth") ? percent
+      : (v) => (Number.isInteger(v) ? String(v) : v.toFixed(2)));
+  const scopeOf = (s) => Object.entries(s).map(([k, v]) => k + " " + v).join("");
+  const table = rowsTable("anomalies", [
+    { title: "Week", show: (p) => p.week, attrs: (p) => ({ "data-anomaly": p.id }) },
+    { title: "Metric", show: (p) => p.metric },
+    { title: "Scope", show: (p) => scopeOf(p.scope) },
+    { title: "Kind", show: (p) => p.kind + " " + p.direction },
+    { title: "Value", numeric: true, show: (p) => unitOf(p.metric)(p.value),
+      attrs: (p) => ({ "data-value": String(p.value) }) },
+    { title: "Baseline", numeric: true, show: (p) => unitOf(p.metric)(p.baseline) },
+    { title: "Band", show: (p) => unitOf(p.metric)(p.low) + " – " + unitOf(p.metric)(p.high) },
+    { title: "State", show: (p) => p.state + (p.reason ? " (" + p.reason + ")" : ""),
+      attrs: (p) => ({ "data-state": p.state }) },
+  ], found);
+  const judged = precision.acknowledged + precision.dismissed;
+  return el("div", { class: "card", "data-card": "anomalies" },
+    el("h2", {}, "Proposed anomalies"),
+    el("p", { class: "detail" }, "Weeks far from their own recent baseline, per service and team; a person confirms or dismisses each (leadline anomalies ack|dismiss ID)"),
+    found.length ? table : el("p", { "data-anomalies": "none" }, "Nothing proposed in this window."),
+    el("p", { "data-precision": precision.precision == null ? "null" : String(precision.precision) },
+      judged ? "People confirmed " + precision.acknowledged + " and dismissed " + precision.dismissed +
+        " of the proposals they judged (live precision " + percent(precision.precision) + ")"
+        : "No proposal judged yet"));
 }
 
 // The figures of a flow group, by their metric paths (`leadline metric flow.PATH`).

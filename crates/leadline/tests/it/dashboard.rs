@@ -617,3 +617,51 @@ fn dashboard_shows_the_api_numbers_in_chromium() {
         eprintln!("screenshot: {}", path.display());
     }
 }
+
+/// The delivery page lists the proposals of its window as the API does, with their states
+/// and the live precision.
+#[test]
+fn the_delivery_page_lists_the_proposed_anomalies() {
+    let Some(chromium) = chromium() else { return };
+    let store = TestStore::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments) = crate::anomalies::history(dir.path());
+    store.ingest(repo.path());
+    store.run(&[
+        "import".as_ref(),
+        "deployments".as_ref(),
+        deployments.as_os_str(),
+    ]);
+    let server = Server::start(&store, None);
+    let overall = api(&server, "/api/v1/dora");
+    let window = format!(
+        "/api/v1/anomalies?since={}&until={}",
+        overall["since"].as_str().unwrap(),
+        overall["until"].as_str().unwrap()
+    )
+    .replace('+', "%2B");
+    let listed = api(&server, &window);
+    let spike = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["week"] == "2024-W26")
+        .unwrap_or_else(|| panic!("the spike is in the default window: {listed}"));
+    store
+        .leadline()
+        .args(["anomalies", "ack", spike["id"].as_str().unwrap()])
+        .assert()
+        .success();
+    let dom = load(&chromium, &server, "/");
+    let rows = Regex::new(r#"data-anomaly="([0-9a-f]+)""#).unwrap();
+    let shown: Vec<String> = rows.captures_iter(&dom).map(|c| c[1].to_owned()).collect();
+    let expected: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(shown, expected, "{dom}");
+    assert!(dom.contains(r#"data-state="acknowledged""#), "{dom}");
+    assert!(dom.contains(r#"data-precision="1""#), "{dom}");
+}
