@@ -10,7 +10,8 @@
 //! (on the logarithm for durations). Drops to zero are injected into counts only: a failure
 //! rate or a lead time at zero is not a drop in delivery.
 
-use leadline_core::anomaly::{Kind, Params, Series, Shape, detect};
+use leadline_core::anomaly::score::{Injected, score};
+use leadline_core::anomaly::{Params, Series, Shape, detect};
 
 /// xorshift64*: a seeded generator, so every run scores the same series.
 struct Rng(u64);
@@ -128,6 +129,19 @@ fn holidays(weeks: usize) -> Vec<bool> {
     (0..weeks).map(|w| matches!(w % 52, 51 | 0)).collect()
 }
 
+/// The weeks an event spans: a drop lasts until deployments come back, other events one week
+/// (a shift or a drift is found at its start).
+fn drop_weeks(event: Event, values: &[Option<f64>], at: usize) -> usize {
+    match event {
+        Event::Drop => values[at..]
+            .iter()
+            .take_while(|v| **v == Some(0.0))
+            .count()
+            .max(1),
+        _ => 1,
+    }
+}
+
 fn median_mad(v: &[f64]) -> (f64, f64) {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
@@ -174,21 +188,17 @@ fn main() {
                 events += 1;
                 series_years += WEEKS as f64 / 52.0;
                 flags_n += flags.len();
-                let hit = |f: &&leadline_core::anomaly::Flag| match event {
-                    Event::Drift => f.index + 1 >= at,
-                    _ => f.index.abs_diff(at) <= 1,
+                let injected = Injected {
+                    start: at,
+                    end: at + drop_weeks(event, &values, at) - 1,
+                    open_ended: event == Event::Drift,
                 };
-                let matched: Vec<_> = flags.iter().filter(hit).collect();
-                false_alerts += flags.len() - matched.len();
-                all_true += matched.len();
-                if let Some(first) = matched.first() {
+                let scored = score(injected, &flags, params.shift_weeks);
+                false_alerts += scored.false_alerts;
+                all_true += scored.true_alerts;
+                if let Some(d) = scored.delay {
                     found += 1;
-                    // A shift is known when its last week arrives.
-                    let known = match first.kind {
-                        Kind::Shift => first.index + params.shift_weeks - 1,
-                        _ => first.index,
-                    };
-                    delay += known.saturating_sub(at) as f64;
+                    delay += d as f64;
                 }
             }
             by_shape.push(format!(

@@ -674,5 +674,7 @@ pub fn detect(series: &Series<'_>, shape: Shape, p: &Params) -> Vec<Flag> {
     flags
 }
 
+pub mod score;
+
 #[cfg(test)]
 mod tests;
