@@ -97,6 +97,41 @@ async fn list(
     Ok(())
 }
 
+/// What `--explain` found behind a proposal's week, counted, and the family command that
+/// lists it.
+fn behind(p: &Proposal) -> String {
+    let counts: Vec<String> = p
+        .rows
+        .as_ref()
+        .and_then(serde_json::Value::as_object)
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|(k, v)| v.as_array().map(|a| format!("{} {k}", a.len())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let family = p.metric.split('.').next().unwrap_or("");
+    let (option, name) = match &p.scope {
+        anomalies::Scope::Service(n) => ("--service", n),
+        anomalies::Scope::Team(n) => ("--team", n),
+        anomalies::Scope::Repository(n) => ("--repo", n),
+    };
+    let since = &p.week_start[..10];
+    let until = leadline_metrics::window::utc(p.week_start_ms + 7 * 86_400_000);
+    let until = &until[..10];
+    format!(
+        "{} ({}, {}): {}; `leadline {family} {option} {name} --since {since} --until {until} --explain` lists them",
+        p.id,
+        p.week,
+        p.metric,
+        if counts.is_empty() {
+            "nothing listed".to_owned()
+        } else {
+            counts.join(", ")
+        }
+    )
+}
+
 /// A value in its metric's unit, readable.
 fn shown(metric: &str, v: f64) -> String {
     match leadline_metrics::catalog::find(metric).map(|m| m.unit) {
@@ -132,6 +167,9 @@ fn table(found: &[Proposal], precision: &Precision, out: &mut dyn Write) -> Resu
             ]);
         }
         writeln!(out, "{t}")?;
+    }
+    for p in found.iter().filter(|p| p.rows.is_some()) {
+        writeln!(out, "{}", behind(p))?;
     }
     let open = found.iter().filter(|p| p.state == State::Open).count();
     let live = match precision.precision {
