@@ -555,5 +555,18 @@ fn the_api_lists_and_judges_as_the_command_line_does() {
             Some(40),
             "{rows}"
         );
+        let table = store
+            .leadline()
+            .args(["anomalies", "--explain", "--since", "2024-06-24"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert!(
+            text.contains("40 deployments")
+                && text.contains(
+                    "`leadline dora --service api --since 2024-06-24 --until 2024-07-01 --explain`"
+                ),
+            "{text}"
+        );
     }
 }
