@@ -19,6 +19,7 @@ pub mod incident;
 pub mod instant;
 pub mod model;
 pub mod postmortem;
+pub mod product;
 pub mod pseudonym;
 pub mod slo;
 pub mod stats;

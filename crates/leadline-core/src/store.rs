@@ -234,6 +234,7 @@ pub trait Store:
     + SliStore
     + OutboxStore
     + AnomalyStore
+    + ProductStore
 {
 }
 
@@ -245,7 +246,8 @@ impl<
         + AdminStore
         + SliStore
         + OutboxStore
-        + AnomalyStore,
+        + AnomalyStore
+        + ProductStore,
 > Store for T
 {
 }
@@ -569,6 +571,53 @@ pub trait AnomalyStore: Send + Sync {
     async fn anomaly_reviews(&self) -> StoreResult<Vec<AnomalyReview>>;
 }
 
+/// A product analytics event as stored: the user only as a keyed pseudonym.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductEvent {
+    /// The source's id, or a digest of the event: unique, so a re-import changes nothing.
+    pub id: String,
+    pub at: Millis,
+    /// The keyed pseudonym of the user.
+    pub user: String,
+    pub event: String,
+    /// A JSON object, with any value equal to the raw user id replaced by the pseudonym.
+    pub properties: Option<String>,
+}
+
+/// A sample of a metric that lives elsewhere.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub name: String,
+    pub at: Millis,
+    /// A canonical JSON object (keys sorted), `{}` without labels.
+    pub labels: String,
+    pub value: f64,
+}
+
+/// Product analytics events and samples of outside metrics.
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// Stores events whose id is new, in one transaction; an id already stored is left as it
+    /// was (the same event imported again).
+    async fn insert_product_events(&self, events: &[ProductEvent]) -> StoreResult<ImportCounts>;
+
+    /// Every event before `until`, by time (then id).
+    async fn product_events(&self, until: Millis) -> StoreResult<Vec<ProductEvent>>;
+
+    /// The newest event's time, if any.
+    async fn newest_product_event(&self) -> StoreResult<Option<Millis>>;
+
+    /// Stores samples in one transaction; a (name, time, labels) already stored takes the new
+    /// value.
+    async fn upsert_samples(&self, samples: &[Sample]) -> StoreResult<ImportCounts>;
+
+    /// The samples called `name`, by time.
+    async fn samples(&self, name: &str) -> StoreResult<Vec<Sample>>;
+
+    /// The names of the stored samples, sorted.
+    async fn sample_names(&self) -> StoreResult<Vec<String>>;
+}
+
 /// Erasing a person.
 #[async_trait]
 pub trait PrivacyStore: Send + Sync {
@@ -619,6 +668,6 @@ pub trait AdminStore: Send + Sync {
 pub mod prelude {
     pub use super::{
         AdminStore, AnomalyStore, DeploymentStore, ForgeStore, HistoryStore, OutboxStore,
-        PrivacyStore, SliStore, Store,
+        PrivacyStore, ProductStore, SliStore, Store,
     };
 }

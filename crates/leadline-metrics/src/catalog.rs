@@ -25,10 +25,13 @@ pub enum Family {
     Slo,
     /// `leadline ai`: AI-assisted and AI-authored changes (one repository, or all).
     Ai,
+    /// `leadline product`: activation, time to value, feature usage and stickiness (one
+    /// definition by `{name=…}`, or the only one).
+    Product,
 }
 
 impl Family {
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 10] = [
         Family::Activity,
         Family::Dora,
         Family::Flow,
@@ -38,6 +41,7 @@ impl Family {
         Family::Incidents,
         Family::Slo,
         Family::Ai,
+        Family::Product,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl Family {
             Family::Incidents => "incidents",
             Family::Slo => "slo",
             Family::Ai => "ai",
+            Family::Product => "product",
         }
     }
 
@@ -58,7 +63,7 @@ impl Family {
     pub fn has_series(self) -> bool {
         matches!(
             self,
-            Family::Dora | Family::Flow | Family::Incidents | Family::Ai
+            Family::Dora | Family::Flow | Family::Incidents | Family::Ai | Family::Product
         )
     }
 }
@@ -172,9 +177,10 @@ const CAPACITY: &str = "docs/metrics.md#capacity-allocation-leadline-debt-capaci
 const INCIDENTS: &str = "docs/metrics.md#incidents-leadline-incidents";
 const SLO: &str = "docs/metrics.md#slos-leadline-slo";
 const AI: &str = "docs/metrics.md#ai-assisted-changes-leadline-ai";
+const PRODUCT: &str = "docs/metrics.md#product-metrics-leadline-product";
 
 use Better::{Higher, Lower, Neither};
-use Family::{Activity, Ai, Capacity, Debt, Dora, Flow, Health, Incidents, Slo};
+use Family::{Activity, Ai, Capacity, Debt, Dora, Flow, Health, Incidents, Product, Slo};
 
 /// Every metric, by family.
 pub static CATALOG: &[Metric] = &[
@@ -1009,6 +1015,110 @@ pub static CATALOG: &[Metric] = &[
         Lower,
         "Rework (a fix or revert of its files within 21 days): AI minus human, weighted by the human size mix",
         AI,
+    ),
+    m(
+        Product,
+        "product.activation.cohort",
+        Unit::Count,
+        Neither,
+        "Users whose signup is in the window and at least within_days before its end",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.activation.activated",
+        Unit::Count,
+        Higher,
+        "Of the cohort, users who did every criteria event within within_days of signup",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.activation.rate",
+        Unit::Ratio,
+        Higher,
+        "Activated users / cohort",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.time_to_value.users",
+        Unit::Count,
+        Neither,
+        "Users whose signup is in the window",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.time_to_value.reached",
+        Unit::Count,
+        Higher,
+        "Of them, users with a value event before the window's end",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.time_to_value.p50_seconds",
+        Unit::Seconds,
+        Lower,
+        "Time from signup to the first value event, median (nearest rank)",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.time_to_value.p75_seconds",
+        Unit::Seconds,
+        Lower,
+        "Time from signup to the first value event, 75th percentile (nearest rank)",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.feature.users",
+        Unit::Count,
+        Higher,
+        "Distinct users with any of the feature's events in the window",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.feature.active_users",
+        Unit::Count,
+        Neither,
+        "Distinct users with any event in the window",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.feature.usage",
+        Unit::Ratio,
+        Higher,
+        "Feature users / active users",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.stickiness.dau_avg",
+        Unit::Count,
+        Higher,
+        "Mean daily active users over the window's last 30 days",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.stickiness.mau",
+        Unit::Count,
+        Higher,
+        "Distinct users active over the window's last 30 days",
+        PRODUCT,
+    ),
+    m(
+        Product,
+        "product.stickiness.ratio",
+        Unit::Ratio,
+        Higher,
+        "DAU / MAU over the window's last 30 days",
+        PRODUCT,
     ),
 ];
 

@@ -24,6 +24,7 @@ pub mod health;
 pub mod history;
 pub mod incidents;
 pub mod postmortems;
+pub mod product;
 pub mod reading;
 pub mod schema;
 pub mod scope;

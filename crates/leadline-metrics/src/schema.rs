@@ -20,6 +20,7 @@ pub fn of(family: Family) -> Value {
         Family::Incidents => schemars::schema_for!(crate::incidents::Report),
         Family::Slo => schemars::schema_for!(crate::slo::Status),
         Family::Ai => schemars::schema_for!(crate::ai::Report),
+        Family::Product => schemars::schema_for!(crate::product::Report),
     };
     schema.to_value()
 }

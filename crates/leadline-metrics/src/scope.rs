@@ -30,6 +30,8 @@ pub struct Scope {
     pub slo: Option<String>,
     /// With the rows behind the numbers (the family's `--explain`).
     pub explain: bool,
+    /// The definition a product metric reads (`{name=…}`).
+    pub name: Option<String>,
 }
 
 /// What the families are computed with: the resolved settings.
@@ -44,6 +46,8 @@ pub struct Ctx<'a> {
     pub slo_reader: &'a crate::slo::Reader,
     /// What marks a change as AI-assisted or AI-authored.
     pub ai: &'a leadline_core::ai::Rules,
+    /// The product metrics of leadline.toml.
+    pub product: &'a crate::product::Settings,
 }
 
 /// `metric` over `scope`: computed by its family exactly as the family's command would, then
@@ -140,6 +144,11 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
             !matches!(family, Family::Debt | Family::Activity | Family::Slo),
         ),
         ("--slo", scope.slo.is_some(), matches!(family, Family::Slo)),
+        (
+            "{name=…}",
+            scope.name.is_some(),
+            matches!(family, Family::Product),
+        ),
     ];
     match given.iter().find(|(_, set, applies)| *set && !*applies) {
         Some((option, ..)) => Err(UsageError(format!(
@@ -279,6 +288,18 @@ async fn reports(
                 .map(|r| Ok(serde_json::to_value(r)?))
                 .collect()
         }
+        Family::Product => {
+            let query = crate::product::Query {
+                since: scope.since.clone(),
+                until: scope.until.clone(),
+                by: scope.by,
+            };
+            let reports = crate::product::compute(ctx.store, &query, ctx.product).await?;
+            reports
+                .iter()
+                .map(|r| Ok(product_view(&serde_json::to_value(r)?, scope)))
+                .collect()
+        }
         Family::Incidents => {
             let query = crate::incidents::Query {
                 service: scope.service.clone(),
@@ -338,6 +359,49 @@ fn flow_view(report: &Value, scope: &Scope) -> Value {
     };
     if let Some(o) = onboarding {
         view["onboarding"] = o;
+    }
+    view
+}
+
+/// A product report narrowed to one definition: `activation`, `time_to_value` and `feature`
+/// become the entry `{name=…}` names (or the only one), each `{reason}` when there is none.
+fn product_view(report: &Value, scope: &Scope) -> Value {
+    let pick = |list: &str| -> Value {
+        let entries = report.get(list).and_then(Value::as_array);
+        let names: Vec<&str> = entries
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("name").and_then(Value::as_str))
+            .collect();
+        let found = entries.and_then(|e| match &scope.name {
+            Some(name) => e
+                .iter()
+                .find(|x| x.get("name").and_then(Value::as_str) == Some(name.as_str())),
+            None if e.len() == 1 => e.first(),
+            None => None,
+        });
+        found.cloned().unwrap_or_else(|| {
+            let why = match (&scope.name, names.as_slice()) {
+                (Some(name), _) => format!(
+                    "no product definition {name:?} here (defined: {})",
+                    names.join(", ")
+                ),
+                (None, []) => "no such product metric is defined in leadline.toml".to_owned(),
+                (None, _) => format!("name one with {{name=…}} ({})", names.join(", ")),
+            };
+            json!({ "reason": why })
+        })
+    };
+    let mut view = json!({
+        "activation": pick("activation"),
+        "time_to_value": pick("time_to_value"),
+        "feature": pick("features"),
+        "stickiness": report.get("stickiness").cloned().unwrap_or(Value::Null),
+    });
+    for key in ["since", "until"] {
+        if let Some(v) = report.get(key) {
+            view[key] = v.clone();
+        }
     }
     view
 }

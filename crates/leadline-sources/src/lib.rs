@@ -5,6 +5,7 @@ pub mod forge;
 pub mod import;
 pub mod notify;
 pub mod oncall;
+pub mod product;
 pub mod prometheus;
 /// Instants held to a sane range (in the core: the metrics layer filters stored rows with it too).
 pub use leadline_core::instant;

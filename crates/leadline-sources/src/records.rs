@@ -16,6 +16,16 @@ pub(crate) type Read = (Vec<RowError>, Option<Vec<String>>);
 /// Reads `text` record by record, handing each to `each` as soon as it is read: a file of a
 /// million rows is never held as a million records at once.
 pub(crate) fn read(text: &str, format: Format, each: &mut dyn FnMut(Record)) -> Read {
+    read_with(text, format, false, each)
+}
+
+/// As [`read`], with JSON values that are objects, arrays or booleans kept as their JSON text
+/// (product events carry `properties` objects, and vendors' shapes carry more).
+pub(crate) fn read_nested(text: &str, format: Format, each: &mut dyn FnMut(Record)) -> Read {
+    read_with(text, format, true, each)
+}
+
+fn read_with(text: &str, format: Format, nested: bool, each: &mut dyn FnMut(Record)) -> Read {
     // Editors on Windows start UTF-8 files with a byte order mark; it is not data.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut errors = Vec::new();
@@ -32,11 +42,11 @@ pub(crate) fn read(text: &str, format: Format, each: &mut dyn FnMut(Record)) -> 
     let header = match format {
         Format::Csv => csv_records(text, &mut errors, &mut checked),
         Format::Json => {
-            json_array(text, &mut errors, &mut checked);
+            json_array(text, nested, &mut errors, &mut checked);
             None
         }
         Format::Ndjson => {
-            ndjson(text, &mut errors, &mut checked);
+            ndjson(text, nested, &mut errors, &mut checked);
             None
         }
     };
@@ -113,19 +123,19 @@ fn csv_message(e: &csv::Error) -> String {
     }
 }
 
-fn ndjson(text: &str, errors: &mut Vec<RowError>, each: &mut Each<'_>) {
+fn ndjson(text: &str, nested: bool, errors: &mut Vec<RowError>, each: &mut Each<'_>) {
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        match object(line, i + 1) {
+        match object(line, i + 1, nested) {
             Ok(r) => each(r, errors),
             Err(e) => errors.push(e),
         }
     }
 }
 
-fn json_array(text: &str, errors: &mut Vec<RowError>, each: &mut Each<'_>) {
+fn json_array(text: &str, nested: bool, errors: &mut Vec<RowError>, each: &mut Each<'_>) {
     let items = match array_items(text) {
         Ok(items) => items,
         Err(e) => {
@@ -134,7 +144,7 @@ fn json_array(text: &str, errors: &mut Vec<RowError>, each: &mut Each<'_>) {
         }
     };
     for (line, item) in items {
-        match object(item, line) {
+        match object(item, line, nested) {
             Ok(r) => each(r, errors),
             Err(e) => errors.push(e),
         }
@@ -169,7 +179,7 @@ impl<'de> serde::Deserialize<'de> for Members {
 }
 
 /// One JSON object whose values are strings, numbers or null.
-fn object(text: &str, line: usize) -> Result<Record, RowError> {
+fn object(text: &str, line: usize, nested: bool) -> Result<Record, RowError> {
     // One parse: a well-formed value of another type is a data error, anything else syntax.
     let Members(members) = serde_json::from_str(text).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => RowError::new(line, "", "expected a JSON object"),
@@ -189,6 +199,7 @@ fn object(text: &str, line: usize) -> Result<Record, RowError> {
             serde_json::Value::String(s) if s.trim().is_empty() => None,
             serde_json::Value::String(s) => Some(s.trim().to_owned()),
             serde_json::Value::Number(n) => Some(n.to_string()),
+            other if nested => Some(other.to_string()),
             other => {
                 let kind = match other {
                     serde_json::Value::Bool(_) => "a boolean",

@@ -123,6 +123,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_anomaly_reviews.sql"),
         postgres: include_str!("../migrations/postgres/0022_anomaly_reviews.sql"),
     },
+    Migration {
+        version: 23,
+        sqlite: include_str!("../migrations/sqlite/0023_product.sql"),
+        postgres: include_str!("../migrations/postgres/0023_product.sql"),
+    },
 ];
 
 /// The schema version this build writes.

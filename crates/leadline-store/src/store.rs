@@ -466,4 +466,5 @@ fn bot_matcher(bots: &[String]) -> impl Fn(&str, &str) -> bool {
 mod deployments;
 mod history;
 mod outbox;
+mod product;
 mod sli;

@@ -249,7 +249,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 22);
+    assert_eq!(LATEST_SCHEMA, 23);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {

@@ -73,6 +73,9 @@ pub enum Command {
     /// AI-assisted and AI-authored changes: their share of changes and lines (by repository,
     /// never by person)
     Ai(AiArgs),
+    /// Product metrics from analytics events: activation, time to value, feature usage and
+    /// stickiness ([[product.activation]], [[product.feature]] in leadline.toml)
+    Product(ProductArgs),
     /// Weeks where a team's or service's delivery changed (spikes, drops, level shifts),
     /// proposed for a person to acknowledge or dismiss
     Anomalies(AnomaliesArgs),
@@ -141,6 +144,23 @@ pub struct AiArgs {
     /// List the AI-marked changes and the rule that marked each
     #[arg(long)]
     pub explain: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ProductArgs {
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before --until]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive, and the time activation is evaluated at [default: the UTC
+    /// midnight after the newest event]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// A trend: one result per calendar week or month
+    #[arg(long, value_parser = by_parser())]
+    pub by: Option<By>,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
@@ -770,6 +790,12 @@ pub enum ImportKind {
     Incidents,
     /// Good and total events of SLOs: slo,time,good,total
     Sli,
+    /// Product analytics events: time,user,event[,properties][,id], or Segment's and
+    /// PostHog's shapes (users are stored only as keyed pseudonyms)
+    Events,
+    /// Samples of metrics that live elsewhere: name,time,value[,labels] (catalog names
+    /// samples.NAME)
+    Samples,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

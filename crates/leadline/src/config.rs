@@ -58,6 +58,8 @@ pub struct FileConfig {
     pub ai: AiFileConfig,
     #[serde(default)]
     pub anomalies: AnomaliesFileConfig,
+    #[serde(default)]
+    pub product: ProductFileConfig,
     /// Notification targets: `[[notify]] name = "ops", kind = "webhook", url = "…",
     /// secret = "…"` (or `kind = "slack"`).
     #[serde(default)]
@@ -77,6 +79,111 @@ pub struct AiFileConfig {
     pub trailers: Option<Vec<String>>,
     /// Pull request labels meaning AI assistance.
     pub labels: Option<Vec<String>>,
+}
+
+/// `[[product.activation]]` and `[[product.feature]]`: the product metrics.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductFileConfig {
+    #[serde(default)]
+    pub activation: Vec<ActivationConfig>,
+    #[serde(default)]
+    pub feature: Vec<FeatureConfig>,
+}
+
+/// One event name or several.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
+    fn list(&self) -> Vec<String> {
+        match self {
+            Names::One(n) => vec![n.clone()],
+            Names::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationConfig {
+    pub name: String,
+    /// The event that starts a user's clock.
+    pub signup: String,
+    /// Every one of these …
+    pub criteria: Vec<String>,
+    /// … within this many days of signup.
+    pub within_days: i64,
+    /// Time to value ends at the first of these.
+    pub value: Option<Names>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureConfig {
+    pub name: String,
+    pub events: Names,
+}
+
+fn product_settings(file: &ProductFileConfig) -> Result<leadline_metrics::product::Settings> {
+    let mut names = std::collections::HashSet::new();
+    let mut activation = Vec::new();
+    for a in &file.activation {
+        if !names.insert(("activation", a.name.clone())) {
+            bail!(
+                "leadline.toml: product.activation {:?} is defined twice",
+                a.name
+            );
+        }
+        if a.criteria.is_empty() {
+            bail!(
+                "leadline.toml: product.activation {:?}: criteria is empty",
+                a.name
+            );
+        }
+        if !(0..=3650).contains(&a.within_days) {
+            bail!(
+                "leadline.toml: product.activation {:?}: within_days = {} is out of range (0 to 3650)",
+                a.name,
+                a.within_days
+            );
+        }
+        activation.push(leadline_core::product::Activation {
+            name: a.name.clone(),
+            signup: a.signup.clone(),
+            criteria: a.criteria.clone(),
+            within_days: a.within_days,
+            value: a.value.as_ref().map(Names::list).unwrap_or_default(),
+        });
+    }
+    let mut feature = Vec::new();
+    for f in &file.feature {
+        if !names.insert(("feature", f.name.clone())) {
+            bail!(
+                "leadline.toml: product.feature {:?} is defined twice",
+                f.name
+            );
+        }
+        let events = f.events.list();
+        if events.is_empty() {
+            bail!(
+                "leadline.toml: product.feature {:?}: events is empty",
+                f.name
+            );
+        }
+        feature.push(leadline_core::product::Feature {
+            name: f.name.clone(),
+            events,
+        });
+    }
+    Ok(leadline_metrics::product::Settings {
+        activation,
+        feature,
+    })
 }
 
 /// `[anomalies]`: which weekly series are watched and how they are judged.
@@ -637,6 +744,7 @@ pub struct Settings {
     pub notify: Vec<leadline_sources::notify::Target>,
     pub ai: leadline_core::ai::Rules,
     pub anomalies: leadline_metrics::anomalies::Settings,
+    pub product: leadline_metrics::product::Settings,
 }
 
 impl Settings {
@@ -655,6 +763,7 @@ impl Settings {
             slo: &self.slo,
             slo_reader,
             ai: &self.ai,
+            product: &self.product,
         }
     }
 
@@ -785,6 +894,7 @@ impl Settings {
             notify: notify_targets(&file.notify)?,
             ai: ai_rules(&file.ai),
             anomalies: anomaly_settings(&file.anomalies)?,
+            product: product_settings(&file.product)?,
         })
     }
 }

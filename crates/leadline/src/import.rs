@@ -1,4 +1,4 @@
-//! `leadline import deployments|incidents|sli FILE`: parse the whole file, refuse it on any bad row,
+//! `leadline import deployments|incidents|sli|events|samples FILE`: parse the whole file, refuse it on any bad row,
 //! then store it in one transaction. Commits the store does not know are a warning: the file
 //! may well be imported before the repository is ingested.
 
@@ -59,6 +59,32 @@ pub async fn run(store: &Arc<dyn Store>, args: &ImportArgs) -> Result<()> {
         ImportKind::Sli => {
             let rows = import::sli(&label, &text, format)?;
             ("SLI counts", Vec::new(), store.upsert_sli(&rows).await?)
+        }
+        // Events are keyed by their own ids; users are pseudonymised before anything is
+        // stored.
+        ImportKind::Events => {
+            let parsed = leadline_sources::product::events(&label, &text, format)?;
+            if parsed.skipped > 0 {
+                eprintln!(
+                    "{label}: skipped {} call(s) that are not events (identify, page, screen…)",
+                    parsed.skipped
+                );
+            }
+            let key = store.pseudonym_key().await?;
+            let rows: Vec<_> = parsed
+                .events
+                .into_iter()
+                .map(|raw| leadline_core::product::stored(&key, raw))
+                .collect();
+            (
+                "events",
+                Vec::new(),
+                store.insert_product_events(&rows).await?,
+            )
+        }
+        ImportKind::Samples => {
+            let rows = leadline_sources::product::samples(&label, &text, format)?;
+            ("samples", Vec::new(), store.upsert_samples(&rows).await?)
         }
     };
     let unknown = store.unknown_shas(&shas).await?;

@@ -26,6 +26,7 @@ mod metric;
 mod notify;
 mod oncall;
 mod postmortem;
+mod product;
 mod slo;
 mod table;
 mod time;
@@ -231,6 +232,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
         Command::Ai(args) => ai::run(&store, &args, settings, &mut stdout).await?,
+        Command::Product(args) => product::run(&store, &args, settings, &mut stdout).await?,
         Command::Anomalies(args) => anomalies::run(&store, &args, settings, &mut stdout).await?,
         Command::Notify(command) => notify::run(&store, &command, settings, &mut stdout).await?,
         Command::Slo(command) => {

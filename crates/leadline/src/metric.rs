@@ -26,6 +26,7 @@ fn scope(a: &MetricArgs) -> Scope {
         by: a.by,
         slo: a.slo.clone(),
         explain: false,
+        name: None,
     }
 }
 
@@ -45,9 +46,10 @@ pub(crate) fn with_labels(
             "repo" => &mut scope.repo,
             "team" => &mut scope.team,
             "env" => &mut scope.env,
+            "name" => &mut scope.name,
             other => {
                 return Err(usage(format!(
-                    "{name}: unknown label {other:?} (slo, service, repo, team, env)"
+                    "{name}: unknown label {other:?} (slo, service, repo, team, env, name)"
                 )));
             }
         };

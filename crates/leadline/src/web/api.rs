@@ -276,6 +276,7 @@ pub async fn metric(
         by: given::<By>(q.by.as_deref())?,
         slo: nonempty(q.slo),
         explain: false,
+        name: None,
     };
     let (metric, scope) = crate::metric::with_labels(&name, scope)?;
     let slo_reader = state.slo_reader();

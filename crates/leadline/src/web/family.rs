@@ -13,7 +13,7 @@ use super::AppState;
 use super::error::AppError;
 
 /// The families this route serves, for the error that names them.
-const FAMILIES: &str = "dora, flow, health, debt, capacity, incidents, slo, ai";
+const FAMILIES: &str = "dora, flow, health, debt, capacity, incidents, slo, ai, product";
 
 pub async fn report(
     State(state): State<Arc<AppState>>,
@@ -29,6 +29,7 @@ pub async fn report(
         // incidents and slo have static routes of their own (they share the path with a POST
         // or sub-routes), which win over this one.
         "ai" => super::api::ai(State(state), query(&uri)?).await,
+        "product" => super::product::product(State(state), query(&uri)?).await,
         other => Err(AppError::new(
             StatusCode::NOT_FOUND,
             format!("no metric family {other:?} (the families: {FAMILIES})"),
@@ -45,7 +46,7 @@ pub async fn incidents(State(state): State<Arc<AppState>>, uri: Uri) -> Result<R
 /// `GET /api/v1/schemas/{family}`: the JSON schema of the family's report, as `leadline
 /// metrics schema FAMILY` prints it.
 #[utoipa::path(get, path = "/api/v1/schemas/{family}", tag = "metrics",
-    params(("family" = String, Path, description = "activity, dora, flow, health, debt, capacity, incidents, slo or ai")),
+    params(("family" = String, Path, description = "activity, dora, flow, health, debt, capacity, incidents, slo, ai or product")),
     responses((status = 200, description = "The JSON schema of the family's report", body = Object),
               (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
     security((), ("bearer" = ["read"])))]

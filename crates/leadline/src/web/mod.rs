@@ -12,6 +12,7 @@ mod family;
 mod health;
 mod metrics;
 mod openapi;
+mod product;
 mod slo;
 mod webhooks;
 
@@ -51,6 +52,8 @@ pub struct AppState {
     pub ai: leadline_core::ai::Rules,
     /// Which weekly series are watched for anomalies, and how.
     pub anomalies: leadline_metrics::anomalies::Settings,
+    /// The product metrics of leadline.toml.
+    pub product: leadline_metrics::product::Settings,
     /// The Prometheus of `[slo.prometheus] url`.
     prometheus: Option<Arc<dyn leadline_core::slo::Series>>,
     /// Listening on loopback: reads may be open while no token exists.
@@ -83,6 +86,7 @@ impl AppState {
             slo: settings.slo.clone(),
             ai: settings.ai.clone(),
             anomalies: settings.anomalies.clone(),
+            product: settings.product.clone(),
             prometheus: settings.slo.prometheus_url.as_deref().and_then(|url| {
                 leadline_sources::prometheus::Prometheus::new(url)
                     .ok()
@@ -117,6 +121,7 @@ impl AppState {
             slo: &self.slo,
             slo_reader,
             ai: &self.ai,
+            product: &self.product,
         }
     }
 
@@ -172,6 +177,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/slo", get(slo::status))
         .route("/api/v1/slo/alerts", get(slo::alerts))
         .route("/api/v1/slo/burndown", get(slo::burndown))
+        .route("/api/v1/events", post(product::post_events))
         .route("/api/v1/anomalies", get(anomalies::list))
         .route("/api/v1/anomalies/precision", get(anomalies::precision))
         .route("/api/v1/anomalies/{id}/ack", post(anomalies::ack))

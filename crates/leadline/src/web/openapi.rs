@@ -25,6 +25,8 @@ use utoipa::{Modify, OpenApi};
         super::slo::status,
         super::slo::alerts,
         super::slo::burndown,
+        super::product::product,
+        super::product::post_events,
         super::anomalies::list,
         super::anomalies::precision,
         super::anomalies::ack,

@@ -122,8 +122,35 @@ fn fixture(store: TestStore) -> Fixture {
          \x20 timeWindow:\n    - duration: 30d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n",
     )
     .unwrap();
+    // Product events of four users in the days before the newest commit, one activation and
+    // one feature defined.
+    let last = main.last().unwrap().1;
+    let mut events = String::from("time,user,event\n");
+    for (user, signup_days_ago, did) in [
+        (
+            "u1",
+            20,
+            &["project_created", "report_viewed", "export_clicked"][..],
+        ),
+        ("u2", 15, &["report_viewed"][..]),
+        ("u3", 10, &["project_created", "report_viewed"][..]),
+        ("u4", 2, &["export_clicked"][..]),
+    ] {
+        let signup = last - signup_days_ago * 24 * HOUR_MS;
+        events.push_str(&format!("{},{user},signed_up\n", iso(signup)));
+        for (k, event) in did.iter().enumerate() {
+            events.push_str(&format!(
+                "{},{user},{event}\n",
+                iso(signup + (k as i64 + 1) * 7 * HOUR_MS)
+            ));
+        }
+    }
+    std::fs::write(root.path().join("events.csv"), events).unwrap();
     let rest = format!(
-        "[slo]\ndir = {:?}\n\n[postmortems]\ndir = {:?}\n\n[privacy]\nmin_group_size = 2\n\n\
+        "[[product.activation]]\nname = \"first-report\"\nsignup = \"signed_up\"\n\
+         criteria = [\"project_created\", \"report_viewed\"]\nwithin_days = 7\nvalue = \"report_viewed\"\n\n\
+         [[product.feature]]\nname = \"export\"\nevents = [\"export_clicked\"]\n\n\
+         [slo]\ndir = {:?}\n\n[postmortems]\ndir = {:?}\n\n[privacy]\nmin_group_size = 2\n\n\
          [[teams]]\nname = \"core\"\nmembers = [\"ann-gh\", \"bob-gh\"]\n\n\
          [[teams]]\nname = \"web\"\nmembers = [\"cat-gh\", \"dan-gh\"]\n",
         slos.display().to_string(),
@@ -148,7 +175,7 @@ fn fixture(store: TestStore) -> Fixture {
     )
     .unwrap();
     store.ingest(&repo);
-    for what in ["deployments", "incidents"] {
+    for what in ["deployments", "incidents", "events"] {
         let file = root.path().join(format!("{what}.csv"));
         store.run(&[OsStr::new("import"), OsStr::new(what), file.as_os_str()]);
     }
@@ -476,6 +503,8 @@ fn every_metric_equals_the_field_of_its_family_report() {
         let incidents = family_json(&f, &["incidents"]);
         let slo = family_json(&f, &["slo", "status"]);
         let ai = family_json(&f, &["ai"]);
+        let product = family_json(&f, &["product"]);
+        let first = |list: &str| product[list][0].clone();
         let all_flow = flow["groups"]
             .as_array()
             .unwrap()
@@ -518,6 +547,15 @@ fn every_metric_equals_the_field_of_its_family_report() {
                 "incidents" => at(&incidents, path).clone(),
                 "slo" => at(&slo[0], path).clone(),
                 "ai" => at(&ai, path).clone(),
+                "product" => {
+                    let (kind, field) = path.split_once('.').unwrap();
+                    match kind {
+                        "activation" => first("activation")[field].clone(),
+                        "time_to_value" => first("time_to_value")[field].clone(),
+                        "feature" => first("features")[field].clone(),
+                        _ => at(&product, path).clone(),
+                    }
+                }
                 other => panic!("a family the test does not know: {other}"),
             };
             let printed = family_json(&f, &["metric", name]);

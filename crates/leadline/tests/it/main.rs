@@ -29,6 +29,7 @@ mod incidents;
 mod ingest;
 mod notify;
 mod oncall_sync;
+mod product;
 mod serve;
 mod serve_hardening;
 mod slo;

@@ -1,0 +1,93 @@
+//! `/api/v1/product` (the family's report) and `POST /api/v1/events` (product analytics
+//! events, write scope; users are pseudonymised before anything is stored).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use leadline_sources::import::Format;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::api::{Imported, given, items_as_ndjson, refused};
+use super::error::AppError;
+use leadline_metrics::window::By;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductQuery {
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before `until`].
+    since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest event].
+    until: Option<String>,
+    /// `week` or `month`: a series of results, one per period.
+    by: Option<String>,
+}
+
+/// Activation, time to value, feature usage and stickiness, as `leadline product --format
+/// json`.
+#[utoipa::path(get, path = "/api/v1/product", tag = "metrics", params(ProductQuery),
+    responses((status = 200, description = "Product report (object, or array with `by`)", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn product(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ProductQuery>,
+) -> Result<Response, AppError> {
+    let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let query = leadline_metrics::product::Query {
+        since: nonempty(q.since),
+        until: nonempty(q.until),
+        by: given::<By>(q.by.as_deref())?,
+    };
+    let reports = leadline_metrics::product::compute(&state.store, &query, &state.product).await?;
+    Ok(match query.by {
+        Some(_) => Json(&reports).into_response(),
+        None => Json(&reports[0]).into_response(),
+    })
+}
+
+/// Stores product events: one object, an array, or Segment's `{"batch": [...]}`, each in
+/// leadline's shape (`time, user, event`, optional `properties`, `id`) or as Segment or
+/// PostHog send them. Any bad item refuses the whole request; ids make a retry harmless.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events",
+    request_body(content = Object, description = "An event, an array of them, or {\"batch\": [...]}"),
+    responses((status = 200, body = Imported), (status = 422, body = super::error::ErrorBody)),
+    security(("bearer" = ["write"])))]
+pub async fn post_events(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Imported>, AppError> {
+    let body = super::body::read(&state.bodies, &headers, body).await?;
+    let body = unbatch(&body)?;
+    let parsed =
+        leadline_sources::product::events("request", &items_as_ndjson(&body)?, Format::Ndjson)
+            .map_err(refused)?;
+    let key = state.store.pseudonym_key().await?;
+    let rows: Vec<_> = parsed
+        .events
+        .into_iter()
+        .map(|raw| leadline_core::product::stored(&key, raw))
+        .collect();
+    let counts = state.store.insert_product_events(&rows).await?;
+    Ok(Json(Imported::of(counts)))
+}
+
+/// Segment's batch envelope `{"batch": [...], "context": …}` opened to its array; anything
+/// else as it came.
+fn unbatch(body: &[u8]) -> Result<Vec<u8>, AppError> {
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return Ok(body.to_vec());
+    };
+    match map.remove("batch") {
+        Some(batch @ serde_json::Value::Array(_)) => Ok(batch.to_string().into_bytes()),
+        Some(_) => Err(AppError::bad_request("batch is not an array")),
+        None => Ok(body.to_vec()),
+    }
+}
