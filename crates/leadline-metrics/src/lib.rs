@@ -26,6 +26,7 @@ pub mod incidents;
 pub mod postmortems;
 pub mod product;
 pub mod reading;
+pub mod samples;
 pub mod schema;
 pub mod scope;
 pub mod slo;

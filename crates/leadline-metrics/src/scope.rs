@@ -50,6 +50,99 @@ pub struct Ctx<'a> {
     pub product: &'a crate::product::Settings,
 }
 
+/// What a metric name names: a catalog metric, or samples imported under a name.
+#[derive(Debug, Clone)]
+pub enum Named {
+    Catalog(&'static Metric),
+    /// `samples.NAME{labels}`: the labels filter the samples.
+    Sample {
+        name: String,
+        labels: crate::reading::Labels,
+    },
+}
+
+impl Named {
+    /// The name as written, labels included for samples.
+    pub fn name(&self) -> &str {
+        match self {
+            Named::Catalog(m) => m.name,
+            Named::Sample { name, .. } => name,
+        }
+    }
+
+    /// Which way is better: the catalog's, and for samples `higher` (a target says more).
+    pub fn better(&self) -> crate::catalog::Better {
+        match self {
+            Named::Catalog(m) => m.better,
+            Named::Sample { .. } => crate::catalog::Better::Higher,
+        }
+    }
+
+    pub fn unit(&self) -> Option<crate::catalog::Unit> {
+        match self {
+            Named::Catalog(m) => Some(m.unit),
+            Named::Sample { .. } => None,
+        }
+    }
+}
+
+/// A metric name that may carry labels (`slo.budget_remaining{slo=checkout}`,
+/// `product.activation.rate{name=first-report}`, `samples.revenue{region=eu}`): what it names,
+/// and `scope` with the labels applied. A catalog label is an option by another spelling.
+pub fn named(name: &str, mut scope: Scope) -> std::result::Result<(Named, Scope), UsageError> {
+    let usage = |e: String| UsageError(e);
+    let (bare, labels) = reading::labels(name).map_err(|e| usage(e.to_string()))?;
+    if bare.starts_with("samples.") && bare.len() > "samples.".len() {
+        return Ok((
+            Named::Sample {
+                name: name.to_owned(),
+                labels,
+            },
+            scope,
+        ));
+    }
+    let metric = reading::lookup(bare).map_err(|e| usage(e.to_string()))?;
+    for (key, value) in labels {
+        let slot = match key.as_str() {
+            "slo" => &mut scope.slo,
+            "service" => &mut scope.service,
+            "repo" => &mut scope.repo,
+            "team" => &mut scope.team,
+            "env" => &mut scope.env,
+            "name" => &mut scope.name,
+            other => {
+                return Err(usage(format!(
+                    "{name}: unknown label {other:?} (slo, service, repo, team, env, name)"
+                )));
+            }
+        };
+        match slot {
+            Some(given) if *given != value => {
+                return Err(usage(format!(
+                    "{name}: the label {key}={value} and --{key} {given} disagree"
+                )));
+            }
+            _ => *slot = Some(value),
+        }
+    }
+    Ok((Named::Catalog(metric), scope))
+}
+
+/// What `named` names, over `scope`.
+pub async fn read_named(
+    ctx: &Ctx<'_>,
+    gathered: Option<Arc<Gathered>>,
+    named: &Named,
+    scope: &Scope,
+) -> Result<Reading> {
+    match named {
+        Named::Catalog(metric) => read(ctx, gathered, metric, scope).await,
+        Named::Sample { name, labels } => {
+            crate::samples::read(ctx.store, name, labels, scope).await
+        }
+    }
+}
+
 /// `metric` over `scope`: computed by its family exactly as the family's command would, then
 /// read by name. `gathered` is the server's cached DORA inputs, when it has them.
 pub async fn read(
@@ -350,10 +443,10 @@ fn flow_view(report: &Value, scope: &Scope) -> Value {
     let name = scope.team.as_deref().unwrap_or("all");
     let mut view = group(report, name);
     let onboarding = match (&scope.team, &scope.repo) {
-        (Some(team), _) => named(report, "team_onboarding", team),
+        (Some(team), _) => entry_named(report, "team_onboarding", team),
         (None, Some(repo)) => {
             let short = repo.rsplit('/').next().unwrap_or(repo);
-            named(report, "repository_onboarding", short)
+            entry_named(report, "repository_onboarding", short)
         }
         (None, None) => report.get("onboarding").cloned(),
     };
@@ -431,7 +524,7 @@ fn group(report: &Value, name: &str) -> Value {
     view
 }
 
-fn named(report: &Value, list: &str, name: &str) -> Option<Value> {
+fn entry_named(report: &Value, list: &str, name: &str) -> Option<Value> {
     report
         .get(list)?
         .as_array()?

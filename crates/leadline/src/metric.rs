@@ -6,13 +6,14 @@ use std::io::Write;
 
 use anyhow::Result;
 use leadline_metrics::catalog::CATALOG;
-use leadline_metrics::reading::{self, Reading};
+use leadline_metrics::reading::Reading;
 use serde_json::{Value, json};
 
 use crate::cli::{MetricArgs, MetricsFormat};
 use crate::dora::InvalidArgs;
 
-pub(crate) use leadline_metrics::scope::{Ctx, Scope, read};
+pub(crate) use leadline_metrics::scope::{Ctx, Scope};
+use leadline_metrics::scope::{named, read_named};
 
 /// The command line's scope: the metric's options as typed.
 fn scope(a: &MetricArgs) -> Scope {
@@ -28,41 +29,6 @@ fn scope(a: &MetricArgs) -> Scope {
         explain: false,
         name: None,
     }
-}
-
-/// A metric name that may carry labels (`slo.budget_remaining{slo=checkout}`): the metric, and
-/// the scope with the labels applied. A label is an option by another spelling.
-pub(crate) fn with_labels(
-    name: &str,
-    mut scope: Scope,
-) -> Result<(&'static leadline_metrics::Metric, Scope), leadline_metrics::UsageError> {
-    let usage = |e: String| leadline_metrics::UsageError(e);
-    let (bare, labels) = reading::labels(name).map_err(|e| usage(e.to_string()))?;
-    let metric = reading::lookup(bare).map_err(|e| usage(e.to_string()))?;
-    for (key, value) in labels {
-        let slot = match key.as_str() {
-            "slo" => &mut scope.slo,
-            "service" => &mut scope.service,
-            "repo" => &mut scope.repo,
-            "team" => &mut scope.team,
-            "env" => &mut scope.env,
-            "name" => &mut scope.name,
-            other => {
-                return Err(usage(format!(
-                    "{name}: unknown label {other:?} (slo, service, repo, team, env, name)"
-                )));
-            }
-        };
-        match slot {
-            Some(given) if *given != value => {
-                return Err(usage(format!(
-                    "{name}: the label {key}={value} and --{key} {given} disagree"
-                )));
-            }
-            _ => *slot = Some(value),
-        }
-    }
-    Ok((metric, scope))
 }
 
 /// The catalog as `metrics list --format json` and `GET /api/v1/metrics` give it.
@@ -125,9 +91,9 @@ pub(crate) fn schema(family: &str, out: &mut dyn Write) -> Result<()> {
 }
 
 pub(crate) async fn run(ctx: &Ctx<'_>, args: &MetricArgs, out: &mut dyn Write) -> Result<()> {
-    let (metric, scope) =
-        with_labels(&args.name, scope(args)).map_err(|e| InvalidArgs(e.to_string()))?;
-    let reading = read(ctx, None, metric, &scope).await?;
+    let (metric, scope) = named(&args.name, scope(args)).map_err(|e| InvalidArgs(e.to_string()))?;
+    let reading = read_named(ctx, None, &metric, &scope).await?;
+    let unit = metric.unit().map_or("", |u| u.as_str());
     match args.format {
         MetricsFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &reading)?;
@@ -136,7 +102,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &MetricArgs, out: &mut dyn Write) -
         MetricsFormat::Csv => {
             writeln!(out, "name,since,until,value")?;
             for (since, until, value, _) in rows(&reading) {
-                writeln!(out, "{},{since},{until},{}", metric.name, text(&value))?;
+                writeln!(out, "{},{since},{until},{}", metric.name(), text(&value))?;
             }
         }
         MetricsFormat::Table => {
@@ -147,11 +113,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &MetricArgs, out: &mut dyn Write) -
                     _ => text(&value),
                 };
                 t.add_row(vec![
-                    metric.name.to_owned(),
+                    metric.name().to_owned(),
                     since,
                     until,
                     shown,
-                    metric.unit.as_str().to_owned(),
+                    unit.to_owned(),
                 ]);
             }
             writeln!(out, "{t}")?;

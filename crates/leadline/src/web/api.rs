@@ -278,14 +278,18 @@ pub async fn metric(
         explain: false,
         name: None,
     };
-    let (metric, scope) = crate::metric::with_labels(&name, scope)?;
+    let (metric, scope) = leadline_metrics::scope::named(&name, scope)?;
     let slo_reader = state.slo_reader();
     let ctx = state.ctx(&slo_reader);
-    let gathered = match metric.family {
-        leadline_metrics::Family::Dora => Some(state.gathered().await?),
+    let gathered = match &metric {
+        leadline_metrics::scope::Named::Catalog(m)
+            if m.family == leadline_metrics::Family::Dora =>
+        {
+            Some(state.gathered().await?)
+        }
         _ => None,
     };
-    let reading = crate::metric::read(&ctx, gathered, metric, &scope).await?;
+    let reading = leadline_metrics::scope::read_named(&ctx, gathered, &metric, &scope).await?;
     Ok(Json(reading).into_response())
 }
 

@@ -284,3 +284,68 @@ fn the_api_takes_events_and_answers_as_the_command_line_does() {
         assert_no_raw_ids(&store);
     }
 }
+
+/// Samples of outside metrics read by name: the latest in the window, label sets added up
+/// unless the name's labels pick some; a name never imported is a usage error naming those
+/// that were.
+#[test]
+fn samples_are_read_by_name_with_their_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "samples.csv",
+        "name,time,value,labels\n\
+         revenue,2024-05-01T00:00:00Z,100,region=eu\n\
+         revenue,2024-05-01T00:00:00Z,50,region=us\n\
+         revenue,2024-05-20T00:00:00Z,120,region=eu\n\
+         revenue,2024-05-20T00:00:00Z,70,region=us\n\
+         nps,2024-05-15T00:00:00Z,41,\n",
+    );
+    for store in TestStore::both() {
+        store.run(&[
+            OsStr::new("import"),
+            OsStr::new("samples"),
+            file.as_os_str(),
+        ]);
+        let read = |name: &str, extra: &[&str]| {
+            json_stdout(
+                store
+                    .leadline()
+                    .args(["metric", name, "--format", "json"])
+                    .args(extra),
+            )
+        };
+        let window = ["--since", "2024-05-01", "--until", "2024-06-01"];
+        assert_eq!(read("samples.revenue", &window)["value"], 190.0);
+        assert_eq!(read("samples.revenue{region=eu}", &window)["value"], 120.0);
+        let early = ["--since", "2024-05-01", "--until", "2024-05-10"];
+        assert_eq!(read("samples.revenue{region=us}", &early)["value"], 50.0);
+        assert_eq!(read("samples.nps", &window)["value"], 41.0);
+        let weekly = read(
+            "samples.revenue",
+            &[
+                "--since",
+                "2024-05-13",
+                "--until",
+                "2024-05-27",
+                "--by",
+                "week",
+            ],
+        );
+        let values: Vec<&Value> = weekly["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["value"])
+            .collect();
+        assert_eq!(values, [&Value::Null, &json!(190.0)]);
+        let out = store
+            .leadline()
+            .args(["metric", "samples.arr"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("nps, revenue"), "{stderr}");
+    }
+}
