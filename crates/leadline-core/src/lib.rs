@@ -18,6 +18,7 @@ pub mod health;
 pub mod incident;
 pub mod instant;
 pub mod model;
+pub mod okr;
 pub mod postmortem;
 pub mod product;
 pub mod pseudonym;
