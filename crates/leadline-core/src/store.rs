@@ -594,7 +594,7 @@ pub struct Sample {
     pub value: f64,
 }
 
-/// Product analytics events and samples of outside metrics.
+/// Product analytics events, samples of outside metrics, and check-ins on key results.
 #[async_trait]
 pub trait ProductStore: Send + Sync {
     /// Stores events whose id is new, in one transaction; an id already stored is left as it
@@ -616,6 +616,21 @@ pub trait ProductStore: Send + Sync {
 
     /// The names of the stored samples, sorted.
     async fn sample_names(&self) -> StoreResult<Vec<String>>;
+
+    /// Records a check-in on a key result.
+    async fn add_checkin(&self, checkin: &Checkin) -> StoreResult<()>;
+
+    /// Every check-in, by key result and time.
+    async fn checkins(&self) -> StoreResult<Vec<Checkin>>;
+}
+
+/// A person's confidence (0 to 10) in a key result at a time, with a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkin {
+    pub key_result: String,
+    pub at: Millis,
+    pub confidence: i64,
+    pub note: Option<String>,
 }
 
 /// Erasing a person.

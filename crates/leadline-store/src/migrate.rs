@@ -128,6 +128,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0023_product.sql"),
         postgres: include_str!("../migrations/postgres/0023_product.sql"),
     },
+    Migration {
+        version: 24,
+        sqlite: include_str!("../migrations/sqlite/0024_okr_checkins.sql"),
+        postgres: include_str!("../migrations/postgres/0024_okr_checkins.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -131,6 +131,7 @@ conformance!(
     sli: [sli_counts_are_upserted_by_slo_and_start],
     outbox: [notifications_are_decided_once_per_state_and_delivered_until_accepted],
     anomalies: [a_later_judgement_replaces_an_earlier_one],
+    product: [product_events_are_kept_once_and_checkins_in_order],
     admin: [
         schema_is_current_and_reopening_changes_nothing,
         a_newer_schema_is_refused_untouched,
@@ -249,7 +250,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 23);
+    assert_eq!(LATEST_SCHEMA, 24);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -1721,4 +1722,77 @@ async fn a_later_judgement_replaces_an_earlier_one(f: Fixture) {
     let dismissed = review("aaa", "dismissed", Some("expected"), 3);
     f.store.review_anomaly(&dismissed).await.unwrap();
     assert_eq!(f.store.anomaly_reviews().await.unwrap(), [dismissed, b]);
+}
+
+async fn product_events_are_kept_once_and_checkins_in_order(f: Fixture) {
+    use leadline_core::store::{Checkin, ProductEvent, Sample};
+    let event = |id: &str, at: i64| ProductEvent {
+        id: id.to_owned(),
+        at,
+        user: "user-0123456789abcdef".to_owned(),
+        event: "signed_up".to_owned(),
+        properties: Some(r#"{"plan":"pro"}"#.to_owned()),
+    };
+    let first = f
+        .store
+        .insert_product_events(&[event("a", 2), event("b", 1)])
+        .await
+        .unwrap();
+    assert_eq!((first.rows, first.new), (2, 2));
+    let again = f
+        .store
+        .insert_product_events(&[event("a", 2), event("c", 3)])
+        .await
+        .unwrap();
+    assert_eq!((again.rows, again.new), (2, 1));
+    let ids: Vec<String> = f
+        .store
+        .product_events(3)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(ids, ["b", "a"]);
+    assert_eq!(f.store.newest_product_event().await.unwrap(), Some(3));
+    let sample = |at: i64, value: f64| Sample {
+        name: "nps".to_owned(),
+        at,
+        labels: "{}".to_owned(),
+        value,
+    };
+    f.store.upsert_samples(&[sample(1, 40.0)]).await.unwrap();
+    let counts = f
+        .store
+        .upsert_samples(&[sample(1, 42.0), sample(2, 45.0)])
+        .await
+        .unwrap();
+    assert_eq!(counts.new, 1);
+    let values: Vec<f64> = f
+        .store
+        .samples("nps")
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.value)
+        .collect();
+    assert_eq!(values, [42.0, 45.0]);
+    assert_eq!(f.store.sample_names().await.unwrap(), ["nps"]);
+    let checkin = |at: i64, confidence: i64| Checkin {
+        key_result: "O1.KR1".to_owned(),
+        at,
+        confidence,
+        note: Some("üñí".to_owned()),
+    };
+    f.store.add_checkin(&checkin(20, 7)).await.unwrap();
+    f.store.add_checkin(&checkin(10, 5)).await.unwrap();
+    let got: Vec<i64> = f
+        .store
+        .checkins()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.confidence)
+        .collect();
+    assert_eq!(got, [5, 7]);
 }

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use leadline_core::model::Millis;
-use leadline_core::store::{ImportCounts, ProductEvent, ProductStore, Sample, StoreResult};
+use leadline_core::store::{
+    Checkin, ImportCounts, ProductEvent, ProductStore, Sample, StoreResult,
+};
 use sqlx::{QueryBuilder, Row};
 
 use super::*;
@@ -82,7 +84,7 @@ impl ProductStore for SqlStore {
             let mut new = 0;
             for s in samples {
                 let existed: Option<i64> = sqlx::query_scalar(
-                    "SELECT 1 FROM samples WHERE name = $1 AND at = $2 AND labels = $3",
+                    "SELECT at FROM samples WHERE name = $1 AND at = $2 AND labels = $3",
                 )
                 .bind(&s.name)
                 .bind(s.at)
@@ -139,6 +141,45 @@ impl ProductStore for SqlStore {
                 .fetch_all(pool)
                 .await
                 .map_err(backend("cannot list sample names"))
+        })
+    }
+
+    async fn add_checkin(&self, c: &Checkin) -> StoreResult<()> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO okr_checkins (key_result, at, confidence, note) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (key_result, at) DO UPDATE SET confidence = excluded.confidence, \
+                 note = excluded.note",
+            )
+            .bind(&c.key_result)
+            .bind(c.at)
+            .bind(c.confidence)
+            .bind(&c.note)
+            .execute(pool)
+            .await
+            .map_err(backend("cannot store a check-in"))?;
+            Ok(())
+        })
+    }
+
+    async fn checkins(&self) -> StoreResult<Vec<Checkin>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT key_result, at, confidence, note FROM okr_checkins ORDER BY key_result, at",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot list check-ins"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(Checkin {
+                    key_result: col!(row, "key_result"),
+                    at: col!(row, "at"),
+                    confidence: col!(row, "confidence"),
+                    note: col!(row, "note"),
+                });
+            }
+            Ok(out)
         })
     }
 }
