@@ -27,6 +27,9 @@ pub enum Error {
     /// SLO files that do not validate: each problem names its file, line and field.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Slos(Vec<leadline_core::yaml::Problem>),
+    /// The OKRs file does not validate: each problem names its file, line and field.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Okrs(Vec<crate::okrs::Problem>),
     /// The debt register cannot be read: its line and field are in the source.
     #[error("{}", path.display())]
     Register {

@@ -76,6 +76,10 @@ pub enum Command {
     /// Product metrics from analytics events: activation, time to value, feature usage and
     /// stickiness ([[product.activation]], [[product.feature]] in leadline.toml)
     Product(ProductArgs),
+    /// Objectives and key results (okrs.toml) whose key results compute themselves from any
+    /// metric: progress, projection, status, check-ins
+    #[command(subcommand)]
+    Okr(OkrCommand),
     /// Weeks where a team's or service's delivery changed (spikes, drops, level shifts),
     /// proposed for a person to acknowledge or dismiss
     Anomalies(AnomaliesArgs),
@@ -147,6 +151,53 @@ pub struct AiArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OkrCommand {
+    /// The objectives and key results of the file, as written
+    List(OkrListArgs),
+    /// Each key result's current value, progress, projection, status and confidence, and
+    /// each objective's owner team's delivery
+    Status(OkrStatusArgs),
+    /// Record how confident you are in a key result (0 to 10), with a note
+    Checkin(OkrCheckinArgs),
+    /// Validate the file and its metric names (exit 2 on a problem): a CI gate
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct OkrListArgs {
+    /// Only objectives of this period (as written: 2026-Q3)
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct OkrStatusArgs {
+    /// Only objectives of this period (as written: 2026-Q3)
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Evaluate as of this instant: RFC 3339 or YYYY-MM-DD [default: now]
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct OkrCheckinArgs {
+    /// The key result's id (O1.KR1)
+    pub key_result: String,
+    /// 0 (no chance) to 10 (certain)
+    #[arg(long)]
+    pub confidence: i64,
+    #[arg(long)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -60,6 +60,8 @@ pub struct FileConfig {
     pub anomalies: AnomaliesFileConfig,
     #[serde(default)]
     pub product: ProductFileConfig,
+    #[serde(default)]
+    pub okrs: OkrsFileConfig,
     /// Notification targets: `[[notify]] name = "ops", kind = "webhook", url = "…",
     /// secret = "…"` (or `kind = "slack"`).
     #[serde(default)]
@@ -79,6 +81,14 @@ pub struct AiFileConfig {
     pub trailers: Option<Vec<String>>,
     /// Pull request labels meaning AI assistance.
     pub labels: Option<Vec<String>>,
+}
+
+/// `[okrs]`: where the objectives and key results are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OkrsFileConfig {
+    /// The file [default: okrs.toml].
+    pub file: Option<PathBuf>,
 }
 
 /// `[[product.activation]]` and `[[product.feature]]`: the product metrics.
@@ -745,6 +755,7 @@ pub struct Settings {
     pub ai: leadline_core::ai::Rules,
     pub anomalies: leadline_metrics::anomalies::Settings,
     pub product: leadline_metrics::product::Settings,
+    pub okrs: leadline_metrics::okrs::Settings,
 }
 
 impl Settings {
@@ -895,6 +906,13 @@ impl Settings {
             ai: ai_rules(&file.ai),
             anomalies: anomaly_settings(&file.anomalies)?,
             product: product_settings(&file.product)?,
+            okrs: leadline_metrics::okrs::Settings {
+                file: file
+                    .okrs
+                    .file
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("okrs.toml")),
+            },
         })
     }
 }

@@ -21,6 +21,7 @@ pub fn is_invalid_register(e: &anyhow::Error) -> bool {
                 leadline_metrics::Error::Register { .. }
                     | leadline_metrics::Error::Postmortems(_)
                     | leadline_metrics::Error::Slos(_)
+                    | leadline_metrics::Error::Okrs(_)
             )
         )
     })

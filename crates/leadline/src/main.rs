@@ -24,6 +24,7 @@ mod incidents;
 mod ingest;
 mod metric;
 mod notify;
+mod okr;
 mod oncall;
 mod postmortem;
 mod product;
@@ -232,6 +233,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
         Command::Ai(args) => ai::run(&store, &args, settings, &mut stdout).await?,
+        Command::Okr(command) => okr::run(&store, &command, settings, &mut stdout).await?,
         Command::Product(args) => product::run(&store, &args, settings, &mut stdout).await?,
         Command::Anomalies(args) => anomalies::run(&store, &args, settings, &mut stdout).await?,
         Command::Notify(command) => notify::run(&store, &command, settings, &mut stdout).await?,

@@ -28,6 +28,7 @@ mod import;
 mod incidents;
 mod ingest;
 mod notify;
+mod okr;
 mod oncall_sync;
 mod product;
 mod serve;
