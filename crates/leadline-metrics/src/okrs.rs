@@ -220,7 +220,16 @@ async fn over(
         scope.until = Some(utc(until));
         scope.by = by;
     }
-    read_named(ctx, gathered.clone(), named, &scope).await
+    match read_named(ctx, gathered.clone(), named, &scope).await {
+        // What the metric cannot answer (no such samples, a family's usage error) is the key
+        // result's reason, not the whole status's failure.
+        Err(e) if e.is_usage() => Ok(Reading::Value {
+            name: named.name().to_owned(),
+            value: Value::Null,
+            reason: Some(e.to_string()),
+        }),
+        other => other,
+    }
 }
 
 async fn key_result(

@@ -104,6 +104,7 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Result<Response, AppE
     text.push_str(&dora_gauges(&state).await?);
     text.push_str(&debt_gauges(&state));
     text.push_str(&slo_gauges(&state).await);
+    text.push_str(&okr_gauges(&state).await);
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -180,6 +181,46 @@ fn gauge_text(keys: &[(String, DoraKeys)]) -> String {
 
 /// Each SLO's budget remaining and burn rates now, read at each scrape; SLOs that cannot be read
 /// (invalid files, Prometheus unreachable) are logged and left out.
+/// Each key result's progress now (0 to 1.5), labelled by objective and key result.
+async fn okr_gauges(state: &AppState) -> String {
+    let objectives = match leadline_metrics::okrs::load(&state.okrs) {
+        Ok(o) if !o.is_empty() => o,
+        Ok(_) => return String::new(),
+        Err(e) => {
+            tracing::warn!("OKR gauges left out: {e:#}");
+            return String::new();
+        }
+    };
+    let slo_reader = state.slo_reader();
+    let ctx = state.ctx(&slo_reader);
+    let checkins = state.store.checkins().await.unwrap_or_default();
+    let found =
+        match leadline_metrics::okrs::status(&ctx, None, &objectives, &checkins, None, now()).await
+        {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!("OKR gauges left out: {e:#}");
+                return String::new();
+            }
+        };
+    let mut text = String::from(
+        "# HELP leadline_okr_progress Key result progress from baseline (0) to target (1), up to 1.5.\n\
+         # TYPE leadline_okr_progress gauge\n",
+    );
+    for o in &found {
+        for k in &o.key_results {
+            if let Some(p) = k.progress {
+                text.push_str(&format!(
+                    "leadline_okr_progress{{objective=\"{}\",key_result=\"{}\"}} {p}\n",
+                    escape_label(&o.id),
+                    escape_label(&k.id)
+                ));
+            }
+        }
+    }
+    text
+}
+
 async fn slo_gauges(state: &AppState) -> String {
     let slos = match leadline_metrics::slo::load(&state.slo) {
         Ok(s) if !s.is_empty() => s,

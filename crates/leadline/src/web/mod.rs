@@ -54,6 +54,8 @@ pub struct AppState {
     pub anomalies: leadline_metrics::anomalies::Settings,
     /// The product metrics of leadline.toml.
     pub product: leadline_metrics::product::Settings,
+    /// Where the OKRs file is.
+    pub okrs: leadline_metrics::okrs::Settings,
     /// The Prometheus of `[slo.prometheus] url`.
     prometheus: Option<Arc<dyn leadline_core::slo::Series>>,
     /// Listening on loopback: reads may be open while no token exists.
@@ -87,6 +89,7 @@ impl AppState {
             ai: settings.ai.clone(),
             anomalies: settings.anomalies.clone(),
             product: settings.product.clone(),
+            okrs: settings.okrs.clone(),
             prometheus: settings.slo.prometheus_url.as_deref().and_then(|url| {
                 leadline_sources::prometheus::Prometheus::new(url)
                     .ok()
@@ -178,6 +181,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/slo/alerts", get(slo::alerts))
         .route("/api/v1/slo/burndown", get(slo::burndown))
         .route("/api/v1/events", post(product::post_events))
+        .route("/api/v1/okrs", get(product::okrs))
+        .route("/api/v1/okrs/{key_result}/checkins", post(product::checkin))
         .route("/api/v1/anomalies", get(anomalies::list))
         .route("/api/v1/anomalies/precision", get(anomalies::precision))
         .route("/api/v1/anomalies/{id}/ack", post(anomalies::ack))

@@ -27,6 +27,8 @@ use utoipa::{Modify, OpenApi};
         super::slo::burndown,
         super::product::product,
         super::product::post_events,
+        super::product::okrs,
+        super::product::checkin,
         super::anomalies::list,
         super::anomalies::precision,
         super::anomalies::ack,

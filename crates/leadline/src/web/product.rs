@@ -91,3 +91,97 @@ fn unbatch(body: &[u8]) -> Result<Vec<u8>, AppError> {
         None => Ok(body.to_vec()),
     }
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OkrQuery {
+    /// Only objectives of this period (as written: 2026-Q3).
+    period: Option<String>,
+    /// Evaluate as of this instant [default: now].
+    at: Option<String>,
+}
+
+/// Every objective with its key results computed, as `leadline okr status --format json`.
+#[utoipa::path(get, path = "/api/v1/okrs", tag = "metrics", params(OkrQuery),
+    responses((status = 200, description = "Array of objectives", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn okrs(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<OkrQuery>,
+) -> Result<Response, AppError> {
+    let at = match q.at.as_deref().filter(|s| !s.is_empty()) {
+        Some(v) => leadline_metrics::window::parse_instant("at", v)?,
+        None => super::now(),
+    };
+    let objectives = leadline_metrics::okrs::load(&state.okrs)?;
+    let checkins = state.store.checkins().await?;
+    let slo_reader = state.slo_reader();
+    let ctx = state.ctx(&slo_reader);
+    let gathered = Some(state.gathered().await?);
+    let period = q.period.filter(|p| !p.is_empty());
+    let found = leadline_metrics::okrs::status(
+        &ctx,
+        gathered,
+        &objectives,
+        &checkins,
+        period.as_deref(),
+        at,
+    )
+    .await?;
+    Ok(Json(found).into_response())
+}
+
+/// A check-in's body: a confidence from 0 to 10 and an optional note.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckinBody {
+    confidence: i64,
+    note: Option<String>,
+}
+
+/// Records a check-in on a key result: `{"confidence": 0-10, "note": "…"}`.
+#[utoipa::path(post, path = "/api/v1/okrs/{key_result}/checkins", tag = "events",
+    params(("key_result" = String, Path, description = "The key result's id (O1.KR1)")),
+    request_body(content = Object, description = "{\"confidence\": 7, \"note\": \"…\"}"),
+    responses((status = 200, description = "Recorded", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
+    security(("bearer" = ["write"])))]
+pub async fn checkin(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(key_result): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let body = super::body::read(&state.bodies, &headers, body).await?;
+    let c: CheckinBody = serde_json::from_slice(&body)
+        .map_err(|e| AppError::bad_request(format!("the request body is not a check-in: {e}")))?;
+    if !(0..=10).contains(&c.confidence) {
+        return Err(AppError::bad_request(
+            "confidence: expected 0 (no chance) to 10 (certain)",
+        ));
+    }
+    let objectives = leadline_metrics::okrs::load(&state.okrs)?;
+    if !objectives
+        .iter()
+        .flat_map(|o| &o.key_results)
+        .any(|k| k.id == key_result)
+    {
+        return Err(AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            format!("no key result {key_result:?} in the OKRs file"),
+        ));
+    }
+    state
+        .store
+        .add_checkin(&leadline_core::store::Checkin {
+            key_result: key_result.clone(),
+            at: super::now(),
+            confidence: c.confidence,
+            note: c.note.clone(),
+        })
+        .await?;
+    Ok(Json(serde_json::json!({
+        "key_result": key_result, "confidence": c.confidence, "note": c.note,
+    })))
+}

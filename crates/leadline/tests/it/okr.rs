@@ -256,3 +256,84 @@ fn okr_check_names_the_line_and_field_of_what_is_wrong() {
         "{stderr}"
     );
 }
+
+/// The API answers what the command line does, takes check-ins with a write token, and
+/// /metrics carries each key result's progress.
+#[test]
+fn the_api_and_metrics_serve_the_key_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments) = crate::anomalies::history(dir.path());
+    let okrs = dir.path().join("okrs.toml");
+    std::fs::write(&okrs, OKRS).unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!("[okrs]\nfile = {:?}\n", okrs.display().to_string()),
+    )
+    .unwrap();
+    let store = TestStore::sqlite();
+    store.ingest(repo.path());
+    store.run(&[
+        OsStr::new("import"),
+        OsStr::new("deployments"),
+        deployments.as_os_str(),
+    ]);
+    let token = String::from_utf8(store.run(&[
+        OsStr::new("token"),
+        OsStr::new("create"),
+        OsStr::new("--name"),
+        OsStr::new("w"),
+        OsStr::new("--scope"),
+        OsStr::new("write"),
+    ]))
+    .unwrap()
+    .trim()
+    .to_owned();
+    let server = crate::server::Server::start(&store, Some(&config));
+    let posted = server
+        .post("/api/v1/okrs/O1.KR2/checkins")
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"confidence": 4, "note": "slipping"}))
+        .send()
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 200);
+    let refused = server
+        .post("/api/v1/okrs/O1.KR2/checkins")
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"confidence": 40}))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 400);
+    let served: Value = server
+        .get("/api/v1/okrs?at=2024-08-01")
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let printed = json_stdout(store.leadline().arg("--config").arg(&config).args([
+        "okr",
+        "status",
+        "--at",
+        "2024-08-01",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(served, printed);
+    assert_eq!(served[0]["key_results"][1]["confidence"], 4);
+    let metrics = server
+        .get("/metrics")
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let progress = served[0]["key_results"][1]["progress"].as_f64().unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "leadline_okr_progress{{objective=\"O1\",key_result=\"O1.KR2\"}} {progress}"
+        )),
+        "{metrics}"
+    );
+    server.stop();
+}
