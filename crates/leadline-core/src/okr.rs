@@ -272,7 +272,8 @@ fn key_on_line(text: &str, line: usize) -> Option<String> {
 /// to its target a key result has come. `None` when the target is the baseline.
 pub fn progress(current: f64, baseline: f64, target: f64) -> Option<f64> {
     let span = target - baseline;
-    (span.abs() > f64::EPSILON).then(|| ((current - baseline) / span).clamp(0.0, 1.5))
+    // `+ 0.0` turns the −0 of a lower-is-better metric that has not moved into 0.
+    (span.abs() > f64::EPSILON).then(|| ((current - baseline) / span).clamp(0.0, 1.5) + 0.0)
 }
 
 /// The least-squares line through `(x, y)` points, evaluated at `at`; `None` with fewer than

@@ -70,7 +70,7 @@ async function api(path, params) {
 
 // What the URL asks for: the page and its filters.
 const query = new URLSearchParams(location.search);
-const PAGE_NAMES = ["delivery", "flow", "health", "debt", "reliability"];
+const PAGE_NAMES = ["delivery", "flow", "health", "debt", "reliability", "outcomes"];
 const page = PAGE_NAMES.includes(query.get("page")) ? query.get("page") : "delivery";
 for (const id of ["since", "until", "env", "preset"]) {
   const v = query.get(id);
@@ -341,10 +341,11 @@ async function render() {
     delivery: async () => (await api("/api/v1/dora", { env: document.getElementById("env").value.trim() })).until,
     flow: async () => (await api("/api/v1/flow")).until,
     reliability: async () => (await api("/api/v1/incidents")).until,
+    outcomes: async () => (await api("/api/v1/product")).until,
   };
   const params = await windowParams(ends[page] || (async () => new Date().toISOString()));
   const pages = { delivery: renderDelivery, flow: renderFlow, health: renderHealth, debt: renderDebtPage,
-    reliability: renderReliability };
+    reliability: renderReliability, outcomes: renderOutcomes };
   const shown = await pages[page](params);
   status.textContent = shown;
   status.dataset.state = "ready";
@@ -488,6 +489,70 @@ const INCIDENT_FIGURES = [
   ["actions.overdue", "Action items overdue", (v) => v],
   ["repeats.rate", "Repeat incidents", percent],
 ];
+
+// Objectives with their key results (progress bars, projection, status, check-ins) and the
+// owner team's delivery; then the product metrics of the window, weekly.
+async function renderOutcomes(params) {
+  const section = document.getElementById("outcomes");
+  const objectives = await api("/api/v1/okrs");
+  const number = (v) => (v == null ? "–" : Math.abs(v) >= 1000 ? Math.round(v).toLocaleString("en") : String(+v.toFixed(4)));
+  const shown = (metric, v) => (metric.includes("_seconds") ? (v == null ? "–" : duration(v)) : number(v));
+  const cards = objectives.map((o) => {
+    const rows = o.key_results.map((k) => {
+      const bar = el("progress", { max: "1.5", value: String(k.progress ?? 0), "data-kr": k.id,
+        "data-progress": k.progress == null ? "null" : String(k.progress) });
+      const checkins = k.checkins.map((c) => c.at.slice(0, 10) + " " + c.confidence + "/10" + (c.note ? " (" + c.note + ")" : "")).join(" · ");
+      return el("tr", {},
+        el("td", {}, k.id + " " + k.title, el("br"), el("code", {}, k.metric)),
+        el("td", { class: "num", "data-kr-current": k.id, "data-value": k.current == null ? "null" : String(k.current) }, shown(k.metric, k.current)),
+        el("td", { class: "num" }, shown(k.metric, k.baseline) + " → " + shown(k.metric, k.target)),
+        el("td", {}, bar, " ", percent(k.progress)),
+        el("td", { class: "num" }, shown(k.metric, k.projection)),
+        el("td", { "data-kr-status": k.id }, k.stale ? "stale" : (k.status || "–")),
+        el("td", {}, k.confidence == null ? "–" : k.confidence + "/10", checkins ? el("div", { class: "detail" }, checkins) : ""));
+    });
+    const table = el("table", { "data-table": "key-results" },
+      el("thead", {}, el("tr", {}, ...["Key result", "Current", "Baseline → target", "Progress", "Projection", "Status", "Confidence"].map((t) => el("th", {}, t)))),
+      el("tbody", {}, ...rows));
+    const d = o.delivery;
+    const delivery = d ? el("p", { class: "detail", "data-delivery": d.team },
+      d.team + " delivered " + (d.pull_requests_merged ?? "–") + " pull requests, cycle time " +
+      (d.cycle_time_median_seconds == null ? "–" : duration(d.cycle_time_median_seconds)) + ", debt share " + percent(d.debt_share)) : "";
+    return el("div", { class: "card", "data-objective": o.id },
+      el("h2", {}, o.id + " " + o.title),
+      el("p", { class: "detail" }, o.period.name + (o.owner ? " · " + o.owner : "") + " · progress " + percent(o.progress)),
+      table, delivery);
+  });
+  if (!objectives.length) cards.push(el("p", {}, "No objectives: write okrs.toml (docs/metrics.md, \"OKRs\")."));
+  const weekly = await api("/api/v1/product", { since: params.since, until: params.until, by: "week" });
+  const product = el("div", { class: "card", "data-card": "product" }, el("h2", {}, "Product"));
+  const last = weekly[weekly.length - 1];
+  if (last) {
+    product.append(el("p", { class: "detail" }, "Week of " + last.since.slice(0, 10) + ": " +
+      last.activation.map((a) => a.name + " activation " + percent(a.rate)).concat(
+        last.features.map((f) => f.name + " usage " + percent(f.usage))).join(" · ") +
+      " · DAU/MAU " + percent(last.stickiness.ratio)));
+    const xs = weekly.map((w) => Date.parse(w.since) / 1000);
+    const series = [{}];
+    const data = [xs];
+    for (const [i, a] of last.activation.entries()) {
+      series.push({ label: a.name + " activation", stroke: "#2f6db5", width: 2, spanGaps: true });
+      data.push(weekly.map((w) => w.activation[i].rate));
+    }
+    for (const [i, f] of last.features.entries()) {
+      series.push({ label: f.name + " usage", stroke: "#b27b00", width: 2, spanGaps: true });
+      data.push(weekly.map((w) => w.features[i].usage));
+    }
+    if (series.length > 1) {
+      const holder = el("div", { class: "chart" });
+      /* global uPlot */
+      new uPlot({ width: Math.max(240, Math.min(1060, (section.clientWidth || 800) - 60)), height: 160, series }, data, holder);
+      product.append(holder);
+    }
+  }
+  section.replaceChildren(...cards, product);
+  return objectives.length + " objectives";
+}
 
 async function renderReliability(params) {
   const section = document.getElementById("reliability");

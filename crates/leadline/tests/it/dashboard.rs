@@ -665,3 +665,74 @@ fn the_delivery_page_lists_the_proposed_anomalies() {
     assert!(dom.contains(r#"data-state="acknowledged""#), "{dom}");
     assert!(dom.contains(r#"data-precision="1""#), "{dom}");
 }
+
+/// The Outcomes page shows every key result's progress and current value as the API has
+/// them, and the product metrics' weekly chart.
+#[test]
+fn the_outcomes_page_shows_the_key_results_of_the_api() {
+    let Some(chromium) = chromium() else { return };
+    let store = TestStore::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, deployments) = crate::anomalies::history(dir.path());
+    let events = dir.path().join("events.csv");
+    std::fs::write(&events, crate::product::csv()).unwrap();
+    store.ingest(repo.path());
+    for (what, file) in [("deployments", &deployments), ("events", &events)] {
+        store.run(&[
+            std::ffi::OsStr::new("import"),
+            std::ffi::OsStr::new(what),
+            file.as_os_str(),
+        ]);
+    }
+    let okrs = dir.path().join("okrs.toml");
+    std::fs::write(&okrs, crate::okr::OKRS).unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[okrs]\nfile = {:?}\n",
+            crate::product::CONFIG,
+            okrs.display().to_string()
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&store, Some(&config));
+    let api_okrs = api(&server, "/api/v1/okrs");
+    let dom = load(&chromium, &server, "/?page=outcomes");
+    let bars = Regex::new(r#"data-kr="([^"]+)" data-progress="([^"]*)""#).unwrap();
+    let shown: Vec<(String, String)> = bars
+        .captures_iter(&dom)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    let expected: Vec<(String, String)> = api_okrs[0]["key_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let p = &k["progress"];
+            (
+                k["id"].as_str().unwrap().to_owned(),
+                if p.is_null() {
+                    "null".to_owned()
+                } else {
+                    p.as_f64().unwrap().to_string()
+                },
+            )
+        })
+        .collect();
+    assert_eq!(shown, expected, "{dom}");
+    assert!(expected.iter().any(|(_, p)| p != "null"), "{api_okrs}");
+    let current = Regex::new(r#"data-kr-current="O1.KR2" data-value="([^"]*)""#).unwrap();
+    let value = &current.captures(&dom).expect("KR2's current value")[1];
+    assert_eq!(
+        value,
+        api_okrs[0]["key_results"][1]["current"]
+            .as_f64()
+            .unwrap()
+            .to_string()
+    );
+    assert!(
+        dom.contains(r#"data-card="product""#) && dom.contains("first-report activation"),
+        "{dom}"
+    );
+}

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::common::{TestStore, json_stdout};
 
-const OKRS: &str = r#"[[objective]]
+pub(crate) const OKRS: &str = r#"[[objective]]
 id = "O1"
 title = "Ship more, faster"
 owner = "core"

@@ -37,7 +37,7 @@ const EXAMPLE: &[(&str, &str, &str)] = &[
     ("fay@example.com", "project_created", "2024-05-18T00:00:00Z"),
 ];
 
-const CONFIG: &str = r#"
+pub(crate) const CONFIG: &str = r#"
 [[product.activation]]
 name = "first-report"
 signup = "signed_up"
@@ -56,7 +56,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn csv() -> String {
+pub(crate) fn csv() -> String {
     let mut text = String::from("time,user,event,properties\n");
     for (user, event, at) in EXAMPLE {
         text.push_str(&format!(
