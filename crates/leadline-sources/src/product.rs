@@ -13,7 +13,7 @@ use crate::import::{Format, Rejected, RowError};
 use crate::records::{self, Record};
 
 /// leadline's own fields; an object with none of the vendors' markers may hold nothing else.
-const OWN: [&str; 5] = ["time", "user", "event", "properties", "id"];
+const OWN: [&str; 6] = ["time", "user", "user_id", "event", "properties", "id"];
 /// Fields only Segment or PostHog write: with one of them present, fields leadline does not
 /// read (`context`, `integrations`, `sentAt`…) are the vendor's and are left alone.
 const VENDOR: [&str; 7] = [
@@ -28,12 +28,14 @@ const VENDOR: [&str; 7] = [
 /// Segment calls that are not events (they name no `event`): skipped, and counted.
 const NOT_EVENTS: [&str; 5] = ["identify", "page", "screen", "group", "alias"];
 
-/// What a parsed events file holds: the events, and how many vendor calls that are not
-/// events (Segment `identify`, `page`…) were skipped.
+/// What a parsed events file holds: the events, how many vendor calls that are not events
+/// (Segment `identify`, `page`…) were skipped, and how many rows repeated an earlier row's id
+/// (the same event delivered twice: the first is kept).
 #[derive(Debug)]
 pub struct Events {
     pub events: Vec<RawEvent>,
     pub skipped: usize,
+    pub duplicates: usize,
 }
 
 fn field<'r>(record: &'r Record, names: &[&str]) -> Option<&'r str> {
@@ -52,6 +54,7 @@ pub fn events(file: &str, text: &str, format: Format) -> Result<Events, Rejected
     let mut skipped = 0;
     let mut problems: Vec<RowError> = Vec::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut duplicates = 0;
     let mut unknown: Vec<String> = Vec::new();
     let (mut errors, header) = records::read_nested(text, format, &mut |record| {
         let line = record.line;
@@ -97,7 +100,10 @@ pub fn events(file: &str, text: &str, format: Format) -> Result<Events, Rejected
                 }
             },
         };
-        let user = field(&record, &["user", "userId", "anonymousId", "distinct_id"]);
+        let user = field(
+            &record,
+            &["user", "user_id", "userId", "anonymousId", "distinct_id"],
+        );
         if user.is_none() {
             fail(
                 "user",
@@ -118,10 +124,12 @@ pub fn events(file: &str, text: &str, format: Format) -> Result<Events, Rejected
             },
         };
         let id = field(&record, &["id", "messageId", "uuid"]).map(str::to_owned);
+        // Sources deliver at least once: an id seen before is the same event again.
         if let Some(id) = &id
-            && let Some(first) = ids.insert(id.clone(), line)
+            && ids.insert(id.clone(), line).is_some()
         {
-            fail("id", format!("{id:?} repeats the id of line {first}"));
+            duplicates += 1;
+            return;
         }
         if let (Some(at), Some(user), Some(event)) = (time, user, event) {
             out.push(RawEvent {
@@ -157,6 +165,7 @@ pub fn events(file: &str, text: &str, format: Format) -> Result<Events, Rejected
         Ok(Events {
             events: out,
             skipped,
+            duplicates,
         })
     } else {
         Err(Rejected {
@@ -318,6 +327,10 @@ mod tests {
         }
         assert_eq!(b.events[0].id.as_deref(), Some("m-1"));
         assert_eq!(c.events[0].id.as_deref(), Some("0190-aa"));
+        // Delivered twice: kept once.
+        let twice = format!("{}{}", segment.lines().next().unwrap(), "\n").repeat(2);
+        let d = events("d.ndjson", &twice, Format::Ndjson).unwrap();
+        assert_eq!((d.events.len(), d.duplicates), (1, 1));
     }
 
     #[test]

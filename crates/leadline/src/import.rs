@@ -64,6 +64,12 @@ pub async fn run(store: &Arc<dyn Store>, args: &ImportArgs) -> Result<()> {
         // stored.
         ImportKind::Events => {
             let parsed = leadline_sources::product::events(&label, &text, format)?;
+            if parsed.duplicates > 0 {
+                eprintln!(
+                    "{label}: {} row(s) repeated an earlier row's id: the same event, kept once",
+                    parsed.duplicates
+                );
+            }
             if parsed.skipped > 0 {
                 eprintln!(
                     "{label}: skipped {} call(s) that are not events (identify, page, screen…)",
