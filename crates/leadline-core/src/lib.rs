@@ -8,6 +8,7 @@ pub mod ai;
 pub mod anomaly;
 pub mod by_hand;
 pub mod capacity;
+pub mod catalog;
 pub mod codeowners;
 pub mod debt;
 pub mod dora;

@@ -73,3 +73,45 @@ pub(crate) fn files(
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
+
+/// The contents of the regular files at HEAD whose path `wanted` accepts (none when HEAD is
+/// unborn), sorted by path: catalog descriptors and the like, read without a checkout.
+pub(crate) fn blobs(
+    repo: &gix::Repository,
+    wanted: &dyn Fn(&[u8]) -> bool,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MineError> {
+    let mut head = repo.head().map_err(MineError::git("cannot read HEAD"))?;
+    if head.is_unborn() {
+        return Ok(Vec::new());
+    }
+    let tree = head
+        .peel_to_commit()
+        .map_err(MineError::git("cannot read HEAD's commit"))?
+        .tree()
+        .map_err(MineError::git("cannot read HEAD's tree"))?;
+    let mut recorder = gix::traverse::tree::Recorder::default();
+    tree.traverse()
+        .breadthfirst(&mut recorder)
+        .map_err(MineError::git("cannot walk HEAD's tree"))?;
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    for entry in recorder.records {
+        let path: Vec<u8> = entry.filepath.into();
+        if !matches!(
+            entry.mode.kind(),
+            EntryKind::Blob | EntryKind::BlobExecutable
+        ) || !wanted(&path)
+        {
+            continue;
+        }
+        let data = repo
+            .objects
+            .find_blob(&entry.oid, &mut buf)
+            .map_err(|e| MineError::object(entry.oid, e))?
+            .data
+            .to_vec();
+        out.push((path, data));
+    }
+    out.sort();
+    Ok(out)
+}

@@ -145,6 +145,14 @@ impl Miner {
         head::files(&self.repo.to_thread_local(), known)
     }
 
+    /// The contents of the files at HEAD whose path `wanted` accepts, sorted by path.
+    pub fn head_blobs(
+        &self,
+        wanted: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MineError> {
+        head::blobs(&self.repo.to_thread_local(), wanted)
+    }
+
     /// Every commit reachable from `tips`, without decoding trees: cheap next to mining.
     pub fn reachable(&self, tips: &[ObjectId]) -> Result<Vec<ObjectId>, MineError> {
         let repo = self.repo.to_thread_local();
