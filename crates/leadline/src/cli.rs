@@ -76,6 +76,9 @@ pub enum Command {
     /// Product metrics from analytics events: activation, time to value, feature usage and
     /// stickiness ([[product.activation]], [[product.feature]] in leadline.toml)
     Product(ProductArgs),
+    /// The service catalog from Backstage descriptors (catalog-info.yaml at each ingested
+    /// repository's HEAD, and [catalog] files): list it, or check it
+    Catalog(CatalogArgs),
     /// Objectives and key results (okrs.toml) whose key results compute themselves from any
     /// metric: progress, projection, status, check-ins
     #[command(subcommand)]
@@ -151,6 +154,26 @@ pub struct AiArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CatalogArgs {
+    #[command(subcommand)]
+    pub command: Option<CatalogCommand>,
+    /// Only entities of this kind (Component, System, API, Resource, Domain, Group, User,
+    /// Location)
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Exit 1 when a document is invalid or a reference names no entity: a CI gate
+    Check,
 }
 
 #[derive(Debug, Subcommand)]

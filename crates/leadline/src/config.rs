@@ -62,6 +62,8 @@ pub struct FileConfig {
     pub product: ProductFileConfig,
     #[serde(default)]
     pub okrs: OkrsFileConfig,
+    #[serde(default)]
+    pub catalog: CatalogFileConfig,
     /// Notification targets: `[[notify]] name = "ops", kind = "webhook", url = "…",
     /// secret = "…"` (or `kind = "slack"`).
     #[serde(default)]
@@ -81,6 +83,15 @@ pub struct AiFileConfig {
     pub trailers: Option<Vec<String>>,
     /// Pull request labels meaning AI assistance.
     pub labels: Option<Vec<String>>,
+}
+
+/// `[catalog]`: Backstage descriptors besides those at each repository's HEAD.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFileConfig {
+    /// Globs of descriptor files (`catalog/**/*.yaml`).
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 /// `[okrs]`: where the objectives and key results are.
@@ -756,6 +767,7 @@ pub struct Settings {
     pub anomalies: leadline_metrics::anomalies::Settings,
     pub product: leadline_metrics::product::Settings,
     pub okrs: leadline_metrics::okrs::Settings,
+    pub catalog: crate::catalog::Settings,
 }
 
 impl Settings {
@@ -906,6 +918,9 @@ impl Settings {
             ai: ai_rules(&file.ai),
             anomalies: anomaly_settings(&file.anomalies)?,
             product: product_settings(&file.product)?,
+            catalog: crate::catalog::Settings {
+                files: file.catalog.files.clone(),
+            },
             okrs: leadline_metrics::okrs::Settings {
                 file: file
                     .okrs

@@ -7,6 +7,7 @@ mod ai;
 mod analyze;
 mod anomalies;
 mod capacity;
+mod catalog;
 mod cli;
 mod config;
 mod csv_cell;
@@ -233,6 +234,9 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
         Command::Ai(args) => ai::run(&store, &args, settings, &mut stdout).await?,
+        Command::Catalog(args) => {
+            catalog::run(&store, &args, &settings.catalog, &mut stdout).await?
+        }
         Command::Okr(command) => okr::run(&store, &command, settings, &mut stdout).await?,
         Command::Product(args) => product::run(&store, &args, settings, &mut stdout).await?,
         Command::Anomalies(args) => anomalies::run(&store, &args, settings, &mut stdout).await?,

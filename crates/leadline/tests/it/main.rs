@@ -12,6 +12,7 @@ mod ai;
 mod analyze;
 mod anomalies;
 mod capacity;
+mod catalog;
 mod dashboard;
 mod debt;
 mod disk_full;

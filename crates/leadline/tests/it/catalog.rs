@@ -1,0 +1,157 @@
+//! `leadline catalog` end to end: descriptors at an ingested repository's HEAD (following a
+//! Location's targets) and from `[catalog] files` globs, written after Backstage's own
+//! examples (github.com/backstage/backstage, packages/catalog-model/examples, Apache-2.0,
+//! © The Backstage Authors); invalid documents reported, never fatal; `catalog check` exits 1
+//! on them and on dangling references.
+
+use serde_json::{Value, json};
+
+use crate::common::{GitRepo, TestStore, json_stdout};
+
+const ROOT: &str = r#"apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata:
+  name: example-org
+spec:
+  targets:
+    - ./org/groups.yaml
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: artist-lookup
+  annotations:
+    github.com/project-slug: example/artist-lookup
+spec:
+  type: service
+  lifecycle: experimental
+  owner: team-a
+  system: artist-engagement-portal
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: invalid component
+spec:
+  type: service
+  lifecycle: production
+  owner: user:guest
+"#;
+
+const GROUPS: &str = r#"apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: team-a
+spec:
+  type: team
+  children: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: guest
+spec:
+  profile:
+    email: guest@example.com
+  memberOf: [team-a]
+"#;
+
+const SYSTEMS: &str = r#"apiVersion: backstage.io/v1alpha1
+kind: System
+metadata:
+  name: artist-engagement-portal
+  namespace: default
+spec:
+  owner: group:default/Team-A
+  domain: artists
+"#;
+
+#[test]
+fn descriptors_from_heads_locations_and_globs_make_one_catalog() {
+    let repo = GitRepo::new();
+    repo.write(b"catalog-info.yaml", ROOT.as_bytes());
+    repo.write(b"org/groups.yaml", GROUPS.as_bytes());
+    repo.commit_all("catalog");
+    let dir = tempfile::tempdir().unwrap();
+    let extra = dir.path().join("catalog");
+    std::fs::create_dir(&extra).unwrap();
+    std::fs::write(extra.join("systems.yaml"), SYSTEMS).unwrap();
+    std::fs::write(extra.join("broken.yaml"), "kind: [unclosed\n").unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[catalog]\nfiles = [{:?}]\n",
+            format!("{}/*.yaml", extra.display())
+        ),
+    )
+    .unwrap();
+    for store in TestStore::both() {
+        store.ingest(repo.path());
+        let name = repo
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let out = store
+            .leadline()
+            .arg("--config")
+            .arg(&config)
+            .args(["catalog", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "{name}:catalog-info.yaml: document 3 (line 24), field metadata.name"
+            )) && stderr.contains("broken.yaml: document 0"),
+            "{stderr}"
+        );
+        let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let expected = json!([
+            {"kind": "Component", "namespace": "default", "name": "artist-lookup",
+             "owner": "group:default/team-a", "system": "system:default/artist-engagement-portal",
+             "lifecycle": "experimental", "type": "service", "repository": name},
+            {"kind": "Group", "namespace": "default", "name": "team-a", "owner": null,
+             "system": null, "lifecycle": null, "type": "team", "repository": name},
+            {"kind": "Location", "namespace": "default", "name": "example-org", "owner": null,
+             "system": null, "lifecycle": null, "type": null, "repository": name},
+            {"kind": "System", "namespace": "default", "name": "artist-engagement-portal",
+             "owner": "group:default/team-a", "system": null, "lifecycle": null, "type": null,
+             "repository": null},
+            {"kind": "User", "namespace": "default", "name": "guest", "owner": null,
+             "system": null, "lifecycle": null, "type": null, "repository": name},
+        ]);
+        assert_eq!(listed, expected);
+        let components = json_stdout(store.leadline().arg("--config").arg(&config).args([
+            "catalog",
+            "--kind",
+            "component",
+            "--format",
+            "json",
+        ]));
+        assert_eq!(components.as_array().unwrap().len(), 1);
+        // check: the invalid documents, and the system's domain that is nowhere.
+        let out = store
+            .leadline()
+            .arg("--config")
+            .arg(&config)
+            .args(["catalog", "check"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(
+                "system:default/artist-engagement-portal spec.domain names domain:default/artists"
+            ),
+            "{stderr}"
+        );
+    }
+}
