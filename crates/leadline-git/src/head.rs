@@ -74,12 +74,15 @@ pub(crate) fn files(
     Ok(out)
 }
 
+/// A file's path and contents.
+pub type Blob = (Vec<u8>, Vec<u8>);
+
 /// The contents of the regular files at HEAD whose path `wanted` accepts (none when HEAD is
 /// unborn), sorted by path: catalog descriptors and the like, read without a checkout.
 pub(crate) fn blobs(
     repo: &gix::Repository,
     wanted: &dyn Fn(&[u8]) -> bool,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MineError> {
+) -> Result<Vec<Blob>, MineError> {
     let mut head = repo.head().map_err(MineError::git("cannot read HEAD"))?;
     if head.is_unborn() {
         return Ok(Vec::new());

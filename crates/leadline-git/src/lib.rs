@@ -6,6 +6,7 @@ mod attributes;
 mod cache;
 mod commit;
 mod head;
+pub use head::Blob;
 mod numstat;
 mod refs;
 mod resident;
@@ -146,10 +147,7 @@ impl Miner {
     }
 
     /// The contents of the files at HEAD whose path `wanted` accepts, sorted by path.
-    pub fn head_blobs(
-        &self,
-        wanted: &dyn Fn(&[u8]) -> bool,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MineError> {
+    pub fn head_blobs(&self, wanted: &dyn Fn(&[u8]) -> bool) -> Result<Vec<head::Blob>, MineError> {
         head::blobs(&self.repo.to_thread_local(), wanted)
     }
 
