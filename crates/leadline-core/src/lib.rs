@@ -20,6 +20,7 @@ pub mod incident;
 pub mod instant;
 pub mod model;
 pub mod okr;
+pub mod platform;
 pub mod postmortem;
 pub mod product;
 pub mod pseudonym;
