@@ -1,6 +1,6 @@
 //! What a platform capability does to the services that adopt it, measured: a
 //! difference-in-differences of a weekly outcome (adopters' change from the N weeks before to
-//! the N weeks after their adoption, minus the change of services that had not adopted yet
+//! the N weeks after their adoption week, minus the change of services that had not adopted yet
 //! over the same calendar weeks) with a bootstrap interval. It assumes parallel trends: without
 //! the capability, adopters would have moved as the others did.
 
@@ -49,10 +49,11 @@ fn window(weekly: &[Option<f64>], from: usize, to: usize) -> Option<f64> {
     )
 }
 
-/// A unit's change from [t − n, t) to [t, t + n).
+/// A unit's change from [t − n, t) to [t + 1, t + 1 + n): the adoption week itself is left
+/// out, as what was made before the adoption still ships in it.
 fn change(u: &Unit, t: usize, n: usize) -> Option<f64> {
     let before = window(&u.weekly, t.checked_sub(n)?, t)?;
-    let after = window(&u.weekly, t, t + n)?;
+    let after = window(&u.weekly, t + 1, t + 1 + n)?;
     Some(after - before)
 }
 
@@ -63,11 +64,11 @@ fn effects(units: &[&Unit], n: usize) -> (Vec<f64>, Vec<usize>) {
     for a in units.iter().filter(|u| u.adopted.is_some()) {
         let Some(t) = a.adopted else { continue };
         let Some(own) = change(a, t, n) else { continue };
-        // Not yet adopted through the after window: never, or from t + n on.
+        // Not yet adopted through the after window: never, or from t + 1 + n on.
         let controls: Vec<(usize, f64)> = units
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.adopted.is_none_or(|s| s >= t + n))
+            .filter(|(_, c)| c.adopted.is_none_or(|s| s > t + n))
             .filter_map(|(i, c)| change(c, t, n).map(|d| (i, d)))
             .collect();
         let Some(baseline) = mean(controls.iter().map(|(_, d)| *d)) else {
@@ -176,8 +177,8 @@ mod tests {
     #[test]
     fn a_known_effect_is_recovered_within_the_interval() {
         let e = did(&fleet(-8.0, 7), 6, 500, 1);
-        // The six who never adopt, and three later adopters before their own adoption.
-        assert_eq!((e.adopters, e.controls), (6, 9));
+        // The six who never adopt, and two later adopters before their own adoption.
+        assert_eq!((e.adopters, e.controls), (6, 8));
         let (est, low, high) = (e.estimate.unwrap(), e.low.unwrap(), e.high.unwrap());
         assert!(low <= -8.0 && -8.0 <= high, "{e:?}");
         assert!((est + 8.0).abs() < 1.5, "{e:?}");
@@ -192,17 +193,17 @@ mod tests {
 
     #[test]
     fn a_hand_worked_case_and_too_few_services() {
-        // One adopter at week 2 (n = 2) moving from 10 to 4; two controls moving from 10 to 12
-        // and from 20 to 20: effect = (4 − 10) − mean(2, 0) = −7.
-        let unit = |name: &str, adopted, values: [f64; 4]| Unit {
+        // One adopter at week 2 (n = 2; week 2 itself left out) moving from 10 to 4; two
+        // controls moving from 10 to 12 and from 20 to 20: effect = (4 − 10) − mean(2, 0) = −7.
+        let unit = |name: &str, adopted, values: [f64; 5]| Unit {
             service: name.into(),
             adopted,
             weekly: values.iter().map(|v| Some(*v)).collect(),
         };
         let units = [
-            unit("a", Some(2), [10.0, 10.0, 4.0, 4.0]),
-            unit("b", None, [10.0, 10.0, 12.0, 12.0]),
-            unit("c", None, [20.0, 20.0, 20.0, 20.0]),
+            unit("a", Some(2), [10.0, 10.0, 7.0, 4.0, 4.0]),
+            unit("b", None, [10.0, 10.0, 11.0, 12.0, 12.0]),
+            unit("c", None, [20.0, 20.0, 20.0, 20.0, 20.0]),
         ];
         let all: Vec<&Unit> = units.iter().collect();
         assert_eq!(effects(&all, 2), (vec![-7.0], vec![1, 2]));

@@ -118,3 +118,78 @@ pub(crate) fn blobs(
     out.sort();
     Ok(out)
 }
+
+/// Whether `tree` holds a regular file whose path `wanted` accepts and whose contents
+/// `content` accepts.
+fn tree_matches(
+    repo: &gix::Repository,
+    tree: gix::Tree<'_>,
+    wanted: &dyn Fn(&[u8]) -> bool,
+    content: &dyn Fn(&[u8]) -> bool,
+    buf: &mut Vec<u8>,
+) -> Result<bool, MineError> {
+    let mut recorder = gix::traverse::tree::Recorder::default();
+    tree.traverse()
+        .breadthfirst(&mut recorder)
+        .map_err(MineError::git("cannot walk a tree"))?;
+    for entry in recorder.records {
+        let path: &[u8] = entry.filepath.as_ref();
+        if !matches!(
+            entry.mode.kind(),
+            EntryKind::Blob | EntryKind::BlobExecutable
+        ) || !wanted(path)
+        {
+            continue;
+        }
+        let data = repo
+            .objects
+            .find_blob(&entry.oid, buf)
+            .map_err(|e| MineError::object(entry.oid, e))?
+            .data;
+        if content(data) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Where a detector started matching for good: walking HEAD's first-parent history back from
+/// HEAD while every commit matches, the oldest of them, as (sha, committer time in seconds);
+/// `None` when HEAD itself does not match. At most `limit` commits are looked at.
+pub(crate) fn adoption(
+    repo: &gix::Repository,
+    wanted: &dyn Fn(&[u8]) -> bool,
+    content: &dyn Fn(&[u8]) -> bool,
+    limit: usize,
+) -> Result<Option<(String, i64)>, MineError> {
+    let mut head = repo.head().map_err(MineError::git("cannot read HEAD"))?;
+    if head.is_unborn() {
+        return Ok(None);
+    }
+    let mut commit = head
+        .peel_to_commit()
+        .map_err(MineError::git("cannot read HEAD's commit"))?;
+    let mut buf = Vec::new();
+    let mut found = None;
+    for _ in 0..limit {
+        let tree = commit
+            .tree()
+            .map_err(MineError::git("cannot read a commit's tree"))?;
+        if !tree_matches(repo, tree, wanted, content, &mut buf)? {
+            break;
+        }
+        let time = commit
+            .time()
+            .map_err(MineError::git("cannot read a commit's time"))?
+            .seconds;
+        found = Some((commit.id.to_string(), time));
+        let Some(parent) = commit.parent_ids().next() else {
+            break;
+        };
+        commit = parent
+            .object()
+            .map_err(MineError::git("cannot read a parent commit"))?
+            .into_commit();
+    }
+    Ok(found)
+}

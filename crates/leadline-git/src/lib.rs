@@ -151,6 +151,18 @@ impl Miner {
         head::blobs(&self.repo.to_thread_local(), wanted)
     }
 
+    /// When a platform capability was adopted for good: the oldest commit of the unbroken run
+    /// of first-parent commits back from HEAD that hold a file `wanted` accepts with contents
+    /// `content` accepts, as (sha, committer time in seconds); `None` when HEAD does not.
+    pub fn adoption(
+        &self,
+        wanted: &dyn Fn(&[u8]) -> bool,
+        content: &dyn Fn(&[u8]) -> bool,
+        limit: usize,
+    ) -> Result<Option<(String, i64)>, MineError> {
+        head::adoption(&self.repo.to_thread_local(), wanted, content, limit)
+    }
+
     /// Every commit reachable from `tips`, without decoding trees: cheap next to mining.
     pub fn reachable(&self, tips: &[ObjectId]) -> Result<Vec<ObjectId>, MineError> {
         let repo = self.repo.to_thread_local();

@@ -79,6 +79,10 @@ pub enum Command {
     /// The service catalog from Backstage descriptors (catalog-info.yaml at each ingested
     /// repository's HEAD, and [catalog] files): list it, or check it
     Catalog(CatalogArgs),
+    /// Platform capabilities: when each service adopted them, and what that changed
+    /// (difference-in-differences against services that had not adopted yet)
+    #[command(subcommand)]
+    Platform(PlatformCommand),
     /// Objectives and key results (okrs.toml) whose key results compute themselves from any
     /// metric: progress, projection, status, check-ins
     #[command(subcommand)]
@@ -165,6 +169,34 @@ pub struct CatalogArgs {
     /// Location)
     #[arg(long)]
     pub kind: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlatformCommand {
+    /// Each service's adoption date of each capability, and the share adopted month by month
+    Adoption(PlatformAdoptionArgs),
+    /// Each capability's effect on the outcome metrics, with a 90% interval
+    Impact(PlatformImpactArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlatformAdoptionArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PlatformImpactArgs {
+    /// Only this capability
+    #[arg(long)]
+    pub capability: Option<String>,
+    /// Weeks before and after each adoption [default: [platform] weeks, 8]
+    #[arg(long)]
+    pub weeks: Option<usize>,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,

@@ -64,6 +64,8 @@ pub struct FileConfig {
     pub okrs: OkrsFileConfig,
     #[serde(default)]
     pub catalog: CatalogFileConfig,
+    #[serde(default)]
+    pub platform: PlatformFileConfig,
     /// Notification targets: `[[notify]] name = "ops", kind = "webhook", url = "…",
     /// secret = "…"` (or `kind = "slack"`).
     #[serde(default)]
@@ -83,6 +85,83 @@ pub struct AiFileConfig {
     pub trailers: Option<Vec<String>>,
     /// Pull request labels meaning AI assistance.
     pub labels: Option<Vec<String>>,
+}
+
+/// `[platform]` and `[[platform.capability]]`: what a platform offers and how its adoption is
+/// measured.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformFileConfig {
+    /// Weeks before and after an adoption compared [default: 8].
+    pub weeks: Option<usize>,
+    /// Outcome metrics (catalog names) [default: lead time, build duration, change failure
+    /// rate, onboarding ramp].
+    pub metrics: Option<Vec<String>>,
+    #[serde(default)]
+    pub capability: Vec<CapabilityConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityConfig {
+    pub name: String,
+    /// Globs of the files that show the capability (`.github/workflows/*.yml`).
+    #[serde(alias = "glob", alias = "path", alias = "paths")]
+    pub files: Names,
+    /// A regex the file's contents must match (`uses: org/platform/.+/deploy.yml@`).
+    #[serde(alias = "regex", alias = "content")]
+    pub contains: Option<String>,
+}
+
+fn platform_settings(file: &PlatformFileConfig) -> Result<crate::platform::Settings> {
+    let mut capabilities = Vec::new();
+    for c in &file.capability {
+        let mut set = globset::GlobSetBuilder::new();
+        for g in c.files.list() {
+            set.add(globset::Glob::new(&g).with_context(|| {
+                format!(
+                    "leadline.toml: platform.capability {:?}: {g:?} is not a glob",
+                    c.name
+                )
+            })?);
+        }
+        let contains = c
+            .contains
+            .as_deref()
+            .map(regex::bytes::Regex::new)
+            .transpose()
+            .with_context(|| {
+                format!(
+                    "leadline.toml: platform.capability {:?}: contains is not a regex",
+                    c.name
+                )
+            })?;
+        capabilities.push(crate::platform::Capability {
+            name: c.name.clone(),
+            files: set.build().context("cannot build the capability's globs")?,
+            contains,
+        });
+    }
+    let names: Vec<String> = match &file.metrics {
+        Some(m) => m.clone(),
+        None => crate::platform::DEFAULT_METRICS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    };
+    let mut metrics = Vec::new();
+    for name in &names {
+        let m = leadline_metrics::catalog::find(name)
+            .filter(|m| m.family.has_series())
+            .ok_or_else(|| anyhow::anyhow!("leadline.toml: platform.metrics: {name:?} is not a catalog metric with weekly series"))?;
+        metrics.push(m);
+    }
+    let weeks = bounded("platform.weeks", file.weeks, 2..=52)?.unwrap_or(8);
+    Ok(crate::platform::Settings {
+        capabilities,
+        metrics,
+        weeks,
+    })
 }
 
 /// `[catalog]`: Backstage descriptors besides those at each repository's HEAD.
@@ -768,6 +847,7 @@ pub struct Settings {
     pub product: leadline_metrics::product::Settings,
     pub okrs: leadline_metrics::okrs::Settings,
     pub catalog: crate::catalog::Settings,
+    pub platform: crate::platform::Settings,
 }
 
 impl Settings {
@@ -918,6 +998,7 @@ impl Settings {
             ai: ai_rules(&file.ai),
             anomalies: anomaly_settings(&file.anomalies)?,
             product: product_settings(&file.product)?,
+            platform: platform_settings(&file.platform)?,
             catalog: crate::catalog::Settings {
                 files: file.catalog.files.clone(),
             },

@@ -27,6 +27,7 @@ mod metric;
 mod notify;
 mod okr;
 mod oncall;
+mod platform;
 mod postmortem;
 mod product;
 mod slo;
@@ -234,6 +235,9 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
         Command::Ai(args) => ai::run(&store, &args, settings, &mut stdout).await?,
+        Command::Platform(command) => {
+            platform::run(&store, &command, settings, &mut stdout).await?
+        }
         Command::Catalog(args) => {
             catalog::run(&store, &args, &settings.catalog, &mut stdout).await?
         }

@@ -31,6 +31,7 @@ mod ingest;
 mod notify;
 mod okr;
 mod oncall_sync;
+mod platform;
 mod product;
 mod serve;
 mod serve_hardening;
