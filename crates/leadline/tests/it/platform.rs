@@ -185,7 +185,7 @@ fn a_known_effect_is_recovered_and_no_effect_holds_zero() {
         deploy["high"].as_f64().unwrap(),
     );
     assert!(
-        low <= -86_400.0 && -86_400.0 <= high && high < 0.0,
+        low <= -86_400.0 && (-86_400.0..0.0).contains(&high),
         "{deploy}"
     );
     assert!((est + 86_400.0).abs() < 10_000.0, "{deploy}");
