@@ -24,6 +24,7 @@ pub mod platform;
 pub mod postmortem;
 pub mod product;
 pub mod pseudonym;
+pub mod scorecard;
 pub mod slo;
 pub mod stats;
 pub mod store;
