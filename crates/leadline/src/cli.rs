@@ -79,6 +79,9 @@ pub enum Command {
     /// The service catalog from Backstage descriptors (catalog-info.yaml at each ingested
     /// repository's HEAD, and [catalog] files): list it, or check it
     Catalog(CatalogArgs),
+    /// Each service graded by the checks of scorecards.toml (files at HEAD, catalog entry,
+    /// metrics, SLOs, postmortems, debt): its level and what fails
+    Scorecard(ScorecardArgs),
     /// Platform capabilities: when each service adopted them, and what that changed
     /// (difference-in-differences against services that had not adopted yet)
     #[command(subcommand)]
@@ -169,6 +172,19 @@ pub struct CatalogArgs {
     /// Location)
     #[arg(long)]
     pub kind: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ScorecardArgs {
+    /// Only this service (an ingested repository)
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Grade as of this instant (metric checks over the window ending then) [default: now]
+    #[arg(long)]
+    pub at: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,

@@ -66,6 +66,8 @@ pub struct FileConfig {
     pub catalog: CatalogFileConfig,
     #[serde(default)]
     pub platform: PlatformFileConfig,
+    #[serde(default)]
+    pub scorecards: ScorecardsFileConfig,
     /// Notification targets: `[[notify]] name = "ops", kind = "webhook", url = "…",
     /// secret = "…"` (or `kind = "slack"`).
     #[serde(default)]
@@ -162,6 +164,14 @@ fn platform_settings(file: &PlatformFileConfig) -> Result<crate::platform::Setti
         metrics,
         weeks,
     })
+}
+
+/// `[scorecards]`: where the scorecards are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardsFileConfig {
+    /// The file [default: scorecards.toml].
+    pub file: Option<PathBuf>,
 }
 
 /// `[catalog]`: Backstage descriptors besides those at each repository's HEAD.
@@ -848,6 +858,7 @@ pub struct Settings {
     pub okrs: leadline_metrics::okrs::Settings,
     pub catalog: crate::catalog::Settings,
     pub platform: crate::platform::Settings,
+    pub scorecards: PathBuf,
 }
 
 impl Settings {
@@ -999,6 +1010,11 @@ impl Settings {
             anomalies: anomaly_settings(&file.anomalies)?,
             product: product_settings(&file.product)?,
             platform: platform_settings(&file.platform)?,
+            scorecards: file
+                .scorecards
+                .file
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("scorecards.toml")),
             catalog: crate::catalog::Settings {
                 files: file.catalog.files.clone(),
             },

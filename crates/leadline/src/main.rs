@@ -30,6 +30,7 @@ mod oncall;
 mod platform;
 mod postmortem;
 mod product;
+mod scorecard;
 mod slo;
 mod table;
 mod time;
@@ -235,6 +236,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
         Command::Ai(args) => ai::run(&store, &args, settings, &mut stdout).await?,
+        Command::Scorecard(args) => scorecard::run(&store, &args, settings, &mut stdout).await?,
         Command::Platform(command) => {
             platform::run(&store, &command, settings, &mut stdout).await?
         }

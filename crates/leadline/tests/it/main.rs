@@ -33,6 +33,7 @@ mod okr;
 mod oncall_sync;
 mod platform;
 mod product;
+mod scorecard;
 mod serve;
 mod serve_hardening;
 mod slo;
