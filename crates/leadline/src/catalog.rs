@@ -199,7 +199,7 @@ pub async fn load(store: &Arc<dyn Store>, settings: &Settings) -> Result<Catalog
 
 /// An entity as `catalog --format json` lists it.
 #[derive(Debug, Serialize)]
-struct Listed {
+pub struct Listed {
     kind: String,
     namespace: String,
     name: String,
@@ -211,7 +211,7 @@ struct Listed {
     repository: Option<String>,
 }
 
-fn listed(e: &Entity) -> Listed {
+pub fn listed(e: &Entity) -> Listed {
     Listed {
         kind: e.kind.clone(),
         namespace: e.namespace.clone(),

@@ -12,6 +12,7 @@ mod family;
 mod health;
 mod metrics;
 mod openapi;
+mod platform;
 mod product;
 mod slo;
 mod webhooks;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub product: leadline_metrics::product::Settings,
     /// Where the OKRs file is.
     pub okrs: leadline_metrics::okrs::Settings,
+    /// Everything leadline.toml resolved to (the catalog's and scorecards' settings).
+    pub settings: Arc<crate::config::Settings>,
     /// The Prometheus of `[slo.prometheus] url`.
     prometheus: Option<Arc<dyn leadline_core::slo::Series>>,
     /// Listening on loopback: reads may be open while no token exists.
@@ -90,6 +93,7 @@ impl AppState {
             anomalies: settings.anomalies.clone(),
             product: settings.product.clone(),
             okrs: settings.okrs.clone(),
+            settings: Arc::new(settings.clone()),
             prometheus: settings.slo.prometheus_url.as_deref().and_then(|url| {
                 leadline_sources::prometheus::Prometheus::new(url)
                     .ok()
@@ -182,6 +186,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/slo/burndown", get(slo::burndown))
         .route("/api/v1/events", post(product::post_events))
         .route("/api/v1/okrs", get(product::okrs))
+        .route("/api/v1/catalog", get(platform::catalog))
+        .route("/api/v1/scorecards", get(platform::scorecards))
         .route("/api/v1/okrs/{key_result}/checkins", post(product::checkin))
         .route("/api/v1/anomalies", get(anomalies::list))
         .route("/api/v1/anomalies/precision", get(anomalies::precision))

@@ -28,6 +28,8 @@ use utoipa::{Modify, OpenApi};
         super::product::product,
         super::product::post_events,
         super::product::okrs,
+        super::platform::catalog,
+        super::platform::scorecards,
         super::product::checkin,
         super::anomalies::list,
         super::anomalies::precision,

@@ -132,5 +132,29 @@ fn levels_follow_the_lowest_failing_check() {
             .collect();
         assert_eq!(passes, [false, true, true, true]);
         assert_eq!(c["checks"][0]["hint"], "Add a CODEOWNERS file");
+        // The API answers the same, and lists the catalog as `catalog --format json` does.
+        let server = crate::server::Server::start(&store, Some(&config));
+        let served: Value = server
+            .get("/api/v1/scorecards?at=2024-03-01")
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(served, found);
+        let catalog: Value = server
+            .get("/api/v1/catalog")
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let printed = json_stdout(
+            store
+                .leadline()
+                .arg("--config")
+                .arg(&config)
+                .args(["catalog", "--format", "json"]),
+        );
+        assert_eq!(catalog, printed);
+        server.stop();
     }
 }

@@ -1,0 +1,84 @@
+//! `/api/v1/catalog` and `/api/v1/scorecards`: the service catalog and the scorecards, as
+//! `leadline catalog --format json` and `leadline scorecard --format json` give them.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::error::AppError;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogQuery {
+    /// Only entities of this kind.
+    kind: Option<String>,
+}
+
+/// The catalog's entities, sorted by reference (invalid documents are in the server log).
+#[utoipa::path(get, path = "/api/v1/catalog", tag = "metrics", params(CatalogQuery),
+    responses((status = 200, description = "Array of entities", body = Object),
+              (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn catalog(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<CatalogQuery>,
+) -> Result<Json<Vec<crate::catalog::Listed>>, AppError> {
+    let catalog = crate::catalog::load(&state.store, &state.settings.catalog).await?;
+    for problem in &catalog.invalid {
+        tracing::warn!("catalog: {problem}");
+    }
+    let mut entities: Vec<&leadline_core::catalog::Entity> = catalog
+        .entities
+        .iter()
+        .filter(|e| {
+            q.kind
+                .as_deref()
+                .filter(|k| !k.is_empty())
+                .is_none_or(|k| e.kind.eq_ignore_ascii_case(k))
+        })
+        .collect();
+    entities.sort_by_key(|e| e.reference());
+    Ok(Json(
+        entities.into_iter().map(crate::catalog::listed).collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScorecardQuery {
+    /// Only this service.
+    service: Option<String>,
+    /// Grade as of this instant [default: now].
+    at: Option<String>,
+}
+
+/// Every service's level and checks.
+#[utoipa::path(get, path = "/api/v1/scorecards", tag = "metrics", params(ScorecardQuery),
+    responses((status = 200, description = "Array of service cards", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn scorecards(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ScorecardQuery>,
+) -> Result<Json<Vec<crate::scorecard::ServiceCard>>, AppError> {
+    let settings = &state.settings;
+    let Some(cards) = crate::scorecard::load(&settings.scorecards)? else {
+        return Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            "no scorecards file on the server (see docs/metrics.md, \"Scorecards\")",
+        ));
+    };
+    let at = match q.at.as_deref().filter(|s| !s.is_empty()) {
+        Some(v) => leadline_metrics::window::parse_instant("at", v)?,
+        None => super::now(),
+    };
+    let service = q.service.filter(|s| !s.is_empty());
+    let found =
+        crate::scorecard::cards(&state.store, settings, &cards, service.as_deref(), at).await?;
+    Ok(Json(found))
+}
