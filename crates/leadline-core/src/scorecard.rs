@@ -265,21 +265,26 @@ pub fn parse(text: &str) -> Result<Scorecards, InvalidScorecards> {
     Ok(Scorecards { levels, checks })
 }
 
-/// The highest level whose checks pass together with every lower level's: `passed[i]` tells
-/// whether `checks[i]` passed. `None` when the lowest level already fails.
+/// The highest level with checks whose checks pass together with every lower level's:
+/// `passed[i]` tells whether `checks[i]` passed. `None` when the lowest level with checks
+/// already fails.
 pub fn level<'a>(cards: &'a Scorecards, passed: &[bool]) -> Option<&'a str> {
     let mut reached = None;
     for level in &cards.levels {
-        let all = cards
+        let mine: Vec<bool> = cards
             .checks
             .iter()
             .zip(passed)
             .filter(|(c, _)| c.level == *level)
-            .all(|(_, p)| *p);
-        if !all {
+            .map(|(_, p)| *p)
+            .collect();
+        if !mine.iter().all(|p| *p) {
             break;
         }
-        reached = Some(level.as_str());
+        // A level with no checks is no achievement: it neither stops nor is reached.
+        if !mine.is_empty() {
+            reached = Some(level.as_str());
+        }
     }
     reached
 }
@@ -322,10 +327,11 @@ value = 0.15
                 window_days: 90
             }
         );
-        // A level with no checks passes as long as those below do.
+        // A level with no checks is never reached, and never stops those above.
         let two =
             parse("levels = [\"a\", \"b\"]\n[[check]]\nlevel = \"b\"\nowner_set = true\n").unwrap();
-        assert_eq!(level(&two, &[false]), Some("a"));
+        assert_eq!(level(&two, &[false]), None);
+        assert_eq!(level(&two, &[true]), Some("b"));
     }
 
     #[test]

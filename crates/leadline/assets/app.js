@@ -70,7 +70,7 @@ async function api(path, params) {
 
 // What the URL asks for: the page and its filters.
 const query = new URLSearchParams(location.search);
-const PAGE_NAMES = ["delivery", "flow", "health", "debt", "reliability", "outcomes"];
+const PAGE_NAMES = ["delivery", "flow", "health", "debt", "reliability", "outcomes", "scorecards"];
 const page = PAGE_NAMES.includes(query.get("page")) ? query.get("page") : "delivery";
 for (const id of ["since", "until", "env", "preset"]) {
   const v = query.get(id);
@@ -342,10 +342,11 @@ async function render() {
     flow: async () => (await api("/api/v1/flow")).until,
     reliability: async () => (await api("/api/v1/incidents")).until,
     outcomes: async () => (await api("/api/v1/product")).until,
+    scorecards: async () => new Date().toISOString(),
   };
   const params = await windowParams(ends[page] || (async () => new Date().toISOString()));
   const pages = { delivery: renderDelivery, flow: renderFlow, health: renderHealth, debt: renderDebtPage,
-    reliability: renderReliability, outcomes: renderOutcomes };
+    reliability: renderReliability, outcomes: renderOutcomes, scorecards: renderScorecards };
   const shown = await pages[page](params);
   status.textContent = shown;
   status.dataset.state = "ready";
@@ -552,6 +553,36 @@ async function renderOutcomes(params) {
   }
   section.replaceChildren(...cards, product);
   return objectives.length + " objectives";
+}
+
+// Services by level (a level counts only when every lower level passes too), each with its
+// checks to drill into: what passed, the evidence, and the hint of what fails.
+async function renderScorecards() {
+  const section = document.getElementById("scorecards");
+  const cards = await api("/api/v1/scorecards");
+  const levels = [...new Set(cards.flatMap((c) => c.checks.map((k) => k.level)))];
+  const head = el("tr", {}, el("th", {}, "Service"), el("th", {}, "Level"),
+    ...levels.map((l) => el("th", {}, l + " checks")));
+  const rows = cards.map((c) => el("tr", {},
+    el("td", {}, c.service),
+    el("td", { "data-scorecard": c.service, "data-level": c.level ?? "none" }, c.level ?? "no level"),
+    ...levels.map((l) => {
+      const mine = c.checks.filter((k) => k.level === l);
+      const passed = mine.filter((k) => k.pass).length;
+      return el("td", { class: "num" }, passed + " / " + mine.length);
+    })));
+  const details = cards.map((c) => el("details", { "data-checks": c.service },
+    el("summary", {}, c.service + ": " + (c.level ?? "no level")),
+    rowsTable("checks-" + c.service, [
+      { title: "Level", show: (k) => k.level },
+      { title: "Check", show: (k) => k.name },
+      { title: "", show: (k) => (k.pass ? "pass" : "FAIL"), attrs: (k) => ({ "data-pass": String(k.pass) }) },
+      { title: "Evidence", show: (k) => k.evidence },
+      { title: "Hint", show: (k) => (k.pass ? "" : k.hint || "") },
+    ], c.checks)));
+  section.replaceChildren(el("div", { class: "card" }, el("h2", {}, "Scorecards"),
+    el("table", { "data-table": "scorecards" }, el("thead", {}, head), el("tbody", {}, ...rows)), ...details));
+  return cards.length + " services";
 }
 
 async function renderReliability(params) {

@@ -736,3 +736,58 @@ fn the_outcomes_page_shows_the_key_results_of_the_api() {
         "{dom}"
     );
 }
+
+/// The Scorecards page shows each service's level as the API has it, with its checks.
+#[test]
+fn the_scorecards_page_shows_the_levels_of_the_api() {
+    let Some(chromium) = chromium() else { return };
+    let store = TestStore::sqlite();
+    let repo = crate::common::GitRepo::new();
+    repo.write(b"CODEOWNERS", b"* @team-a\n");
+    repo.commit_all("init");
+    let bare = crate::common::GitRepo::new();
+    bare.write(b"README.md", b"hello\n");
+    bare.commit_all("init");
+    store.ingest(repo.path());
+    store.ingest(bare.path());
+    let dir = tempfile::tempdir().unwrap();
+    let cards = dir.path().join("scorecards.toml");
+    std::fs::write(
+        &cards,
+        "[[check]]\nname = \"CODEOWNERS\"\nlevel = \"bronze\"\nexists = \"CODEOWNERS\"\nhint = \"Add one\"\n",
+    )
+    .unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!("[scorecards]\nfile = {:?}\n", cards.display().to_string()),
+    )
+    .unwrap();
+    let server = Server::start(&store, Some(&config));
+    let listed = api(&server, "/api/v1/scorecards");
+    let dom = load(&chromium, &server, "/?page=scorecards");
+    let shown = Regex::new(r#"data-scorecard="([^"]+)" data-level="([^"]+)""#).unwrap();
+    let got: Vec<(String, String)> = shown
+        .captures_iter(&dom)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    let expected: Vec<(String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["service"].as_str().unwrap().to_owned(),
+                c["level"].as_str().unwrap_or("none").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected, "{dom}");
+    assert!(
+        expected.iter().any(|(_, l)| l == "bronze") && expected.iter().any(|(_, l)| l == "none")
+    );
+    assert!(
+        dom.contains(r#"data-pass="false""#) && dom.contains("Add one"),
+        "{dom}"
+    );
+}
