@@ -83,19 +83,49 @@ pub(crate) fn blobs(
     repo: &gix::Repository,
     wanted: &dyn Fn(&[u8]) -> bool,
 ) -> Result<Vec<Blob>, MineError> {
+    Ok(blobs_at(repo, wanted, i64::MAX)?
+        .map(|(_, b)| b)
+        .unwrap_or_default())
+}
+
+/// As [`blobs`], at the newest commit of HEAD's first-parent history committed at or before
+/// `before` (seconds): the files HEAD had then, with that commit's sha. `None` when there is no
+/// such commit.
+pub(crate) fn blobs_at(
+    repo: &gix::Repository,
+    wanted: &dyn Fn(&[u8]) -> bool,
+    before: i64,
+) -> Result<Option<(String, Vec<Blob>)>, MineError> {
     let mut head = repo.head().map_err(MineError::git("cannot read HEAD"))?;
     if head.is_unborn() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let tree = head
+    let mut commit = head
         .peel_to_commit()
-        .map_err(MineError::git("cannot read HEAD's commit"))?
+        .map_err(MineError::git("cannot read HEAD's commit"))?;
+    loop {
+        let time = commit
+            .time()
+            .map_err(MineError::git("cannot read a commit's time"))?
+            .seconds;
+        if time <= before {
+            break;
+        }
+        let Some(parent) = commit.parent_ids().next() else {
+            return Ok(None);
+        };
+        commit = parent
+            .object()
+            .map_err(MineError::git("cannot read a parent commit"))?
+            .into_commit();
+    }
+    let tree = commit
         .tree()
-        .map_err(MineError::git("cannot read HEAD's tree"))?;
+        .map_err(MineError::git("cannot read a commit's tree"))?;
     let mut recorder = gix::traverse::tree::Recorder::default();
     tree.traverse()
         .breadthfirst(&mut recorder)
-        .map_err(MineError::git("cannot walk HEAD's tree"))?;
+        .map_err(MineError::git("cannot walk a tree"))?;
     let mut buf = Vec::new();
     let mut out = Vec::new();
     for entry in recorder.records {
@@ -116,7 +146,7 @@ pub(crate) fn blobs(
         out.push((path, data));
     }
     out.sort();
-    Ok(out)
+    Ok(Some((commit.id.to_string(), out)))
 }
 
 /// Whether `tree` holds a regular file whose path `wanted` accepts and whose contents

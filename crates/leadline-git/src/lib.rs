@@ -151,6 +151,16 @@ impl Miner {
         head::blobs(&self.repo.to_thread_local(), wanted)
     }
 
+    /// The files (those `wanted` accepts) HEAD had at `before` (seconds): at the newest
+    /// first-parent commit committed then or earlier, with its sha; `None` before the first.
+    pub fn blobs_at(
+        &self,
+        wanted: &dyn Fn(&[u8]) -> bool,
+        before: i64,
+    ) -> Result<Option<(String, Vec<head::Blob>)>, MineError> {
+        head::blobs_at(&self.repo.to_thread_local(), wanted, before)
+    }
+
     /// When a platform capability was adopted for good: the oldest commit of the unbroken run
     /// of first-parent commits back from HEAD that hold a file `wanted` accepts with contents
     /// `content` accepts, as (sha, committer time in seconds); `None` when HEAD does not.

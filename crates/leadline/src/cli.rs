@@ -185,6 +185,12 @@ pub struct ScorecardArgs {
     /// Grade as of this instant (metric checks over the window ending then) [default: now]
     #[arg(long)]
     pub at: Option<String>,
+    /// Each service's level at each month's end before --at instead (files HEAD had then)
+    #[arg(long)]
+    pub trend: bool,
+    /// How many month ends --trend shows
+    #[arg(long, default_value_t = 12)]
+    pub months: usize,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,

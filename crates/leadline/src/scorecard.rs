@@ -104,7 +104,6 @@ struct Facts<'a> {
     settings: &'a Settings,
     ctx: leadline_metrics::scope::Ctx<'a>,
     catalog: &'a Catalog,
-    at: Millis,
 }
 
 impl Facts<'_> {
@@ -113,6 +112,7 @@ impl Facts<'_> {
         check: &Check,
         service: &str,
         blobs: &[leadline_git::Blob],
+        at: Millis,
     ) -> Result<(bool, String)> {
         let entity = self.catalog.entities.iter().find(|e| {
             e.kind == "Component"
@@ -170,7 +170,7 @@ impl Facts<'_> {
                 window_days,
             } => {
                 let (got, evidence) =
-                    metric_value(&self.ctx, name, service, self.at, *window_days).await?;
+                    metric_value(&self.ctx, name, service, at, *window_days).await?;
                 (
                     got.is_some_and(|v| op.holds(v, *value)),
                     format!("{evidence} (needs {} {value})", op.as_str()),
@@ -187,19 +187,14 @@ impl Facts<'_> {
                 }
             }
             Fact::PostmortemsOnTime => {
-                let (required, _) = metric_value(
-                    &self.ctx,
-                    "incidents.postmortems.required",
-                    service,
-                    self.at,
-                    90,
-                )
-                .await?;
+                let (required, _) =
+                    metric_value(&self.ctx, "incidents.postmortems.required", service, at, 90)
+                        .await?;
                 let (on_time, _) = metric_value(
                     &self.ctx,
                     "incidents.postmortems.reviewed_on_time",
                     service,
-                    self.at,
+                    at,
                     90,
                 )
                 .await?;
@@ -210,7 +205,7 @@ impl Facts<'_> {
                 )
             }
             Fact::DebtPastDeadline(most) => {
-                let today = leadline_metrics::postmortems::utc_date(self.at);
+                let today = leadline_metrics::postmortems::utc_date(at);
                 let register =
                     leadline_metrics::debt::Register::open(&self.settings.debt.file, today)?;
                 let breaches = leadline_core::debt::breaches(
@@ -232,59 +227,26 @@ impl Facts<'_> {
                 )
             }
             Fact::NoKnowledgeRisk => {
-                let (areas, evidence) = metric_value(
-                    &self.ctx,
-                    "health.knowledge_risk.areas",
-                    service,
-                    self.at,
-                    90,
-                )
-                .await?;
+                let (areas, evidence) =
+                    metric_value(&self.ctx, "health.knowledge_risk.areas", service, at, 90).await?;
                 (areas == Some(0.0), evidence)
             }
         })
     }
 }
 
-/// Every service's card as of `at`.
-pub async fn cards(
-    store: &Arc<dyn Store>,
-    settings: &Settings,
-    cards: &Scorecards,
-    only: Option<&str>,
-    at: Millis,
-) -> Result<Vec<ServiceCard>> {
-    let catalog = crate::catalog::load(store, &settings.catalog).await?;
-    let slo_reader = crate::slo::reader(store, &settings.slo)?;
-    let facts = Facts {
-        settings,
-        ctx: settings.ctx(store, &slo_reader),
-        catalog: &catalog,
-        at,
-    };
-    let mut globs = Vec::new();
-    for c in &cards.checks {
-        match &c.fact {
-            Fact::Exists(g) => globs.extend(g.iter().cloned()),
-            Fact::Contains { path, .. } => globs.push(path.clone()),
-            _ => {}
-        }
-    }
-    let wanted = glob_set(&globs)?;
-    let mut out = Vec::new();
-    for repo in store.repositories().await? {
-        if only.is_some_and(|s| s != repo.name) {
-            continue;
-        }
-        let blobs = match leadline_git::Miner::open(Path::new(&repo.location)) {
-            Ok(m) => {
-                m.head_blobs(&|p: &[u8]| wanted.is_match(String::from_utf8_lossy(p).as_ref()))?
-            }
-            Err(_) => Vec::new(),
-        };
+impl Facts<'_> {
+    /// One service's card from the files it had (`blobs`) as of `at`.
+    async fn card(
+        &self,
+        cards: &Scorecards,
+        service: &str,
+        blobs: &[leadline_git::Blob],
+        at: Millis,
+    ) -> Result<ServiceCard> {
         let mut checks = Vec::new();
         for c in &cards.checks {
-            let (pass, evidence) = facts.grade(c, &repo.name, &blobs).await?;
+            let (pass, evidence) = self.grade(c, service, blobs, at).await?;
             checks.push(Graded {
                 name: c.name.clone(),
                 level: c.level.clone(),
@@ -299,11 +261,147 @@ pub async fn cards(
             .as_ref()
             .and_then(|l| cards.levels.iter().position(|x| x == l))
             .map_or(0, |i| i + 1);
-        out.push(ServiceCard {
-            service: repo.name.clone(),
+        Ok(ServiceCard {
+            service: service.to_owned(),
             level: reached,
             rank,
             checks,
+        })
+    }
+}
+
+/// The globs of every file check, to read only those files.
+fn wanted_files(cards: &Scorecards) -> Result<globset::GlobSet> {
+    let mut globs = Vec::new();
+    for c in &cards.checks {
+        match &c.fact {
+            Fact::Exists(g) => globs.extend(g.iter().cloned()),
+            Fact::Contains { path, .. } => globs.push(path.clone()),
+            _ => {}
+        }
+    }
+    glob_set(&globs)
+}
+
+/// A service's level at one month's end.
+#[derive(Debug, Serialize)]
+pub struct MonthLevel {
+    /// `YYYY-MM`: graded at the end of it.
+    pub month: String,
+    pub level: Option<String>,
+    pub rank: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Trend {
+    pub service: String,
+    pub months: Vec<MonthLevel>,
+}
+
+/// The ends of the `months` months before `at` (the UTC midnights that start the next
+/// month), oldest first, with each month's name.
+fn month_ends(at: Millis, months: usize) -> Vec<(String, Millis)> {
+    let start = jiff::Timestamp::from_millisecond(at)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .first_of_month();
+    let mut out = Vec::new();
+    for k in (1..=months as i32).rev() {
+        let Ok(month) = start.checked_sub(jiff::Span::new().months(k)) else {
+            continue;
+        };
+        let Ok(end) = month.checked_add(jiff::Span::new().months(1)) else {
+            continue;
+        };
+        let Ok(zoned) = end.to_zoned(jiff::tz::TimeZone::UTC) else {
+            continue;
+        };
+        out.push((
+            month.strftime("%Y-%m").to_string(),
+            zoned.timestamp().as_millisecond(),
+        ));
+    }
+    out
+}
+
+/// Every service's card as of `at` (or, with `trend`, its level at each of the `trend`
+/// month ends before `at`: file facts on the files HEAD had then, metric facts over the
+/// window ending then; the catalog is today's).
+pub async fn cards(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    cards: &Scorecards,
+    only: Option<&str>,
+    at: Millis,
+) -> Result<Vec<ServiceCard>> {
+    let catalog = crate::catalog::load(store, &settings.catalog).await?;
+    let slo_reader = crate::slo::reader(store, &settings.slo)?;
+    let facts = Facts {
+        settings,
+        ctx: settings.ctx(store, &slo_reader),
+        catalog: &catalog,
+    };
+    let wanted = wanted_files(cards)?;
+    let mut out = Vec::new();
+    for repo in store.repositories().await? {
+        if only.is_some_and(|s| s != repo.name) {
+            continue;
+        }
+        let blobs = match leadline_git::Miner::open(Path::new(&repo.location)) {
+            Ok(m) => {
+                m.head_blobs(&|p: &[u8]| wanted.is_match(String::from_utf8_lossy(p).as_ref()))?
+            }
+            Err(_) => Vec::new(),
+        };
+        out.push(facts.card(cards, &repo.name, &blobs, at).await?);
+    }
+    Ok(out)
+}
+
+/// Every service's level at each of the `months` month ends before `at`.
+pub async fn trend(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    cards: &Scorecards,
+    only: Option<&str>,
+    at: Millis,
+    months: usize,
+) -> Result<Vec<Trend>> {
+    let catalog = crate::catalog::load(store, &settings.catalog).await?;
+    let slo_reader = crate::slo::reader(store, &settings.slo)?;
+    let facts = Facts {
+        settings,
+        ctx: settings.ctx(store, &slo_reader),
+        catalog: &catalog,
+    };
+    let wanted = wanted_files(cards)?;
+    let accept = |p: &[u8]| wanted.is_match(String::from_utf8_lossy(p).as_ref());
+    let mut out = Vec::new();
+    for repo in store.repositories().await? {
+        if only.is_some_and(|s| s != repo.name) {
+            continue;
+        }
+        let miner = leadline_git::Miner::open(Path::new(&repo.location)).ok();
+        let mut levels = Vec::new();
+        for (month, end) in month_ends(at, months) {
+            let blobs = match &miner {
+                Some(m) => m
+                    .blobs_at(&accept, (end - 1).div_euclid(1000))?
+                    .map(|(_, b)| b)
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let card = facts.card(cards, &repo.name, &blobs, end).await?;
+            levels.push(MonthLevel {
+                month,
+                level: card.level,
+                rank: card.rank,
+            });
+        }
+        out.push(Trend {
+            service: repo.name.clone(),
+            months: levels,
         });
     }
     Ok(out)
@@ -326,6 +424,46 @@ pub async fn run(
         Some(v) => parse_instant("--at", v)?,
         None => jiff::Timestamp::now().as_millisecond(),
     };
+    if args.trend {
+        let months = args.months.clamp(1, 120);
+        let found = trend(
+            store,
+            settings,
+            &scorecards,
+            args.service.as_deref(),
+            at,
+            months,
+        )
+        .await?;
+        match args.format {
+            SummaryFormat::Json => {
+                serde_json::to_writer_pretty(&mut *out, &found)?;
+                writeln!(out)?;
+            }
+            SummaryFormat::Table => {
+                let mut header = vec!["service".to_owned()];
+                header.extend(
+                    found
+                        .first()
+                        .into_iter()
+                        .flat_map(|t| t.months.iter().map(|m| m.month.clone())),
+                );
+                let mut t =
+                    crate::table::table(&header.iter().map(String::as_str).collect::<Vec<_>>());
+                for s in &found {
+                    let mut row = vec![s.service.clone()];
+                    row.extend(
+                        s.months
+                            .iter()
+                            .map(|m| m.level.clone().unwrap_or_else(|| "–".into())),
+                    );
+                    t.add_row(row);
+                }
+                writeln!(out, "{t}")?;
+            }
+        }
+        return Ok(());
+    }
     let found = cards(store, settings, &scorecards, args.service.as_deref(), at).await?;
     match args.format {
         SummaryFormat::Json => {

@@ -158,3 +158,57 @@ fn levels_follow_the_lowest_failing_check() {
         server.stop();
     }
 }
+
+/// `--trend` grades each month's end on the files HEAD had then.
+#[test]
+fn the_trend_follows_the_history_month_by_month() {
+    let repo = GitRepo::new();
+    repo.write(b"README.md", b"hello\n");
+    repo.commit_all_at(1_704_880_800, None, "2024-01-10");
+    repo.write(b"CODEOWNERS", b"* @team-a\n");
+    repo.commit_all_at(1_707_991_200, None, "2024-02-15");
+    repo.write(b"README.md", b"hello; the runbook is in docs/\n");
+    repo.commit_all_at(1_712_311_200, None, "2024-04-05");
+    let dir = tempfile::tempdir().unwrap();
+    let cards = dir.path().join("scorecards.toml");
+    std::fs::write(
+        &cards,
+        "[[check]]\nlevel = \"bronze\"\nexists = \"CODEOWNERS\"\n\n[[check]]\nlevel = \"silver\"\ncontains = { path = \"README.md\", regex = \"runbook\" }\n",
+    )
+    .unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!("[scorecards]\nfile = {:?}\n", cards.display().to_string()),
+    )
+    .unwrap();
+    let store = TestStore::sqlite();
+    store.ingest(repo.path());
+    let trend = json_stdout(store.leadline().arg("--config").arg(&config).args([
+        "scorecard",
+        "--trend",
+        "--at",
+        "2024-06-10",
+        "--months",
+        "5",
+        "--format",
+        "json",
+    ]));
+    let months: Vec<(String, Value)> = trend[0]["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["month"].as_str().unwrap().to_owned(), m["level"].clone()))
+        .collect();
+    let expected: Vec<(String, Value)> = [
+        ("2024-01", Value::Null),
+        ("2024-02", "bronze".into()),
+        ("2024-03", "bronze".into()),
+        ("2024-04", "silver".into()),
+        ("2024-05", "silver".into()),
+    ]
+    .into_iter()
+    .map(|(m, l)| (m.to_owned(), l))
+    .collect();
+    assert_eq!(months, expected);
+}
