@@ -19,10 +19,62 @@ const NAMES: [&str; 2] = ["catalog-info.yaml", "catalog-info.yml"];
 /// Location targets followed at most this deep (a loop of Locations ends).
 const MAX_DEPTH: usize = 8;
 
-/// Where descriptors come from besides the ingested repositories (`[catalog] files`).
+/// Where descriptors come from besides the ingested repositories (`[catalog] files`), and
+/// whether the catalog's Groups become teams (`[catalog] teams`).
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub files: Vec<String>,
+    pub teams: bool,
+}
+
+/// `config`'s teams and the catalog's Groups as teams (members: their users' emails;
+/// repositories: those of the Components they own). A team of leadline.toml wins over a Group
+/// of the same name; the returned messages say where they disagree.
+pub fn merge_teams(
+    config: &[leadline_core::flow::Team],
+    catalog: &Catalog,
+) -> (Vec<leadline_core::flow::Team>, Vec<String>) {
+    let mut teams = config.to_vec();
+    let mut conflicts = Vec::new();
+    for group in catalog.entities.iter().filter(|e| e.kind == "Group") {
+        let reference = group.reference();
+        let mut members: Vec<String> = catalog
+            .members_of(&reference)
+            .into_iter()
+            .map(|m| m.to_lowercase())
+            .collect();
+        members.sort();
+        let repositories: Vec<String> = catalog
+            .entities
+            .iter()
+            .filter(|e| e.owner.as_ref() == Some(&reference))
+            .filter_map(|e| e.repository.clone())
+            .collect();
+        match teams
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(&group.name))
+        {
+            Some(t) => {
+                let mut theirs: Vec<String> = t.members.iter().map(|m| m.to_lowercase()).collect();
+                theirs.sort();
+                if !members.is_empty() && theirs != members {
+                    conflicts.push(format!(
+                        "team {}: leadline.toml lists {} member(s), the catalog's {reference} {}; leadline.toml wins",
+                        t.name,
+                        theirs.len(),
+                        members.len()
+                    ));
+                }
+            }
+            None => teams.push(leadline_core::flow::Team {
+                name: group.name.clone(),
+                members,
+                repositories,
+                paths: Vec::new(),
+            }),
+        }
+    }
+    (teams, conflicts)
 }
 
 /// Files under `base` whose path relative to the working directory matches `pattern`.

@@ -181,6 +181,9 @@ pub struct CatalogFileConfig {
     /// Globs of descriptor files (`catalog/**/*.yaml`).
     #[serde(default)]
     pub files: Vec<String>,
+    /// The catalog's Groups become teams (beside `[[teams]]`, which win).
+    #[serde(default)]
+    pub teams: bool,
 }
 
 /// `[okrs]`: where the objectives and key results are.
@@ -1017,6 +1020,7 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from("scorecards.toml")),
             catalog: crate::catalog::Settings {
                 files: file.catalog.files.clone(),
+                teams: file.catalog.teams,
             },
             okrs: leadline_metrics::okrs::Settings {
                 file: file

@@ -151,6 +151,21 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         other => other,
     };
     let store = open_store(&settings.db).await?;
+    let merged;
+    let settings = if settings.catalog.teams {
+        let catalog = catalog::load(&store, &settings.catalog).await?;
+        let (teams, conflicts) = catalog::merge_teams(&settings.teams, &catalog);
+        for c in conflicts {
+            tracing::warn!("{c}");
+        }
+        merged = Settings {
+            teams,
+            ..settings.clone()
+        };
+        &merged
+    } else {
+        settings
+    };
     let result = run_on(&store, command, settings).await;
     // The store is closed whatever happened, so that SQLite's file alone holds every row.
     let closed = store.close().await.context(

@@ -155,3 +155,67 @@ fn descriptors_from_heads_locations_and_globs_make_one_catalog() {
         );
     }
 }
+
+/// With `[catalog] teams = true`, the catalog's Groups are teams (their users' emails the
+/// members) beside leadline.toml's, which win where both name a team (a warning says so).
+#[test]
+fn catalog_groups_become_teams_and_config_wins() {
+    let repo = GitRepo::new();
+    repo.write(
+        b"catalog-info.yaml",
+        b"apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n  members: [ann]\n---\n\
+          apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: ann\nspec:\n  profile:\n    email: Ann@Example.com\n  memberOf: []\n---\n\
+          apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-b\nspec:\n  type: team\n  children: []\n  members: [ann]\n",
+    );
+    repo.commit_all_as("Ann <ann@example.com>", "one");
+    repo.write(b"a.txt", b"2\n");
+    repo.commit_all_as("Ann <ann@example.com>", "two");
+    repo.write(b"b.txt", b"3\n");
+    repo.commit_all_as("Bob <bob@example.com>", "three");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        "[catalog]\nteams = true\n\n[privacy]\nmin_group_size = 1\n\n[[teams]]\nname = \"team-b\"\nmembers = [\"bob@example.com\"]\n",
+    )
+    .unwrap();
+    let store = TestStore::sqlite();
+    store.ingest(repo.path());
+    let changes = |team: &str| {
+        let out = store
+            .leadline()
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "ai",
+                "--team",
+                team,
+                "--since",
+                "2000-01-01",
+                "--until",
+                "2100-01-01",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            v["changes"]["total"].as_u64().unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (a, _) = changes("team-a");
+    assert_eq!(a, 2);
+    let (b, warned) = changes("team-b");
+    assert_eq!(b, 1);
+    assert!(
+        warned.contains("team team-b") && warned.contains("leadline.toml wins"),
+        "{warned}"
+    );
+}
