@@ -6,6 +6,7 @@
 //! Reading it is strict: an unknown field, a wrong type, an unknown category or kind, a
 //! duplicate id or a due date before creation is refused with its line and field.
 
+use crate::toml_lines::{key_on_line, line_of};
 use std::collections::{BTreeMap, HashSet};
 
 use jiff::civil::Date;
@@ -276,25 +277,6 @@ pub fn parse(text: &str) -> Result<Vec<Item>, InvalidRegister> {
         });
     }
     Ok(out)
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-/// The key assigned on a line (`kind = "x"` gives `kind`), to name the field of an error.
-fn key_on_line(text: &str, line: usize) -> Option<String> {
-    let (key, _) = text.lines().nth(line - 1)?.split_once('=')?;
-    let key = key.trim();
-    (!key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-    .then(|| key.to_owned())
 }
 
 fn as_date(d: &toml::value::Datetime) -> Option<Date> {

@@ -29,4 +29,5 @@ pub mod slo;
 pub mod stats;
 pub mod store;
 pub mod team;
+pub mod toml_lines;
 pub mod yaml;

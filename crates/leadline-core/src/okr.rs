@@ -2,6 +2,7 @@
 //! of a key result: progress between its baseline and target, the projection of its weekly
 //! values to the period's end, and the status that projection gives (docs/metrics.md, "OKRs").
 
+use crate::toml_lines::{key_on_line, line_of};
 use std::collections::HashSet;
 
 use jiff::ToSpan;
@@ -87,14 +88,6 @@ struct FileKeyResult {
     baseline: Option<f64>,
     commit: Option<Spanned<f64>>,
     stretch: Option<Spanned<f64>>,
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 fn midnight(d: Date) -> Millis {
@@ -255,17 +248,6 @@ pub fn parse(text: &str) -> Result<Vec<Objective>, InvalidOkrs> {
         });
     }
     Ok(out)
-}
-
-/// The key assigned on a line (`target = 1` gives `target`), to name the field of an error.
-fn key_on_line(text: &str, line: usize) -> Option<String> {
-    let (key, _) = text.lines().nth(line.checked_sub(1)?)?.split_once('=')?;
-    let key = key.trim();
-    (!key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-    .then(|| key.to_owned())
 }
 
 /// (current − baseline) / (target − baseline), clipped to [0, 1.5]: how far from its baseline

@@ -3,6 +3,7 @@
 //! highest whose checks pass together with every lower level's (OpsLevel's rule), so a
 //! failing bronze check caps the level even when every gold check passes.
 
+use crate::toml_lines::line_of;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
@@ -145,14 +146,6 @@ struct FileCheck {
     postmortems_on_time: Option<bool>,
     debt_past_deadline: Option<u64>,
     no_knowledge_risk: Option<bool>,
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// What one file check asks, or why it cannot be read.

@@ -119,17 +119,7 @@ impl AppState {
         &'a self,
         slo_reader: &'a leadline_metrics::slo::Reader,
     ) -> leadline_metrics::scope::Ctx<'a> {
-        leadline_metrics::scope::Ctx {
-            store: &self.store,
-            dora: &self.dora,
-            debt: &self.debt,
-            flow: &self.flow,
-            teams: &self.teams,
-            slo: &self.slo,
-            slo_reader,
-            ai: &self.ai,
-            product: &self.product,
-        }
+        self.settings.ctx(&self.store, slo_reader)
     }
 
     /// The DORA inputs, loaded at most once per [`GATHERED_TTL`] (a pass over the history
