@@ -167,19 +167,30 @@ const KINDS: [&str; 8] = [
     "Location",
 ];
 
-/// Backstage's rule for names and namespaces: 1 to 63 characters, letters and digits
-/// separated by single `-`, `_` or `.`.
+/// Backstage's rule for names: 1 to 63 characters, runs of letters and digits separated by
+/// one `-`, `_` or `.` each.
 fn valid_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    let separator = |c: u8| matches!(c, b'-' | b'_' | b'.');
+    !s.is_empty()
+        && s.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && s.bytes().all(|c| c.is_ascii_alphanumeric() || separator(c))
+        && !b.windows(2).any(|w| separator(w[0]) && separator(w[1]))
+}
+
+/// Backstage's rule for namespaces: 1 to 63 lowercase letters and digits, runs separated by
+/// one `-` each (a DNS label).
+fn valid_namespace(s: &str) -> bool {
     let b = s.as_bytes();
     !s.is_empty()
         && s.len() <= 63
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
         && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
         && !s.contains("--")
-        && !s.contains("__")
-        && !s.contains("..")
 }
 
 fn get<'n>(node: &'n Node, path: &[&str]) -> Option<&'n Node> {
@@ -258,12 +269,14 @@ fn entity(
     }
     let namespace = match scalar(get(node, &["metadata", "namespace"])) {
         None => "default".to_owned(),
-        Some(ns) if valid_name(ns) => ns.to_owned(),
+        Some(ns) if valid_namespace(ns) => ns.to_owned(),
         Some(ns) => {
             return Err(fail(
                 get(node, &["metadata", "namespace"]),
                 "metadata.namespace",
-                format!("{ns:?} is not a valid namespace"),
+                format!(
+                    "{ns:?} is not a valid namespace (lowercase letters and digits separated by -)"
+                ),
             ));
         }
     };

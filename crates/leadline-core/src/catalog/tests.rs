@@ -210,6 +210,34 @@ fn dangling_references_are_listed() {
 }
 
 #[test]
+fn names_and_namespaces_follow_backstages_rules() {
+    for good in [
+        "a",
+        "artist-lookup",
+        "breanna.davison",
+        "A_b-c.d9",
+        &"x".repeat(63),
+    ] {
+        assert!(valid_name(good), "{good}");
+    }
+    for bad in [
+        "",
+        "invalid component",
+        "-a",
+        "a-",
+        "a-_b",
+        "a..b",
+        &"x".repeat(64),
+    ] {
+        assert!(!valid_name(bad), "{bad}");
+    }
+    assert!(valid_namespace("default") && valid_namespace("team-1"));
+    for bad in ["Default", "a_b", "a.b", "a--b", "-a"] {
+        assert!(!valid_namespace(bad), "{bad}");
+    }
+}
+
+#[test]
 fn refs_parse_with_defaults_and_refuse_empty_parts() {
     let r = Ref::parse("Group:Default/Team-A", None, "x").unwrap();
     assert_eq!(r.to_string(), "group:default/team-a");
