@@ -108,10 +108,16 @@ pub struct PlatformFileConfig {
 pub struct CapabilityConfig {
     pub name: String,
     /// Globs of the files that show the capability (`.github/workflows/*.yml`).
-    #[serde(alias = "glob", alias = "path", alias = "paths")]
+    #[serde(
+        alias = "glob",
+        alias = "globs",
+        alias = "path",
+        alias = "paths",
+        alias = "file"
+    )]
     pub files: Names,
     /// A regex the file's contents must match (`uses: org/platform/.+/deploy.yml@`).
-    #[serde(alias = "regex", alias = "content")]
+    #[serde(alias = "regex", alias = "content", alias = "pattern")]
     pub contains: Option<String>,
 }
 

@@ -166,7 +166,7 @@ async fn weekly(
         ..Scope::default()
     };
     match metric.family {
-        Family::Dora | Family::Incidents => scope.service = Some(service.to_owned()),
+        Family::Dora | Family::Incidents => scope.service = Some(service_of(gathered, service)),
         _ => scope.repo = Some(service.to_owned()),
     }
     let read = read_series(
@@ -187,6 +187,24 @@ async fn weekly(
         Err(e) if e.is_usage() => Vec::new(),
         Err(e) => return Err(e.into()),
     })
+}
+
+/// The deployed service of a repository: the one named like it, else the one whose
+/// deployments name it as their repository (`repo`), else the repository's name.
+fn service_of(gathered: &leadline_metrics::dora::Gathered, repository: &str) -> String {
+    let deployments = &gathered.inputs.deployments;
+    if deployments.iter().any(|d| d.service == repository) {
+        return repository.to_owned();
+    }
+    let short = repository.rsplit('/').next().unwrap_or(repository);
+    deployments
+        .iter()
+        .find(|d| {
+            d.repo
+                .as_deref()
+                .is_some_and(|r| r == repository || r.rsplit('/').next() == Some(short))
+        })
+        .map_or_else(|| repository.to_owned(), |d| d.service.clone())
 }
 
 /// How many changes a duration metric counts, for converting an effect into hours.
