@@ -28,10 +28,12 @@ pub enum Family {
     /// `leadline product`: activation, time to value, feature usage and stickiness (one
     /// definition by `{name=…}`, or the only one).
     Product,
+    /// `leadline scorecard`: one service's level (`--service`), now or at `--until`.
+    Scorecard,
 }
 
 impl Family {
-    pub const ALL: [Family; 10] = [
+    pub const ALL: [Family; 11] = [
         Family::Activity,
         Family::Dora,
         Family::Flow,
@@ -42,6 +44,7 @@ impl Family {
         Family::Slo,
         Family::Ai,
         Family::Product,
+        Family::Scorecard,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl Family {
             Family::Slo => "slo",
             Family::Ai => "ai",
             Family::Product => "product",
+            Family::Scorecard => "scorecard",
         }
     }
 
@@ -178,9 +182,12 @@ const INCIDENTS: &str = "docs/metrics.md#incidents-leadline-incidents";
 const SLO: &str = "docs/metrics.md#slos-leadline-slo";
 const AI: &str = "docs/metrics.md#ai-assisted-changes-leadline-ai";
 const PRODUCT: &str = "docs/metrics.md#product-metrics-leadline-product";
+const SCORECARD: &str = "docs/metrics.md#scorecards-leadline-scorecard";
 
 use Better::{Higher, Lower, Neither};
-use Family::{Activity, Ai, Capacity, Debt, Dora, Flow, Health, Incidents, Product, Slo};
+use Family::{
+    Activity, Ai, Capacity, Debt, Dora, Flow, Health, Incidents, Product, Scorecard, Slo,
+};
 
 /// Every metric, by family.
 pub static CATALOG: &[Metric] = &[
@@ -1119,6 +1126,14 @@ pub static CATALOG: &[Metric] = &[
         Higher,
         "DAU / MAU over the window's last 30 days",
         PRODUCT,
+    ),
+    m(
+        Scorecard,
+        "scorecard.level",
+        Unit::Count,
+        Higher,
+        "The service's scorecard level: 0 for none, 1 for the lowest level and so on",
+        SCORECARD,
     ),
 ];
 

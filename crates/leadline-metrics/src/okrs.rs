@@ -194,7 +194,7 @@ pub struct ObjectiveStatus {
 
 /// Families whose reports have no window: read as they are now.
 fn windowless(named: &Named) -> bool {
-    matches!(named, Named::Catalog(m) if matches!(m.family, Family::Debt | Family::Activity | Family::Slo))
+    matches!(named, Named::Catalog(m) if matches!(m.family, Family::Debt | Family::Activity | Family::Slo | Family::Scorecard))
 }
 
 fn value_of(reading: &Reading) -> (Option<f64>, Option<String>) {

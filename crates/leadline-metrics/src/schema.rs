@@ -21,6 +21,7 @@ pub fn of(family: Family) -> Value {
         Family::Slo => schemars::schema_for!(crate::slo::Status),
         Family::Ai => schemars::schema_for!(crate::ai::Report),
         Family::Product => schemars::schema_for!(crate::product::Report),
+        Family::Scorecard => schemars::schema_for!(crate::scope::ScorecardReport),
     };
     schema.to_value()
 }

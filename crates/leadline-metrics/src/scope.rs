@@ -48,6 +48,28 @@ pub struct Ctx<'a> {
     pub ai: &'a leadline_core::ai::Rules,
     /// The product metrics of leadline.toml.
     pub product: &'a crate::product::Settings,
+    /// Where scorecard levels come from (they read repositories, which this crate does not).
+    pub scorecards: Option<&'a dyn ScorecardLevels>,
+}
+
+/// A service's scorecard level (its rank: 0 for none) as of an instant; `Err` says why there
+/// is none to give.
+pub trait ScorecardLevels: Send + Sync {
+    fn level<'a>(
+        &'a self,
+        service: &'a str,
+        at: leadline_core::model::Millis,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<usize, String>> + Send + 'a>,
+    >;
+}
+
+/// The report `scorecard.level` reads.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ScorecardReport {
+    pub service: String,
+    pub at: String,
+    pub level: usize,
 }
 
 /// What a metric name names: a catalog metric, or samples imported under a name.
@@ -215,7 +237,7 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
         (
             "--service",
             scope.service.is_some(),
-            matches!(family, Family::Dora | Family::Incidents),
+            matches!(family, Family::Dora | Family::Incidents | Family::Scorecard),
         ),
         ("--env", scope.env.is_some(), matches!(family, Family::Dora)),
         (
@@ -234,7 +256,10 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
         (
             "--since/--until",
             scope.since.is_some() || scope.until.is_some(),
-            !matches!(family, Family::Debt | Family::Activity | Family::Slo),
+            !matches!(
+                family,
+                Family::Debt | Family::Activity | Family::Slo | Family::Scorecard
+            ),
         ),
         ("--slo", scope.slo.is_some(), matches!(family, Family::Slo)),
         (
@@ -380,6 +405,28 @@ async fn reports(
                 .iter()
                 .map(|r| Ok(serde_json::to_value(r)?))
                 .collect()
+        }
+        Family::Scorecard => {
+            let Some(source) = ctx.scorecards else {
+                return Err(UsageError(
+                    "scorecard levels are read by `leadline metric`, the API and OKRs".into(),
+                )
+                .into());
+            };
+            let Some(service) = &scope.service else {
+                return Err(UsageError(
+                    "scorecard metrics are per service: name one with --service or {service=…}"
+                        .into(),
+                )
+                .into());
+            };
+            let at = jiff::Timestamp::now().as_millisecond();
+            let level = source.level(service, at).await.map_err(UsageError)?;
+            Ok(vec![serde_json::to_value(ScorecardReport {
+                service: service.clone(),
+                at: crate::window::utc(at),
+                level,
+            })?])
         }
         Family::Product => {
             let query = crate::product::Query {

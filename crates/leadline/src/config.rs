@@ -887,6 +887,7 @@ impl Settings {
             slo_reader,
             ai: &self.ai,
             product: &self.product,
+            scorecards: None,
         }
     }
 

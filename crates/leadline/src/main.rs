@@ -272,7 +272,12 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         Command::Metrics(_) => unreachable!("the catalog is listed before the store opens"),
         Command::Metric(args) => {
             let slo_reader = slo::reader(&store, &settings.slo)?;
-            let ctx = settings.ctx(&store, &slo_reader);
+            let levels = scorecard::Levels {
+                store: store.clone(),
+                settings: Arc::new(settings.clone()),
+            };
+            let mut ctx = settings.ctx(&store, &slo_reader);
+            ctx.scorecards = Some(&levels);
             metric::run(&ctx, &args, &mut stdout).await?
         }
         Command::Serve(args) => {

@@ -96,7 +96,12 @@ async fn status(
     };
     let objectives = okrs::load(&settings.okrs)?;
     let slo_reader = crate::slo::reader(store, &settings.slo)?;
-    let ctx = settings.ctx(store, &slo_reader);
+    let levels = crate::scorecard::Levels {
+        store: store.clone(),
+        settings: Arc::new(settings.clone()),
+    };
+    let mut ctx = settings.ctx(store, &slo_reader);
+    ctx.scorecards = Some(&levels);
     let checkins = store.checkins().await?;
     let found = okrs::status(
         &ctx,

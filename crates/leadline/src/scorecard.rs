@@ -498,3 +498,32 @@ pub async fn run(
     }
     Ok(())
 }
+
+/// Scorecard levels for the metric seam (`scorecard.level{service=…}`), graded on demand.
+pub struct Levels {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+}
+
+impl leadline_metrics::scope::ScorecardLevels for Levels {
+    fn level<'b>(
+        &'b self,
+        service: &'b str,
+        at: Millis,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<usize, String>> + Send + 'b>,
+    > {
+        Box::pin(async move {
+            let scorecards = load(&self.settings.scorecards)
+                .map_err(|e| format!("{e:#}"))?
+                .ok_or_else(|| format!("no {}", self.settings.scorecards.display()))?;
+            let found = cards(&self.store, &self.settings, &scorecards, Some(service), at)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            found
+                .first()
+                .map(|c| c.rank)
+                .ok_or_else(|| format!("no ingested repository is called {service:?}"))
+        })
+    }
+}

@@ -59,6 +59,8 @@ pub struct AppState {
     pub okrs: leadline_metrics::okrs::Settings,
     /// Everything leadline.toml resolved to (the catalog's and scorecards' settings).
     pub settings: Arc<crate::config::Settings>,
+    /// Scorecard levels for the metric seam.
+    levels: crate::scorecard::Levels,
     /// The Prometheus of `[slo.prometheus] url`.
     prometheus: Option<Arc<dyn leadline_core::slo::Series>>,
     /// Listening on loopback: reads may be open while no token exists.
@@ -80,8 +82,14 @@ impl AppState {
         settings: &crate::config::Settings,
         loopback: bool,
     ) -> AppState {
+        let resolved = Arc::new(settings.clone());
+        let levels = crate::scorecard::Levels {
+            store: Arc::clone(&store),
+            settings: Arc::clone(&resolved),
+        };
         AppState {
             bodies: body::Budget::new(settings.server.body_limit),
+            levels,
             store,
             dora: settings.dora.clone(),
             server: settings.server.clone(),
@@ -93,7 +101,8 @@ impl AppState {
             anomalies: settings.anomalies.clone(),
             product: settings.product.clone(),
             okrs: settings.okrs.clone(),
-            settings: Arc::new(settings.clone()),
+            settings: resolved,
+
             prometheus: settings.slo.prometheus_url.as_deref().and_then(|url| {
                 leadline_sources::prometheus::Prometheus::new(url)
                     .ok()
@@ -119,7 +128,9 @@ impl AppState {
         &'a self,
         slo_reader: &'a leadline_metrics::slo::Reader,
     ) -> leadline_metrics::scope::Ctx<'a> {
-        self.settings.ctx(&self.store, slo_reader)
+        let mut ctx = self.settings.ctx(&self.store, slo_reader);
+        ctx.scorecards = Some(&self.levels);
+        ctx
     }
 
     /// The DORA inputs, loaded at most once per [`GATHERED_TTL`] (a pass over the history

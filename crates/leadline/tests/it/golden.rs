@@ -146,13 +146,20 @@ fn fixture(store: TestStore) -> Fixture {
         }
     }
     std::fs::write(root.path().join("events.csv"), events).unwrap();
+    std::fs::write(
+        root.path().join("scorecards.toml"),
+        "[[check]]\nlevel = \"bronze\"\nexists = \"src/**\"\n\n[[check]]\nlevel = \"silver\"\nexists = \"NOTHING\"\n",
+    )
+    .unwrap();
     let rest = format!(
-        "[[product.activation]]\nname = \"first-report\"\nsignup = \"signed_up\"\n\
+        "[scorecards]\nfile = {:?}\n\n\
+         [[product.activation]]\nname = \"first-report\"\nsignup = \"signed_up\"\n\
          criteria = [\"project_created\", \"report_viewed\"]\nwithin_days = 7\nvalue = \"report_viewed\"\n\n\
          [[product.feature]]\nname = \"export\"\nevents = [\"export_clicked\"]\n\n\
          [slo]\ndir = {:?}\n\n[postmortems]\ndir = {:?}\n\n[privacy]\nmin_group_size = 2\n\n\
          [[teams]]\nname = \"core\"\nmembers = [\"ann-gh\", \"bob-gh\"]\n\n\
          [[teams]]\nname = \"web\"\nmembers = [\"cat-gh\", \"dan-gh\"]\n",
+        root.path().join("scorecards.toml").display().to_string(),
         slos.display().to_string(),
         postmortems.display().to_string()
     );
@@ -556,9 +563,18 @@ fn every_metric_equals_the_field_of_its_family_report() {
                         _ => at(&product, path).clone(),
                     }
                 }
+                "scorecard" => {
+                    let cards = family_json(&f, &["scorecard", "--service", "app"]);
+                    cards[0]["rank"].clone()
+                }
                 other => panic!("a family the test does not know: {other}"),
             };
-            let printed = family_json(&f, &["metric", name]);
+            // A scorecard level is per service: the fixture's only one.
+            let query = match family {
+                "scorecard" => format!("{name}{{service=app}}"),
+                _ => name.clone(),
+            };
+            let printed = family_json(&f, &["metric", &query]);
             assert_eq!(printed["name"], name.as_str());
             assert_eq!(printed["value"], expected, "{name} on {}", f.store.backend);
             if expected.is_null() {
@@ -568,7 +584,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
                 );
             }
             let served: serde_json::Value = server
-                .get(&format!("/api/v1/metric/{name}"))
+                .get(&format!("/api/v1/metric/{query}"))
                 .send()
                 .unwrap()
                 .json()
