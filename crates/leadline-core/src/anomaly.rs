@@ -81,7 +81,7 @@ impl Default for Params {
             min_history: 6,
             z: 3.5,
             floor: 0.2,
-            tail: 0.001,
+            tail: 0.0003,
             shift_weeks: 3,
             shift_span: 12,
             shift_history: 26,
