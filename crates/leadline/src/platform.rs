@@ -251,8 +251,9 @@ async fn impacts(
                 let adopted = a
                     .at
                     .map(|t| ((leadline_core::activity::week_start(t) - since) / WEEK_MS) as usize);
-                if let (Some(t), Some(counts)) = (adopted, volume_of(metric.name)) {
-                    let m = leadline_metrics::catalog::find(counts).expect("a catalog name");
+                let volume_metric =
+                    volume_of(metric.name).and_then(leadline_metrics::catalog::find);
+                if let (Some(t), Some(m)) = (adopted, volume_metric) {
                     let counted = weekly(&ctx, &gathered, m, &a.service, (since, until)).await?;
                     let after: Vec<f64> = counted
                         .iter()
