@@ -32,6 +32,9 @@ pub struct Settings {
     pub bands: Bands,
     /// Lead time of a pull request's merge commit starts at the pull request's first commit.
     pub lead_time_from_pull_requests: bool,
+    /// Other names of services (a PagerDuty service id, a repository slug) and the service
+    /// each names: deployments and incidents filed under an alias count for the service.
+    pub aliases: std::collections::HashMap<String, String>,
 }
 
 /// What a DORA report is asked for, however it was asked (command line, API, metric name).
@@ -154,6 +157,16 @@ pub async fn gather(store: &Arc<dyn Store>, config: &Settings) -> Result<Inputs>
             "left out {absurd_deployments} deployment(s) and {absurd_incidents} incident(s) \
              dated before 1970 or more than a day from now (stored before such times were refused)"
         );
+    }
+    for d in &mut deployments {
+        if let Some(service) = config.aliases.get(&d.service) {
+            d.service.clone_from(service);
+        }
+    }
+    for i in &mut incidents {
+        if let Some(service) = config.aliases.get(&i.service) {
+            i.service.clone_from(service);
+        }
     }
     let unresolved = dora::resolve_abbreviations(&mut deployments, &mut incidents, &graph);
     if unresolved > 0 {

@@ -25,6 +25,30 @@ const MAX_DEPTH: usize = 8;
 pub struct Settings {
     pub files: Vec<String>,
     pub teams: bool,
+    pub services: bool,
+}
+
+/// Annotations that name a Component in other systems' data.
+const SERVICE_ANNOTATIONS: [&str; 3] = [
+    "pagerduty.com/service-id",
+    "github.com/project-slug",
+    "gitlab.com/project-slug",
+];
+
+/// Each other name of a Component (its annotations above, and the slug's repository name)
+/// and the Component's name: the aliases deployments and incidents are read through.
+pub fn service_aliases(catalog: &Catalog) -> std::collections::HashMap<String, String> {
+    let mut aliases = std::collections::HashMap::new();
+    for c in catalog.entities.iter().filter(|e| e.kind == "Component") {
+        for key in SERVICE_ANNOTATIONS {
+            if let Some(value) = c.annotations.get(key).filter(|v| **v != c.name) {
+                aliases
+                    .entry(value.clone())
+                    .or_insert_with(|| c.name.clone());
+            }
+        }
+    }
+    aliases
 }
 
 /// `config`'s teams and the catalog's Groups as teams (members: their users' emails;

@@ -190,6 +190,10 @@ pub struct CatalogFileConfig {
     /// The catalog's Groups become teams (beside `[[teams]]`, which win).
     #[serde(default)]
     pub teams: bool,
+    /// The catalog's Components are services: deployments and incidents filed under their
+    /// annotations (`pagerduty.com/service-id`, `github.com/project-slug`) count for them.
+    #[serde(default)]
+    pub services: bool,
 }
 
 /// `[okrs]`: where the objectives and key results are.
@@ -997,6 +1001,7 @@ impl Settings {
                     "leadline.toml: dora.lead_time_start {other:?}: expected \"commit\" or \"pr_first_commit\""
                 ),
             },
+            aliases: std::collections::HashMap::new(),
         };
         Ok(Settings {
             db: Location::parse(&db)?,
@@ -1028,6 +1033,7 @@ impl Settings {
             catalog: crate::catalog::Settings {
                 files: file.catalog.files.clone(),
                 teams: file.catalog.teams,
+                services: file.catalog.services,
             },
             okrs: leadline_metrics::okrs::Settings {
                 file: file

@@ -152,16 +152,8 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
     };
     let store = open_store(&settings.db).await?;
     let merged;
-    let settings = if settings.catalog.teams {
-        let catalog = catalog::load(&store, &settings.catalog).await?;
-        let (teams, conflicts) = catalog::merge_teams(&settings.teams, &catalog);
-        for c in conflicts {
-            tracing::warn!("{c}");
-        }
-        merged = Settings {
-            teams,
-            ..settings.clone()
-        };
+    let settings = if settings.catalog.teams || settings.catalog.services {
+        merged = with_catalog(&store, settings).await?;
         &merged
     } else {
         settings
@@ -172,6 +164,24 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
         "cannot close the store cleanly (nothing is lost: SQLite replays its log on the next open)",
     );
     result.and(closed)
+}
+
+/// `settings` with the catalog's Groups as teams (`[catalog] teams`) and its Components'
+/// other names as service aliases (`[catalog] services`).
+async fn with_catalog(store: &Arc<dyn Store>, settings: &Settings) -> Result<Settings> {
+    let catalog = catalog::load(store, &settings.catalog).await?;
+    let mut out = settings.clone();
+    if settings.catalog.teams {
+        let (teams, conflicts) = catalog::merge_teams(&settings.teams, &catalog);
+        for c in conflicts {
+            tracing::warn!("{c}");
+        }
+        out.teams = teams;
+    }
+    if settings.catalog.services {
+        out.dora.aliases = catalog::service_aliases(&catalog);
+    }
+    Ok(out)
 }
 
 async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -> Result<()> {

@@ -219,3 +219,65 @@ fn catalog_groups_become_teams_and_config_wins() {
         "{warned}"
     );
 }
+
+/// With `[catalog] services = true`, deployments and incidents filed under a Component's
+/// PagerDuty service id or repository slug count for the Component.
+#[test]
+fn component_annotations_link_deployments_and_incidents() {
+    let repo = GitRepo::new();
+    repo.write(
+        b"catalog-info.yaml",
+        b"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: checkout\n  annotations:\n    pagerduty.com/service-id: PXYZ123\n    github.com/project-slug: acme/checkout\nspec:\n  type: service\n  lifecycle: production\n  owner: payments\n",
+    );
+    let sha = repo.commit_all_at(1_714_521_600, None, "init");
+    let dir = tempfile::tempdir().unwrap();
+    let deployments = dir.path().join("deployments.csv");
+    std::fs::write(
+        &deployments,
+        format!("id,service,environment,sha,finished_at\nD1,checkout,production,{sha},2024-05-02T00:00:00Z\nD2,acme/checkout,production,{sha},2024-05-03T00:00:00Z\n"),
+    )
+    .unwrap();
+    let incidents = dir.path().join("incidents.csv");
+    std::fs::write(
+        &incidents,
+        "id,service,opened_at,resolved_at,cause_deployment\nI1,PXYZ123,2024-05-03T01:00:00Z,2024-05-03T02:00:00Z,D2\n",
+    )
+    .unwrap();
+    let linked = dir.path().join("linked.toml");
+    std::fs::write(&linked, "[catalog]\nservices = true\n").unwrap();
+    let plain = dir.path().join("plain.toml");
+    std::fs::write(&plain, "").unwrap();
+    let store = TestStore::sqlite();
+    store.ingest(repo.path());
+    for (what, file) in [("deployments", &deployments), ("incidents", &incidents)] {
+        store.run(&[
+            std::ffi::OsStr::new("import"),
+            std::ffi::OsStr::new(what),
+            file.as_os_str(),
+        ]);
+    }
+    let dora = |config: &std::path::Path| {
+        json_stdout(store.leadline().arg("--config").arg(config).args([
+            "dora",
+            "--service",
+            "checkout",
+            "--since",
+            "2024-05-01",
+            "--until",
+            "2024-05-10",
+            "--format",
+            "json",
+        ]))
+    };
+    let with = dora(&linked);
+    assert_eq!(with["deployment_frequency"]["deployments"], 2, "{with}");
+    assert_eq!(
+        with["change_failure_rate"]["failed_deployments"], 1,
+        "{with}"
+    );
+    let without = dora(&plain);
+    assert_eq!(
+        without["deployment_frequency"]["deployments"], 1,
+        "{without}"
+    );
+}
