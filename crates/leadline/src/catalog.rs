@@ -353,6 +353,13 @@ pub async fn run(
             serde_json::to_writer_pretty(&mut *out, &list)?;
             writeln!(out)?;
         }
+        SummaryFormat::Table if entities.is_empty() => {
+            writeln!(
+                out,
+                "no catalog entities: no catalog-info.yaml at the HEAD of an ingested repository, \
+                 and no [catalog] files (see docs/metrics.md, \"Service catalog\")"
+            )?;
+        }
         SummaryFormat::Table => {
             let mut t = crate::table::table(&[
                 "kind",

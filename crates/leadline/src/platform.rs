@@ -296,7 +296,7 @@ pub async fn run(
 ) -> Result<()> {
     if config.platform.capabilities.is_empty() {
         return Err(crate::dora::InvalidArgs(
-            "no [[platform.capability]] in leadline.toml (see docs/metrics.md, \"Platform\")"
+            "no [[platform.capability]] in leadline.toml (see docs/metrics.md, \"Platform capabilities\")"
                 .into(),
         )
         .into());
