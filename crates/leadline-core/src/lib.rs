@@ -30,4 +30,5 @@ pub mod stats;
 pub mod store;
 pub mod team;
 pub mod toml_lines;
+pub mod wellbeing;
 pub mod yaml;
