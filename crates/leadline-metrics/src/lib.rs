@@ -31,6 +31,7 @@ pub mod samples;
 pub mod schema;
 pub mod scope;
 pub mod slo;
+pub mod wellbeing;
 pub mod window;
 
 pub use catalog::{Better, CATALOG, Family, Metric, Unit};

@@ -79,6 +79,9 @@ pub enum Command {
     /// The service catalog from Backstage descriptors (catalog-info.yaml at each ingested
     /// repository's HEAD, and [catalog] files): list it, or check it
     Catalog(CatalogArgs),
+    /// When teams work, deploy and are paged (off-hours, weekend, late-night commits; night
+    /// pages): team level only, groups under [wellbeing] min_group_size folded
+    Wellbeing(WellbeingArgs),
     /// Each service graded by the checks of scorecards.toml (files at HEAD, catalog entry,
     /// metrics, SLOs, postmortems, debt): its level and what fails
     Scorecard(ScorecardArgs),
@@ -172,6 +175,25 @@ pub struct CatalogArgs {
     /// Location)
     #[arg(long)]
     pub kind: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct WellbeingArgs {
+    /// Only this team's group
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Only this repository's commits
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 90 days before --until]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest commit]
+    #[arg(long)]
+    pub until: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,

@@ -68,6 +68,8 @@ pub struct FileConfig {
     pub platform: PlatformFileConfig,
     #[serde(default)]
     pub scorecards: ScorecardsFileConfig,
+    #[serde(default)]
+    pub wellbeing: WellbeingFileConfig,
     /// Notification targets: `[[notify]] name = "ops", kind = "webhook", url = "…",
     /// secret = "…"` (or `kind = "slack"`).
     #[serde(default)]
@@ -169,6 +171,85 @@ fn platform_settings(file: &PlatformFileConfig) -> Result<crate::platform::Setti
         capabilities,
         metrics,
         weeks,
+    })
+}
+
+/// `[wellbeing]`: the floor and the working time.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WellbeingFileConfig {
+    /// Fewer distinct people than this and a group folds into `other` [default: 5].
+    pub min_group_size: Option<usize>,
+    /// `HH:MM-HH:MM` [default: 09:00-18:00].
+    pub working_hours: Option<String>,
+    /// Day names [default: Monday to Friday].
+    pub working_days: Option<Vec<String>>,
+    /// Where deployments and pages are judged (an IANA zone) [default: UTC].
+    pub timezone: Option<String>,
+}
+
+fn hours(
+    key: &str,
+    span: Option<&str>,
+    days: Option<&[String]>,
+    base: leadline_core::wellbeing::Hours,
+) -> Result<leadline_core::wellbeing::Hours> {
+    let mut h = base;
+    if let Some(span) = span {
+        (h.start, h.end) = leadline_core::wellbeing::Hours::parse_span(span).ok_or_else(|| {
+            anyhow::anyhow!("leadline.toml: {key}.working_hours {span:?}: expected HH:MM-HH:MM")
+        })?;
+    }
+    if let Some(days) = days {
+        h.days = leadline_core::wellbeing::Hours::parse_days(days).ok_or_else(|| {
+            anyhow::anyhow!(
+                "leadline.toml: {key}.working_days {days:?}: expected day names (Mon, Tue…)"
+            )
+        })?;
+    }
+    Ok(h)
+}
+
+fn zone(key: &str, name: Option<&str>) -> Result<Option<jiff::tz::TimeZone>> {
+    name.map(|n| {
+        jiff::tz::TimeZone::get(n)
+            .map_err(|e| anyhow::anyhow!("leadline.toml: {key}.timezone {n:?}: {e}"))
+    })
+    .transpose()
+}
+
+fn wellbeing_settings(
+    file: &WellbeingFileConfig,
+    teams: &[TeamConfig],
+) -> Result<leadline_metrics::wellbeing::Settings> {
+    let base = hours(
+        "wellbeing",
+        file.working_hours.as_deref(),
+        file.working_days.as_deref(),
+        leadline_core::wellbeing::Hours::default(),
+    )?;
+    let tz = zone("wellbeing", file.timezone.as_deref())?.unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut per_team = std::collections::HashMap::new();
+    for t in teams {
+        if t.working_hours.is_none() && t.working_days.is_none() && t.timezone.is_none() {
+            continue;
+        }
+        let key = format!("teams {:?}", t.name);
+        let h = hours(
+            &key,
+            t.working_hours.as_deref(),
+            t.working_days.as_deref(),
+            base,
+        )?;
+        let z = zone(&key, t.timezone.as_deref())?.unwrap_or_else(|| tz.clone());
+        per_team.insert(t.name.clone(), (h, z));
+    }
+    Ok(leadline_metrics::wellbeing::Settings {
+        min_group_size: bounded("wellbeing.min_group_size", file.min_group_size, 1..=1000)?
+            .unwrap_or(5),
+        hours: base,
+        timezone: tz,
+        teams: per_team,
     })
 }
 
@@ -641,6 +722,10 @@ pub struct TeamConfig {
     /// non-member changing mostly these is the team's.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// The team's own working time and time zone (wellbeing), beside `[wellbeing]`'s.
+    pub working_hours: Option<String>,
+    pub working_days: Option<Vec<String>>,
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -872,6 +957,7 @@ pub struct Settings {
     pub catalog: crate::catalog::Settings,
     pub platform: crate::platform::Settings,
     pub scorecards: PathBuf,
+    pub wellbeing: leadline_metrics::wellbeing::Settings,
 }
 
 impl Settings {
@@ -1025,6 +1111,7 @@ impl Settings {
             anomalies: anomaly_settings(&file.anomalies)?,
             product: product_settings(&file.product)?,
             platform: platform_settings(&file.platform)?,
+            wellbeing: wellbeing_settings(&file.wellbeing, &file.teams)?,
             scorecards: file
                 .scorecards
                 .file

@@ -36,6 +36,7 @@ mod table;
 mod time;
 mod verdict;
 mod web;
+mod wellbeing;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -261,6 +262,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
         Command::Ai(args) => ai::run(&store, &args, settings, &mut stdout).await?,
+        Command::Wellbeing(args) => wellbeing::run(&store, &args, settings, &mut stdout).await?,
         Command::Scorecard(args) => scorecard::run(&store, &args, settings, &mut stdout).await?,
         Command::Platform(command) => {
             platform::run(&store, &command, settings, &mut stdout).await?

@@ -38,3 +38,4 @@ mod serve;
 mod serve_hardening;
 mod slo;
 mod store_file;
+mod wellbeing;

@@ -1,0 +1,94 @@
+//! `leadline wellbeing`: the wellbeing family's report (leadline-metrics) with each group's
+//! review load read from flow through the seam, as a table or JSON. Team level only.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Result;
+use leadline_core::store::Store;
+use leadline_metrics::reading::Reading;
+use leadline_metrics::scope::{Scope, read};
+use leadline_metrics::wellbeing::{Query, compute};
+
+use crate::cli::{SummaryFormat, WellbeingArgs};
+use crate::config::Settings;
+use crate::table::share;
+
+pub async fn run(
+    store: &Arc<dyn Store>,
+    args: &WellbeingArgs,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let query = Query {
+        team: args.team.clone(),
+        repo: args.repo.clone(),
+        since: args.since.clone(),
+        until: args.until.clone(),
+    };
+    let mut report = compute(store, &query, &settings.wellbeing, &settings.teams).await?;
+    let slo_reader = crate::slo::reader(store, &settings.slo)?;
+    let ctx = settings.ctx(store, &slo_reader);
+    if let Some(metric) =
+        leadline_metrics::catalog::find("flow.pull_requests.review_load_top_fifth")
+    {
+        for g in &mut report.groups {
+            let scope = Scope {
+                team: (g.group != "all" && g.group != "other").then(|| g.group.clone()),
+                since: Some(report.since.clone()),
+                until: Some(report.until.clone()),
+                ..Scope::default()
+            };
+            if let Ok(Reading::Value { value, .. }) = read(&ctx, None, metric, &scope).await {
+                g.load.reviews_top_fifth_share = value.as_f64();
+            }
+        }
+    }
+    match args.format {
+        SummaryFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+        SummaryFormat::Table => {
+            writeln!(
+                out,
+                "window {} to {}",
+                &report.since[..10],
+                &report.until[..10]
+            )?;
+            if report.groups.is_empty() {
+                writeln!(
+                    out,
+                    "no group has {} people or more in this window (`[wellbeing] min_group_size`)",
+                    settings.wellbeing.min_group_size
+                )?;
+            }
+            let mut t = crate::table::table(&[
+                "group",
+                "people",
+                "commits",
+                "off-hours",
+                "weekend",
+                "late night",
+                "out-of-hours deploys",
+                "night pages",
+                "disrupted hours",
+            ]);
+            for g in &report.groups {
+                t.add_row(vec![
+                    g.group.clone(),
+                    g.people.to_string(),
+                    g.commits.total.to_string(),
+                    share(g.commits.off_hours_share),
+                    share(g.commits.weekend_share),
+                    share(g.commits.late_night_share),
+                    share(g.deployments.share),
+                    share(g.pages.night_share),
+                    g.pages.disrupted_hours.to_string(),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! `leadline wellbeing` end to end on both stores: commit counts by local time against a
+//! calculation in the test (offsets east and west of UTC, the 18:00 and 06:00 edges, a
+//! weekend in local time that is not one in UTC), a team under the floor folded away and never
+//! named, and no person in any output.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{GitRepo, TestStore, json_stdout};
+
+/// (author, local date-time with offset) of the commits.
+const COMMITS: &[(&str, &str)] = &[
+    ("a1", "2024-05-03T10:00:00+02:00"), // Friday, working
+    ("a2", "2024-05-03T18:00:00+02:00"), // Friday 18:00: off-hours
+    ("a3", "2024-05-03T17:59:00-07:00"), // working
+    ("a4", "2024-05-04T05:30:00+09:30"), // Saturday locally (Friday 20:00 UTC): weekend, late night
+    ("a5", "2024-05-03T06:00:00+00:00"), // off-hours, not late night
+    ("a1", "2024-05-03T05:59:00+00:00"), // late night
+    ("a2", "2024-05-03T22:00:00-05:00"), // late night (Saturday in UTC, Friday locally)
+    ("t1", "2024-05-04T11:00:00+00:00"), // the small team's
+    ("t2", "2024-05-05T11:00:00+00:00"),
+    ("x9", "2024-05-03T12:00:00+00:00"), // in no team
+];
+
+fn commit(repo: &GitRepo, n: usize, who: &str, when: &str) {
+    repo.write(b"f", format!("{n}\n").as_bytes());
+    repo.git(&["add", "-A"]);
+    let out = Command::new("git")
+        .current_dir(repo.path())
+        .env("GIT_AUTHOR_DATE", when)
+        .env("GIT_COMMITTER_DATE", when)
+        .args([
+            "commit",
+            "-q",
+            "-m",
+            &format!("c{n}"),
+            "--author",
+            &format!("{who} <{who}@example.com>"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn commit_counts_follow_local_time_and_small_teams_fold_away() {
+    let repo = GitRepo::new();
+    for (n, (who, when)) in COMMITS.iter().enumerate() {
+        commit(&repo, n, who, when);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        "[[teams]]\nname = \"core\"\nmembers = [\"a1@example.com\", \"a2@example.com\", \"a3@example.com\", \"a4@example.com\", \"a5@example.com\"]\n\n\
+         [[teams]]\nname = \"tiny\"\nmembers = [\"t1@example.com\", \"t2@example.com\"]\n",
+    )
+    .unwrap();
+    // The calculation: core's 7 commits by local time.
+    let (mut off, mut weekend, mut late) = (0, 0, 0);
+    let mut total = 0;
+    for (_, when) in COMMITS.iter().filter(|(w, _)| w.starts_with('a')) {
+        // The local time is what the author's clock said: the text before the offset.
+        let t: jiff::civil::DateTime = when[..19].parse().unwrap();
+        let minute = i32::from(t.hour()) * 60 + i32::from(t.minute());
+        let sat_sun = matches!(
+            t.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        );
+        total += 1;
+        off += usize::from(sat_sun || !(540..1080).contains(&minute));
+        weekend += usize::from(sat_sun);
+        late += usize::from(!(360..1320).contains(&minute));
+    }
+    assert_eq!((total, off, weekend, late), (7, 5, 1, 3));
+    for store in TestStore::both() {
+        store.ingest(repo.path());
+        let out = store
+            .leadline()
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "wellbeing",
+                "--since",
+                "2024-05-01",
+                "--until",
+                "2024-05-10",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        for secret in ["tiny", "example.com", "a1", "t1", "x9"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        let report: Value = serde_json::from_str(&text).unwrap();
+        let groups = report["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 1, "{report}");
+        let core = &groups[0];
+        assert_eq!(
+            (&core["group"], &core["people"]),
+            (&Value::from("core"), &Value::from(5))
+        );
+        let c = &core["commits"];
+        assert_eq!(
+            (
+                c["total"].as_u64(),
+                c["off_hours"].as_u64(),
+                c["weekend"].as_u64(),
+                c["late_night"].as_u64()
+            ),
+            (
+                Some(total as u64),
+                Some(off as u64),
+                Some(weekend as u64),
+                Some(late as u64)
+            )
+        );
+        assert_eq!(
+            c["off_hours_share"].as_f64(),
+            Some(off as f64 / total as f64)
+        );
+        // The table too names no small team and no person.
+        let table = store
+            .leadline()
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "wellbeing",
+                "--since",
+                "2024-05-01",
+                "--until",
+                "2024-05-10",
+            ])
+            .output()
+            .unwrap();
+        let table = String::from_utf8_lossy(&table.stdout);
+        assert!(
+            !table.contains("tiny") && !table.contains("example.com"),
+            "{table}"
+        );
+        let all = json_stdout(store.leadline().args([
+            "wellbeing",
+            "--since",
+            "2024-05-01",
+            "--until",
+            "2024-05-10",
+            "--format",
+            "json",
+        ]));
+        // Without teams: one group of all eight people.
+        assert_eq!(
+            (&all["groups"][0]["group"], &all["groups"][0]["people"]),
+            (&Value::from("all"), &Value::from(8))
+        );
+    }
+}
