@@ -30,10 +30,12 @@ pub enum Family {
     Product,
     /// `leadline scorecard`: one service's level (`--service`), now or at `--until`.
     Scorecard,
+    /// `leadline wellbeing`: the group the query selects (`all`, or `--team T`'s).
+    Wellbeing,
 }
 
 impl Family {
-    pub const ALL: [Family; 11] = [
+    pub const ALL: [Family; 12] = [
         Family::Activity,
         Family::Dora,
         Family::Flow,
@@ -45,6 +47,7 @@ impl Family {
         Family::Ai,
         Family::Product,
         Family::Scorecard,
+        Family::Wellbeing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +63,7 @@ impl Family {
             Family::Ai => "ai",
             Family::Product => "product",
             Family::Scorecard => "scorecard",
+            Family::Wellbeing => "wellbeing",
         }
     }
 
@@ -67,7 +71,12 @@ impl Family {
     pub fn has_series(self) -> bool {
         matches!(
             self,
-            Family::Dora | Family::Flow | Family::Incidents | Family::Ai | Family::Product
+            Family::Dora
+                | Family::Flow
+                | Family::Incidents
+                | Family::Ai
+                | Family::Product
+                | Family::Wellbeing
         )
     }
 }
@@ -183,10 +192,11 @@ const SLO: &str = "docs/metrics.md#slos-leadline-slo";
 const AI: &str = "docs/metrics.md#ai-assisted-changes-leadline-ai";
 const PRODUCT: &str = "docs/metrics.md#product-metrics-leadline-product";
 const SCORECARD: &str = "docs/metrics.md#scorecards-leadline-scorecard";
+const WELLBEING: &str = "docs/metrics.md#wellbeing-leadline-wellbeing";
 
 use Better::{Higher, Lower, Neither};
 use Family::{
-    Activity, Ai, Capacity, Debt, Dora, Flow, Health, Incidents, Product, Scorecard, Slo,
+    Activity, Ai, Capacity, Debt, Dora, Flow, Health, Incidents, Product, Scorecard, Slo, Wellbeing,
 };
 
 /// Every metric, by family.
@@ -1134,6 +1144,70 @@ pub static CATALOG: &[Metric] = &[
         Higher,
         "The service's scorecard level: 0 for none, 1 for the lowest level and so on",
         SCORECARD,
+    ),
+    m(
+        Wellbeing,
+        "wellbeing.people",
+        Unit::Count,
+        Neither,
+        "Distinct authors of the group's commits (a count, never a list)",
+        WELLBEING,
+    ),
+    m(
+        Wellbeing,
+        "wellbeing.commits.total",
+        Unit::Count,
+        Neither,
+        "Non-merge commits of the group in the window",
+        WELLBEING,
+    ),
+    m(
+        Wellbeing,
+        "wellbeing.commits.off_hours_share",
+        Unit::Ratio,
+        Lower,
+        "Share of commits made outside working time, in their authors' local time",
+        WELLBEING,
+    ),
+    m(
+        Wellbeing,
+        "wellbeing.commits.weekend_share",
+        Unit::Ratio,
+        Lower,
+        "Share of commits made on a local Saturday or Sunday",
+        WELLBEING,
+    ),
+    m(
+        Wellbeing,
+        "wellbeing.commits.late_night_share",
+        Unit::Ratio,
+        Lower,
+        "Share of commits made between 22:00 and 06:00 local time",
+        WELLBEING,
+    ),
+    m(
+        Wellbeing,
+        "wellbeing.deployments.share",
+        Unit::Ratio,
+        Lower,
+        "Share of production deployments finished outside working time in the team's time zone",
+        WELLBEING,
+    ),
+    m(
+        Wellbeing,
+        "wellbeing.pages.night_share",
+        Unit::Ratio,
+        Lower,
+        "Share of pages between 22:00 and 06:00 in the team's time zone",
+        WELLBEING,
+    ),
+    m(
+        Wellbeing,
+        "wellbeing.pages.disrupted_hours",
+        Unit::Count,
+        Lower,
+        "Distinct clock hours with a page outside working time",
+        WELLBEING,
     ),
 ];
 

@@ -22,6 +22,7 @@ pub fn of(family: Family) -> Value {
         Family::Ai => schemars::schema_for!(crate::ai::Report),
         Family::Product => schemars::schema_for!(crate::product::Report),
         Family::Scorecard => schemars::schema_for!(crate::scope::ScorecardReport),
+        Family::Wellbeing => schemars::schema_for!(crate::wellbeing::Report),
     };
     schema.to_value()
 }

@@ -50,6 +50,8 @@ pub struct Ctx<'a> {
     pub product: &'a crate::product::Settings,
     /// Where scorecard levels come from (they read repositories, which this crate does not).
     pub scorecards: Option<&'a dyn ScorecardLevels>,
+    /// Working time and the floor of the wellbeing family.
+    pub wellbeing: &'a crate::wellbeing::Settings,
 }
 
 /// A service's scorecard level (its rank: 0 for none) as of an instant; `Err` says why there
@@ -245,13 +247,21 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
             scope.repo.is_some(),
             matches!(
                 family,
-                Family::Activity | Family::Flow | Family::Health | Family::Capacity | Family::Ai
+                Family::Activity
+                    | Family::Flow
+                    | Family::Health
+                    | Family::Capacity
+                    | Family::Ai
+                    | Family::Wellbeing
             ),
         ),
         (
             "--team",
             scope.team.is_some(),
-            matches!(family, Family::Flow | Family::Capacity | Family::Ai),
+            matches!(
+                family,
+                Family::Flow | Family::Capacity | Family::Ai | Family::Wellbeing
+            ),
         ),
         (
             "--since/--until",
@@ -404,6 +414,22 @@ async fn reports(
             reports
                 .iter()
                 .map(|r| Ok(serde_json::to_value(r)?))
+                .collect()
+        }
+        Family::Wellbeing => {
+            let query = crate::wellbeing::Query {
+                team: None,
+                repo: scope.repo.clone(),
+                since: scope.since.clone(),
+                until: scope.until.clone(),
+                by: scope.by,
+            };
+            let reports =
+                crate::wellbeing::compute(ctx.store, &query, ctx.wellbeing, ctx.teams).await?;
+            let name = scope.team.as_deref().unwrap_or("all");
+            reports
+                .iter()
+                .map(|r| Ok(group(&serde_json::to_value(r)?, name)))
                 .collect()
         }
         Family::Scorecard => {

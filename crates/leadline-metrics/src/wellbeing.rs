@@ -48,6 +48,8 @@ pub struct Query {
     pub repo: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
+    /// A series, one report per calendar week or month.
+    pub by: Option<crate::window::By>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
@@ -119,37 +121,85 @@ fn team_of_service<'t>(teams: &'t [Team], service: &str, repo: Option<&str>) -> 
         .map(|t| t.name.as_str())
 }
 
-/// The report of [since, until) for `teams` (none: one group, `all`).
-pub async fn compute(
-    store: &Arc<dyn Store>,
-    q: &Query,
-    settings: &Settings,
-    teams: &[Team],
-) -> Result<Report> {
-    // Every non-merge commit once (the same sha in two repositories is one commit).
-    let repositories = store.repositories().await?;
-    let mut rows = Vec::new();
-    for repo in repositories
+/// What the reports are computed from: the non-merge commits (each sha once), successful
+/// production deployments and pages.
+pub struct Inputs {
+    commits: Vec<leadline_core::store::CommitRow>,
+    deployments: Vec<leadline_core::model::Deployment>,
+    incidents: Vec<leadline_core::model::Incident>,
+}
+
+pub async fn gather(store: &Arc<dyn Store>, repo: Option<&str>) -> Result<Inputs> {
+    let mut commits = Vec::new();
+    let mut seen = HashSet::new();
+    for r in store
+        .repositories()
+        .await?
         .iter()
-        .filter(|r| q.repo.as_deref().is_none_or(|n| r.name == n))
+        .filter(|r| repo.is_none_or(|n| r.name == n))
     {
         let mut after: Option<PagePosition> = None;
         loop {
-            let page = store
-                .commits_page(Some(repo.id), after.as_ref(), PAGE)
-                .await?;
-            rows.extend(page.rows.into_iter().filter(|c| !c.is_merge()));
+            let page = store.commits_page(Some(r.id), after.as_ref(), PAGE).await?;
+            commits.extend(
+                page.rows
+                    .into_iter()
+                    .filter(|c| !c.is_merge() && seen.insert(c.sha.clone())),
+            );
             match page.next {
                 Some(next) => after = Some(next),
                 None => break,
             }
         }
     }
-    let newest = rows.iter().map(|c| c.authored_at).max();
+    Ok(Inputs {
+        commits,
+        deployments: store
+            .deployments()
+            .await?
+            .into_iter()
+            .map(|(_, d)| d)
+            .filter(|d| d.environment == "production" && d.status == "success")
+            .collect(),
+        incidents: store
+            .incidents()
+            .await?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect(),
+    })
+}
+
+/// The reports `q` asks for: one, or one per period with `by`.
+pub async fn compute(
+    store: &Arc<dyn Store>,
+    q: &Query,
+    settings: &Settings,
+    teams: &[Team],
+) -> Result<Vec<Report>> {
+    let inputs = gather(store, q.repo.as_deref()).await?;
+    let newest = inputs.commits.iter().map(|c| c.authored_at).max();
     let window = resolve(q.since.as_deref(), q.until.as_deref(), newest, |until| {
         Ok(until - DEFAULT_DAYS * DAY_MS)
     })?;
-    let mut seen = HashSet::new();
+    let windows = match q.by {
+        None => vec![window],
+        Some(by) => crate::window::buckets(window, by, crate::window::MAX_PERIODS)?,
+    };
+    Ok(windows
+        .into_iter()
+        .map(|w| report(&inputs, q, settings, teams, w))
+        .collect())
+}
+
+/// The report of one window for `teams` (none: one group, `all`).
+pub fn report(
+    inputs: &Inputs,
+    q: &Query,
+    settings: &Settings,
+    teams: &[Team],
+    window: leadline_core::dora::Window,
+) -> Report {
     let group_name = |team: Option<&str>| -> String {
         match (teams.is_empty(), team) {
             (true, _) => "all".to_owned(),
@@ -165,13 +215,11 @@ pub async fn compute(
             .unwrap_or((settings.hours, settings.timezone.clone()))
     };
     let mut groups: BTreeMap<String, Gathered> = BTreeMap::new();
-    for c in rows
+    for c in inputs
+        .commits
         .iter()
-        .filter(|c| window.since <= c.authored_at && c.authored_at < window.until)
+        .filter(|c| window.contains(c.authored_at))
     {
-        if !seen.insert(c.sha.clone()) {
-            continue;
-        }
         let email = c.author.email.to_lowercase();
         let g = groups
             .entry(group_name(team_of(teams, &email)))
@@ -180,12 +228,11 @@ pub async fn compute(
         g.commits
             .push(at_offset(c.authored_at, c.author_offset_minutes));
     }
-    for d in store.deployments().await? {
-        let (_, d) = d;
-        if d.environment != "production" || d.status != "success" || !window.contains(d.finished_at)
-        {
-            continue;
-        }
+    for d in inputs
+        .deployments
+        .iter()
+        .filter(|d| window.contains(d.finished_at))
+    {
         let name = group_name(team_of_service(teams, &d.service, d.repo.as_deref()));
         groups
             .entry(name)
@@ -193,13 +240,12 @@ pub async fn compute(
             .deployments
             .push(d.finished_at);
     }
-    for (_, i) in store.incidents().await? {
+    for i in &inputs.incidents {
         let at = i.acknowledged_at.unwrap_or(i.opened_at);
-        if !window.contains(at) {
-            continue;
+        if window.contains(at) {
+            let name = group_name(team_of_service(teams, &i.service, None));
+            groups.entry(name).or_default().pages.push(at);
         }
-        let name = group_name(team_of_service(teams, &i.service, None));
-        groups.entry(name).or_default().pages.push(at);
     }
     // Groups under the floor fold into `other`; `other` under it is left out.
     let mut other = groups.remove("other").unwrap_or_default();
@@ -256,9 +302,9 @@ pub async fn compute(
             }
         })
         .collect();
-    Ok(Report {
+    Report {
         since: utc(window.since),
         until: utc(window.until),
         groups: out,
-    })
+    }
 }

@@ -194,6 +194,9 @@ pub struct WellbeingArgs {
     /// Window end, exclusive [default: the UTC midnight after the newest commit]
     #[arg(long)]
     pub until: Option<String>,
+    /// A trend: one result per calendar week or month
+    #[arg(long, value_parser = by_parser())]
+    pub by: Option<By>,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,

@@ -978,6 +978,7 @@ impl Settings {
             ai: &self.ai,
             product: &self.product,
             scorecards: None,
+            wellbeing: &self.wellbeing,
         }
     }
 

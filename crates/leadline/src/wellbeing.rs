@@ -1,4 +1,4 @@
-//! `leadline wellbeing`: the wellbeing family's report (leadline-metrics) with each group's
+//! `leadline wellbeing`: the wellbeing family's reports (leadline-metrics) with each group's
 //! review load read from flow through the seam, as a table or JSON. Team level only.
 
 use std::io::Write;
@@ -8,30 +8,26 @@ use anyhow::Result;
 use leadline_core::store::Store;
 use leadline_metrics::reading::Reading;
 use leadline_metrics::scope::{Scope, read};
-use leadline_metrics::wellbeing::{Query, compute};
+use leadline_metrics::wellbeing::{Query, Report, compute};
 
 use crate::cli::{SummaryFormat, WellbeingArgs};
 use crate::config::Settings;
 use crate::table::share;
 
-pub async fn run(
+/// The reports `query` asks for, each group's review load read from flow.
+pub async fn reports(
     store: &Arc<dyn Store>,
-    args: &WellbeingArgs,
+    query: &Query,
     settings: &Settings,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let query = Query {
-        team: args.team.clone(),
-        repo: args.repo.clone(),
-        since: args.since.clone(),
-        until: args.until.clone(),
-    };
-    let mut report = compute(store, &query, &settings.wellbeing, &settings.teams).await?;
+) -> Result<Vec<Report>> {
+    let mut reports = compute(store, query, &settings.wellbeing, &settings.teams).await?;
     let slo_reader = crate::slo::reader(store, &settings.slo)?;
     let ctx = settings.ctx(store, &slo_reader);
-    if let Some(metric) =
-        leadline_metrics::catalog::find("flow.pull_requests.review_load_top_fifth")
-    {
+    let Some(metric) = leadline_metrics::catalog::find("flow.pull_requests.review_load_top_fifth")
+    else {
+        return Ok(reports);
+    };
+    for report in &mut reports {
         for g in &mut report.groups {
             let scope = Scope {
                 team: (g.group != "all" && g.group != "other").then(|| g.group.clone()),
@@ -44,51 +40,72 @@ pub async fn run(
             }
         }
     }
+    Ok(reports)
+}
+
+pub async fn run(
+    store: &Arc<dyn Store>,
+    args: &WellbeingArgs,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let query = Query {
+        team: args.team.clone(),
+        repo: args.repo.clone(),
+        since: args.since.clone(),
+        until: args.until.clone(),
+        by: args.by,
+    };
+    let found = reports(store, &query, settings).await?;
     match args.format {
-        SummaryFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &report)?;
-            writeln!(out)?;
-        }
+        SummaryFormat::Json => crate::table::write_json(&found, args.by.is_some(), out)?,
         SummaryFormat::Table => {
-            writeln!(
-                out,
-                "window {} to {}",
-                &report.since[..10],
-                &report.until[..10]
-            )?;
-            if report.groups.is_empty() {
-                writeln!(
-                    out,
-                    "no group has {} people or more in this window (`[wellbeing] min_group_size`)",
-                    settings.wellbeing.min_group_size
-                )?;
+            for report in &found {
+                table(report, settings.wellbeing.min_group_size, out)?;
             }
-            let mut t = crate::table::table(&[
-                "group",
-                "people",
-                "commits",
-                "off-hours",
-                "weekend",
-                "late night",
-                "out-of-hours deploys",
-                "night pages",
-                "disrupted hours",
-            ]);
-            for g in &report.groups {
-                t.add_row(vec![
-                    g.group.clone(),
-                    g.people.to_string(),
-                    g.commits.total.to_string(),
-                    share(g.commits.off_hours_share),
-                    share(g.commits.weekend_share),
-                    share(g.commits.late_night_share),
-                    share(g.deployments.share),
-                    share(g.pages.night_share),
-                    g.pages.disrupted_hours.to_string(),
-                ]);
-            }
-            writeln!(out, "{t}")?;
         }
     }
+    Ok(())
+}
+
+fn table(report: &Report, floor: usize, out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "window {} to {}",
+        &report.since[..10],
+        &report.until[..10]
+    )?;
+    if report.groups.is_empty() {
+        writeln!(
+            out,
+            "no group has {floor} people or more in this window (`[wellbeing] min_group_size`)"
+        )?;
+        return Ok(());
+    }
+    let mut t = crate::table::table(&[
+        "group",
+        "people",
+        "commits",
+        "off-hours",
+        "weekend",
+        "late night",
+        "out-of-hours deploys",
+        "night pages",
+        "disrupted hours",
+    ]);
+    for g in &report.groups {
+        t.add_row(vec![
+            g.group.clone(),
+            g.people.to_string(),
+            g.commits.total.to_string(),
+            share(g.commits.off_hours_share),
+            share(g.commits.weekend_share),
+            share(g.commits.late_night_share),
+            share(g.deployments.share),
+            share(g.pages.night_share),
+            g.pages.disrupted_hours.to_string(),
+        ]);
+    }
+    writeln!(out, "{t}")?;
     Ok(())
 }

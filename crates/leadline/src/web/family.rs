@@ -13,7 +13,7 @@ use super::AppState;
 use super::error::AppError;
 
 /// The families this route serves, for the error that names them.
-const FAMILIES: &str = "dora, flow, health, debt, capacity, incidents, slo, ai, product";
+const FAMILIES: &str = "dora, flow, health, debt, capacity, incidents, slo, ai, product, wellbeing";
 
 pub async fn report(
     State(state): State<Arc<AppState>>,
@@ -30,6 +30,7 @@ pub async fn report(
         // or sub-routes), which win over this one.
         "ai" => super::api::ai(State(state), query(&uri)?).await,
         "product" => super::product::product(State(state), query(&uri)?).await,
+        "wellbeing" => super::platform::wellbeing(State(state), query(&uri)?).await,
         other => Err(AppError::new(
             StatusCode::NOT_FOUND,
             format!("no metric family {other:?} (the families: {FAMILIES})"),

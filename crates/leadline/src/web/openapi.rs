@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         super::product::okrs,
         super::platform::catalog,
         super::platform::scorecards,
+        super::platform::wellbeing,
         super::product::checkin,
         super::anomalies::list,
         super::anomalies::precision,

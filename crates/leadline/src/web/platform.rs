@@ -82,3 +82,42 @@ pub async fn scorecards(
         crate::scorecard::cards(&state.store, settings, &cards, service.as_deref(), at).await?;
     Ok(Json(found))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WellbeingQuery {
+    /// Only this team's group.
+    team: Option<String>,
+    /// Only this repository's commits.
+    repo: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    /// `week` or `month`: a series of results, one per period.
+    by: Option<String>,
+}
+
+/// When teams work, deploy and are paged, as `leadline wellbeing --format json` (team level
+/// only; groups under the floor fold into `other`).
+#[utoipa::path(get, path = "/api/v1/wellbeing", tag = "metrics", params(WellbeingQuery),
+    responses((status = 200, description = "Wellbeing report (object, or array with `by`)", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn wellbeing(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<WellbeingQuery>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let query = leadline_metrics::wellbeing::Query {
+        team: nonempty(q.team),
+        repo: nonempty(q.repo),
+        since: nonempty(q.since),
+        until: nonempty(q.until),
+        by: super::api::given::<leadline_metrics::window::By>(q.by.as_deref())?,
+    };
+    let found = crate::wellbeing::reports(&state.store, &query, &state.settings).await?;
+    Ok(match query.by {
+        Some(_) => Json(&found).into_response(),
+        None => Json(&found[0]).into_response(),
+    })
+}

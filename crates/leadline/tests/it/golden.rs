@@ -511,6 +511,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
         let slo = family_json(&f, &["slo", "status"]);
         let ai = family_json(&f, &["ai"]);
         let product = family_json(&f, &["product"]);
+        let wellbeing = family_json(&f, &["wellbeing"]);
         let first = |list: &str| product[list][0].clone();
         let all_flow = flow["groups"]
             .as_array()
@@ -563,6 +564,13 @@ fn every_metric_equals_the_field_of_its_family_report() {
                         _ => at(&product, path).clone(),
                     }
                 }
+                // Teams are configured: there is no `all` group.
+                "wellbeing" => wellbeing["groups"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|g| g["group"] == "all")
+                    .map_or(serde_json::Value::Null, |g| at(g, path).clone()),
                 "scorecard" => {
                     let cards = family_json(&f, &["scorecard", "--service", "app"]);
                     cards[0]["rank"].clone()

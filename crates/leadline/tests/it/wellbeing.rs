@@ -150,6 +150,31 @@ fn commit_counts_follow_local_time_and_small_teams_fold_away() {
             !table.contains("tiny") && !table.contains("example.com"),
             "{table}"
         );
+        // The catalog name and the API say the same, and the API names no one either.
+        let metric = json_stdout(store.leadline().arg("--config").arg(&config).args([
+            "metric",
+            "wellbeing.commits.off_hours_share{team=core}",
+            "--since",
+            "2024-05-01",
+            "--until",
+            "2024-05-10",
+            "--format",
+            "json",
+        ]));
+        assert_eq!(metric["value"], c["off_hours_share"]);
+        let server = crate::server::Server::start(&store, Some(&config));
+        let served = server
+            .get("/api/v1/wellbeing?since=2024-05-01&until=2024-05-10")
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&served).unwrap(), report);
+        assert!(
+            !served.contains("tiny") && !served.contains("example.com"),
+            "{served}"
+        );
+        server.stop();
         let all = json_stdout(store.leadline().args([
             "wellbeing",
             "--since",
