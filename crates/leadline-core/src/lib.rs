@@ -18,6 +18,7 @@ pub mod flow;
 pub mod health;
 pub mod incident;
 pub mod instant;
+pub mod learning;
 pub mod model;
 pub mod okr;
 pub mod platform;

@@ -23,6 +23,7 @@ pub mod group;
 pub mod health;
 pub mod history;
 pub mod incidents;
+pub mod learning;
 pub mod okrs;
 pub mod postmortems;
 pub mod product;

@@ -82,6 +82,9 @@ pub enum Command {
     /// When teams work, deploy and are paged (off-hours, weekend, late-night commits; night
     /// pages): team level only, groups under [wellbeing] min_group_size folded
     Wellbeing(WellbeingArgs),
+    /// How knowledge spreads: each area's bus factor and its trend by quarter, the share of
+    /// areas with a bus factor of 2 or more, and mobility (people in areas new to them)
+    Learning(LearningArgs),
     /// Each service graded by the checks of scorecards.toml (files at HEAD, catalog entry,
     /// metrics, SLOs, postmortems, debt): its level and what fails
     Scorecard(ScorecardArgs),
@@ -197,6 +200,22 @@ pub struct WellbeingArgs {
     /// A trend: one result per calendar week or month
     #[arg(long, value_parser = by_parser())]
     pub by: Option<By>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct LearningArgs {
+    /// Only this repository
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Window start: RFC 3339 or YYYY-MM-DD (UTC) [default: 365 days before --until]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Window end, exclusive [default: the UTC midnight after the newest change]
+    #[arg(long)]
+    pub until: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,

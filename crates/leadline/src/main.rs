@@ -167,6 +167,69 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
     result.and(closed)
 }
 
+/// `leadline learning`: the learning family's report as a table or JSON.
+async fn learning(
+    store: &Arc<dyn Store>,
+    args: &cli::LearningArgs,
+    settings: &Settings,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    let query = leadline_metrics::learning::Query {
+        repo: args.repo.clone(),
+        since: args.since.clone(),
+        until: args.until.clone(),
+    };
+    let report =
+        leadline_metrics::learning::compute(store, &query, settings.wellbeing.min_group_size)
+            .await?;
+    if args.format == cli::SummaryFormat::Json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "window {} to {}: {} areas, knowledge spread {}",
+        &report.since[..10],
+        &report.until[..10],
+        report.areas.len(),
+        table::share(report.knowledge_spread)
+    )?;
+    let mut t = table::table(&[
+        "quarter",
+        "areas",
+        "spread",
+        "active",
+        "new to an area",
+        "mobility",
+    ]);
+    let count = |v: Option<usize>| v.map_or_else(|| "hidden".to_owned(), |n| n.to_string());
+    for q in &report.quarters {
+        t.add_row(vec![
+            q.quarter.clone(),
+            q.areas.to_string(),
+            table::share(q.knowledge_spread),
+            count(q.active_people),
+            count(q.mobile_people),
+            table::share(q.mobility),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    let mut lone: Vec<&leadline_metrics::learning::Area> =
+        report.areas.iter().filter(|a| a.bus_factor == 1).collect();
+    lone.truncate(20);
+    if !lone.is_empty() {
+        writeln!(
+            out,
+            "areas where one person made half the changes (bus factor 1):"
+        )?;
+        for a in lone {
+            writeln!(out, "  {}", a.area)?;
+        }
+    }
+    Ok(())
+}
+
 /// `settings` with the catalog's Groups as teams (`[catalog] teams`) and its Components'
 /// other names as service aliases (`[catalog] services`).
 async fn with_catalog(store: &Arc<dyn Store>, settings: &Settings) -> Result<Settings> {
@@ -262,6 +325,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             postmortem::check(&store, &args, &settings.debt.postmortems, &mut stdout).await?
         }
         Command::Ai(args) => ai::run(&store, &args, settings, &mut stdout).await?,
+        Command::Learning(args) => learning(&store, &args, settings, &mut stdout).await?,
         Command::Wellbeing(args) => wellbeing::run(&store, &args, settings, &mut stdout).await?,
         Command::Scorecard(args) => scorecard::run(&store, &args, settings, &mut stdout).await?,
         Command::Platform(command) => {

@@ -191,3 +191,94 @@ fn commit_counts_follow_local_time_and_small_teams_fold_away() {
         );
     }
 }
+
+/// `leadline learning`: bus factors, knowledge spread and mobility against a calculation here.
+#[test]
+fn learning_counts_bus_factors_and_mobility() {
+    let repo = GitRepo::new();
+    // (author, area, date): Q1 and Q2 of 2024.
+    let changes: &[(&str, &str, &str)] = &[
+        ("p1", "a", "2024-01-10T10:00:00+00:00"),
+        ("p1", "a", "2024-01-11T10:00:00+00:00"),
+        ("p2", "a", "2024-01-12T10:00:00+00:00"),
+        ("p3", "b", "2024-02-10T10:00:00+00:00"),
+        ("p4", "b", "2024-02-11T10:00:00+00:00"),
+        ("p5", "c", "2024-02-12T10:00:00+00:00"),
+        ("p1", "b", "2024-04-10T10:00:00+00:00"),
+        ("p2", "a", "2024-04-11T10:00:00+00:00"),
+        ("p3", "c", "2024-04-12T10:00:00+00:00"),
+        ("p4", "b", "2024-04-13T10:00:00+00:00"),
+        ("p5", "a", "2024-04-14T10:00:00+00:00"),
+    ];
+    for (n, (who, area, when)) in changes.iter().enumerate() {
+        repo.write(format!("{area}/f{n}.txt").as_bytes(), b"x\n");
+        repo.git(&["add", "-A"]);
+        let out = Command::new("git")
+            .current_dir(repo.path())
+            .env("GIT_AUTHOR_DATE", when)
+            .env("GIT_COMMITTER_DATE", when)
+            .args([
+                "commit",
+                "-q",
+                "-m",
+                &format!("c{n}"),
+                "--author",
+                &format!("{who} <{who}@example.com>"),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    for store in TestStore::both() {
+        store.ingest(repo.path());
+        let out = store
+            .leadline()
+            .args([
+                "learning",
+                "--since",
+                "2024-01-01",
+                "--until",
+                "2024-07-01",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            !text.contains("example.com") && !text.contains("\"p1"),
+            "{text}"
+        );
+        let r: Value = serde_json::from_str(&text).unwrap();
+        let factor = |area: &str| {
+            r["areas"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["area"] == area)
+                .unwrap()["bus_factor"]
+                .clone()
+        };
+        // a: p1 2, p2 2, p5 1 (5): two cover half; b: p3 1, p4 2, p1 1 (4): p4 alone is half;
+        // c: p5 1, p3 1: one is half.
+        assert_eq!(
+            (factor("a"), factor("b"), factor("c")),
+            (Value::from(2), Value::from(1), Value::from(1))
+        );
+        assert_eq!(r["knowledge_spread"].as_f64(), Some(1.0 / 3.0));
+        // Q2: five active; p1 (b), p3 (c), p5 (a) are new to their areas; p2 and p4 are not.
+        let q2 = &r["quarters"][1];
+        assert_eq!(
+            (&q2["quarter"], &q2["active_people"], &q2["mobile_people"]),
+            (&Value::from("2024-Q2"), &Value::from(5), &Value::from(3))
+        );
+        assert_eq!(q2["mobility"].as_f64(), Some(0.6));
+        // Q1 had five active too, all new (nothing before): mobility 1.
+        assert_eq!(r["quarters"][0]["mobility"].as_f64(), Some(1.0));
+    }
+}
