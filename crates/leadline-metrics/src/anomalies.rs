@@ -58,11 +58,11 @@ impl Settings {
                 reading::lookup(name).map_err(|e| UsageError(format!("[anomalies] watch: {e}")))?;
             if !matches!(
                 metric.family,
-                Family::Dora | Family::Flow | Family::Incidents | Family::Ai
+                Family::Dora | Family::Flow | Family::Incidents | Family::Ai | Family::Wellbeing
             ) {
                 return Err(UsageError(format!(
-                    "[anomalies] watch: {name} has no weekly series (dora, flow, incidents and ai \
-                     metrics have)"
+                    "[anomalies] watch: {name} has no weekly series (dora, flow, incidents, ai \
+                     and wellbeing metrics have)"
                 ))
                 .into());
             }
@@ -319,11 +319,13 @@ async fn scopes(
             .iter()
             .map(|i| Scope::Service(i.service.clone()))
             .collect(),
-        Family::Flow if !ctx.teams.is_empty() => ctx
+        Family::Flow | Family::Wellbeing if !ctx.teams.is_empty() => ctx
             .teams
             .iter()
             .map(|t| Scope::Team(t.name.clone()))
             .collect(),
+        // Wellbeing is per team only.
+        Family::Wellbeing => BTreeSet::new(),
         _ => ctx
             .store
             .repositories()
