@@ -285,6 +285,7 @@ async function renderFlow(params) {
   }
   section.replaceChildren(...cards);
   section.append(await renderAi(report.since, report.until));
+  section.append(await renderWellbeing(report.since, report.until));
   return groups.length + " groups";
 }
 
@@ -308,6 +309,29 @@ async function renderAi(since, until) {
         : figure("outcomes." + key + ".size_weighted_difference", o.size_weighted_difference,
           (v) => (v >= 0 ? "+" : "") + (v * 100).toFixed(1) + " points (size-weighted)")));
   }
+  return card;
+}
+
+// When teams work, by their own local time: team level only, groups under the floor folded
+// away by the server.
+async function renderWellbeing(since, until) {
+  const r = await api("/api/v1/wellbeing", { since, until });
+  const card = el("div", { class: "card", "data-card": "wellbeing" }, el("h2", {}, "Sustainable pace"),
+    el("p", { class: "detail" }, "Commits by their authors' local time, deployments and pages in the team's time zone; teams only, never people"));
+  if (!r.groups.length) {
+    card.append(el("p", {}, "No team has enough people in this window to show without pointing at anyone."));
+    return card;
+  }
+  card.append(rowsTable("wellbeing", [
+    { title: "Group", show: (g) => g.group, attrs: (g) => ({ "data-wellbeing": g.group }) },
+    { title: "People", numeric: true, show: (g) => String(g.people) },
+    { title: "Commits", numeric: true, show: (g) => String(g.commits.total) },
+    { title: "Off hours", numeric: true, show: (g) => percent(g.commits.off_hours_share),
+      attrs: (g) => ({ "data-off-hours": g.commits.off_hours_share == null ? "null" : String(g.commits.off_hours_share) }) },
+    { title: "Weekend", numeric: true, show: (g) => percent(g.commits.weekend_share) },
+    { title: "Late night", numeric: true, show: (g) => percent(g.commits.late_night_share) },
+    { title: "Night pages", numeric: true, show: (g) => percent(g.pages.night_share) },
+  ], r.groups));
   return card;
 }
 

@@ -791,3 +791,52 @@ fn the_scorecards_page_shows_the_levels_of_the_api() {
         "{dom}"
     );
 }
+
+/// The Flow page's wellbeing card shows the API's groups and shares, and no person.
+#[test]
+fn the_flow_page_shows_wellbeing_by_team() {
+    let Some(chromium) = chromium() else { return };
+    let store = TestStore::sqlite();
+    let repo = crate::common::GitRepo::new();
+    for (n, who) in ["a1", "a2", "a3", "a4", "a5", "a1"].iter().enumerate() {
+        repo.write(b"f", format!("{n}\n").as_bytes());
+        repo.commit_all_at(
+            1_714_726_800 + n as i64 * 3_600,
+            Some(&format!("{who} <{who}@example.com>")),
+            "c",
+        );
+    }
+    store.ingest(repo.path());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        "[[teams]]\nname = \"core\"\nmembers = [\"a1@example.com\", \"a2@example.com\", \"a3@example.com\", \"a4@example.com\", \"a5@example.com\"]\n",
+    )
+    .unwrap();
+    let server = Server::start(&store, Some(&config));
+    let flow = api(&server, "/api/v1/flow");
+    let path = format!(
+        "/api/v1/wellbeing?since={}&until={}",
+        flow["since"].as_str().unwrap(),
+        flow["until"].as_str().unwrap()
+    )
+    .replace('+', "%2B");
+    let wellbeing = api(&server, &path);
+    let dom = load(&chromium, &server, "/?page=flow");
+    let shown = Regex::new(r#"data-off-hours="([^"]*)""#).unwrap();
+    let got: Vec<String> = shown.captures_iter(&dom).map(|c| c[1].to_owned()).collect();
+    let expected: Vec<String> = wellbeing["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            g["commits"]["off_hours_share"]
+                .as_f64()
+                .map_or("null".to_owned(), |v| v.to_string())
+        })
+        .collect();
+    assert_eq!(got, expected, "{dom}");
+    assert!(dom.contains(r#"data-wellbeing="core""#), "{dom}");
+    assert!(!dom.contains("example.com"), "a person on the page");
+}
