@@ -423,6 +423,7 @@ async fn reports(
                 since: scope.since.clone(),
                 until: scope.until.clone(),
                 by: scope.by,
+                explain: scope.explain,
             };
             let reports =
                 crate::wellbeing::compute(ctx.store, &query, ctx.wellbeing, ctx.teams).await?;

@@ -50,6 +50,8 @@ pub struct Query {
     pub until: Option<String>,
     /// A series, one report per calendar week or month.
     pub by: Option<crate::window::By>,
+    /// With each group's commits and how they counted.
+    pub explain: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
@@ -85,6 +87,33 @@ pub struct Group {
     pub deployments: Deployments,
     pub pages: Pages,
     pub load: Load,
+    /// With `--explain`: each commit (never its author) and how it counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<Explained>>,
+}
+
+/// One commit behind a group's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Explained {
+    pub sha: String,
+    /// The author's clock: `2024-05-03T18:00:00+02:00`.
+    pub local_time: String,
+    pub off_hours: bool,
+    pub weekend: bool,
+    pub late_night: bool,
+}
+
+/// `at` as the author's clock showed it, with the offset.
+fn local_text(at: Millis, offset_minutes: i32) -> String {
+    let offset =
+        jiff::tz::Offset::from_seconds(offset_minutes * 60).unwrap_or(jiff::tz::Offset::UTC);
+    jiff::Timestamp::from_millisecond(at)
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::fixed(offset))
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -99,6 +128,8 @@ pub struct Report {
 struct Gathered {
     people: HashSet<String>,
     commits: Vec<Local>,
+    /// (sha, author time, recorded offset) of each commit, for `--explain`.
+    rows: Vec<(String, Millis, i32)>,
     deployments: Vec<Millis>,
     pages: Vec<Millis>,
 }
@@ -227,6 +258,8 @@ pub fn report(
         g.people.insert(email);
         g.commits
             .push(at_offset(c.authored_at, c.author_offset_minutes));
+        g.rows
+            .push((c.sha.clone(), c.authored_at, c.author_offset_minutes));
     }
     for d in inputs
         .deployments
@@ -256,6 +289,7 @@ pub fn report(
         } else {
             other.people.extend(g.people);
             other.commits.extend(g.commits);
+            other.rows.extend(g.rows);
             other.deployments.extend(g.deployments);
             other.pages.extend(g.pages);
         }
@@ -298,6 +332,21 @@ pub fn report(
                 },
                 // Filled by the caller from flow (reviews are read through the seam).
                 load: Load::default(),
+                explain: q.explain.then(|| {
+                    g.rows
+                        .iter()
+                        .map(|(sha, at, offset)| {
+                            let l = at_offset(*at, *offset);
+                            Explained {
+                                sha: sha.clone(),
+                                local_time: local_text(*at, *offset),
+                                off_hours: !hours.working(l),
+                                weekend: leadline_core::wellbeing::weekend(l),
+                                late_night: late_night(l),
+                            }
+                        })
+                        .collect()
+                }),
                 group: name,
             }
         })

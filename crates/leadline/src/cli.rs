@@ -200,6 +200,9 @@ pub struct WellbeingArgs {
     /// A trend: one result per calendar week or month
     #[arg(long, value_parser = by_parser())]
     pub by: Option<By>,
+    /// List each group's commits (sha and local time, never the author) and how they counted
+    #[arg(long)]
+    pub explain: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     pub format: SummaryFormat,

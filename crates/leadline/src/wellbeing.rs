@@ -55,6 +55,7 @@ pub async fn run(
         since: args.since.clone(),
         until: args.until.clone(),
         by: args.by,
+        explain: args.explain,
     };
     let found = reports(store, &query, settings).await?;
     match args.format {
@@ -107,5 +108,26 @@ fn table(report: &Report, floor: usize, out: &mut dyn Write) -> Result<()> {
         ]);
     }
     writeln!(out, "{t}")?;
+    for g in &report.groups {
+        for e in g.explain.iter().flatten() {
+            let marks: Vec<&str> = [
+                (e.off_hours, "off-hours"),
+                (e.weekend, "weekend"),
+                (e.late_night, "late night"),
+            ]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, m)| *m)
+            .collect();
+            writeln!(
+                out,
+                "  {} {} {} {}",
+                g.group,
+                &e.sha[..e.sha.len().min(12)],
+                e.local_time,
+                marks.join(", ")
+            )?;
+        }
+    }
     Ok(())
 }

@@ -94,6 +94,9 @@ pub struct WellbeingQuery {
     until: Option<String>,
     /// `week` or `month`: a series of results, one per period.
     by: Option<String>,
+    /// With each group's commits (never their authors) and how they counted.
+    #[serde(default)]
+    explain: bool,
 }
 
 /// When teams work, deploy and are paged, as `leadline wellbeing --format json` (team level
@@ -114,6 +117,7 @@ pub async fn wellbeing(
         since: nonempty(q.since),
         until: nonempty(q.until),
         by: super::api::given::<leadline_metrics::window::By>(q.by.as_deref())?,
+        explain: q.explain,
     };
     let found = crate::wellbeing::reports(&state.store, &query, &state.settings).await?;
     Ok(match query.by {

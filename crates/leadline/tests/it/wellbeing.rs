@@ -150,6 +150,27 @@ fn commit_counts_follow_local_time_and_small_teams_fold_away() {
             !table.contains("tiny") && !table.contains("example.com"),
             "{table}"
         );
+        // --explain: each of core's commits with its local time and how it counted.
+        let explained = json_stdout(store.leadline().arg("--config").arg(&config).args([
+            "wellbeing",
+            "--since",
+            "2024-05-01",
+            "--until",
+            "2024-05-10",
+            "--explain",
+            "--format",
+            "json",
+        ]));
+        let rows = explained["groups"][0]["explain"].as_array().unwrap();
+        assert_eq!(rows.len(), total);
+        let late: usize = rows.iter().filter(|r| r["late_night"] == true).count();
+        assert_eq!(late, 3);
+        assert!(
+            rows.iter()
+                .any(|r| r["local_time"] == "2024-05-04T05:30:00+09:30"),
+            "{explained}"
+        );
+        assert!(!explained.to_string().contains("example.com"));
         // The catalog name and the API say the same, and the API names no one either.
         let metric = json_stdout(store.leadline().arg("--config").arg(&config).args([
             "metric",
