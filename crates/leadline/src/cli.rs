@@ -204,8 +204,8 @@ pub struct WellbeingArgs {
     #[arg(long)]
     pub explain: bool,
     /// Output format
-    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
-    pub format: SummaryFormat,
+    #[arg(long, value_enum, default_value_t = DoraFormat::Table)]
+    pub format: DoraFormat,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@ use leadline_metrics::reading::Reading;
 use leadline_metrics::scope::{Scope, read};
 use leadline_metrics::wellbeing::{Query, Report, compute};
 
-use crate::cli::{SummaryFormat, WellbeingArgs};
+use crate::cli::{DoraFormat, WellbeingArgs};
 use crate::config::Settings;
 use crate::table::share;
 
@@ -59,13 +59,66 @@ pub async fn run(
     };
     let found = reports(store, &query, settings).await?;
     match args.format {
-        SummaryFormat::Json => crate::table::write_json(&found, args.by.is_some(), out)?,
-        SummaryFormat::Table => {
+        DoraFormat::Json => crate::table::write_json(&found, args.by.is_some(), out)?,
+        DoraFormat::Csv => csv(&found, out)?,
+        DoraFormat::Table => {
             for report in &found {
                 table(report, settings.wellbeing.min_group_size, out)?;
             }
         }
     }
+    Ok(())
+}
+
+/// One row per period and group: the counts and shares, never a person.
+fn csv(reports: &[Report], out: &mut dyn Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(&mut *out);
+    w.write_record([
+        "since",
+        "until",
+        "group",
+        "people",
+        "commits",
+        "off_hours",
+        "weekend",
+        "late_night",
+        "off_hours_share",
+        "weekend_share",
+        "late_night_share",
+        "deployments",
+        "out_of_hours_deployments",
+        "pages",
+        "night_pages",
+        "disrupted_hours",
+    ])?;
+    let n = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
+    for r in reports {
+        for g in &r.groups {
+            let c = &g.commits;
+            crate::csv_cell::write(
+                &mut w,
+                [
+                    r.since.clone(),
+                    r.until.clone(),
+                    g.group.clone(),
+                    g.people.to_string(),
+                    c.total.to_string(),
+                    c.off_hours.to_string(),
+                    c.weekend.to_string(),
+                    c.late_night.to_string(),
+                    n(c.off_hours_share),
+                    n(c.weekend_share),
+                    n(c.late_night_share),
+                    g.deployments.total.to_string(),
+                    g.deployments.out_of_hours.to_string(),
+                    g.pages.total.to_string(),
+                    g.pages.night.to_string(),
+                    g.pages.disrupted_hours.to_string(),
+                ],
+            )?;
+        }
+    }
+    w.flush()?;
     Ok(())
 }
 

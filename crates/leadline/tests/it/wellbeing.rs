@@ -131,6 +131,34 @@ fn commit_counts_follow_local_time_and_small_teams_fold_away() {
             c["off_hours_share"].as_f64(),
             Some(off as f64 / total as f64)
         );
+        // CSV: core's row with the same counts, and nothing personal.
+        let csv = store
+            .leadline()
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "wellbeing",
+                "--since",
+                "2024-05-01",
+                "--until",
+                "2024-05-10",
+                "--format",
+                "csv",
+            ])
+            .output()
+            .unwrap();
+        let csv = String::from_utf8_lossy(&csv.stdout);
+        assert!(
+            csv.lines()
+                .nth(1)
+                .unwrap()
+                .contains(&format!(",core,5,{total},{off},{weekend},{late},")),
+            "{csv}"
+        );
+        assert!(
+            !csv.contains("tiny") && !csv.contains("example.com"),
+            "{csv}"
+        );
         // The table too names no small team and no person.
         let table = store
             .leadline()
