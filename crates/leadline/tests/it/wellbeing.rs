@@ -18,8 +18,10 @@ const COMMITS: &[(&str, &str)] = &[
     ("a5", "2024-05-03T06:00:00+00:00"), // off-hours, not late night
     ("a1", "2024-05-03T05:59:00+00:00"), // late night
     ("a2", "2024-05-03T22:00:00-05:00"), // late night (Saturday in UTC, Friday locally)
-    ("t1", "2024-05-04T11:00:00+00:00"), // the small team's
+    ("t1", "2024-05-04T11:00:00+00:00"), // the team of four's
     ("t2", "2024-05-05T11:00:00+00:00"),
+    ("t3", "2024-05-05T12:00:00+00:00"),
+    ("t4", "2024-05-05T13:00:00+00:00"),
     ("x9", "2024-05-03T12:00:00+00:00"), // in no team
 ];
 
@@ -57,8 +59,9 @@ fn commit_counts_follow_local_time_and_small_teams_fold_away() {
     let config = dir.path().join("leadline.toml");
     std::fs::write(
         &config,
-        "[[teams]]\nname = \"core\"\nmembers = [\"a1@example.com\", \"a2@example.com\", \"a3@example.com\", \"a4@example.com\", \"a5@example.com\"]\n\n\
-         [[teams]]\nname = \"tiny\"\nmembers = [\"t1@example.com\", \"t2@example.com\"]\n",
+        "[[teams]]\nname = \"core\"\nmembers = [\"a1@example.com\", \"a2@example.com\", \"a3@example.com\", \"a4@example.com\", \"a5@example.com\"]\n\
+         repositories = [\"api\"]\ntimezone = \"Europe/Berlin\"\n\n\
+         [[teams]]\nname = \"tiny\"\nmembers = [\"t1@example.com\", \"t2@example.com\", \"t3@example.com\", \"t4@example.com\"]\n",
     )
     .unwrap();
     // The calculation: core's 7 commits by local time.
@@ -78,8 +81,30 @@ fn commit_counts_follow_local_time_and_small_teams_fold_away() {
         late += usize::from(!(360..1320).contains(&minute));
     }
     assert_eq!((total, off, weekend, late), (7, 5, 1, 3));
+    // Core's service `api` in Berlin (+02:00 in May): deployments at 09:30 and 19:30 local,
+    // a page at 23:30 local.
+    let head = repo.head();
+    let deployments = dir.path().join("deployments.csv");
+    std::fs::write(
+        &deployments,
+        format!("id,service,environment,sha,finished_at\nD1,api,production,{head},2024-05-06T07:30:00Z\nD2,api,production,{head},2024-05-06T17:30:00Z\n"),
+    )
+    .unwrap();
+    let incidents = dir.path().join("incidents.csv");
+    std::fs::write(
+        &incidents,
+        "id,service,opened_at\nI1,api,2024-05-06T21:30:00Z\n",
+    )
+    .unwrap();
     for store in TestStore::both() {
         store.ingest(repo.path());
+        for (what, file) in [("deployments", &deployments), ("incidents", &incidents)] {
+            store.run(&[
+                std::ffi::OsStr::new("import"),
+                std::ffi::OsStr::new(what),
+                file.as_os_str(),
+            ]);
+        }
         let out = store
             .leadline()
             .arg("--config")
@@ -106,7 +131,13 @@ fn commit_counts_follow_local_time_and_small_teams_fold_away() {
         }
         let report: Value = serde_json::from_str(&text).unwrap();
         let groups = report["groups"].as_array().unwrap();
-        assert_eq!(groups.len(), 1, "{report}");
+        // The team of four and the one person in no team make an `other` of five: shown, the
+        // team's name never.
+        assert_eq!(groups.len(), 2, "{report}");
+        assert_eq!(
+            (&groups[1]["group"], &groups[1]["people"]),
+            (&Value::from("other"), &Value::from(5))
+        );
         let core = &groups[0];
         assert_eq!(
             (&core["group"], &core["people"]),
@@ -130,6 +161,17 @@ fn commit_counts_follow_local_time_and_small_teams_fold_away() {
         assert_eq!(
             c["off_hours_share"].as_f64(),
             Some(off as f64 / total as f64)
+        );
+        assert_eq!(
+            (
+                &core["deployments"]["total"],
+                &core["deployments"]["out_of_hours"]
+            ),
+            (&Value::from(2), &Value::from(1))
+        );
+        assert_eq!(
+            (&core["pages"]["night"], &core["pages"]["disrupted_hours"]),
+            (&Value::from(1), &Value::from(1))
         );
         // CSV: core's row with the same counts, and nothing personal.
         let csv = store
@@ -233,10 +275,10 @@ fn commit_counts_follow_local_time_and_small_teams_fold_away() {
             "--format",
             "json",
         ]));
-        // Without teams: one group of all eight people.
+        // Without teams: one group of all ten people.
         assert_eq!(
             (&all["groups"][0]["group"], &all["groups"][0]["people"]),
-            (&Value::from("all"), &Value::from(8))
+            (&Value::from("all"), &Value::from(10))
         );
     }
 }
