@@ -468,18 +468,7 @@ fn the_api_lists_and_judges_as_the_command_line_does() {
             deployments.as_os_str(),
         ]);
         let cli = anomalies(&store, &[]);
-        let token = |scope: &str| {
-            let out = store.run(&[
-                OsStr::new("token"),
-                OsStr::new("create"),
-                OsStr::new("--name"),
-                OsStr::new(scope),
-                OsStr::new("--scope"),
-                OsStr::new(scope),
-            ]);
-            String::from_utf8(out).unwrap().trim().to_owned()
-        };
-        let (read, write) = (token("read"), token("write"));
+        let (read, write) = (store.token("read"), store.token("write"));
         let server = crate::server::Server::start(&store, None);
         let api: Value = server
             .get("/api/v1/anomalies")

@@ -278,17 +278,7 @@ fn the_api_and_metrics_serve_the_key_results() {
         OsStr::new("deployments"),
         deployments.as_os_str(),
     ]);
-    let token = String::from_utf8(store.run(&[
-        OsStr::new("token"),
-        OsStr::new("create"),
-        OsStr::new("--name"),
-        OsStr::new("w"),
-        OsStr::new("--scope"),
-        OsStr::new("write"),
-    ]))
-    .unwrap()
-    .trim()
-    .to_owned();
+    let token = store.token("write");
     let server = crate::server::Server::start(&store, Some(&config));
     let posted = server
         .post("/api/v1/okrs/O1.KR2/checkins")

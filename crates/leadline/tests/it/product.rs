@@ -222,17 +222,7 @@ fn the_api_takes_events_and_answers_as_the_command_line_does() {
     let dir = tempfile::tempdir().unwrap();
     let config = write(dir.path(), "leadline.toml", CONFIG);
     for store in TestStore::both() {
-        let token = String::from_utf8(store.run(&[
-            OsStr::new("token"),
-            OsStr::new("create"),
-            OsStr::new("--name"),
-            OsStr::new("w"),
-            OsStr::new("--scope"),
-            OsStr::new("write"),
-        ]))
-        .unwrap()
-        .trim()
-        .to_owned();
+        let token = store.token("write");
         let server = crate::server::Server::start(&store, Some(&config));
         let batch: Vec<Value> = segment()
             .lines()

@@ -3,8 +3,6 @@
 //! weekend in local time that is not one in UTC), a team under the floor folded away and never
 //! named, and no person in any output.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 use crate::common::{GitRepo, TestStore, json_stdout};
@@ -27,26 +25,7 @@ const COMMITS: &[(&str, &str)] = &[
 
 fn commit(repo: &GitRepo, n: usize, who: &str, when: &str) {
     repo.write(b"f", format!("{n}\n").as_bytes());
-    repo.git(&["add", "-A"]);
-    let out = Command::new("git")
-        .current_dir(repo.path())
-        .env("GIT_AUTHOR_DATE", when)
-        .env("GIT_COMMITTER_DATE", when)
-        .args([
-            "commit",
-            "-q",
-            "-m",
-            &format!("c{n}"),
-            "--author",
-            &format!("{who} <{who}@example.com>"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    repo.commit_as_at(who, when, &format!("c{n}"));
 }
 
 #[test]
@@ -303,22 +282,7 @@ fn learning_counts_bus_factors_and_mobility() {
     ];
     for (n, (who, area, when)) in changes.iter().enumerate() {
         repo.write(format!("{area}/f{n}.txt").as_bytes(), b"x\n");
-        repo.git(&["add", "-A"]);
-        let out = Command::new("git")
-            .current_dir(repo.path())
-            .env("GIT_AUTHOR_DATE", when)
-            .env("GIT_COMMITTER_DATE", when)
-            .args([
-                "commit",
-                "-q",
-                "-m",
-                &format!("c{n}"),
-                "--author",
-                &format!("{who} <{who}@example.com>"),
-            ])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
+        repo.commit_as_at(who, when, &format!("c{n}"));
     }
     for store in TestStore::both() {
         store.ingest(repo.path());

@@ -125,6 +125,26 @@ impl GitRepo {
     }
 
     /// Stages everything and commits at `unix` seconds (UTC), optionally as `author`.
+    /// Commits everything by `who <who@example.com>` at `when` (RFC 3339 with the offset the
+    /// author's clock had), as author and committer time.
+    pub fn commit_as_at(&self, who: &str, when: &str, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        let out = Command::new("git")
+            .current_dir(self.path())
+            .env("GIT_AUTHOR_DATE", when)
+            .env("GIT_COMMITTER_DATE", when)
+            .args(["commit", "-q", "-m", message, "--author"])
+            .arg(format!("{who} <{who}@example.com>"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.head()
+    }
+
     pub fn commit_all_at(&self, unix: i64, author: Option<&str>, message: &str) -> String {
         self.git(&["add", "-A"]);
         self.clock.set(unix);
@@ -377,6 +397,19 @@ impl TestStore {
 
     pub fn ingest(&self, repo: &Path) {
         self.run(&[OsStr::new("ingest"), OsStr::new("git"), repo.as_os_str()]);
+    }
+
+    /// A new API token of `scope` (read, write or admin), named like the scope.
+    pub fn token(&self, scope: &str) -> String {
+        let out = self.run(&[
+            OsStr::new("token"),
+            OsStr::new("create"),
+            OsStr::new("--name"),
+            OsStr::new(scope),
+            OsStr::new("--scope"),
+            OsStr::new(scope),
+        ]);
+        String::from_utf8(out).unwrap().trim().to_owned()
     }
 
     pub fn export(&self, what: &str, format: &str) -> Vec<u8> {
