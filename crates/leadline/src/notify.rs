@@ -16,6 +16,9 @@ use serde::Serialize;
 use crate::cli::{NotifyCommand, NotifyListArgs, SummaryFormat};
 use crate::config::Settings;
 
+/// Passes of the notification loop between two anomaly evaluations.
+const ANOMALY_PASSES: u64 = 10;
+
 /// Deliveries sent per pass.
 const PER_PASS: usize = 200;
 
@@ -64,7 +67,7 @@ pub async fn run(
                 Some(v) => parse_instant("--at", v)?,
                 None => now(),
             };
-            let decided = evaluate(store, settings, at).await?;
+            let decided = evaluate(store, settings, at, true).await?;
             let (sent, failed) = deliver(store, &settings.notify, now()).await?;
             writeln!(
                 out,
@@ -83,9 +86,14 @@ struct Condition {
 }
 
 /// Decides a notification for every condition whose state changed (SLO burn alerts, overdue
-/// postmortem actions, debt items past their deadline, new anomaly proposals); returns how
-/// many.
-pub async fn evaluate(store: &Arc<dyn Store>, settings: &Settings, at: Millis) -> Result<usize> {
+/// postmortem actions, debt items past their deadline, and, with `anomalies`, new anomaly
+/// proposals); returns how many.
+pub async fn evaluate(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    at: Millis,
+    anomalies: bool,
+) -> Result<usize> {
     if settings.notify.is_empty() {
         return Ok(0);
     }
@@ -93,7 +101,9 @@ pub async fn evaluate(store: &Arc<dyn Store>, settings: &Settings, at: Millis) -
     let today = leadline_metrics::postmortems::utc_date(at);
     conditions.extend(action_conditions(store, settings, today).await?);
     conditions.extend(debt_conditions(settings, today)?);
-    conditions.extend(anomaly_conditions(store, settings, at).await?);
+    if anomalies {
+        conditions.extend(anomaly_conditions(store, settings, at).await?);
+    }
     let mut decided = 0;
     for c in conditions {
         let state = if c.firing { "firing" } else { "resolved" };
@@ -313,9 +323,12 @@ pub fn spawn(store: Arc<dyn Store>, settings: Arc<Settings>) {
         return;
     }
     tokio::spawn(async move {
-        loop {
+        for pass in 0u64.. {
             let at = now();
-            if let Err(e) = evaluate(&store, &settings, at).await {
+            // Proposals read every watched series (the whole DORA history among them) and
+            // change when a week ends: every tenth pass, five minutes, is soon enough.
+            let anomalies = pass % ANOMALY_PASSES == 0;
+            if let Err(e) = evaluate(&store, &settings, at, anomalies).await {
                 tracing::warn!("notifications: cannot evaluate the alerts: {e:#}");
             }
             if let Err(e) = deliver(&store, &settings.notify, now()).await {
