@@ -49,7 +49,7 @@ pub async fn list(
     let found = anomalies::propose(
         &ctx,
         gathered,
-        &state.anomalies,
+        &state.settings.anomalies,
         &reviews,
         &query,
         super::now(),
@@ -148,7 +148,7 @@ async fn judge(
     let judged = anomalies::judge(
         &ctx,
         gathered,
-        &state.anomalies,
+        &state.settings.anomalies,
         id,
         judgement,
         super::now(),

@@ -47,7 +47,7 @@ pub async fn incidents(State(state): State<Arc<AppState>>, uri: Uri) -> Result<R
 /// `GET /api/v1/schemas/{family}`: the JSON schema of the family's report, as `leadline
 /// metrics schema FAMILY` prints it.
 #[utoipa::path(get, path = "/api/v1/schemas/{family}", tag = "metrics",
-    params(("family" = String, Path, description = "activity, dora, flow, health, debt, capacity, incidents, slo, ai or product")),
+    params(("family" = String, Path, description = "activity, dora, flow, health, debt, capacity, incidents, slo, ai, product, scorecard or wellbeing")),
     responses((status = 200, description = "The JSON schema of the family's report", body = Object),
               (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
     security((), ("bearer" = ["read"])))]

@@ -183,7 +183,7 @@ fn gauge_text(keys: &[(String, DoraKeys)]) -> String {
 /// (invalid files, Prometheus unreachable) are logged and left out.
 /// Each key result's progress now (0 to 1.5), labelled by objective and key result.
 async fn okr_gauges(state: &AppState) -> String {
-    let objectives = match leadline_metrics::okrs::load(&state.okrs) {
+    let objectives = match leadline_metrics::okrs::load(&state.settings.okrs) {
         Ok(o) if !o.is_empty() => o,
         Ok(_) => return String::new(),
         Err(e) => {

@@ -51,12 +51,6 @@ pub struct AppState {
     pub slo: leadline_metrics::slo::Settings,
     /// What marks a change as AI-assisted or AI-authored.
     pub ai: leadline_core::ai::Rules,
-    /// Which weekly series are watched for anomalies, and how.
-    pub anomalies: leadline_metrics::anomalies::Settings,
-    /// The product metrics of leadline.toml.
-    pub product: leadline_metrics::product::Settings,
-    /// Where the OKRs file is.
-    pub okrs: leadline_metrics::okrs::Settings,
     /// Everything leadline.toml resolved to (the catalog's and scorecards' settings).
     pub settings: Arc<crate::config::Settings>,
     /// Scorecard levels for the metric seam.
@@ -98,9 +92,6 @@ impl AppState {
             teams: settings.teams.clone(),
             slo: settings.slo.clone(),
             ai: settings.ai.clone(),
-            anomalies: settings.anomalies.clone(),
-            product: settings.product.clone(),
-            okrs: settings.okrs.clone(),
             settings: resolved,
 
             prometheus: settings.slo.prometheus_url.as_deref().and_then(|url| {

@@ -44,7 +44,8 @@ pub async fn product(
         until: nonempty(q.until),
         by: given::<By>(q.by.as_deref())?,
     };
-    let reports = leadline_metrics::product::compute(&state.store, &query, &state.product).await?;
+    let reports =
+        leadline_metrics::product::compute(&state.store, &query, &state.settings.product).await?;
     Ok(match query.by {
         Some(_) => Json(&reports).into_response(),
         None => Json(&reports[0]).into_response(),
@@ -114,7 +115,7 @@ pub async fn okrs(
         Some(v) => leadline_metrics::window::parse_instant("at", v)?,
         None => super::now(),
     };
-    let objectives = leadline_metrics::okrs::load(&state.okrs)?;
+    let objectives = leadline_metrics::okrs::load(&state.settings.okrs)?;
     let checkins = state.store.checkins().await?;
     let slo_reader = state.slo_reader();
     let ctx = state.ctx(&slo_reader);
@@ -161,7 +162,7 @@ pub async fn checkin(
             "confidence: expected 0 (no chance) to 10 (certain)",
         ));
     }
-    let objectives = leadline_metrics::okrs::load(&state.okrs)?;
+    let objectives = leadline_metrics::okrs::load(&state.settings.okrs)?;
     if !objectives
         .iter()
         .flat_map(|o| &o.key_results)
