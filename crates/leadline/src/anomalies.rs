@@ -1,6 +1,7 @@
 //! `leadline anomalies [ack|dismiss]`: the proposals of leadline-metrics' anomaly watcher as a
 //! table or JSON, and a person's judgement of one stored.
 
+use crate::time::now;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -11,10 +12,6 @@ use leadline_metrics::anomalies::{self, Judgement, Precision, Proposal, Query, S
 use crate::cli::{AnomaliesArgs, AnomaliesCommand, SummaryFormat};
 use crate::config::Settings;
 use crate::dora::InvalidArgs;
-
-fn now() -> leadline_core::model::Millis {
-    jiff::Timestamp::now().as_millisecond()
-}
 
 pub async fn run(
     store: &Arc<dyn Store>,

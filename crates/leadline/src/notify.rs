@@ -2,6 +2,7 @@
 //! alerts) are decided into the store's outbox, then each due delivery is sent and recorded.
 //! A crash between sending and recording sends again after the restart: at least once.
 
+use crate::time::now;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -21,10 +22,6 @@ const ANOMALY_PASSES: u64 = 10;
 
 /// Deliveries sent per pass.
 const PER_PASS: usize = 200;
-
-fn now() -> Millis {
-    jiff::Timestamp::now().as_millisecond()
-}
 
 fn names(targets: &[Target]) -> Vec<String> {
     targets.iter().map(|t| t.name.clone()).collect()

@@ -1,6 +1,7 @@
 //! `leadline okr list|status|checkin|check`: the objectives of okrs.toml, their key results
 //! computed through the metric seam (leadline-metrics' `okrs`), and people's check-ins.
 
+use crate::time::now;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -13,10 +14,6 @@ use crate::cli::{OkrCheckinArgs, OkrCommand, OkrListArgs, OkrStatusArgs, Summary
 use crate::config::Settings;
 use crate::dora::InvalidArgs;
 use crate::table::share;
-
-fn now() -> leadline_core::model::Millis {
-    jiff::Timestamp::now().as_millisecond()
-}
 
 pub async fn run(
     store: &Arc<dyn Store>,

@@ -304,7 +304,7 @@ pub async fn run(
     match command {
         PlatformCommand::Adoption(args) => {
             let all = adoptions(store, &config.platform).await?;
-            let now = jiff::Timestamp::now().as_millisecond();
+            let now = crate::time::now();
             match args.format {
                 SummaryFormat::Json => {
                     let json = serde_json::json!({"services": all, "months": shares(&all, now)});

@@ -422,7 +422,7 @@ pub async fn run(
     };
     let at = match &args.at {
         Some(v) => parse_instant("--at", v)?,
-        None => jiff::Timestamp::now().as_millisecond(),
+        None => crate::time::now(),
     };
     if args.trend {
         let months = args.months.clamp(1, 120);

@@ -14,6 +14,11 @@ pub fn rfc3339(at: Millis, offset_minutes: i32) -> String {
         .to_string()
 }
 
+/// Now, in milliseconds since the epoch.
+pub fn now() -> Millis {
+    Timestamp::now().as_millisecond()
+}
+
 /// The calendar date (UTC) of an instant, for summaries.
 pub fn date(at: Millis) -> String {
     Timestamp::from_millisecond(at)

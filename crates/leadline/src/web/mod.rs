@@ -147,7 +147,7 @@ impl AppState {
 
 /// Milliseconds since the epoch, now.
 fn now() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
+    crate::time::now()
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
