@@ -235,6 +235,7 @@ pub trait Store:
     + OutboxStore
     + AnomalyStore
     + ProductStore
+    + JobStore
 {
 }
 
@@ -247,7 +248,8 @@ impl<
         + SliStore
         + OutboxStore
         + AnomalyStore
-        + ProductStore,
+        + ProductStore
+        + JobStore,
 > Store for T
 {
 }
@@ -643,6 +645,124 @@ pub trait PrivacyStore: Send + Sync {
     async fn forget(&self, who: &Forget) -> StoreResult<Forgotten>;
 }
 
+/// A unit of fleet work and where it stands. One row per (kind, target): a target is re-armed
+/// when it is due again, so it is never pending twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    /// `git` (fetch and ingest), `forge` (sync pull requests and CI), `incidents`.
+    pub kind: String,
+    pub target: String,
+    /// What the worker needs to run it (JSON, the kind's own shape).
+    pub payload: String,
+    /// `pending`, `running`, `done` or `failed`.
+    pub state: String,
+    /// Attempts since the target was last armed (a lease taken over counts as one).
+    pub attempts: i64,
+    /// When a pending job may be claimed (a retry waits out its backoff).
+    pub next_at: Millis,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<Millis>,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    pub last_success: Option<Millis>,
+    pub last_error: Option<String>,
+}
+
+/// How a run of a job ended, as its worker reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome<'a> {
+    Done,
+    /// Failed; pending again from `at`.
+    Retry {
+        at: Millis,
+        error: &'a str,
+    },
+    /// Failed for good (until the target is armed again).
+    Failed {
+        error: &'a str,
+    },
+}
+
+/// One finished run: `done`, `retry`, `failed`, or `abandoned` (its lease expired and
+/// another worker took the job over).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRun {
+    pub job_id: i64,
+    pub kind: String,
+    pub target: String,
+    pub owner: String,
+    pub started_at: Millis,
+    pub finished_at: Millis,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+/// Held while alive: a named lock only one process can hold at a time (PostgreSQL: a session
+/// advisory lock on a connection of its own; SQLite: a lock on a file beside the database).
+/// Dropping it releases the lock.
+pub struct Exclusive(pub Box<dyn std::any::Any + Send + Sync>);
+
+/// Called when another process announced a change (PostgreSQL `LISTEN`).
+pub type OnChange = std::sync::Arc<dyn Fn() + Send + Sync>;
+
+/// The fleet's job queue with leases, the locks that keep one scheduler, and change
+/// announcements between processes sharing one store.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Arms (kind, target) at `now`: a new or finished job becomes pending; a pending one
+    /// stays as it is (its backoff too); a running one is marked to run again when it ends.
+    /// The payload follows the latest call.
+    async fn enqueue_job(
+        &self,
+        kind: &str,
+        target: &str,
+        payload: &str,
+        now: Millis,
+    ) -> StoreResult<()>;
+
+    /// Takes the oldest job due at `now` (pending, or running under a lease that expired)
+    /// for `owner` until `lease_until`, counting an attempt; a lease taken over is recorded
+    /// as an `abandoned` run of its previous owner. Concurrent claimers never get one job.
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease_until: Millis,
+    ) -> StoreResult<Option<Job>>;
+
+    /// Extends `owner`'s lease; false when the lease is no longer theirs.
+    async fn renew_lease(&self, id: i64, owner: &str, until: Millis) -> StoreResult<bool>;
+
+    /// Records how `owner`'s run ended, with the run; false (and nothing recorded) when the
+    /// lease is no longer theirs.
+    async fn finish_job(
+        &self,
+        id: i64,
+        owner: &str,
+        now: Millis,
+        outcome: JobOutcome<'_>,
+    ) -> StoreResult<bool>;
+
+    /// Every job, by kind and target.
+    async fn jobs(&self) -> StoreResult<Vec<Job>>;
+
+    /// Finished runs, oldest first.
+    async fn job_runs(&self) -> StoreResult<Vec<JobRun>>;
+
+    /// The lock `name` if no other process holds it.
+    async fn try_exclusive(&self, name: &str) -> StoreResult<Option<Exclusive>>;
+
+    /// Tells every process watching this store that data changed (PostgreSQL `NOTIFY`;
+    /// nothing on SQLite, where one process writes).
+    async fn announce_change(&self) -> StoreResult<()>;
+
+    /// Calls `on_change` whenever any process announces a change, and after a lost listening
+    /// connection comes back (an announcement may have been missed). False when the backend
+    /// has no announcements (SQLite).
+    async fn watch_changes(&self, on_change: OnChange) -> StoreResult<bool>;
+}
+
 /// The store itself: tokens, row counts, the pseudonym key, writability, backup and close.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
@@ -682,7 +802,7 @@ pub trait AdminStore: Send + Sync {
 /// rather than through `dyn Store`.
 pub mod prelude {
     pub use super::{
-        AdminStore, AnomalyStore, DeploymentStore, ForgeStore, HistoryStore, OutboxStore,
+        AdminStore, AnomalyStore, DeploymentStore, ForgeStore, HistoryStore, JobStore, OutboxStore,
         PrivacyStore, ProductStore, SliStore, Store,
     };
 }

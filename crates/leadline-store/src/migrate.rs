@@ -133,6 +133,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0024_okr_checkins.sql"),
         postgres: include_str!("../migrations/postgres/0024_okr_checkins.sql"),
     },
+    Migration {
+        version: 25,
+        sqlite: include_str!("../migrations/sqlite/0025_jobs.sql"),
+        postgres: include_str!("../migrations/postgres/0025_jobs.sql"),
+    },
 ];
 
 /// The schema version this build writes.

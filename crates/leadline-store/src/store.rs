@@ -465,6 +465,7 @@ fn bot_matcher(bots: &[String]) -> impl Fn(&str, &str) -> bool {
 // The families' implementations, after every macro they use.
 mod deployments;
 mod history;
+mod jobs;
 mod outbox;
 mod product;
 mod sli;

@@ -132,6 +132,14 @@ conformance!(
     outbox: [notifications_are_decided_once_per_state_and_delivered_until_accepted],
     anomalies: [a_later_judgement_replaces_an_earlier_one],
     product: [product_events_are_kept_once_and_checkins_in_order],
+    jobs: [
+        concurrent_claimers_never_share_a_job,
+        an_expired_lease_is_taken_over_and_its_owner_can_no_longer_finish,
+        retries_wait_out_their_backoff_and_failures_stay_until_armed,
+        a_target_armed_while_it_runs_runs_once_more,
+        an_exclusive_lock_has_one_holder_at_a_time,
+        announced_changes_reach_watchers,
+    ],
     admin: [
         schema_is_current_and_reopening_changes_nothing,
         a_newer_schema_is_refused_untouched,
@@ -250,7 +258,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 24);
+    assert_eq!(LATEST_SCHEMA, 25);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -1795,4 +1803,291 @@ async fn product_events_are_kept_once_and_checkins_in_order(f: Fixture) {
         .map(|c| c.confidence)
         .collect();
     assert_eq!(got, [5, 7]);
+}
+
+fn job_states(jobs: &[leadline_core::store::Job]) -> Vec<(String, String, i64)> {
+    jobs.iter()
+        .map(|j| (j.target.clone(), j.state.clone(), j.attempts))
+        .collect()
+}
+
+async fn concurrent_claimers_never_share_a_job(f: Fixture) {
+    for t in ["a", "b", "c"] {
+        f.store.enqueue_job("git", t, "{}", 1_000).await.unwrap();
+    }
+    // Arming a pending target again changes nothing.
+    f.store.enqueue_job("git", "a", "{}", 1_500).await.unwrap();
+    assert_eq!(f.store.jobs().await.unwrap().len(), 3);
+    let store = std::sync::Arc::new(f.store);
+    let mut claimers = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        claimers.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(job) = store
+                .claim_job(&format!("w{i}"), 2_000, 60_000)
+                .await
+                .unwrap()
+            {
+                got.push(job.target);
+            }
+            got
+        }));
+    }
+    let mut claimed = Vec::new();
+    for c in claimers {
+        claimed.extend(c.await.unwrap());
+    }
+    claimed.sort();
+    assert_eq!(claimed, ["a", "b", "c"]);
+    let jobs = store.jobs().await.unwrap();
+    assert!(jobs.iter().all(|j| j.state == "running" && j.attempts == 1));
+    // Not due yet: a job armed in the future waits.
+    store.enqueue_job("git", "d", "{}", 9_000).await.unwrap();
+    assert!(
+        store
+            .claim_job("w9", 2_000, 60_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn an_expired_lease_is_taken_over_and_its_owner_can_no_longer_finish(f: Fixture) {
+    use leadline_core::store::JobOutcome;
+    f.store
+        .enqueue_job("git", "app", "{\"url\": 1}", 1_000)
+        .await
+        .unwrap();
+    let first = f
+        .store
+        .claim_job("w1", 1_000, 5_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.lease_owner.as_deref(), Some("w1"));
+    assert!(f.store.renew_lease(first.id, "w1", 8_000).await.unwrap());
+    assert!(!f.store.renew_lease(first.id, "w2", 9_000).await.unwrap());
+    // Still leased at 7 999: nobody else gets it.
+    assert!(
+        f.store
+            .claim_job("w2", 7_999, 20_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let taken = f
+        .store
+        .claim_job("w2", 8_001, 20_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.id, taken.attempts), (first.id, 2));
+    assert_eq!(taken.started_at, Some(8_001));
+    // The first owner comes back: its lease is gone.
+    assert!(!f.store.renew_lease(first.id, "w1", 30_000).await.unwrap());
+    assert!(
+        !f.store
+            .finish_job(first.id, "w1", 9_000, JobOutcome::Done)
+            .await
+            .unwrap()
+    );
+    assert!(
+        f.store
+            .finish_job(first.id, "w2", 12_000, JobOutcome::Done)
+            .await
+            .unwrap()
+    );
+    // Finished once: a second report of the same run is refused.
+    assert!(
+        !f.store
+            .finish_job(first.id, "w2", 12_500, JobOutcome::Done)
+            .await
+            .unwrap()
+    );
+    let job = &f.store.jobs().await.unwrap()[0];
+    assert_eq!(
+        (
+            job.state.as_str(),
+            job.last_success,
+            job.lease_owner.as_deref()
+        ),
+        ("done", Some(12_000), None)
+    );
+    let runs: Vec<_> = f
+        .store
+        .job_runs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.owner, r.outcome, r.started_at, r.finished_at))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("w1".to_owned(), "abandoned".to_owned(), 1_000, 8_001),
+            ("w2".to_owned(), "done".to_owned(), 8_001, 12_000)
+        ]
+    );
+    assert!(
+        f.store
+            .claim_job("w3", 50_000, 60_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn retries_wait_out_their_backoff_and_failures_stay_until_armed(f: Fixture) {
+    use leadline_core::store::JobOutcome;
+    f.store
+        .enqueue_job("forge", "github:o/r", "{}", 0)
+        .await
+        .unwrap();
+    let job = f.store.claim_job("w", 0, 1_000).await.unwrap().unwrap();
+    let retry = JobOutcome::Retry {
+        at: 5_000,
+        error: "502 from the API",
+    };
+    assert!(f.store.finish_job(job.id, "w", 100, retry).await.unwrap());
+    let waiting = &f.store.jobs().await.unwrap()[0];
+    assert_eq!(
+        (waiting.state.as_str(), waiting.next_at),
+        ("pending", 5_000)
+    );
+    assert_eq!(waiting.last_error.as_deref(), Some("502 from the API"));
+    // Arming a waiting target does not skip its backoff.
+    f.store
+        .enqueue_job("forge", "github:o/r", "{}", 200)
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .claim_job("w", 4_999, 9_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = f.store.claim_job("w", 5_000, 9_000).await.unwrap().unwrap();
+    assert_eq!(again.attempts, 2);
+    let failed = JobOutcome::Failed {
+        error: "404: no such repository",
+    };
+    assert!(
+        f.store
+            .finish_job(again.id, "w", 6_000, failed)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        job_states(&f.store.jobs().await.unwrap()),
+        [("github:o/r".to_owned(), "failed".to_owned(), 2)]
+    );
+    assert!(
+        f.store
+            .claim_job("w", 99_000, 100_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Armed again (the next sync): pending, attempts afresh, the error kept until a success.
+    f.store
+        .enqueue_job("forge", "github:o/r", "{}", 100_000)
+        .await
+        .unwrap();
+    let rearmed = &f.store.jobs().await.unwrap()[0];
+    assert_eq!((rearmed.state.as_str(), rearmed.attempts), ("pending", 0));
+    assert_eq!(
+        rearmed.last_error.as_deref(),
+        Some("404: no such repository")
+    );
+    let outcomes: Vec<_> = f
+        .store
+        .job_runs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.outcome, r.error))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("retry".to_owned(), Some("502 from the API".to_owned())),
+            (
+                "failed".to_owned(),
+                Some("404: no such repository".to_owned())
+            )
+        ]
+    );
+}
+
+async fn a_target_armed_while_it_runs_runs_once_more(f: Fixture) {
+    use leadline_core::store::JobOutcome;
+    f.store.enqueue_job("git", "app", "{}", 0).await.unwrap();
+    let job = f.store.claim_job("w", 0, 10_000).await.unwrap().unwrap();
+    // A push arrives while the fetch runs.
+    f.store.enqueue_job("git", "app", "{}", 10).await.unwrap();
+    assert_eq!(f.store.jobs().await.unwrap()[0].state, "running");
+    assert!(
+        f.store
+            .finish_job(job.id, "w", 20, JobOutcome::Done)
+            .await
+            .unwrap()
+    );
+    let next = f.store.claim_job("w", 20, 10_000).await.unwrap().unwrap();
+    assert_eq!((next.id, next.attempts), (job.id, 1));
+    assert!(
+        f.store
+            .finish_job(next.id, "w", 30, JobOutcome::Done)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        job_states(&f.store.jobs().await.unwrap()),
+        [("app".to_owned(), "done".to_owned(), 1)]
+    );
+}
+
+async fn an_exclusive_lock_has_one_holder_at_a_time(f: Fixture) {
+    let held = f.store.try_exclusive("scheduler").await.unwrap();
+    assert!(held.is_some());
+    assert!(f.store.try_exclusive("scheduler").await.unwrap().is_none());
+    // Another name is another lock.
+    assert!(f.store.try_exclusive("worker").await.unwrap().is_some());
+    drop(held);
+    // PostgreSQL releases the lock when the session ends, which may take a moment.
+    let mut again = None;
+    for _ in 0..50 {
+        again = f.store.try_exclusive("scheduler").await.unwrap();
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(again.is_some());
+}
+
+async fn announced_changes_reach_watchers(f: Fixture) {
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let watching = f
+        .store
+        .watch_changes(std::sync::Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }))
+        .await
+        .unwrap();
+    f.store.announce_change().await.unwrap();
+    if f.store.backend() == "sqlite" {
+        assert!(!watching);
+        return;
+    }
+    assert!(watching);
+    for _ in 0..100 {
+        if seen.load(Ordering::SeqCst) > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the announcement never arrived");
 }

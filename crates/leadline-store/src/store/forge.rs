@@ -342,7 +342,9 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-pub(super) const COUNTED_TABLES: [&str; 27] = [
+pub(super) const COUNTED_TABLES: [&str; 29] = [
+    "jobs",
+    "job_runs",
     "okr_checkins",
     "product_events",
     "samples",
