@@ -698,6 +698,15 @@ pub struct JobRun {
     pub error: Option<String>,
 }
 
+/// Runs of one kind that ended one way, and the time they took together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRunTotal {
+    pub kind: String,
+    pub outcome: String,
+    pub runs: i64,
+    pub millis: i64,
+}
+
 /// Held while alive: a named lock only one process can hold at a time (PostgreSQL: a session
 /// advisory lock on a connection of its own; SQLite: a lock on a file beside the database).
 /// Dropping it releases the lock.
@@ -749,6 +758,13 @@ pub trait JobStore: Send + Sync {
 
     /// Finished runs, oldest first.
     async fn job_runs(&self) -> StoreResult<Vec<JobRun>>;
+
+    /// Runs that finished at or after `since`, counted per (kind, outcome) with their total
+    /// duration in milliseconds, by kind and outcome.
+    async fn job_run_totals(&self, since: Millis) -> StoreResult<Vec<JobRunTotal>>;
+
+    /// Forgets runs that finished before `before`; returns how many.
+    async fn prune_job_runs(&self, before: Millis) -> StoreResult<u64>;
 
     /// The lock `name` if no other process holds it.
     async fn try_exclusive(&self, name: &str) -> StoreResult<Option<Exclusive>>;

@@ -1936,6 +1936,25 @@ async fn an_expired_lease_is_taken_over_and_its_owner_can_no_longer_finish(f: Fi
             .unwrap()
             .is_none()
     );
+    let totals: Vec<_> = f
+        .store
+        .job_run_totals(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.outcome, t.runs, t.millis))
+        .collect();
+    assert_eq!(
+        totals,
+        [
+            ("abandoned".to_owned(), 1, 7_001),
+            ("done".to_owned(), 1, 3_999)
+        ]
+    );
+    // Only the run that finished at 12 000 is that recent.
+    assert_eq!(f.store.job_run_totals(9_000).await.unwrap().len(), 1);
+    assert_eq!(f.store.prune_job_runs(9_000).await.unwrap(), 1);
+    assert_eq!(f.store.job_runs().await.unwrap().len(), 1);
 }
 
 async fn retries_wait_out_their_backoff_and_failures_stay_until_armed(f: Fixture) {

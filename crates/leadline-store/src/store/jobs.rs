@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use leadline_core::model::Millis;
 use leadline_core::store::{
-    Exclusive, Job, JobOutcome, JobRun, JobStore, OnChange, StoreError, StoreResult,
+    Exclusive, Job, JobOutcome, JobRun, JobRunTotal, JobStore, OnChange, StoreError, StoreResult,
 };
 use sqlx::Row;
 
@@ -267,6 +267,42 @@ impl JobStore for SqlStore {
                 });
             }
             Ok(out)
+        })
+    }
+
+    async fn job_run_totals(&self, since: Millis) -> StoreResult<Vec<JobRunTotal>> {
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(
+                "SELECT j.kind, r.outcome, COUNT(*) AS runs, \
+                 CAST(SUM(r.finished_at - r.started_at) AS BIGINT) AS millis \
+                 FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE r.finished_at >= $1 \
+                 GROUP BY j.kind, r.outcome ORDER BY j.kind, r.outcome",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await
+            .map_err(backend("cannot count job runs"))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(JobRunTotal {
+                    kind: col!(row, "kind"),
+                    outcome: col!(row, "outcome"),
+                    runs: col!(row, "runs"),
+                    millis: col!(row, "millis"),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    async fn prune_job_runs(&self, before: Millis) -> StoreResult<u64> {
+        on_pool!(self, |pool| {
+            let done = sqlx::query("DELETE FROM job_runs WHERE finished_at < $1")
+                .bind(before)
+                .execute(pool)
+                .await
+                .map_err(backend("cannot prune job runs"))?;
+            Ok(done.rows_affected())
         })
     }
 
