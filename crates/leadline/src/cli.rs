@@ -119,6 +119,46 @@ pub enum Command {
     Forget(ForgetArgs),
     /// Write a consistent copy of the SQLite store to FILE, safe while others use it
     Backup(BackupArgs),
+    /// The fleet of [fleet] in leadline.toml: arm the jobs that are due, or show the queue
+    #[command(subcommand)]
+    Fleet(FleetCommand),
+    /// Run the fleet's jobs (fetch and ingest git, sync forges and incident tools) under
+    /// leases shared with other workers on the same store
+    Worker(WorkerArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Arm a job for each target that is due (never synced, or last synced [fleet] every ago)
+    Sync(FleetSyncArgs),
+    /// Per target: state, last success, lag, attempts and error; and the queue
+    Status(FleetStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetSyncArgs {
+    /// Arm every target not already queued, due or not
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetStatusArgs {
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Jobs run at once by this process (PostgreSQL; a SQLite store runs one)
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Also arm what is due on [fleet] every (one scheduler at a time among the workers)
+    #[arg(long)]
+    pub schedule: bool,
+    /// Exit once no job is pending or running (for CI and cron)
+    #[arg(long)]
+    pub until_idle: bool,
 }
 
 #[derive(Debug, Args)]

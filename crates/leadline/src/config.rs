@@ -74,6 +74,9 @@ pub struct FileConfig {
     /// secret = "…"` (or `kind = "slack"`).
     #[serde(default)]
     pub notify: Vec<NotifyFileConfig>,
+    /// Repositories and sources kept fresh by `leadline worker`.
+    #[serde(default)]
+    pub fleet: crate::fleet::FleetFileConfig,
 }
 
 /// `[ai]`: what marks a change as AI-assisted or AI-authored; a list given replaces its default.
@@ -958,6 +961,7 @@ pub struct Settings {
     pub platform: crate::platform::Settings,
     pub scorecards: PathBuf,
     pub wellbeing: leadline_metrics::wellbeing::Settings,
+    pub fleet: crate::fleet::FleetSettings,
 }
 
 impl Settings {
@@ -989,6 +993,7 @@ impl Settings {
             .clone()
             .or(file.store.db.clone())
             .unwrap_or_else(|| DEFAULT_DB.to_owned());
+        let location = Location::parse(&db)?;
         let mut mine = MineOptions::default();
         if let Some(threads) = bounded("ingest.threads", file.ingest.threads, 1..=256)? {
             mine.threads = threads;
@@ -1091,7 +1096,7 @@ impl Settings {
             aliases: std::collections::HashMap::new(),
         };
         Ok(Settings {
-            db: Location::parse(&db)?,
+            db: location.clone(),
             mine,
             verbosity,
             dora,
@@ -1113,6 +1118,7 @@ impl Settings {
             product: product_settings(&file.product)?,
             platform: platform_settings(&file.platform)?,
             wellbeing: wellbeing_settings(&file.wellbeing, &file.teams)?,
+            fleet: crate::fleet::FleetSettings::resolve(&file.fleet, sqlite_dir(&location))?,
             scorecards: file
                 .scorecards
                 .file
@@ -1131,6 +1137,14 @@ impl Settings {
                     .unwrap_or_else(|| PathBuf::from("okrs.toml")),
             },
         })
+    }
+}
+
+/// The directory of a SQLite store (`None` for PostgreSQL or a file in the working directory).
+fn sqlite_dir(db: &Location) -> Option<&Path> {
+    match db {
+        Location::Sqlite(path) => path.parent().filter(|p| !p.as_os_str().is_empty()),
+        Location::Postgres(_) => None,
     }
 }
 

@@ -66,15 +66,10 @@ pub async fn run(
     config: &ServerConfig,
     chatty: bool,
 ) -> Result<()> {
-    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
-    if token.is_none() && chatty {
+    if std::env::var("GITHUB_TOKEN").map_or(true, |t| t.is_empty()) && chatty {
         eprintln!("GITHUB_TOKEN is not set: unauthenticated requests are limited to 60 an hour");
     }
-    let api_url = args.api_url.as_deref().unwrap_or(&config.github_api_url);
-    let client = Client::new(Options {
-        rerun_lookback_days: config.github_rerun_lookback_days,
-        ..Options::new(api_url, token)
-    })?;
+    let client = client(Forge::Github, args.api_url.as_deref(), config)?;
     let repos = match args.target.split_once('/') {
         Some((owner, name)) if !owner.is_empty() && !name.is_empty() && !name.contains('/') => {
             if args.list || args.filter.is_some() {
@@ -128,9 +123,7 @@ pub async fn run_gitlab(
             args.project
         );
     }
-    let token = std::env::var("GITLAB_TOKEN").ok().filter(|t| !t.is_empty());
-    let api_url = args.api_url.as_deref().unwrap_or(&config.gitlab_api_url);
-    let client = Client::new(Options::new(api_url, token))?;
+    let client = client(Forge::Gitlab, args.api_url.as_deref(), config)?;
     let projects = if args.group {
         let mut sink = StoreSink {
             store,
@@ -156,6 +149,70 @@ pub async fn run_gitlab(
         sync(store, &client, Forge::Gitlab, &project, chatty).await?;
     }
     Ok(())
+}
+
+/// A connector client for `forge` (`github` or `gitlab`), its token from the environment.
+fn client(forge: Forge, api_url: Option<&str>, config: &ServerConfig) -> Result<Client> {
+    Ok(match forge {
+        Forge::Github => {
+            let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
+            let api_url = api_url.unwrap_or(&config.github_api_url);
+            Client::new(Options {
+                rerun_lookback_days: config.github_rerun_lookback_days,
+                ..Options::new(api_url, token)
+            })?
+        }
+        Forge::Gitlab => {
+            let token = std::env::var("GITLAB_TOKEN").ok().filter(|t| !t.is_empty());
+            let api_url = api_url.unwrap_or(&config.gitlab_api_url);
+            Client::new(Options::new(api_url, token))?
+        }
+    })
+}
+
+fn forge_named(forge: &str) -> Result<Forge> {
+    match forge {
+        "github" => Ok(Forge::Github),
+        "gitlab" => Ok(Forge::Gitlab),
+        other => bail!("{other:?} is not a forge leadline syncs (github, gitlab)"),
+    }
+}
+
+/// The repositories of a GitHub organisation or GitLab group (full names), for the fleet.
+pub async fn discover(
+    store: &Arc<dyn Store>,
+    config: &ServerConfig,
+    forge: &str,
+    owner: &str,
+    filter: Option<&str>,
+    api_url: Option<&str>,
+) -> Result<Vec<String>> {
+    let kind = forge_named(forge)?;
+    let client = client(kind, api_url, config)?;
+    let mut sink = StoreSink {
+        store,
+        source: if forge == "github" { "github" } else { "gitlab" },
+        scope: owner.to_owned(),
+        bar: ProgressBar::hidden(),
+    };
+    Ok(match kind {
+        Forge::Github => github::list_repos(&client, owner, filter, &mut sink).await?,
+        Forge::Gitlab => gitlab::list_projects(&client, owner, filter, &mut sink).await?,
+    })
+}
+
+/// Syncs one repository's pull requests, reviews and CI, resuming from its cursor (the
+/// fleet's `forge` jobs).
+pub async fn sync_one(
+    store: &Arc<dyn Store>,
+    config: &ServerConfig,
+    forge: &str,
+    repo: &str,
+    api_url: Option<&str>,
+) -> Result<()> {
+    let kind = forge_named(forge)?;
+    let client = client(kind, api_url, config)?;
+    sync(store, &client, kind, repo, false).await
 }
 
 #[derive(Clone, Copy)]

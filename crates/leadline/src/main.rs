@@ -17,6 +17,7 @@ mod dora;
 mod dora_table;
 mod export;
 mod failure;
+mod fleet;
 mod flow;
 mod forge;
 mod health;
@@ -159,7 +160,18 @@ async fn run(command: Command, settings: &Settings) -> Result<()> {
     } else {
         settings
     };
+    let writes = matches!(
+        command,
+        Command::Ingest(_) | Command::Import(_) | Command::Analyze(_) | Command::Replay(_)
+    );
     let result = run_on(&store, command, settings).await;
+    // Servers sharing a PostgreSQL store drop what they cached at once (else within 30 s).
+    if writes
+        && result.is_ok()
+        && let Err(e) = store.announce_change().await
+    {
+        tracing::warn!("stored, but cannot tell the servers sharing the store: {e}");
+    }
     // The store is closed whatever happened, so that SQLite's file alone holds every row.
     let closed = store.close().await.context(
         "cannot close the store cleanly (nothing is lost: SQLite replays its log on the next open)",
@@ -361,6 +373,11 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             let addr = args.addr.unwrap_or_else(|| settings.server.addr.clone());
             notify::spawn(store.clone(), Arc::new(settings.clone()));
             web::serve(store, settings, &addr).await?;
+        }
+        Command::Fleet(command) => fleet::run(&store, &command, settings, &mut stdout).await?,
+        Command::Worker(args) => {
+            drop(stdout);
+            fleet::worker(&store, &args, settings).await?;
         }
         Command::Token(command) => token(&store, command, &mut stdout).await?,
         Command::Replay(args) => delivery::replay(&store, &args, &settings.server).await?,

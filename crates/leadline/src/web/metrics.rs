@@ -81,14 +81,9 @@ pub fn delivery(source: &str, event: &str, outcome: &str) {
 }
 
 /// The text of the DORA gauges, cached for [`DORA_TTL`].
+/// The DORA gauges as last rendered, with when and in which data generation.
 #[derive(Default)]
-pub struct DoraGauges(tokio::sync::Mutex<Option<(Instant, String)>>);
-
-impl DoraGauges {
-    pub async fn clear(&self) {
-        *self.0.lock().await = None;
-    }
-}
+pub struct DoraGauges(tokio::sync::Mutex<Option<(Instant, u64, String)>>);
 
 pub async fn render(State(state): State<Arc<AppState>>) -> Result<Response, AppError> {
     let mut text = state.metrics.render();
@@ -105,6 +100,7 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Result<Response, AppE
     text.push_str(&debt_gauges(&state));
     text.push_str(&slo_gauges(&state).await);
     text.push_str(&okr_gauges(&state).await);
+    text.push_str(&fleet_gauges(&state).await?);
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -117,8 +113,10 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Result<Response, AppE
 
 async fn dora_gauges(state: &AppState) -> Result<String, AppError> {
     let mut cached = state.dora_gauges.0.lock().await;
-    if let Some((at, text)) = cached.as_ref()
+    let generation = state.generation();
+    if let Some((at, made_in, text)) = cached.as_ref()
         && at.elapsed() < DORA_TTL
+        && *made_in == generation
     {
         return Ok(text.clone());
     }
@@ -130,7 +128,7 @@ async fn dora_gauges(state: &AppState) -> Result<String, AppError> {
     let gathered = state.gathered().await?;
     let keys = crate::dora::keys_by_service(&gathered, &state.dora, "production", window);
     let text = gauge_text(&keys);
-    *cached = Some((Instant::now(), text.clone()));
+    *cached = Some((Instant::now(), generation, text.clone()));
     Ok(text)
 }
 
@@ -340,4 +338,43 @@ mod tests {
     fn label_values_are_escaped() {
         assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
+}
+
+/// The fleet's queue by state, and the runs of the last day by kind and outcome with the time
+/// they took (failures are the `retry`, `failed` and `abandoned` runs).
+async fn fleet_gauges(state: &AppState) -> Result<String, AppError> {
+    let jobs = state.store.jobs().await?;
+    let since = now() - 86_400_000;
+    let totals = state.store.job_run_totals(since).await?;
+    let mut text = String::from(
+        "# HELP leadline_fleet_jobs Fleet jobs by state (one per target).\n\
+         # TYPE leadline_fleet_jobs gauge\n",
+    );
+    for s in ["pending", "running", "done", "failed"] {
+        let n = jobs.iter().filter(|j| j.state == s).count();
+        text.push_str(&format!("leadline_fleet_jobs{{state=\"{s}\"}} {n}\n"));
+    }
+    text.push_str(
+        "# HELP leadline_fleet_job_runs Fleet job runs that ended in the last 24 hours.\n\
+         # TYPE leadline_fleet_job_runs gauge\n",
+    );
+    for t in &totals {
+        text.push_str(&format!(
+            "leadline_fleet_job_runs{{kind=\"{}\",outcome=\"{}\"}} {}\n",
+            t.kind, t.outcome, t.runs
+        ));
+    }
+    text.push_str(
+        "# HELP leadline_fleet_job_run_seconds Time taken by the fleet job runs that ended in the last 24 hours.\n\
+         # TYPE leadline_fleet_job_run_seconds gauge\n",
+    );
+    for t in &totals {
+        text.push_str(&format!(
+            "leadline_fleet_job_run_seconds{{kind=\"{}\",outcome=\"{}\"}} {}\n",
+            t.kind,
+            t.outcome,
+            t.millis as f64 / 1000.0
+        ));
+    }
+    Ok(text)
 }

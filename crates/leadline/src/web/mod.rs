@@ -19,6 +19,7 @@ mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -63,11 +64,15 @@ pub struct AppState {
     bodies: body::Budget,
     metrics: PrometheusHandle,
     dora_gauges: metrics::DoraGauges,
-    gathered: Mutex<Option<(Instant, Arc<Gathered>)>>,
+    gathered: Mutex<Option<(Instant, u64, Arc<Gathered>)>>,
+    /// Bumped on every change this replica makes or hears of (PostgreSQL `NOTIFY` from other
+    /// replicas and workers): a cache filled under another generation is stale.
+    changes: Arc<AtomicU64>,
 }
 
-/// How long gathered DORA inputs are reused: writes through this server drop them at once;
-/// what other processes write (`ingest`, `import`) shows within this long.
+/// How long gathered DORA inputs are reused: writes through this server, and on PostgreSQL
+/// the changes other replicas and workers announce, drop them at once; what other processes
+/// write to a SQLite store (`ingest`, `import`) shows within this long.
 const GATHERED_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
@@ -103,6 +108,7 @@ impl AppState {
             metrics: metrics::handle(),
             dora_gauges: metrics::DoraGauges::default(),
             gathered: Mutex::new(None),
+            changes: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -128,20 +134,42 @@ impl AppState {
     /// costs far more than computing keys from it).
     async fn gathered(&self) -> Result<Arc<Gathered>> {
         let mut cached = self.gathered.lock().await;
-        if let Some((at, g)) = cached.as_ref()
+        let generation = self.generation();
+        if let Some((at, made_in, g)) = cached.as_ref()
             && at.elapsed() < GATHERED_TTL
+            && *made_in == generation
         {
             return Ok(g.clone());
         }
         let fresh = Arc::new(crate::dora::load(&self.store, &self.dora).await?);
-        *cached = Some((Instant::now(), fresh.clone()));
+        *cached = Some((Instant::now(), generation, fresh.clone()));
         Ok(fresh)
     }
 
-    /// Called after this server stored something the keys depend on.
+    /// The generation of the data as this replica knows it.
+    fn generation(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
+    /// Called after this server stored something the keys depend on: its caches are stale,
+    /// and so are those of the other replicas, which are told.
     async fn stored(&self) {
-        *self.gathered.lock().await = None;
-        self.dora_gauges.clear().await;
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        if let Err(e) = self.store.announce_change().await {
+            tracing::warn!("cannot tell the other replicas of a change: {e}");
+        }
+    }
+
+    /// Drops the caches whenever another process announces a change (PostgreSQL).
+    async fn watch_changes(&self) -> Result<bool> {
+        let changes = self.changes.clone();
+        let watching = self
+            .store
+            .watch_changes(Arc::new(move || {
+                changes.fetch_add(1, Ordering::SeqCst);
+            }))
+            .await?;
+        Ok(watching)
     }
 }
 
@@ -309,6 +337,9 @@ pub async fn serve(
         );
     }
     let state = Arc::new(AppState::new(store, settings, loopback));
+    if state.watch_changes().await? {
+        tracing::info!("listening for changes from other replicas and workers");
+    }
     // The listening line goes to stderr whatever the log level: scripts wait for it.
     eprintln!("leadline listening on http://{local}");
     axum::serve(listener, router(state))

@@ -214,6 +214,7 @@ async fn accept(
         if !events.is_empty() {
             state.stored().await;
         }
+        fetch_pushed(state, source, event, &body).await;
         (outcome.as_str(), detail)
     } else {
         (
@@ -227,4 +228,32 @@ async fn accept(
         outcome: outcome.to_owned(),
         detail,
     }))
+}
+
+/// A push to a fleet repository arms its fetch at once, ahead of the schedule. A failure is
+/// logged, not answered: the delivery itself is stored, and the schedule fetches it anyway.
+async fn fetch_pushed(state: &AppState, source: &str, event: &str, body: &[u8]) {
+    let fleet = &state.settings.fleet;
+    if fleet.repositories.is_empty() {
+        return;
+    }
+    let Some(target) = pushed_repository(source, event, body) else {
+        return;
+    };
+    match crate::fleet::arm_pushed(&state.store, fleet, &target, now()).await {
+        Ok(true) => tracing::info!("push to {target}: its fetch is queued"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!("push to {target}: cannot queue its fetch: {e:#}"),
+    }
+}
+
+/// `github:OWNER/REPO` or `gitlab:GROUP/PROJECT` of a push delivery.
+fn pushed_repository(source: &str, event: &str, body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let name = match (source, event) {
+        (GITHUB, "push") => value.pointer("/repository/full_name"),
+        (GITLAB, "Push Hook" | "Tag Push Hook") => value.pointer("/project/path_with_namespace"),
+        _ => None,
+    }?;
+    Some(format!("{source}:{}", name.as_str()?))
 }
