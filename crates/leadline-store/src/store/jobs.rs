@@ -100,6 +100,7 @@ impl JobStore for SqlStore {
                 .await
                 .map_err(backend(context))?;
             let Some(row) = row else {
+                tx.rollback().await.map_err(backend(context))?;
                 return Ok(None);
             };
             let mut job = job!(row);
@@ -197,6 +198,7 @@ impl JobStore for SqlStore {
             .await
             .map_err(backend(context))?;
             let Some(started) = started else {
+                tx.rollback().await.map_err(backend(context))?;
                 return Ok(false);
             };
             let mut update = sqlx::query(sql)
@@ -209,6 +211,7 @@ impl JobStore for SqlStore {
             }
             let changed = update.execute(&mut *tx).await.map_err(backend(context))?;
             if changed.rows_affected() != 1 {
+                tx.rollback().await.map_err(backend(context))?;
                 return Ok(false);
             }
             sqlx::query(

@@ -343,7 +343,7 @@ fn status_table(status: &Status, out: &mut dyn Write) -> Result<()> {
             s.lag_seconds
                 .map_or_else(String::new, |l| crate::table::human(l as f64)),
             s.attempts.to_string(),
-            s.error.clone().unwrap_or_default(),
+            s.error.as_deref().map(clip).unwrap_or_default(),
         ]);
     }
     writeln!(out, "{t}")?;
@@ -356,3 +356,11 @@ fn status_table(status: &Status, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+
+/// An error cut to fit a table row (JSON has it whole).
+fn clip(error: &str) -> String {
+    match error.char_indices().nth(100) {
+        Some((at, _)) => format!("{}…", &error[..at]),
+        None => error.to_owned(),
+    }
+}

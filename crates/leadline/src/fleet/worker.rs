@@ -26,6 +26,8 @@ struct Shared {
     settings: Settings,
     owner: String,
     until_idle: bool,
+    /// Turns true on SIGINT or SIGTERM.
+    stop: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Shared {
@@ -37,14 +39,21 @@ impl Shared {
 pub async fn run(store: &Arc<dyn Store>, args: &WorkerArgs, settings: &Settings) -> Result<()> {
     let mut concurrency = usize::from(args.concurrency.max(1));
     let _only_worker = single_on_sqlite(store, &mut concurrency).await?;
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        crate::web::shutdown().await;
+        eprintln!("stopping: the jobs running now go back to the queue");
+        let _ = stopping.send(true);
+    });
     let shared = Arc::new(Shared {
         store: store.clone(),
         settings: settings.clone(),
         owner: owner_name(),
         until_idle: args.until_idle,
+        stop,
     });
     eprintln!(
-        "worker {}: up to {concurrency} jobs at a time{}",
+        "worker {}: running up to {concurrency} at a time{}",
         shared.owner,
         if args.until_idle {
             ", until the queue is empty"
@@ -115,7 +124,11 @@ fn owner_name() -> String {
 /// Claims and runs jobs until stopped, or (`--until-idle`) until none is pending or running.
 async fn slot(shared: Arc<Shared>) -> Result<()> {
     let poll = shared.settings.fleet.poll;
+    let mut stop = shared.stop.clone();
     loop {
+        if *stop.borrow() {
+            return Ok(());
+        }
         let now = crate::time::now();
         match shared
             .store
@@ -127,7 +140,10 @@ async fn slot(shared: Arc<Shared>) -> Result<()> {
                 if shared.until_idle && idle(&shared.store).await? {
                     return Ok(());
                 }
-                tokio::time::sleep(poll).await;
+                tokio::select! {
+                    () = tokio::time::sleep(poll) => {}
+                    _ = stop.changed() => {}
+                }
             }
             Err(e) if shared.until_idle => return Err(e).context("cannot claim a job"),
             Err(e) => {
@@ -150,8 +166,19 @@ async fn idle(store: &Arc<dyn Store>) -> Result<bool> {
 async fn run_job(shared: &Shared, job: Job) {
     let started = Instant::now();
     let label = format!("{} {}", job.kind, job.target);
+    let mut stop = shared.stop.clone();
     let result = match serde_json::from_str::<Work>(&job.payload) {
-        Ok(work) => with_lease(shared, &job, execute(shared, &work)).await,
+        Ok(work) => tokio::select! {
+            r = with_lease(shared, &job, execute(shared, &work)) => r,
+            () = stopped(&mut stop) => {
+                // Dropping the work rolled back what it had open; the job is due again now.
+                let back = JobOutcome::Retry { at: crate::time::now(), error: "the worker stopped" };
+                if let Err(e) = shared.store.finish_job(job.id, &shared.owner, crate::time::now(), back).await {
+                    tracing::warn!("{label}: cannot hand the job back: {e}");
+                }
+                return;
+            }
+        },
         Err(e) => Some(Err(anyhow::Error::new(e).context("unreadable job payload"))),
     };
     let Some(result) = result else {
@@ -326,6 +353,14 @@ async fn schedule(shared: Arc<Shared>) {
             }
         }
         tokio::time::sleep(tick).await;
+    }
+}
+
+/// Resolves once the worker is told to stop.
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    // An error means the sender is gone: nobody can ask to stop any more.
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
