@@ -50,6 +50,8 @@ pub struct SqlStore {
     pool: Pool,
     /// The SQLite file, for checks of the filesystem that holds it.
     path: Option<PathBuf>,
+    /// Tasks listening for change announcements, stopped when the store closes.
+    listeners: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 enum Pool {
@@ -125,7 +127,11 @@ impl SqlStore {
             Location::Sqlite(path) => (Pool::Sqlite(open_sqlite(path).await?), Some(path.clone())),
             Location::Postgres(url) => (Pool::Postgres(open_postgres(url).await?), None),
         };
-        let store = SqlStore { pool, path };
+        let store = SqlStore {
+            pool,
+            path,
+            listeners: Default::default(),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }

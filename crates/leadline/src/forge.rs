@@ -191,7 +191,11 @@ pub async fn discover(
     let client = client(kind, api_url, config)?;
     let mut sink = StoreSink {
         store,
-        source: if forge == "github" { "github" } else { "gitlab" },
+        source: if forge == "github" {
+            "github"
+        } else {
+            "gitlab"
+        },
         scope: owner.to_owned(),
         bar: ProgressBar::hidden(),
     };

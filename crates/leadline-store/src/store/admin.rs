@@ -236,6 +236,11 @@ impl AdminStore for SqlStore {
     }
 
     async fn close(&self) -> StoreResult<()> {
+        if let Ok(mut listeners) = self.listeners.lock() {
+            for l in listeners.drain(..) {
+                l.abort();
+            }
+        }
         let checkpoint = match &self.pool {
             Pool::Sqlite(pool) => checkpoint(pool).await,
             Pool::Postgres(_) => Ok(()),

@@ -376,12 +376,13 @@ impl JobStore for SqlStore {
             .listen(CHANNEL)
             .await
             .map_err(backend("cannot listen for changes"))?;
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
                     Ok(Some(_)) => on_change(),
                     // The connection was lost and is back: announcements may have been missed.
                     Ok(None) => on_change(),
+                    Err(sqlx::Error::PoolClosed) => return,
                     Err(e) => {
                         tracing::warn!("listening for changes: {e}; retrying");
                         on_change();
@@ -390,6 +391,9 @@ impl JobStore for SqlStore {
                 }
             }
         });
+        if let Ok(mut listeners) = self.listeners.lock() {
+            listeners.push(task.abort_handle());
+        }
         Ok(true)
     }
 }

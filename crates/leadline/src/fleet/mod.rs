@@ -356,7 +356,6 @@ fn status_table(status: &Status, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-
 /// An error cut to fit a table row (JSON has it whole).
 fn clip(error: &str) -> String {
     match error.char_indices().nth(100) {

@@ -302,7 +302,10 @@ mod tests {
 
     #[test]
     fn names_come_from_the_url_as_ingest_git_would_give_them() {
-        assert_eq!(default_name("https://github.com/rust-lang/cargo.git"), "cargo");
+        assert_eq!(
+            default_name("https://github.com/rust-lang/cargo.git"),
+            "cargo"
+        );
         assert_eq!(default_name("/srv/git/app/"), "app");
         assert_eq!(default_name("git@github.com:org/api.git"), "api");
         assert_eq!(default_name("file:///tmp/fleet/lib.git"), "lib");
@@ -315,7 +318,13 @@ mod tests {
             Some("github:octo/app".into())
         );
         assert!(forge_repo("gitlab:group/sub/project").is_some());
-        for bad in ["github:octo", "github:a/b/c", "bitbucket:a/b", "github:../b", "octo/app"] {
+        for bad in [
+            "github:octo",
+            "github:a/b/c",
+            "bitbucket:a/b",
+            "github:../b",
+            "octo/app",
+        ] {
             assert!(forge_repo(bad).is_none(), "{bad}");
         }
     }
@@ -336,7 +345,10 @@ mod tests {
     #[test]
     fn bad_entries_are_refused_naming_them() {
         let cases = [
-            ("[[fleet.repository]]\nurl = \"\"", "fleet.repository[0].url"),
+            (
+                "[[fleet.repository]]\nurl = \"\"",
+                "fleet.repository[0].url",
+            ),
             (
                 "[[fleet.repository]]\nurl = \"a/x\"\n[[fleet.repository]]\nurl = \"b/x\"",
                 "fleet.repository[1]",

@@ -28,6 +28,8 @@ struct Shared {
     until_idle: bool,
     /// Turns true on SIGINT or SIGTERM.
     stop: tokio::sync::watch::Receiver<bool>,
+    /// Jobs this worker marked failed for good.
+    failed: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -51,6 +53,7 @@ pub async fn run(store: &Arc<dyn Store>, args: &WorkerArgs, settings: &Settings)
         owner: owner_name(),
         until_idle: args.until_idle,
         stop,
+        failed: Default::default(),
     });
     eprintln!(
         "worker {}: running up to {concurrency} at a time{}",
@@ -61,7 +64,9 @@ pub async fn run(store: &Arc<dyn Store>, args: &WorkerArgs, settings: &Settings)
             ""
         }
     );
-    let scheduler = args.schedule.then(|| tokio::spawn(schedule(shared.clone())));
+    let scheduler = args
+        .schedule
+        .then(|| tokio::spawn(schedule(shared.clone())));
     let mut slots = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
         slots.spawn(slot(shared.clone()));
@@ -75,6 +80,10 @@ pub async fn run(store: &Arc<dyn Store>, args: &WorkerArgs, settings: &Settings)
     }
     if let Some(s) = scheduler {
         s.abort();
+    }
+    let failed = shared.failed.load(std::sync::atomic::Ordering::SeqCst);
+    if result.is_ok() && args.until_idle && failed > 0 {
+        bail!("{failed} jobs failed after their last attempt (see `leadline fleet status`)");
     }
     result
 }
@@ -196,10 +205,10 @@ async fn run_job(shared: &Shared, job: Job) {
         Err(e) => {
             message = format!("{e:#}");
             if job.attempts >= shared.settings.fleet.max_attempts {
-                eprintln!(
-                    "{label}: failed after {} attempts: {message}",
-                    job.attempts
-                );
+                eprintln!("{label}: failed after {} attempts: {message}", job.attempts);
+                shared
+                    .failed
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 JobOutcome::Failed { error: &message }
             } else {
                 let wait = backoff(shared.settings.fleet.retry, job.attempts);

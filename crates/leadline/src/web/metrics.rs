@@ -330,16 +330,6 @@ fn escape_label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn label_values_are_escaped() {
-        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-    }
-}
-
 /// The fleet's queue by state, and the runs of the last day by kind and outcome with the time
 /// they took (failures are the `retry`, `failed` and `abandoned` runs).
 async fn fleet_gauges(state: &AppState) -> Result<String, AppError> {
@@ -377,4 +367,14 @@ async fn fleet_gauges(state: &AppState) -> Result<String, AppError> {
         ));
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
 }

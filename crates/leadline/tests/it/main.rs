@@ -18,6 +18,7 @@ mod debt;
 mod disk_full;
 mod dora;
 mod errors;
+mod fleet;
 mod flow;
 mod forget;
 mod git_crosscheck;
