@@ -299,10 +299,12 @@ pub async fn run(
                 .into());
             }
             let armed = arm_due(store, settings, crate::time::now(), args.all).await?;
-            eprintln!(
-                "armed {} jobs ({} targets not due yet)",
-                armed.armed, armed.not_due
-            );
+            if settings.verbosity >= crate::config::Verbosity::Normal {
+                eprintln!(
+                    "armed {} jobs ({} targets not due yet)",
+                    armed.armed, armed.not_due
+                );
+            }
             for e in &armed.errors {
                 eprintln!("error: {e}");
             }

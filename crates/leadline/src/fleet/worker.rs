@@ -16,7 +16,7 @@ use leadline_core::store::{Exclusive, Job, JobOutcome, Store};
 
 use super::{Work, arm_due, mirror};
 use crate::cli::{IngestOpsgenieArgs, IngestPagerdutyArgs, WorkerArgs};
-use crate::config::Settings;
+use crate::config::{Settings, Verbosity};
 
 /// The longest wait between retries, however many attempts failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
@@ -30,9 +30,18 @@ struct Shared {
     stop: tokio::sync::watch::Receiver<bool>,
     /// Jobs this worker marked failed for good.
     failed: std::sync::atomic::AtomicUsize,
+    /// Whether to report each job (`-q` keeps only failures).
+    chatty: bool,
 }
 
 impl Shared {
+    /// A progress line on stderr, unless `-q`.
+    fn say(&self, line: std::fmt::Arguments<'_>) {
+        if self.chatty {
+            eprintln!("{line}");
+        }
+    }
+
     fn lease_ms(&self) -> Millis {
         self.settings.fleet.lease.as_millis() as Millis
     }
@@ -40,7 +49,8 @@ impl Shared {
 
 pub async fn run(store: &Arc<dyn Store>, args: &WorkerArgs, settings: &Settings) -> Result<()> {
     let mut concurrency = usize::from(args.concurrency.max(1));
-    let _only_worker = single_on_sqlite(store, &mut concurrency).await?;
+    let chatty = settings.verbosity >= Verbosity::Normal;
+    let _only_worker = single_on_sqlite(store, &mut concurrency, chatty).await?;
     let (stopping, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         crate::web::shutdown().await;
@@ -54,8 +64,9 @@ pub async fn run(store: &Arc<dyn Store>, args: &WorkerArgs, settings: &Settings)
         until_idle: args.until_idle,
         stop,
         failed: Default::default(),
+        chatty: settings.verbosity >= Verbosity::Normal,
     });
-    eprintln!(
+    shared.say(format_args!(
         "worker {}: running up to {concurrency} at a time{}",
         shared.owner,
         if args.until_idle {
@@ -63,7 +74,7 @@ pub async fn run(store: &Arc<dyn Store>, args: &WorkerArgs, settings: &Settings)
         } else {
             ""
         }
-    );
+    ));
     let scheduler = args
         .schedule
         .then(|| tokio::spawn(schedule(shared.clone())));
@@ -93,6 +104,7 @@ pub async fn run(store: &Arc<dyn Store>, args: &WorkerArgs, settings: &Settings)
 async fn single_on_sqlite(
     store: &Arc<dyn Store>,
     concurrency: &mut usize,
+    chatty: bool,
 ) -> Result<Option<Exclusive>> {
     if store.backend() != "sqlite" {
         return Ok(None);
@@ -103,14 +115,16 @@ async fn single_on_sqlite(
              (use a PostgreSQL store for several)"
         );
     };
-    eprintln!(
-        "SQLite store: this is its only worker, running one job at a time{}",
-        if *concurrency > 1 {
-            " (--concurrency needs a PostgreSQL store)"
-        } else {
-            ""
-        }
-    );
+    if chatty || *concurrency > 1 {
+        eprintln!(
+            "SQLite store: this is its only worker, running one job at a time{}",
+            if *concurrency > 1 {
+                " (--concurrency needs a PostgreSQL store)"
+            } else {
+                ""
+            }
+        );
+    }
     *concurrency = 1;
     Ok(Some(held))
 }
@@ -199,7 +213,7 @@ async fn run_job(shared: &Shared, job: Job) {
     let message;
     let outcome = match &result {
         Ok(summary) => {
-            eprintln!("{label}: done in {secs:.1} s{summary}");
+            shared.say(format_args!("{label}: done in {secs:.1} s{}", summary.text));
             JobOutcome::Done
         }
         Err(e) => {
@@ -233,7 +247,9 @@ async fn run_job(shared: &Shared, job: Job) {
         Ok(false) => eprintln!("{label}: the lease passed to another worker before the end"),
         Err(e) => tracing::warn!("{label}: cannot record the end of the job: {e}"),
     }
-    if result.is_ok()
+    // Only a change is announced: servers drop their caches on every announcement, and most
+    // refreshes of a fleet find nothing new.
+    if result.as_ref().is_ok_and(|r| r.changed)
         && let Err(e) = shared.store.announce_change().await
     {
         tracing::warn!("cannot announce the change: {e}");
@@ -247,11 +263,11 @@ fn backoff(retry: Duration, attempts: i64) -> Duration {
 }
 
 /// Runs `work` while renewing the job's lease; None when the lease was lost.
-async fn with_lease<F: Future<Output = Result<String>>>(
+async fn with_lease<F: Future<Output = Result<Ran>>>(
     shared: &Shared,
     job: &Job,
     work: F,
-) -> Option<Result<String>> {
+) -> Option<Result<Ran>> {
     let every = shared.settings.fleet.lease / 3;
     let renew = async {
         loop {
@@ -270,8 +286,14 @@ async fn with_lease<F: Future<Output = Result<String>>>(
     }
 }
 
-/// Runs one unit of work with the code of the matching `ingest` command; returns a summary.
-async fn execute(shared: &Shared, work: &Work) -> Result<String> {
+/// What a job did: a summary for the log, and whether the store may have changed.
+struct Ran {
+    text: String,
+    changed: bool,
+}
+
+/// Runs one unit of work with the code of the matching `ingest` command.
+async fn execute(shared: &Shared, work: &Work) -> Result<Ran> {
     let store = &shared.store;
     let settings = &shared.settings;
     match work {
@@ -285,11 +307,17 @@ async fn execute(shared: &Shared, work: &Work) -> Result<String> {
                 crate::ingest::ingest_git(store, &mirror, Some(name), &settings.mine, false)
                     .await?;
             Ok(match report.up_to_date {
-                true => ", up to date".to_owned(),
-                false => format!(
-                    ", {} new commits, {} removed",
-                    report.new_commits, report.removed_commits
-                ),
+                true => Ran {
+                    text: ", up to date".to_owned(),
+                    changed: false,
+                },
+                false => Ran {
+                    text: format!(
+                        ", {} new commits, {} removed",
+                        report.new_commits, report.removed_commits
+                    ),
+                    changed: true,
+                },
             })
         }
         Work::Forge {
@@ -299,7 +327,10 @@ async fn execute(shared: &Shared, work: &Work) -> Result<String> {
         } => {
             crate::forge::sync_one(store, &settings.server, forge, repo, api_url.as_deref())
                 .await?;
-            Ok(String::new())
+            Ok(Ran {
+                text: String::new(),
+                changed: true,
+            })
         }
         Work::Incidents {
             vendor,
@@ -325,7 +356,10 @@ async fn execute(shared: &Shared, work: &Work) -> Result<String> {
                 }
                 other => bail!("{other:?} is not an incident tool leadline syncs"),
             }
-            Ok(String::new())
+            Ok(Ran {
+                text: String::new(),
+                changed: true,
+            })
         }
     }
 }
@@ -341,7 +375,7 @@ async fn schedule(shared: Arc<Shared>) {
         if held.is_none() {
             match shared.store.try_exclusive("scheduler").await {
                 Ok(Some(lock)) => {
-                    eprintln!("worker {}: scheduling", shared.owner);
+                    shared.say(format_args!("worker {}: scheduling", shared.owner));
                     held = Some(lock);
                 }
                 Ok(None) => {}
@@ -352,7 +386,7 @@ async fn schedule(shared: Arc<Shared>) {
             match arm_due(&shared.store, &shared.settings, crate::time::now(), false).await {
                 Ok(armed) => {
                     if armed.armed > 0 {
-                        eprintln!("scheduler: armed {} jobs", armed.armed);
+                        shared.say(format_args!("scheduler: armed {} jobs", armed.armed));
                     }
                     for e in armed.errors {
                         tracing::warn!("scheduler: {e}");
