@@ -48,7 +48,7 @@ pub struct SourceConfig {
     pub github: Option<String>,
     /// A GitLab group whose projects (and its subgroups') are discovered and synced.
     pub gitlab: Option<String>,
-    /// Only repositories whose name matches this glob.
+    /// Only repositories whose full name contains this (case-insensitive).
     pub filter: Option<String>,
     /// Also mirror and mine each discovered repository, cloned from this URL with `{repo}`
     /// replaced by its full name, e.g. `https://github.com/{repo}.git`.

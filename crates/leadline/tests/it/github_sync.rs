@@ -137,6 +137,15 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         tokio::time::sleep(Duration::from_secs(600)).await;
     }
     let f = state.lock().unwrap();
+    // The organisation: hello, an archived repository and one the fleet's filter leaves out.
+    if path == format!("{PREFIX}/orgs/octo-org/repos") {
+        let repos = json!([
+            {"full_name": REPO, "archived": false},
+            {"full_name": "octo-org/old-hello", "archived": true},
+            {"full_name": "octo-org/website", "archived": false},
+        ]);
+        return axum::Json(repos).into_response();
+    }
     let Some(rest) = path.strip_prefix(&format!("{PREFIX}/repos/{REPO}")) else {
         return (StatusCode::NOT_FOUND, "{\"message\": \"Not Found\"}").into_response();
     };
@@ -772,4 +781,57 @@ fn a_rerun_of_an_older_run_is_synced() {
     }
     run_ok(&store, &api);
     assert_eq!(counts(&store)["builds"], before + 1, "attempt 2 of run 101");
+}
+
+/// A `[[fleet.source]]` organisation is listed through the connector; each repository it finds
+/// (archived and filtered-out ones aside) becomes a `forge` job a worker syncs as `ingest github`
+/// would.
+#[test]
+fn a_fleet_source_organisation_is_discovered_and_synced_by_a_worker() {
+    for store in TestStore::both() {
+        let state: Shared = Arc::new(Mutex::new(forge()));
+        let api = start_forge(state.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("leadline.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[fleet]\nmirror_dir = {:?}\n[[fleet.source]]\ngithub = \"octo-org\"\nfilter = \"hello\"\napi_url = {api:?}\n",
+                dir.path().join("mirrors")
+            ),
+        )
+        .unwrap();
+        let leadline = |args: &[&str]| {
+            let out = Command::new(assert_cmd::cargo::cargo_bin("leadline"))
+                .env_remove("LEADLINE_DB")
+                .env("GITHUB_TOKEN", "ghp_test")
+                .args(["--db", &store.db, "--config"])
+                .arg(&config)
+                .args(args)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "{args:?}: {stderr}");
+            (String::from_utf8(out.stdout).unwrap(), stderr)
+        };
+        let (_, armed) = leadline(&["fleet", "sync"]);
+        assert!(armed.contains("armed 1 jobs"), "{armed}");
+        leadline(&["worker", "--until-idle"]);
+        let (status, _) = leadline(&["fleet", "status", "--format", "json"]);
+        let status: Value = serde_json::from_str(&status).unwrap();
+        assert_eq!(status["targets"].as_array().unwrap().len(), 1, "{status}");
+        let t = &status["targets"][0];
+        assert_eq!(
+            (t["name"].as_str(), t["kind"].as_str(), t["state"].as_str()),
+            (Some("github:octo-org/hello"), Some("forge"), Some("done"))
+        );
+        // What the worker stored is what `ingest github` stores from the same fake.
+        let c = counts(&store);
+        assert_eq!(
+            (c["pull_requests"], c["reviews"], c["builds"]),
+            (5, 5, 4),
+            "{}",
+            store.backend
+        );
+    }
 }

@@ -423,3 +423,40 @@ fn opsgenie_alerts_through_a_throttled_api() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("set OPSGENIE_API_KEY"));
 }
+
+/// A `[[fleet.source]]` incident tool becomes an `incidents` job a worker runs as `ingest
+/// pagerduty` would, storing the same incidents.
+#[test]
+fn a_fleet_incident_source_is_synced_by_a_worker() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(Fake::default()));
+    let api = start(state.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[fleet]\n[[fleet.source]]\nincidents = \"pagerduty\"\napi_url = {api:?}\nsince = \"2025-12-01\"\n"
+        ),
+    )
+    .unwrap();
+    for args in [&["fleet", "sync"][..], &["worker", "--until-idle"][..]] {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("leadline"))
+            .env_remove("LEADLINE_DB")
+            .env("PAGERDUTY_TOKEN", "pd-token")
+            .args(["--db", &store.db, "--config"])
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let reference = TestStore::sqlite();
+    run_ok(&reference, "pagerduty", &api);
+    assert_eq!(stored(&store), stored(&reference));
+    assert_eq!(stored(&store).len(), 5);
+}
