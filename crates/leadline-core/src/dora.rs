@@ -625,5 +625,6 @@ impl DoraKeys {
 }
 
 pub mod infer;
+pub mod quick_check;
 #[cfg(test)]
 mod tests;

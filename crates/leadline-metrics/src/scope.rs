@@ -233,6 +233,46 @@ pub async fn explained(
         .unwrap_or(Value::Null))
 }
 
+/// The family's report(s) over `scope` as JSON (one per period with `by`): for a document
+/// that shows several of a family's metrics from one computation.
+pub async fn reports_of(
+    ctx: &Ctx<'_>,
+    gathered: Option<Arc<Gathered>>,
+    family: Family,
+    scope: &Scope,
+) -> Result<Vec<Value>> {
+    refuse_options(family, scope)?;
+    reports(ctx, gathered, family, scope).await
+}
+
+/// `scope` without the options `family` does not take (a report over a team still shows the
+/// families that have no teams, over everything).
+pub fn fitted(family: Family, scope: &Scope) -> Scope {
+    let mut out = scope.clone();
+    let only = |set: fn(&mut Scope)| {
+        let mut s = Scope::default();
+        set(&mut s);
+        refuse_options(family, &s).is_ok()
+    };
+    if !only(|s| s.service = Some(String::new())) {
+        out.service = None;
+    }
+    if !only(|s| s.env = Some(String::new())) {
+        out.env = None;
+    }
+    if !only(|s| s.repo = Some(String::new())) {
+        out.repo = None;
+    }
+    if !only(|s| s.team = Some(String::new())) {
+        out.team = None;
+    }
+    if !only(|s| s.since = Some(String::new())) {
+        out.since = None;
+        out.until = None;
+    }
+    out
+}
+
 /// An option the family does not take is an error, not silently ignored.
 fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
     let given = [

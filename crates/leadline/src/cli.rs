@@ -119,12 +119,46 @@ pub enum Command {
     Forget(ForgetArgs),
     /// Write a consistent copy of the SQLite store to FILE, safe while others use it
     Backup(BackupArgs),
+    /// A self-contained HTML report (and PDF) for stakeholders: summary, delivery, outcomes,
+    /// reliability, investment, flow, with definitions
+    Report(ReportArgs),
     /// The fleet of [fleet] in leadline.toml: arm the jobs that are due, or show the queue
     #[command(subcommand)]
     Fleet(FleetCommand),
     /// Run the fleet's jobs (fetch and ingest git, sync forges and incident tools) under
     /// leases shared with other workers on the same store
     Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The period's length when --since is not given: 30 days, or 91 [default: month]
+    #[arg(long, value_enum, default_value_t = ReportPeriod::Month)]
+    pub period: ReportPeriod,
+    /// Start (YYYY-MM-DD or RFC 3339) [default: the period before --until]
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// End, exclusive [default: the end of today, UTC]
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+    /// Only this team (the families that have teams)
+    #[arg(long, value_name = "T", conflicts_with = "service")]
+    pub team: Option<String>,
+    /// Only this service (the families that have services)
+    #[arg(long, value_name = "S")]
+    pub service: Option<String>,
+    /// Where the HTML goes [default: report.html]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also print it to a PDF through headless Chromium
+    #[arg(long, value_name = "FILE")]
+    pub pdf: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportPeriod {
+    Month,
+    Quarter,
 }
 
 #[derive(Debug, Subcommand)]

@@ -77,6 +77,15 @@ pub struct FileConfig {
     /// Repositories and sources kept fresh by `leadline worker`.
     #[serde(default)]
     pub fleet: crate::fleet::FleetFileConfig,
+    #[serde(default)]
+    pub report: ReportFileConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportFileConfig {
+    /// The Chromium that prints `report --pdf` [default: chromium or google-chrome on PATH].
+    pub chromium: Option<PathBuf>,
 }
 
 /// `[ai]`: what marks a change as AI-assisted or AI-authored; a list given replaces its default.
@@ -962,6 +971,8 @@ pub struct Settings {
     pub scorecards: PathBuf,
     pub wellbeing: leadline_metrics::wellbeing::Settings,
     pub fleet: crate::fleet::FleetSettings,
+    /// `[report] chromium`.
+    pub report_chromium: Option<PathBuf>,
 }
 
 impl Settings {
@@ -1119,6 +1130,7 @@ impl Settings {
             platform: platform_settings(&file.platform)?,
             wellbeing: wellbeing_settings(&file.wellbeing, &file.teams)?,
             fleet: crate::fleet::FleetSettings::resolve(&file.fleet, sqlite_dir(&location))?,
+            report_chromium: file.report.chromium.clone(),
             scorecards: file
                 .scorecards
                 .file

@@ -31,6 +31,7 @@ mod oncall;
 mod platform;
 mod postmortem;
 mod product;
+mod report;
 mod scorecard;
 mod slo;
 mod table;
@@ -374,6 +375,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             notify::spawn(store.clone(), Arc::new(settings.clone()));
             web::serve(store, settings, &addr).await?;
         }
+        Command::Report(args) => report::run(&store, &args, settings).await?,
         Command::Fleet(command) => fleet::run(&store, &command, settings, &mut stdout).await?,
         Command::Worker(args) => {
             drop(stdout);
