@@ -99,7 +99,12 @@ mod tests {
     /// time, 10 % failing, restored in 3 hours.
     #[test]
     fn the_worked_example() {
-        let q = quick_check(Some(19.0 / 30.0), Some(2.1 * DAY), Some(0.10), Some(3.0 * HOUR));
+        let q = quick_check(
+            Some(19.0 / 30.0),
+            Some(2.1 * DAY),
+            Some(0.10),
+            Some(3.0 * HOUR),
+        );
         assert_eq!(q.deployment_frequency, Some(6.0)); // weekly, not daily: answer 4
         assert_eq!(q.lead_time, Some(6.0)); // a day to a week: answer 4
         assert_eq!(q.change_failure_rate, Some(9.0));

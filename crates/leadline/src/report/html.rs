@@ -106,7 +106,7 @@ fn quick_check(h: &mut String, q: &QuickCheck) {
     let _ = write!(
         h,
         "<p>On DORA's Quick Check scale (0 to 10, higher is better) delivery scores \
-         <strong data-metric=\"quick_check.score\" data-value=\"{score}\">{score:.1}</strong> \
+         <strong data-metric=\"quick_check.score\" data-period=\"now\" data-value=\"{score}\">{score:.1}</strong> \
          from {} of the four keys ({}), against an all-industry mean of {INDUSTRY_MEAN:.1} \
          (standard deviation {INDUSTRY_SD:.1}). \
          The Quick Check (dora.dev/quickcheck) asks teams to place each of the four keys in a range; \

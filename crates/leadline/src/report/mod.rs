@@ -81,11 +81,26 @@ const PLANS: &[Plan] = &[
         present: "dora.deployment_frequency.deployments",
         figures: &[
             ("dora.deployment_frequency.per_day", "Deployments"),
-            ("dora.deployment_frequency.deployments", "Deployments in the period"),
-            ("dora.lead_time.median_seconds", "Lead time: commit to production (median)"),
-            ("dora.change_failure_rate.rate", "Change failure rate: deployments that failed"),
-            ("dora.recovery_time.median_seconds", "Recovery time after a failure (median)"),
-            ("dora.rework_rate.rate", "Rework rate: deployments that were unplanned fixes"),
+            (
+                "dora.deployment_frequency.deployments",
+                "Deployments in the period",
+            ),
+            (
+                "dora.lead_time.median_seconds",
+                "Lead time: commit to production (median)",
+            ),
+            (
+                "dora.change_failure_rate.rate",
+                "Change failure rate: deployments that failed",
+            ),
+            (
+                "dora.recovery_time.median_seconds",
+                "Recovery time after a failure (median)",
+            ),
+            (
+                "dora.rework_rate.rate",
+                "Rework rate: deployments that were unplanned fixes",
+            ),
         ],
     },
     Plan {
@@ -96,10 +111,19 @@ const PLANS: &[Plan] = &[
         present: "incidents.incidents.total",
         figures: &[
             ("incidents.incidents.total", "Incidents"),
-            ("incidents.time_to_resolve.median_seconds", "Time to resolve (median)"),
-            ("incidents.postmortems.coverage", "Postmortems written where required"),
+            (
+                "incidents.time_to_resolve.median_seconds",
+                "Time to resolve (median)",
+            ),
+            (
+                "incidents.postmortems.coverage",
+                "Postmortems written where required",
+            ),
             ("incidents.actions.overdue", "Postmortem actions overdue"),
-            ("incidents.repeats.rate", "Incidents that repeated an earlier one"),
+            (
+                "incidents.repeats.rate",
+                "Incidents that repeated an earlier one",
+            ),
         ],
     },
     Plan {
@@ -111,7 +135,10 @@ const PLANS: &[Plan] = &[
         figures: &[
             ("capacity.window.feature", "Feature work"),
             ("capacity.window.fix", "Fixes"),
-            ("capacity.window.debt_share", "Share spent on debt and maintenance"),
+            (
+                "capacity.window.debt_share",
+                "Share spent on debt and maintenance",
+            ),
         ],
     },
     Plan {
@@ -123,7 +150,10 @@ const PLANS: &[Plan] = &[
         figures: &[
             ("debt.portfolio.open", "Open debt items"),
             ("debt.portfolio.cost_hours", "Cost to fix"),
-            ("debt.portfolio.interest_hours_per_month", "Interest: time lost to it"),
+            (
+                "debt.portfolio.interest_hours_per_month",
+                "Interest: time lost to it",
+            ),
             ("debt.portfolio.overdue", "Items past their deadline"),
         ],
     },
@@ -135,13 +165,25 @@ const PLANS: &[Plan] = &[
         present: "flow.pull_requests.merged",
         figures: &[
             ("flow.pull_requests.merged", "Pull requests merged"),
-            ("flow.pull_requests.cycle_time.median_seconds", "Cycle time (median)"),
+            (
+                "flow.pull_requests.cycle_time.median_seconds",
+                "Cycle time (median)",
+            ),
             ("flow.pull_requests.coding.median_seconds", "… coding"),
-            ("flow.pull_requests.pickup.median_seconds", "… waiting for a first review"),
+            (
+                "flow.pull_requests.pickup.median_seconds",
+                "… waiting for a first review",
+            ),
             ("flow.pull_requests.review.median_seconds", "… in review"),
-            ("flow.pull_requests.deploy.median_seconds", "… merged to deployed"),
+            (
+                "flow.pull_requests.deploy.median_seconds",
+                "… merged to deployed",
+            ),
             ("flow.builds.failure_rate", "Builds that failed"),
-            ("flow.onboarding.to_tenth_change.median_seconds", "Newcomers: time to their tenth change"),
+            (
+                "flow.onboarding.to_tenth_change.median_seconds",
+                "Newcomers: time to their tenth change",
+            ),
         ],
     },
     Plan {
@@ -151,7 +193,10 @@ const PLANS: &[Plan] = &[
         family: Family::Health,
         present: "health.knowledge_risk.areas",
         figures: &[
-            ("health.knowledge_risk.areas", "Areas where one person holds most knowledge"),
+            (
+                "health.knowledge_risk.areas",
+                "Areas where one person holds most knowledge",
+            ),
             ("health.knowledge_risk.share", "Share of areas at risk"),
         ],
     },
@@ -160,11 +205,17 @@ const PLANS: &[Plan] = &[
         title: "AI-assisted changes",
         lead: "How much of the work was assisted or written by AI tools, and how those changes fared.",
         family: Family::Ai,
-        present: "ai.changes.total",
+        present: "ai.ai_share",
         figures: &[
             ("ai.ai_share", "Changes assisted or written by AI"),
-            ("ai.outcomes.change_failure.ai.rate", "AI-assisted changes that failed in production"),
-            ("ai.outcomes.change_failure.human.rate", "Other changes that failed in production"),
+            (
+                "ai.outcomes.change_failure.ai.rate",
+                "AI-assisted changes that failed in production",
+            ),
+            (
+                "ai.outcomes.change_failure.human.rate",
+                "Other changes that failed in production",
+            ),
         ],
     },
     Plan {
@@ -174,9 +225,15 @@ const PLANS: &[Plan] = &[
         family: Family::Wellbeing,
         present: "wellbeing.commits.total",
         figures: &[
-            ("wellbeing.commits.off_hours_share", "Commits outside working hours"),
+            (
+                "wellbeing.commits.off_hours_share",
+                "Commits outside working hours",
+            ),
             ("wellbeing.commits.weekend_share", "Commits at weekends"),
-            ("wellbeing.commits.late_night_share", "Commits late at night"),
+            (
+                "wellbeing.commits.late_night_share",
+                "Commits late at night",
+            ),
             ("wellbeing.pages.night_share", "Pages at night"),
         ],
     },
@@ -186,7 +243,10 @@ pub async fn run(store: &Arc<dyn Store>, args: &ReportArgs, settings: &Settings)
     let now = crate::time::now();
     let document = build(store, settings, &options(args, now)?).await?;
     let page = html::render(&document);
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("report.html"));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("report.html"));
     std::fs::write(&out, &page).with_context(|| format!("cannot write {}", out.display()))?;
     eprintln!("wrote {}", out.display());
     if let Some(pdf) = &args.pdf {
@@ -417,7 +477,10 @@ async fn history(ctx: &Ctx<'_>) -> Option<Section> {
         ("activity.commits", "Commits"),
         ("activity.contributors", "People who committed"),
         ("activity.recent_commits", "Commits in the last 90 days"),
-        ("activity.active_contributors", "People active in the last 90 days"),
+        (
+            "activity.active_contributors",
+            "People active in the last 90 days",
+        ),
     ];
     let figures: Vec<Figure> = names
         .iter()
@@ -432,13 +495,16 @@ async fn history(ctx: &Ctx<'_>) -> Option<Section> {
             })
         })
         .collect();
-    figures.iter().any(|f| f.now.is_some_and(|v| v > 0.0)).then_some(Section {
-        id: "history",
-        title: "History",
-        lead: "What the repositories' history shows: how much work, by how many people.",
-        basis: None,
-        figures,
-    })
+    figures
+        .iter()
+        .any(|f| f.now.is_some_and(|v| v > 0.0))
+        .then_some(Section {
+            id: "history",
+            title: "History",
+            lead: "What the repositories' history shows: how much work, by how many people.",
+            basis: None,
+            figures,
+        })
 }
 
 /// Where the numbers come from and how fresh each source is.
@@ -458,7 +524,11 @@ async fn sources(
                 0 => "none".to_owned(),
                 n => format!(
                     "{n}: {}",
-                    repos.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+                    repos
+                        .iter()
+                        .map(|r| r.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             },
         ),
@@ -523,11 +593,7 @@ fn configuration(settings: &Settings) -> Vec<(String, String)> {
 
 /// Prints `html` to `pdf` through headless Chromium (`[report] chromium`, else found on PATH).
 fn print_pdf(html: &Path, pdf: &Path, settings: &Settings) -> Result<()> {
-    let Some(chromium) = settings
-        .report_chromium
-        .clone()
-        .or_else(|| find_chromium())
-    else {
+    let Some(chromium) = settings.report_chromium.clone().or_else(|| find_chromium()) else {
         bail!(
             "--pdf needs Chromium: install it (Debian: apt-get install chromium) or set \
              [report] chromium to its path; the HTML report was written"
@@ -562,9 +628,14 @@ fn print_pdf(html: &Path, pdf: &Path, settings: &Settings) -> Result<()> {
 fn find_chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).find_map(|dir| {
-        ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-            .iter()
-            .map(|name| dir.join(name))
-            .find(|p| p.is_file())
+        [
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "google-chrome-stable",
+        ]
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|p| p.is_file())
     })
 }

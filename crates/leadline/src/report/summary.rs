@@ -26,7 +26,10 @@ pub struct Inputs {
 pub fn sentences(i: &Inputs) -> Vec<String> {
     let deployed = |p: Option<f64>| p.filter(|d| *d > 0.0);
     let mut out = Vec::new();
-    match (deployed(i.deployments_per_day.now), deployed(i.deployments_per_day.before)) {
+    match (
+        deployed(i.deployments_per_day.now),
+        deployed(i.deployments_per_day.before),
+    ) {
         (None, None) => out.push(
             "No deployments were recorded in this period or the one before, so delivery cannot \
              be measured yet: import deployments, or tag releases in the repositories."
@@ -39,20 +42,23 @@ pub fn sentences(i: &Inputs) -> Vec<String> {
         (Some(n), before) => out.push(format!(
             "Teams deployed {}{}.",
             times_a_month(n),
-            change(
-                n,
-                before,
-                Unit::PerDay,
-                Better::Higher,
-                |v| times_a_month(v).replace(" times a month", "")
+            change(n, before, Unit::PerDay, Better::Higher, |v| times_a_month(
+                v
             )
+            .replace(" times a month", ""))
         )),
     }
     if let Some(n) = i.lead_time.now {
         out.push(format!(
             "A change took {} from commit to production (the median lead time){}.",
             format::duration(n),
-            change(n, i.lead_time.before, Unit::Seconds, Better::Lower, format::duration)
+            change(
+                n,
+                i.lead_time.before,
+                Unit::Seconds,
+                Better::Lower,
+                format::duration
+            )
         ));
     }
     if let Some(n) = i.change_failure_rate.now {
@@ -72,7 +78,13 @@ pub fn sentences(i: &Inputs) -> Vec<String> {
         out.push(format!(
             "After a failed deployment, service was restored in {} (the median recovery time){}.",
             format::duration(n),
-            change(n, i.recovery_time.before, Unit::Seconds, Better::Lower, format::duration)
+            change(
+                n,
+                i.recovery_time.before,
+                Unit::Seconds,
+                Better::Lower,
+                format::duration
+            )
         ));
     }
     if let Some(n) = i.incidents.now {

@@ -34,6 +34,7 @@ mod okr;
 mod oncall_sync;
 mod platform;
 mod product;
+mod report;
 mod scorecard;
 mod serve;
 mod serve_hardening;
