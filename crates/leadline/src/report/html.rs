@@ -8,6 +8,7 @@
 use std::fmt::Write;
 
 use leadline_core::dora::quick_check::{INDUSTRY_MEAN, INDUSTRY_SD, QuickCheck};
+use serde_json::Value;
 
 use super::format::human;
 use super::{Document, Figure, Section};
@@ -45,6 +46,23 @@ code { font-size: .9em; }
 }
 "#;
 
+/// The sections in the order a reader meets them: what was delivered and what it achieved,
+/// then how reliably, where the effort went, and how the work and the people fare.
+const ORDER: [&str; 12] = [
+    "history",
+    "delivery",
+    "outcomes",
+    "service-levels",
+    "reliability",
+    "investment",
+    "debt",
+    "flow",
+    "health",
+    "anomalies",
+    "ai",
+    "wellbeing",
+];
+
 pub fn render(d: &Document) -> String {
     let mut h = String::with_capacity(32 * 1024);
     let _ = write!(
@@ -65,8 +83,17 @@ pub fn render(d: &Document) -> String {
         last_day(d.since),
     );
     summary(&mut h, d);
-    for s in &d.sections {
-        section(&mut h, s, d);
+    for id in ORDER {
+        match id {
+            "outcomes" => outcomes(&mut h, &d.outcomes),
+            "service-levels" => service_levels(&mut h, &d.slos),
+            "anomalies" => anomalies(&mut h, &d.confirmed),
+            _ => {
+                if let Some(s) = d.sections.iter().find(|s| s.id == id) {
+                    section(&mut h, s, d);
+                }
+            }
+        }
     }
     appendix(&mut h, d);
     h.push_str("</main>\n</body>\n</html>\n");
@@ -162,7 +189,142 @@ fn section(h: &mut String, s: &Section, d: &Document) {
     for f in &s.figures {
         row(h, f);
     }
+    h.push_str("</tbody>\n</table>\n");
+    if s.id == "reliability"
+        && let Some(by) = d.severities.as_ref().and_then(Value::as_object)
+    {
+        h.push_str(
+            "<table>\n<caption>Incidents by severity</caption>\n<thead><tr><th scope=\"col\">Severity</th>\
+             <th scope=\"col\">Incidents</th></tr></thead>\n<tbody>\n",
+        );
+        for (severity, n) in by {
+            let _ = writeln!(
+                h,
+                "<tr><th scope=\"row\">{}</th><td class=\"num\" data-metric=\"incidents.incidents.by_severity.{0}\" data-period=\"now\" data-value=\"{n}\">{n}</td></tr>",
+                escape(severity)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+/// A key result's number in its metric's unit (samples have none).
+fn kr_value(metric: &str, v: Option<f64>) -> String {
+    let unit =
+        leadline_metrics::catalog::find(metric.split('{').next().unwrap_or(metric)).map(|m| m.unit);
+    match (v, unit) {
+        (None, _) => "no data".to_owned(),
+        (Some(v), Some(u)) => human(v, u),
+        (Some(v), None) => format!("{v}"),
+    }
+}
+
+fn outcomes(h: &mut String, objectives: &[leadline_metrics::okrs::ObjectiveStatus]) {
+    if objectives.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<section id=\"outcomes\">\n<h2>Outcomes</h2>\n<p class=\"lead\">The objectives the teams \
+         set and how far each key result has come (progress from its baseline to its target), where it \
+         is heading by the period's end, and how confident its owners are (0 to 10).</p>\n",
+    );
+    for o in objectives {
+        let _ = write!(
+            h,
+            "<table>\n<caption>{}{} ({})</caption>\n<thead><tr><th scope=\"col\">Key result</th>\
+             <th scope=\"col\">Now</th><th scope=\"col\">Target</th><th scope=\"col\">Progress</th>\
+             <th scope=\"col\">Projected</th><th scope=\"col\">Status</th><th scope=\"col\">Confidence</th></tr></thead>\n<tbody>\n",
+            escape(&o.title),
+            o.owner
+                .as_deref()
+                .map_or_else(String::new, |w| format!(", {}", escape(w))),
+            escape(&o.period.name)
+        );
+        for kr in &o.key_results {
+            let status = kr
+                .status
+                .as_ref()
+                .and_then(|s| serde_json::to_value(s).ok())
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_else(|| "unknown".to_owned());
+            let _ = writeln!(
+                h,
+                "<tr><th scope=\"row\">{}</th><td class=\"num\" data-okr=\"{}\" data-value=\"{}\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                escape(&kr.title),
+                escape(&kr.id),
+                kr.current.map_or_else(String::new, |v| v.to_string()),
+                kr_value(&kr.metric, kr.current),
+                kr_value(&kr.metric, Some(kr.target)),
+                kr.progress
+                    .map_or_else(|| "no data".to_owned(), super::format::percent),
+                kr_value(&kr.metric, kr.projection),
+                escape(&status),
+                kr.confidence
+                    .map_or_else(|| "none".to_owned(), |c| c.to_string()),
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn service_levels(h: &mut String, slos: &[leadline_metrics::slo::Status]) {
+    if slos.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<section id=\"service-levels\">\n<h2>Service levels</h2>\n<p class=\"lead\">Each service level \
+         objective: the share of good events it promises, the share measured, and how much of the \
+         allowed failure (the error budget) is left in its window.</p>\n<table>\n\
+         <caption>Service level objectives at the end of the period</caption>\n<thead><tr>\
+         <th scope=\"col\">Objective</th><th scope=\"col\">Service</th><th scope=\"col\">Target</th>\
+         <th scope=\"col\">Measured</th><th scope=\"col\">Budget left</th></tr></thead>\n<tbody>\n",
+    );
+    for s in slos {
+        let share = |v: Option<f64>| {
+            v.map_or_else(|| "no data".to_owned(), |v| format!("{:.2}%", v * 100.0))
+        };
+        let _ = writeln!(
+            h,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\" data-slo=\"{}\" data-value=\"{}\">{}</td></tr>",
+            escape(&s.slo),
+            escape(&s.service),
+            share(Some(s.target)),
+            share(s.sli),
+            escape(&s.slo),
+            s.budget_remaining
+                .map_or_else(String::new, |v| v.to_string()),
+            s.budget_remaining
+                .map_or_else(|| "no data".to_owned(), super::format::percent),
+        );
+    }
     h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+fn anomalies(h: &mut String, confirmed: &[leadline_core::store::AnomalyReview]) {
+    if confirmed.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<section id=\"anomalies\">\n<h2>Anomalies people confirmed</h2>\n<p class=\"lead\">Weeks \
+         leadline flagged as unusual and a person confirmed, with their note.</p>\n<ul>\n",
+    );
+    for r in confirmed {
+        let _ = writeln!(
+            h,
+            "<li><strong>{}</strong> for {}, week {}{}</li>",
+            escape(&r.metric),
+            escape(&r.scope),
+            escape(&r.week),
+            r.note
+                .as_deref()
+                .map_or_else(String::new, |n| format!(": {}", escape(n)))
+        );
+    }
+    h.push_str("</ul>\n</section>\n");
 }
 
 fn row(h: &mut String, f: &Figure) {

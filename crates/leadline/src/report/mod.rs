@@ -57,6 +57,14 @@ pub struct Document {
     /// Deployments per week: (week start, count).
     pub trend: Vec<(String, f64)>,
     pub sections: Vec<Section>,
+    /// Objectives and their key results at the end of the window (okrs.toml).
+    pub outcomes: Vec<leadline_metrics::okrs::ObjectiveStatus>,
+    /// Every SLO's budget at the end of the window (slos/).
+    pub slos: Vec<leadline_metrics::slo::Status>,
+    /// Incidents of the window by severity (the incidents report's `by_severity`).
+    pub severities: Option<Value>,
+    /// Anomalies people acknowledged, of weeks in the window.
+    pub confirmed: Vec<leadline_core::store::AnomalyReview>,
     pub sources: Vec<(String, String)>,
     pub config: Vec<(String, String)>,
 }
@@ -344,6 +352,31 @@ pub async fn build(
         recovery_time: pair("dora.recovery_time.median_seconds"),
         incidents: pair("incidents.incidents.total"),
     };
+    let at = options.until.min(crate::time::now()) - 1;
+    let outcomes = outcomes(&ctx, &gathered, store, settings, at).await;
+    let slos = match leadline_metrics::slo::load(&settings.slo) {
+        Ok(slos) if !slos.is_empty() => leadline_metrics::slo::status(&slo_reader, &slos, at)
+            .await
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let severities = match sections.iter().any(|s| s.id == "reliability") {
+        true => family(&ctx, &gathered, Family::Incidents, &now_scope)
+            .await
+            .and_then(|r| r.pointer("/incidents/by_severity").cloned()),
+        false => None,
+    };
+    // The ISO weeks the window touches.
+    let weeks: std::collections::HashSet<String> = (options.since..options.until)
+        .step_by(DAY as usize)
+        .map(leadline_metrics::anomalies::iso_week)
+        .collect();
+    let confirmed = store
+        .anomaly_reviews()
+        .await?
+        .into_iter()
+        .filter(|r| r.state == "acknowledged" && weeks.contains(&r.week))
+        .collect();
     let delivered = figure("dora.deployment_frequency.per_day").is_some();
     let quick = delivered.then(|| {
         quick_check(
@@ -373,9 +406,41 @@ pub async fn build(
         quick_check: quick,
         trend,
         sections,
+        outcomes,
+        slos,
+        severities,
+        confirmed,
         sources: sources(store, &gathered).await?,
         config: configuration(settings),
     })
+}
+
+/// The objectives of okrs.toml at `at`; none without the file (or when it cannot be read,
+/// which `okr check` reports).
+async fn outcomes(
+    ctx: &Ctx<'_>,
+    gathered: &Arc<leadline_metrics::dora::Gathered>,
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    at: Millis,
+) -> Vec<leadline_metrics::okrs::ObjectiveStatus> {
+    let Ok(objectives) = leadline_metrics::okrs::load(&settings.okrs) else {
+        return Vec::new();
+    };
+    if objectives.is_empty() {
+        return Vec::new();
+    }
+    let checkins = store.checkins().await.unwrap_or_default();
+    leadline_metrics::okrs::status(
+        ctx,
+        Some(gathered.clone()),
+        &objectives,
+        &checkins,
+        None,
+        at,
+    )
+    .await
+    .unwrap_or_default()
 }
 
 /// The family's report over `scope` (the options it does not take left out), or None when it

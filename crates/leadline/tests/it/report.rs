@@ -273,3 +273,68 @@ fn chromium_loads_the_page_offline_and_prints_a_pdf_of_several_pages() {
     // The DOM Chromium built shows the numbers the file holds.
     assert_eq!(shown(&dom), shown(&html));
 }
+
+#[test]
+fn outcomes_and_reliability_join_when_they_have_data() {
+    let store = TestStore::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let _repo = delivery(&store, dir.path(), 4, 7, 30);
+    let incidents = dir.path().join("incidents.csv");
+    std::fs::write(
+        &incidents,
+        "id,service,severity,opened_at,resolved_at\n\
+         I1,api,sev1,2026-10-05T10:00:00Z,2026-10-05T12:00:00Z\n\
+         I2,api,sev2,2026-10-12T10:00:00Z,2026-10-12T10:30:00Z\n\
+         I3,api,sev2,2026-09-12T10:00:00Z,2026-09-12T11:00:00Z\n",
+    )
+    .unwrap();
+    store.run(&[
+        OsStr::new("import"),
+        OsStr::new("incidents"),
+        incidents.as_os_str(),
+    ]);
+    let okrs = dir.path().join("okrs.toml");
+    std::fs::write(
+        &okrs,
+        "[[objective]]\nid = \"O1\"\ntitle = \"Ship more often\"\nperiod = \"2026-Q4\"\n\n\
+         [[objective.key_result]]\nid = \"O1.KR1\"\ntitle = \"Ten deployments\"\n\
+         metric = \"dora.deployment_frequency.deployments\"\ntarget = 10\nbaseline = 0\n",
+    )
+    .unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!("[okrs]\nfile = {:?}\n", okrs.display().to_string()),
+    )
+    .unwrap();
+    let html = report(&store, dir.path(), &["--config", config.to_str().unwrap()]);
+    let order: Vec<&str> = Regex::new(r#"<section id="([a-z-]+)">"#)
+        .unwrap()
+        .captures_iter(&html)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    assert_eq!(
+        order,
+        ["summary", "delivery", "outcomes", "reliability", "appendix"],
+        "{html}"
+    );
+    assert!(html.contains("Ship more often") && html.contains("Ten deployments"));
+    let numbers = shown(&html);
+    let get = |name: &str, period: &str| {
+        numbers
+            .iter()
+            .find(|(m, p, _)| m == name && p == period)
+            .map(|(.., v)| *v)
+    };
+    assert_eq!(get("incidents.incidents.total", "now"), Some(2.0));
+    assert_eq!(get("incidents.incidents.total", "before"), Some(1.0));
+    assert_eq!(
+        get("incidents.incidents.by_severity.sev1", "now"),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("incidents.incidents.by_severity.sev2", "now"),
+        Some(1.0)
+    );
+    assert!(summary(&html).contains(&"2 incidents were recorded, up from 1 (worse).".to_owned()));
+}
