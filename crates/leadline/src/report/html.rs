@@ -130,20 +130,20 @@ fn quick_check(h: &mut String, q: &QuickCheck) {
         .filter(|(v, _)| v.is_some())
         .map(|(_, k)| *k)
         .collect();
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<p>On DORA's Quick Check scale (0 to 10, higher is better) delivery scores \
          <strong data-metric=\"quick_check.score\" data-period=\"now\" data-value=\"{score}\">{score:.1}</strong> \
          from {} of the four keys ({}), against an all-industry mean of {INDUSTRY_MEAN:.1} \
          (standard deviation {INDUSTRY_SD:.1}). \
          The Quick Check (dora.dev/quickcheck) asks teams to place each of the four keys in a range; \
-         here each measured key is placed in its range and scored the same way (see the appendix).</p>\n",
+         here each measured key is placed in its range and scored the same way (see the appendix).</p>",
         scored.len(),
         scored.join(", ")
     );
     let width = 600.0;
     let x = |v: f64| 20.0 + v / 10.0 * (width - 40.0);
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<figure><svg viewBox=\"0 0 {width} 60\" role=\"img\" aria-labelledby=\"qc-title\">\
          <title id=\"qc-title\">Quick Check score {score:.1} of 10 against the industry mean {INDUSTRY_MEAN}</title>\
@@ -153,7 +153,7 @@ fn quick_check(h: &mut String, q: &QuickCheck) {
          <circle cx=\"{:.1}\" cy=\"30\" r=\"8\" fill=\"#0072B2\"/>\
          <text x=\"20\" y=\"58\" font-size=\"12\">0</text><text x=\"{:.1}\" y=\"58\" font-size=\"12\">10</text>\
          <text x=\"{:.1}\" y=\"12\" font-size=\"12\" text-anchor=\"middle\">industry {INDUSTRY_MEAN}</text>\
-         </svg><figcaption>The dot is this report's score; the line the all-industry mean, the band one standard deviation either side.</figcaption></figure>\n",
+         </svg><figcaption>The dot is this report's score; the line the all-industry mean, the band one standard deviation either side.</figcaption></figure>",
         width - 40.0,
         x((INDUSTRY_MEAN - INDUSTRY_SD).max(0.0)),
         x((INDUSTRY_MEAN + INDUSTRY_SD).min(10.0)) - x((INDUSTRY_MEAN - INDUSTRY_SD).max(0.0)),
@@ -397,13 +397,13 @@ fn trend(h: &mut String, weeks: &[(String, f64)]) {
             escape(week)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<line x1=\"{pad}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#5a5a5a\"/>\
          <text x=\"{pad}\" y=\"{}\" font-size=\"12\">{}</text>\
          <text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text>\
          <text x=\"{pad}\" y=\"14\" font-size=\"12\">{max} a week</text></svg>\
-         <figcaption>Deployments to production per week over the period.</figcaption></figure>\n",
+         <figcaption>Deployments to production per week over the period.</figcaption></figure>",
         width - pad,
         height - pad,
         height - pad,

@@ -4,7 +4,7 @@
 //! family has data. The page has no scripts and requests nothing: CSS and charts are inline.
 
 mod format;
-mod html;
+pub mod html;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -248,9 +248,15 @@ const PLANS: &[Plan] = &[
 ];
 
 pub async fn run(store: &Arc<dyn Store>, args: &ReportArgs, settings: &Settings) -> Result<()> {
-    let now = crate::time::now();
-    let document = build(store, settings, &options(args, now)?).await?;
-    let page = html::render(&document);
+    let options = Options::new(
+        args.period,
+        args.since.as_deref(),
+        args.until.as_deref(),
+        args.team.clone(),
+        args.service.clone(),
+        crate::time::now(),
+    )?;
+    let page = html::render(&build(store, settings, &options).await?);
     let out = args
         .out
         .clone()
@@ -273,35 +279,48 @@ pub struct Options {
     pub service: Option<String>,
 }
 
-/// `--since`/`--until`, else the period (30 or 91 days) ending at the end of today (UTC), so
-/// that two runs on one day give the same page.
-fn options(args: &ReportArgs, now: Millis) -> Result<Options> {
-    let parse = |flag: &str, v: &Option<String>| -> Result<Option<Millis>> {
-        v.as_deref()
-            .map(|v| leadline_metrics::window::parse_instant(flag, v))
-            .transpose()
-            .map_err(Into::into)
-    };
-    let length = match args.period {
-        ReportPeriod::Month => 30 * DAY,
-        ReportPeriod::Quarter => 91 * DAY,
-    };
-    let until = match parse("--until", &args.until)? {
-        Some(u) => u,
-        None => (now.div_euclid(DAY) + 1) * DAY,
-    };
-    let since = parse("--since", &args.since)?.unwrap_or(until - length);
-    if since >= until {
-        bail!(leadline_metrics::UsageError(
-            "--since must be before --until".to_owned()
-        ));
+impl Options {
+    /// `since`/`until`, else the period (30 or 91 days) ending at the end of today (UTC), so
+    /// that two runs on one day give the same page.
+    pub fn new(
+        period: ReportPeriod,
+        since: Option<&str>,
+        until: Option<&str>,
+        team: Option<String>,
+        service: Option<String>,
+        now: Millis,
+    ) -> Result<Options> {
+        let parse = |flag: &str, v: Option<&str>| -> Result<Option<Millis>> {
+            v.map(|v| leadline_metrics::window::parse_instant(flag, v))
+                .transpose()
+                .map_err(Into::into)
+        };
+        let length = match period {
+            ReportPeriod::Month => 30 * DAY,
+            ReportPeriod::Quarter => 91 * DAY,
+        };
+        let until = match parse("until", until)? {
+            Some(u) => u,
+            None => (now.div_euclid(DAY) + 1) * DAY,
+        };
+        let since = parse("since", since)?.unwrap_or(until - length);
+        if since >= until {
+            bail!(leadline_metrics::UsageError(
+                "since must be before until".to_owned()
+            ));
+        }
+        if team.is_some() && service.is_some() {
+            bail!(leadline_metrics::UsageError(
+                "a report is of a team or of a service, not both".to_owned()
+            ));
+        }
+        Ok(Options {
+            since,
+            until,
+            team,
+            service,
+        })
     }
-    Ok(Options {
-        since,
-        until,
-        team: args.team.clone(),
-        service: args.service.clone(),
-    })
 }
 
 /// Reads every section's numbers for the window and the one before it.
@@ -658,7 +677,7 @@ fn configuration(settings: &Settings) -> Vec<(String, String)> {
 
 /// Prints `html` to `pdf` through headless Chromium (`[report] chromium`, else found on PATH).
 fn print_pdf(html: &Path, pdf: &Path, settings: &Settings) -> Result<()> {
-    let Some(chromium) = settings.report_chromium.clone().or_else(|| find_chromium()) else {
+    let Some(chromium) = settings.report_chromium.clone().or_else(find_chromium) else {
         bail!(
             "--pdf needs Chromium: install it (Debian: apt-get install chromium) or set \
              [report] chromium to its path; the HTML report was written"

@@ -14,6 +14,7 @@ mod metrics;
 mod openapi;
 mod platform;
 mod product;
+mod report;
 mod slo;
 mod webhooks;
 
@@ -209,6 +210,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/catalog", get(platform::catalog))
         .route("/api/v1/scorecards", get(platform::scorecards))
         .route("/api/v1/okrs/{key_result}/checkins", post(product::checkin))
+        .route("/report", get(report::page))
         .route("/api/v1/anomalies", get(anomalies::list))
         .route("/api/v1/anomalies/precision", get(anomalies::precision))
         .route("/api/v1/anomalies/{id}/ack", post(anomalies::ack))

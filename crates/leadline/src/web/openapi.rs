@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         super::platform::catalog,
         super::platform::scorecards,
         super::platform::wellbeing,
+        super::report::page,
         super::product::checkin,
         super::anomalies::list,
         super::anomalies::precision,

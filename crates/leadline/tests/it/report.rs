@@ -338,3 +338,38 @@ fn outcomes_and_reliability_join_when_they_have_data() {
     );
     assert!(summary(&html).contains(&"2 incidents were recorded, up from 1 (worse).".to_owned()));
 }
+
+#[test]
+fn serve_publishes_the_same_report_at_slash_report_to_readers() {
+    let store = TestStore::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let _repo = delivery(&store, dir.path(), 2, 5, 3);
+    let file = report(&store, dir.path(), &[]);
+    let read = store.token("read");
+    let server = crate::server::Server::start(&store, None);
+    let path = format!("/report?since={SINCE}&until={UNTIL}");
+    assert_eq!(server.get(&path).send().unwrap().status(), 401);
+    let answer = server.get(&path).bearer_auth(&read).send().unwrap();
+    assert_eq!(answer.status(), 200);
+    let csp = answer.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        answer.text().unwrap() == file,
+        "the served page differs from the file"
+    );
+    let bad = server
+        .get("/report?period=decade")
+        .bearer_auth(&read)
+        .send()
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
