@@ -517,12 +517,32 @@ fn section(plan: &Plan, now: &Value, before: Option<&Value>) -> Section {
         id: plan.id,
         title: plan.title,
         lead: plan.lead,
-        basis: now
-            .pointer("/basis/deployments")
-            .and_then(Value::as_str)
-            .map(|b| format!("Deployments: {b}.")),
+        basis: basis(now),
         figures,
     }
+}
+
+/// What a family's numbers rest on, when it says: where DORA's deployments come from, the
+/// target share of capacity for debt and maintenance.
+fn basis(report: &Value) -> Option<String> {
+    if let Some(b) = report.pointer("/basis/deployments").and_then(Value::as_str) {
+        return Some(format!("Deployments: {b}."));
+    }
+    let target = report.get("target").and_then(Value::as_f64)?;
+    let versus = report
+        .pointer("/window/versus_target")
+        .and_then(Value::as_f64)
+        .map_or_else(String::new, |v| {
+            format!(
+                "; this period is {} points {} it",
+                (v.abs() * 100.0).round(),
+                if v >= 0.0 { "above" } else { "below" }
+            )
+        });
+    Some(format!(
+        "The target for debt and maintenance is {} of the work{versus}.",
+        format::percent(target)
+    ))
 }
 
 /// Deployments per week over the window, for the trend chart.

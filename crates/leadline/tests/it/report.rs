@@ -362,10 +362,27 @@ fn serve_publishes_the_same_report_at_slash_report_to_readers() {
             .unwrap()
             .starts_with("text/html")
     );
-    assert!(
-        answer.text().unwrap() == file,
-        "the served page differs from the file"
-    );
+    let page = answer.text().unwrap();
+    assert!(page == file, "the served page differs from the file");
+    // Every DORA number on the page is the API's for the same window.
+    let api: Value = server
+        .get(&format!("/api/v1/dora?since={SINCE}&until={UNTIL}"))
+        .bearer_auth(&read)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let now: Vec<_> = shown(&page)
+        .into_iter()
+        .filter(|(m, p, _)| m.starts_with("dora.") && p == "now")
+        .collect();
+    assert!(now.len() >= 4, "{now:?}");
+    for (metric, _, value) in now {
+        let pointer = format!("/{}", metric.trim_start_matches("dora.").replace('.', "/"));
+        let expected = api.pointer(&pointer).and_then(Value::as_f64);
+        let close = expected.is_some_and(|e| (e - value).abs() <= 1e-12 * e.abs().max(1.0));
+        assert!(close, "{metric}: page {value}, API {expected:?}");
+    }
     let bad = server
         .get("/report?period=decade")
         .bearer_auth(&read)
