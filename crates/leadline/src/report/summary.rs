@@ -39,13 +39,16 @@ pub fn sentences(i: &Inputs) -> Vec<String> {
             "No deployments were recorded in this period, against {} before.",
             times_a_month(b)
         )),
-        (Some(n), before) => out.push(format!(
+        (Some(n), _) => out.push(format!(
             "Teams deployed {}{}.",
             times_a_month(n),
-            change(n, before, Unit::PerDay, Better::Higher, |v| times_a_month(
-                v
+            change(
+                n,
+                i.deployments_per_day.before,
+                Unit::PerDay,
+                Better::Higher,
+                bare_count
             )
-            .replace(" times a month", ""))
         )),
     }
     if let Some(n) = i.lead_time.now {
@@ -105,6 +108,13 @@ pub fn sentences(i: &Inputs) -> Vec<String> {
         });
     }
     out
+}
+
+/// Deployments a month without the words: `12`, `0`, `1.5`.
+fn bare_count(per_day: f64) -> String {
+    times_a_month(per_day)
+        .replace(" times a month", "")
+        .replace("once a month", "1")
 }
 
 fn times_a_month(per_day: f64) -> String {
@@ -205,6 +215,14 @@ mod tests {
         assert_eq!(
             stopped,
             ["No deployments were recorded in this period, against once a month before."]
+        );
+        let started = sentences(&Inputs {
+            deployments_per_day: pair(3.0 / 30.0, 0.0),
+            ..Inputs::default()
+        });
+        assert_eq!(
+            started,
+            ["Teams deployed 3 times a month, up from 0 (better)."]
         );
     }
 }
