@@ -29,6 +29,7 @@ pub mod scorecard;
 pub mod slo;
 pub mod stats;
 pub mod store;
+pub mod survey;
 pub mod team;
 pub mod toml_lines;
 pub mod wellbeing;

@@ -236,6 +236,7 @@ pub trait Store:
     + AnomalyStore
     + ProductStore
     + JobStore
+    + SurveyStore
 {
 }
 
@@ -249,7 +250,8 @@ impl<
         + OutboxStore
         + AnomalyStore
         + ProductStore
-        + JobStore,
+        + JobStore
+        + SurveyStore,
 > Store for T
 {
 }
@@ -779,6 +781,30 @@ pub trait JobStore: Send + Sync {
     async fn watch_changes(&self, on_change: OnChange) -> StoreResult<bool>;
 }
 
+/// A pulse survey response as stored: no identity, only the wave, the team and the numeric
+/// answers. `(source, row)` (the digest of the imported file and the response's line) is the
+/// key, so a file imported twice is stored once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyRow {
+    pub source: String,
+    pub row: i64,
+    pub instrument: String,
+    pub wave: String,
+    pub team: String,
+    /// A JSON object of item id to answer.
+    pub answers: String,
+}
+
+/// Pulse survey responses.
+#[async_trait]
+pub trait SurveyStore: Send + Sync {
+    /// Stores the responses whose key is new, in one transaction.
+    async fn insert_survey(&self, rows: &[SurveyRow]) -> StoreResult<ImportCounts>;
+
+    /// The responses to `instrument`, by wave and team.
+    async fn survey_responses(&self, instrument: &str) -> StoreResult<Vec<SurveyRow>>;
+}
+
 /// The store itself: tokens, row counts, the pseudonym key, writability, backup and close.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
@@ -819,6 +845,6 @@ pub trait AdminStore: Send + Sync {
 pub mod prelude {
     pub use super::{
         AdminStore, AnomalyStore, DeploymentStore, ForgeStore, HistoryStore, JobStore, OutboxStore,
-        PrivacyStore, ProductStore, SliStore, Store,
+        PrivacyStore, ProductStore, SliStore, Store, SurveyStore,
     };
 }

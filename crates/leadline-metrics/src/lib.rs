@@ -32,6 +32,7 @@ pub mod samples;
 pub mod schema;
 pub mod scope;
 pub mod slo;
+pub mod survey;
 pub mod wellbeing;
 pub mod window;
 

@@ -10,4 +10,5 @@ pub mod prometheus;
 /// Instants held to a sane range (in the core: the metrics layer filters stored rows with it too).
 pub use leadline_core::instant;
 mod records;
+pub mod survey;
 pub mod webhook;

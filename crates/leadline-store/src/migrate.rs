@@ -138,6 +138,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_jobs.sql"),
         postgres: include_str!("../migrations/postgres/0025_jobs.sql"),
     },
+    Migration {
+        version: 26,
+        sqlite: include_str!("../migrations/sqlite/0026_survey_responses.sql"),
+        postgres: include_str!("../migrations/postgres/0026_survey_responses.sql"),
+    },
 ];
 
 /// The schema version this build writes.

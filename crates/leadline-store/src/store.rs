@@ -469,3 +469,4 @@ mod jobs;
 mod outbox;
 mod product;
 mod sli;
+mod surveys;

@@ -132,6 +132,7 @@ conformance!(
     outbox: [notifications_are_decided_once_per_state_and_delivered_until_accepted],
     anomalies: [a_later_judgement_replaces_an_earlier_one],
     product: [product_events_are_kept_once_and_checkins_in_order],
+    surveys: [survey_responses_are_kept_once_per_file_row],
     jobs: [
         concurrent_claimers_never_share_a_job,
         an_expired_lease_is_taken_over_and_its_owner_can_no_longer_finish,
@@ -258,7 +259,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 25);
+    assert_eq!(LATEST_SCHEMA, 26);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -2109,4 +2110,36 @@ async fn announced_changes_reach_watchers(f: Fixture) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("the announcement never arrived");
+}
+
+async fn survey_responses_are_kept_once_per_file_row(f: Fixture) {
+    use leadline_core::store::SurveyRow;
+    let row = |n: i64, team: &str| SurveyRow {
+        source: "sha256:abc".to_owned(),
+        row: n,
+        instrument: "psychological_safety".to_owned(),
+        wave: "2026-10".to_owned(),
+        team: team.to_owned(),
+        answers: "{\"ps1\":2.0}".to_owned(),
+    };
+    let first = f
+        .store
+        .insert_survey(&[row(2, "core"), row(3, "web")])
+        .await
+        .unwrap();
+    assert_eq!((first.rows, first.new), (2, 2));
+    let again = f
+        .store
+        .insert_survey(&[row(2, "core"), row(4, "core")])
+        .await
+        .unwrap();
+    assert_eq!((again.rows, again.new), (2, 1));
+    let stored = f
+        .store
+        .survey_responses("psychological_safety")
+        .await
+        .unwrap();
+    let teams: Vec<(&str, i64)> = stored.iter().map(|r| (r.team.as_str(), r.row)).collect();
+    assert_eq!(teams, [("core", 2), ("core", 4), ("web", 3)]);
+    assert!(f.store.survey_responses("other").await.unwrap().is_empty());
 }

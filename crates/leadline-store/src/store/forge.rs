@@ -342,7 +342,8 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-pub(super) const COUNTED_TABLES: [&str; 29] = [
+pub(super) const COUNTED_TABLES: [&str; 30] = [
+    "survey_responses",
     "jobs",
     "job_runs",
     "okr_checkins",
