@@ -149,6 +149,38 @@ pub async fn report(
     Ok(out)
 }
 
+/// Adds to each team's group the team's flow in the wave's month (merged pull requests and
+/// their median cycle time), for teams of `[[teams]]`; `other` gets none.
+pub async fn add_beside(ctx: &crate::scope::Ctx<'_>, groups: &mut [GroupOut]) {
+    for g in groups.iter_mut() {
+        if !ctx.teams.iter().any(|t| t.name == g.group) {
+            continue;
+        }
+        let Some((since, until)) = month(&g.wave) else {
+            continue;
+        };
+        let scope = crate::scope::Scope {
+            team: Some(g.group.clone()),
+            since: Some(since),
+            until: Some(until),
+            ..crate::scope::Scope::default()
+        };
+        let reports =
+            crate::scope::reports_of(ctx, None, crate::catalog::Family::Flow, &scope).await;
+        if let Some(r) = reports.ok().and_then(|r| r.into_iter().next()) {
+            let at = |p: &str| {
+                crate::reading::value_at(&r, p)
+                    .cloned()
+                    .unwrap_or(Value::Null)
+            };
+            g.beside = Some(serde_json::json!({
+                "pull_requests_merged": at("pull_requests.merged"),
+                "cycle_time_median_seconds": at("pull_requests.cycle_time.median_seconds"),
+            }));
+        }
+    }
+}
+
 /// `YYYY-MM`: the wave's month as a window (RFC 3339 start, exclusive end).
 pub fn month(wave: &str) -> Option<(String, String)> {
     let (y, m) = wave.split_once('-')?;

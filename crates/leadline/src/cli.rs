@@ -119,6 +119,9 @@ pub enum Command {
     Forget(ForgetArgs),
     /// Write a consistent copy of the SQLite store to FILE, safe while others use it
     Backup(BackupArgs),
+    /// Pulse survey scores per team and wave (psychological safety, developer experience):
+    /// never per respondent; teams under [surveys] min_respondents fold into `other`
+    Survey(SurveyArgs),
     /// A self-contained HTML report (and PDF) for stakeholders: summary, delivery, outcomes,
     /// reliability, investment, flow, with definitions
     Report(ReportArgs),
@@ -128,6 +131,21 @@ pub enum Command {
     /// Run the fleet's jobs (fetch and ingest git, sync forges and incident tools) under
     /// leases shared with other workers on the same store
     Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SurveyArgs {
+    /// Only this instrument [default: every instrument with responses]
+    #[arg(long, value_name = "NAME")]
+    pub instrument: Option<String>,
+    /// Only this wave, YYYY-MM
+    #[arg(long, value_name = "YYYY-MM")]
+    pub wave: Option<String>,
+    /// `wave`: each team's waves together, oldest first (the trend)
+    #[arg(long, value_name = "wave")]
+    pub by: Option<String>,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
 }
 
 #[derive(Debug, Args)]
@@ -1031,6 +1049,13 @@ pub struct ImportArgs {
     /// Where the rows come from: ids are unique per source, so re-importing replaces
     #[arg(long, default_value = "import")]
     pub source: String,
+    /// For `survey`: the instrument the form asked (psychological_safety, developer_experience
+    /// or one of surveys/*.toml)
+    #[arg(long, value_name = "NAME")]
+    pub instrument: Option<String>,
+    /// For `survey`: the wave, YYYY-MM
+    #[arg(long, value_name = "YYYY-MM")]
+    pub wave: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -1045,6 +1070,9 @@ pub enum ImportKind {
     /// Samples of metrics that live elsewhere: name,time,value[,labels] (catalog names
     /// samples.NAME)
     Samples,
+    /// Pulse survey responses: the CSV a form exports (Google Forms, Typeform, Microsoft
+    /// Forms), a `team` column and one column per item; everything else is dropped
+    Survey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

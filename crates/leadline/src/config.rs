@@ -79,6 +79,17 @@ pub struct FileConfig {
     pub fleet: crate::fleet::FleetFileConfig,
     #[serde(default)]
     pub report: ReportFileConfig,
+    #[serde(default)]
+    pub surveys: SurveysFileConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveysFileConfig {
+    /// Instruments beside the defaults [default: surveys].
+    pub dir: Option<PathBuf>,
+    /// A team with fewer respondents in a wave folds into `other` [default: 5].
+    pub min_respondents: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -973,6 +984,7 @@ pub struct Settings {
     pub fleet: crate::fleet::FleetSettings,
     /// `[report] chromium`.
     pub report_chromium: Option<PathBuf>,
+    pub surveys: leadline_metrics::survey::Settings,
 }
 
 impl Settings {
@@ -1131,6 +1143,19 @@ impl Settings {
             wellbeing: wellbeing_settings(&file.wellbeing, &file.teams)?,
             fleet: crate::fleet::FleetSettings::resolve(&file.fleet, sqlite_dir(&location))?,
             report_chromium: file.report.chromium.clone(),
+            surveys: leadline_metrics::survey::Settings {
+                dir: file
+                    .surveys
+                    .dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("surveys")),
+                min_respondents: bounded(
+                    "surveys.min_respondents",
+                    file.surveys.min_respondents,
+                    1..=1000,
+                )?
+                .unwrap_or(5),
+            },
             scorecards: file
                 .scorecards
                 .file

@@ -9,13 +9,21 @@ use leadline_core::store::Store;
 use leadline_sources::import::{self, Format};
 
 use crate::cli::{ImportArgs, ImportFormat, ImportKind};
+use crate::config::Settings;
+
+fn usage(message: &str) -> anyhow::Error {
+    leadline_metrics::UsageError(message.to_owned()).into()
+}
 
 /// Files larger than this are refused before reading: an import is a list of events, not a
 /// dump, and reading it whole must stay cheap.
 const MAX_FILE_BYTES: u64 = 256 << 20;
 
-pub async fn run(store: &Arc<dyn Store>, args: &ImportArgs) -> Result<()> {
+pub async fn run(store: &Arc<dyn Store>, args: &ImportArgs, settings: &Settings) -> Result<()> {
     let label = args.file.display().to_string();
+    if (args.instrument.is_some() || args.wave.is_some()) && args.what != ImportKind::Survey {
+        return Err(usage("--instrument and --wave apply to `import survey`"));
+    }
     let format = match args.format {
         Some(ImportFormat::Csv) => Format::Csv,
         Some(ImportFormat::Json) => Format::Json,
@@ -92,6 +100,17 @@ pub async fn run(store: &Arc<dyn Store>, args: &ImportArgs) -> Result<()> {
             let rows = leadline_sources::product::samples(&label, &text, format)?;
             ("samples", Vec::new(), store.upsert_samples(&rows).await?)
         }
+        ImportKind::Survey => {
+            if format != Format::Csv {
+                return Err(usage("survey responses come as CSV (the forms' export)"));
+            }
+            let rows = survey_rows(&label, &text, args, settings)?;
+            (
+                "survey responses",
+                Vec::new(),
+                store.insert_survey(&rows).await?,
+            )
+        }
     };
     let unknown = store.unknown_shas(&shas).await?;
     if !unknown.is_empty() {
@@ -106,4 +125,41 @@ pub async fn run(store: &Arc<dyn Store>, args: &ImportArgs) -> Result<()> {
         counts.rows, counts.new
     );
     Ok(())
+}
+
+/// The responses of a form's CSV export as stored: the team and the answers, keyed by the
+/// file's digest and the line, nothing else.
+fn survey_rows(
+    label: &str,
+    text: &str,
+    args: &ImportArgs,
+    settings: &Settings,
+) -> Result<Vec<leadline_core::store::SurveyRow>> {
+    use sha2::{Digest, Sha256};
+    let (Some(name), Some(wave)) = (&args.instrument, &args.wave) else {
+        return Err(usage(
+            "import survey needs --instrument NAME and --wave YYYY-MM",
+        ));
+    };
+    if leadline_metrics::survey::month(wave).is_none() {
+        return Err(usage(&format!("--wave {wave:?}: expected YYYY-MM")));
+    }
+    let instrument = leadline_metrics::survey::instrument(&settings.surveys, name)?;
+    let teams: Vec<String> = settings.teams.iter().map(|t| t.name.clone()).collect();
+    let known = (!teams.is_empty()).then_some(teams.as_slice());
+    let parsed = leadline_sources::survey::responses(label, text, &instrument, known)?;
+    let source = format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())));
+    parsed
+        .into_iter()
+        .map(|p| {
+            Ok(leadline_core::store::SurveyRow {
+                source: source.clone(),
+                row: p.line as i64,
+                instrument: instrument.name.clone(),
+                wave: wave.clone(),
+                team: p.team,
+                answers: serde_json::to_string(&p.answers)?,
+            })
+        })
+        .collect()
 }

@@ -34,6 +34,7 @@ mod product;
 mod report;
 mod scorecard;
 mod slo;
+mod survey;
 mod table;
 mod time;
 mod verdict;
@@ -311,7 +312,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             }
             analyze::report(&store, summaries, args.format, &settings.dora, &mut stdout).await?;
         }
-        Command::Import(args) => import::run(&store, &args).await?,
+        Command::Import(args) => import::run(&store, &args, settings).await?,
         Command::Dora(args) => dora::run(&store, &args, &settings.dora, &mut stdout).await?,
         Command::Flow(args) => {
             flow::run(
@@ -375,6 +376,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             notify::spawn(store.clone(), Arc::new(settings.clone()));
             web::serve(store, settings, &addr).await?;
         }
+        Command::Survey(args) => survey::run(&store, &args, settings, &mut stdout).await?,
         Command::Report(args) => report::run(&store, &args, settings).await?,
         Command::Fleet(command) => fleet::run(&store, &command, settings, &mut stdout).await?,
         Command::Worker(args) => {

@@ -32,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         super::platform::scorecards,
         super::platform::wellbeing,
         super::report::page,
+        super::platform::survey,
         super::product::checkin,
         super::anomalies::list,
         super::anomalies::precision,

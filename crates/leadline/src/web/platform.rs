@@ -125,3 +125,35 @@ pub async fn wellbeing(
         None => Json(&found[0]).into_response(),
     })
 }
+
+/// The options of `leadline survey`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyQuery {
+    /// Only this instrument.
+    instrument: Option<String>,
+    /// Only this wave, YYYY-MM.
+    wave: Option<String>,
+    /// `wave`: each team's waves together, oldest first.
+    by: Option<String>,
+}
+
+/// Pulse survey scores per team and wave, as `leadline survey --format json`: never per
+/// respondent, never the answers; teams under `[surveys] min_respondents` fold into `other`.
+#[utoipa::path(get, path = "/api/v1/survey", tag = "metrics", params(SurveyQuery),
+    responses((status = 200, description = "Array of {instrument, group, wave, respondents, scores, beside}", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn survey(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<SurveyQuery>,
+) -> Result<Json<Vec<leadline_metrics::survey::GroupOut>>, AppError> {
+    let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let query = leadline_metrics::survey::Query {
+        instrument: nonempty(q.instrument),
+        wave: nonempty(q.wave),
+        by: nonempty(q.by),
+    };
+    let groups = crate::survey::compute(&state.store, &state.settings, &query).await?;
+    Ok(Json(groups))
+}

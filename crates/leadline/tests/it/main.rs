@@ -40,4 +40,5 @@ mod serve;
 mod serve_hardening;
 mod slo;
 mod store_file;
+mod survey;
 mod wellbeing;
