@@ -52,6 +52,8 @@ pub struct Ctx<'a> {
     pub scorecards: Option<&'a dyn ScorecardLevels>,
     /// Working time and the floor of the wellbeing family.
     pub wellbeing: &'a crate::wellbeing::Settings,
+    /// Where survey instruments are, and the floor of respondents.
+    pub surveys: &'a crate::survey::Settings,
 }
 
 /// A service's scorecard level (its rank: 0 for none) as of an instant; `Err` says why there
@@ -83,6 +85,11 @@ pub enum Named {
         name: String,
         labels: crate::reading::Labels,
     },
+    /// `survey.SCORE.score{team=…}`: a team's pulse survey score.
+    Survey {
+        name: String,
+        labels: crate::reading::Labels,
+    },
 }
 
 impl Named {
@@ -90,7 +97,7 @@ impl Named {
     pub fn name(&self) -> &str {
         match self {
             Named::Catalog(m) => m.name,
-            Named::Sample { name, .. } => name,
+            Named::Sample { name, .. } | Named::Survey { name, .. } => name,
         }
     }
 
@@ -98,14 +105,15 @@ impl Named {
     pub fn better(&self) -> crate::catalog::Better {
         match self {
             Named::Catalog(m) => m.better,
-            Named::Sample { .. } => crate::catalog::Better::Higher,
+            // Both shipped instruments score so that higher is better.
+            Named::Sample { .. } | Named::Survey { .. } => crate::catalog::Better::Higher,
         }
     }
 
     pub fn unit(&self) -> Option<crate::catalog::Unit> {
         match self {
             Named::Catalog(m) => Some(m.unit),
-            Named::Sample { .. } => None,
+            Named::Sample { .. } | Named::Survey { .. } => None,
         }
     }
 }
@@ -116,6 +124,15 @@ impl Named {
 pub fn named(name: &str, mut scope: Scope) -> std::result::Result<(Named, Scope), UsageError> {
     let usage = |e: String| UsageError(e);
     let (bare, labels) = reading::labels(name).map_err(|e| usage(e.to_string()))?;
+    if bare.starts_with("survey.") && bare.ends_with(".score") && bare.len() > 13 {
+        return Ok((
+            Named::Survey {
+                name: name.to_owned(),
+                labels,
+            },
+            scope,
+        ));
+    }
     if bare.starts_with("samples.") && bare.len() > "samples.".len() {
         return Ok((
             Named::Sample {
@@ -163,6 +180,9 @@ pub async fn read_named(
         Named::Catalog(metric) => read(ctx, gathered, metric, scope).await,
         Named::Sample { name, labels } => {
             crate::samples::read(ctx.store, name, labels, scope).await
+        }
+        Named::Survey { name, labels } => {
+            crate::survey::read(ctx.store, ctx.surveys, name, labels, scope).await
         }
     }
 }

@@ -181,6 +181,81 @@ pub async fn add_beside(ctx: &crate::scope::Ctx<'_>, groups: &mut [GroupOut]) {
     }
 }
 
+/// `survey.SCORE.score{team=T[,wave=YYYY-MM][,instrument=I]}`: the team's score (or
+/// `other`'s) in the wave named, else the newest wave that starts in the scope's window, as
+/// `leadline survey` gives it; `null` when the team is under the floor in that wave.
+pub async fn read(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    full_name: &str,
+    labels: &[(String, String)],
+    scope: &crate::scope::Scope,
+) -> Result<crate::reading::Reading> {
+    let bare = full_name.split('{').next().unwrap_or(full_name);
+    let score = &bare["survey.".len()..bare.len() - ".score".len()];
+    let label = |k: &str| labels.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    if let Some((k, _)) = labels
+        .iter()
+        .find(|(k, _)| !["team", "wave", "instrument"].contains(&k.as_str()))
+    {
+        return Err(UsageError(format!(
+            "{full_name}: survey scores take team, wave and instrument labels, not {k}"
+        ))
+        .into());
+    }
+    if scope.by.is_some() || scope.service.is_some() || scope.repo.is_some() {
+        return Err(UsageError(format!(
+            "{full_name}: a survey score is read for one team and wave (no --by, --service or --repo)"
+        ))
+        .into());
+    }
+    let Some(team) = label("team").or_else(|| scope.team.clone()) else {
+        return Err(UsageError(format!(
+            "{full_name}: survey scores are per team: survey.{score}.score{{team=…}}"
+        ))
+        .into());
+    };
+    let query = Query {
+        instrument: label("instrument"),
+        wave: label("wave"),
+        by: None,
+    };
+    let groups = report(store, settings, &query).await?;
+    let instant = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|v| crate::window::parse_instant(flag, v))
+            .transpose()
+    };
+    let (since, until) = (
+        instant("--since", &scope.since)?,
+        instant("--until", &scope.until)?,
+    );
+    let in_window = |wave: &str| {
+        let Some(start) =
+            month(wave).and_then(|(start, _)| crate::window::parse_instant("wave", &start).ok())
+        else {
+            return false;
+        };
+        since.is_none_or(|s| start >= s) && until.is_none_or(|u| start < u)
+    };
+    let found = groups
+        .iter()
+        .filter(|g| g.scores.contains_key(score) && in_window(&g.wave))
+        .filter(|g| g.group == team)
+        .max_by(|a, b| a.wave.cmp(&b.wave));
+    let value = found.and_then(|g| g.scores.get(score).copied().flatten());
+    Ok(crate::reading::Reading::Value {
+        name: full_name.to_owned(),
+        value: value.map_or(Value::Null, Value::from),
+        reason: value.is_none().then(|| {
+            format!(
+                "no wave has a {score} score for {team} (under {} respondents, teams fold into `other`)",
+                settings.min_respondents
+            )
+        }),
+    })
+}
+
 /// `YYYY-MM`: the wave's month as a window (RFC 3339 start, exclusive end).
 pub fn month(wave: &str) -> Option<(String, String)> {
     let (y, m) = wave.split_once('-')?;

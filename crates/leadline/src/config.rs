@@ -1006,6 +1006,7 @@ impl Settings {
             product: &self.product,
             scorecards: None,
             wellbeing: &self.wellbeing,
+            surveys: &self.surveys,
         }
     }
 

@@ -320,3 +320,62 @@ fn the_api_answers_as_the_command_line_and_never_per_respondent() {
     let bad = server.get("/api/v1/survey?by=team").send().unwrap();
     assert_eq!(bad.status(), 400);
 }
+
+#[test]
+fn scores_are_named_metrics_for_okrs_and_the_metric_command() {
+    let store = TestStore::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let config = setup(dir.path());
+    for (name, text, wave) in [
+        ("g.csv", google_forms(), "2026-10"),
+        ("t.csv", typeform(), "2026-11"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        assert!(
+            import(&store, &config, &path, "psychological_safety", wave)
+                .status
+                .success()
+        );
+    }
+    let metric = |name: &str, extra: &[&str]| {
+        json_stdout(
+            store
+                .leadline()
+                .arg("--config")
+                .arg(&config)
+                .args(["metric", name, "--format", "json"])
+                .args(extra),
+        )
+    };
+    // The newest wave by default, a wave by label, or the newest in a window.
+    let newest = metric("survey.psychological_safety.score{team=core}", &[]);
+    assert!(close(newest["value"].as_f64(), 29.0 / 7.0), "{newest}");
+    let october = metric(
+        "survey.psychological_safety.score{team=core,wave=2026-10}",
+        &[],
+    );
+    assert!(close(october["value"].as_f64(), 11.75 / 3.0), "{october}");
+    let windowed = metric(
+        "survey.psychological_safety.score",
+        &["--team", "core", "--until", "2026-11-01"],
+    );
+    assert!(close(windowed["value"].as_f64(), 11.75 / 3.0), "{windowed}");
+    // web is under the floor: no score, and why.
+    let web = metric("survey.psychological_safety.score{team=web}", &[]);
+    assert!(
+        web["value"].is_null()
+            && web["reason"]
+                .as_str()
+                .unwrap()
+                .contains("fold into `other`")
+    );
+    let missing_team = store
+        .leadline()
+        .arg("--config")
+        .arg(&config)
+        .args(["metric", "survey.psychological_safety.score"])
+        .output()
+        .unwrap();
+    assert_eq!(missing_team.status.code(), Some(2));
+}
