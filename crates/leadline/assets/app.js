@@ -286,6 +286,7 @@ async function renderFlow(params) {
   section.replaceChildren(...cards);
   section.append(await renderAi(report.since, report.until));
   section.append(await renderWellbeing(report.since, report.until));
+  section.append(await renderPulse());
   return groups.length + " groups";
 }
 
@@ -332,6 +333,29 @@ async function renderWellbeing(since, until) {
     { title: "Late night", numeric: true, show: (g) => percent(g.commits.late_night_share) },
     { title: "Night pages", numeric: true, show: (g) => percent(g.pages.night_share) },
   ], r.groups));
+  return card;
+}
+
+// Pulse surveys: each team's scores wave by wave, never a respondent; teams under the floor
+// are folded into `other` by the server.
+async function renderPulse() {
+  const groups = await api("/api/v1/survey", { by: "wave" });
+  const card = el("div", { class: "card", "data-card": "survey" }, el("h2", {}, "Team pulse"),
+    el("p", { class: "detail" }, "Anonymous survey scores per team and wave (psychological safety 1-7, developer experience 1-5); flow beside them is an association, not a cause"));
+  if (!groups.length) {
+    card.append(el("p", {}, "No survey wave yet: leadline import survey FILE --instrument NAME --wave YYYY-MM."));
+    return card;
+  }
+  const fixed = (v) => (v == null ? "n/a" : v.toFixed(2));
+  card.append(rowsTable("survey", [
+    { title: "Instrument", show: (g) => g.instrument.replace(/_/g, " ") },
+    { title: "Group", show: (g) => g.group },
+    { title: "Wave", show: (g) => g.wave },
+    { title: "Respondents", numeric: true, show: (g) => String(g.respondents) },
+    { title: "Scores", show: (g) => el("span", {}, ...Object.entries(g.scores).map(([name, v]) =>
+      el("span", { class: "score", "data-survey": g.instrument + "/" + g.group + "/" + g.wave + "/" + name,
+        "data-value": v == null ? "null" : String(v) }, name.replace(/_/g, " ") + " " + fixed(v) + " "))) },
+  ], groups));
   return card;
 }
 

@@ -840,3 +840,71 @@ fn the_flow_page_shows_wellbeing_by_team() {
     assert!(dom.contains(r#"data-wellbeing="core""#), "{dom}");
     assert!(!dom.contains("example.com"), "a person on the page");
 }
+
+#[test]
+fn the_flow_page_shows_the_team_pulse_of_the_api() {
+    let Some(chromium) = chromium() else { return };
+    let store = TestStore::sqlite();
+    let repo = GitRepo::new();
+    repo.write(b"f", b"1\n");
+    repo.commit_all("first");
+    store.ingest(repo.path());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        "[surveys]\nmin_respondents = 2\n[[teams]]\nname = \"core\"\nmembers = []\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("pulse.csv");
+    std::fs::write(
+        &csv,
+        "Email,team,ps1,ps2,ps4\na@example.com,core,2,6,5\nb@example.com,core,7,3,\n",
+    )
+    .unwrap();
+    let imported = store
+        .leadline()
+        .arg("--config")
+        .arg(&config)
+        .args(["import", "survey"])
+        .arg(&csv)
+        .args(["--instrument", "psychological_safety", "--wave", "2026-10"])
+        .output()
+        .unwrap();
+    assert!(imported.status.success());
+    let server = Server::start(&store, Some(&config));
+    let groups = api(&server, "/api/v1/survey?by=wave");
+    let dom = load(&chromium, &server, "/?page=flow");
+    let shown = Regex::new(r#"data-survey="([^"]+)" data-value="([^"]*)""#).unwrap();
+    let got: Vec<(String, String)> = shown
+        .captures_iter(&dom)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    let expected: Vec<(String, String)> = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| {
+            let prefix = format!(
+                "{}/{}/{}",
+                g["instrument"].as_str().unwrap(),
+                g["group"].as_str().unwrap(),
+                g["wave"].as_str().unwrap()
+            );
+            g["scores"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(move |(name, v)| {
+                    (
+                        format!("{prefix}/{name}"),
+                        v.as_f64().map_or("null".to_owned(), |v| v.to_string()),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected, "{dom}");
+    assert!(!dom.contains("example.com"), "a respondent on the page");
+}
