@@ -48,7 +48,7 @@ code { font-size: .9em; }
 
 /// The sections in the order a reader meets them: what was delivered and what it achieved,
 /// then how reliably, where the effort went, and how the work and the people fare.
-const ORDER: [&str; 12] = [
+const ORDER: [&str; 13] = [
     "history",
     "delivery",
     "outcomes",
@@ -61,6 +61,7 @@ const ORDER: [&str; 12] = [
     "anomalies",
     "ai",
     "wellbeing",
+    "pulse",
 ];
 
 pub fn render(d: &Document) -> String {
@@ -88,6 +89,7 @@ pub fn render(d: &Document) -> String {
             "outcomes" => outcomes(&mut h, &d.outcomes),
             "service-levels" => service_levels(&mut h, &d.slos),
             "anomalies" => anomalies(&mut h, &d.confirmed),
+            "pulse" => pulse(&mut h, &d.pulse),
             _ => {
                 if let Some(s) = d.sections.iter().find(|s| s.id == id) {
                     section(&mut h, s, d);
@@ -299,6 +301,46 @@ fn service_levels(h: &mut String, slos: &[leadline_metrics::slo::Status]) {
                 .map_or_else(String::new, |v| v.to_string()),
             s.budget_remaining
                 .map_or_else(|| "no data".to_owned(), super::format::percent),
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+fn pulse(h: &mut String, groups: &[leadline_metrics::survey::GroupOut]) {
+    if groups.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<section id=\"pulse\">\n<h2>Team pulse</h2>\n<p class=\"lead\">What teams said in short \
+         anonymous surveys: psychological safety (1 to 7) and developer experience (1 to 5), higher \
+         is better. Teams with too few respondents are shown together as \"other\", or not at \
+         all.</p>\n<table>\n<caption>Survey scores by team and wave</caption>\n<thead><tr>\
+         <th scope=\"col\">Team</th><th scope=\"col\">Survey</th><th scope=\"col\">Wave</th>\
+         <th scope=\"col\">Respondents</th><th scope=\"col\">Scores</th></tr></thead>\n<tbody>\n",
+    );
+    for g in groups {
+        let scores: Vec<String> = g
+            .scores
+            .iter()
+            .filter_map(|(name, v)| {
+                let v = (*v)?;
+                Some(format!(
+                    "<span data-survey=\"{}/{}/{}/{name}\" data-value=\"{v}\">{} {v:.1}</span>",
+                    escape(&g.instrument),
+                    escape(&g.group),
+                    escape(&g.wave),
+                    escape(&name.replace('_', " "))
+                ))
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(&g.group),
+            escape(&g.instrument.replace('_', " ")),
+            escape(&g.wave),
+            g.respondents,
+            scores.join("; ")
         );
     }
     h.push_str("</tbody>\n</table>\n</section>\n");

@@ -65,6 +65,8 @@ pub struct Document {
     pub severities: Option<Value>,
     /// Anomalies people acknowledged, of weeks in the window.
     pub confirmed: Vec<leadline_core::store::AnomalyReview>,
+    /// Pulse survey scores of the waves (months) that start in the window, teams only.
+    pub pulse: Vec<leadline_metrics::survey::GroupOut>,
     pub sources: Vec<(String, String)>,
     pub config: Vec<(String, String)>,
 }
@@ -396,6 +398,7 @@ pub async fn build(
         .into_iter()
         .filter(|r| r.state == "acknowledged" && weeks.contains(&r.week))
         .collect();
+    let pulse = pulse(store, settings, options).await;
     let delivered = figure("dora.deployment_frequency.per_day").is_some();
     let quick = delivered.then(|| {
         quick_check(
@@ -429,6 +432,7 @@ pub async fn build(
         slos,
         severities,
         confirmed,
+        pulse,
         sources: sources(store, &gathered).await?,
         config: configuration(settings),
     })
@@ -460,6 +464,30 @@ async fn outcomes(
     )
     .await
     .unwrap_or_default()
+}
+
+/// The survey groups of waves starting in the window (the team's, or all of them).
+async fn pulse(
+    store: &Arc<dyn Store>,
+    settings: &Settings,
+    options: &Options,
+) -> Vec<leadline_metrics::survey::GroupOut> {
+    let groups = leadline_metrics::survey::report(
+        store,
+        &settings.surveys,
+        &leadline_metrics::survey::Query::default(),
+    )
+    .await
+    .unwrap_or_default();
+    groups
+        .into_iter()
+        .filter(|g| {
+            let start = leadline_metrics::survey::month(&g.wave)
+                .and_then(|(s, _)| leadline_metrics::window::parse_instant("wave", &s).ok());
+            start.is_some_and(|s| s >= options.since && s < options.until)
+        })
+        .filter(|g| options.team.as_ref().is_none_or(|t| *t == g.group))
+        .collect()
 }
 
 /// The family's report over `scope` (the options it does not take left out), or None when it

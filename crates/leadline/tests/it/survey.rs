@@ -379,3 +379,65 @@ fn scores_are_named_metrics_for_okrs_and_the_metric_command() {
         .unwrap();
     assert_eq!(missing_team.status.code(), Some(2));
 }
+
+#[test]
+fn the_report_shows_the_waves_of_its_window() {
+    let store = TestStore::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let config = setup(dir.path());
+    for (name, text, wave) in [
+        ("g.csv", google_forms(), "2026-10"),
+        ("t.csv", typeform(), "2026-11"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        assert!(
+            import(&store, &config, &path, "psychological_safety", wave)
+                .status
+                .success()
+        );
+    }
+    let out = dir.path().join("r.html");
+    let run = store
+        .leadline()
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "report",
+            "--since",
+            "2026-10-01",
+            "--until",
+            "2026-11-01",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let html = std::fs::read_to_string(out).unwrap();
+    let shown: Vec<(String, f64)> =
+        regex::Regex::new(r#"data-survey="([^"]+)" data-value="([^"]+)""#)
+            .unwrap()
+            .captures_iter(&html)
+            .map(|c| (c[1].to_owned(), c[2].parse().unwrap()))
+            .collect();
+    let october = survey(&store, &config, &["--wave", "2026-10"]);
+    let expected: Vec<(String, f64)> = october
+        .iter()
+        .map(|g| {
+            (
+                format!(
+                    "psychological_safety/{}/2026-10/psychological_safety",
+                    g["group"].as_str().unwrap()
+                ),
+                g["scores"]["psychological_safety"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, expected);
+    assert!(!html.contains("2026-11/"), "November is outside the window");
+}
