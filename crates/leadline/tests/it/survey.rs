@@ -115,6 +115,23 @@ fn survey(store: &TestStore, config: &Path, extra: &[&str]) -> Vec<Value> {
     v.as_array().unwrap().clone()
 }
 
+/// October from Google Forms, November from Typeform.
+fn two_waves(store: &TestStore, config: &Path, dir: &Path) {
+    for (name, text, wave) in [
+        ("g.csv", google_forms(), "2026-10"),
+        ("t.csv", typeform(), "2026-11"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = import(store, config, &path, "psychological_safety", wave);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 fn score(groups: &[Value], group: &str, wave: &str, name: &str) -> Option<f64> {
     groups
         .iter()
@@ -326,18 +343,7 @@ fn scores_are_named_metrics_for_okrs_and_the_metric_command() {
     let store = TestStore::sqlite();
     let dir = tempfile::tempdir().unwrap();
     let config = setup(dir.path());
-    for (name, text, wave) in [
-        ("g.csv", google_forms(), "2026-10"),
-        ("t.csv", typeform(), "2026-11"),
-    ] {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        assert!(
-            import(&store, &config, &path, "psychological_safety", wave)
-                .status
-                .success()
-        );
-    }
+    two_waves(&store, &config, dir.path());
     let metric = |name: &str, extra: &[&str]| {
         json_stdout(
             store
@@ -385,18 +391,7 @@ fn the_report_shows_the_waves_of_its_window() {
     let store = TestStore::sqlite();
     let dir = tempfile::tempdir().unwrap();
     let config = setup(dir.path());
-    for (name, text, wave) in [
-        ("g.csv", google_forms(), "2026-10"),
-        ("t.csv", typeform(), "2026-11"),
-    ] {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        assert!(
-            import(&store, &config, &path, "psychological_safety", wave)
-                .status
-                .success()
-        );
-    }
+    two_waves(&store, &config, dir.path());
     let out = dir.path().join("r.html");
     let run = store
         .leadline()
