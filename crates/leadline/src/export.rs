@@ -29,30 +29,34 @@ pub async fn run(store: &Arc<dyn Store>, args: &ExportArgs, out: &mut dyn Write)
     let mut sink = Sink::new(args.format, out, header(args.what))?;
     match args.what {
         ExportKind::Commits => {
-            let mut after = None;
-            loop {
-                let page = store.commits_page(repo_id, after.as_ref(), PAGE).await?;
-                for c in &page.rows {
-                    sink.row(&commit_out(c, &people))?;
-                }
-                match page.next {
-                    Some(next) => after = Some(next),
-                    None => break,
+            for repo in by_name(store, repo_id).await? {
+                let mut after = None;
+                loop {
+                    let page = store.commits_page(Some(repo), after.as_ref(), PAGE).await?;
+                    for c in &page.rows {
+                        sink.row(&commit_out(c, &people))?;
+                    }
+                    match page.next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
                 }
             }
         }
         ExportKind::FileChanges => {
-            let mut after = None;
-            loop {
-                let page = store
-                    .file_changes_page(repo_id, after.as_ref(), PAGE)
-                    .await?;
-                for f in &page.rows {
-                    sink.row(&FileChangeOut::from(f))?;
-                }
-                match page.next {
-                    Some(next) => after = Some(next),
-                    None => break,
+            for repo in by_name(store, repo_id).await? {
+                let mut after = None;
+                loop {
+                    let page = store
+                        .file_changes_page(Some(repo), after.as_ref(), PAGE)
+                        .await?;
+                    for f in &page.rows {
+                        sink.row(&FileChangeOut::from(f))?;
+                    }
+                    match page.next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
                 }
             }
         }
@@ -73,6 +77,17 @@ pub async fn run(store: &Arc<dyn Store>, args: &ExportArgs, out: &mut dyn Write)
         }
     }
     sink.finish()
+}
+
+/// The repositories to export, by name: the same store gives the same export whatever order
+/// its repositories were ingested in (a fleet of workers ingests them in any order).
+async fn by_name(store: &Arc<dyn Store>, only: Option<i64>) -> Result<Vec<i64>> {
+    if let Some(id) = only {
+        return Ok(vec![id]);
+    }
+    let mut repos = store.repositories().await?;
+    repos.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(repos.into_iter().map(|r| r.id).collect())
 }
 
 fn header(what: ExportKind) -> &'static [&'static str] {

@@ -340,10 +340,27 @@ fn a_worker_killed_mid_job_leaves_a_lease_that_another_takes_over() {
     assert!(ok2 && ok3, "{log2}\n---\n{log3}");
 
     let single = reference(&repos);
-    assert_eq!(
-        exports(&store, &names(&repos)),
-        exports(&single, &names(&repos))
+    assert_same(
+        &exports(&store, &names(&repos)),
+        &exports(&single, &names(&repos)),
+        "after the takeover",
     );
+    // The whole store's export too, though the workers registered the repositories in
+    // another order than the single process.
+    let whole = |s: &TestStore| -> Vec<String> {
+        ["commits", "file-changes", "tags"]
+            .iter()
+            .map(|what| {
+                let csv = s.run(&[
+                    OsStr::new("export"),
+                    OsStr::new(what),
+                    OsStr::new("--identify"),
+                ]);
+                String::from_utf8(csv).unwrap()
+            })
+            .collect()
+    };
+    assert_same(&whole(&store), &whole(&single), "the whole store");
     let done = status(&store, &cfg);
     assert_eq!(
         done["queue"],
