@@ -21,6 +21,7 @@ pub mod instant;
 pub mod learning;
 pub mod model;
 pub mod okr;
+pub mod planning;
 pub mod platform;
 pub mod postmortem;
 pub mod product;
