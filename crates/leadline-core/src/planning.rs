@@ -304,5 +304,52 @@ fn shares(group: &[&Issue], key: impl Fn(&Issue) -> String) -> BTreeMap<String, 
         .collect()
 }
 
+/// The issue keys (`ABC-123`) named in `text` (a branch name, a pull request's title or body,
+/// a commit message), in order of first mention, each once. A key is an upper-case project
+/// key of two or more letters, digits or underscores starting with a letter, a hyphen and a
+/// number, not inside a longer word; with `projects` given, only keys of those projects count
+/// (so `UTF-8` or `SHA-256` never link).
+pub fn issue_keys(text: &str, projects: &[String]) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_word = i == 0 || !is_key_char(bytes[i - 1]);
+        if !(starts_word && bytes[i].is_ascii_uppercase()) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < bytes.len()
+            && (bytes[j].is_ascii_uppercase() || bytes[j].is_ascii_digit() || bytes[j] == b'_')
+        {
+            j += 1;
+        }
+        let project = &text[i..j];
+        if j - i < 2 || j >= bytes.len() || bytes[j] != b'-' {
+            i = j.max(i + 1);
+            continue;
+        }
+        let mut k = j + 1;
+        while k < bytes.len() && bytes[k].is_ascii_digit() {
+            k += 1;
+        }
+        let ends_word = k == bytes.len() || !(bytes[k].is_ascii_alphanumeric() || bytes[k] == b'_');
+        let known = projects.is_empty() || projects.iter().any(|p| p == project);
+        if k > j + 1 && ends_word && known && !text[j + 1..k].starts_with('0') {
+            let key = text[i..k].to_owned();
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+        i = k.max(i + 1);
+    }
+    out
+}
+
+fn is_key_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
 #[cfg(test)]
 mod tests;

@@ -184,3 +184,25 @@ fn categories_come_from_jira_keys() {
     assert_eq!(Category::from_key("new"), Category::New);
     assert_eq!(Category::from_key("undefined"), Category::New);
 }
+
+#[test]
+fn issue_keys_link_branches_pull_requests_and_commits() {
+    let none: [String; 0] = [];
+    assert_eq!(issue_keys("feature/PAY-123-refunds", &none), ["PAY-123"]);
+    assert_eq!(
+        issue_keys("Fix PAY-12 and OPS-7; see PAY-12 again", &none),
+        ["PAY-12", "OPS-7"]
+    );
+    assert_eq!(issue_keys("[CORE_2-45] retry", &none), ["CORE_2-45"]);
+    // Not keys: lower case, one letter, inside a word, no number, a leading zero.
+    for text in ["pay-12", "A-1", "XPAY-12x", "PAY-", "PAY-012", "myPAY-3"] {
+        assert!(issue_keys(text, &none).is_empty(), "{text}");
+    }
+    // With the projects known, UTF-8 and SHA-256 are not issues.
+    let projects = ["PAY".to_owned()];
+    assert_eq!(
+        issue_keys("UTF-8 names, SHA-256 sums, PAY-9", &projects),
+        ["PAY-9"]
+    );
+    assert_eq!(issue_keys("UTF-8 names", &none), ["UTF-8"]);
+}
