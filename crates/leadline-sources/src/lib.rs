@@ -3,6 +3,7 @@
 
 pub mod forge;
 pub mod import;
+pub mod jira;
 pub mod notify;
 pub mod oncall;
 pub mod product;

@@ -1,0 +1,376 @@
+//! Jira's documented response shapes, read into planning's issues (issue 25: the HTTP sync,
+//! storage and `ingest jira` build on these).
+//!
+//! - Search: Jira Cloud's `GET /rest/api/3/search/jql` pages with `nextPageToken` and `isLast`;
+//!   Data Center's `GET /rest/api/2/search` (and Cloud's older search) with `startAt`,
+//!   `maxResults` and `total`. [`next_page`] reads either.
+//! - An issue's `fields` hold the type, status (with its category), priority, labels,
+//!   components, parent, dates; story points sit in a custom field found by its name
+//!   ([`story_points_field`] over `GET /rest/api/3/field`); the assignee is read only to find the
+//!   team and is never kept.
+//! - The changelog (`expand=changelog`, or `GET …/issue/{key}/changelog` pages) lists status
+//!   changes; a status's category comes from `GET /rest/api/3/status` ([`status_categories`]).
+//! - Times are like `2024-01-15T10:30:00.000+0000` (no colon in the offset).
+
+use std::collections::HashMap;
+
+use leadline_core::model::Millis;
+use leadline_core::planning::{Category, Transition};
+use serde_json::Value;
+
+/// Where the next page of a search is, if there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Cloud's enhanced search: pass `nextPageToken`.
+    Token(String),
+    /// Offset pagination: the next `startAt`.
+    StartAt(u64),
+}
+
+/// The next page of a search answer, in either pagination style; `None` on the last page.
+pub fn next_page(body: &Value) -> Option<Next> {
+    if let Some(token) = body.get("nextPageToken").and_then(Value::as_str) {
+        let last = body.get("isLast").and_then(Value::as_bool).unwrap_or(false);
+        return (!last && !token.is_empty()).then(|| Next::Token(token.to_owned()));
+    }
+    let start = body.get("startAt").and_then(Value::as_u64)?;
+    let issues = body
+        .get("issues")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len) as u64;
+    let total = body.get("total").and_then(Value::as_u64)?;
+    // An empty page ends the listing whatever `total` says (issues deleted meanwhile).
+    (issues > 0 && start + issues < total).then_some(Next::StartAt(start + issues))
+}
+
+/// A Jira time (`2024-01-15T10:30:00.000+0000`, or RFC 3339) as milliseconds.
+pub fn time(text: &str) -> Option<Millis> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t.as_millisecond());
+    }
+    // +hhmm → +hh:mm
+    let (head, offset) = text.split_at(text.len().checked_sub(5)?);
+    let fixed = format!("{head}{}:{}", &offset[..3], &offset[3..]);
+    fixed
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
+/// Status id → category, from `GET /rest/api/3/status` (an array of statuses).
+pub fn status_categories(body: &Value) -> HashMap<String, Category> {
+    body.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            let id = s.get("id").and_then(Value::as_str)?;
+            let key = s.pointer("/statusCategory/key").and_then(Value::as_str)?;
+            Some((id.to_owned(), Category::from_key(key)))
+        })
+        .collect()
+}
+
+/// The id of the story points field, found by name in `GET /rest/api/3/field`: `wanted` when
+/// configured, else "Story Points" or "Story point estimate" (case-insensitive), as Jira
+/// Software names it in company- and team-managed projects.
+pub fn story_points_field(fields: &Value, wanted: Option<&str>) -> Option<String> {
+    let names: Vec<String> = match wanted {
+        Some(w) => vec![w.to_lowercase()],
+        None => vec!["story points".to_owned(), "story point estimate".to_owned()],
+    };
+    fields.as_array()?.iter().find_map(|f| {
+        let name = f.get("name").and_then(Value::as_str)?.to_lowercase();
+        names
+            .contains(&name)
+            .then(|| f.get("id").and_then(Value::as_str).map(str::to_owned))?
+    })
+}
+
+/// An issue as the search returns it, with the person-free fields planning needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JiraIssue {
+    pub key: String,
+    pub project: String,
+    pub issue_type: String,
+    pub status: String,
+    pub category: Category,
+    pub priority: Option<String>,
+    pub labels: Vec<String>,
+    pub components: Vec<String>,
+    /// The parent (the epic of a story in team-managed projects, or of a subtask).
+    pub parent: Option<String>,
+    pub story_points: Option<f64>,
+    /// The assignee's account id or name, only to find the team; never stored.
+    pub assignee: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub resolved_at: Option<Millis>,
+    /// Status changes from the changelog, oldest first.
+    pub transitions: Vec<Transition>,
+    /// Whether the changelog in the answer is complete (`total` ≤ entries): else it is read
+    /// page by page from the issue's changelog.
+    pub changelog_complete: bool,
+}
+
+/// Why an issue in an answer cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {field}: {message}")]
+pub struct Unreadable {
+    pub key: String,
+    pub field: String,
+    pub message: String,
+}
+
+/// One issue of a search answer. `points` is the story points field's id; `statuses` maps
+/// status ids to categories (a transition to an unknown status counts as `new`).
+pub fn issue(
+    v: &Value,
+    points: Option<&str>,
+    statuses: &HashMap<String, Category>,
+) -> Result<JiraIssue, Unreadable> {
+    let key = v
+        .get("key")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let bad = |field: &str, message: &str| Unreadable {
+        key: key.clone(),
+        field: field.to_owned(),
+        message: message.to_owned(),
+    };
+    if key.is_empty() {
+        return Err(bad("key", "missing"));
+    }
+    let f = v.get("fields").ok_or_else(|| bad("fields", "missing"))?;
+    let text = |p: &str| f.pointer(p).and_then(Value::as_str).map(str::to_owned);
+    let when = |name: &str| -> Result<Option<Millis>, Unreadable> {
+        match f.get(name).and_then(Value::as_str) {
+            None => Ok(None),
+            Some(t) => time(t)
+                .map(Some)
+                .ok_or_else(|| bad(name, &format!("{t:?} is not a time"))),
+        }
+    };
+    let names = |name: &str, inner: Option<&str>| -> Vec<String> {
+        f.get(name)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|x| match inner {
+                Some(k) => x.get(k).and_then(Value::as_str),
+                None => x.as_str(),
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    let (transitions, changelog_complete) = changelog(v.get("changelog"), statuses, &key)?;
+    Ok(JiraIssue {
+        project: text("/project/key")
+            .or_else(|| key.rsplit_once('-').map(|(p, _)| p.to_owned()))
+            .unwrap_or_default(),
+        issue_type: text("/issuetype/name").ok_or_else(|| bad("issuetype", "missing"))?,
+        status: text("/status/name").unwrap_or_default(),
+        category: Category::from_key(&text("/status/statusCategory/key").unwrap_or_default()),
+        priority: text("/priority/name"),
+        labels: names("labels", None),
+        components: names("components", Some("name")),
+        parent: text("/parent/key"),
+        story_points: points.and_then(|p| f.get(p)).and_then(number),
+        assignee: text("/assignee/accountId").or_else(|| text("/assignee/name")),
+        created_at: when("created")?.ok_or_else(|| bad("created", "missing"))?,
+        updated_at: when("updated")?.ok_or_else(|| bad("updated", "missing"))?,
+        resolved_at: when("resolutiondate")?,
+        transitions,
+        changelog_complete,
+        key,
+    })
+}
+
+/// A number, or a string holding one (some field types come as text).
+fn number(v: &Value) -> Option<f64> {
+    v.as_f64().or_else(|| v.as_str()?.trim().parse().ok())
+}
+
+/// The status changes of a changelog (`{histories: [{created, items: [{field, to}]}], total}`),
+/// oldest first, and whether it is complete.
+pub fn changelog(
+    log: Option<&Value>,
+    statuses: &HashMap<String, Category>,
+    key: &str,
+) -> Result<(Vec<Transition>, bool), Unreadable> {
+    let Some(log) = log else {
+        return Ok((Vec::new(), false));
+    };
+    // The issue's own changelog pages say `values`; the search's expansion says `histories`.
+    let histories = log
+        .get("histories")
+        .or_else(|| log.get("values"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for h in &histories {
+        let created = h.get("created").and_then(Value::as_str).unwrap_or_default();
+        let at = time(created).ok_or_else(|| Unreadable {
+            key: key.to_owned(),
+            field: "changelog.created".to_owned(),
+            message: format!("{created:?} is not a time"),
+        })?;
+        for item in h
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if item.get("field").and_then(Value::as_str) != Some("status") {
+                continue;
+            }
+            let to = item.get("to").and_then(Value::as_str).unwrap_or_default();
+            out.push(Transition {
+                at,
+                to: statuses.get(to).copied().unwrap_or(Category::New),
+            });
+        }
+    }
+    out.sort_by_key(|t| t.at);
+    let total = log.get("total").and_then(Value::as_u64);
+    let complete = total.is_none_or(|t| t as usize <= histories.len());
+    Ok((out, complete))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn statuses() -> HashMap<String, Category> {
+        status_categories(&json!([
+            {"id": "10000", "name": "To Do", "statusCategory": {"id": 2, "key": "new"}},
+            {"id": "3", "name": "In Progress", "statusCategory": {"id": 4, "key": "indeterminate"}},
+            {"id": "10001", "name": "Done", "statusCategory": {"id": 3, "key": "done"}},
+        ]))
+    }
+
+    #[test]
+    fn both_pagination_styles() {
+        let token = json!({"issues": [{}], "nextPageToken": "CAEaAggD", "isLast": false});
+        assert_eq!(next_page(&token), Some(Next::Token("CAEaAggD".into())));
+        assert_eq!(
+            next_page(&json!({"issues": [], "nextPageToken": "x", "isLast": true})),
+            None
+        );
+        let offset = json!({"startAt": 0, "maxResults": 2, "total": 5, "issues": [{}, {}]});
+        assert_eq!(next_page(&offset), Some(Next::StartAt(2)));
+        let last = json!({"startAt": 4, "maxResults": 2, "total": 5, "issues": [{}]});
+        assert_eq!(next_page(&last), None);
+        // Fewer issues than `total` promised, but an empty page: the end.
+        assert_eq!(
+            next_page(&json!({"startAt": 4, "total": 9, "issues": []})),
+            None
+        );
+    }
+
+    #[test]
+    fn jira_times_with_and_without_a_colon() {
+        assert_eq!(
+            time("2024-01-15T10:30:00.000+0000"),
+            Some(1_705_314_600_000)
+        );
+        assert_eq!(
+            time("2024-01-15T12:30:00.000+0200"),
+            Some(1_705_314_600_000)
+        );
+        assert_eq!(time("2024-01-15T10:30:00Z"), Some(1_705_314_600_000));
+        assert_eq!(time("yesterday"), None);
+    }
+
+    #[test]
+    fn story_points_are_found_by_name() {
+        let fields = json!([
+            {"id": "summary", "name": "Summary", "custom": false},
+            {"id": "customfield_10016", "name": "Story point estimate", "custom": true},
+            {"id": "customfield_10026", "name": "Story Points", "custom": true},
+        ]);
+        assert_eq!(
+            story_points_field(&fields, None).as_deref(),
+            Some("customfield_10016")
+        );
+        assert_eq!(
+            story_points_field(&fields, Some("story points")).as_deref(),
+            Some("customfield_10026")
+        );
+        assert_eq!(story_points_field(&fields, Some("Effort")), None);
+    }
+
+    /// An issue as Jira Cloud's search documents it, with its changelog expanded.
+    #[test]
+    fn an_issue_with_its_changelog() {
+        let v = json!({
+            "id": "10002", "key": "PAY-7",
+            "fields": {
+                "project": {"key": "PAY"},
+                "issuetype": {"name": "Story"},
+                "status": {"name": "Done", "statusCategory": {"key": "done"}},
+                "priority": {"name": "High"},
+                "labels": ["refunds", "q4"],
+                "components": [{"name": "api"}],
+                "parent": {"key": "PAY-1"},
+                "customfield_10016": 5.0,
+                "assignee": {"accountId": "5b10a2844c20165700ede21g", "displayName": "Mia Krystof"},
+                "created": "2024-01-10T09:00:00.000+0000",
+                "updated": "2024-01-15T10:30:00.000+0000",
+                "resolutiondate": "2024-01-15T10:30:00.000+0000"
+            },
+            "changelog": {"startAt": 0, "maxResults": 100, "total": 2, "histories": [
+                {"id": "2", "created": "2024-01-15T10:30:00.000+0000",
+                 "items": [{"field": "status", "from": "3", "to": "10001"}]},
+                {"id": "1", "created": "2024-01-11T09:00:00.000+0000",
+                 "items": [{"field": "assignee", "to": "x"}, {"field": "status", "from": "10000", "to": "3"}]}
+            ]}
+        });
+        let i = issue(&v, Some("customfield_10016"), &statuses()).unwrap();
+        assert_eq!(
+            (i.key.as_str(), i.project.as_str(), i.issue_type.as_str()),
+            ("PAY-7", "PAY", "Story")
+        );
+        assert_eq!(i.category, Category::Done);
+        assert_eq!(i.labels, ["refunds", "q4"]);
+        assert_eq!(i.components, ["api"]);
+        assert_eq!(i.parent.as_deref(), Some("PAY-1"));
+        assert_eq!(i.story_points, Some(5.0));
+        assert_eq!(i.resolved_at, time("2024-01-15T10:30:00.000+0000"));
+        assert_eq!(
+            i.transitions,
+            [
+                Transition {
+                    at: time("2024-01-11T09:00:00.000+0000").unwrap(),
+                    to: Category::Indeterminate
+                },
+                Transition {
+                    at: time("2024-01-15T10:30:00.000+0000").unwrap(),
+                    to: Category::Done
+                },
+            ]
+        );
+        assert!(i.changelog_complete);
+        // A truncated changelog is marked, to be read page by page.
+        let mut long = v.clone();
+        long["changelog"]["total"] = json!(250);
+        assert!(!issue(&long, None, &statuses()).unwrap().changelog_complete);
+        // Story points as text, an unknown status: read, and counted as to do.
+        let mut odd = v.clone();
+        odd["fields"]["customfield_10016"] = json!("3");
+        odd["changelog"]["histories"][0]["items"][0]["to"] = json!("99999");
+        let o = issue(&odd, Some("customfield_10016"), &statuses()).unwrap();
+        assert_eq!(o.story_points, Some(3.0));
+        assert_eq!(o.transitions[1].to, Category::New);
+    }
+
+    #[test]
+    fn unreadable_issues_name_the_field() {
+        let v = json!({"key": "PAY-8", "fields": {"issuetype": {"name": "Bug"}, "created": "soon", "updated": "2024-01-15T10:30:00.000+0000"}});
+        let e = issue(&v, None, &HashMap::new()).unwrap_err();
+        assert_eq!((e.key.as_str(), e.field.as_str()), ("PAY-8", "created"));
+        assert!(issue(&json!({"fields": {}}), None, &HashMap::new()).is_err());
+    }
+}
