@@ -1,5 +1,5 @@
 //! The report as one HTML page: semantic markup, inline CSS, inline SVG charts with titles, a
-//! palette safe for colour-blind readers (Okabe–Ito), print rules for A4 and Letter with a page
+//! palette safe for colour-blind readers (Okabe–Ito), print rules for A4 or Letter (the printer's paper) with a page
 //! break before each section, and nothing that loads from anywhere.
 //!
 //! Each number carries `data-metric` (its catalog name), `data-period` (`now`, `before`) and
@@ -37,7 +37,7 @@ svg { width: 100%; height: auto; }
 dl.defs dt { font-weight: 600; margin-top: .6rem; } dl.defs dd { margin: 0 0 0 1rem; }
 code { font-size: .9em; }
 @media (max-width: 40rem) { body { font-size: 15px; padding: .5rem; } th, td { padding: .3rem; } }
-@page { size: A4; margin: 16mm 14mm; }
+@page { margin: 16mm 14mm; }
 @media print {
   body { max-width: none; padding: 0; }
   section { break-before: page; }
