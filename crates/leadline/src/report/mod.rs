@@ -433,7 +433,7 @@ pub async fn build(
         severities,
         confirmed,
         pulse,
-        sources: sources(store, &gathered).await?,
+        sources: sources(store).await?,
         config: configuration(settings),
     })
 }
@@ -640,15 +640,12 @@ async fn history(ctx: &Ctx<'_>) -> Option<Section> {
 }
 
 /// Where the numbers come from and how fresh each source is.
-async fn sources(
-    store: &Arc<dyn Store>,
-    gathered: &leadline_metrics::dora::Gathered,
-) -> Result<Vec<(String, String)>> {
+async fn sources(store: &Arc<dyn Store>) -> Result<Vec<(String, String)>> {
     let repos = store.repositories().await?;
     let deployments = store.deployments().await?;
     let incidents = store.incidents().await?;
+    let pulls = store.pull_requests().await?;
     let newest = |at: Option<Millis>| at.map_or_else(|| "none".to_owned(), crate::time::date);
-    let _ = gathered;
     Ok(vec![
         (
             "Repositories".to_owned(),
@@ -678,6 +675,14 @@ async fn sources(
                 "{} recorded; the newest opened {}",
                 incidents.len(),
                 newest(incidents.iter().filter_map(|(_, i)| i.started_at).max())
+            ),
+        ),
+        (
+            "Pull requests (forges)".to_owned(),
+            format!(
+                "{} synced; the newest updated {}",
+                pulls.len(),
+                newest(pulls.iter().map(|p| p.updated_at).max())
             ),
         ),
     ])
