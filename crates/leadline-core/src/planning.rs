@@ -37,6 +37,15 @@ pub enum Category {
 }
 
 impl Category {
+    /// Jira's key of the category.
+    pub fn as_key(self) -> &'static str {
+        match self {
+            Category::New => "new",
+            Category::Indeterminate => "indeterminate",
+            Category::Done => "done",
+        }
+    }
+
     /// Jira's `statusCategory.key`; unknown keys are `new`, as Jira shows them.
     pub fn from_key(key: &str) -> Category {
         match key {

@@ -237,6 +237,7 @@ pub trait Store:
     + ProductStore
     + JobStore
     + SurveyStore
+    + PlanningStore
 {
 }
 
@@ -251,7 +252,8 @@ impl<
         + AnomalyStore
         + ProductStore
         + JobStore
-        + SurveyStore,
+        + SurveyStore
+        + PlanningStore,
 > Store for T
 {
 }
@@ -805,6 +807,42 @@ pub trait SurveyStore: Send + Sync {
     async fn survey_responses(&self, instrument: &str) -> StoreResult<Vec<SurveyRow>>;
 }
 
+/// An issue of a tracker as stored: no person, the team it counts for, its status changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackedIssue {
+    pub key: String,
+    pub project: String,
+    pub issue_type: String,
+    pub status: String,
+    pub category: crate::planning::Category,
+    pub priority: Option<String>,
+    pub labels: Vec<String>,
+    pub components: Vec<String>,
+    pub parent: Option<String>,
+    pub story_points: Option<f64>,
+    pub team: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub resolved_at: Option<Millis>,
+    /// Oldest first.
+    pub transitions: Vec<crate::planning::Transition>,
+}
+
+/// Issues of a tracker (Jira) for planning.
+#[async_trait]
+pub trait PlanningStore: Send + Sync {
+    /// Stores a page of issues, each replacing what was stored under its key (transitions
+    /// included), with the sync cursor `(source, scope, value)` that follows them, atomically.
+    async fn upsert_tracked_issues(
+        &self,
+        issues: &[TrackedIssue],
+        cursor: Option<(&str, &str, &str)>,
+    ) -> StoreResult<ImportCounts>;
+
+    /// Every stored issue, by key, with its transitions.
+    async fn tracked_issues(&self) -> StoreResult<Vec<TrackedIssue>>;
+}
+
 /// The store itself: tokens, row counts, the pseudonym key, writability, backup and close.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
@@ -845,6 +883,6 @@ pub trait AdminStore: Send + Sync {
 pub mod prelude {
     pub use super::{
         AdminStore, AnomalyStore, DeploymentStore, ForgeStore, HistoryStore, JobStore, OutboxStore,
-        PrivacyStore, ProductStore, SliStore, Store, SurveyStore,
+        PlanningStore, PrivacyStore, ProductStore, SliStore, Store, SurveyStore,
     };
 }

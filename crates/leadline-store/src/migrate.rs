@@ -143,6 +143,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0026_survey_responses.sql"),
         postgres: include_str!("../migrations/postgres/0026_survey_responses.sql"),
     },
+    Migration {
+        version: 27,
+        sqlite: include_str!("../migrations/sqlite/0027_tracked_issues.sql"),
+        postgres: include_str!("../migrations/postgres/0027_tracked_issues.sql"),
+    },
 ];
 
 /// The schema version this build writes.

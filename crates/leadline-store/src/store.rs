@@ -467,6 +467,7 @@ mod deployments;
 mod history;
 mod jobs;
 mod outbox;
+mod planning;
 mod product;
 mod sli;
 mod surveys;

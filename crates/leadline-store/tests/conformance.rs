@@ -133,6 +133,7 @@ conformance!(
     anomalies: [a_later_judgement_replaces_an_earlier_one],
     product: [product_events_are_kept_once_and_checkins_in_order],
     surveys: [survey_responses_are_kept_once_per_file_row],
+    planning: [tracked_issues_are_replaced_whole_with_their_cursor],
     jobs: [
         concurrent_claimers_never_share_a_job,
         an_expired_lease_is_taken_over_and_its_owner_can_no_longer_finish,
@@ -259,7 +260,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 26);
+    assert_eq!(LATEST_SCHEMA, 27);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -2142,4 +2143,72 @@ async fn survey_responses_are_kept_once_per_file_row(f: Fixture) {
     let teams: Vec<(&str, i64)> = stored.iter().map(|r| (r.team.as_str(), r.row)).collect();
     assert_eq!(teams, [("core", 2), ("core", 4), ("web", 3)]);
     assert!(f.store.survey_responses("other").await.unwrap().is_empty());
+}
+
+async fn tracked_issues_are_replaced_whole_with_their_cursor(f: Fixture) {
+    use leadline_core::planning::{Category, Transition};
+    use leadline_core::store::TrackedIssue;
+    let issue = |status: &str, category: Category, transitions: Vec<Transition>| TrackedIssue {
+        key: "PAY-7".to_owned(),
+        project: "PAY".to_owned(),
+        issue_type: "Story".to_owned(),
+        status: status.to_owned(),
+        category,
+        priority: Some("High".to_owned()),
+        labels: vec!["q4".to_owned(), "refunds".to_owned()],
+        components: vec!["api".to_owned()],
+        parent: Some("PAY-1".to_owned()),
+        story_points: Some(5.0),
+        team: Some("payments".to_owned()),
+        created_at: 1_000,
+        updated_at: 2_000,
+        resolved_at: None,
+        transitions,
+    };
+    let started = issue(
+        "In Progress",
+        Category::Indeterminate,
+        vec![Transition {
+            at: 1_500,
+            to: Category::Indeterminate,
+        }],
+    );
+    let counts = f
+        .store
+        .upsert_tracked_issues(
+            &[started.clone()],
+            Some(("jira", "PAY", "{\"updated\":2000}")),
+        )
+        .await
+        .unwrap();
+    assert_eq!((counts.rows, counts.new), (1, 1));
+    assert_eq!(f.store.tracked_issues().await.unwrap(), [started]);
+    assert_eq!(
+        f.store.cursor("jira", "PAY").await.unwrap().as_deref(),
+        Some("{\"updated\":2000}")
+    );
+    // The issue moves on: its row and transitions are replaced, not added to.
+    let mut done = issue(
+        "Done",
+        Category::Done,
+        vec![
+            Transition {
+                at: 1_500,
+                to: Category::Indeterminate,
+            },
+            Transition {
+                at: 3_000,
+                to: Category::Done,
+            },
+        ],
+    );
+    done.resolved_at = Some(3_000);
+    done.updated_at = 3_000;
+    let counts = f
+        .store
+        .upsert_tracked_issues(&[done.clone()], None)
+        .await
+        .unwrap();
+    assert_eq!((counts.rows, counts.new), (1, 0));
+    assert_eq!(f.store.tracked_issues().await.unwrap(), [done]);
 }
