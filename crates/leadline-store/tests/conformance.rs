@@ -2176,7 +2176,7 @@ async fn tracked_issues_are_replaced_whole_with_their_cursor(f: Fixture) {
     let counts = f
         .store
         .upsert_tracked_issues(
-            &[started.clone()],
+            std::slice::from_ref(&started),
             Some(("jira", "PAY", "{\"updated\":2000}")),
         )
         .await
@@ -2206,7 +2206,7 @@ async fn tracked_issues_are_replaced_whole_with_their_cursor(f: Fixture) {
     done.updated_at = 3_000;
     let counts = f
         .store
-        .upsert_tracked_issues(&[done.clone()], None)
+        .upsert_tracked_issues(std::slice::from_ref(&done), None)
         .await
         .unwrap();
     assert_eq!((counts.rows, counts.new), (1, 0));
