@@ -238,6 +238,255 @@ pub fn changelog(
     Ok((out, complete))
 }
 
+/// Jira Cloud (REST v3, the enhanced search) or Data Center (REST v2, offset search).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    Cloud,
+    DataCenter,
+}
+
+impl Flavour {
+    fn api(self) -> &'static str {
+        match self {
+            Flavour::Cloud => "/rest/api/3",
+            Flavour::DataCenter => "/rest/api/2",
+        }
+    }
+}
+
+/// Where a sync stands, stored with each page: the `updated` floor of finished syncs, and,
+/// inside a sync, where its listing stopped (a killed sync resumes there).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cursor {
+    /// The newest `updated` of the issues a finished sync stored.
+    pub since: Option<Millis>,
+    /// The page a running sync fetches next: a token, or a `startAt`.
+    pub token: Option<String>,
+    pub start_at: Option<u64>,
+    /// The newest `updated` seen so far by the running sync.
+    pub seen: Option<Millis>,
+}
+
+/// What a sync is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub projects: Vec<String>,
+    /// More JQL, ANDed with the projects.
+    pub jql: Option<String>,
+    /// The story points field's name, when it is not Jira Software's.
+    pub story_points: Option<String>,
+}
+
+/// Where a sync stores each page with the cursor that follows it.
+pub trait IssueSink {
+    fn save(
+        &mut self,
+        issues: Vec<JiraIssue>,
+        cursor: &str,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+    fn notice(&mut self, message: &str);
+}
+
+/// What a sync did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Synced {
+    pub issues: usize,
+    pub pages: usize,
+    pub resumed: bool,
+}
+
+/// The client's waits and retries report through the issue sink.
+struct Notices<'a, S>(&'a mut S);
+
+impl<S: IssueSink + Send> crate::forge::Sink for Notices<'_, S> {
+    async fn save(&mut self, _: leadline_core::events::Events, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+    fn progress(&mut self, _: &str, _: u64) {}
+    fn total(&mut self, _: &str, _: u64) {}
+    fn notice(&mut self, message: &str) {
+        self.0.notice(message);
+    }
+}
+
+async fn get_json<S: IssueSink + Send>(
+    client: &crate::forge::Client,
+    url: &str,
+    sink: &mut S,
+) -> Result<Value, crate::forge::ForgeError> {
+    match client.get(url, None, &mut Notices(sink)).await? {
+        crate::forge::Fetched::Page { body, .. } => Ok(body),
+        crate::forge::Fetched::NotModified => Ok(Value::Null),
+    }
+}
+
+/// `?a=b&…` with each value percent-encoded.
+fn query_string(pairs: &[(&str, String)]) -> String {
+    let encode = |v: &str| -> String {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let parts: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    format!("?{}", parts.join("&"))
+}
+
+/// The JQL of a sync: the projects, the extra JQL, issues updated since the floor (a minute
+/// early: JQL times have minutes), oldest update first.
+pub fn jql(query: &Query, floor: Option<Millis>) -> String {
+    let projects: Vec<String> = query.projects.iter().map(|p| format!("\"{p}\"")).collect();
+    let mut out = format!("project in ({})", projects.join(", "));
+    if let Some(extra) = query.jql.as_deref().filter(|j| !j.trim().is_empty()) {
+        out.push_str(&format!(" AND ({extra})"));
+    }
+    if let Some(floor) = floor {
+        let t = jiff::Timestamp::from_millisecond(floor - 60_000)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .strftime("%Y-%m-%d %H:%M");
+        out.push_str(&format!(" AND updated >= \"{t}\""));
+    }
+    out.push_str(" ORDER BY updated ASC");
+    out
+}
+
+/// Syncs the issues of `query` updated since the cursor, page by page: each page is stored
+/// with the cursor that follows it, so a killed sync resumes at its page.
+pub async fn sync<S: IssueSink + Send>(
+    client: &crate::forge::Client,
+    flavour: Flavour,
+    query: &Query,
+    mut cursor: Cursor,
+    sink: &mut S,
+) -> Result<Synced, crate::forge::ForgeError> {
+    let api = flavour.api();
+    let statuses =
+        status_categories(&get_json(client, &client.url(&format!("{api}/status")), sink).await?);
+    let fields = get_json(client, &client.url(&format!("{api}/field")), sink).await?;
+    let points = story_points_field(&fields, query.story_points.as_deref());
+    let mut synced = Synced {
+        resumed: cursor.token.is_some() || cursor.start_at.is_some(),
+        ..Synced::default()
+    };
+    let jql = jql(query, cursor.since);
+    loop {
+        let mut params = vec![
+            ("jql", jql.clone()),
+            ("maxResults", "100".to_owned()),
+            ("expand", "changelog".to_owned()),
+            ("fields", "*all".to_owned()),
+        ];
+        let path = match flavour {
+            Flavour::Cloud => {
+                if let Some(t) = &cursor.token {
+                    params.push(("nextPageToken", t.clone()));
+                }
+                format!("{api}/search/jql")
+            }
+            Flavour::DataCenter => {
+                params.push(("startAt", cursor.start_at.unwrap_or(0).to_string()));
+                format!("{api}/search")
+            }
+        };
+        let url = client.url(&format!("{path}{}", query_string(&params)));
+        let body = get_json(client, &url, sink).await?;
+        let mut issues = Vec::new();
+        for v in body
+            .get("issues")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let mut i = issue(v, points.as_deref(), &statuses).map_err(|e| {
+                crate::forge::ForgeError::Body {
+                    url: url.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+            if !i.changelog_complete {
+                i.transitions = full_changelog(client, flavour, &i.key, &statuses, sink).await?;
+                i.changelog_complete = true;
+            }
+            cursor.seen = cursor.seen.max(Some(i.updated_at));
+            issues.push(i);
+        }
+        synced.pages += 1;
+        synced.issues += issues.len();
+        let next = next_page(&body);
+        (cursor.token, cursor.start_at) = match &next {
+            Some(Next::Token(t)) => (Some(t.clone()), None),
+            Some(Next::StartAt(n)) => (None, Some(*n)),
+            None => (None, None),
+        };
+        if next.is_none() {
+            cursor.since = cursor.seen.or(cursor.since);
+            cursor.seen = None;
+        }
+        let text = serde_json::to_string(&cursor).unwrap_or_default();
+        sink.save(issues, &text)
+            .await
+            .map_err(crate::forge::ForgeError::Sink)?;
+        if next.is_none() {
+            return Ok(synced);
+        }
+    }
+}
+
+/// Every status change of `key`, page by page (Cloud: `…/issue/{key}/changelog`; Data Center
+/// answers the whole changelog with `?expand=changelog`).
+async fn full_changelog<S: IssueSink + Send>(
+    client: &crate::forge::Client,
+    flavour: Flavour,
+    key: &str,
+    statuses: &HashMap<String, Category>,
+    sink: &mut S,
+) -> Result<Vec<Transition>, crate::forge::ForgeError> {
+    let api = flavour.api();
+    let mut out = Vec::new();
+    if flavour == Flavour::DataCenter {
+        let url = client.url(&format!("{api}/issue/{key}?expand=changelog&fields=status"));
+        let body = get_json(client, &url, sink).await?;
+        let (t, _) = changelog(body.get("changelog"), statuses, key).map_err(|e| {
+            crate::forge::ForgeError::Body {
+                url,
+                message: e.to_string(),
+            }
+        })?;
+        return Ok(t);
+    }
+    let mut start = 0u64;
+    loop {
+        let url = client.url(&format!(
+            "{api}/issue/{key}/changelog?startAt={start}&maxResults=100"
+        ));
+        let body = get_json(client, &url, sink).await?;
+        let (t, _) =
+            changelog(Some(&body), statuses, key).map_err(|e| crate::forge::ForgeError::Body {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        out.extend(t);
+        let got = body
+            .get("values")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len) as u64;
+        let last = body.get("isLast").and_then(Value::as_bool).unwrap_or(true);
+        if last || got == 0 {
+            break;
+        }
+        start += got;
+    }
+    out.sort_by_key(|t| t.at);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1106,12 +1106,31 @@ pub enum IngestCommand {
     Github(IngestGithubArgs),
     /// Sync merge requests, reviews and pipelines from GitLab (token: env GITLAB_TOKEN)
     Gitlab(IngestGitlabArgs),
+    /// Sync issues with their status changes from Jira (Cloud: env JIRA_EMAIL and
+    /// JIRA_API_TOKEN; Data Center: env JIRA_PAT); no person is kept, only the team
+    Jira(IngestJiraArgs),
     /// Sync incidents with their acknowledge and resolve times from PagerDuty (token: env
     /// PAGERDUTY_TOKEN)
     Pagerduty(IngestPagerdutyArgs),
     /// Sync alerts with their acknowledge and close times from Opsgenie (key: env
     /// OPSGENIE_API_KEY)
     Opsgenie(IngestOpsgenieArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestJiraArgs {
+    /// Project keys, e.g. PAY OPS
+    #[arg(required = true, value_name = "PROJECT")]
+    pub projects: Vec<String>,
+    /// More JQL, ANDed with the projects
+    #[arg(long, value_name = "Q")]
+    pub jql: Option<String>,
+    /// The Jira site [default: [jira] url]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// A Data Center (or Server) site: REST v2 and a personal access token
+    #[arg(long)]
+    pub data_center: bool,
 }
 
 #[derive(Debug, Args)]

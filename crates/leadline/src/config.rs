@@ -81,6 +81,19 @@ pub struct FileConfig {
     pub report: ReportFileConfig,
     #[serde(default)]
     pub surveys: SurveysFileConfig,
+    #[serde(default)]
+    pub jira: JiraFileConfig,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct JiraFileConfig {
+    /// The Jira site, e.g. https://acme.atlassian.net.
+    pub url: Option<String>,
+    /// The story points field's name [default: Story Points or Story point estimate].
+    pub story_points_field: Option<String>,
+    /// A Data Center (or Server) site.
+    pub data_center: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -985,6 +998,8 @@ pub struct Settings {
     /// `[report] chromium`.
     pub report_chromium: Option<PathBuf>,
     pub surveys: leadline_metrics::survey::Settings,
+    /// `[jira]`.
+    pub jira: JiraFileConfig,
 }
 
 impl Settings {
@@ -1144,6 +1159,7 @@ impl Settings {
             wellbeing: wellbeing_settings(&file.wellbeing, &file.teams)?,
             fleet: crate::fleet::FleetSettings::resolve(&file.fleet, sqlite_dir(&location))?,
             report_chromium: file.report.chromium.clone(),
+            jira: file.jira.clone(),
             surveys: leadline_metrics::survey::Settings {
                 dir: file
                     .surveys

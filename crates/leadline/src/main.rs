@@ -24,6 +24,7 @@ mod health;
 mod import;
 mod incidents;
 mod ingest;
+mod jira;
 mod metric;
 mod notify;
 mod okr;
@@ -285,6 +286,9 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
         }
         Command::Ingest(IngestCommand::Gitlab(args)) => {
             forge::run_gitlab(&store, &args, &settings.server, chatty).await?;
+        }
+        Command::Ingest(IngestCommand::Jira(args)) => {
+            jira::run(&store, &args, settings, chatty).await?;
         }
         Command::Ingest(IngestCommand::Pagerduty(args)) => {
             oncall::pagerduty(&store, &args, chatty).await?;

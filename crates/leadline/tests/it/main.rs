@@ -29,6 +29,7 @@ mod health;
 mod import;
 mod incidents;
 mod ingest;
+mod jira;
 mod notify;
 mod okr;
 mod oncall_sync;

@@ -1,0 +1,289 @@
+//! `leadline ingest jira` against a fake Jira serving Atlassian's documented shapes: Cloud's
+//! token-paged search and changelog pages, Data Center's offset search, a 429 and a 502, the
+//! assignee mapped to a team and never stored, and an incremental second run.
+
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::common::TestStore;
+use crate::server::read_store;
+
+#[derive(Default)]
+struct Fake {
+    /// Requests seen, as path?query.
+    log: Vec<String>,
+    /// The Authorization header of every request.
+    auth: Vec<String>,
+}
+
+type Shared = Arc<Mutex<Fake>>;
+
+/// `updated >=` as the query string encodes it: the JQL of an incremental run.
+const SINCE: &str = "updated%20%3E%3D";
+
+fn start(state: Shared) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let app = axum::Router::new().fallback(answer).with_state(state);
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+const STATUSES: &str = r#"[
+  {"id": "10000", "name": "To Do", "statusCategory": {"id": 2, "key": "new"}},
+  {"id": "3", "name": "In Progress", "statusCategory": {"id": 4, "key": "indeterminate"}},
+  {"id": "10001", "name": "Done", "statusCategory": {"id": 3, "key": "done"}}
+]"#;
+
+fn history(id: u32, at: &str, to: &str) -> Value {
+    json!({"id": id.to_string(), "created": at, "items": [{"field": "status", "fieldtype": "jira", "to": to}]})
+}
+
+fn issue(n: u32, kind: &str, resolved: Option<&str>, histories: Vec<Value>, total: usize) -> Value {
+    json!({
+        "id": (10000 + n).to_string(),
+        "key": format!("PAY-{n}"),
+        "fields": {
+            "project": {"key": "PAY"},
+            "issuetype": {"name": kind},
+            "status": {"name": if resolved.is_some() { "Done" } else { "In Progress" },
+                       "statusCategory": {"key": if resolved.is_some() { "done" } else { "indeterminate" }}},
+            "labels": [],
+            "components": [{"name": "api"}],
+            "customfield_10016": n as f64,
+            "assignee": {"accountId": format!("acct-{n}"), "displayName": format!("Secret Person{n}")},
+            "created": "2026-10-01T09:00:00.000+0000",
+            "updated": format!("2026-10-0{}T12:00:00.000+0000", n + 1),
+            "resolutiondate": resolved
+        },
+        "changelog": {"startAt": 0, "maxResults": 100, "total": total, "histories": histories}
+    })
+}
+
+/// Three issues: PAY-1 done, PAY-2 in progress, PAY-3 done with a changelog too long for the
+/// search (its second status change only on the changelog's second page).
+fn issues() -> Vec<Value> {
+    vec![
+        issue(
+            1,
+            "Story",
+            Some("2026-10-03T12:00:00.000+0000"),
+            vec![
+                history(1, "2026-10-02T09:00:00.000+0000", "3"),
+                history(2, "2026-10-03T12:00:00.000+0000", "10001"),
+            ],
+            2,
+        ),
+        issue(
+            2,
+            "Bug",
+            None,
+            vec![history(3, "2026-10-02T10:00:00.000+0000", "3")],
+            1,
+        ),
+        issue(
+            3,
+            "Task",
+            Some("2026-10-04T12:00:00.000+0000"),
+            vec![history(4, "2026-10-02T11:00:00.000+0000", "3")],
+            2,
+        ),
+    ]
+}
+
+async fn answer(State(state): State<Shared>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let seen = {
+        let mut f = state.lock().unwrap();
+        let target = format!("{path}?{query}");
+        f.log.push(target.clone());
+        if let Some(a) = request.headers().get("authorization") {
+            f.auth.push(a.to_str().unwrap().to_owned());
+        }
+        f.log.iter().filter(|l| **l == target).count()
+    };
+    let all = issues();
+    match path.as_str() {
+        "/rest/api/3/status" | "/rest/api/2/status" => STATUSES.into_response(),
+        "/rest/api/3/field" | "/rest/api/2/field" => axum::Json(json!([
+            {"id": "summary", "name": "Summary"},
+            {"id": "customfield_10016", "name": "Story point estimate"}
+        ]))
+        .into_response(),
+        // Cloud: two pages by token; the second is rate limited once, the first fails once.
+        "/rest/api/3/search/jql" => {
+            if query.contains("nextPageToken=p2") {
+                if seen == 1 {
+                    return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], "{}")
+                        .into_response();
+                }
+                axum::Json(json!({"issues": [all[2].clone()], "isLast": true})).into_response()
+            } else {
+                if seen == 1 && !query.contains(SINCE) {
+                    return (
+                        StatusCode::BAD_GATEWAY,
+                        "{\"errorMessages\": [\"bad gateway\"]}",
+                    )
+                        .into_response();
+                }
+                axum::Json(json!({"issues": [all[0].clone(), all[1].clone()], "nextPageToken": "p2", "isLast": false}))
+                    .into_response()
+            }
+        }
+        // Data Center: offset pages.
+        "/rest/api/2/search" => {
+            let (page, start) = if query.contains("startAt=2") {
+                (vec![all[2].clone()], 2)
+            } else {
+                (vec![all[0].clone(), all[1].clone()], 0)
+            };
+            axum::Json(json!({"startAt": start, "maxResults": 2, "total": 3, "issues": page}))
+                .into_response()
+        }
+        "/rest/api/3/issue/PAY-3/changelog" => {
+            let page = if query.contains("startAt=1") {
+                json!({"startAt": 1, "maxResults": 1, "total": 2, "isLast": true,
+                       "values": [history(5, "2026-10-04T12:00:00.000+0000", "10001")]})
+            } else {
+                json!({"startAt": 0, "maxResults": 1, "total": 2, "isLast": false,
+                       "values": [history(4, "2026-10-02T11:00:00.000+0000", "3")]})
+            };
+            axum::Json(page).into_response()
+        }
+        "/rest/api/2/issue/PAY-3" => axum::Json(
+            json!({"key": "PAY-3", "changelog": {"startAt": 0, "total": 2, "histories": [
+                history(4, "2026-10-02T11:00:00.000+0000", "3"),
+                history(5, "2026-10-04T12:00:00.000+0000", "10001")
+            ]}}),
+        )
+        .into_response(),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "{\"errorMessages\": [\"no such path\"]}",
+        )
+            .into_response(),
+    }
+}
+
+fn ingest(
+    store: &TestStore,
+    api: &str,
+    config: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    Command::new(assert_cmd::cargo::cargo_bin("leadline"))
+        .env_remove("LEADLINE_DB")
+        .env("JIRA_EMAIL", "bot@example.com")
+        .env("JIRA_API_TOKEN", "atl-token")
+        .env("JIRA_PAT", "dc-pat")
+        .args(["--db", &store.db, "--config"])
+        .arg(config)
+        .args(["ingest", "jira", "PAY", "--api-url", api])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn stored(store: &TestStore) -> Vec<leadline_core::store::TrackedIssue> {
+    read_store(store, async |s| {
+        use leadline_core::store::prelude::*;
+        s.tracked_issues().await.unwrap()
+    })
+}
+
+#[test]
+fn cloud_and_data_center_issues_are_stored_once_with_their_status_changes() {
+    use leadline_core::planning::Category::{Done, Indeterminate};
+    for (flavour, extra) in [("cloud", &[][..]), ("data center", &["--data-center"][..])] {
+        for store in TestStore::both() {
+            let state: Shared = Arc::new(Mutex::new(Fake::default()));
+            let api = start(state.clone());
+            let dir = tempfile::tempdir().unwrap();
+            let config = dir.path().join("leadline.toml");
+            std::fs::write(
+                &config,
+                "[[teams]]\nname = \"payments\"\nmembers = [\"acct-1\", \"acct-3\"]\n",
+            )
+            .unwrap();
+            let out = ingest(&store, &api, &config, extra);
+            let log = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "{flavour}: {log}");
+            let issues = stored(&store);
+            let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
+            assert_eq!(keys, ["PAY-1", "PAY-2", "PAY-3"], "{flavour}");
+            // PAY-3's second status change came from its changelog's second page.
+            let three = &issues[2];
+            assert_eq!(
+                three.transitions.iter().map(|t| t.to).collect::<Vec<_>>(),
+                [Indeterminate, Done]
+            );
+            assert_eq!(three.story_points, Some(3.0));
+            assert_eq!(three.team.as_deref(), Some("payments"));
+            assert_eq!(issues[1].team, None, "acct-2 is in no team");
+            assert_eq!(
+                issues[0].resolved_at,
+                leadline_sources::jira::time("2026-10-03T12:00:00.000+0000")
+            );
+            // The people are not in the store.
+            let bytes: String = if store.db.starts_with("postgres") {
+                let dump = Command::new("pg_dump").arg(&store.db).output().unwrap();
+                String::from_utf8_lossy(&dump.stdout).into_owned()
+            } else {
+                ["", "-wal"]
+                    .iter()
+                    .filter_map(|s| std::fs::read(format!("{}{s}", store.db)).ok())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .collect()
+            };
+            assert!(
+                !bytes.contains("Secret Person") && !bytes.contains("acct-2"),
+                "{flavour}: a person is stored"
+            );
+            let f = state.lock().unwrap();
+            let expected = if flavour == "cloud" {
+                "Basic "
+            } else {
+                "Bearer dc-pat"
+            };
+            assert!(
+                f.auth.iter().all(|a| a.starts_with(expected)),
+                "{:?}",
+                f.auth
+            );
+            drop(f);
+            if flavour == "cloud" {
+                assert!(
+                    log.contains("rate limited (429)") && log.contains("502"),
+                    "{log}"
+                );
+            }
+            // The second run asks only for what changed since, and stores nothing new.
+            let before = state.lock().unwrap().log.len();
+            let again = ingest(&store, &api, &config, extra);
+            assert!(again.status.success());
+            let f = state.lock().unwrap();
+            let searched: Vec<&String> = f.log[before..]
+                .iter()
+                .filter(|l| l.contains("/search"))
+                .collect();
+            assert!(
+                searched.iter().all(|l| l.contains("updated")),
+                "{searched:?}"
+            );
+            drop(f);
+            assert_eq!(stored(&store), issues);
+        }
+    }
+}
