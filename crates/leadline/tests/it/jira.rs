@@ -19,6 +19,8 @@ struct Fake {
     log: Vec<String>,
     /// The Authorization header of every request.
     auth: Vec<String>,
+    /// The second search page does not answer.
+    hang: bool,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -124,6 +126,9 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         .into_response(),
         // Cloud: two pages by token; the second is rate limited once, the first fails once.
         "/rest/api/3/search/jql" => {
+            if query.contains("nextPageToken=p2") && state.lock().unwrap().hang {
+                tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            }
             if query.contains("nextPageToken=p2") {
                 if seen == 1 {
                     return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], "{}")
@@ -286,4 +291,71 @@ fn cloud_and_data_center_issues_are_stored_once_with_their_status_changes() {
             assert_eq!(stored(&store), issues);
         }
     }
+}
+
+/// A sync killed while it waits for the second page resumes there: the first page is not
+/// asked for again and nothing is stored twice.
+#[test]
+fn a_killed_sync_resumes_at_its_page() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(Fake {
+        hang: true,
+        ..Fake::default()
+    }));
+    let api = start(state.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(&config, "").unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("leadline"))
+        .env_remove("LEADLINE_DB")
+        .env("JIRA_EMAIL", "bot@example.com")
+        .env("JIRA_API_TOKEN", "atl-token")
+        .args(["--db", &store.db, "--config"])
+        .arg(&config)
+        .args(["ingest", "jira", "PAY", "--api-url", &api])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !state
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .any(|l| l.contains("nextPageToken=p2"))
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "never reached page 2"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.wait();
+    assert_eq!(
+        stored(&store).len(),
+        2,
+        "the first page was stored before the kill"
+    );
+    let first_pages = |f: &Fake| {
+        f.log
+            .iter()
+            .filter(|l| l.contains("/search/jql") && !l.contains("nextPageToken"))
+            .count()
+    };
+    let before = first_pages(&state.lock().unwrap());
+    state.lock().unwrap().hang = false;
+    let out = ingest(&store, &api, &config, &[]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("resumed; 1 issues"));
+    assert_eq!(
+        first_pages(&state.lock().unwrap()),
+        before,
+        "page 1 asked for again"
+    );
+    let keys: Vec<String> = stored(&store).into_iter().map(|i| i.key).collect();
+    assert_eq!(keys, ["PAY-1", "PAY-2", "PAY-3"]);
 }
