@@ -25,6 +25,7 @@ pub mod history;
 pub mod incidents;
 pub mod learning;
 pub mod okrs;
+pub mod planning;
 pub mod postmortems;
 pub mod product;
 pub mod reading;

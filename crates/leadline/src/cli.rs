@@ -119,6 +119,9 @@ pub enum Command {
     Forget(ForgetArgs),
     /// Write a consistent copy of the SQLite store to FILE, safe while others use it
     Backup(BackupArgs),
+    /// Planning from Jira (ingest jira): lead time from the first In Progress, time per status
+    /// category, the investment mix by issue type and epic, defects; teams, never people
+    Planning(PlanningArgs),
     /// Pulse survey scores per team and wave (psychological safety, developer experience):
     /// never per respondent; teams under [surveys] min_respondents fold into `other`
     Survey(SurveyArgs),
@@ -131,6 +134,21 @@ pub enum Command {
     /// Run the fleet's jobs (fetch and ingest git, sync forges and incident tools) under
     /// leases shared with other workers on the same store
     Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanningArgs {
+    /// Start (YYYY-MM-DD or RFC 3339) [default: 90 days before --until]
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// End, exclusive [default: after the newest update]
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+    /// Only this team's issues
+    #[arg(long, value_name = "T")]
+    pub team: Option<String>,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,7 @@ mod metric;
 mod notify;
 mod okr;
 mod oncall;
+mod planning;
 mod platform;
 mod postmortem;
 mod product;
@@ -380,6 +381,7 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             notify::spawn(store.clone(), Arc::new(settings.clone()));
             web::serve(store, settings, &addr).await?;
         }
+        Command::Planning(args) => planning::run(&store, &args, &mut stdout).await?,
         Command::Survey(args) => survey::run(&store, &args, settings, &mut stdout).await?,
         Command::Report(args) => report::run(&store, &args, settings).await?,
         Command::Fleet(command) => fleet::run(&store, &command, settings, &mut stdout).await?,

@@ -212,6 +212,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/okrs/{key_result}/checkins", post(product::checkin))
         .route("/report", get(report::page))
         .route("/api/v1/survey", get(platform::survey))
+        .route("/api/v1/planning", get(platform::planning))
         .route("/api/v1/anomalies", get(anomalies::list))
         .route("/api/v1/anomalies/precision", get(anomalies::precision))
         .route("/api/v1/anomalies/{id}/ack", post(anomalies::ack))

@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         super::platform::wellbeing,
         super::report::page,
         super::platform::survey,
+        super::platform::planning,
         super::product::checkin,
         super::anomalies::list,
         super::anomalies::precision,

@@ -157,3 +157,35 @@ pub async fn survey(
     let groups = crate::survey::compute(&state.store, &state.settings, &query).await?;
     Ok(Json(groups))
 }
+
+/// The options of `leadline planning`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PlanningQuery {
+    /// Start (YYYY-MM-DD or RFC 3339).
+    since: Option<String>,
+    /// End, exclusive.
+    until: Option<String>,
+    /// Only this team's issues.
+    team: Option<String>,
+}
+
+/// Planning from Jira, as `leadline planning --format json`.
+#[utoipa::path(get, path = "/api/v1/planning", tag = "metrics", params(PlanningQuery),
+    responses((status = 200, description = "{since, until, team, resolved, lead_time, time_in, investment}", body = Object),
+              (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
+    security((), ("bearer" = ["read"])))]
+pub async fn planning(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<PlanningQuery>,
+) -> Result<Json<leadline_metrics::planning::Report>, AppError> {
+    let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let query = leadline_metrics::planning::Query {
+        since: nonempty(q.since),
+        until: nonempty(q.until),
+        team: nonempty(q.team),
+    };
+    Ok(Json(
+        leadline_metrics::planning::compute(&state.store, &query).await?,
+    ))
+}

@@ -359,3 +359,65 @@ fn a_killed_sync_resumes_at_its_page() {
     let keys: Vec<String> = stored(&store).into_iter().map(|i| i.key).collect();
     assert_eq!(keys, ["PAY-1", "PAY-2", "PAY-3"]);
 }
+
+/// `leadline planning` and `/api/v1/planning` on the synced issues, against a calculation by
+/// hand from what the fake served.
+#[test]
+fn planning_of_the_synced_issues_is_the_hand_computed_one() {
+    let store = TestStore::sqlite();
+    let state: Shared = Arc::new(Mutex::new(Fake::default()));
+    let api = start(state);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        "[[teams]]\nname = \"payments\"\nmembers = [\"acct-1\", \"acct-3\"]\n",
+    )
+    .unwrap();
+    assert!(ingest(&store, &api, &config, &[]).status.success());
+    let report = crate::common::json_stdout(store.leadline().arg("--config").arg(&config).args([
+        "planning",
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-11-01",
+        "--format",
+        "json",
+    ]));
+    // PAY-1: started 10-02 09:00, resolved 10-03 12:00 (27 h); PAY-3: 10-02 11:00 to 10-04
+    // 12:00 (49 h); PAY-2 is not resolved.
+    let h = 3600.0;
+    assert_eq!(report["resolved"], 2);
+    assert_eq!(report["lead_time"]["count"], 2);
+    assert_eq!(
+        report["lead_time"]["median_seconds"].as_f64(),
+        Some(27.0 * h)
+    );
+    assert_eq!(report["lead_time"]["p90_seconds"].as_f64(), Some(49.0 * h));
+    // To do from creation (10-01 09:00): 24 h and 26 h.
+    assert_eq!(
+        report["time_in"]["new"]["median_seconds"].as_f64(),
+        Some(24.0 * h)
+    );
+    assert_eq!(
+        report["time_in"]["new"]["p90_seconds"].as_f64(),
+        Some(26.0 * h)
+    );
+    let mix = &report["investment"][0];
+    assert_eq!(
+        (mix["team"].as_str(), mix["month"].as_str()),
+        (Some("payments"), Some("2026-10"))
+    );
+    assert_eq!(mix["by_type"]["Story"]["share"].as_f64(), Some(0.5));
+    // Story points 1 (PAY-1) and 3 (PAY-3).
+    assert_eq!(mix["by_type"]["Task"]["points_share"].as_f64(), Some(0.75));
+    assert_eq!(mix["defect_share"].as_f64(), Some(0.0));
+    let server = crate::server::Server::start(&store, Some(&config));
+    let served: Value = server
+        .get("/api/v1/planning?since=2026-10-01&until=2026-11-01")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(served, report);
+}
