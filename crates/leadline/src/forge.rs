@@ -191,11 +191,7 @@ pub async fn discover(
     let client = client(kind, api_url, config)?;
     let mut sink = StoreSink {
         store,
-        source: if forge == "github" {
-            "github"
-        } else {
-            "gitlab"
-        },
+        source: kind.source(),
         scope: owner.to_owned(),
         bar: ProgressBar::hidden(),
     };
@@ -225,6 +221,16 @@ enum Forge {
     Gitlab,
 }
 
+impl Forge {
+    /// The source its events and cursors are stored under.
+    fn source(self) -> &'static str {
+        match self {
+            Forge::Github => "github",
+            Forge::Gitlab => "gitlab",
+        }
+    }
+}
+
 async fn sync(
     store: &Arc<dyn Store>,
     client: &Client,
@@ -232,10 +238,7 @@ async fn sync(
     repo: &str,
     chatty: bool,
 ) -> Result<()> {
-    let source = match forge {
-        Forge::Github => "github",
-        Forge::Gitlab => "gitlab",
-    };
+    let source = forge.source();
     let scope = repo.to_owned();
     let cursor: Cursor = match store.cursor(source, &scope).await? {
         Some(text) => serde_json::from_str(&text)

@@ -1,6 +1,6 @@
 //! Numbers for people who do not read seconds: days, hours and minutes; per month; percent.
 
-use leadline_metrics::catalog::Unit;
+use leadline_metrics::catalog::{Better, Unit};
 
 /// A value of `unit` as a reader expects it.
 pub fn human(value: f64, unit: Unit) -> String {
@@ -27,12 +27,37 @@ pub fn duration(seconds: f64) -> String {
 
 /// Deployments a day as `19 / month` (30 days).
 pub fn per_month(per_day: f64) -> String {
+    format!("{} / month", month_count(per_day))
+}
+
+/// Deployments a day as a count in 30 days: `19`, `1.5`.
+pub fn month_count(per_day: f64) -> String {
     let n = per_day * 30.0;
     if n >= 10.0 || n == n.round() {
-        format!("{} / month", n.round())
+        format!("{}", n.round())
     } else {
-        format!("{n:.1} / month")
+        format!("{n:.1}")
     }
+}
+
+/// How `now` moved from `before`: `up` or `down`, and `better` or `worse` by the metric's
+/// direction (empty for neither); `None` when the two read the same as shown.
+pub fn movement(
+    now: f64,
+    before: f64,
+    unit: Unit,
+    better: Better,
+) -> Option<(&'static str, &'static str)> {
+    if human(now, unit) == human(before, unit) {
+        return None;
+    }
+    let up = now > before;
+    let judgement = match (better, up) {
+        (Better::Higher, true) | (Better::Lower, false) => "better",
+        (Better::Higher, false) | (Better::Lower, true) => "worse",
+        (Better::Neither, _) => "",
+    };
+    Some((if up { "up" } else { "down" }, judgement))
 }
 
 /// A share: `12%`, under 10 % with a decimal (`4.5%`).

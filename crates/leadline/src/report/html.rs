@@ -395,23 +395,15 @@ fn row(h: &mut String, f: &Figure) {
 }
 
 fn change(f: &Figure) -> String {
-    use leadline_metrics::catalog::Better;
     let (Some(now), Some(before)) = (f.now, f.before) else {
         return String::new();
     };
-    if human(now, f.metric.unit) == human(before, f.metric.unit) {
-        return "the same".to_owned();
-    }
-    let up = now > before;
-    let class = match (f.metric.better, up) {
-        (Better::Higher, true) | (Better::Lower, false) => "better",
-        (Better::Higher, false) | (Better::Lower, true) => "worse",
-        (Better::Neither, _) => "",
-    };
-    let word = if up { "up" } else { "down" };
-    match class {
-        "" => word.to_owned(),
-        c => format!("<span class=\"{c}\">{word} ({c})</span>"),
+    match super::format::movement(now, before, f.metric.unit, f.metric.better) {
+        None => "the same".to_owned(),
+        Some((direction, "")) => direction.to_owned(),
+        Some((direction, judged)) => {
+            format!("<span class=\"{judged}\">{direction} ({judged})</span>")
+        }
     }
 }
 

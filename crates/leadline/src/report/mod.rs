@@ -345,11 +345,15 @@ pub async fn build(
     let now_scope = scope(options.since, options.until);
     let before_scope = scope(previous_since, options.since);
     let mut sections = Vec::new();
+    let mut severities = None;
     for plan in PLANS {
         let now = family(&ctx, &gathered, plan.family, &now_scope).await;
         let Some(now) = now else { continue };
         if value(&now, plan.present).is_none_or(|v| v == 0.0) {
             continue;
+        }
+        if plan.family == Family::Incidents {
+            severities = now.pointer("/incidents/by_severity").cloned();
         }
         let before = family(&ctx, &gathered, plan.family, &before_scope).await;
         sections.push(section(plan, &now, before.as_ref()));
@@ -380,12 +384,6 @@ pub async fn build(
             .await
             .unwrap_or_default(),
         _ => Vec::new(),
-    };
-    let severities = match sections.iter().any(|s| s.id == "reliability") {
-        true => family(&ctx, &gathered, Family::Incidents, &now_scope)
-            .await
-            .and_then(|r| r.pointer("/incidents/by_severity").cloned()),
-        false => None,
     };
     // The ISO weeks the window touches.
     let weeks: std::collections::HashSet<String> = (options.since..options.until)
@@ -433,7 +431,7 @@ pub async fn build(
         severities,
         confirmed,
         pulse,
-        sources: sources(store).await?,
+        sources: sources(store, &gathered).await?,
         config: configuration(settings),
     })
 }
@@ -639,11 +637,14 @@ async fn history(ctx: &Ctx<'_>) -> Option<Section> {
         })
 }
 
-/// Where the numbers come from and how fresh each source is.
-async fn sources(store: &Arc<dyn Store>) -> Result<Vec<(String, String)>> {
+/// Where the numbers come from and how fresh each source is. Deployments and incidents are
+/// DORA's inputs, already in memory, not read again.
+async fn sources(
+    store: &Arc<dyn Store>,
+    gathered: &leadline_metrics::dora::Gathered,
+) -> Result<Vec<(String, String)>> {
     let repos = store.repositories().await?;
-    let deployments = store.deployments().await?;
-    let incidents = store.incidents().await?;
+    let (deployments, incidents) = (&gathered.inputs.deployments, &gathered.inputs.incidents);
     let pulls = store.pull_requests().await?;
     let newest = |at: Option<Millis>| at.map_or_else(|| "none".to_owned(), crate::time::date);
     Ok(vec![
@@ -664,17 +665,17 @@ async fn sources(store: &Arc<dyn Store>) -> Result<Vec<(String, String)>> {
         (
             "Deployments".to_owned(),
             format!(
-                "{} recorded; the newest finished {}",
+                "{} as DORA reads them (recorded, or releases); the newest finished {}",
                 deployments.len(),
-                newest(deployments.iter().map(|(_, d)| d.finished_at).max())
+                newest(deployments.iter().map(|d| d.finished_at).max())
             ),
         ),
         (
             "Incidents".to_owned(),
             format!(
-                "{} recorded; the newest opened {}",
+                "{} as DORA reads them; the newest opened {}",
                 incidents.len(),
-                newest(incidents.iter().filter_map(|(_, i)| i.started_at).max())
+                newest(incidents.iter().filter_map(|i| i.started_at).max())
             ),
         ),
         (

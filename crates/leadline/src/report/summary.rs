@@ -47,7 +47,7 @@ pub fn sentences(i: &Inputs) -> Vec<String> {
                 i.deployments_per_day.before,
                 Unit::PerDay,
                 Better::Higher,
-                bare_count
+                format::month_count
             )
         )),
     }
@@ -110,23 +110,10 @@ pub fn sentences(i: &Inputs) -> Vec<String> {
     out
 }
 
-/// Deployments a month without the words: `12`, `0`, `1.5`.
-fn bare_count(per_day: f64) -> String {
-    times_a_month(per_day)
-        .replace(" times a month", "")
-        .replace("once a month", "1")
-}
-
 fn times_a_month(per_day: f64) -> String {
-    let n = per_day * 30.0;
-    let shown = if n >= 10.0 || n == n.round() {
-        format!("{}", n.round())
-    } else {
-        format!("{n:.1}")
-    };
-    match shown.as_str() {
+    match format::month_count(per_day).as_str() {
         "1" => "once a month".to_owned(),
-        _ => format!("{shown} times a month"),
+        n => format!("{n} times a month"),
     }
 }
 
@@ -143,20 +130,16 @@ fn change(
         return String::new();
     };
     // Equal as shown is the same for a reader.
-    if show(now) == show(before) || format::human(now, unit) == format::human(before, unit) {
-        return ", the same as in the previous period".to_owned();
+    let moved = (show(now) != show(before))
+        .then(|| format::movement(now, before, unit, better))
+        .flatten();
+    match moved {
+        None => ", the same as in the previous period".to_owned(),
+        Some((direction, "")) => format!(", {direction} from {}", show(before)),
+        Some((direction, judgement)) => {
+            format!(", {direction} from {} ({judgement})", show(before))
+        }
     }
-    let up = now > before;
-    let judgement = match (better, up) {
-        (Better::Higher, true) | (Better::Lower, false) => " (better)",
-        (Better::Higher, false) | (Better::Lower, true) => " (worse)",
-        (Better::Neither, _) => "",
-    };
-    format!(
-        ", {} from {}{judgement}",
-        if up { "up" } else { "down" },
-        show(before)
-    )
 }
 
 fn capitalised(s: &str) -> String {
