@@ -98,6 +98,22 @@ fn main() {
                 assert!(c.wait().expect("a worker").success(), "a worker failed");
             }
         });
+        if workers == 1 {
+            // Everything again with nothing new: what a scheduled refresh costs.
+            let ok = leadline(&db, Some(&config))
+                .args(["-q", "fleet", "sync", "--all"])
+                .status()
+                .expect("leadline");
+            assert!(ok.success());
+            let noop = time(|| {
+                assert!(worker(&db, &config).wait().expect("a worker").success());
+            });
+            println!(
+                "(a refresh finding nothing new, 1 worker: {:.2} s, {:.1} ms per repository)",
+                noop.as_secs_f64(),
+                per(noop, n)
+            );
+        }
         let base = *one.get_or_insert(wall);
         println!(
             "{workers:>7} {:>8.2} {:>8.1} {:>10.2} {:>19.1} {:>24.1}",
