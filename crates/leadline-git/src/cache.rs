@@ -1,26 +1,30 @@
-//! A delta-base cache for pack decoding that keeps to its memory budget.
+//! The object cache behind pack reading, kept to its memory budget.
 //!
-//! Decompressing delta bases is most of the cost of reading blobs, and a large cache saves much
-//! of it. gix's `MemoryCappedHashmap` weighs entries by length but keeps evicted buffers on a
-//! free list without bound, so its real footprint grows well past the cap (measured: ~3× on
-//! git.git). This cache counts what it holds — exact-length buffers — and frees what it evicts.
+//! git keeps every base it inflates while resolving a delta chain (`delta_base_cache`), so the
+//! next object of the same chain costs one delta instead of the whole chain. `packs.rs` does the
+//! same and keeps its objects here, keyed by pack entry. gix's own `MemoryCappedHashmap` weighs
+//! entries by length but keeps evicted buffers on a free list without bound, so its real
+//! footprint grows well past the cap (measured: ~3× on git.git); this cache counts what it holds
+//! and frees what it evicts (an object still in use elsewhere lives on through its `Arc`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use gix::objs::Kind;
-use gix::odb::pack::cache::DecodeEntry;
 
-type Key = (u32, u64);
+/// A pack entry: the pack's position in `Packs` and the entry's offset in it.
+pub(crate) type Key = (u32, u64);
+
+/// A decoded object, shared between the cache and its readers.
+pub(crate) type Object = (Kind, Arc<Vec<u8>>);
 
 struct Entry {
-    data: Box<[u8]>,
-    kind: Kind,
-    compressed_size: usize,
+    object: Object,
     stamp: u64,
 }
 
 /// Least-recently-used eviction under a byte budget.
-pub(crate) struct DeltaBaseCache {
+pub(crate) struct ObjectCache {
     entries: HashMap<Key, Entry>,
     /// Use order: stamp → key; the smallest stamp is the least recently used.
     order: BTreeMap<u64, Key>,
@@ -29,9 +33,9 @@ pub(crate) struct DeltaBaseCache {
     clock: u64,
 }
 
-impl DeltaBaseCache {
+impl ObjectCache {
     pub(crate) fn new(cap: usize) -> Self {
-        DeltaBaseCache {
+        ObjectCache {
             entries: HashMap::new(),
             order: BTreeMap::new(),
             used: 0,
@@ -51,47 +55,35 @@ impl DeltaBaseCache {
                 break;
             };
             if let Some(old) = self.entries.remove(&key) {
-                self.used -= old.data.len();
+                self.used -= old.object.1.len();
             }
         }
     }
-}
 
-impl DecodeEntry for DeltaBaseCache {
-    fn put(&mut self, pack_id: u32, offset: u64, data: &[u8], kind: Kind, compressed_size: usize) {
+    pub(crate) fn put(&mut self, key: Key, object: Object) {
+        let len = object.1.len();
         // One object may not crowd out the rest.
-        if data.len() > self.cap / 4 {
+        if len > self.cap / 4 {
             return;
         }
-        let key = (pack_id, offset);
         if let Some(old) = self.entries.remove(&key) {
             self.order.remove(&old.stamp);
-            self.used -= old.data.len();
+            self.used -= old.object.1.len();
         }
-        self.evict_until_fits(data.len());
+        self.evict_until_fits(len);
         let stamp = self.tick();
         self.order.insert(stamp, key);
-        self.used += data.len();
-        self.entries.insert(
-            key,
-            Entry {
-                data: data.into(),
-                kind,
-                compressed_size,
-                stamp,
-            },
-        );
+        self.used += len;
+        self.entries.insert(key, Entry { object, stamp });
     }
 
-    fn get(&mut self, pack_id: u32, offset: u64, out: &mut Vec<u8>) -> Option<(Kind, usize)> {
+    pub(crate) fn get(&mut self, key: Key) -> Option<Object> {
         let stamp = self.tick();
-        let entry = self.entries.get_mut(&(pack_id, offset))?;
+        let entry = self.entries.get_mut(&key)?;
         self.order.remove(&entry.stamp);
         entry.stamp = stamp;
-        self.order.insert(stamp, (pack_id, offset));
-        out.clear();
-        out.extend_from_slice(&entry.data);
-        Some((entry.kind, entry.compressed_size))
+        self.order.insert(stamp, key);
+        Some(entry.object.clone())
     }
 }
 
@@ -99,37 +91,40 @@ impl DecodeEntry for DeltaBaseCache {
 mod tests {
     use super::*;
 
-    fn get(c: &mut DeltaBaseCache, offset: u64) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        c.get(0, offset, &mut out).map(|_| out)
+    fn put(c: &mut ObjectCache, offset: u64, data: &[u8]) {
+        c.put((0, offset), (Kind::Blob, Arc::new(data.to_vec())));
+    }
+
+    fn get(c: &mut ObjectCache, offset: u64) -> Option<Vec<u8>> {
+        c.get((0, offset)).map(|(_, data)| data.to_vec())
     }
 
     #[test]
     fn evicts_the_least_recently_used_within_budget() {
-        let mut c = DeltaBaseCache::new(40);
-        c.put(0, 1, &[1; 10], Kind::Blob, 5);
-        c.put(0, 2, &[2; 10], Kind::Blob, 5);
-        c.put(0, 3, &[3; 10], Kind::Tree, 5);
+        let mut c = ObjectCache::new(40);
+        put(&mut c, 1, &[1; 10]);
+        put(&mut c, 2, &[2; 10]);
+        put(&mut c, 3, &[3; 10]);
         assert_eq!(get(&mut c, 1), Some(vec![1; 10])); // 1 is now the most recent
-        c.put(0, 4, &[4; 10], Kind::Blob, 5);
-        c.put(0, 5, &[5; 10], Kind::Blob, 5); // over budget: 2 goes first
+        put(&mut c, 4, &[4; 10]);
+        put(&mut c, 5, &[5; 10]); // over budget: 2 goes first
         assert_eq!(get(&mut c, 2), None);
         assert!(get(&mut c, 1).is_some() && get(&mut c, 3).is_some());
         assert!(c.used <= 40);
         assert_eq!(
             c.used,
-            c.entries.values().map(|e| e.data.len()).sum::<usize>()
+            c.entries.values().map(|e| e.object.1.len()).sum::<usize>()
         );
         assert_eq!(c.order.len(), c.entries.len());
     }
 
     #[test]
     fn refuses_objects_larger_than_a_quarter_and_replaces_duplicates() {
-        let mut c = DeltaBaseCache::new(40);
-        c.put(0, 1, &[1; 11], Kind::Blob, 5);
+        let mut c = ObjectCache::new(40);
+        put(&mut c, 1, &[1; 11]);
         assert_eq!(get(&mut c, 1), None);
-        c.put(0, 1, &[1; 4], Kind::Blob, 5);
-        c.put(0, 1, &[7; 6], Kind::Blob, 5);
+        put(&mut c, 1, &[1; 4]);
+        put(&mut c, 1, &[7; 6]);
         assert_eq!(get(&mut c, 1), Some(vec![7; 6]));
         assert_eq!(c.used, 6);
     }

@@ -16,11 +16,14 @@ use leadline_core::model::{
 use crate::MineError;
 use crate::attributes::DiffAttributes;
 use crate::numstat::line_counts;
+use crate::packs::Reader;
 
 /// Everything one thread needs to mine commits, reused across commits to avoid allocations
 /// and keep the object caches warm.
 pub(crate) struct CommitMiner {
     repo: gix::Repository,
+    /// Every object is read through here (commits, trees, blobs), for its delta-base cache.
+    objects: Reader,
     attributes: DiffAttributes,
     mailmap: gix::mailmap::Snapshot,
     /// Commits whose parents a shallow clone cut off; git shows them as roots.
@@ -29,8 +32,6 @@ pub(crate) struct CommitMiner {
     parent_buf: Vec<u8>,
     old_tree_buf: Vec<u8>,
     new_tree_buf: Vec<u8>,
-    old_blob: Vec<u8>,
-    new_blob: Vec<u8>,
     tree_state: gix::diff::tree::State,
     diff: Diff,
 }
@@ -72,12 +73,14 @@ impl Side {
 impl CommitMiner {
     pub(crate) fn new(
         repo: gix::Repository,
+        objects: Reader,
         attributes: DiffAttributes,
         mailmap: gix::mailmap::Snapshot,
         shallow_boundary: Arc<HashSet<ObjectId>>,
     ) -> Self {
         CommitMiner {
             repo,
+            objects,
             attributes,
             mailmap,
             shallow_boundary,
@@ -85,8 +88,6 @@ impl CommitMiner {
             parent_buf: Vec::new(),
             old_tree_buf: Vec::new(),
             new_tree_buf: Vec::new(),
-            old_blob: Vec::new(),
-            new_blob: Vec::new(),
             tree_state: Default::default(),
             diff: Diff::default(),
         }
@@ -98,7 +99,6 @@ impl CommitMiner {
             [] => self.file_changes(None, mined.tree, id)?,
             [parent] => {
                 let parent_tree = self
-                    .repo
                     .objects
                     .find_commit(parent, &mut self.parent_buf)
                     .map_err(|e| MineError::object(*parent, e))?
@@ -114,7 +114,6 @@ impl CommitMiner {
     fn decode(&mut self, id: ObjectId) -> Result<Decoded, MineError> {
         let object_error = |e: gix::Error| MineError::object(id, e);
         let commit = self
-            .repo
             .objects
             .find_commit(&id, &mut self.commit_buf)
             .map_err(object_error)?;
@@ -160,7 +159,7 @@ impl CommitMiner {
         new_tree: ObjectId,
         id: ObjectId,
     ) -> Result<Vec<FileChange>, MineError> {
-        let objects = &self.repo.objects;
+        let objects = &self.objects;
         let old = match old_tree {
             Some(t) => objects
                 .find_tree_iter(&t, &mut self.old_tree_buf)
@@ -221,42 +220,38 @@ impl CommitMiner {
                 _ => ChangeStatus::Modified,
             };
             let regular = matches!(new, Side::File(_));
-            let old = load(&self.repo, old, &mut self.old_blob)?;
-            let new = load(&self.repo, new, &mut self.new_blob)?;
+            let old = load(&self.objects, old)?;
+            let new = load(&self.objects, new)?;
             let mode = self
                 .attributes
                 .mode(&path, [old.len(), new.len()], &self.repo.objects);
-            let counts = line_counts(old, new, mode, &mut self.diff);
+            let counts = line_counts(&old, &new, mode, &mut self.diff);
             rows.push(FileChange {
                 path: path.into(),
                 added: counts.map(|c| c.0),
                 deleted: counts.map(|c| c.1),
                 status,
-                complexity: (regular && counts.is_some()).then(|| Complexity::of(new)),
+                complexity: (regular && counts.is_some()).then(|| Complexity::of(&new)),
             });
         }
         Ok(rows)
     }
 }
 
-/// What git diffs for `side`, read into `buf` when it must be.
-fn load<'a>(
-    repo: &gix::Repository,
-    side: Side,
-    buf: &'a mut Vec<u8>,
-) -> Result<&'a [u8], MineError> {
+/// What git diffs for `side`.
+fn load(objects: &Reader, side: Side) -> Result<Arc<Vec<u8>>, MineError> {
     match side {
-        Side::Absent => Ok(&[]),
-        Side::Gitlink(oid) => {
-            buf.clear();
-            buf.extend_from_slice(format!("Subproject commit {oid}\n").as_bytes());
-            Ok(buf)
-        }
-        Side::File(oid) | Side::Link(oid) => Ok(repo
-            .objects
-            .find_blob(&oid, buf)
-            .map_err(|e| MineError::object(oid, e))?
-            .data),
+        Side::Absent => Ok(Arc::default()),
+        Side::Gitlink(oid) => Ok(Arc::new(format!("Subproject commit {oid}\n").into_bytes())),
+        Side::File(oid) | Side::Link(oid) => match objects.object(&oid) {
+            Ok(Some((gix::objs::Kind::Blob, data))) => Ok(data),
+            Ok(Some((kind, _))) => Err(MineError::object(
+                oid,
+                format!("expected a blob, found a {kind}"),
+            )),
+            Ok(None) => Err(MineError::object(oid, "object not found")),
+            Err(e) => Err(MineError::object(oid, e)),
+        },
     }
 }
 

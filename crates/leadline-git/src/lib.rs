@@ -5,9 +5,11 @@
 mod attributes;
 mod cache;
 mod commit;
+mod delta;
 mod head;
 pub use head::Blob;
 mod numstat;
+mod packs;
 mod refs;
 mod resident;
 
@@ -74,8 +76,8 @@ impl MineError {
 pub struct MineOptions {
     /// Worker threads diffing commits (default: every core).
     pub threads: usize,
-    /// Memory each worker may spend caching delta bases of packs, the cache that matters most
-    /// for speed (see `shared/notes/history-mining.md`).
+    /// Memory each worker may spend keeping the objects it builds from packs, delta bases
+    /// included: the cache that matters most for speed (see `packs.rs`).
     pub pack_cache_bytes: usize,
     /// Commits per batch handed to the consumer.
     pub batch: usize,
@@ -85,7 +87,7 @@ impl Default for MineOptions {
     fn default() -> Self {
         MineOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            pack_cache_bytes: 32 << 20,
+            pack_cache_bytes: 64 << 20,
             batch: 1000,
         }
     }
@@ -200,7 +202,12 @@ impl Miner {
         mut consume: impl FnMut(Vec<Commit>) -> bool,
     ) -> Result<(), MineError> {
         let shallow = Arc::new(self.shallow_boundary()?);
-        let mailmap = self.repo.to_thread_local().open_mailmap();
+        let local = self.repo.to_thread_local();
+        let mailmap = local.open_mailmap();
+        let packs = Arc::new(packs::Packs::open(
+            &local.common_dir().join("objects"),
+            local.object_hash(),
+        ));
         let chunks: Vec<&[ObjectId]> = ids.chunks(CHUNK).collect();
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
@@ -210,10 +217,16 @@ impl Miner {
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let tx = tx.clone();
-                let repo = self.worker_repo(options.pack_cache_bytes);
+                let repo = self.repo.to_thread_local();
+                let objects = packs::Reader::new(
+                    Arc::clone(&packs),
+                    repo.objects.clone(),
+                    options.pack_cache_bytes,
+                );
                 let attributes = attributes::DiffAttributes::new(&repo)?;
                 let mut miner = commit::CommitMiner::new(
                     repo,
+                    objects,
                     attributes,
                     mailmap.clone(),
                     Arc::clone(&shallow),
@@ -239,13 +252,6 @@ impl Miner {
             }
             result
         })
-    }
-
-    fn worker_repo(&self, pack_cache_bytes: usize) -> gix::Repository {
-        let mut repo = self.repo.to_thread_local();
-        repo.objects
-            .set_pack_cache(move || Box::new(cache::DeltaBaseCache::new(pack_cache_bytes)));
-        repo
     }
 
     fn shallow_boundary(&self) -> Result<HashSet<ObjectId>, MineError> {
