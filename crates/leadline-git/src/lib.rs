@@ -88,7 +88,7 @@ impl Default for MineOptions {
         MineOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             pack_cache_bytes: 64 << 20,
-            batch: 1000,
+            batch: 5000,
         }
     }
 }

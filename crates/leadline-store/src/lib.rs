@@ -152,7 +152,10 @@ async fn open_sqlite(path: &Path) -> StoreResult<SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(30))
-        .pragma("cache_size", "-16384");
+        .pragma("cache_size", "-16384")
+        // Multi-row upserts inside a transaction keep a statement journal; in memory it costs
+        // no file writes.
+        .pragma("temp_store", "memory");
     SqlitePoolOptions::new()
         .max_connections(4)
         .after_release(|conn, _| Box::pin(async move { Ok(is_clean(conn).await) }))
