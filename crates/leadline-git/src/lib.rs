@@ -15,12 +15,11 @@ mod resident;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 
-use gix::ObjectId;
 use leadline_core::model::{Commit, HeadFile};
 
+pub use gix::ObjectId;
 pub use refs::RefSnapshot;
 
 /// Commits handed to one worker at a time: consecutive commits share most of their trees and
@@ -177,19 +176,7 @@ impl Miner {
 
     /// Every commit reachable from `tips`, without decoding trees: cheap next to mining.
     pub fn reachable(&self, tips: &[ObjectId]) -> Result<Vec<ObjectId>, MineError> {
-        let repo = self.repo.to_thread_local();
-        let walk = repo
-            .rev_walk(tips.iter().copied())
-            .sorting(gix::revision::walk::Sorting::ByCommitTime(
-                Default::default(),
-            ))
-            .all()
-            .map_err(MineError::git("cannot walk history"))?;
-        walk.map(|info| {
-            info.map(|i| i.id)
-                .map_err(MineError::git("cannot walk history"))
-        })
-        .collect()
+        walk(&self.repo.to_thread_local(), tips)?.collect()
     }
 
     /// Mines `ids` on `options.threads` workers and hands the commits to `consume` in batches
@@ -199,8 +186,66 @@ impl Miner {
         &self,
         ids: &[ObjectId],
         options: &MineOptions,
-        mut consume: impl FnMut(Vec<Commit>) -> bool,
+        consume: impl FnMut(Vec<Commit>) -> bool,
     ) -> Result<(), MineError> {
+        let feed = |send: &mut dyn FnMut(Vec<ObjectId>) -> bool| {
+            for chunk in ids.chunks(CHUNK) {
+                if !send(chunk.to_vec()) {
+                    break;
+                }
+            }
+            Ok(())
+        };
+        self.mine_fed(options, feed, consume)
+    }
+
+    /// Walks the history from `tips` as [`Miner::reachable`] does and, while it walks, mines the
+    /// commits `wanted` accepts, as [`Miner::mine`] does: the walk of a large history takes
+    /// as long as mining its first thousands of commits, and would otherwise leave a core idle.
+    /// `walked` is told how many commits were wanted once the walk is done. Returns every
+    /// reachable commit.
+    pub fn mine_reachable(
+        &self,
+        tips: &[ObjectId],
+        wanted: impl Fn(&ObjectId) -> bool + Send,
+        walked: impl FnOnce(usize) + Send,
+        options: &MineOptions,
+        consume: impl FnMut(Vec<Commit>) -> bool,
+    ) -> Result<Vec<ObjectId>, MineError> {
+        let feed = move |send: &mut dyn FnMut(Vec<ObjectId>) -> bool| {
+            let repo = self.repo.to_thread_local();
+            let mut all = Vec::new();
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let mut count = 0;
+            for id in walk(&repo, tips)? {
+                let id = id?;
+                all.push(id);
+                if !wanted(&id) {
+                    continue;
+                }
+                count += 1;
+                chunk.push(id);
+                if chunk.len() == CHUNK && !send(std::mem::take(&mut chunk)) {
+                    return Ok(all);
+                }
+            }
+            walked(count);
+            if !chunk.is_empty() {
+                send(chunk);
+            }
+            Ok(all)
+        };
+        self.mine_fed(options, feed, consume)
+    }
+
+    /// Runs the workers on the chunks of commits `feed` sends (from its own thread; a send
+    /// returns `false` once mining has stopped) and returns what `feed` returns.
+    fn mine_fed<R: Send>(
+        &self,
+        options: &MineOptions,
+        feed: impl FnOnce(&mut dyn FnMut(Vec<ObjectId>) -> bool) -> Result<R, MineError> + Send,
+        mut consume: impl FnMut(Vec<Commit>) -> bool,
+    ) -> Result<R, MineError> {
         let shallow = Arc::new(self.shallow_boundary()?);
         let local = self.repo.to_thread_local();
         let mailmap = local.open_mailmap();
@@ -208,35 +253,19 @@ impl Miner {
             &local.common_dir().join("objects"),
             local.object_hash(),
         ));
-        let chunks: Vec<&[ObjectId]> = ids.chunks(CHUNK).collect();
-        let next = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let threads = options.threads.clamp(1, chunks.len().max(1));
+        let threads = options.threads.max(1);
+        let (chunk_tx, chunk_rx) = crossbeam_channel::bounded::<Vec<ObjectId>>(threads * 2);
         let (tx, rx) = mpsc::sync_channel::<Result<Vec<Commit>, MineError>>(threads * 2);
 
         std::thread::scope(|scope| {
+            let feeder = scope.spawn(move || feed(&mut |chunk| chunk_tx.send(chunk).is_ok()));
             for _ in 0..threads {
-                let tx = tx.clone();
-                let repo = self.repo.to_thread_local();
-                let objects = packs::Reader::new(
-                    Arc::clone(&packs),
-                    repo.objects.clone(),
-                    options.pack_cache_bytes,
-                );
-                let attributes = attributes::DiffAttributes::new(&repo)?;
-                let mut miner = commit::CommitMiner::new(
-                    repo,
-                    objects,
-                    attributes,
-                    mailmap.clone(),
-                    Arc::clone(&shallow),
-                );
-                let (next, stop, chunks) = (&next, &stop, &chunks);
+                let mut miner = self.commit_miner(&packs, &mailmap, &shallow, options)?;
+                let (tx, chunks) = (tx.clone(), chunk_rx.clone());
                 scope.spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                            break;
-                        };
+                    // Ends when the feed is done, or when the results are no longer wanted:
+                    // then the receivers go, and the feed's next send fails.
+                    for chunk in chunks {
                         let mined = chunk.iter().map(|id| miner.mine(*id)).collect();
                         resident::release_pack_pages();
                         if tx.send(mined).is_err() {
@@ -245,13 +274,36 @@ impl Miner {
                     }
                 });
             }
-            drop(tx);
-            let result = collect_batches(rx, options.batch, &mut consume);
-            if result.is_err() {
-                stop.store(true, Ordering::Relaxed);
-            }
-            result
+            drop((tx, chunk_rx));
+            let mined = collect_batches(rx, options.batch, &mut consume);
+            let fed = feeder
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            mined.and(fed)
         })
+    }
+
+    fn commit_miner(
+        &self,
+        packs: &Arc<packs::Packs>,
+        mailmap: &gix::mailmap::Snapshot,
+        shallow: &Arc<HashSet<ObjectId>>,
+        options: &MineOptions,
+    ) -> Result<commit::CommitMiner, MineError> {
+        let repo = self.repo.to_thread_local();
+        let objects = packs::Reader::new(
+            Arc::clone(packs),
+            repo.objects.clone(),
+            options.pack_cache_bytes,
+        );
+        let attributes = attributes::DiffAttributes::new(&repo)?;
+        Ok(commit::CommitMiner::new(
+            repo,
+            objects,
+            attributes,
+            mailmap.clone(),
+            Arc::clone(shallow),
+        ))
     }
 
     fn shallow_boundary(&self) -> Result<HashSet<ObjectId>, MineError> {
@@ -264,6 +316,24 @@ impl Miner {
             .map(|c| c.iter().copied().collect())
             .unwrap_or_default())
     }
+}
+
+/// The commits reachable from `tips`, newest commit time first.
+fn walk<'r>(
+    repo: &'r gix::Repository,
+    tips: &[ObjectId],
+) -> Result<impl Iterator<Item = Result<ObjectId, MineError>> + 'r, MineError> {
+    let walk = repo
+        .rev_walk(tips.iter().copied())
+        .sorting(gix::revision::walk::Sorting::ByCommitTime(
+            Default::default(),
+        ))
+        .all()
+        .map_err(MineError::git("cannot walk history"))?;
+    Ok(walk.map(|info| {
+        info.map(|i| i.id)
+            .map_err(MineError::git("cannot walk history"))
+    }))
 }
 
 /// Regroups the workers' chunks into batches of `batch` commits for `consume`. The first error

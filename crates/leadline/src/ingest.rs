@@ -14,13 +14,14 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use leadline_core::model::{Commit, HeadFile, Repository};
 use leadline_core::store::{Store, StoreError};
-use leadline_git::{MineError, MineOptions, Miner};
+use leadline_git::{MineError, MineOptions, Miner, ObjectId};
 
 /// The cursor source for git history; its scope is the repository's location.
 const CURSOR_SOURCE: &str = "git";
@@ -160,33 +161,41 @@ async fn mine_into(
         }
         return Ok((0, 0, 0, true));
     }
-    let reachable = miner.reachable(&snapshot.tips).map_err(early)?;
-    let known: HashSet<String> = store
+    let known: HashSet<ObjectId> = store
         .commit_shas(repo.id)
         .await
         .map_err(early)?
-        .into_iter()
-        .collect();
-    let reachable_hex: HashSet<String> = reachable.iter().map(ToString::to_string).collect();
-    let new: Vec<_> = reachable
-        .into_iter()
-        .filter(|id| !known.contains(&id.to_string()))
-        .collect();
-    let unreachable: Vec<String> = known
-        .into_iter()
-        .filter(|s| !reachable_hex.contains(s))
+        .iter()
+        .filter_map(|sha| ObjectId::from_hex(sha.as_bytes()).ok())
         .collect();
 
-    let bar = progress_bar(new.len() as u64, progress);
+    // HEAD's files are measured alongside mining too, and stored after it.
+    let head = measure_head(&miner, store.head_files(repo.id).await.map_err(early)?);
+    let bar = progress_bar(progress);
+    // Set by the walk, which runs alongside mining: the commits to mine.
+    let total = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Commit>>(2);
-    let total = new.len();
     let opts = options.clone();
     let worker = Arc::clone(&miner);
+    let (tips, walked) = (snapshot.tips.clone(), Arc::clone(&total));
     let mining = tokio::task::spawn_blocking(move || {
-        worker.mine(&new, &opts, |batch| tx.blocking_send(batch).is_ok())
+        let reachable = worker.mine_reachable(
+            &tips,
+            |id| !known.contains(id),
+            |count| walked.store(count as u64, Ordering::Relaxed),
+            &opts,
+            |batch| tx.blocking_send(batch).is_ok(),
+        )?;
+        let reachable: HashSet<ObjectId> = reachable.into_iter().collect();
+        let unreachable: Vec<String> = known
+            .iter()
+            .filter(|id| !reachable.contains(*id))
+            .map(ToString::to_string)
+            .collect();
+        Ok::<_, MineError>(unreachable)
     });
 
-    let mut inserted = Vec::with_capacity(total);
+    let mut inserted = Vec::new();
     let mut file_changes = 0;
     let mut store_error = None;
     while let Some(batch) = rx.recv().await {
@@ -196,26 +205,22 @@ async fn mine_into(
         }
         file_changes += batch.iter().map(|c| c.file_changes.len()).sum::<usize>();
         inserted.extend(batch.into_iter().map(|c| c.sha));
-        bar.set_position(inserted.len() as u64);
+        show_progress(&bar, inserted.len() as u64, total.load(Ordering::Relaxed));
     }
     drop(rx);
     let mined = mining.await.context("the mining thread panicked");
-    bar.finish_and_clear();
-    let failed = match (store_error, mined) {
-        (Some(e), _) => Some(e),
-        (None, Err(e)) => Some(e),
-        (None, Ok(Err(e))) => Some(mine_error(e, &repo.name)),
-        (None, Ok(Ok(()))) => None,
-    };
-    if let Some(error) = failed {
-        return Err(Failure { error, inserted });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
     }
-    let known = store.head_files(repo.id).await;
-    let snapshot_done = match known {
-        Ok(known) => snapshot_head(store, &miner, repo, known).await,
-        Err(e) => Err(e.into()),
+    let unreachable = match (store_error, mined) {
+        (Some(error), _) | (None, Err(error)) => return Err(Failure { error, inserted }),
+        (None, Ok(Err(e))) => {
+            let error = mine_error(e, &repo.name);
+            return Err(Failure { error, inserted });
+        }
+        (None, Ok(Ok(unreachable))) => unreachable,
     };
-    if let Err(error) = snapshot_done {
+    if let Err(error) = store_head(store, repo, head).await {
         return Err(Failure { error, inserted });
     }
     // The repository's mapped packs count towards memory while the graph is encoded.
@@ -242,15 +247,30 @@ async fn snapshot_head(
     repo: &Repository,
     known: Vec<HeadFile>,
 ) -> Result<()> {
+    store_head(store, repo, measure_head(miner, known)).await
+}
+
+/// Starts measuring the files at HEAD on a thread of its own (see [`snapshot_head`]).
+fn measure_head(
+    miner: &Arc<Miner>,
+    known: Vec<HeadFile>,
+) -> tokio::task::JoinHandle<Result<Vec<HeadFile>, MineError>> {
     let miner = Arc::clone(miner);
-    let name = repo.name.clone();
-    let files = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let known = known.into_iter().map(|f| (f.path.clone(), f)).collect();
         miner.head_files(&known)
     })
-    .await
-    .context("the thread reading HEAD panicked")?
-    .map_err(|e| mine_error(e, &name))?;
+}
+
+async fn store_head(
+    store: &Arc<dyn Store>,
+    repo: &Repository,
+    measured: tokio::task::JoinHandle<Result<Vec<HeadFile>, MineError>>,
+) -> Result<()> {
+    let files = measured
+        .await
+        .context("the thread reading HEAD panicked")?
+        .map_err(|e| mine_error(e, &repo.name))?;
     store.replace_head_files(repo.id, &files).await?;
     Ok(())
 }
@@ -278,11 +298,11 @@ async fn undo(store: &Arc<dyn Store>, repo: &Repository, created: bool, inserted
     }
 }
 
-fn progress_bar(len: u64, visible: bool) -> ProgressBar {
-    if !visible || len < 1000 {
-        return ProgressBar::hidden();
+fn progress_bar(visible: bool) -> Option<ProgressBar> {
+    if !visible {
+        return None;
     }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     let style = ProgressStyle::with_template(
         "{spinner} mining {pos}/{len} commits [{bar:30}] {rate} ETA {eta}",
     )
@@ -295,6 +315,21 @@ fn progress_bar(len: u64, visible: bool) -> ProgressBar {
     )
     .progress_chars("=> ");
     bar.set_style(style);
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
+    Some(bar)
+}
+
+/// Moves the bar to `done`; it appears once the walk has counted the commits to mine (`total`,
+/// 0 until then), and only when there are enough of them to wait for.
+fn show_progress(bar: &Option<ProgressBar>, done: u64, total: u64) {
+    let Some(bar) = bar else {
+        return;
+    };
+    if bar.length().is_none() && total > 0 {
+        bar.set_length(total);
+        if total >= 1000 {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(Duration::from_millis(200));
+        }
+    }
+    bar.set_position(done);
 }

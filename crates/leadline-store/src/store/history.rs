@@ -40,8 +40,13 @@ impl HistoryStore for SqlStore {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(backend("cannot look up a repository"))?;
+            // Ended explicitly: a dropped transaction rolls back only after the connection is
+            // back in the pool, which then finds it still open and closes it.
             if let Some(row) = by_location {
                 let repo = repository!(row);
+                tx.commit()
+                    .await
+                    .map_err(backend("cannot end a transaction"))?;
                 return Ok((repo, false));
             }
             let taken: Option<String> =
@@ -51,6 +56,9 @@ impl HistoryStore for SqlStore {
                     .await
                     .map_err(backend("cannot look up a repository"))?;
             if let Some(other) = taken {
+                tx.rollback()
+                    .await
+                    .map_err(backend("cannot end a transaction"))?;
                 return Err(StoreError::Conflict(format!(
                     "the repository name {name:?} is already used by {other}; choose another with --name"
                 )));
