@@ -122,6 +122,9 @@ fn kill_at_any_moment_then_rerun_equals_a_clean_run() {
         },
     );
     let total = 4000;
+    // Small transactions, so that a kill can land between two of them.
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(&config, "[ingest]\nbatch = 250\n").unwrap();
     for store in TestStore::both() {
         let reference = clean_run(&repo, store.backend);
         let full = {
@@ -136,6 +139,8 @@ fn kill_at_any_moment_then_rerun_equals_a_clean_run() {
             let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("leadline"))
                 .arg("--db")
                 .arg(&victim.db)
+                .arg("--config")
+                .arg(&config)
                 .args(["-q", "ingest", "git"])
                 .arg(&repo)
                 .env_remove("LEADLINE_DB")
