@@ -184,6 +184,54 @@ pub struct Sprint {
     pub at_close: Vec<String>,
 }
 
+/// An issue moved between sprints: a changelog entry of its `Sprint` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SprintChange {
+    pub at: Millis,
+    /// Sprint ids before and after the change.
+    pub from: Vec<i64>,
+    pub to: Vec<i64>,
+}
+
+/// The sprints an issue was in at `at`, from its sprint changes (oldest first) and the sprints
+/// its Sprint field holds now (docs/metrics.md, "Sprint membership").
+pub fn sprints_at<'a>(changes: &'a [SprintChange], now: &'a [i64], at: Millis) -> &'a [i64] {
+    match changes.iter().take_while(|c| c.at <= at).last() {
+        Some(change) => &change.to,
+        None => changes.first().map_or(now, |first| &first.from),
+    }
+}
+
+impl Sprint {
+    /// A closed sprint with the issues in it at its start and close; `issues` are (key, sprint
+    /// changes oldest first, sprints now).
+    pub fn closed<'a>(
+        id: i64,
+        name: &str,
+        started_at: Millis,
+        closed_at: Millis,
+        issues: impl IntoIterator<Item = (&'a str, &'a [SprintChange], &'a [i64])>,
+    ) -> Sprint {
+        let (mut at_start, mut at_close) = (Vec::new(), Vec::new());
+        for (key, changes, now) in issues {
+            if sprints_at(changes, now, started_at).contains(&id) {
+                at_start.push(key.to_owned());
+            }
+            if sprints_at(changes, now, closed_at).contains(&id) {
+                at_close.push(key.to_owned());
+            }
+        }
+        Sprint {
+            id,
+            name: name.to_owned(),
+            started_at,
+            closed_at,
+            at_start,
+            at_close,
+        }
+    }
+}
+
 /// How a sprint went against what it committed to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SprintAccuracy {

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use leadline_core::model::Millis;
-use leadline_core::planning::{Category, Transition};
+use leadline_core::planning::{Category, SprintChange, Transition};
 use serde_json::Value;
 
 /// Where the next page of a search is, if there is one.
@@ -236,6 +236,140 @@ pub fn changelog(
     let total = log.get("total").and_then(Value::as_u64);
     let complete = total.is_none_or(|t| t as usize <= histories.len());
     Ok((out, complete))
+}
+
+/// An issue's moves between sprints from a changelog (entries of the `Sprint` field, whose
+/// `from` and `to` hold sprint ids as `"12, 13"`), oldest first.
+pub fn sprint_changes(log: Option<&Value>) -> Vec<SprintChange> {
+    let histories = log
+        .and_then(|l| l.get("histories").or_else(|| l.get("values")))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    let ids = |v: Option<&Value>| -> Vec<i64> {
+        v.and_then(Value::as_str)
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect()
+    };
+    let mut out: Vec<SprintChange> = histories
+        .filter_map(|h| {
+            let at = time(h.get("created").and_then(Value::as_str)?)?;
+            Some(
+                h.get("items")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter(|item| {
+                        item.get("field")
+                            .and_then(Value::as_str)
+                            .is_some_and(|f| f.eq_ignore_ascii_case("sprint"))
+                    })
+                    .map(move |item| SprintChange {
+                        at,
+                        from: ids(item.get("from")),
+                        to: ids(item.get("to")),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+        .collect();
+    out.sort_by_key(|c| c.at);
+    out
+}
+
+/// The sprint ids an issue's Sprint field holds now: objects with an `id` (Cloud, recent Data
+/// Center) or Data Center's older `"com.atlassian.greenhopper.service.sprint.Sprint@…[id=12,…]"`.
+pub fn sprint_ids(field: Option<&Value>) -> Vec<i64> {
+    field
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| match s {
+            Value::Object(_) => s.get("id").and_then(Value::as_i64),
+            Value::String(text) => {
+                let start = text.find("[id=").map(|i| i + 4)?;
+                let digits: String = text[start..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.parse().ok()
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A sprint of a board, from `GET /rest/agile/1.0/board/{id}/sprint`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgileSprint {
+    pub id: i64,
+    pub name: String,
+    /// `future`, `active` or `closed`.
+    pub state: String,
+    pub started_at: Option<Millis>,
+    pub ends_at: Option<Millis>,
+    pub completed_at: Option<Millis>,
+}
+
+/// The sprints of one page of the agile API's sprint listing, and whether it was the last page
+/// (`isLast`). A sprint without an id or with an unreadable date is refused, naming it.
+pub fn agile_sprints(body: &Value) -> Result<(Vec<AgileSprint>, bool), Unreadable> {
+    let mut out = Vec::new();
+    for v in body
+        .get("values")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = v.get("name").and_then(Value::as_str).unwrap_or_default();
+        let bad = |field: &str, message: String| Unreadable {
+            key: format!("sprint {name:?}"),
+            field: field.to_owned(),
+            message,
+        };
+        let id = v
+            .get("id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| bad("id", "missing".to_owned()))?;
+        let when = |field: &str| match v.get(field).and_then(Value::as_str) {
+            None => Ok(None),
+            Some(t) => time(t)
+                .map(Some)
+                .ok_or_else(|| bad(field, format!("{t:?} is not a time"))),
+        };
+        out.push(AgileSprint {
+            id,
+            name: name.to_owned(),
+            state: v
+                .get("state")
+                .and_then(Value::as_str)
+                .unwrap_or("future")
+                .to_lowercase(),
+            started_at: when("startDate")?,
+            ends_at: when("endDate")?,
+            completed_at: when("completeDate")?,
+        });
+    }
+    let last = body.get("isLast").and_then(Value::as_bool).unwrap_or(true) || out.is_empty();
+    Ok((out, last))
+}
+
+/// The ids of the scrum boards (kanban boards have no sprints) of one page of
+/// `GET /rest/agile/1.0/board?projectKeyOrId=…`, and whether it was the last page.
+pub fn scrum_boards(body: &Value) -> (Vec<i64>, bool) {
+    let boards: Vec<i64> = body
+        .get("values")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|b| b.get("type").and_then(Value::as_str) == Some("scrum"))
+        .filter_map(|b| b.get("id").and_then(Value::as_i64))
+        .collect();
+    let last = body.get("isLast").and_then(Value::as_bool).unwrap_or(true);
+    (boards, last)
 }
 
 /// Jira Cloud (REST v3, the enhanced search) or Data Center (REST v2, offset search).
@@ -621,5 +755,69 @@ mod tests {
         let e = issue(&v, None, &HashMap::new()).unwrap_err();
         assert_eq!((e.key.as_str(), e.field.as_str()), ("PAY-8", "created"));
         assert!(issue(&json!({"fields": {}}), None, &HashMap::new()).is_err());
+    }
+
+    #[test]
+    fn sprint_moves_from_the_changelog_and_the_field() {
+        // Atlassian's changelog shape: the Sprint field's ids in `from`/`to`, names beside.
+        let log = json!({"histories": [
+            {"created": "2024-03-05T09:00:00.000+0000", "items": [
+                {"field": "Sprint", "fieldtype": "custom", "from": "12", "fromString": "PAY 12",
+                 "to": "12, 13", "toString": "PAY 12, PAY 13"},
+                {"field": "status", "from": "10000", "to": "3"}]},
+            {"created": "2024-03-01T09:00:00.000+0000", "items": [
+                {"field": "Sprint", "from": null, "fromString": null, "to": "12", "toString": "PAY 12"}]}
+        ]});
+        let changes = sprint_changes(Some(&log));
+        assert_eq!(
+            changes,
+            [
+                SprintChange {
+                    at: time("2024-03-01T09:00:00.000+0000").unwrap(),
+                    from: vec![],
+                    to: vec![12],
+                },
+                SprintChange {
+                    at: time("2024-03-05T09:00:00.000+0000").unwrap(),
+                    from: vec![12],
+                    to: vec![12, 13],
+                },
+            ]
+        );
+        assert!(sprint_changes(None).is_empty());
+        let cloud = json!([{"id": 13, "name": "PAY 13", "state": "active", "boardId": 84}]);
+        assert_eq!(sprint_ids(Some(&cloud)), [13]);
+        let data_center = json!([
+            "com.atlassian.greenhopper.service.sprint.Sprint@1f39706[id=12,rapidViewId=84,state=CLOSED,name=PAY 12,startDate=2024-02-19T09:00:00.000Z]"
+        ]);
+        assert_eq!(sprint_ids(Some(&data_center)), [12]);
+        assert!(sprint_ids(Some(&Value::Null)).is_empty());
+    }
+
+    #[test]
+    fn agile_boards_and_sprints() {
+        // The agile API's documented answers: boards of a project, then a board's sprints.
+        let boards = json!({"maxResults": 2, "startAt": 0, "total": 3, "isLast": false, "values": [
+            {"id": 84, "name": "PAY board", "type": "scrum"},
+            {"id": 92, "name": "PAY flow", "type": "kanban"}]});
+        assert_eq!(scrum_boards(&boards), (vec![84], false));
+        let sprints = json!({"maxResults": 50, "startAt": 0, "isLast": true, "values": [
+            {"id": 37, "self": "https://your-domain.atlassian.net/rest/agile/1.0/sprint/23",
+             "state": "closed", "name": "sprint 1", "startDate": "2015-04-11T15:22:00.000+10:00",
+             "endDate": "2015-04-20T01:22:00.000+10:00", "completeDate": "2015-04-20T11:04:00.000+10:00",
+             "originBoardId": 5, "goal": "sprint 1 goal"},
+            {"id": 72, "state": "future", "name": "sprint 2"}]});
+        let (got, last) = agile_sprints(&sprints).unwrap();
+        assert!(last);
+        assert_eq!(got[0].state, "closed");
+        assert_eq!(got[0].started_at, time("2015-04-11T05:22:00Z"));
+        assert_eq!(got[0].completed_at, time("2015-04-20T01:04:00Z"));
+        assert_eq!((got[1].id, got[1].started_at), (72, None));
+        let bad = json!({"values": [{"id": 5, "name": "S", "startDate": "soon"}]});
+        let e = agile_sprints(&bad).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "sprint \"S\": startDate: \"soon\" is not a time"
+        );
     }
 }

@@ -149,6 +149,53 @@ fn worked_example_planning_accuracy() {
 }
 
 #[test]
+fn worked_example_sprint_members_from_the_sprint_field_history() {
+    let change = |day: i64, from: &[i64], to: &[i64]| SprintChange {
+        at: day * D,
+        from: from.to_vec(),
+        to: to.to_vec(),
+    };
+    // A moved into S1 the instant it started; B never moved and is in S1 (and S2) now; C was
+    // in S1 before it started and moved to S2 after it closed; D was added on day 2.
+    let a = [change(0, &[], &[1])];
+    let c = [change(-1, &[], &[1]), change(5, &[1], &[2])];
+    let d = [change(2, &[], &[1])];
+    let issues: [(&str, &[SprintChange], &[i64]); 4] = [
+        ("A", &a, &[1]),
+        ("B", &[], &[1, 2]),
+        ("C", &c, &[2]),
+        ("D", &d, &[1]),
+    ];
+    let built = Sprint::closed(1, "S1", 0, 4 * D, issues);
+    assert_eq!(built.at_start, ["A", "B", "C"]);
+    assert_eq!(built.at_close, ["A", "B", "C", "D"]);
+    assert_eq!(
+        planning_accuracy(&built, &example()).accuracy,
+        Some(1.0 / 3.0)
+    );
+}
+
+#[test]
+fn before_its_first_change_an_issue_is_where_that_change_took_it_from() {
+    let changes = [
+        SprintChange {
+            at: 10,
+            from: vec![7],
+            to: vec![7, 8],
+        },
+        SprintChange {
+            at: 20,
+            from: vec![7, 8],
+            to: vec![],
+        },
+    ];
+    assert_eq!(sprints_at(&changes, &[9], 5), [7]);
+    assert_eq!(sprints_at(&changes, &[9], 10), [7, 8]);
+    assert_eq!(sprints_at(&changes, &[9], 25), [] as [i64; 0]);
+    assert_eq!(sprints_at(&[], &[9], 25), [9]);
+}
+
+#[test]
 fn worked_example_investment_mix_and_defects() {
     let mix = investment(
         &example(),
