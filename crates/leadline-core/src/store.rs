@@ -826,6 +826,22 @@ pub struct TrackedIssue {
     pub resolved_at: Option<Millis>,
     /// Oldest first.
     pub transitions: Vec<crate::planning::Transition>,
+    /// The sprints its Sprint field holds now.
+    pub sprints: Vec<i64>,
+    /// Its moves between sprints, oldest first.
+    pub sprint_changes: Vec<crate::planning::SprintChange>,
+}
+
+/// A sprint of a board (Jira's agile API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedSprint {
+    pub id: i64,
+    pub name: String,
+    /// `future`, `active` or `closed`.
+    pub state: String,
+    pub started_at: Option<Millis>,
+    pub ends_at: Option<Millis>,
+    pub completed_at: Option<Millis>,
 }
 
 /// Issues of a tracker (Jira) for planning.
@@ -841,6 +857,12 @@ pub trait PlanningStore: Send + Sync {
 
     /// Every stored issue, by key, with its transitions.
     async fn tracked_issues(&self) -> StoreResult<Vec<TrackedIssue>>;
+
+    /// Stores sprints, each replacing what was stored under its id.
+    async fn upsert_tracked_sprints(&self, sprints: &[TrackedSprint]) -> StoreResult<()>;
+
+    /// Every stored sprint, by id.
+    async fn tracked_sprints(&self) -> StoreResult<Vec<TrackedSprint>>;
 }
 
 /// The store itself: tokens, row counts, the pseudonym key, writability, backup and close.

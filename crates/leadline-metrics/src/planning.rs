@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use leadline_core::model::Millis;
-use leadline_core::planning::{self, Issue, Mix, Spread};
+use leadline_core::planning::{self, Issue, Mix, Spread, Sprint, SprintAccuracy, SprintChange};
 use leadline_core::store::{Store, TrackedIssue};
 use serde::Serialize;
 
@@ -36,6 +36,8 @@ pub struct Report {
     pub time_in: BTreeMap<String, Spread>,
     /// Per team and month of resolution.
     pub investment: Vec<Mix>,
+    /// Closed sprints that closed in the window, oldest first; with a team, of its issues only.
+    pub sprints: Vec<SprintAccuracy>,
 }
 
 /// Issue types that are defects when none are configured.
@@ -50,7 +52,7 @@ pub async fn compute(store: &Arc<dyn Store>, query: &Query) -> Result<Report> {
         newest,
         |until| Ok(until - 90 * DAY_MS),
     )?;
-    let issues: Vec<Issue> = stored
+    let stored: Vec<TrackedIssue> = stored
         .into_iter()
         .filter(|i| {
             query
@@ -58,8 +60,28 @@ pub async fn compute(store: &Arc<dyn Store>, query: &Query) -> Result<Report> {
                 .as_ref()
                 .is_none_or(|t| i.team.as_ref() == Some(t))
         })
-        .map(issue)
         .collect();
+    let members: Vec<(String, Vec<SprintChange>, Vec<i64>)> = stored
+        .iter()
+        .map(|i| (i.key.clone(), i.sprint_changes.clone(), i.sprints.clone()))
+        .collect();
+    let issues: Vec<Issue> = stored.into_iter().map(issue).collect();
+    let mut closed: Vec<Sprint> = store
+        .tracked_sprints()
+        .await?
+        .into_iter()
+        .filter(|s| s.state == "closed")
+        .filter_map(|s| {
+            let (start, close) = (s.started_at?, s.completed_at?);
+            (close >= window.since && close < window.until).then(|| {
+                let members = members
+                    .iter()
+                    .map(|(k, c, n)| (k.as_str(), c.as_slice(), n.as_slice()));
+                Sprint::closed(s.id, &s.name, start, close, members)
+            })
+        })
+        .collect();
+    closed.sort_by_key(|s| (s.closed_at, s.id));
     let defects: Vec<String> = DEFECT_TYPES.iter().map(|t| (*t).to_owned()).collect();
     Ok(Report {
         since: utc(window.since),
@@ -78,6 +100,10 @@ pub async fn compute(store: &Arc<dyn Store>, query: &Query) -> Result<Report> {
             .map(|(c, s)| (c.as_key().to_owned(), s))
             .collect(),
         investment: planning::investment(&issues, window.since, window.until, month, &defects),
+        sprints: closed
+            .iter()
+            .map(|s| planning::planning_accuracy(s, &issues))
+            .collect(),
     })
 }
 

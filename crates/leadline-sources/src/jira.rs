@@ -70,6 +70,16 @@ pub fn status_categories(body: &Value) -> HashMap<String, Category> {
         .collect()
 }
 
+/// The id of the field called `name` (case-insensitive) in `GET /rest/api/3/field`.
+pub fn field_named(fields: &Value, name: &str) -> Option<String> {
+    fields.as_array()?.iter().find_map(|f| {
+        let found = f.get("name").and_then(Value::as_str)?;
+        found
+            .eq_ignore_ascii_case(name)
+            .then(|| f.get("id").and_then(Value::as_str).map(str::to_owned))?
+    })
+}
+
 /// The id of the story points field, found by name in `GET /rest/api/3/field`: `wanted` when
 /// configured, else "Story Points" or "Story point estimate" (case-insensitive), as Jira
 /// Software names it in company- and team-managed projects.
@@ -107,6 +117,10 @@ pub struct JiraIssue {
     pub resolved_at: Option<Millis>,
     /// Status changes from the changelog, oldest first.
     pub transitions: Vec<Transition>,
+    /// Moves between sprints from the changelog, oldest first.
+    pub sprint_changes: Vec<SprintChange>,
+    /// The sprints its Sprint field holds now (set by the sync, which knows the field's id).
+    pub sprints: Vec<i64>,
     /// Whether the changelog in the answer is complete (`total` ≤ entries): else it is read
     /// page by page from the issue's changelog.
     pub changelog_complete: bool,
@@ -181,6 +195,8 @@ pub fn issue(
         updated_at: when("updated")?.ok_or_else(|| bad("updated", "missing"))?,
         resolved_at: when("resolutiondate")?,
         transitions,
+        sprint_changes: sprint_changes(v.get("changelog")),
+        sprints: Vec::new(),
         changelog_complete,
         key,
     })
@@ -505,6 +521,7 @@ pub async fn sync<S: IssueSink + Send>(
         status_categories(&get_json(client, &client.url(&format!("{api}/status")), sink).await?);
     let fields = get_json(client, &client.url(&format!("{api}/field")), sink).await?;
     let points = story_points_field(&fields, query.story_points.as_deref());
+    let sprint_field = field_named(&fields, "sprint");
     let mut synced = Synced {
         resumed: cursor.token.is_some() || cursor.start_at.is_some(),
         ..Synced::default()
@@ -545,8 +562,12 @@ pub async fn sync<S: IssueSink + Send>(
                 }
             })?;
             if !i.changelog_complete {
-                i.transitions = full_changelog(client, flavour, &i.key, &statuses, sink).await?;
+                (i.transitions, i.sprint_changes) =
+                    full_changelog(client, flavour, &i.key, &statuses, sink).await?;
                 i.changelog_complete = true;
+            }
+            if let Some(field) = &sprint_field {
+                i.sprints = sprint_ids(v.pointer(&format!("/fields/{field}")));
             }
             cursor.seen = cursor.seen.max(Some(i.updated_at));
             issues.push(i);
@@ -573,7 +594,65 @@ pub async fn sync<S: IssueSink + Send>(
     }
 }
 
-/// Every status change of `key`, page by page (Cloud: `…/issue/{key}/changelog`; Data Center
+/// The sprints of the scrum boards of `projects` (`/rest/agile/1.0`, offset pages with
+/// `isLast`); a sprint on several boards comes once.
+pub async fn sync_sprints<S: IssueSink + Send>(
+    client: &crate::forge::Client,
+    projects: &[String],
+    sink: &mut S,
+) -> Result<Vec<AgileSprint>, crate::forge::ForgeError> {
+    let mut boards = Vec::new();
+    for project in projects {
+        let mut start = 0;
+        loop {
+            let url = client.url(&format!(
+                "/rest/agile/1.0/board{}",
+                query_string(&[
+                    ("projectKeyOrId", project.clone()),
+                    ("startAt", start.to_string())
+                ])
+            ));
+            let body = get_json(client, &url, sink).await?;
+            let seen = body
+                .get("values")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let (found, last) = scrum_boards(&body);
+            boards.extend(found);
+            if last || seen == 0 {
+                break;
+            }
+            start += seen;
+        }
+    }
+    boards.sort_unstable();
+    boards.dedup();
+    let mut sprints: Vec<AgileSprint> = Vec::new();
+    for board in boards {
+        let mut start = 0;
+        loop {
+            let url = client.url(&format!(
+                "/rest/agile/1.0/board/{board}/sprint?startAt={start}"
+            ));
+            let body = get_json(client, &url, sink).await?;
+            let (page, last) =
+                agile_sprints(&body).map_err(|e| crate::forge::ForgeError::Body {
+                    url: url.clone(),
+                    message: e.to_string(),
+                })?;
+            start += page.len();
+            sprints.extend(page);
+            if last {
+                break;
+            }
+        }
+    }
+    sprints.sort_by_key(|s| s.id);
+    sprints.dedup_by_key(|s| s.id);
+    Ok(sprints)
+}
+
+/// Every status change and sprint move of `key`, page by page (Cloud: `…/issue/{key}/changelog`; Data Center
 /// answers the whole changelog with `?expand=changelog`).
 async fn full_changelog<S: IssueSink + Send>(
     client: &crate::forge::Client,
@@ -581,9 +660,9 @@ async fn full_changelog<S: IssueSink + Send>(
     key: &str,
     statuses: &HashMap<String, Category>,
     sink: &mut S,
-) -> Result<Vec<Transition>, crate::forge::ForgeError> {
+) -> Result<(Vec<Transition>, Vec<SprintChange>), crate::forge::ForgeError> {
     let api = flavour.api();
-    let mut out = Vec::new();
+    let (mut out, mut moves) = (Vec::new(), Vec::new());
     if flavour == Flavour::DataCenter {
         let url = client.url(&format!("{api}/issue/{key}?expand=changelog&fields=status"));
         let body = get_json(client, &url, sink).await?;
@@ -593,7 +672,7 @@ async fn full_changelog<S: IssueSink + Send>(
                 message: e.to_string(),
             }
         })?;
-        return Ok(t);
+        return Ok((t, sprint_changes(body.get("changelog"))));
     }
     let mut start = 0u64;
     loop {
@@ -607,6 +686,7 @@ async fn full_changelog<S: IssueSink + Send>(
                 message: e.to_string(),
             })?;
         out.extend(t);
+        moves.extend(sprint_changes(Some(&body)));
         let got = body
             .get("values")
             .and_then(Value::as_array)
@@ -618,7 +698,8 @@ async fn full_changelog<S: IssueSink + Send>(
         start += got;
     }
     out.sort_by_key(|t| t.at);
-    Ok(out)
+    moves.sort_by_key(|c| c.at);
+    Ok((out, moves))
 }
 
 #[cfg(test)]

@@ -148,6 +148,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0027_tracked_issues.sql"),
         postgres: include_str!("../migrations/postgres/0027_tracked_issues.sql"),
     },
+    Migration {
+        version: 28,
+        sqlite: include_str!("../migrations/sqlite/0028_sprints.sql"),
+        postgres: include_str!("../migrations/postgres/0028_sprints.sql"),
+    },
 ];
 
 /// The schema version this build writes.

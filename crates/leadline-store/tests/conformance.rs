@@ -133,7 +133,10 @@ conformance!(
     anomalies: [a_later_judgement_replaces_an_earlier_one],
     product: [product_events_are_kept_once_and_checkins_in_order],
     surveys: [survey_responses_are_kept_once_per_file_row],
-    planning: [tracked_issues_are_replaced_whole_with_their_cursor],
+    planning: [
+        tracked_issues_are_replaced_whole_with_their_cursor,
+        sprints_are_replaced_by_id
+    ],
     jobs: [
         concurrent_claimers_never_share_a_job,
         an_expired_lease_is_taken_over_and_its_owner_can_no_longer_finish,
@@ -260,7 +263,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 27);
+    assert_eq!(LATEST_SCHEMA, 28);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -2146,7 +2149,7 @@ async fn survey_responses_are_kept_once_per_file_row(f: Fixture) {
 }
 
 async fn tracked_issues_are_replaced_whole_with_their_cursor(f: Fixture) {
-    use leadline_core::planning::{Category, Transition};
+    use leadline_core::planning::{Category, SprintChange, Transition};
     use leadline_core::store::TrackedIssue;
     let issue = |status: &str, category: Category, transitions: Vec<Transition>| TrackedIssue {
         key: "PAY-7".to_owned(),
@@ -2164,6 +2167,12 @@ async fn tracked_issues_are_replaced_whole_with_their_cursor(f: Fixture) {
         updated_at: 2_000,
         resolved_at: None,
         transitions,
+        sprints: vec![12],
+        sprint_changes: vec![SprintChange {
+            at: 1_200,
+            from: vec![],
+            to: vec![12],
+        }],
     };
     let started = issue(
         "In Progress",
@@ -2204,6 +2213,12 @@ async fn tracked_issues_are_replaced_whole_with_their_cursor(f: Fixture) {
     );
     done.resolved_at = Some(3_000);
     done.updated_at = 3_000;
+    done.sprints = vec![12, 13];
+    done.sprint_changes.push(SprintChange {
+        at: 2_900,
+        from: vec![12],
+        to: vec![12, 13],
+    });
     let counts = f
         .store
         .upsert_tracked_issues(std::slice::from_ref(&done), None)
@@ -2211,4 +2226,27 @@ async fn tracked_issues_are_replaced_whole_with_their_cursor(f: Fixture) {
         .unwrap();
     assert_eq!((counts.rows, counts.new), (1, 0));
     assert_eq!(f.store.tracked_issues().await.unwrap(), [done]);
+}
+
+async fn sprints_are_replaced_by_id(f: Fixture) {
+    use leadline_core::store::TrackedSprint;
+    let sprint = |id: i64, state: &str, completed_at: Option<i64>| TrackedSprint {
+        id,
+        name: format!("PAY {id}"),
+        state: state.to_owned(),
+        started_at: Some(1_000),
+        ends_at: Some(2_000),
+        completed_at,
+    };
+    let (active, future) = (sprint(12, "active", None), sprint(13, "future", None));
+    f.store
+        .upsert_tracked_sprints(&[future.clone(), active])
+        .await
+        .unwrap();
+    let closed = sprint(12, "closed", Some(2_100));
+    f.store
+        .upsert_tracked_sprints(std::slice::from_ref(&closed))
+        .await
+        .unwrap();
+    assert_eq!(f.store.tracked_sprints().await.unwrap(), [closed, future]);
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use base64::Engine;
-use leadline_core::store::{Store, TrackedIssue};
+use leadline_core::store::{Store, TrackedIssue, TrackedSprint};
 use leadline_sources::forge::{Client, Options};
 use leadline_sources::jira::{self, Cursor, Flavour, IssueSink, JiraIssue, Query};
 
@@ -63,6 +63,8 @@ fn tracked(i: JiraIssue, teams: &[leadline_core::team::Team]) -> TrackedIssue {
         updated_at: i.updated_at,
         resolved_at: i.resolved_at,
         transitions: i.transitions,
+        sprints: i.sprints,
+        sprint_changes: i.sprint_changes,
     }
 }
 
@@ -133,12 +135,28 @@ pub async fn run(
     let synced = jira::sync(&client, flavour, &query, cursor, &mut sink)
         .await
         .with_context(|| format!("{scope}: sync stopped; run again to resume"))?;
+    let sprints = jira::sync_sprints(&client, &args.projects, &mut sink)
+        .await
+        .with_context(|| format!("{scope}: cannot list the boards' sprints"))?;
+    let sprints: Vec<TrackedSprint> = sprints
+        .into_iter()
+        .map(|s| TrackedSprint {
+            id: s.id,
+            name: s.name,
+            state: s.state,
+            started_at: s.started_at,
+            ends_at: s.ends_at,
+            completed_at: s.completed_at,
+        })
+        .collect();
+    store.upsert_tracked_sprints(&sprints).await?;
     if chatty {
         eprintln!(
-            "{scope}: {}{} issues in {} pages",
+            "{scope}: {}{} issues in {} pages, {} sprints",
             if synced.resumed { "resumed; " } else { "" },
             synced.issues,
-            synced.pages
+            synced.pages,
+            sprints.len()
         );
     }
     Ok(())

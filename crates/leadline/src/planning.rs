@@ -64,5 +64,17 @@ pub async fn run(store: &Arc<dyn Store>, args: &PlanningArgs, out: &mut dyn Writ
         ]);
     }
     writeln!(out, "{t}")?;
+    for s in &report.sprints {
+        writeln!(
+            out,
+            "sprint {}: {} of {} committed done ({}), {} added, {} carried over",
+            s.sprint,
+            s.done,
+            s.committed,
+            share(s.accuracy),
+            s.added,
+            s.carried_over
+        )?;
+    }
     Ok(())
 }

@@ -342,7 +342,8 @@ const UNFINISHED_ONLY: &str = " WHERE deployments.status NOT IN ('success', 'fai
      OR excluded.status IN ('success', 'failure')";
 
 /// Tables whose rows `row_counts` reports: everything a user's input can add to.
-pub(super) const COUNTED_TABLES: [&str; 32] = [
+pub(super) const COUNTED_TABLES: [&str; 33] = [
+    "tracked_sprints",
     "tracked_issues",
     "tracked_transitions",
     "survey_responses",

@@ -52,6 +52,12 @@ fn history(id: u32, at: &str, to: &str) -> Value {
     json!({"id": id.to_string(), "created": at, "items": [{"field": "status", "fieldtype": "jira", "to": to}]})
 }
 
+/// A changelog entry moving an issue between sprints (ids as Jira writes them, `"37, 38"`).
+fn sprint_move(id: u32, at: &str, from: &str, to: &str) -> Value {
+    json!({"id": id.to_string(), "created": at, "items": [{"field": "Sprint", "fieldtype": "custom",
+           "fieldId": "customfield_10020", "from": from, "fromString": "", "to": to, "toString": ""}]})
+}
+
 fn issue(n: u32, kind: &str, resolved: Option<&str>, histories: Vec<Value>, total: usize) -> Value {
     json!({
         "id": (10000 + n).to_string(),
@@ -64,6 +70,11 @@ fn issue(n: u32, kind: &str, resolved: Option<&str>, histories: Vec<Value>, tota
             "labels": [],
             "components": [{"name": "api"}],
             "customfield_10016": n as f64,
+            "customfield_10020": match n {
+                1 => json!([{"id": 37, "name": "PAY 37", "state": "closed", "boardId": 84}]),
+                2 => json!([{"id": 38, "name": "PAY 38", "state": "active", "boardId": 84}]),
+                _ => json!(["com.atlassian.greenhopper.service.sprint.Sprint@5ab1[id=37,rapidViewId=84,state=CLOSED,name=PAY 37]"]),
+            },
             "assignee": {"accountId": format!("acct-{n}"), "displayName": format!("Secret Person{n}")},
             "created": "2026-10-01T09:00:00.000+0000",
             "updated": format!("2026-10-0{}T12:00:00.000+0000", n + 1),
@@ -74,7 +85,9 @@ fn issue(n: u32, kind: &str, resolved: Option<&str>, histories: Vec<Value>, tota
 }
 
 /// Three issues: PAY-1 done, PAY-2 in progress, PAY-3 done with a changelog too long for the
-/// search (its second status change only on the changelog's second page).
+/// search (its second status change only on the changelog's second page). Sprint PAY 37 runs
+/// from 10-02 00:00 to 10-04 00:00 UTC: PAY-1 and PAY-2 are in it from before its start (PAY-2
+/// moves to PAY 38 after its close), PAY-3 is added on 10-02 at noon.
 fn issues() -> Vec<Value> {
     vec![
         issue(
@@ -82,17 +95,22 @@ fn issues() -> Vec<Value> {
             "Story",
             Some("2026-10-03T12:00:00.000+0000"),
             vec![
+                sprint_move(10, "2026-10-01T10:00:00.000+0000", "", "37"),
                 history(1, "2026-10-02T09:00:00.000+0000", "3"),
                 history(2, "2026-10-03T12:00:00.000+0000", "10001"),
             ],
-            2,
+            3,
         ),
         issue(
             2,
             "Bug",
             None,
-            vec![history(3, "2026-10-02T10:00:00.000+0000", "3")],
-            1,
+            vec![
+                sprint_move(11, "2026-10-01T10:00:00.000+0000", "", "37"),
+                history(3, "2026-10-02T10:00:00.000+0000", "3"),
+                sprint_move(12, "2026-10-05T09:00:00.000+0000", "37", "38"),
+            ],
+            3,
         ),
         issue(
             3,
@@ -121,8 +139,30 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         "/rest/api/3/status" | "/rest/api/2/status" => STATUSES.into_response(),
         "/rest/api/3/field" | "/rest/api/2/field" => axum::Json(json!([
             {"id": "summary", "name": "Summary"},
-            {"id": "customfield_10016", "name": "Story point estimate"}
+            {"id": "customfield_10016", "name": "Story point estimate"},
+            {"id": "customfield_10020", "name": "Sprint"}
         ]))
+        .into_response(),
+        // The agile API: a project's boards in two pages (a kanban board has no sprints), then
+        // the scrum board's sprints, dates with offsets as Atlassian's examples give them.
+        "/rest/agile/1.0/board" => {
+            let page = if query.contains("startAt=1") {
+                json!({"maxResults": 1, "startAt": 1, "total": 2, "isLast": true,
+                       "values": [{"id": 92, "name": "PAY flow", "type": "kanban"}]})
+            } else {
+                json!({"maxResults": 1, "startAt": 0, "total": 2, "isLast": false,
+                       "values": [{"id": 84, "name": "PAY board", "type": "scrum"}]})
+            };
+            axum::Json(page).into_response()
+        }
+        "/rest/agile/1.0/board/84/sprint" => axum::Json(json!({
+            "maxResults": 50, "startAt": 0, "isLast": true, "values": [
+                {"id": 37, "state": "closed", "name": "PAY 37", "originBoardId": 84,
+                 "startDate": "2026-10-02T10:00:00.000+10:00", "endDate": "2026-10-04T10:00:00.000+10:00",
+                 "completeDate": "2026-10-04T10:00:00.000+10:00", "goal": "refunds"},
+                {"id": 38, "state": "active", "name": "PAY 38", "originBoardId": 84,
+                 "startDate": "2026-10-04T10:00:00.000+10:00", "endDate": "2026-10-18T10:00:00.000+10:00"}
+            ]}))
         .into_response(),
         // Cloud: two pages by token; the second is rate limited once, the first fails once.
         "/rest/api/3/search/jql" => {
@@ -160,7 +200,8 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         "/rest/api/3/issue/PAY-3/changelog" => {
             let page = if query.contains("startAt=1") {
                 json!({"startAt": 1, "maxResults": 1, "total": 2, "isLast": true,
-                       "values": [history(5, "2026-10-04T12:00:00.000+0000", "10001")]})
+                       "values": [history(5, "2026-10-04T12:00:00.000+0000", "10001"),
+                                  sprint_move(13, "2026-10-02T12:00:00.000+0000", "", "37")]})
             } else {
                 json!({"startAt": 0, "maxResults": 1, "total": 2, "isLast": false,
                        "values": [history(4, "2026-10-02T11:00:00.000+0000", "3")]})
@@ -170,7 +211,8 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         "/rest/api/2/issue/PAY-3" => axum::Json(
             json!({"key": "PAY-3", "changelog": {"startAt": 0, "total": 2, "histories": [
                 history(4, "2026-10-02T11:00:00.000+0000", "3"),
-                history(5, "2026-10-04T12:00:00.000+0000", "10001")
+                history(5, "2026-10-04T12:00:00.000+0000", "10001"),
+                sprint_move(13, "2026-10-02T12:00:00.000+0000", "", "37")
             ]}}),
         )
         .into_response(),
@@ -420,4 +462,57 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
         .json()
         .unwrap();
     assert_eq!(served, report);
+}
+
+/// Planning accuracy of the synced sprint, by hand: PAY 37 (10-02 00:00 to 10-04 00:00 UTC)
+/// had PAY-1 and PAY-2 at its start; PAY-1 was done at its close, PAY-2 in progress (it moved
+/// to PAY 38 a day later); PAY-3 was added mid-sprint and resolved after the close.
+#[test]
+fn planning_accuracy_of_the_synced_sprints_is_the_hand_computed_one() {
+    for flavour in ["cloud", "data-center"] {
+        let store = TestStore::sqlite();
+        let state: Shared = Arc::new(Mutex::new(Fake::default()));
+        let api = start(Arc::clone(&state));
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("leadline.toml");
+        std::fs::write(&config, "").unwrap();
+        let extra: &[&str] = if flavour == "cloud" {
+            &[]
+        } else {
+            &["--data-center"]
+        };
+        let out = ingest(&store, &api, &config, extra);
+        assert!(
+            out.status.success(),
+            "{flavour}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report =
+            crate::common::json_stdout(store.leadline().arg("--config").arg(&config).args([
+                "planning",
+                "--since",
+                "2026-10-01",
+                "--until",
+                "2026-11-01",
+                "--format",
+                "json",
+            ]));
+        assert_eq!(
+            report["sprints"],
+            json!([{"sprint": "PAY 37", "committed": 2, "done": 1, "accuracy": 0.5,
+                    "added": 1, "carried_over": 1}]),
+            "{flavour}"
+        );
+        let sprints = read_store(&store, async |s| {
+            use leadline_core::store::prelude::*;
+            s.tracked_sprints().await.unwrap()
+        });
+        assert_eq!(sprints.len(), 2, "{flavour}: each sprint once");
+        let log = state.lock().unwrap().log.clone();
+        assert!(
+            !log.iter()
+                .any(|l| l.starts_with("/rest/agile/1.0/board/92/")),
+            "{flavour}: a kanban board has no sprints to ask for"
+        );
+    }
 }
