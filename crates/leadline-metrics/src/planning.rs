@@ -2,9 +2,11 @@
 //! `/api/v1/planning`): issue lead time, time per status category, the investment mix and
 //! defects, over a window, for everyone or one team. Definitions: `leadline_core::planning`.
 //!
-//! Lead time ends at an issue's resolution until issue keys are linked to deployments.
+//! Issue keys in commit messages (merge commits name their branches) and pull request titles
+//! link issues to changes; lead time ends at the first production deployment carrying one, as
+//! the DORA keys attribute deployments, else at the resolution.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use leadline_core::model::Millis;
@@ -43,8 +45,17 @@ pub struct Report {
 /// Issue types that are defects when none are configured.
 pub const DEFECT_TYPES: [&str; 2] = ["Bug", "Defect"];
 
-pub async fn compute(store: &Arc<dyn Store>, query: &Query) -> Result<Report> {
+pub async fn compute(
+    store: &Arc<dyn Store>,
+    query: &Query,
+    dora: &crate::dora::Settings,
+) -> Result<Report> {
     let stored = store.tracked_issues().await?;
+    let deployed = if stored.is_empty() {
+        HashMap::new()
+    } else {
+        first_deployments(store, &stored, dora).await?
+    };
     let newest = stored.iter().map(|i| i.updated_at).max();
     let window = resolve(
         query.since.as_deref(),
@@ -65,7 +76,16 @@ pub async fn compute(store: &Arc<dyn Store>, query: &Query) -> Result<Report> {
         .iter()
         .map(|i| (i.key.clone(), i.sprint_changes.clone(), i.sprints.clone()))
         .collect();
-    let issues: Vec<Issue> = stored.into_iter().map(issue).collect();
+    let issues: Vec<Issue> = stored
+        .into_iter()
+        .map(|t| {
+            let deployed_at = deployed.get(&t.key).copied();
+            Issue {
+                deployed_at,
+                ..issue(t)
+            }
+        })
+        .collect();
     let mut closed: Vec<Sprint> = store
         .tracked_sprints()
         .await?
@@ -105,6 +125,49 @@ pub async fn compute(store: &Arc<dyn Store>, query: &Query) -> Result<Report> {
             .map(|s| planning::planning_accuracy(s, &issues))
             .collect(),
     })
+}
+
+/// Issue key → the first production deployment that carried a change linked to it: a commit
+/// whose message names the key, or the merge commit of a pull request whose title does.
+async fn first_deployments(
+    store: &Arc<dyn Store>,
+    issues: &[TrackedIssue],
+    dora: &crate::dora::Settings,
+) -> Result<HashMap<String, Millis>> {
+    let mut projects: Vec<String> = issues.iter().map(|i| i.project.clone()).collect();
+    projects.sort();
+    projects.dedup();
+    let mut linked: Vec<(String, String)> = Vec::new();
+    for repo in store.repositories().await? {
+        for c in store.commit_messages(repo.id).await? {
+            let text = format!("{}\n{}", c.subject, c.body);
+            for key in planning::issue_keys(&text, &projects) {
+                linked.push((key, c.sha.clone()));
+            }
+        }
+    }
+    for pr in store.pull_requests().await? {
+        let Some(merge) = &pr.merge_sha else {
+            continue;
+        };
+        for key in planning::issue_keys(&pr.title, &projects) {
+            linked.push((key, merge.clone()));
+        }
+    }
+    if linked.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let gathered = crate::dora::load(store, dora).await?;
+    let (attribution, _) =
+        crate::dora::attribute(&gathered.inputs, gathered.scope("production", None));
+    let mut out: HashMap<String, Millis> = HashMap::new();
+    for (key, sha) in linked {
+        if let Some(d) = attribution.first_deployment_of_any(&sha) {
+            let at = out.entry(key).or_insert(d.deployment.finished_at);
+            *at = (*at).min(d.deployment.finished_at);
+        }
+    }
+    Ok(out)
 }
 
 fn month(at: Millis) -> String {

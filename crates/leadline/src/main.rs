@@ -381,7 +381,9 @@ async fn run_on(store: &Arc<dyn Store>, command: Command, settings: &Settings) -
             notify::spawn(store.clone(), Arc::new(settings.clone()));
             web::serve(store, settings, &addr).await?;
         }
-        Command::Planning(args) => planning::run(&store, &args, &mut stdout).await?,
+        Command::Planning(args) => {
+            planning::run(&store, &args, &settings.dora, &mut stdout).await?
+        }
         Command::Survey(args) => survey::run(&store, &args, settings, &mut stdout).await?,
         Command::Report(args) => report::run(&store, &args, settings).await?,
         Command::Fleet(command) => fleet::run(&store, &command, settings, &mut stdout).await?,

@@ -11,13 +11,18 @@ use leadline_metrics::planning::{Query, compute};
 use crate::cli::{PlanningArgs, SummaryFormat};
 use crate::table::{human, share, table};
 
-pub async fn run(store: &Arc<dyn Store>, args: &PlanningArgs, out: &mut dyn Write) -> Result<()> {
+pub async fn run(
+    store: &Arc<dyn Store>,
+    args: &PlanningArgs,
+    dora: &leadline_metrics::dora::Settings,
+    out: &mut dyn Write,
+) -> Result<()> {
     let query = Query {
         since: args.since.clone(),
         until: args.until.clone(),
         team: args.team.clone(),
     };
-    let report = compute(store, &query).await?;
+    let report = compute(store, &query, dora).await?;
     if args.format == SummaryFormat::Json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
@@ -26,7 +31,7 @@ pub async fn run(store: &Arc<dyn Store>, args: &PlanningArgs, out: &mut dyn Writ
     let duration = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), human);
     writeln!(
         out,
-        "window {} to {}: {} issues resolved; lead time (first In Progress to resolution) median {}, p90 {} over {} issues",
+        "window {} to {}: {} issues resolved; lead time (first In Progress to the first deployment of a linked change, else resolution) median {}, p90 {} over {} issues",
         &report.since[..10],
         &report.until[..10],
         report.resolved,

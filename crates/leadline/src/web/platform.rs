@@ -186,6 +186,6 @@ pub async fn planning(
         team: nonempty(q.team),
     };
     Ok(Json(
-        leadline_metrics::planning::compute(&state.store, &query).await?,
+        leadline_metrics::planning::compute(&state.store, &query, &state.dora).await?,
     ))
 }

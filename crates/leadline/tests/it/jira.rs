@@ -417,6 +417,25 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
     )
     .unwrap();
     assert!(ingest(&store, &api, &config, &[]).status.success());
+    // A commit naming PAY-1 (and one naming no issue: UTF-8 is not a project), deployed to
+    // production on 10-05 at noon.
+    let repo = crate::common::GitRepo::new();
+    repo.write(b"refunds.txt", b"1\n");
+    let linked = repo.commit_all_at(1_791_021_600, None, "PAY-1: refund to the original card");
+    repo.write(b"refunds.txt", b"2\n");
+    repo.commit_all_at(1_791_025_200, None, "UTF-8 clean-up");
+    store.ingest(repo.path());
+    let deployments = dir.path().join("deployments.csv");
+    std::fs::write(
+        &deployments,
+        format!("id,service,environment,sha,finished_at\nD1,payments,production,{linked},2026-10-05T12:00:00Z\n"),
+    )
+    .unwrap();
+    store.run(&[
+        std::ffi::OsStr::new("import"),
+        std::ffi::OsStr::new("deployments"),
+        deployments.as_os_str(),
+    ]);
     let report = crate::common::json_stdout(store.leadline().arg("--config").arg(&config).args([
         "planning",
         "--since",
@@ -426,16 +445,17 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
         "--format",
         "json",
     ]));
-    // PAY-1: started 10-02 09:00, resolved 10-03 12:00 (27 h); PAY-3: 10-02 11:00 to 10-04
-    // 12:00 (49 h); PAY-2 is not resolved.
+    // PAY-1: started 10-02 09:00, its linked commit deployed 10-05 12:00 (75 h, not the 27 h to
+    // its resolution); PAY-3: 10-02 11:00 to its resolution 10-04 12:00 (49 h), nothing linked;
+    // PAY-2 is not resolved.
     let h = 3600.0;
     assert_eq!(report["resolved"], 2);
     assert_eq!(report["lead_time"]["count"], 2);
     assert_eq!(
         report["lead_time"]["median_seconds"].as_f64(),
-        Some(27.0 * h)
+        Some(49.0 * h)
     );
-    assert_eq!(report["lead_time"]["p90_seconds"].as_f64(), Some(49.0 * h));
+    assert_eq!(report["lead_time"]["p90_seconds"].as_f64(), Some(75.0 * h));
     // To do from creation (10-01 09:00): 24 h and 26 h.
     assert_eq!(
         report["time_in"]["new"]["median_seconds"].as_f64(),
