@@ -127,7 +127,7 @@ impl Issue {
 }
 
 /// A median and p90 (nearest rank) in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Spread {
     pub count: usize,
     pub median_seconds: Option<f64>,
@@ -233,7 +233,7 @@ impl Sprint {
 }
 
 /// How a sprint went against what it committed to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SprintAccuracy {
     pub sprint: String,
     pub committed: usize,
@@ -268,7 +268,7 @@ pub fn planning_accuracy(sprint: &Sprint, issues: &[Issue]) -> SprintAccuracy {
 }
 
 /// One slice of the investment mix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Share {
     pub issues: usize,
     pub share: f64,
@@ -278,7 +278,7 @@ pub struct Share {
 }
 
 /// The mix of one team in one month.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Mix {
     pub team: String,
     /// `YYYY-MM` of the resolutions.

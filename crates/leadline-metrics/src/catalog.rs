@@ -32,10 +32,12 @@ pub enum Family {
     Scorecard,
     /// `leadline wellbeing`: the group the query selects (`all`, or `--team T`'s).
     Wellbeing,
+    /// `leadline planning`: the tracker's issues over the window (everyone, or `--team T`'s).
+    Planning,
 }
 
 impl Family {
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 13] = [
         Family::Activity,
         Family::Dora,
         Family::Flow,
@@ -48,6 +50,7 @@ impl Family {
         Family::Product,
         Family::Scorecard,
         Family::Wellbeing,
+        Family::Planning,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl Family {
             Family::Product => "product",
             Family::Scorecard => "scorecard",
             Family::Wellbeing => "wellbeing",
+            Family::Planning => "planning",
         }
     }
 
@@ -193,10 +197,12 @@ const AI: &str = "docs/metrics.md#ai-assisted-changes-leadline-ai";
 const PRODUCT: &str = "docs/metrics.md#product-metrics-leadline-product";
 const SCORECARD: &str = "docs/metrics.md#scorecards-leadline-scorecard";
 const WELLBEING: &str = "docs/metrics.md#wellbeing-leadline-wellbeing";
+const PLANNING: &str = "docs/metrics.md#planning-jira-leadline_coreplanning";
 
 use Better::{Higher, Lower, Neither};
 use Family::{
-    Activity, Ai, Capacity, Debt, Dora, Flow, Health, Incidents, Product, Scorecard, Slo, Wellbeing,
+    Activity, Ai, Capacity, Debt, Dora, Flow, Health, Incidents, Planning, Product, Scorecard, Slo,
+    Wellbeing,
 };
 
 /// Every metric, by family.
@@ -1208,6 +1214,38 @@ pub static CATALOG: &[Metric] = &[
         Lower,
         "Distinct clock hours with a page outside working time",
         WELLBEING,
+    ),
+    m(
+        Planning,
+        "planning.resolved",
+        Unit::Count,
+        Neither,
+        "Tracker issues resolved in the window",
+        PLANNING,
+    ),
+    m(
+        Planning,
+        "planning.lead_time.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median issue lead time: first In Progress to the first production deployment of a linked change, else the resolution",
+        PLANNING,
+    ),
+    m(
+        Planning,
+        "planning.lead_time.p90_seconds",
+        Unit::Seconds,
+        Lower,
+        "90th percentile issue lead time",
+        PLANNING,
+    ),
+    m(
+        Planning,
+        "planning.time_in.indeterminate.median_seconds",
+        Unit::Seconds,
+        Lower,
+        "Median time resolved issues spent In Progress",
+        PLANNING,
     ),
 ];
 

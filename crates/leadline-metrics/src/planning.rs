@@ -26,7 +26,7 @@ pub struct Query {
     pub team: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub since: String,
     pub until: String,

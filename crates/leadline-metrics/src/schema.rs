@@ -23,6 +23,7 @@ pub fn of(family: Family) -> Value {
         Family::Product => schemars::schema_for!(crate::product::Report),
         Family::Scorecard => schemars::schema_for!(crate::scope::ScorecardReport),
         Family::Wellbeing => schemars::schema_for!(crate::wellbeing::Report),
+        Family::Planning => schemars::schema_for!(crate::planning::Report),
     };
     schema.to_value()
 }

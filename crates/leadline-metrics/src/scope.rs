@@ -320,7 +320,7 @@ fn refuse_options(family: Family, scope: &Scope) -> Result<()> {
             scope.team.is_some(),
             matches!(
                 family,
-                Family::Flow | Family::Capacity | Family::Ai | Family::Wellbeing
+                Family::Flow | Family::Capacity | Family::Ai | Family::Wellbeing | Family::Planning
             ),
         ),
         (
@@ -475,6 +475,15 @@ async fn reports(
                 .iter()
                 .map(|r| Ok(serde_json::to_value(r)?))
                 .collect()
+        }
+        Family::Planning => {
+            let query = crate::planning::Query {
+                since: scope.since.clone(),
+                until: scope.until.clone(),
+                team: scope.team.clone(),
+            };
+            let report = crate::planning::compute(ctx.store, &query, ctx.dora).await?;
+            Ok(vec![serde_json::to_value(report)?])
         }
         Family::Wellbeing => {
             let query = crate::wellbeing::Query {

@@ -512,6 +512,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
         let ai = family_json(&f, &["ai"]);
         let product = family_json(&f, &["product"]);
         let wellbeing = family_json(&f, &["wellbeing"]);
+        let planning = family_json(&f, &["planning"]);
         let first = |list: &str| product[list][0].clone();
         let all_flow = flow["groups"]
             .as_array()
@@ -571,6 +572,7 @@ fn every_metric_equals_the_field_of_its_family_report() {
                     .iter()
                     .find(|g| g["group"] == "all")
                     .map_or(serde_json::Value::Null, |g| at(g, path).clone()),
+                "planning" => at(&planning, path).clone(),
                 "scorecard" => {
                     let cards = family_json(&f, &["scorecard", "--service", "app"]);
                     cards[0]["rank"].clone()

@@ -456,6 +456,25 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
         Some(49.0 * h)
     );
     assert_eq!(report["lead_time"]["p90_seconds"].as_f64(), Some(75.0 * h));
+    // The same figures by name, through the metric seam.
+    for (name, value) in [
+        ("planning.lead_time.median_seconds", 49.0 * h),
+        ("planning.lead_time.p90_seconds", 75.0 * h),
+        ("planning.resolved", 2.0),
+    ] {
+        let read =
+            crate::common::json_stdout(store.leadline().arg("--config").arg(&config).args([
+                "metric",
+                name,
+                "--since",
+                "2026-10-01",
+                "--until",
+                "2026-11-01",
+                "--format",
+                "json",
+            ]));
+        assert_eq!(read["value"].as_f64(), Some(value), "{name}");
+    }
     // To do from creation (10-01 09:00): 24 h and 26 h.
     assert_eq!(
         report["time_in"]["new"]["median_seconds"].as_f64(),
