@@ -287,6 +287,7 @@ async function renderFlow(params) {
   section.append(await renderAi(report.since, report.until));
   section.append(await renderWellbeing(report.since, report.until));
   section.append(await renderPulse());
+  section.append(await renderPlanning());
   return groups.length + " groups";
 }
 
@@ -356,6 +357,36 @@ async function renderPulse() {
       el("span", { class: "score", "data-survey": g.instrument + "/" + g.group + "/" + g.wave + "/" + name,
         "data-value": v == null ? "null" : String(v) }, name.replace(/_/g, " ") + " " + fixed(v) + " "))) },
   ], groups));
+  return card;
+}
+
+// Planning from Jira: issue lead time, resolved issues and each closed sprint's accuracy, for
+// teams as a whole (never an assignee).
+async function renderPlanning() {
+  const r = await api("/api/v1/planning", {});
+  const card = el("div", { class: "card", "data-card": "planning" }, el("h2", {}, "Planning (Jira)"),
+    el("p", { class: "detail" }, "Issue lead time runs from the first In Progress to the first production deployment of a linked change (else the resolution); accuracy is the share of a sprint's committed issues done at its close"));
+  if (!r.resolved && !r.sprints.length) {
+    card.append(el("p", {}, "No Jira issues resolved in this window: leadline ingest jira PROJECT."));
+    return card;
+  }
+  const figure = (label, path, value, show) => el("span", { class: "score", "data-planning": path,
+    "data-value": value == null ? "null" : String(value) }, label + " " + show(value) + " ");
+  card.append(el("p", {},
+    figure("resolved", "resolved", r.resolved, String),
+    figure("lead time median", "lead_time.median_seconds", r.lead_time.median_seconds, duration),
+    figure("p90", "lead_time.p90_seconds", r.lead_time.p90_seconds, duration)));
+  if (r.sprints.length) {
+    card.append(rowsTable("sprints", [
+      { title: "Sprint", show: (s) => s.sprint },
+      { title: "Committed", numeric: true, show: (s) => String(s.committed) },
+      { title: "Done", numeric: true, show: (s) => String(s.done) },
+      { title: "Accuracy", numeric: true, show: (s) => percent(s.accuracy),
+        attrs: (s) => ({ "data-sprint": s.sprint, "data-value": s.accuracy == null ? "null" : String(s.accuracy) }) },
+      { title: "Added", numeric: true, show: (s) => String(s.added) },
+      { title: "Carried over", numeric: true, show: (s) => String(s.carried_over) },
+    ], r.sprints));
+  }
   return card;
 }
 

@@ -13,7 +13,7 @@ use crate::server::Server;
 use regex::Regex;
 use serde_json::Value;
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     match std::env::var("LEADLINE_TEST_CHROMIUM").as_deref() {
         Ok("skip") => None,
         Ok(path) => Some(PathBuf::from(path)),
@@ -71,7 +71,7 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-fn api(server: &Server, path: &str) -> Value {
+pub(crate) fn api(server: &Server, path: &str) -> Value {
     let text = server.get(path).send().unwrap().text().unwrap();
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
 }
@@ -90,7 +90,7 @@ fn api_value(report: &Value, key: &str) -> String {
 }
 
 /// The page at `path` once it is ready, checked free of JavaScript errors.
-fn load(chromium: &Path, server: &Server, path: &str) -> String {
+pub(crate) fn load(chromium: &Path, server: &Server, path: &str) -> String {
     let (dom, log) = run_chromium(chromium, &format!("{}{path}", server.url), &["--dump-dom"]);
     assert!(
         dom.contains(r#"data-state="ready""#),

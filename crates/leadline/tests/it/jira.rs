@@ -555,3 +555,50 @@ fn planning_accuracy_of_the_synced_sprints_is_the_hand_computed_one() {
         );
     }
 }
+
+/// The flow page's planning card shows the API's figures and each closed sprint's accuracy.
+#[test]
+fn the_flow_page_shows_planning_from_the_api() {
+    let Some(chromium) = crate::dashboard::chromium() else {
+        return;
+    };
+    let store = TestStore::sqlite();
+    // The dashboard opens on a store with history.
+    let repo = crate::common::GitRepo::new();
+    repo.write(b"f", b"1\n");
+    repo.commit_all("first");
+    store.ingest(repo.path());
+    let api = start(Arc::new(Mutex::new(Fake::default())));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(&config, "").unwrap();
+    assert!(ingest(&store, &api, &config, &[]).status.success());
+    let server = crate::server::Server::start(&store, Some(&config));
+    let report = crate::dashboard::api(&server, "/api/v1/planning");
+    assert_eq!(report["sprints"].as_array().map(Vec::len), Some(1));
+    let dom = crate::dashboard::load(&chromium, &server, "/?page=flow");
+    let value = |v: &Value| v.as_f64().map_or("null".to_owned(), |v| v.to_string());
+    let figures = regex::Regex::new(r#"data-planning="([^"]+)" data-value="([^"]*)""#).unwrap();
+    let got: Vec<(String, String)> = figures
+        .captures_iter(&dom)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("resolved", &report["resolved"]),
+        (
+            "lead_time.median_seconds",
+            &report["lead_time"]["median_seconds"],
+        ),
+        ("lead_time.p90_seconds", &report["lead_time"]["p90_seconds"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), value(v)))
+    .collect();
+    assert_eq!(got, expected, "{dom}");
+    let sprints = regex::Regex::new(r#"data-sprint="([^"]+)" data-value="([^"]*)""#).unwrap();
+    let shown: Vec<(String, String)> = sprints
+        .captures_iter(&dom)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    assert_eq!(shown, [("PAY 37".to_owned(), "0.5".to_owned())], "{dom}");
+}
