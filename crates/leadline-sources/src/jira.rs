@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use leadline_core::model::Millis;
 use leadline_core::planning::{Category, SprintChange, Transition};
+use leadline_core::store::TrackedSprint;
 use serde_json::Value;
 
 /// Where the next page of a search is, if there is one.
@@ -318,21 +319,9 @@ pub fn sprint_ids(field: Option<&Value>) -> Vec<i64> {
         .collect()
 }
 
-/// A sprint of a board, from `GET /rest/agile/1.0/board/{id}/sprint`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgileSprint {
-    pub id: i64,
-    pub name: String,
-    /// `future`, `active` or `closed`.
-    pub state: String,
-    pub started_at: Option<Millis>,
-    pub ends_at: Option<Millis>,
-    pub completed_at: Option<Millis>,
-}
-
 /// The sprints of one page of the agile API's sprint listing, and whether it was the last page
 /// (`isLast`). A sprint without an id or with an unreadable date is refused, naming it.
-pub fn agile_sprints(body: &Value) -> Result<(Vec<AgileSprint>, bool), Unreadable> {
+pub fn agile_sprints(body: &Value) -> Result<(Vec<TrackedSprint>, bool), Unreadable> {
     let mut out = Vec::new();
     for v in body
         .get("values")
@@ -356,7 +345,7 @@ pub fn agile_sprints(body: &Value) -> Result<(Vec<AgileSprint>, bool), Unreadabl
                 .map(Some)
                 .ok_or_else(|| bad(field, format!("{t:?} is not a time"))),
         };
-        out.push(AgileSprint {
+        out.push(TrackedSprint {
             id,
             name: name.to_owned(),
             state: v
@@ -600,7 +589,7 @@ pub async fn sync_sprints<S: IssueSink + Send>(
     client: &crate::forge::Client,
     projects: &[String],
     sink: &mut S,
-) -> Result<Vec<AgileSprint>, crate::forge::ForgeError> {
+) -> Result<Vec<TrackedSprint>, crate::forge::ForgeError> {
     let mut boards = Vec::new();
     for project in projects {
         let mut start = 0;
@@ -627,7 +616,7 @@ pub async fn sync_sprints<S: IssueSink + Send>(
     }
     boards.sort_unstable();
     boards.dedup();
-    let mut sprints: Vec<AgileSprint> = Vec::new();
+    let mut sprints: Vec<TrackedSprint> = Vec::new();
     for board in boards {
         let mut start = 0;
         loop {

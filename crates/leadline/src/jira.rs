@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use base64::Engine;
-use leadline_core::store::{Store, TrackedIssue, TrackedSprint};
+use leadline_core::store::{Store, TrackedIssue};
 use leadline_sources::forge::{Client, Options};
 use leadline_sources::jira::{self, Cursor, Flavour, IssueSink, JiraIssue, Query};
 
@@ -138,17 +138,6 @@ pub async fn run(
     let sprints = jira::sync_sprints(&client, &args.projects, &mut sink)
         .await
         .with_context(|| format!("{scope}: cannot list the boards' sprints"))?;
-    let sprints: Vec<TrackedSprint> = sprints
-        .into_iter()
-        .map(|s| TrackedSprint {
-            id: s.id,
-            name: s.name,
-            state: s.state,
-            started_at: s.started_at,
-            ends_at: s.ends_at,
-            completed_at: s.completed_at,
-        })
-        .collect();
     store.upsert_tracked_sprints(&sprints).await?;
     if chatty {
         eprintln!(
