@@ -372,17 +372,10 @@ fn base64_lines(text: &str) -> String {
 
 /// The fake forge on a loopback port, served from a thread of its own.
 fn start_forge(state: Shared) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().fallback(answer).with_state(state);
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    format!("http://{}{PREFIX}", rx.recv().unwrap())
+    format!(
+        "{}{PREFIX}",
+        crate::common::serve(axum::Router::new().fallback(answer).with_state(state))
+    )
 }
 
 fn sync(store: &TestStore, api: &str) -> Command {

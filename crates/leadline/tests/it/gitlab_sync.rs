@@ -242,17 +242,10 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
 }
 
 fn start(state: Shared) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().fallback(answer).with_state(state);
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    format!("http://{}/api/v4", rx.recv().unwrap())
+    format!(
+        "{}/api/v4",
+        crate::common::serve(axum::Router::new().fallback(answer).with_state(state))
+    )
 }
 
 #[test]

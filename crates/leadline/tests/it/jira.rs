@@ -29,17 +29,7 @@ type Shared = Arc<Mutex<Fake>>;
 const SINCE: &str = "updated%20%3E%3D";
 
 fn start(state: Shared) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().fallback(answer).with_state(state);
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+    crate::common::serve(axum::Router::new().fallback(answer).with_state(state))
 }
 
 const STATUSES: &str = r#"[
@@ -224,6 +214,32 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
     }
 }
 
+/// Every run of `ingest jira` maps acct-1 and acct-3 to the payments team.
+const TEAMS: &str = "[[teams]]\nname = \"payments\"\nmembers = [\"acct-1\", \"acct-3\"]\n";
+
+/// A fake Jira behaving as `fake` says, and `leadline.toml` holding `config` in a directory
+/// that lives as long as the setup.
+struct Setup {
+    state: Shared,
+    api: String,
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+}
+
+fn setup(fake: Fake, config: &str) -> Setup {
+    let state: Shared = Arc::new(Mutex::new(fake));
+    let api = start(Arc::clone(&state));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leadline.toml");
+    std::fs::write(&path, config).unwrap();
+    Setup {
+        state,
+        api,
+        dir,
+        config: path,
+    }
+}
+
 fn ingest(
     store: &TestStore,
     api: &str,
@@ -243,6 +259,26 @@ fn ingest(
         .unwrap()
 }
 
+/// `leadline ARGS --since 2026-10-01 --until 2026-11-01 --format json` with `config`: the
+/// month the fake's issues live in.
+fn in_october(store: &TestStore, config: &std::path::Path, args: &[&str]) -> Value {
+    crate::common::json_stdout(
+        store
+            .leadline()
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .args([
+                "--since",
+                "2026-10-01",
+                "--until",
+                "2026-11-01",
+                "--format",
+                "json",
+            ]),
+    )
+}
+
 fn stored(store: &TestStore) -> Vec<leadline_core::store::TrackedIssue> {
     read_store(store, async |s| {
         use leadline_core::store::prelude::*;
@@ -255,15 +291,13 @@ fn cloud_and_data_center_issues_are_stored_once_with_their_status_changes() {
     use leadline_core::planning::Category::{Done, Indeterminate};
     for (flavour, extra) in [("cloud", &[][..]), ("data center", &["--data-center"][..])] {
         for store in TestStore::both() {
-            let state: Shared = Arc::new(Mutex::new(Fake::default()));
-            let api = start(state.clone());
-            let dir = tempfile::tempdir().unwrap();
-            let config = dir.path().join("leadline.toml");
-            std::fs::write(
-                &config,
-                "[[teams]]\nname = \"payments\"\nmembers = [\"acct-1\", \"acct-3\"]\n",
-            )
-            .unwrap();
+            let Setup {
+                state,
+                api,
+                config,
+                dir: _dir,
+                ..
+            } = setup(Fake::default(), TEAMS);
             let out = ingest(&store, &api, &config, extra);
             let log = String::from_utf8_lossy(&out.stderr).into_owned();
             assert!(out.status.success(), "{flavour}: {log}");
@@ -340,14 +374,19 @@ fn cloud_and_data_center_issues_are_stored_once_with_their_status_changes() {
 #[test]
 fn a_killed_sync_resumes_at_its_page() {
     let store = TestStore::sqlite();
-    let state: Shared = Arc::new(Mutex::new(Fake {
-        hang: true,
-        ..Fake::default()
-    }));
-    let api = start(state.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("leadline.toml");
-    std::fs::write(&config, "").unwrap();
+    let Setup {
+        state,
+        api,
+        config,
+        dir: _dir,
+        ..
+    } = setup(
+        Fake {
+            hang: true,
+            ..Fake::default()
+        },
+        "",
+    );
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("leadline"))
         .env_remove("LEADLINE_DB")
         .env("JIRA_EMAIL", "bot@example.com")
@@ -407,15 +446,9 @@ fn a_killed_sync_resumes_at_its_page() {
 #[test]
 fn planning_of_the_synced_issues_is_the_hand_computed_one() {
     let store = TestStore::sqlite();
-    let state: Shared = Arc::new(Mutex::new(Fake::default()));
-    let api = start(state);
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("leadline.toml");
-    std::fs::write(
-        &config,
-        "[[teams]]\nname = \"payments\"\nmembers = [\"acct-1\", \"acct-3\"]\n",
-    )
-    .unwrap();
+    let Setup {
+        api, dir, config, ..
+    } = setup(Fake::default(), TEAMS);
     assert!(ingest(&store, &api, &config, &[]).status.success());
     // A commit naming PAY-1 (and one naming no issue: UTF-8 is not a project), deployed to
     // production on 10-05 at noon.
@@ -436,15 +469,7 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
         std::ffi::OsStr::new("deployments"),
         deployments.as_os_str(),
     ]);
-    let report = crate::common::json_stdout(store.leadline().arg("--config").arg(&config).args([
-        "planning",
-        "--since",
-        "2026-10-01",
-        "--until",
-        "2026-11-01",
-        "--format",
-        "json",
-    ]));
+    let report = in_october(&store, &config, &["planning"]);
     // PAY-1: started 10-02 09:00, its linked commit deployed 10-05 12:00 (75 h, not the 27 h to
     // its resolution); PAY-3: 10-02 11:00 to its resolution 10-04 12:00 (49 h), nothing linked;
     // PAY-2 is not resolved.
@@ -462,17 +487,7 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
         ("planning.lead_time.p90_seconds", 75.0 * h),
         ("planning.resolved", 2.0),
     ] {
-        let read =
-            crate::common::json_stdout(store.leadline().arg("--config").arg(&config).args([
-                "metric",
-                name,
-                "--since",
-                "2026-10-01",
-                "--until",
-                "2026-11-01",
-                "--format",
-                "json",
-            ]));
+        let read = in_october(&store, &config, &["metric", name]);
         assert_eq!(read["value"].as_f64(), Some(value), "{name}");
     }
     // To do from creation (10-01 09:00): 24 h and 26 h.
@@ -510,11 +525,13 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
 fn planning_accuracy_of_the_synced_sprints_is_the_hand_computed_one() {
     for flavour in ["cloud", "data-center"] {
         let store = TestStore::sqlite();
-        let state: Shared = Arc::new(Mutex::new(Fake::default()));
-        let api = start(Arc::clone(&state));
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("leadline.toml");
-        std::fs::write(&config, "").unwrap();
+        let Setup {
+            state,
+            api,
+            config,
+            dir: _dir,
+            ..
+        } = setup(Fake::default(), "");
         let extra: &[&str] = if flavour == "cloud" {
             &[]
         } else {
@@ -526,16 +543,7 @@ fn planning_accuracy_of_the_synced_sprints_is_the_hand_computed_one() {
             "{flavour}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let report =
-            crate::common::json_stdout(store.leadline().arg("--config").arg(&config).args([
-                "planning",
-                "--since",
-                "2026-10-01",
-                "--until",
-                "2026-11-01",
-                "--format",
-                "json",
-            ]));
+        let report = in_october(&store, &config, &["planning"]);
         assert_eq!(
             report["sprints"],
             json!([{"sprint": "PAY 37", "committed": 2, "done": 1, "accuracy": 0.5,
@@ -568,10 +576,12 @@ fn the_flow_page_shows_planning_from_the_api() {
     repo.write(b"f", b"1\n");
     repo.commit_all("first");
     store.ingest(repo.path());
-    let api = start(Arc::new(Mutex::new(Fake::default())));
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("leadline.toml");
-    std::fs::write(&config, "").unwrap();
+    let Setup {
+        api,
+        config,
+        dir: _dir,
+        ..
+    } = setup(Fake::default(), "");
     assert!(ingest(&store, &api, &config, &[]).status.success());
     let server = crate::server::Server::start(&store, Some(&config));
     let report = crate::dashboard::api(&server, "/api/v1/planning");

@@ -33,17 +33,7 @@ struct Fake {
 type Shared = Arc<Mutex<Fake>>;
 
 fn start(state: Shared) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().fallback(answer).with_state(state);
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    format!("http://{}", rx.recv().unwrap())
+    crate::common::serve(axum::Router::new().fallback(answer).with_state(state))
 }
 
 fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {

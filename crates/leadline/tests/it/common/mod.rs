@@ -426,6 +426,21 @@ impl TestStore {
     }
 }
 
+/// Serves `app` (a fake of a remote API) on a loopback port from a thread of its own; returns
+/// its `http://127.0.0.1:PORT`.
+pub fn serve(app: axum::Router) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
 /// Runs `cmd`, panicking with its stderr unless it succeeds, and parses its stdout as JSON.
 pub fn json_stdout(cmd: &mut assert_cmd::Command) -> serde_json::Value {
     let out = cmd.output().unwrap();
