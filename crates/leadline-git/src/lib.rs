@@ -174,34 +174,11 @@ impl Miner {
         head::adoption(&self.repo.to_thread_local(), wanted, content, limit)
     }
 
-    /// Every commit reachable from `tips`, without decoding trees: cheap next to mining.
-    pub fn reachable(&self, tips: &[ObjectId]) -> Result<Vec<ObjectId>, MineError> {
-        walk(&self.repo.to_thread_local(), tips)?.collect()
-    }
-
-    /// Mines `ids` on `options.threads` workers and hands the commits to `consume` in batches
-    /// of `options.batch`, on the calling thread. Batches arrive in no particular order. If
-    /// `consume` returns `false`, mining stops and [`MineError::Stopped`] is returned.
-    pub fn mine(
-        &self,
-        ids: &[ObjectId],
-        options: &MineOptions,
-        consume: impl FnMut(Vec<Commit>) -> bool,
-    ) -> Result<(), MineError> {
-        let feed = |send: &mut dyn FnMut(Vec<ObjectId>) -> bool| {
-            for chunk in ids.chunks(CHUNK) {
-                if !send(chunk.to_vec()) {
-                    break;
-                }
-            }
-            Ok(())
-        };
-        self.mine_fed(options, feed, consume)
-    }
-
-    /// Walks the history from `tips` as [`Miner::reachable`] does and, while it walks, mines the
-    /// commits `wanted` accepts, as [`Miner::mine`] does: the walk of a large history takes
+    /// Walks the history from `tips` (newest commit time first) and, while it walks, mines the
+    /// commits `wanted` accepts on `options.threads` workers: the walk of a large history takes
     /// as long as mining its first thousands of commits, and would otherwise leave a core idle.
+    /// The commits reach `consume` in batches of `options.batch`, on the calling thread, in no
+    /// particular order; if it returns `false`, mining stops with [`MineError::Stopped`].
     /// `walked` is told how many commits were wanted once the walk is done. Returns every
     /// reachable commit.
     pub fn mine_reachable(

@@ -47,14 +47,20 @@ fn trailers_equal_git_interpret_trailers() {
     let dir = repo();
     let miner = Miner::open(dir.path()).unwrap();
     let refs = miner.refs().unwrap();
-    let ids = miner.reachable(&refs.tips).unwrap();
     let mut commits = Vec::new();
-    miner
-        .mine(&ids, &MineOptions::default(), |b| {
-            commits.extend(b);
-            true
-        })
+    let reachable = miner
+        .mine_reachable(
+            &refs.tips,
+            |_| true,
+            |_| {},
+            &MineOptions::default(),
+            |b| {
+                commits.extend(b);
+                true
+            },
+        )
         .unwrap();
+    assert_eq!(reachable.len(), commits.len());
     let c = &commits[0];
     let expected = git(
         dir.path(),

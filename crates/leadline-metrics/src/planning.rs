@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use leadline_core::model::Millis;
-use leadline_core::planning::{self, Issue, Mix, Spread, Sprint, SprintAccuracy, SprintChange};
+use leadline_core::planning::{self, Issue, Mix, Spread, Sprint, SprintAccuracy};
 use leadline_core::store::{Store, TrackedIssue};
 use serde::Serialize;
 
@@ -72,20 +72,6 @@ pub async fn compute(
                 .is_none_or(|t| i.team.as_ref() == Some(t))
         })
         .collect();
-    let members: Vec<(String, Vec<SprintChange>, Vec<i64>)> = stored
-        .iter()
-        .map(|i| (i.key.clone(), i.sprint_changes.clone(), i.sprints.clone()))
-        .collect();
-    let issues: Vec<Issue> = stored
-        .into_iter()
-        .map(|t| {
-            let deployed_at = deployed.get(&t.key).copied();
-            Issue {
-                deployed_at,
-                ..issue(t)
-            }
-        })
-        .collect();
     let mut closed: Vec<Sprint> = store
         .tracked_sprints()
         .await?
@@ -94,14 +80,25 @@ pub async fn compute(
         .filter_map(|s| {
             let (start, close) = (s.started_at?, s.completed_at?);
             (close >= window.since && close < window.until).then(|| {
-                let members = members
-                    .iter()
-                    .map(|(k, c, n)| (k.as_str(), c.as_slice(), n.as_slice()));
+                let members = stored.iter().map(|i| {
+                    (
+                        i.key.as_str(),
+                        i.sprint_changes.as_slice(),
+                        i.sprints.as_slice(),
+                    )
+                });
                 Sprint::closed(s.id, &s.name, start, close, members)
             })
         })
         .collect();
     closed.sort_by_key(|s| (s.closed_at, s.id));
+    let issues: Vec<Issue> = stored
+        .into_iter()
+        .map(|t| {
+            let deployed_at = deployed.get(&t.key).copied();
+            issue(t, deployed_at)
+        })
+        .collect();
     let defects: Vec<String> = DEFECT_TYPES.iter().map(|t| (*t).to_owned()).collect();
     Ok(Report {
         since: utc(window.since),
@@ -174,8 +171,9 @@ fn month(at: Millis) -> String {
     utc(at).get(..7).unwrap_or_default().to_owned()
 }
 
-/// A stored issue as planning reads it (the parent stands for the epic).
-fn issue(t: TrackedIssue) -> Issue {
+/// A stored issue as planning reads it (the parent stands for the epic), first deployed at
+/// `deployed_at` through a linked change.
+fn issue(t: TrackedIssue, deployed_at: Option<Millis>) -> Issue {
     Issue {
         key: t.key,
         issue_type: t.issue_type,
@@ -185,7 +183,7 @@ fn issue(t: TrackedIssue) -> Issue {
         created_at: t.created_at,
         resolved_at: t.resolved_at,
         transitions: t.transitions,
-        deployed_at: None,
+        deployed_at,
         incident: false,
     }
 }
