@@ -5,7 +5,8 @@
 //! A change is classified by the first evidence found, most explicit first: its labels, then
 //! the conventional-commit type of its title (`refactor(api)!: …`), then the title's leading
 //! word (`Fix crash`, `printer: fix crash`: projects that write no types still start with a
-//! verb), then its paths (every changed path matches one class's patterns); else `other`.
+//! verb), then its paths (every changed path matches one class's patterns); else `other`. A
+//! tracker issue (Jira) by its labels, then its issue type; else `other`.
 
 use std::collections::BTreeMap;
 
@@ -55,6 +56,8 @@ pub struct Rule {
     pub labels: Vec<String>,
     /// Path patterns (CODEOWNERS syntax) that, matching every changed path, decide the class.
     pub paths: Vec<Regex>,
+    /// Tracker issue types (Jira's `Story`, `Bug`), compared case-insensitively.
+    pub issue_types: Vec<String>,
 }
 
 /// One rule per ruled class.
@@ -62,18 +65,24 @@ pub struct Rule {
 pub struct Rules(pub BTreeMap<Class, Rule>);
 
 impl Default for Rules {
-    /// Conventional Commits' common types and GitHub's default labels.
+    /// Conventional Commits' common types, GitHub's default labels and Jira's issue types.
     fn default() -> Self {
-        let rule = |prefixes: &[&str], labels: &[&str]| Rule {
-            prefixes: prefixes.iter().map(|s| (*s).to_owned()).collect(),
-            labels: labels.iter().map(|s| (*s).to_owned()).collect(),
+        let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+        let rule = |prefixes: &[&str], labels: &[&str], issue_types: &[&str]| Rule {
+            prefixes: owned(prefixes),
+            labels: owned(labels),
             paths: Vec::new(),
+            issue_types: owned(issue_types),
         };
         Rules(
             [
                 (
                     Class::Feature,
-                    rule(&["feat", "feature"], &["feature", "enhancement"]),
+                    rule(
+                        &["feat", "feature"],
+                        &["feature", "enhancement"],
+                        &["Story", "New Feature", "Feature", "Improvement"],
+                    ),
                 ),
                 (
                     Class::Debt,
@@ -92,6 +101,7 @@ impl Default for Rules {
                             "dependencies",
                             "chore",
                         ],
+                        &["Tech Debt", "Technical Debt", "Chore", "Maintenance"],
                     ),
                 ),
                 (
@@ -99,6 +109,7 @@ impl Default for Rules {
                     rule(
                         &["fix", "hotfix", "bugfix", "revert"],
                         &["bug", "fix", "bugfix", "regression"],
+                        &["Bug", "Defect"],
                     ),
                 ),
             ]
@@ -151,31 +162,39 @@ fn inflects(word: &str, prefix: &str) -> bool {
 }
 
 impl Rules {
+    /// The rules in the order their evidence is tried (fix, debt, feature).
+    fn ruled(&self) -> impl Iterator<Item = (Class, &Rule)> {
+        Class::RULED
+            .into_iter()
+            .filter_map(|k| Some((k, self.0.get(&k)?)))
+    }
+
+    /// The class of the first rule naming one of `labels`, case-insensitively.
+    fn by_label(&self, labels: &[String]) -> Option<Class> {
+        let labels: Vec<String> = labels.iter().map(|l| l.to_lowercase()).collect();
+        self.ruled()
+            .find(|(_, r)| r.labels.iter().any(|l| labels.contains(&l.to_lowercase())))
+            .map(|(k, _)| k)
+    }
+
     pub fn classify(&self, c: Change<'_>) -> Class {
-        let labels: Vec<String> = c.labels.iter().map(|l| l.to_lowercase()).collect();
-        let ruled = || {
-            Class::RULED
-                .into_iter()
-                .filter_map(|k| Some((k, self.0.get(&k)?)))
-        };
-        if let Some((k, _)) =
-            ruled().find(|(_, r)| r.labels.iter().any(|l| labels.contains(&l.to_lowercase())))
-        {
+        if let Some(k) = self.by_label(c.labels) {
             return k;
         }
         if let Some(kind) = conventional_type(c.title)
-            && let Some((k, _)) = ruled().find(|(_, r)| r.prefixes.contains(&kind))
+            && let Some((k, _)) = self.ruled().find(|(_, r)| r.prefixes.contains(&kind))
         {
             return k;
         }
         if let Some(word) = leading_word(c.title)
-            && let Some((k, _)) =
-                ruled().find(|(_, r)| r.prefixes.iter().any(|p| inflects(&word, p)))
+            && let Some((k, _)) = self
+                .ruled()
+                .find(|(_, r)| r.prefixes.iter().any(|p| inflects(&word, p)))
         {
             return k;
         }
         if !c.paths.is_empty()
-            && let Some((k, _)) = ruled().find(|(_, r)| {
+            && let Some((k, _)) = self.ruled().find(|(_, r)| {
                 !r.paths.is_empty()
                     && c.paths
                         .iter()
@@ -185,6 +204,21 @@ impl Rules {
             return k;
         }
         Class::Other
+    }
+
+    /// A tracker issue's class: its labels first (as a change's), then its type; else other.
+    pub fn classify_issue(&self, issue_type: &str, labels: &[String]) -> Class {
+        self.by_label(labels)
+            .or_else(|| {
+                self.ruled()
+                    .find(|(_, r)| {
+                        r.issue_types
+                            .iter()
+                            .any(|t| t.eq_ignore_ascii_case(issue_type))
+                    })
+                    .map(|(k, _)| k)
+            })
+            .unwrap_or(Class::Other)
     }
 }
 
@@ -277,6 +311,33 @@ mod tests {
         );
         assert!(inflects("fixes", "fix") && inflects("reverted", "revert"));
         assert!(!inflects("fixture", "fix") && !inflects("testing-x", "tests"));
+    }
+
+    /// docs/metrics.md, "Capacity allocation", Jira: a label outranks the type, types compare
+    /// case-insensitively, a type no rule names is other.
+    #[test]
+    fn issues_by_label_then_type() {
+        let rules = Rules::default();
+        let labels = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let classes = [
+            rules.classify_issue("Story", &labels(&[])),
+            rules.classify_issue("Story", &labels(&["Tech-Debt"])),
+            rules.classify_issue("bug", &labels(&["customer"])),
+            rules.classify_issue("Technical Debt", &labels(&[])),
+            rules.classify_issue("Task", &labels(&[])),
+            rules.classify_issue("Task", &labels(&["regression"])),
+        ];
+        assert_eq!(
+            classes,
+            [
+                Class::Feature,
+                Class::Debt,
+                Class::Fix,
+                Class::Debt,
+                Class::Other,
+                Class::Fix
+            ]
+        );
     }
 
     /// docs/metrics.md, "Capacity allocation": six changes in January, four in February, with

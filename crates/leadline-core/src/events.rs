@@ -48,6 +48,10 @@ pub struct PullRequest {
     /// Postmortem action items its title or description names (`PM-2026-014/A1`): all that
     /// is kept of the description, which may hold anything.
     pub actions: Vec<String>,
+    /// Issue keys (`PAY-12`) its title, description and head branch name, of any project, as
+    /// [`crate::planning::issue_keys`] finds them (planning keeps those of tracked projects):
+    /// all that is kept of the branch name.
+    pub issue_keys: Vec<String>,
 }
 
 /// A review of a pull request; natural key (forge, repo, number, id).

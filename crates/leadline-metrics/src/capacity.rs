@@ -2,11 +2,13 @@
 //! maintenance, fixes and other things, per team (or repository) and calendar month, against
 //! `debt.capacity_target`.
 //!
-//! Merged work is merged pull requests when any were synced (`ingest github|gitlab`), else the
-//! non-merge commits of each repository's HEAD history: a commit is then treated as a merged
-//! change of its author, so teams, privacy folding and classification work the same way.
+//! Merged work is resolved tracker issues when any were synced (`ingest jira`; epics left out,
+//! their children count), else merged pull requests when any were synced (`ingest
+//! github|gitlab`), else the non-merge commits of each repository's HEAD history: a commit is
+//! then treated as a merged change of its author, so teams, privacy folding and classification
+//! work the same way. An issue counts for its team (never its assignee).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use leadline_core::capacity::{self, Allocation, Rules};
@@ -14,7 +16,7 @@ use leadline_core::dora::Window;
 use leadline_core::events::{PullRequest, PullRequestFiles};
 use leadline_core::flow::{self, Options, Ownership, Team};
 use leadline_core::model::Millis;
-use leadline_core::store::Store;
+use leadline_core::store::{Store, TrackedIssue};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, UsageError};
@@ -26,6 +28,7 @@ use crate::window::{By, MAX_MONTHS, buckets, resolve, utc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
+    Issues,
     PullRequests,
     Commits,
 }
@@ -33,14 +36,15 @@ pub enum Source {
 impl std::str::FromStr for Source {
     type Err = UsageError;
 
-    /// `pull_requests` (the API's spelling; the command line's `pull-requests` too) or
-    /// `commits`.
+    /// `issues`, `pull_requests` (the API's spelling; the command line's `pull-requests` too)
+    /// or `commits`.
     fn from_str(s: &str) -> Result<Source, UsageError> {
         match s {
+            "issues" => Ok(Source::Issues),
             "pull_requests" | "pull-requests" => Ok(Source::PullRequests),
             "commits" => Ok(Source::Commits),
             other => Err(UsageError(format!(
-                "source {other:?}: expected pull_requests or commits"
+                "source {other:?}: expected issues, pull_requests or commits"
             ))),
         }
     }
@@ -52,9 +56,11 @@ impl std::str::FromStr for Source {
 pub struct Query {
     pub since: Option<String>,
     pub until: Option<String>,
-    /// [default: pull requests if any were synced, else commits]
+    /// [default: resolved issues if any were synced, else merged pull requests if any were,
+    /// else commits]
     pub source: Option<Source>,
-    /// Only this repository (OWNER/REPO for pull requests, the ingested name for commits).
+    /// Only this repository (OWNER/REPO for pull requests, the ingested name for commits, the
+    /// project key for issues).
     pub repo: Option<String>,
     /// [default: team when teams are configured, else all]
     pub group: Option<GroupBy>,
@@ -71,7 +77,7 @@ pub struct Settings<'a> {
 
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Report {
-    /// `pull_requests` or `commits`.
+    /// `issues`, `pull_requests` or `commits`.
     pub source: &'static str,
     pub since: String,
     pub until: String,
@@ -100,15 +106,17 @@ pub async fn report(
     settings: &Settings<'_>,
 ) -> Result<Report> {
     let (options, teams) = (settings.options, settings.teams);
+    if matches!(args.source, None | Some(Source::Issues)) {
+        let issues = store.tracked_issues().await?;
+        if args.source.is_some() || issues.iter().any(|i| i.resolved_at.is_some()) {
+            return from_issues(&issues, args, settings);
+        }
+    }
     let mut work = work(store, args.source).await?;
     if let Some(repo) = &args.repo {
         work.changes.retain(|c| &c.repo == repo);
     }
     let window = window(args, &work.changes)?;
-    let months: Vec<(String, Window)> = buckets(window, By::Month, MAX_MONTHS)?
-        .into_iter()
-        .map(|m| (utc(m.since)[..7].to_owned(), m))
-        .collect();
     let code_owners = store.code_owners().await?;
     let ownership = Ownership::new(teams, &work.files, &code_owners);
     let groups = match args.group {
@@ -137,44 +145,97 @@ pub async fn report(
             )
         })
         .collect();
+    let classified = groups.into_iter().map(|(group, changes)| {
+        let classified: Vec<(Millis, capacity::Class)> = changes
+            .iter()
+            .filter_map(|p| {
+                let class = settings.rules.classify(capacity::Change {
+                    title: &p.title,
+                    labels: &p.labels,
+                    paths: paths
+                        .get(&(p.forge.as_str(), p.repo.as_str(), p.number))
+                        .copied()
+                        .unwrap_or(&[]),
+                });
+                Some((p.merged_at?, class))
+            })
+            .collect();
+        (group, classified)
+    });
+    allocate(work.source, classified, window, settings.target)
+}
+
+/// The report of resolved issues (epics left out): per team (`unassigned` without one) when
+/// teams are configured, per project with `--group repository`, else `all`.
+fn from_issues(issues: &[TrackedIssue], args: &Query, settings: &Settings<'_>) -> Result<Report> {
+    let resolved: Vec<(&TrackedIssue, Millis)> = issues
+        .iter()
+        .filter(|i| !i.issue_type.eq_ignore_ascii_case("Epic"))
+        .filter(|i| args.repo.as_ref().is_none_or(|p| &i.project == p))
+        .filter_map(|i| Some((i, i.resolved_at?)))
+        .collect();
+    let newest = resolved.iter().map(|(_, at)| *at).max();
+    let window = resolve(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        newest,
+        six_months_before,
+    )?;
+    if args.group == Some(GroupBy::Team) && settings.teams.is_empty() {
+        return Err(UsageError("--group team: no [[teams]] in leadline.toml".to_owned()).into());
+    }
+    let mut groups: BTreeMap<String, Vec<(Millis, capacity::Class)>> = BTreeMap::new();
+    for (i, at) in resolved {
+        let group = match (args.group, settings.teams.is_empty()) {
+            (Some(GroupBy::Repository), _) => i.project.clone(),
+            (Some(GroupBy::Team), _) | (None, false) => {
+                i.team.clone().unwrap_or_else(|| "unassigned".to_owned())
+            }
+            (None, true) => "all".to_owned(),
+        };
+        let class = settings.rules.classify_issue(&i.issue_type, &i.labels);
+        groups.entry(group).or_default().push((at, class));
+    }
+    allocate("issues", groups, window, settings.target)
+}
+
+/// The report of classified work per group: each calendar month of `window`, and the months
+/// together.
+fn allocate(
+    source: &'static str,
+    groups: impl IntoIterator<Item = (String, Vec<(Millis, capacity::Class)>)>,
+    window: Window,
+    target: Option<f64>,
+) -> Result<Report> {
+    let months: Vec<(String, Window)> = buckets(window, By::Month, MAX_MONTHS)?
+        .into_iter()
+        .map(|m| (utc(m.since)[..7].to_owned(), m))
+        .collect();
     // The span the months cover, whole: from the first month's start.
-    let span = vec![(
+    let since = months.first().map_or(window.since, |m| m.1.since);
+    let span = [(
         "window".to_owned(),
         Window {
-            since: months.first().map_or(window.since, |m| m.1.since),
+            since,
             until: window.until,
         },
     )];
     let groups = groups
         .into_iter()
-        .map(|(group, changes)| {
-            let classified: Vec<(Millis, capacity::Class)> = changes
-                .iter()
-                .filter_map(|p| {
-                    let class = settings.rules.classify(capacity::Change {
-                        title: &p.title,
-                        labels: &p.labels,
-                        paths: paths
-                            .get(&(p.forge.as_str(), p.repo.as_str(), p.number))
-                            .copied()
-                            .unwrap_or(&[]),
-                    });
-                    Some((p.merged_at?, class))
-                })
-                .collect();
-            let whole = capacity::allocate(&classified, &span, settings.target);
-            GroupAllocation {
-                group,
-                months: capacity::allocate(&classified, &months, settings.target),
-                window: whole.into_iter().next().unwrap_or_default(),
-            }
+        .map(|(group, classified)| GroupAllocation {
+            months: capacity::allocate(&classified, &months, target),
+            window: capacity::allocate(&classified, &span, target)
+                .into_iter()
+                .next()
+                .unwrap_or_default(),
+            group,
         })
         .collect();
     Ok(Report {
-        source: work.source,
-        since: utc(months.first().map_or(window.since, |m| m.1.since)),
+        source,
+        since: utc(since),
         until: utc(window.until),
-        target: settings.target,
+        target,
         groups,
     })
 }
@@ -262,6 +323,7 @@ fn as_change(
         labels: Vec::new(),
         review_requests: Vec::new(),
         actions: Vec::new(),
+        issue_keys: vec![],
     }
 }
 

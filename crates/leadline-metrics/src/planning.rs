@@ -2,11 +2,13 @@
 //! `/api/v1/planning`): issue lead time, time per status category, the investment mix and
 //! defects, over a window, for everyone or one team. Definitions: `leadline_core::planning`.
 //!
-//! Issue keys in commit messages (merge commits name their branches) and pull request titles
-//! link issues to changes; lead time ends at the first production deployment carrying one, as
-//! the DORA keys attribute deployments, else at the resolution.
+//! Issue keys in commit messages (merge commits name their branches) and pull requests' titles,
+//! descriptions and head branches link issues to changes; lead time ends at the first
+//! production deployment carrying one, as the DORA keys attribute deployments, else at the
+//! resolution. Incidents whose titles name a key, or whose fix commits are linked changes, make
+//! a resolved defect an escaped one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use leadline_core::model::Millis;
@@ -51,10 +53,10 @@ pub async fn compute(
     dora: &crate::dora::Settings,
 ) -> Result<Report> {
     let stored = store.tracked_issues().await?;
-    let deployed = if stored.is_empty() {
-        HashMap::new()
+    let links = if stored.is_empty() {
+        Links::default()
     } else {
-        first_deployments(store, &stored, dora).await?
+        links(store, &stored, dora).await?
     };
     let newest = stored.iter().map(|i| i.updated_at).max();
     let window = resolve(
@@ -95,8 +97,9 @@ pub async fn compute(
     let issues: Vec<Issue> = stored
         .into_iter()
         .map(|t| {
-            let deployed_at = deployed.get(&t.key).copied();
-            issue(t, deployed_at)
+            let deployed_at = links.deployed.get(&t.key).copied();
+            let incident = links.incidents.contains(&t.key);
+            issue(t, deployed_at, incident)
         })
         .collect();
     let defects: Vec<String> = DEFECT_TYPES.iter().map(|t| (*t).to_owned()).collect();
@@ -124,13 +127,22 @@ pub async fn compute(
     })
 }
 
-/// Issue key → the first production deployment that carried a change linked to it: a commit
-/// whose message names the key, or the merge commit of a pull request whose title does.
-async fn first_deployments(
+/// What links issues to delivery: issue key → the first production deployment that carried a
+/// linked change, and the keys linked to an incident.
+#[derive(Default)]
+struct Links {
+    deployed: HashMap<String, Millis>,
+    incidents: HashSet<String>,
+}
+
+/// A change is linked to an issue when a commit's message names its key, or a pull request's
+/// title, description or head branch does (its merge commit is the change). An incident is
+/// linked when its title names the key, or its fix commit is a linked change.
+async fn links(
     store: &Arc<dyn Store>,
     issues: &[TrackedIssue],
     dora: &crate::dora::Settings,
-) -> Result<HashMap<String, Millis>> {
+) -> Result<Links> {
     let mut projects: Vec<String> = issues.iter().map(|i| i.project.clone()).collect();
     projects.sort();
     projects.dedup();
@@ -147,20 +159,30 @@ async fn first_deployments(
         let Some(merge) = &pr.merge_sha else {
             continue;
         };
-        for key in planning::issue_keys(&pr.title, &projects) {
+        // Rows stored before issue keys were kept still link by their titles.
+        let named = format!("{}\n{}", pr.title, pr.issue_keys.join(" "));
+        for key in planning::issue_keys(&named, &projects) {
             linked.push((key, merge.clone()));
         }
     }
-    if linked.is_empty() {
-        return Ok(HashMap::new());
-    }
     let gathered = crate::dora::load(store, dora).await?;
+    let mut out = Links::default();
+    for incident in &gathered.inputs.incidents {
+        let title = incident.title.as_deref().unwrap_or("");
+        out.incidents.extend(planning::issue_keys(title, &projects));
+        if let Some(fix) = &incident.fix_sha {
+            let fixed_by = linked.iter().filter(|(_, sha)| sha == fix);
+            out.incidents.extend(fixed_by.map(|(key, _)| key.clone()));
+        }
+    }
+    if linked.is_empty() {
+        return Ok(out);
+    }
     let (attribution, _) =
         crate::dora::attribute(&gathered.inputs, gathered.scope("production", None));
-    let mut out: HashMap<String, Millis> = HashMap::new();
     for (key, sha) in linked {
         if let Some(d) = attribution.first_deployment_of_any(&sha) {
-            let at = out.entry(key).or_insert(d.deployment.finished_at);
+            let at = out.deployed.entry(key).or_insert(d.deployment.finished_at);
             *at = (*at).min(d.deployment.finished_at);
         }
     }
@@ -172,8 +194,8 @@ fn month(at: Millis) -> String {
 }
 
 /// A stored issue as planning reads it (the parent stands for the epic), first deployed at
-/// `deployed_at` through a linked change.
-fn issue(t: TrackedIssue, deployed_at: Option<Millis>) -> Issue {
+/// `deployed_at` through a linked change, and linked to an incident or not.
+fn issue(t: TrackedIssue, deployed_at: Option<Millis>, incident: bool) -> Issue {
     Issue {
         key: t.key,
         issue_type: t.issue_type,
@@ -184,6 +206,6 @@ fn issue(t: TrackedIssue, deployed_at: Option<Millis>) -> Issue {
         resolved_at: t.resolved_at,
         transitions: t.transitions,
         deployed_at,
-        incident: false,
+        incident,
     }
 }

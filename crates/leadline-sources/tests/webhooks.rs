@@ -189,6 +189,7 @@ fn github_pull_request_and_review() {
             // The fixture asks octocat for a review.
             review_requests: vec!["octocat".into()],
             actions: vec![],
+            issue_keys: vec![],
         }]
     );
     let requested = gh("pull_request", "pull_request/review_requested.payload.json");
@@ -719,4 +720,34 @@ fn pull_requests_keep_the_action_items_they_name_and_nothing_else_of_the_descrip
     )
     .unwrap();
     assert!(m.events.pull_requests[0].actions.is_empty());
+}
+
+#[test]
+fn pull_requests_keep_the_issue_keys_of_their_title_description_and_branch() {
+    let mut pr: serde_json::Value =
+        serde_json::from_slice(&fixture("github/pull_request/closed.payload.json")).unwrap();
+    pr["pull_request"]["title"] = "Retry card payments".into();
+    pr["pull_request"]["body"] = "Closes PAY-12. Also touches OPS-3, not UTF8-x.".into();
+    pr["pull_request"]["head"]["ref"] = "feature/PAY-14-retries".into();
+    let m = github::map(
+        "pull_request",
+        &serde_json::to_vec(&pr).unwrap(),
+        RECEIVED,
+        &github::Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        m.events.pull_requests[0].issue_keys,
+        ["PAY-12", "OPS-3", "PAY-14"]
+    );
+    // The real payload's branch (`changes`) and text name no key.
+    let plain = gh("pull_request", "pull_request/closed.payload.json");
+    assert!(plain.events.pull_requests[0].issue_keys.is_empty());
+
+    let mut mr: serde_json::Value =
+        serde_json::from_slice(&fixture("gitlab/merge_request.json")).unwrap();
+    mr["object_attributes"]["title"] = "Draft: OPS-7 viewport".into();
+    mr["object_attributes"]["source_branch"] = "PAY-9-viewport".into();
+    let m = gitlab::map(&serde_json::to_vec(&mr).unwrap(), RECEIVED).unwrap();
+    assert_eq!(m.events.pull_requests[0].issue_keys, ["OPS-7", "PAY-9"]);
 }

@@ -153,6 +153,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0028_sprints.sql"),
         postgres: include_str!("../migrations/postgres/0028_sprints.sql"),
     },
+    Migration {
+        version: 29,
+        sqlite: include_str!("../migrations/sqlite/0029_pull_request_issue_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0029_pull_request_issue_keys.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -263,7 +263,7 @@ async fn schema_is_current_and_reopening_changes_nothing(f: Fixture) {
     let again = SqlStore::open(&f.location).await.unwrap();
     assert_eq!(again.repositories().await.unwrap(), vec![repo]);
     assert_eq!(all_commits(&again, None, 100).await.len(), 3);
-    assert_eq!(LATEST_SCHEMA, 28);
+    assert_eq!(LATEST_SCHEMA, 29);
 }
 
 async fn a_newer_schema_is_refused_untouched(f: Fixture) {
@@ -903,6 +903,7 @@ fn pull_request(updated_at: i64, state: &str) -> PullRequest {
         labels: vec!["bug".into(), "needs, review".into()],
         review_requests: vec![],
         actions: vec![],
+        issue_keys: vec!["PAY-12".into(), "OPS-3".into()],
     }
 }
 

@@ -749,9 +749,10 @@ async function renderSlos(until) {
 async function renderCapacity() {
   const c = await api("/api/v1/capacity", { since: query.get("since"), until: query.get("until") });
   const card = el("div", { class: "card" }, el("h2", {}, "Capacity allocation"),
-    el("p", { class: "detail" }, "Merged " + c.source.replace("_", " ") + ", " + c.since.slice(0, 10) +
+    el("p", { class: "detail" }, (c.source === "issues" ? "Resolved Jira issues" : "Merged " + c.source.replace("_", " ")) + ", " + c.since.slice(0, 10) +
       " to " + c.until.slice(0, 10) + (c.target == null ? "" : " · debt target " + percent(c.target))));
-  if (!c.groups.length) card.append(el("p", {}, "Nothing to show: too few authors merged work in the window to report without naming anyone."));
+  if (!c.groups.length) card.append(el("p", {}, c.source === "issues" ? "Nothing to show: no issue was resolved in the window."
+    : "Nothing to show: too few authors merged work in the window to report without naming anyone."));
   for (const g of c.groups) {
     card.append(el("h3", {}, g.group), rowsTable("capacity", [
       { title: "month", show: (m) => m.period },

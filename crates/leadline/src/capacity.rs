@@ -63,17 +63,22 @@ pub async fn run(
 }
 
 fn print(r: &Report, options: &Options, out: &mut dyn Write) -> Result<()> {
+    let work = match r.source {
+        "issues" => "resolved issues".to_owned(),
+        other => format!("merged {}", other.replace('_', " ")),
+    };
     writeln!(
         out,
-        "capacity allocation of merged {} from {} to {}{}",
-        r.source.replace('_', " "),
+        "capacity allocation of {work} from {} to {}{}",
         &r.since[..10],
         &r.until[..10],
         r.target
             .map(|t| format!(", debt target {:.0}%", t * 100.0))
             .unwrap_or_default()
     )?;
-    if r.groups.is_empty() {
+    if r.groups.is_empty() && r.source == "issues" {
+        writeln!(out, "nothing to show: no issue was resolved in the window")?;
+    } else if r.groups.is_empty() {
         writeln!(
             out,
             "nothing to show: fewer than {} authors merged work in the window (privacy.min_group_size)",

@@ -886,10 +886,12 @@ pub struct DebtCapacityArgs {
     /// Window end, exclusive [default: the UTC midnight after the newest merge]
     #[arg(long)]
     pub until: Option<String>,
-    /// What counts as merged work [default: pull requests if any were synced, else commits]
+    /// What counts as merged work [default: resolved Jira issues if any were synced, else
+    /// merged pull requests if any were, else commits]
     #[arg(long, value_parser = source_parser())]
     pub source: Option<CapacitySource>,
-    /// Only this repository (OWNER/REPO for pull requests, the ingested name for commits)
+    /// Only this repository (OWNER/REPO for pull requests, the ingested name for commits, the
+    /// project key for issues)
     #[arg(long)]
     pub repo: Option<String>,
     /// Group by team or repository [default: team when teams are configured, else all]
@@ -902,10 +904,11 @@ pub struct DebtCapacityArgs {
 
 pub use leadline_metrics::capacity::Source as CapacitySource;
 
-/// `--source pull-requests|commits`.
+/// `--source issues|pull-requests|commits`.
 fn source_parser() -> impl clap::builder::TypedValueParser<Value = CapacitySource> {
     use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(["pull-requests", "commits"]).try_map(|s| s.parse())
+    clap::builder::PossibleValuesParser::new(["issues", "pull-requests", "commits"])
+        .try_map(|s| s.parse())
 }
 
 #[derive(Debug, Args)]

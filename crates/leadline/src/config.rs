@@ -651,6 +651,9 @@ pub struct ClassConfig {
     /// Path patterns (CODEOWNERS syntax) that decide the class when every changed path matches.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Jira issue types, e.g. ["Story", "New Feature"].
+    #[serde(default)]
+    pub issue_types: Vec<String>,
 }
 
 fn capacity_rules(
@@ -677,6 +680,7 @@ fn capacity_rules(
                 prefixes: c.prefixes.iter().map(|p| p.to_ascii_lowercase()).collect(),
                 labels: c.labels.clone(),
                 paths,
+                issue_types: c.issue_types.clone(),
             },
         );
     }

@@ -44,6 +44,7 @@ fn pr(p: Pr) -> PullRequest {
         labels: vec![],
         review_requests: vec![],
         actions: vec![],
+        issue_keys: vec![],
     }
 }
 

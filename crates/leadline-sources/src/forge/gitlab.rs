@@ -411,6 +411,11 @@ async fn merge_request(
             doc.get("title").str()?,
             doc.get("description").opt_str()?,
         ),
+        issue_keys: crate::webhook::named_issue_keys(
+            doc.get("title").str()?,
+            doc.get("description").opt_str()?,
+            doc.get("source_branch").opt_str()?.unwrap_or(""),
+        ),
     });
     synced.pull_requests += 1;
     Ok(())

@@ -266,6 +266,11 @@ fn pull_request(doc: &Doc<'_>) -> Mapped {
                 pr("pull_request.title").str()?,
                 pr("pull_request.body").opt_str()?,
             ),
+            issue_keys: super::named_issue_keys(
+                pr("pull_request.title").str()?,
+                pr("pull_request.body").opt_str()?,
+                pr("pull_request.head.ref").opt_str()?.unwrap_or(""),
+            ),
         }],
         ..Events::default()
     }))

@@ -209,6 +209,13 @@ fn merge_request(doc: &Doc<'_>) -> Mapped {
                 attrs("object_attributes.title").str()?,
                 attrs("object_attributes.description").opt_str()?,
             ),
+            issue_keys: super::named_issue_keys(
+                attrs("object_attributes.title").str()?,
+                attrs("object_attributes.description").opt_str()?,
+                attrs("object_attributes.source_branch")
+                    .opt_str()?
+                    .unwrap_or(""),
+            ),
         }],
         ..Events::default()
     }))

@@ -231,6 +231,13 @@ pub fn named_actions(title: &str, description: Option<&str>) -> Vec<String> {
     leadline_core::postmortem::references_in(&text)
 }
 
+/// The issue keys (`PAY-12`) in a pull request's title, description and head branch name,
+/// of any project: all that is kept of a branch name.
+pub fn named_issue_keys(title: &str, description: Option<&str>, branch: &str) -> Vec<String> {
+    let text = format!("{title}\n{}\n{branch}", description.unwrap_or(""));
+    leadline_core::planning::issue_keys(&text, &[])
+}
+
 /// RFC 3339 (`2019-05-15T15:20:55Z`), or GitLab's `2021-04-28 21:50:00 +0200` and
 /// `2016-08-12 15:23:28 UTC`.
 pub fn parse_time(text: &str) -> Option<Millis> {

@@ -23,7 +23,7 @@ macro_rules! put_pull_requests {
             let mut q = QueryBuilder::new(
                 "INSERT INTO pull_requests (forge, repo, number, title, author, state, draft, created_at, \
                  first_commit_at, rework_commits, updated_at, merged_at, closed_at, base_ref, head_sha, merge_sha, additions, deletions, \
-                 changed_files, commits, labels, review_requests, ready_at, actions) ",
+                 changed_files, commits, labels, review_requests, ready_at, actions, issue_keys) ",
             );
             q.push_values(chunk, |mut b, p: &PullRequest| {
                 b.push_bind(&p.forge)
@@ -49,7 +49,8 @@ macro_rules! put_pull_requests {
                     .push_bind(serde_json::Value::from(p.labels.clone()).to_string())
                     .push_bind(serde_json::Value::from(p.review_requests.clone()).to_string())
                     .push_bind(p.ready_at)
-                    .push_bind(serde_json::Value::from(p.actions.clone()).to_string());
+                    .push_bind(serde_json::Value::from(p.actions.clone()).to_string())
+                    .push_bind(serde_json::Value::from(p.issue_keys.clone()).to_string());
             });
             q.push(
                 " ON CONFLICT (forge, repo, number) DO UPDATE SET title = excluded.title, \
@@ -63,7 +64,8 @@ macro_rules! put_pull_requests {
                  head_sha = excluded.head_sha, merge_sha = excluded.merge_sha, additions = excluded.additions, \
                  deletions = excluded.deletions, changed_files = excluded.changed_files, \
                  commits = excluded.commits, labels = excluded.labels, \
-                 review_requests = excluded.review_requests, actions = excluded.actions \
+                 review_requests = excluded.review_requests, actions = excluded.actions, \
+                 issue_keys = excluded.issue_keys \
                  WHERE excluded.updated_at >= pull_requests.updated_at",
             );
             q.build()
@@ -519,7 +521,7 @@ impl ForgeStore for SqlStore {
             let rows = sqlx::query(
                 "SELECT forge, repo, number, title, author, state, draft, created_at, first_commit_at, rework_commits, updated_at, merged_at, \
                  closed_at, base_ref, head_sha, merge_sha, additions, deletions, changed_files, commits, labels, \
-                 review_requests, ready_at, actions FROM pull_requests ORDER BY forge, repo, number",
+                 review_requests, ready_at, actions, issue_keys FROM pull_requests ORDER BY forge, repo, number",
             )
             .fetch_all(pool)
             .await
@@ -529,6 +531,7 @@ impl ForgeStore for SqlStore {
                 let labels: String = col!(row, "labels");
                 let requests: String = col!(row, "review_requests");
                 let actions: String = col!(row, "actions");
+                let keys: String = col!(row, "issue_keys");
                 out.push(PullRequest {
                     forge: col!(row, "forge"),
                     repo: col!(row, "repo"),
@@ -559,6 +562,9 @@ impl ForgeStore for SqlStore {
                     })?,
                     actions: serde_json::from_str(&actions).map_err(|_| {
                         StoreError::Corrupt(format!("unreadable pull request actions {actions:?}"))
+                    })?,
+                    issue_keys: serde_json::from_str(&keys).map_err(|_| {
+                        StoreError::Corrupt(format!("unreadable pull request issue keys {keys:?}"))
                     })?,
                 });
             }

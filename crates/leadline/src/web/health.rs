@@ -76,7 +76,8 @@ pub struct CapacityQuery {
     since: Option<String>,
     /// Window end, exclusive [default: the UTC midnight after the newest merge].
     until: Option<String>,
-    /// `pull_requests` or `commits` [default: pull requests if any were synced].
+    /// `issues`, `pull_requests` or `commits` [default: issues if any were synced, else pull
+    /// requests if any were, else commits].
     source: Option<String>,
     /// `team` or `repository` [default: team when teams are configured, else all].
     group: Option<String>,

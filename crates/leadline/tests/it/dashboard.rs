@@ -142,6 +142,7 @@ fn seed_flow(store: &TestStore) {
             labels: vec![],
             review_requests: vec![],
             actions: vec![],
+            issue_keys: vec![],
         });
         events.reviews.push(Review {
             forge: "github".into(),

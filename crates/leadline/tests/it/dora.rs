@@ -508,6 +508,7 @@ fn lead_time_can_start_at_a_synced_pull_requests_first_commit() {
                 labels: vec![],
                 review_requests: vec![],
                 actions: vec![],
+                issue_keys: vec![],
             };
             let events = leadline_core::events::Events {
                 pull_requests: vec![pr],

@@ -30,7 +30,8 @@ fn merge_request(iid: i64) -> Value {
         "created_at": format!("2024-05-0{iid}T08:00:00.000Z"),
         "updated_at": format!("2024-05-1{iid}T08:00:00.000Z"),
         "merged_at": if iid == 3 { Value::Null } else { json!(format!("2024-05-1{iid}T08:00:00.000Z")) },
-        "closed_at": null, "target_branch": "main", "source_branch": format!("f{iid}"),
+        "closed_at": null, "target_branch": "main", "source_branch": format!("APP-{iid}-f"),
+        "description": "Part of OPS-9; UTF-8 only.",
         "author": {"id": iid, "username": format!("dev{iid}"), "name": format!("Dev {iid}")},
         "labels": ["backend"], "draft": false, "work_in_progress": false,
         "merge_commit_sha": format!("{:040x}", iid), "squash_commit_sha": null,
@@ -282,6 +283,21 @@ fn merge_requests_notes_and_pipelines_are_synced_incrementally() {
             (3, 6, 3),
             "{}",
             store.backend
+        );
+        // Issue keys of the description and the source branch are kept, nothing else of them;
+        // keys of any project (`UTF-8` too: planning keeps only the tracked projects').
+        let keys: Vec<Vec<String>> = crate::server::read_store(&store, async |s| {
+            use leadline_core::store::prelude::*;
+            s.pull_requests().await.unwrap()
+        })
+        .into_iter()
+        .map(|p| p.issue_keys)
+        .collect();
+        assert_eq!(
+            keys,
+            (1..=3)
+                .map(|i| vec!["OPS-9".to_owned(), "UTF-8".to_owned(), format!("APP-{i}")])
+                .collect::<Vec<_>>()
         );
         // Pipeline 55's retried job made it two attempts: a failure, then a success.
         let mut attempts: Vec<(String, i64, String)> =

@@ -241,6 +241,7 @@ fn forge_events(main: &[(String, i64)]) -> Events {
             },
             review_requests: vec![],
             actions: vec![],
+            issue_keys: vec![],
         });
         for (k, reviewer) in [authors[(n + 1) % 4], authors[(n + 2) % 4]]
             .into_iter()

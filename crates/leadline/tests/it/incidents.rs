@@ -477,6 +477,7 @@ fn pull_request(merged_at: i64, actions: Vec<String>) -> leadline_core::events::
         labels: vec![],
         review_requests: vec![],
         actions,
+        issue_keys: vec![],
     }
 }
 

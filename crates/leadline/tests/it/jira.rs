@@ -21,6 +21,8 @@ struct Fake {
     auth: Vec<String>,
     /// The second search page does not answer.
     hang: bool,
+    /// PAY-3 is a Bug rather than a Task.
+    bug: bool,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -124,7 +126,10 @@ async fn answer(State(state): State<Shared>, request: Request) -> Response {
         }
         f.log.iter().filter(|l| **l == target).count()
     };
-    let all = issues();
+    let mut all = issues();
+    if state.lock().unwrap().bug {
+        all[2]["fields"]["issuetype"]["name"] = "Bug".into();
+    }
     match path.as_str() {
         "/rest/api/3/status" | "/rest/api/2/status" => STATUSES.into_response(),
         "/rest/api/3/field" | "/rest/api/2/field" => axum::Json(json!([
@@ -458,17 +463,7 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
     repo.write(b"refunds.txt", b"2\n");
     repo.commit_all_at(1_791_025_200, None, "UTF-8 clean-up");
     store.ingest(repo.path());
-    let deployments = dir.path().join("deployments.csv");
-    std::fs::write(
-        &deployments,
-        format!("id,service,environment,sha,finished_at\nD1,payments,production,{linked},2026-10-05T12:00:00Z\n"),
-    )
-    .unwrap();
-    store.run(&[
-        std::ffi::OsStr::new("import"),
-        std::ffi::OsStr::new("deployments"),
-        deployments.as_os_str(),
-    ]);
+    deploy(&store, dir.path(), &[(&linked, "2026-10-05T12:00:00Z")]);
     let report = in_october(&store, &config, &["planning"]);
     // PAY-1: started 10-02 09:00, its linked commit deployed 10-05 12:00 (75 h, not the 27 h to
     // its resolution); PAY-3: 10-02 11:00 to its resolution 10-04 12:00 (49 h), nothing linked;
@@ -516,6 +511,195 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
         .json()
         .unwrap();
     assert_eq!(served, report);
+}
+
+/// Imports production deployments of the payments service, one per (sha, finished at).
+fn deploy(store: &TestStore, dir: &std::path::Path, shas: &[(&str, &str)]) {
+    let mut csv = String::from("id,service,environment,sha,finished_at\n");
+    for (n, (sha, at)) in shas.iter().enumerate() {
+        csv.push_str(&format!("D{n},payments,production,{sha},{at}\n"));
+    }
+    let path = dir.join("deployments.csv");
+    std::fs::write(&path, csv).unwrap();
+    store.run(&[
+        std::ffi::OsStr::new("import"),
+        std::ffi::OsStr::new("deployments"),
+        path.as_os_str(),
+    ]);
+}
+
+/// Pull requests link issues through their descriptions and head branches, delivered by
+/// GitHub's webhook; the commits themselves name no issue. PAY-1's pull request says "Fixes
+/// PAY-1" in its description (deployed 10-05 12:00), PAY-3's comes from the branch
+/// `PAY-3-card-refunds` (deployed 10-06 12:00).
+#[test]
+fn pull_request_descriptions_and_branches_link_issues_to_deployments() {
+    for store in TestStore::both() {
+        let Setup {
+            api, dir, config, ..
+        } = setup(Fake::default(), TEAMS);
+        assert!(ingest(&store, &api, &config, &[]).status.success());
+        let repo = crate::common::GitRepo::new();
+        repo.write(b"refunds.txt", b"1\n");
+        let first = repo.commit_all_at(1_791_021_600, None, "Refund to the original card");
+        repo.write(b"refunds.txt", b"2\n");
+        let second = repo.commit_all_at(1_791_025_200, None, "Card refunds, retried");
+        store.ingest(repo.path());
+        deploy(
+            &store,
+            dir.path(),
+            &[
+                (&first, "2026-10-05T12:00:00Z"),
+                (&second, "2026-10-06T12:00:00Z"),
+            ],
+        );
+        let server = crate::server::Server::start(&store, Some(&config));
+        let fixture = crate::server::github_fixture("github/pull_request/closed.payload.json");
+        for (number, body, branch, merge) in [
+            (11, "Fixes PAY-1 (UTF-8 safe).", "refunds", &first),
+            (12, "", "PAY-3-card-refunds", &second),
+        ] {
+            let mut pr: Value = serde_json::from_slice(&fixture).unwrap();
+            pr["number"] = number.into();
+            pr["pull_request"]["number"] = number.into();
+            pr["pull_request"]["title"] = "Card refunds".into();
+            pr["pull_request"]["body"] = body.into();
+            pr["pull_request"]["head"]["ref"] = branch.into();
+            pr["pull_request"]["merged_at"] = "2026-10-04T09:00:00Z".into();
+            pr["pull_request"]["updated_at"] = "2026-10-04T09:00:00Z".into();
+            pr["pull_request"]["merge_commit_sha"] = merge.as_str().into();
+            let sent = crate::server::deliver_github(
+                &server.url,
+                "pull_request",
+                &format!("pr-{number}"),
+                &serde_json::to_vec(&pr).unwrap(),
+            );
+            assert!(sent.status().is_success(), "{}", sent.status());
+        }
+        let report = in_october(&store, &config, &["planning"]);
+        // PAY-1: 10-02 09:00 to 10-05 12:00 (75 h); PAY-3: 10-02 11:00 to 10-06 12:00 (97 h).
+        let h = 3600.0;
+        assert_eq!(report["lead_time"]["count"], 2, "{}", store.backend);
+        assert_eq!(
+            report["lead_time"]["median_seconds"].as_f64(),
+            Some(75.0 * h),
+            "{}",
+            store.backend
+        );
+        assert_eq!(report["lead_time"]["p90_seconds"].as_f64(), Some(97.0 * h));
+    }
+}
+
+/// A resolved Bug (PAY-3 here) escapes when an incident's title names it or the incident's fix
+/// commit is linked to it; an incident naming no tracked key (`UTF-8`), or fixed by a commit
+/// linked to nothing, leaves it a plain defect.
+#[test]
+fn escaped_defects_are_resolved_defects_linked_to_incidents() {
+    let store = TestStore::sqlite();
+    let Setup {
+        api, dir, config, ..
+    } = setup(
+        Fake {
+            bug: true,
+            ..Fake::default()
+        },
+        TEAMS,
+    );
+    assert!(ingest(&store, &api, &config, &[]).status.success());
+    let repo = crate::common::GitRepo::new();
+    repo.write(b"refunds.txt", b"1\n");
+    let plain = repo.commit_all_at(1_791_021_600, None, "Retry the card network");
+    repo.write(b"refunds.txt", b"2\n");
+    let fix = repo.commit_all_at(1_791_025_200, None, "PAY-3: refund to the original card");
+    store.ingest(repo.path());
+    let escaped = |incidents: &str| {
+        let path = dir.path().join("incidents.csv");
+        std::fs::write(
+            &path,
+            format!("id,service,opened_at,resolved_at,title,fix_sha\n{incidents}"),
+        )
+        .unwrap();
+        store.run(&["import".as_ref(), "incidents".as_ref(), path.as_os_str()]);
+        let mix = &in_october(&store, &config, &["planning"])["investment"][0];
+        // PAY-1 (Story) and PAY-3 (Bug) resolved in October.
+        assert_eq!(mix["defect_share"].as_f64(), Some(0.5));
+        mix["escaped_defects"].as_u64().unwrap()
+    };
+    let at = "2026-10-04T08:00:00Z,2026-10-04T09:00:00Z";
+    assert_eq!(
+        escaped(&format!(
+            "I1,payments,{at},UTF-8 in refunds,{plain}\nI2,payments,{at},PAY-30 card errors,\n"
+        )),
+        0
+    );
+    assert_eq!(escaped(&format!("I3,payments,{at},Card errors,{fix}\n")), 1);
+    let store = TestStore::sqlite();
+    assert!(ingest(&store, &api, &config, &[]).status.success());
+    let path = dir.path().join("incidents.csv");
+    std::fs::write(
+        &path,
+        format!("id,service,opened_at,resolved_at,title\nI4,payments,{at},Refunds fail (PAY-3)\n"),
+    )
+    .unwrap();
+    store.run(&["import".as_ref(), "incidents".as_ref(), path.as_os_str()]);
+    let mix = &in_october(&store, &config, &["planning"])["investment"][0];
+    assert_eq!(mix["escaped_defects"], 1);
+}
+
+/// With Jira synced, `debt capacity` counts resolved issues by type: PAY-1 (Story) is a
+/// feature; PAY-3 is debt when `Task` is configured as a debt type, a fix as a Bug (the
+/// default rules), and `--source pull-requests` still reads pull requests.
+#[test]
+fn debt_capacity_counts_resolved_issues_by_type_when_jira_is_synced() {
+    let store = TestStore::sqlite();
+    let config = format!(
+        "{TEAMS}[debt]\ncapacity_target = 0.25\n[debt.classes.debt]\nissue_types = [\"Task\"]\n"
+    );
+    let Setup {
+        api,
+        config,
+        dir: _dir,
+        ..
+    } = setup(Fake::default(), &config);
+    assert!(ingest(&store, &api, &config, &[]).status.success());
+    let capacity = in_october(&store, &config, &["debt", "capacity"]);
+    assert_eq!(capacity["source"], "issues");
+    assert_eq!(capacity["groups"][0]["group"], "payments");
+    assert_eq!(
+        capacity["groups"][0]["months"],
+        json!([{"period": "2026-10", "feature": 1, "debt": 1, "fix": 0, "other": 0,
+                "debt_share": 0.5, "versus_target": 0.25}])
+    );
+    let share = in_october(&store, &config, &["metric", "capacity.window.debt_share"]);
+    assert_eq!(share["value"].as_f64(), Some(0.5));
+    let prs = in_october(
+        &store,
+        &config,
+        &["debt", "capacity", "--source", "pull-requests"],
+    );
+    assert_eq!(prs["source"], "pull_requests");
+
+    let store = TestStore::sqlite();
+    let Setup {
+        api,
+        config,
+        dir: _dir,
+        ..
+    } = setup(
+        Fake {
+            bug: true,
+            ..Fake::default()
+        },
+        "",
+    );
+    assert!(ingest(&store, &api, &config, &[]).status.success());
+    let capacity = in_october(&store, &config, &["debt", "capacity"]);
+    assert_eq!(capacity["groups"][0]["group"], "all");
+    let month = &capacity["groups"][0]["months"][0];
+    assert_eq!(
+        (&month["feature"], &month["fix"], &month["debt"]),
+        (&json!(1), &json!(1), &json!(0))
+    );
 }
 
 /// Planning accuracy of the synced sprint, by hand: PAY 37 (10-02 00:00 to 10-04 00:00 UTC)
