@@ -267,6 +267,48 @@ pub fn planning_accuracy(sprint: &Sprint, issues: &[Issue]) -> SprintAccuracy {
     }
 }
 
+/// Sprints together: the done of all over the committed of all; `None` with nothing committed.
+pub fn overall_accuracy(sprints: &[SprintAccuracy]) -> Option<f64> {
+    let committed: usize = sprints.iter().map(|s| s.committed).sum();
+    let done: usize = sprints.iter().map(|s| s.done).sum();
+    (committed > 0).then(|| done as f64 / committed as f64)
+}
+
+/// Defects among the issues resolved in a window.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Defects {
+    pub resolved: usize,
+    /// Resolved defects over resolved issues; `null` with nothing resolved.
+    pub share: Option<f64>,
+    /// Resolved defects linked to an incident.
+    pub escaped: usize,
+}
+
+/// The defects (issues of one of `defect_types`, case-insensitive) among the issues resolved
+/// in `[since, until)`.
+pub fn defects(issues: &[Issue], since: Millis, until: Millis, defect_types: &[String]) -> Defects {
+    let resolved: Vec<&Issue> = issues
+        .iter()
+        .filter(|i| i.resolved_at.is_some_and(|r| r >= since && r < until))
+        .collect();
+    let found: Vec<&Issue> = resolved
+        .iter()
+        .copied()
+        .filter(|i| is_defect(i, defect_types))
+        .collect();
+    Defects {
+        resolved: found.len(),
+        share: (!resolved.is_empty()).then(|| found.len() as f64 / resolved.len() as f64),
+        escaped: found.iter().filter(|i| i.incident).count(),
+    }
+}
+
+fn is_defect(issue: &Issue, defect_types: &[String]) -> bool {
+    defect_types
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(&issue.issue_type))
+}
+
 /// One slice of the investment mix.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Share {
@@ -316,11 +358,7 @@ pub fn investment(
             let defects: Vec<&Issue> = group
                 .iter()
                 .copied()
-                .filter(|i| {
-                    defect_types
-                        .iter()
-                        .any(|t| t.eq_ignore_ascii_case(&i.issue_type))
-                })
+                .filter(|i| is_defect(i, defect_types))
                 .collect();
             Mix {
                 resolved: group.len(),

@@ -1247,6 +1247,30 @@ pub static CATALOG: &[Metric] = &[
         "Median time resolved issues spent In Progress",
         PLANNING,
     ),
+    m(
+        Planning,
+        "planning.defects.share",
+        Unit::Ratio,
+        Lower,
+        "Share of the issues resolved in the window that are defects (Bug, Defect)",
+        PLANNING,
+    ),
+    m(
+        Planning,
+        "planning.defects.escaped",
+        Unit::Count,
+        Lower,
+        "Resolved defects linked to an incident (its title names the key, or its fix commit is linked)",
+        PLANNING,
+    ),
+    m(
+        Planning,
+        "planning.sprint_accuracy",
+        Unit::Ratio,
+        Higher,
+        "Issues committed at the start of the sprints closed in the window that were done at their close, over all committed",
+        PLANNING,
+    ),
 ];
 
 #[cfg(test)]

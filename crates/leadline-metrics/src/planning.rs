@@ -40,8 +40,12 @@ pub struct Report {
     pub time_in: BTreeMap<String, Spread>,
     /// Per team and month of resolution.
     pub investment: Vec<Mix>,
+    /// The defects among the issues resolved in the window, all teams and months together.
+    pub defects: planning::Defects,
     /// Closed sprints that closed in the window, oldest first; with a team, of its issues only.
     pub sprints: Vec<SprintAccuracy>,
+    /// The sprints together: done / committed over all of them; `null` with nothing committed.
+    pub sprint_accuracy: Option<f64>,
 }
 
 /// Issue types that are defects when none are configured.
@@ -103,6 +107,10 @@ pub async fn compute(
         })
         .collect();
     let defects: Vec<String> = DEFECT_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    let sprints: Vec<SprintAccuracy> = closed
+        .iter()
+        .map(|s| planning::planning_accuracy(s, &issues))
+        .collect();
     Ok(Report {
         since: utc(window.since),
         until: utc(window.until),
@@ -120,10 +128,9 @@ pub async fn compute(
             .map(|(c, s)| (c.as_key().to_owned(), s))
             .collect(),
         investment: planning::investment(&issues, window.since, window.until, month, &defects),
-        sprints: closed
-            .iter()
-            .map(|s| planning::planning_accuracy(s, &issues))
-            .collect(),
+        defects: planning::defects(&issues, window.since, window.until, &defects),
+        sprint_accuracy: planning::overall_accuracy(&sprints),
+        sprints,
     })
 }
 

@@ -375,7 +375,9 @@ async function renderPlanning() {
   card.append(el("p", {},
     figure("resolved", "resolved", r.resolved, String),
     figure("lead time median", "lead_time.median_seconds", r.lead_time.median_seconds, duration),
-    figure("p90", "lead_time.p90_seconds", r.lead_time.p90_seconds, duration)));
+    figure("p90", "lead_time.p90_seconds", r.lead_time.p90_seconds, duration),
+    figure("defects", "defects.share", r.defects.share, percent),
+    figure("escaped", "defects.escaped", r.defects.escaped, String)));
   if (r.sprints.length) {
     card.append(rowsTable("sprints", [
       { title: "Sprint", show: (s) => s.sprint },

@@ -65,10 +65,21 @@ pub async fn run(
             m.month.clone(),
             m.resolved.to_string(),
             types.join(", "),
-            share(Some(m.defect_share)),
+            format!(
+                "{} ({} escaped)",
+                share(Some(m.defect_share)),
+                m.escaped_defects
+            ),
         ]);
     }
     writeln!(out, "{t}")?;
+    writeln!(
+        out,
+        "defects: {} of the resolved issues ({}), {} escaped (linked to an incident)",
+        report.defects.resolved,
+        share(report.defects.share),
+        report.defects.escaped
+    )?;
     for s in &report.sprints {
         writeln!(
             out,
@@ -79,6 +90,13 @@ pub async fn run(
             share(s.accuracy),
             s.added,
             s.carried_over
+        )?;
+    }
+    if report.sprints.len() > 1 {
+        writeln!(
+            out,
+            "sprints together: {} of committed done",
+            share(report.sprint_accuracy)
         )?;
     }
     Ok(())

@@ -222,6 +222,37 @@ fn worked_example_investment_mix_and_defects() {
         ("web", None)
     );
     assert_eq!(web.defect_share, 0.0);
+    // The window together: B of the four resolved is a defect, and escaped.
+    assert_eq!(
+        defects(&example(), 0, 30 * D, &["bug".to_owned()]),
+        Defects {
+            resolved: 1,
+            share: Some(0.25),
+            escaped: 1
+        }
+    );
+    // Only D resolved before day 3: no defect.
+    assert_eq!(
+        defects(&example(), 0, 3 * D, &["bug".to_owned()]).share,
+        Some(0.0)
+    );
+    assert_eq!(defects(&example(), 40 * D, 50 * D, &[]).share, None);
+}
+
+/// Sprints together: S1's 1 of 3 and a sprint with 2 of 2 done give 3 of 5, not the mean of
+/// 1/3 and 1.
+#[test]
+fn worked_example_accuracy_of_sprints_together() {
+    let sprint = |committed, done| SprintAccuracy {
+        sprint: String::new(),
+        committed,
+        done,
+        accuracy: None,
+        added: 0,
+        carried_over: committed - done,
+    };
+    assert_eq!(overall_accuracy(&[sprint(3, 1), sprint(2, 2)]), Some(0.6));
+    assert_eq!(overall_accuracy(&[sprint(0, 0)]), None);
 }
 
 #[test]

@@ -503,6 +503,10 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
     // Story points 1 (PAY-1) and 3 (PAY-3).
     assert_eq!(mix["by_type"]["Task"]["points_share"].as_f64(), Some(0.75));
     assert_eq!(mix["defect_share"].as_f64(), Some(0.0));
+    assert_eq!(
+        report["defects"],
+        json!({"resolved": 0, "share": 0.0, "escaped": 0})
+    );
     let server = crate::server::Server::start(&store, Some(&config));
     let served: Value = server
         .get("/api/v1/planning?since=2026-10-01&until=2026-11-01")
@@ -623,7 +627,11 @@ fn escaped_defects_are_resolved_defects_linked_to_incidents() {
         let mix = &in_october(&store, &config, &["planning"])["investment"][0];
         // PAY-1 (Story) and PAY-3 (Bug) resolved in October.
         assert_eq!(mix["defect_share"].as_f64(), Some(0.5));
-        mix["escaped_defects"].as_u64().unwrap()
+        let escaped = mix["escaped_defects"].as_u64().unwrap();
+        // The same by name, through the metric seam.
+        let named = in_october(&store, &config, &["metric", "planning.defects.escaped"]);
+        assert_eq!(named["value"].as_u64(), Some(escaped));
+        escaped
     };
     let at = "2026-10-04T08:00:00Z,2026-10-04T09:00:00Z";
     assert_eq!(
@@ -734,6 +742,9 @@ fn planning_accuracy_of_the_synced_sprints_is_the_hand_computed_one() {
                     "added": 1, "carried_over": 1}]),
             "{flavour}"
         );
+        assert_eq!(report["sprint_accuracy"].as_f64(), Some(0.5), "{flavour}");
+        let named = in_october(&store, &config, &["metric", "planning.sprint_accuracy"]);
+        assert_eq!(named["value"].as_f64(), Some(0.5), "{flavour}");
         let sprints = read_store(&store, async |s| {
             use leadline_core::store::prelude::*;
             s.tracked_sprints().await.unwrap()
@@ -784,6 +795,8 @@ fn the_flow_page_shows_planning_from_the_api() {
             &report["lead_time"]["median_seconds"],
         ),
         ("lead_time.p90_seconds", &report["lead_time"]["p90_seconds"]),
+        ("defects.share", &report["defects"]["share"]),
+        ("defects.escaped", &report["defects"]["escaped"]),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), value(v)))
