@@ -47,6 +47,13 @@ pub async fn run(
             duration(s.p90_seconds)
         )?;
     }
+    if report.investment.is_empty() && report.sprints.is_empty() {
+        writeln!(
+            out,
+            "no tracker issue resolved and no sprint closed in the window (`leadline ingest jira PROJECT…` syncs them)"
+        )?;
+        return Ok(());
+    }
     let mut t = table(&[
         "team",
         "month",
