@@ -27,6 +27,17 @@ fn gh(event: &str, path: &str) -> leadline_sources::webhook::Mapping {
     .unwrap()
 }
 
+/// `gh` on a payload edited in the test.
+fn gh_value(event: &str, payload: &serde_json::Value) -> leadline_sources::webhook::Mapping {
+    github::map(
+        event,
+        &serde_json::to_vec(payload).unwrap(),
+        RECEIVED,
+        &github::Options::default(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn github_documented_signature_vector() {
     let secret = b"It's a Secret to Everybody";
@@ -92,23 +103,11 @@ fn github_deployment_progress_and_other_events() {
         ("failure", "failure"),
     ] {
         body["deployment_status"]["state"] = state.into();
-        let m = github::map(
-            "deployment_status",
-            &serde_json::to_vec(&body).unwrap(),
-            RECEIVED,
-            &github::Options::default(),
-        )
-        .unwrap();
+        let m = gh_value("deployment_status", &body);
         assert_eq!(m.events.deployments[0].status, status, "{state}");
     }
     body["deployment_status"]["state"] = "inactive".into();
-    let m = github::map(
-        "deployment_status",
-        &serde_json::to_vec(&body).unwrap(),
-        RECEIVED,
-        &github::Options::default(),
-    )
-    .unwrap();
+    let m = gh_value("deployment_status", &body);
     assert_eq!(m.outcome, Outcome::Ignored);
     // The gh-pages status is in progress, in its own environment.
     let pages = gh(
@@ -699,26 +698,14 @@ fn pull_requests_keep_the_action_items_they_name_and_nothing_else_of_the_descrip
     pr["pull_request"]["title"] = "Alert on queue depth (PM-2026-014/A1)".into();
     pr["pull_request"]["body"] =
         "Written by Ann Smith.\n\nAction: PM-2026-014/A2, PM-2026-014/A1\nSee docs/and/or.".into();
-    let m = github::map(
-        "pull_request",
-        &serde_json::to_vec(&pr).unwrap(),
-        RECEIVED,
-        &github::Options::default(),
-    )
-    .unwrap();
+    let m = gh_value("pull_request", &pr);
     assert_eq!(
         m.events.pull_requests[0].actions,
         ["PM-2026-014/A1", "PM-2026-014/A2"]
     );
     pr["pull_request"]["body"] = serde_json::Value::Null;
     pr["pull_request"]["title"] = "No reference".into();
-    let m = github::map(
-        "pull_request",
-        &serde_json::to_vec(&pr).unwrap(),
-        RECEIVED,
-        &github::Options::default(),
-    )
-    .unwrap();
+    let m = gh_value("pull_request", &pr);
     assert!(m.events.pull_requests[0].actions.is_empty());
 }
 
@@ -729,13 +716,7 @@ fn pull_requests_keep_the_issue_keys_of_their_title_description_and_branch() {
     pr["pull_request"]["title"] = "Retry card payments".into();
     pr["pull_request"]["body"] = "Closes PAY-12. Also touches OPS-3, not UTF8-x.".into();
     pr["pull_request"]["head"]["ref"] = "feature/PAY-14-retries".into();
-    let m = github::map(
-        "pull_request",
-        &serde_json::to_vec(&pr).unwrap(),
-        RECEIVED,
-        &github::Options::default(),
-    )
-    .unwrap();
+    let m = gh_value("pull_request", &pr);
     assert_eq!(
         m.events.pull_requests[0].issue_keys,
         ["PAY-12", "OPS-3", "PAY-14"]
