@@ -343,6 +343,15 @@ pub trait HistoryStore: Send + Sync {
     /// order.
     async fn commit_messages(&self, repo_id: i64) -> StoreResult<Vec<CommitMessage>>;
 
+    /// `(sha, subject, body)` of the repository's commits whose subject or body contains one of
+    /// `needles` (exact bytes, case-sensitive), in no particular order; none without needles.
+    /// Lets a reader that looks for a few strings (issue keys) skip the other messages.
+    async fn messages_containing(
+        &self,
+        repo_id: i64,
+        needles: &[String],
+    ) -> StoreResult<Vec<(String, String, String)>>;
+
     /// Every name and email a person of the history is known by: as `.mailmap` resolved them
     /// and as they were written. Personal data: for the blameless lint, never for output.
     async fn people(&self) -> StoreResult<Vec<Identity>>;

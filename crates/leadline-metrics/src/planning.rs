@@ -154,11 +154,13 @@ async fn links(
     projects.sort();
     projects.dedup();
     let mut linked: Vec<(String, String)> = Vec::new();
+    // Only messages naming `PROJECT-` can hold a key: the store skips the others.
+    let needles: Vec<String> = projects.iter().map(|p| format!("{p}-")).collect();
     for repo in store.repositories().await? {
-        for c in store.commit_messages(repo.id).await? {
-            let text = format!("{}\n{}", c.subject, c.body);
+        for (sha, subject, body) in store.messages_containing(repo.id, &needles).await? {
+            let text = format!("{subject}\n{body}");
             for key in planning::issue_keys(&text, &projects) {
-                linked.push((key, c.sha.clone()));
+                linked.push((key, sha.clone()));
             }
         }
     }

@@ -112,6 +112,7 @@ conformance!(
         graph_reverts_and_refs_serve_dora,
         the_stored_graph_serves_once_an_ingest_finishes,
         complexity_and_head_files_serve_health,
+        messages_are_found_by_the_strings_they_contain,
     ],
     deployments: [
         deployments_are_upserted_by_source_and_id,
@@ -747,6 +748,57 @@ async fn unknown_shas_are_those_no_repository_has(f: Fixture) {
     assert_eq!(
         f.store.unknown_shas(&short).await.unwrap(),
         vec!["fffffff".to_owned()]
+    );
+}
+
+async fn messages_are_found_by_the_strings_they_contain(f: Fixture) {
+    let (one, _) = f.store.upsert_repository("one", "/one").await.unwrap();
+    let (two, _) = f.store.upsert_repository("two", "/two").await.unwrap();
+    let mut commits = sample();
+    commits[0].subject = "PAY-1: refunds".into();
+    commits[1].body = "Closes PAY-2 and OPS-7\n".into();
+    commits[2].subject = "pay-3 in lower case, A_B-1".into();
+    f.store.insert_commits(one.id, &commits).await.unwrap();
+    let found = |repo: i64, needles: &[&str]| {
+        let needles: Vec<String> = needles.iter().map(|n| (*n).to_owned()).collect();
+        let store = &f.store;
+        async move {
+            let mut shas: Vec<String> = store
+                .messages_containing(repo, &needles)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(sha, _, _)| sha)
+                .collect();
+            shas.sort();
+            shas
+        }
+    };
+    let sha = |i: usize| commits[i].sha.clone();
+    // Subject or body, each commit once; case-sensitive; `_` is no wildcard.
+    assert_eq!(found(one.id, &["PAY-"]).await, [sha(0), sha(1)]);
+    assert_eq!(found(one.id, &["OPS-", "PAY-"]).await, [sha(0), sha(1)]);
+    assert_eq!(found(one.id, &["A_B-"]).await, [sha(2)]);
+    assert!(found(one.id, &["AxB-", "Q-"]).await.is_empty());
+    assert!(found(one.id, &[]).await.is_empty());
+    // Only the repository asked about.
+    assert!(found(two.id, &["PAY-"]).await.is_empty());
+    // More needles than one statement takes.
+    let many: Vec<String> = (0..250)
+        .map(|i| format!("X{i}-"))
+        .chain(["OPS-".to_owned()])
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(found(one.id, &many).await, [sha(1)]);
+    let (_, subject, body) = f
+        .store
+        .messages_containing(one.id, &["OPS-".to_owned()])
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (subject.as_str(), body.as_str()),
+        ("commit 178", "Closes PAY-2 and OPS-7\n")
     );
 }
 

@@ -611,6 +611,53 @@ impl HistoryStore for SqlStore {
         })
     }
 
+    async fn messages_containing(
+        &self,
+        repo_id: i64,
+        needles: &[String],
+    ) -> StoreResult<Vec<(String, String, String)>> {
+        let contains = match self.pool {
+            Pool::Sqlite(_) => "instr",
+            Pool::Postgres(_) => "strpos",
+        };
+        let mut found: std::collections::BTreeMap<String, (String, String)> = Default::default();
+        for chunk in needles.chunks(100) {
+            let rows = on_pool!(self, |pool| {
+                let mut q =
+                    QueryBuilder::new("SELECT sha, subject, body FROM commits WHERE repo_id = ");
+                q.push_bind(repo_id).push(" AND (");
+                for (i, needle) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        q.push(" OR ");
+                    }
+                    q.push(format_args!("{contains}(subject, "))
+                        .push_bind(needle)
+                        .push(format_args!(") > 0 OR {contains}(body, "))
+                        .push_bind(needle)
+                        .push(") > 0");
+                }
+                q.push(")");
+                let rows = q
+                    .build()
+                    .fetch_all(pool)
+                    .await
+                    .map_err(backend("cannot search commit messages"))?;
+                let mut out: Vec<(String, String, String)> = Vec::with_capacity(rows.len());
+                for row in rows {
+                    out.push((col!(row, "sha"), col!(row, "subject"), col!(row, "body")));
+                }
+                out
+            });
+            for (sha, subject, body) in rows {
+                found.insert(sha, (subject, body));
+            }
+        }
+        Ok(found
+            .into_iter()
+            .map(|(sha, (subject, body))| (sha, subject, body))
+            .collect())
+    }
+
     async fn commit_messages(&self, repo_id: i64) -> StoreResult<Vec<CommitMessage>> {
         let context = "cannot list commit messages";
         on_pool!(self, |pool| {
