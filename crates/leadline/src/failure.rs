@@ -12,18 +12,26 @@ pub fn is_usage(e: &anyhow::Error) -> bool {
     })
 }
 
-/// The debt register or a postmortem file could not be read (exit 2, with usage errors).
-pub fn is_invalid_register(e: &anyhow::Error) -> bool {
+/// A file reviewed like code (scorecards.toml) that does not validate; the message names the
+/// file, line and field.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidFile(pub String);
+
+/// A file reviewed like code (the debt register, postmortems, SLOs, OKRs, scorecards) does not
+/// validate: exit 2 with usage errors; on the server, the operator's to fix.
+pub fn is_invalid_file(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<leadline_metrics::Error>(),
-            Some(
-                leadline_metrics::Error::Register { .. }
-                    | leadline_metrics::Error::Postmortems(_)
-                    | leadline_metrics::Error::Slos(_)
-                    | leadline_metrics::Error::Okrs(_)
+        c.is::<InvalidFile>()
+            || matches!(
+                c.downcast_ref::<leadline_metrics::Error>(),
+                Some(
+                    leadline_metrics::Error::Register { .. }
+                        | leadline_metrics::Error::Postmortems(_)
+                        | leadline_metrics::Error::Slos(_)
+                        | leadline_metrics::Error::Okrs(_)
+                )
             )
-        )
     })
 }
 

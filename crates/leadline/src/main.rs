@@ -93,7 +93,7 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     if let Some(exit) = e.downcast_ref::<verdict::Verdict>() {
         return ExitCode::from(exit.code());
     }
-    match failure::is_usage(e) || failure::is_invalid_register(e) {
+    match failure::is_usage(e) || failure::is_invalid_file(e) {
         true => ExitCode::from(2),
         false => ExitCode::FAILURE,
     }

@@ -51,7 +51,7 @@ pub fn load(path: &Path) -> Result<Option<Scorecards>> {
     };
     parse(&text)
         .map(Some)
-        .map_err(|e| crate::dora::InvalidArgs(format!("{}: {e}", path.display())).into())
+        .map_err(|e| crate::failure::InvalidFile(format!("{}: {e}", path.display())).into())
 }
 
 fn glob_set(globs: &[String]) -> Result<globset::GlobSet> {

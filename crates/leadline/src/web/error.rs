@@ -76,6 +76,15 @@ impl From<anyhow::Error> for AppError {
         if crate::failure::is_usage(&e) {
             return AppError::bad_request(e.to_string());
         }
+        // A file on the server that does not validate: no request can fix it, so a 500, but
+        // one that says which file, line and field (the operator's own file, nothing secret).
+        if crate::failure::is_invalid_file(&e) {
+            tracing::error!("a file does not validate: {e:#}");
+            return AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("a file on the server does not validate: {e:#}"),
+            );
+        }
         let stored = crate::failure::store_error(&e);
         // A conflict with what is stored (a resolution dated before its incident opened) is
         // the sender's to fix; the message is leadline's own and names nothing secret.

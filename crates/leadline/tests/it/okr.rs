@@ -257,6 +257,47 @@ fn okr_check_names_the_line_and_field_of_what_is_wrong() {
     );
 }
 
+/// A file of the server that does not validate answers 500 naming its file, line and field,
+/// not an opaque internal error: no request can fix it, its operator can.
+#[test]
+fn the_api_names_the_line_and_field_of_an_invalid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let okrs = dir.path().join("okrs.toml");
+    let scorecards = dir.path().join("scorecards.toml");
+    let config = dir.path().join("leadline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[okrs]\nfile = {:?}\n[scorecards]\nfile = {:?}\n",
+            okrs.display().to_string(),
+            scorecards.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &okrs,
+        OKRS.replace("period = \"2024-Q2\"", "period = \"spring\""),
+    )
+    .unwrap();
+    std::fs::write(&scorecards, "bogus = [\n").unwrap();
+    let store = TestStore::sqlite();
+    let server = crate::server::Server::start(&store, Some(&config));
+    for (path, names) in [
+        ("/api/v1/okrs", ["okrs.toml", "line 5"]),
+        ("/api/v1/scorecards", ["scorecards.toml", "line 1"]),
+    ] {
+        let answer = server.get(path).send().unwrap();
+        assert_eq!(answer.status().as_u16(), 500, "{path}");
+        let body: Value = answer.json().unwrap();
+        let error = body["error"].as_str().unwrap();
+        assert!(
+            error.starts_with("a file on the server does not validate")
+                && names.iter().all(|n| error.contains(n)),
+            "{path}: {error}"
+        );
+    }
+}
+
 /// The API answers what the command line does, takes check-ins with a write token, and
 /// /metrics carries each key result's progress.
 #[test]
