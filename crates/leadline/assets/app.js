@@ -414,8 +414,29 @@ async function renderDebtPage() {
   return "debt and capacity";
 }
 
+// The stakeholder report (/report) over the window asked for; with a token, fetched with it
+// (a plain link cannot carry one) and opened as a page of its own.
+function reportLink() {
+  const link = document.getElementById("report-link");
+  const target = new URLSearchParams();
+  for (const id of ["since", "until"]) if (query.get(id)) target.set(id, query.get(id));
+  link.href = "/report" + (target.toString() ? "?" + target.toString() : "");
+  link.onclick = async (event) => {
+    if (!token()) return;
+    event.preventDefault();
+    const response = await fetch(link.href, { headers: { Authorization: "Bearer " + token() } });
+    if (!response.ok) {
+      document.getElementById("status").textContent = "the report: " + response.statusText;
+      return;
+    }
+    const page = new Blob([await response.text()], { type: "text/html" });
+    window.open(URL.createObjectURL(page), "_blank");
+  };
+}
+
 async function render() {
   showPage();
+  reportLink();
   const status = document.getElementById("status");
   status.textContent = "loading…";
   const ends = {

@@ -667,6 +667,35 @@ fn the_delivery_page_lists_the_proposed_anomalies() {
     assert!(dom.contains(r#"data-precision="1""#), "{dom}");
 }
 
+/// The header links the stakeholder report over the window the URL asks for, and the link
+/// answers the report.
+#[test]
+fn the_dashboard_links_the_report_of_its_window() {
+    let Some(chromium) = chromium() else { return };
+    let store = TestStore::sqlite();
+    let repo = crate::common::GitRepo::new();
+    repo.write(b"f", b"1\n");
+    repo.commit_all_at(1_704_067_200, None, "first");
+    store.ingest(repo.path());
+    seed_flow(&store);
+    let server = Server::start(&store, None);
+    let dom = load(
+        &chromium,
+        &server,
+        "/?page=flow&since=2024-01-01&until=2024-02-01",
+    );
+    let link = Regex::new(r#"id="report-link" href="([^"]+)""#).unwrap();
+    let href = link
+        .captures(&dom)
+        .unwrap_or_else(|| panic!("no report link: {dom}"))[1]
+        .replace("&amp;", "&");
+    assert_eq!(href, "/report?since=2024-01-01&until=2024-02-01");
+    let report = server.get(&href).send().unwrap();
+    assert_eq!(report.status().as_u16(), 200);
+    let text = report.text().unwrap();
+    assert!(text.contains("2024-01-01"), "{text}");
+}
+
 /// The Outcomes page shows every key result's progress and current value as the API has
 /// them, and the product metrics' weekly chart.
 #[test]
