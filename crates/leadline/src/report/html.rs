@@ -48,13 +48,14 @@ code { font-size: .9em; }
 
 /// The sections in the order a reader meets them: what was delivered and what it achieved,
 /// then how reliably, where the effort went, and how the work and the people fare.
-const ORDER: [&str; 13] = [
+const ORDER: [&str; 14] = [
     "history",
     "delivery",
     "outcomes",
     "service-levels",
     "reliability",
     "investment",
+    "planning",
     "debt",
     "flow",
     "health",

@@ -152,6 +152,26 @@ const PLANS: &[Plan] = &[
         ],
     },
     Plan {
+        id: "planning",
+        title: "Planning",
+        lead: "From the issue tracker (Jira): how long issues take from being started to running in production, how much of what sprints committed to got done, and how many defects escaped to incidents.",
+        family: Family::Planning,
+        present: "planning.resolved",
+        figures: &[
+            ("planning.resolved", "Issues resolved"),
+            (
+                "planning.lead_time.median_seconds",
+                "Issue lead time: started to production (median)",
+            ),
+            ("planning.sprint_accuracy", "Sprint commitments done"),
+            (
+                "planning.defects.share",
+                "Resolved issues that were defects",
+            ),
+            ("planning.defects.escaped", "Defects linked to incidents"),
+        ],
+    },
+    Plan {
         id: "debt",
         title: "Technical debt",
         lead: "The debt register as a portfolio: what is open, what it would cost to fix, and what it costs each month to keep.",
