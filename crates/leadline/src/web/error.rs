@@ -76,13 +76,14 @@ impl From<anyhow::Error> for AppError {
         if crate::failure::is_usage(&e) {
             return AppError::bad_request(e.to_string());
         }
-        // A file on the server that does not validate: no request can fix it, so a 500, but
-        // one that says which file, line and field (the operator's own file, nothing secret).
+        // A file on the server that does not validate: no request can fix it, so a 500 that
+        // says so; its path, line and field go to the log only (the server's files are not the
+        // caller's to read).
         if crate::failure::is_invalid_file(&e) {
             tracing::error!("a file does not validate: {e:#}");
             return AppError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("a file on the server does not validate: {e:#}"),
+                "a file on the server does not validate; the server log names its line and field",
             );
         }
         let stored = crate::failure::store_error(&e);
