@@ -235,7 +235,13 @@ mod tests {
             .current_dir(dir)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            // Fixed dates and one delta-search thread: otherwise the commits' times, and the
+            // share of the window each thread searches, depend on the machine's load, and so
+            // do the delta chains git builds.
+            .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
             .args(["-c", "user.name=A", "-c", "user.email=a@example.com"])
+            .args(["-c", "pack.threads=1"])
             .args(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
