@@ -265,6 +265,37 @@ pub async fn reports_of(
     reports(ctx, gathered, family, scope).await
 }
 
+/// The labels a family's names take (`dora.lead_time.median_seconds{service=api}`), in the
+/// order `leadline metrics list` shows them: those its report can be narrowed by.
+pub fn labels(family: Family) -> Vec<&'static str> {
+    let probes: [(&str, fn(&mut Scope)); 6] = [
+        ("service", |s| s.service = Some(String::new())),
+        ("env", |s| s.env = Some(String::new())),
+        ("repo", |s| s.repo = Some(String::new())),
+        ("team", |s| s.team = Some(String::new())),
+        ("slo", |s| s.slo = Some(String::new())),
+        ("name", |s| s.name = Some(String::new())),
+    ];
+    probes
+        .into_iter()
+        .filter(|(_, set)| {
+            let mut scope = Scope::default();
+            set(&mut scope);
+            refuse_options(family, &scope).is_ok()
+        })
+        .map(|(label, _)| label)
+        .collect()
+}
+
+/// Whether a family's names read a window (`--since`/`--until`); the others are read now.
+pub fn windowed(family: Family) -> bool {
+    let scope = Scope {
+        since: Some(String::new()),
+        ..Scope::default()
+    };
+    refuse_options(family, &scope).is_ok()
+}
+
 /// `scope` without the options `family` does not take (a report over a team still shows the
 /// families that have no teams, over everything).
 pub fn fitted(family: Family, scope: &Scope) -> Scope {

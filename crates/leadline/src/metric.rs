@@ -13,7 +13,7 @@ use crate::cli::{MetricArgs, MetricsFormat};
 use crate::dora::InvalidArgs;
 
 pub(crate) use leadline_metrics::scope::{Ctx, Scope};
-use leadline_metrics::scope::{named, read_named};
+use leadline_metrics::scope::{labels, named, read_named, windowed};
 
 /// The command line's scope: the metric's options as typed.
 fn scope(a: &MetricArgs) -> Scope {
@@ -38,7 +38,9 @@ pub(crate) fn catalog_json() -> Value {
             .iter()
             .map(|m| {
                 json!({"name": m.name, "unit": m.unit.as_str(), "better": m.better.as_str(),
-                       "family": m.family.as_str(), "description": m.description, "docs": m.docs})
+                       "family": m.family.as_str(), "labels": labels(m.family),
+                       "window": windowed(m.family), "description": m.description,
+                       "docs": m.docs})
             })
             .collect(),
     )
@@ -52,13 +54,24 @@ pub(crate) fn list(format: MetricsFormat, out: &mut dyn Write) -> Result<()> {
         }
         MetricsFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(["name", "unit", "better", "family", "description", "docs"])?;
+            w.write_record([
+                "name",
+                "unit",
+                "better",
+                "family",
+                "labels",
+                "window",
+                "description",
+                "docs",
+            ])?;
             for m in CATALOG {
                 w.write_record([
                     m.name,
                     m.unit.as_str(),
                     m.better.as_str(),
                     m.family.as_str(),
+                    &labels(m.family).join(" "),
+                    if windowed(m.family) { "true" } else { "false" },
                     m.description,
                     m.docs,
                 ])?;
@@ -66,10 +79,11 @@ pub(crate) fn list(format: MetricsFormat, out: &mut dyn Write) -> Result<()> {
             w.flush()?;
         }
         MetricsFormat::Table => {
-            let mut t = crate::table::table(&["name", "unit", "better", "description"]);
+            let mut t = crate::table::table(&["name", "labels", "unit", "better", "description"]);
             for m in CATALOG {
                 t.add_row(vec![
                     m.name,
+                    &labels(m.family).join(", "),
                     m.unit.as_str(),
                     m.better.as_str(),
                     m.description,

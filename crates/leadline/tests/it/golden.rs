@@ -486,6 +486,58 @@ fn family_json(f: &Fixture, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&f.store.run(&all)).unwrap()
 }
 
+/// `metrics list` says which labels each name takes and whether it reads a window, and
+/// `leadline metric` agrees: a listed label or window is taken, any other is refused as not
+/// applying to the family.
+#[test]
+fn metrics_list_names_the_labels_and_windows_the_names_take() {
+    let f = fixture(TestStore::sqlite());
+    let catalog = family_json(&f, &["metrics", "list"]);
+    let mut families: Vec<&serde_json::Value> = Vec::new();
+    for m in catalog.as_array().unwrap() {
+        if !families.iter().any(|f| f["family"] == m["family"]) {
+            families.push(m);
+        }
+    }
+    assert!(families.len() >= 12, "{families:?}");
+    let refused = |args: &[String]| {
+        let out = f
+            .store
+            .leadline()
+            .arg("--config")
+            .arg(&f.config)
+            .arg("metric")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).contains("does not apply")
+    };
+    for m in families {
+        let name = m["name"].as_str().unwrap();
+        let listed: Vec<&str> = m["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        for label in ["service", "env", "repo", "team", "slo", "name"] {
+            let labelled = format!("{name}{{{label}=x}}");
+            assert_eq!(
+                refused(&[labelled.clone()]),
+                !listed.contains(&label),
+                "{labelled}: listed {listed:?}"
+            );
+        }
+        let windowed = m["window"].as_bool().unwrap();
+        let args = [
+            name.to_owned(),
+            "--since".to_owned(),
+            "2017-01-01".to_owned(),
+        ];
+        assert_eq!(refused(&args), !windowed, "{name} --since");
+    }
+}
+
 /// docs/metrics.md, "Metric names": every name in the catalog equals the field its name
 /// addresses in the family's own JSON (for flow and capacity, in the group the query selects),
 /// from the command line and from the API, on both stores.
