@@ -265,10 +265,13 @@ pub async fn reports_of(
     reports(ctx, gathered, family, scope).await
 }
 
+/// A label and how it sets a scope.
+type Probe = (&'static str, fn(&mut Scope));
+
 /// The labels a family's names take (`dora.lead_time.median_seconds{service=api}`), in the
 /// order `leadline metrics list` shows them: those its report can be narrowed by.
 pub fn labels(family: Family) -> Vec<&'static str> {
-    let probes: [(&str, fn(&mut Scope)); 6] = [
+    let probes: [Probe; 6] = [
         ("service", |s| s.service = Some(String::new())),
         ("env", |s| s.env = Some(String::new())),
         ("repo", |s| s.repo = Some(String::new())),
