@@ -523,7 +523,7 @@ fn metrics_list_names_the_labels_and_windows_the_names_take() {
         for label in ["service", "env", "repo", "team", "slo", "name"] {
             let labelled = format!("{name}{{{label}=x}}");
             assert_eq!(
-                refused(&[labelled.clone()]),
+                refused(std::slice::from_ref(&labelled)),
                 !listed.contains(&label),
                 "{labelled}: listed {listed:?}"
             );
