@@ -6,6 +6,7 @@
 //! `tests/conformance.rs` holds both backends to one behaviour.
 
 mod migrate;
+mod raw;
 mod store;
 
 use std::path::{Path, PathBuf};

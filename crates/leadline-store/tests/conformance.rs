@@ -113,6 +113,7 @@ conformance!(
         the_stored_graph_serves_once_an_ingest_finishes,
         complexity_and_head_files_serve_health,
         messages_are_found_by_the_strings_they_contain,
+        commit_messages_carry_their_people_and_trailers_in_order,
     ],
     deployments: [
         deployments_are_upserted_by_source_and_id,
@@ -555,6 +556,13 @@ async fn activity_queries_see_what_was_stored(f: Fixture) {
     let merges: Vec<bool> = facts.iter().map(|c| c.is_merge).collect();
     assert_eq!(merges, [false, false, true]);
     assert!(facts.iter().all(|c| c.author_email == "ann@example.com"));
+    let shas: Vec<String> = facts.iter().map(|c| c.sha.clone()).collect();
+    let times: Vec<i64> = facts.iter().map(|c| c.committed_at).collect();
+    assert_eq!(
+        shas,
+        sample().iter().map(|c| c.sha.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(times, [1_000_000, 2_000_000, 3_000_000]);
     let churn = f.store.churn_since(repo.id, 2_000_000).await.unwrap();
     assert_eq!(churn.len(), 3);
     assert!(churn.iter().all(|c| c.committed_at == 2_000_000));
@@ -570,6 +578,10 @@ async fn complexity_and_head_files_serve_health(f: Fixture) {
         indentation: 3,
     };
     commits[1].file_changes[0].complexity = Some(measured);
+    // A binary file (no counts) under a path that is not UTF-8 streams like any other.
+    commits[2]
+        .file_changes
+        .push(change(b"bin/\xff.dat", None, None));
     f.store.insert_commits(repo.id, &commits).await.unwrap();
     let mut streamed = Vec::new();
     f.store
@@ -580,7 +592,9 @@ async fn complexity_and_head_files_serve_health(f: Fixture) {
     streamed.sort_by(|a, b| (&a.sha, &a.path).cmp(&(&b.sha, &b.path)));
     listed.sort_by(|a, b| (&a.sha, &a.path).cmp(&(&b.sha, &b.path)));
     assert_eq!(streamed, listed);
-    assert_eq!(streamed.len(), 4);
+    assert_eq!(streamed.len(), 5);
+    let binary = streamed.iter().find(|r| r.path == b"bin/\xff.dat").unwrap();
+    assert_eq!((binary.added, binary.deleted), (None, None));
     let z: Vec<_> = streamed.iter().filter(|r| r.path == b"src/z.rs").collect();
     assert_eq!(z[0].complexity, Some(measured));
     assert!(
@@ -748,6 +762,46 @@ async fn unknown_shas_are_those_no_repository_has(f: Fixture) {
     assert_eq!(
         f.store.unknown_shas(&short).await.unwrap(),
         vec!["fffffff".to_owned()]
+    );
+}
+
+async fn commit_messages_carry_their_people_and_trailers_in_order(f: Fixture) {
+    let (repo, _) = f.store.upsert_repository("r", "/r").await.unwrap();
+    let mut commits = sample();
+    commits[1].trailers = vec![
+        Trailer {
+            key: "Co-authored-by".into(),
+            value: "Zed <zed@example.com>".into(),
+        },
+        Trailer {
+            key: "Action".into(),
+            value: "PM-1/A1".into(),
+        },
+    ];
+    commits[2].trailers.clear();
+    f.store.insert_commits(repo.id, &commits).await.unwrap();
+    let mut messages = f.store.commit_messages(repo.id).await.unwrap();
+    messages.sort_by_key(|m| m.committed_at);
+    assert_eq!(messages.len(), 3);
+    for (m, c) in messages.iter().zip(&commits) {
+        assert_eq!(m.sha, c.sha);
+        assert_eq!(m.author, c.author.identity);
+        assert_eq!(m.committer, c.committer.identity);
+        assert_eq!(m.committed_at, c.committer.at);
+        assert_eq!(
+            (m.subject.as_str(), m.body.as_str()),
+            (c.subject.as_str(), c.body.as_str())
+        );
+        let trailers: Vec<(String, String)> = c
+            .trailers
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect();
+        assert_eq!(m.trailers, trailers);
+    }
+    assert_eq!(
+        messages.iter().map(|m| m.is_merge).collect::<Vec<_>>(),
+        [false, false, true]
     );
 }
 

@@ -659,6 +659,9 @@ impl HistoryStore for SqlStore {
     }
 
     async fn commit_messages(&self, repo_id: i64) -> StoreResult<Vec<CommitMessage>> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            return sqlite_commit_messages(pool, repo_id).await;
+        }
         let context = "cannot list commit messages";
         on_pool!(self, |pool| {
             let rows = sqlx::query(
@@ -752,14 +755,28 @@ impl HistoryStore for SqlStore {
     }
 
     async fn commit_facts(&self, repo_id: i64) -> StoreResult<Vec<CommitFact>> {
+        const SQL: &str =
+            "SELECT sha, author_email, committed_at, is_merge FROM commits WHERE repo_id = $1";
+        if let Pool::Sqlite(pool) = &self.pool {
+            let mut out = Vec::new();
+            crate::raw::each_row(pool, "cannot list commits", SQL, &[repo_id], &mut |row| {
+                out.push(CommitFact {
+                    sha: row.string(0)?,
+                    author_email: row.string(1)?,
+                    committed_at: row.int(2).unwrap_or_default(),
+                    is_merge: row.int(3).is_some_and(|m| m != 0),
+                });
+                Ok(())
+            })
+            .await?;
+            return Ok(out);
+        }
         on_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT sha, author_email, committed_at, is_merge FROM commits WHERE repo_id = $1",
-            )
-            .bind(repo_id)
-            .fetch_all(pool)
-            .await
-            .map_err(backend("cannot list commits"))?;
+            let rows = sqlx::query(SQL)
+                .bind(repo_id)
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list commits"))?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push(CommitFact {
@@ -798,14 +815,32 @@ impl HistoryStore for SqlStore {
         repo_id: i64,
         each: &mut (dyn FnMut(ChurnRow) + Send),
     ) -> StoreResult<()> {
-        on_pool!(self, |pool| {
-            let mut rows = sqlx::query(
-                "SELECT f.sha, f.path, c.committed_at, c.author_email, f.added, f.deleted, f.lines, f.indentation \
+        const SQL: &str = "SELECT f.sha, f.path, c.committed_at, c.author_email, f.added, f.deleted, f.lines, f.indentation \
                  FROM commits c JOIN file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha \
-                 WHERE c.repo_id = $1",
+                 WHERE c.repo_id = $1";
+        if let Pool::Sqlite(pool) = &self.pool {
+            return crate::raw::each_row(
+                pool,
+                "cannot list file changes",
+                SQL,
+                &[repo_id],
+                &mut |row| {
+                    each(ChurnRow {
+                        sha: row.string(0)?,
+                        path: row.bytes(1)?.unwrap_or_default().to_vec(),
+                        committed_at: row.int(2).unwrap_or_default(),
+                        author_email: row.string(3)?,
+                        added: uncount(row.int(4)),
+                        deleted: uncount(row.int(5)),
+                        complexity: complexity_of(row.int(6), row.int(7)),
+                    });
+                    Ok(())
+                },
             )
-            .bind(repo_id)
-            .fetch(pool);
+            .await;
+        }
+        on_pool!(self, |pool| {
+            let mut rows = sqlx::query(SQL).bind(repo_id).fetch(pool);
             while let Some(row) = rows
                 .try_next()
                 .await
@@ -818,6 +853,24 @@ impl HistoryStore for SqlStore {
     }
 
     async fn commit_parents(&self, repo_id: i64) -> StoreResult<Vec<(String, Vec<String>)>> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            let mut out = Vec::new();
+            crate::raw::each_row(
+                pool,
+                "cannot list commits",
+                "SELECT sha, parents FROM commits WHERE repo_id = $1",
+                &[repo_id],
+                &mut |row| {
+                    out.push((
+                        row.string(0)?,
+                        split_parents(row.text(1)?.unwrap_or_default()),
+                    ));
+                    Ok(())
+                },
+            )
+            .await?;
+            return Ok(out);
+        }
         on_pool!(self, |pool| {
             let rows: Vec<(String, String)> =
                 sqlx::query_as("SELECT sha, parents FROM commits WHERE repo_id = $1")
@@ -970,4 +1023,58 @@ impl HistoryStore for SqlStore {
         }
         Ok(still)
     }
+}
+
+/// `commit_messages` on SQLite, stepped on the connection's handle (see `raw.rs`).
+async fn sqlite_commit_messages(
+    pool: &sqlx::SqlitePool,
+    repo_id: i64,
+) -> StoreResult<Vec<CommitMessage>> {
+    let context = "cannot list commit messages";
+    let mut trailers: std::collections::HashMap<String, Vec<(String, String)>> =
+        std::collections::HashMap::new();
+    crate::raw::each_row(
+        pool,
+        context,
+        "SELECT sha, key, value FROM commit_trailers WHERE repo_id = $1 ORDER BY sha, position",
+        &[repo_id],
+        &mut |row| {
+            trailers
+                .entry(row.string(0)?)
+                .or_default()
+                .push((row.string(1)?, row.string(2)?));
+            Ok(())
+        },
+    )
+    .await?;
+    let mut out = Vec::new();
+    crate::raw::each_row(
+        pool,
+        context,
+        "SELECT sha, author_name, author_email, committer_name, committer_email, \
+         committed_at, is_merge, subject, body FROM commits WHERE repo_id = $1",
+        &[repo_id],
+        &mut |row| {
+            let sha = row.string(0)?;
+            out.push(CommitMessage {
+                trailers: trailers.remove(&sha).unwrap_or_default(),
+                sha,
+                author: Identity {
+                    name: row.string(1)?,
+                    email: row.string(2)?,
+                },
+                committer: Identity {
+                    name: row.string(3)?,
+                    email: row.string(4)?,
+                },
+                committed_at: row.int(5).unwrap_or_default(),
+                is_merge: row.int(6).is_some_and(|m| m != 0),
+                subject: row.string(7)?,
+                body: row.string(8)?,
+            });
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(out)
 }
