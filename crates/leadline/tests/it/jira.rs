@@ -508,28 +508,7 @@ fn planning_of_the_synced_issues_is_the_hand_computed_one() {
         json!({"resolved": 0, "share": 0.0, "escaped": 0})
     );
     // The stakeholder report has a planning section with the same numbers.
-    let page = dir.path().join("report.html");
-    let made = store
-        .leadline()
-        .arg("--config")
-        .arg(&config)
-        .args([
-            "report",
-            "--since",
-            "2026-10-01",
-            "--until",
-            "2026-11-01",
-            "--out",
-        ])
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    let html = std::fs::read_to_string(&page).unwrap();
+    let html = store.october_report(&config, dir.path());
     assert!(html.contains(r#"<section id="planning">"#), "{html}");
     for (name, value) in [
         ("planning.resolved", "2"),

@@ -392,28 +392,7 @@ fn the_report_shows_the_waves_of_its_window() {
     let dir = tempfile::tempdir().unwrap();
     let config = setup(dir.path());
     two_waves(&store, &config, dir.path());
-    let out = dir.path().join("r.html");
-    let run = store
-        .leadline()
-        .arg("--config")
-        .arg(&config)
-        .args([
-            "report",
-            "--since",
-            "2026-10-01",
-            "--until",
-            "2026-11-01",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let html = std::fs::read_to_string(out).unwrap();
+    let html = store.october_report(&config, dir.path());
     let shown: Vec<(String, f64)> =
         regex::Regex::new(r#"data-survey="([^"]+)" data-value="([^"]+)""#)
             .unwrap()

@@ -395,6 +395,32 @@ impl TestStore {
         out.stdout
     }
 
+    /// `leadline --config CONFIG report` for October 2026, written to `dir` and read back.
+    pub fn october_report(&self, config: &Path, dir: &Path) -> String {
+        let out = dir.join("report.html");
+        let run = self
+            .leadline()
+            .arg("--config")
+            .arg(config)
+            .args([
+                "report",
+                "--since",
+                "2026-10-01",
+                "--until",
+                "2026-11-01",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        std::fs::read_to_string(out).unwrap()
+    }
+
     pub fn ingest(&self, repo: &Path) {
         self.run(&[OsStr::new("ingest"), OsStr::new("git"), repo.as_os_str()]);
     }
