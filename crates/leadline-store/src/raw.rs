@@ -64,6 +64,13 @@ impl Row {
     }
 }
 
+/// A parameter of a statement.
+pub(crate) enum Bind<'a> {
+    Int(i64),
+    Text(&'a str),
+    Null,
+}
+
 /// A prepared statement, finalized however the read ends.
 struct Statement(*mut ffi::sqlite3_stmt);
 
@@ -76,13 +83,13 @@ impl Drop for Statement {
     }
 }
 
-/// Runs `sql` with `binds` as its integer parameters `?1…`, calling `each` for every row, on a
+/// Runs `sql` with `binds` as its parameters `$1…`, calling `each` for every row, on a
 /// connection of `pool`; `context` says what was being read, for errors.
 pub(crate) async fn each_row(
     pool: &SqlitePool,
     context: &'static str,
     sql: &str,
-    binds: &[i64],
+    binds: &[Bind<'_>],
     each: &mut (dyn FnMut(&Row) -> StoreResult<()> + Send),
 ) -> StoreResult<()> {
     let mut conn = pool.acquire().await.map_err(crate::backend(context))?;
@@ -100,7 +107,7 @@ fn step_all(
     db: NonNull<ffi::sqlite3>,
     context: &'static str,
     sql: &str,
-    binds: &[i64],
+    binds: &[Bind<'_>],
     each: &mut (dyn FnMut(&Row) -> StoreResult<()> + Send),
 ) -> StoreResult<()> {
     let db = db.as_ptr();
@@ -122,8 +129,21 @@ fn step_all(
     let stmt = Statement(stmt);
     for (i, value) in binds.iter().enumerate() {
         let index = c_int::try_from(i + 1).map_err(|_| failure(context, "too many binds"))?;
-        // SAFETY: a live statement and a parameter index from 1.
-        let code = unsafe { ffi::sqlite3_bind_int64(stmt.0, index, *value) };
+        // SAFETY: a live statement and a parameter index from 1; SQLITE_TRANSIENT makes SQLite
+        // copy the text before the call returns.
+        let code = unsafe {
+            match value {
+                Bind::Int(n) => ffi::sqlite3_bind_int64(stmt.0, index, *n),
+                Bind::Null => ffi::sqlite3_bind_null(stmt.0, index),
+                Bind::Text(t) => ffi::sqlite3_bind_text(
+                    stmt.0,
+                    index,
+                    t.as_ptr().cast::<c_char>(),
+                    c_int::try_from(t.len()).map_err(|_| failure(context, "text too long"))?,
+                    ffi::SQLITE_TRANSIENT(),
+                ),
+            }
+        };
         if code != ffi::SQLITE_OK {
             return Err(engine(db, context, code));
         }

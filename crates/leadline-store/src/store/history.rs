@@ -379,23 +379,65 @@ impl HistoryStore for SqlStore {
                 )));
             }
         };
-        on_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT c.repo_id, r.name AS repo, c.sha, c.parents, c.author_email, c.author_name, \
+        const SQL: &str = "SELECT c.repo_id, r.name AS repo, c.sha, c.parents, c.author_email, c.author_name, \
                  c.authored_at, c.author_offset, c.committer_email, c.committer_name, c.committed_at, \
                  c.committer_offset, c.subject \
                  FROM commits c JOIN repositories r ON r.id = c.repo_id \
                  WHERE ($1 IS NULL OR c.repo_id = $1) AND (c.repo_id, c.committed_at, c.sha) > ($2, $3, $4) \
-                 ORDER BY c.repo_id, c.committed_at, c.sha LIMIT $5",
-            )
-            .bind(repo_id)
-            .bind(after_repo)
-            .bind(after_time)
-            .bind(after_sha)
-            .bind(limit as i64)
-            .fetch_all(pool)
-            .await
-            .map_err(backend("cannot list commits"))?;
+                 ORDER BY c.repo_id, c.committed_at, c.sha LIMIT $5";
+        if let Pool::Sqlite(pool) = &self.pool {
+            use crate::raw::Bind;
+            let binds = [
+                repo_id.map_or(Bind::Null, Bind::Int),
+                Bind::Int(after_repo),
+                Bind::Int(after_time),
+                Bind::Text(after_sha),
+                Bind::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ];
+            let (mut out, mut last) = (Vec::new(), None);
+            crate::raw::each_row(pool, "cannot list commits", SQL, &binds, &mut |row| {
+                let commit = CommitRow {
+                    repo: row.string(1)?,
+                    sha: row.string(2)?,
+                    parents: split_parents(row.text(3)?.unwrap_or_default()),
+                    author: Identity {
+                        name: row.string(5)?,
+                        email: row.string(4)?,
+                    },
+                    authored_at: row.int(6).unwrap_or_default(),
+                    author_offset_minutes: row.int(7).unwrap_or_default() as i32,
+                    committer: Identity {
+                        name: row.string(9)?,
+                        email: row.string(8)?,
+                    },
+                    committed_at: row.int(10).unwrap_or_default(),
+                    committer_offset_minutes: row.int(11).unwrap_or_default() as i32,
+                    subject: row.string(12)?,
+                };
+                last = Some(PagePosition::Commit {
+                    repo_id: row.int(0).unwrap_or_default(),
+                    committed_at: commit.committed_at,
+                    sha: commit.sha.clone(),
+                });
+                out.push(commit);
+                Ok(())
+            })
+            .await?;
+            return Ok(Page {
+                next: if out.len() == limit { last } else { None },
+                rows: out,
+            });
+        }
+        on_pool!(self, |pool| {
+            let rows = sqlx::query(SQL)
+                .bind(repo_id)
+                .bind(after_repo)
+                .bind(after_time)
+                .bind(after_sha)
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await
+                .map_err(backend("cannot list commits"))?;
             let mut out = Vec::with_capacity(rows.len());
             let mut last = None;
             for row in rows {
@@ -759,15 +801,21 @@ impl HistoryStore for SqlStore {
             "SELECT sha, author_email, committed_at, is_merge FROM commits WHERE repo_id = $1";
         if let Pool::Sqlite(pool) = &self.pool {
             let mut out = Vec::new();
-            crate::raw::each_row(pool, "cannot list commits", SQL, &[repo_id], &mut |row| {
-                out.push(CommitFact {
-                    sha: row.string(0)?,
-                    author_email: row.string(1)?,
-                    committed_at: row.int(2).unwrap_or_default(),
-                    is_merge: row.int(3).is_some_and(|m| m != 0),
-                });
-                Ok(())
-            })
+            crate::raw::each_row(
+                pool,
+                "cannot list commits",
+                SQL,
+                &[crate::raw::Bind::Int(repo_id)],
+                &mut |row| {
+                    out.push(CommitFact {
+                        sha: row.string(0)?,
+                        author_email: row.string(1)?,
+                        committed_at: row.int(2).unwrap_or_default(),
+                        is_merge: row.int(3).is_some_and(|m| m != 0),
+                    });
+                    Ok(())
+                },
+            )
             .await?;
             return Ok(out);
         }
@@ -823,7 +871,7 @@ impl HistoryStore for SqlStore {
                 pool,
                 "cannot list file changes",
                 SQL,
-                &[repo_id],
+                &[crate::raw::Bind::Int(repo_id)],
                 &mut |row| {
                     each(ChurnRow {
                         sha: row.string(0)?,
@@ -859,7 +907,7 @@ impl HistoryStore for SqlStore {
                 pool,
                 "cannot list commits",
                 "SELECT sha, parents FROM commits WHERE repo_id = $1",
-                &[repo_id],
+                &[crate::raw::Bind::Int(repo_id)],
                 &mut |row| {
                     out.push((
                         row.string(0)?,
@@ -1037,7 +1085,7 @@ async fn sqlite_commit_messages(
         pool,
         context,
         "SELECT sha, key, value FROM commit_trailers WHERE repo_id = $1 ORDER BY sha, position",
-        &[repo_id],
+        &[crate::raw::Bind::Int(repo_id)],
         &mut |row| {
             trailers
                 .entry(row.string(0)?)
@@ -1053,7 +1101,7 @@ async fn sqlite_commit_messages(
         context,
         "SELECT sha, author_name, author_email, committer_name, committer_email, \
          committed_at, is_merge, subject, body FROM commits WHERE repo_id = $1",
-        &[repo_id],
+        &[crate::raw::Bind::Int(repo_id)],
         &mut |row| {
             let sha = row.string(0)?;
             out.push(CommitMessage {
