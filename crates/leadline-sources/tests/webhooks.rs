@@ -7,7 +7,11 @@ use leadline_core::model::{Deployment, Incident};
 use leadline_sources::webhook::{alerts, github, gitlab};
 
 fn fixture(path: &str) -> Vec<u8> {
-    let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    // The package's directory as `cargo test` gives it when it runs the test: a test binary
+    // reused from a build at another path would otherwise look there.
+    let dir =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let full = format!("{dir}/tests/fixtures/{path}");
     std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 

@@ -381,7 +381,7 @@ fn every_command_prints_what_it_printed_before() {
 }
 
 fn compare(f: Fixture) {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let golden = crate::common::manifest_dir().join("tests/golden");
     let bless = std::env::var_os("LEADLINE_BLESS").is_some();
     let mut differ = Vec::new();
     for (name, args) in commands(&f) {
@@ -815,7 +815,7 @@ fn conforms(value: &Value, schema: &Value, defs: &Value, at: &str) -> Result<(),
 /// describes what its command printed on the fixture: every key declared, every type right.
 #[test]
 fn every_report_conforms_to_its_family_schema() {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let golden = crate::common::manifest_dir().join("tests/golden");
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(golden.join(name)).unwrap()).unwrap()
     };

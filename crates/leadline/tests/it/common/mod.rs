@@ -516,3 +516,12 @@ pub fn wait_for_request(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// This package's directory: as `cargo test` says when it runs the test (a test binary reused
+/// from a build at another path would otherwise look in that path), else as it was built.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    )
+}

@@ -154,7 +154,7 @@ pub fn github_signature(secret: &str, body: &[u8]) -> String {
 pub fn github_fixture(path: &str) -> Vec<u8> {
     let full = format!(
         "{}/../leadline-sources/tests/fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
+        crate::common::manifest_dir().display()
     );
     std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
