@@ -222,10 +222,10 @@ pub async fn ai(
     })
 }
 
-/// Every named metric: name, unit, which way is better, family, definition (as `leadline
-/// metrics list --format json`).
+/// Every named metric: name, unit, which way is better, family, the labels it takes, whether it
+/// reads a window, definition (as `leadline metrics list --format json`).
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics",
-    responses((status = 200, description = "The catalog", body = Object),
+    responses((status = 200, description = "The catalog: [{name, unit, better, family, labels, window, description, docs}]", body = Object),
               (status = 401, body = super::error::ErrorBody)),
     security((), ("bearer" = ["read"])))]
 pub async fn metrics_catalog() -> Json<serde_json::Value> {

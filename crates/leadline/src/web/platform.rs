@@ -172,7 +172,7 @@ pub struct PlanningQuery {
 
 /// Planning from Jira, as `leadline planning --format json`.
 #[utoipa::path(get, path = "/api/v1/planning", tag = "metrics", params(PlanningQuery),
-    responses((status = 200, description = "{since, until, team, resolved, lead_time, time_in, investment, sprints}", body = Object),
+    responses((status = 200, description = "{since, until, team, resolved, lead_time, time_in, investment, defects, sprints, sprint_accuracy}", body = Object),
               (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)),
     security((), ("bearer" = ["read"])))]
 pub async fn planning(
