@@ -109,7 +109,7 @@ impl Default for Rules {
                     rule(
                         &["fix", "hotfix", "bugfix", "revert"],
                         &["bug", "fix", "bugfix", "regression"],
-                        &["Bug", "Defect"],
+                        &crate::planning::DEFECT_TYPES,
                     ),
                 ),
             ]

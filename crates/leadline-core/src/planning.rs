@@ -27,6 +27,10 @@ use serde::Serialize;
 use crate::model::Millis;
 use crate::stats::percentile;
 
+/// The issue types that are defects (planning's defect share, and capacity's default `fix`
+/// types).
+pub const DEFECT_TYPES: [&str; 2] = ["Bug", "Defect"];
+
 /// Jira's status categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

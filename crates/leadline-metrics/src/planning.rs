@@ -48,9 +48,6 @@ pub struct Report {
     pub sprint_accuracy: Option<f64>,
 }
 
-/// Issue types that are defects when none are configured.
-pub const DEFECT_TYPES: [&str; 2] = ["Bug", "Defect"];
-
 pub async fn compute(
     store: &Arc<dyn Store>,
     query: &Query,
@@ -106,7 +103,10 @@ pub async fn compute(
             issue(t, deployed_at, incident)
         })
         .collect();
-    let defects: Vec<String> = DEFECT_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    let defects: Vec<String> = planning::DEFECT_TYPES
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
     let sprints: Vec<SprintAccuracy> = closed
         .iter()
         .map(|s| planning::planning_accuracy(s, &issues))
